@@ -1,0 +1,7 @@
+//! throttlebox: replay Azure OpenAI balancing strategies and circuit breakers on the same
+//! workload, against a faithful mock, in virtual time (`sim`) and over real sockets (`live`).
+//!
+//! Everything that decides is pure and takes `now` and a seeded RNG (see README, Architecture);
+//! the simulator and the live shells are two drivers of the same code.
+
+pub use aoai_mock::seed;

@@ -1,0 +1,5 @@
+//! The `throttlebox` command line.
+
+fn main() -> anyhow::Result<()> {
+    anyhow::bail!("throttlebox: no commands are built yet")
+}
