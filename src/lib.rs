@@ -4,4 +4,4 @@
 //! Everything that decides is pure and takes `now` and a seeded RNG (see README, Architecture);
 //! the simulator and the live shells are two drivers of the same code.
 
-pub use aoai_mock::seed;
+pub use aoai_mock::{duration, seed};

@@ -5,4 +5,5 @@
 //! and is reused verbatim by throttlebox's simulator. The [`http`] module is the thin hyper shell
 //! that reads the clock and speaks the wire format.
 
+pub mod duration;
 pub mod seed;
