@@ -36,6 +36,16 @@ pub enum Completion {
     },
 }
 
+/// Result of the quota step.
+enum Charge {
+    Admitted {
+        estimate: u64,
+        ptu_estimate: f64,
+        headers: RateHeaders,
+    },
+    Refused(Rejection, RateHeaders),
+}
+
 enum Limiter {
     Standard(StandardLimiter),
     Provisioned(PtuBucket),
@@ -194,8 +204,12 @@ impl Deployment {
             return self.reject(now, id, Rejection::Fault(rejection), headers);
         }
         let (estimate, ptu_charge, mut headers) = match self.charge(now, req, &effects) {
-            Ok(charged) => charged,
-            Err((rejection, headers)) => return self.reject(now, id, rejection, headers),
+            Charge::Admitted {
+                estimate,
+                ptu_estimate,
+                headers,
+            } => (estimate, ptu_estimate, headers),
+            Charge::Refused(rejection, headers) => return self.reject(now, id, rejection, headers),
         };
         let plan = self.plan(now, id, req, &effects, estimate, ptu_charge);
         if let Limiter::Provisioned(bucket) = &mut self.limiter {
@@ -260,13 +274,8 @@ impl Deployment {
         }
     }
 
-    /// Quota admission: `(standard estimate, PTU estimate, headers)` or the 429.
-    fn charge(
-        &mut self,
-        now: Duration,
-        req: &RequestShape<'_>,
-        effects: &FaultEffects,
-    ) -> Result<(u64, f64, RateHeaders), (Rejection, RateHeaders)> {
+    /// Quota admission.
+    fn charge(&mut self, now: Duration, req: &RequestShape<'_>, effects: &FaultEffects) -> Charge {
         let switches = &self.switches;
         match &mut self.limiter {
             Limiter::Standard(limiter) => {
@@ -277,7 +286,11 @@ impl Deployment {
                 match verdict {
                     StandardVerdict::Admitted => {
                         self.counters.tokens_estimated += estimate;
-                        Ok((estimate, 0.0, headers))
+                        Charge::Admitted {
+                            estimate,
+                            ptu_estimate: 0.0,
+                            headers,
+                        }
                     }
                     StandardVerdict::Throttled {
                         reason,
@@ -294,13 +307,13 @@ impl Deployment {
                             ThrottleReason::Tokens => "DeploymentRatelimit-Token",
                             ThrottleReason::Requests => "DeploymentRatelimit-Request",
                         });
-                        Err((
+                        Charge::Refused(
                             Rejection::RateLimited {
                                 reason,
                                 retry_after,
                             },
                             headers,
-                        ))
+                        )
                     }
                 }
             }
@@ -309,7 +322,11 @@ impl Deployment {
                 match bucket.admit(now, estimate, switches.ptu_overshoot_pct) {
                     Ok(()) => {
                         self.counters.tokens_estimated += estimate.round() as u64;
-                        Ok((0, estimate, RateHeaders::default()))
+                        Charge::Admitted {
+                            estimate: 0,
+                            ptu_estimate: estimate,
+                            headers: RateHeaders::default(),
+                        }
                     }
                     Err(retry_after) => {
                         self.counters.throttled_utilization += 1;
@@ -317,7 +334,7 @@ impl Deployment {
                             retry_after: Some(retry_after),
                             ..RateHeaders::default()
                         };
-                        Err((Rejection::PtuSaturated { retry_after }, headers))
+                        Charge::Refused(Rejection::PtuSaturated { retry_after }, headers)
                     }
                 }
             }
