@@ -1,0 +1,229 @@
+//! Response bodies in AOAI's shapes (reference §7, §8): non-stream chat, legacy completions and
+//! embeddings, and the SSE events of a stream. Written directly as JSON text (keys in AOAI's
+//! alphabetical order); every dynamic string from config goes through [`quoted`].
+
+use super::errors::quoted;
+use super::ids;
+use crate::model::{FinishReason, Operation, ResponsePlan};
+use bytes::Bytes;
+use std::fmt::Write;
+
+const PROMPT_FILTER: &str = r#"[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}]"#;
+const CONTENT_FILTER: &str = r#"{"hate":{"filtered":false,"severity":"safe"},"protected_material_code":{"filtered":false,"detected":false},"protected_material_text":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}"#;
+const CHUNK_FILTER: &str = r#"{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}"#;
+
+/// Identity of one completion: shared by every event of a stream.
+pub struct Completion<'a> {
+    /// `chatcmpl-…` / `cmpl-…`.
+    pub id: &'a str,
+    /// Unix seconds.
+    pub created: u64,
+    /// Model version.
+    pub model: &'a str,
+    /// `fp_…`.
+    pub fingerprint: &'a str,
+    /// Start in the word list for the generated text.
+    pub words_start: usize,
+    /// Chat or legacy completions.
+    pub operation: Operation,
+}
+
+/// The `usage` object.
+pub fn usage(prompt_tokens: u32, completion_tokens: u32) -> String {
+    format!(
+        r#"{{"completion_tokens":{completion_tokens},"completion_tokens_details":{{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0}},"prompt_tokens":{prompt_tokens},"prompt_tokens_details":{{"audio_tokens":0,"cached_tokens":0}},"total_tokens":{}}}"#,
+        u64::from(prompt_tokens) + u64::from(completion_tokens)
+    )
+}
+
+/// Non-stream body of a chat or completions request.
+pub fn completion_body(c: &Completion<'_>, plan: &ResponsePlan) -> String {
+    let per_choice = plan.schedule.tokens;
+    let text = ids::words(c.words_start, 0, per_choice);
+    let finish = plan.finish_reason.as_str();
+    let mut out = String::with_capacity(1024 + text.len() * plan.choices as usize);
+    out.push_str(r#"{"choices":["#);
+    for index in 0..plan.choices {
+        if index > 0 {
+            out.push(',');
+        }
+        match c.operation {
+            Operation::Completions => {
+                let _ = write!(
+                    out,
+                    r#"{{"content_filter_results":{CONTENT_FILTER},"finish_reason":"{finish}","index":{index},"logprobs":null,"text":{}}}"#,
+                    quoted(&text)
+                );
+            }
+            _ => {
+                let _ = write!(
+                    out,
+                    r#"{{"content_filter_results":{CONTENT_FILTER},"finish_reason":"{finish}","index":{index},"logprobs":null,"message":{{"annotations":[],"content":{},"refusal":null,"role":"assistant"}}}}"#,
+                    quoted(&text)
+                );
+            }
+        }
+    }
+    let object = match c.operation {
+        Operation::Completions => "text_completion",
+        _ => "chat.completion",
+    };
+    let _ = write!(
+        out,
+        r#"],"created":{},"id":"{}","model":{},"object":"{object}","prompt_filter_results":{PROMPT_FILTER},"service_tier":"default","system_fingerprint":"{}","usage":{}}}"#,
+        c.created,
+        c.id,
+        quoted(c.model),
+        c.fingerprint,
+        usage(plan.prompt_tokens, plan.completion_tokens)
+    );
+    out
+}
+
+/// Embeddings body: one vector per input, `dimensions` long (default by model).
+pub fn embeddings_body(
+    model: &str,
+    inputs: usize,
+    dimensions: u32,
+    prompt_tokens: u32,
+    seed: u64,
+) -> String {
+    let mut out = String::with_capacity(inputs * dimensions as usize * 12 + 256);
+    out.push_str(r#"{"data":["#);
+    let mut state = seed | 1;
+    for index in 0..inputs {
+        if index > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, r#"{{"embedding":["#);
+        for d in 0..dimensions {
+            if d > 0 {
+                out.push(',');
+            }
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let value = (state >> 11) as f64 / (1u64 << 53) as f64 * 0.2 - 0.1;
+            let _ = write!(out, "{value:.6}");
+        }
+        let _ = write!(out, r#"],"index":{index},"object":"embedding"}}"#);
+    }
+    let _ = write!(
+        out,
+        r#"],"model":{},"object":"list","usage":{{"prompt_tokens":{prompt_tokens},"total_tokens":{prompt_tokens}}}}}"#,
+        quoted(model)
+    );
+    out
+}
+
+/// Default embedding size of a model.
+pub fn default_dimensions(model: &str) -> u32 {
+    if model.contains("3-large") {
+        3072
+    } else {
+        1536
+    }
+}
+
+/// One SSE frame.
+fn frame(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() + 8);
+    out.push_str("data: ");
+    out.push_str(json);
+    out.push_str("\n\n");
+    out
+}
+
+/// The SSE events of one stream.
+pub struct StreamEvents<'a> {
+    completion: Completion<'a>,
+    tail: String,
+}
+
+impl<'a> StreamEvents<'a> {
+    /// Events for `completion`.
+    pub fn new(completion: Completion<'a>) -> StreamEvents<'a> {
+        let object = match completion.operation {
+            Operation::Completions => "text_completion",
+            _ => "chat.completion.chunk",
+        };
+        let tail = format!(
+            r#""created":{},"id":"{}","model":{},"object":"{object}","system_fingerprint":"{}""#,
+            completion.created,
+            completion.id,
+            quoted(completion.model),
+            completion.fingerprint
+        );
+        StreamEvents { completion, tail }
+    }
+
+    /// First event: empty choices with the prompt filter results.
+    pub fn prelude(&self) -> Bytes {
+        Bytes::from(frame(&format!(
+            r#"{{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":{PROMPT_FILTER}}}"#
+        )))
+    }
+
+    /// Role events (one per choice) — chat only, sent with the first content.
+    pub fn roles(&self, choices: u32, out: &mut String) {
+        if self.completion.operation != Operation::ChatCompletions {
+            return;
+        }
+        for index in 0..choices {
+            out.push_str(&frame(&format!(
+                r#"{{"choices":[{{"content_filter_results":{{}},"delta":{{"content":"","refusal":null,"role":"assistant"}},"finish_reason":null,"index":{index},"logprobs":null}}],{}}}"#,
+                self.tail
+            )));
+        }
+    }
+
+    /// Content events of tokens `from..to` (one per choice).
+    pub fn content(&self, choices: u32, from: u32, to: u32, out: &mut String) {
+        let text = quoted(&ids::words(self.completion.words_start, from, to));
+        for index in 0..choices {
+            let json = match self.completion.operation {
+                Operation::Completions => format!(
+                    r#"{{"choices":[{{"content_filter_results":{CHUNK_FILTER},"finish_reason":null,"index":{index},"logprobs":null,"text":{text}}}],{}}}"#,
+                    self.tail
+                ),
+                _ => format!(
+                    r#"{{"choices":[{{"content_filter_results":{CHUNK_FILTER},"delta":{{"content":{text}}},"finish_reason":null,"index":{index},"logprobs":null}}],{}}}"#,
+                    self.tail
+                ),
+            };
+            out.push_str(&frame(&json));
+        }
+    }
+
+    /// Finish events (one per choice).
+    pub fn finish(&self, choices: u32, reason: FinishReason, out: &mut String) {
+        let reason = reason.as_str();
+        for index in 0..choices {
+            let json = match self.completion.operation {
+                Operation::Completions => format!(
+                    r#"{{"choices":[{{"content_filter_results":{{}},"finish_reason":"{reason}","index":{index},"logprobs":null,"text":""}}],{}}}"#,
+                    self.tail
+                ),
+                _ => format!(
+                    r#"{{"choices":[{{"content_filter_results":{{}},"delta":{{}},"finish_reason":"{reason}","index":{index},"logprobs":null}}],{}}}"#,
+                    self.tail
+                ),
+            };
+            out.push_str(&frame(&json));
+        }
+    }
+
+    /// The usage event (`stream_options.include_usage`).
+    pub fn usage(&self, prompt_tokens: u32, completion_tokens: u32, out: &mut String) {
+        out.push_str(&frame(&format!(
+            r#"{{"choices":[],{},"usage":{}}}"#,
+            self.tail,
+            usage(prompt_tokens, completion_tokens)
+        )));
+    }
+
+    /// `data: [DONE]`.
+    pub fn done(out: &mut String) {
+        out.push_str("data: [DONE]\n\n");
+    }
+}

@@ -1,0 +1,21 @@
+//! The hyper shell around the model: listeners, routes, auth, error and success bodies, SSE,
+//! admin and metrics endpoints. It reads the clock (only in [`clock`]), tokenizes prompts, asks
+//! the model under a short lock, and sleeps until the planned times. No decision is made here.
+
+mod admin;
+mod auth;
+mod bodies;
+mod body;
+pub mod clock;
+mod errors;
+mod handler;
+mod ids;
+mod parse;
+mod respond;
+mod router;
+mod server;
+mod state;
+mod tokens;
+
+pub use admin::render as render_metrics;
+pub use server::{BoundListener, RunningFleet};

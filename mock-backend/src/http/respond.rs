@@ -1,0 +1,237 @@
+//! Building responses: the identity headers every AOAI response carries, the 2xx extras, rate
+//! and spillover headers, and acting out an admitted plan in wall-clock time (sleep until the
+//! planned offsets, reset or hang as the fault says, stream SSE events as they are due).
+
+use super::bodies::{self, Completion, StreamEvents};
+use super::body::{Chunk, MockBody};
+use super::state::{Settlement, Shared};
+use crate::model::{Disruption, RateHeaders, ResponsePlan, ceil_millis};
+use bytes::Bytes;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{HeaderMap, Response, StatusCode};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Why a connection is closed without a (complete) response.
+pub type Cut = std::io::Error;
+
+/// The per-response identity: ids, region, echoed client id, model session.
+pub struct Identity {
+    /// `apim-request-id`.
+    pub apim_request_id: String,
+    /// `x-request-id`.
+    pub request_id: String,
+    /// `x-ms-region`.
+    pub region: HeaderValue,
+    /// Echoed `x-ms-client-request-id`, if sent.
+    pub client_request_id: Option<HeaderValue>,
+    /// What to send when none was sent: true = `Not-Set`, false = the apim id.
+    pub client_id_not_set: bool,
+    /// `azureml-model-session`.
+    pub model_session: HeaderValue,
+}
+
+fn put(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), value);
+    }
+}
+
+/// Headers every response carries (reference §4, checklist 7).
+pub fn identity_headers(id: &Identity, headers: &mut HeaderMap) {
+    put(headers, "apim-request-id", &id.apim_request_id);
+    put(headers, "x-request-id", &id.request_id);
+    headers.insert("x-ms-region", id.region.clone());
+    let client = match &id.client_request_id {
+        Some(value) => value.clone(),
+        None if id.client_id_not_set => HeaderValue::from_static("Not-Set"),
+        None => HeaderValue::from_str(&id.apim_request_id)
+            .unwrap_or(HeaderValue::from_static("Not-Set")),
+    };
+    headers.insert("x-ms-client-request-id", client);
+    headers.insert("azureml-model-session", id.model_session.clone());
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        "strict-transport-security",
+        HeaderValue::from_static("max-age=31536000; includeSubDomains; preload"),
+    );
+}
+
+/// Rate-limit / utilization headers.
+pub fn rate_headers(rate: &RateHeaders, headers: &mut HeaderMap) {
+    for (name, value) in rate.render() {
+        put(headers, name, &value);
+    }
+}
+
+/// A complete JSON response.
+pub fn json(status: u16, body: impl Into<Bytes>, id: &Identity) -> Response<MockBody> {
+    let mut response = Response::new(MockBody::full(body));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    identity_headers(id, headers);
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Headers only 2xx responses carry (checklist 8), with server times from the plan.
+pub fn success_headers(deployment: &str, plan: &ResponsePlan, headers: &mut HeaderMap) {
+    put(headers, "x-ms-deployment-name", deployment);
+    headers.insert("x-ms-rai-invoked", HeaderValue::from_static("true"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    let millis = ceil_millis(if plan.stream {
+        plan.headers_at
+    } else {
+        plan.total
+    })
+    .to_string();
+    for name in [
+        "cmp-upstream-response-duration",
+        "ms-azureml-model-time",
+        "x-envoy-upstream-service-time",
+    ] {
+        put(headers, name, &millis);
+    }
+}
+
+/// What the stream task needs, owned.
+pub struct StreamJob {
+    /// Shared state (for settlement and the clock).
+    pub shared: Arc<Shared>,
+    /// Admission time (plan offsets count from here).
+    pub admitted_at: Duration,
+    /// The plan.
+    pub plan: ResponsePlan,
+    /// Completion id.
+    pub id: String,
+    /// Model version.
+    pub model: String,
+    /// `fp_…`.
+    pub fingerprint: String,
+    /// Unix seconds.
+    pub created: u64,
+    /// Word list start.
+    pub words_start: usize,
+    /// Send the usage event.
+    pub include_usage: bool,
+    /// Chat or legacy completions.
+    pub operation: crate::model::Operation,
+}
+
+/// Sleep until the plan's disruption or `until`, whichever is first. Err = cut the connection.
+pub async fn wait_or_disrupt(
+    shared: &Shared,
+    admitted_at: Duration,
+    plan: &ResponsePlan,
+    until: Duration,
+) -> Result<(), Cut> {
+    match plan.disruption {
+        Disruption::Hang(after) => {
+            shared.clock.sleep_until(admitted_at + after).await;
+            Err(cut("hang fault: closing without a response"))
+        }
+        Disruption::ResetAt(at) if at <= until || !plan.stream => {
+            shared.clock.sleep_until(admitted_at + at.min(until)).await;
+            Err(cut("connection reset fault"))
+        }
+        _ => {
+            shared.clock.sleep_until(admitted_at + until).await;
+            Ok(())
+        }
+    }
+}
+
+fn cut(reason: &'static str) -> Cut {
+    std::io::Error::new(std::io::ErrorKind::ConnectionReset, reason)
+}
+
+/// Start streaming `job`; returns the body the response carries.
+pub fn stream(job: StreamJob, settlement: Settlement) -> MockBody {
+    let (sender, receiver) = mpsc::channel::<Chunk>(16);
+    tokio::spawn(run_stream(job, settlement, sender));
+    MockBody::Channel(receiver)
+}
+
+async fn run_stream(job: StreamJob, mut settlement: Settlement, sender: mpsc::Sender<Chunk>) {
+    let plan = job.plan;
+    let events = StreamEvents::new(Completion {
+        id: &job.id,
+        created: job.created,
+        model: &job.model,
+        fingerprint: &job.fingerprint,
+        words_start: job.words_start,
+        operation: job.operation,
+    });
+    if sender.send(Ok(events.prelude())).await.is_err() {
+        return;
+    }
+    let schedule = plan.schedule;
+    let reset_at = match plan.disruption {
+        Disruption::ResetAt(at) => Some(at),
+        _ => None,
+    };
+    let mut batch = String::new();
+    for k in 0..schedule.chunks() {
+        let due = schedule.offset(k);
+        if let Some(at) = reset_at.filter(|at| *at < due) {
+            job.shared.clock.sleep_until(job.admitted_at + at).await;
+            let _ = sender
+                .send(Err(cut("connection reset fault (mid-stream)")))
+                .await;
+            return;
+        }
+        tokio::select! {
+            () = job.shared.clock.sleep_until(job.admitted_at + due) => {}
+            () = sender.closed() => return,
+        }
+        batch.clear();
+        if k == 0 {
+            events.roles(plan.choices, &mut batch);
+        }
+        let from = schedule.tokens_through(k) - schedule.tokens_in(k);
+        events.content(plan.choices, from, schedule.tokens_through(k), &mut batch);
+        if sender
+            .send(Ok(Bytes::from(std::mem::take(&mut batch))))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        settlement.tokens_sent = schedule.tokens_through(k) * plan.choices;
+    }
+    batch.clear();
+    if schedule.chunks() == 0 {
+        events.roles(plan.choices, &mut batch);
+    }
+    events.finish(plan.choices, plan.finish_reason, &mut batch);
+    if job.include_usage {
+        events.usage(plan.prompt_tokens, plan.completion_tokens, &mut batch);
+    }
+    StreamEvents::done(&mut batch);
+    if sender.send(Ok(Bytes::from(batch))).await.is_ok() {
+        settlement.completed(plan.completion_tokens);
+    }
+}
+
+/// Non-stream body of an admitted chat/completions request.
+pub fn completion_body(job: &StreamJob) -> String {
+    bodies::completion_body(
+        &Completion {
+            id: &job.id,
+            created: job.created,
+            model: &job.model,
+            fingerprint: &job.fingerprint,
+            words_start: job.words_start,
+            operation: job.operation,
+        },
+        &job.plan,
+    )
+}

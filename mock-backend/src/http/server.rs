@@ -1,0 +1,133 @@
+//! Listeners: bind one port per resource, serve HTTP/1.1 connections with hyper, shut down
+//! gracefully (stop accepting, let in-flight responses finish).
+
+use super::handler;
+use super::state::Shared;
+use super::tokens;
+use crate::config::FleetConfig;
+use crate::model::FleetMetrics;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// A listener as bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundListener {
+    /// Resource name.
+    pub resource: String,
+    /// Display region.
+    pub region: String,
+    /// Bound address (the real port when the config said 0).
+    pub addr: SocketAddr,
+}
+
+impl BoundListener {
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// A running fleet.
+pub struct RunningFleet {
+    /// One per resource, in configuration order.
+    pub listeners: Vec<BoundListener>,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    accept_loops: Vec<JoinHandle<()>>,
+}
+
+impl RunningFleet {
+    /// Build the tokenizers, bind every listener and start serving. Returns once all are bound.
+    pub async fn start(config: &FleetConfig) -> std::io::Result<RunningFleet> {
+        tokio::task::spawn_blocking(tokens::warm_up)
+            .await
+            .map_err(std::io::Error::other)?;
+        let shared = Arc::new(Shared::new(config));
+        let (shutdown, watcher) = watch::channel(false);
+        let mut listeners = Vec::with_capacity(config.resources.len());
+        let mut accept_loops = Vec::with_capacity(config.resources.len());
+        for (index, resource) in config.resources.iter().enumerate() {
+            let socket = TcpListener::bind((config.bind, resource.port)).await?;
+            listeners.push(BoundListener {
+                resource: resource.name.clone(),
+                region: resource.region.clone(),
+                addr: socket.local_addr()?,
+            });
+            accept_loops.push(tokio::spawn(accept(
+                socket,
+                shared.clone(),
+                index,
+                watcher.clone(),
+            )));
+        }
+        Ok(RunningFleet {
+            listeners,
+            shared,
+            shutdown,
+            accept_loops,
+        })
+    }
+
+    /// The listener of `resource`.
+    pub fn listener(&self, resource: &str) -> Option<&BoundListener> {
+        self.listeners.iter().find(|l| l.resource == resource)
+    }
+
+    /// Current model metrics.
+    pub fn metrics(&self) -> FleetMetrics {
+        let now = self.shared.clock.now();
+        self.shared.core().fleet.metrics(now)
+    }
+
+    /// Stop accepting, ask open connections to finish their current response, and wait.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for accept_loop in self.accept_loops {
+            let _ = accept_loop.await;
+        }
+    }
+}
+
+async fn accept(
+    socket: TcpListener,
+    shared: Arc<Shared>,
+    index: usize,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = socket.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                connections.spawn(serve_connection(stream, shared.clone(), index, shutdown.clone()));
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(socket);
+    while connections.join_next().await.is_some() {}
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    shared: Arc<Shared>,
+    index: usize,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let service = service_fn(move |request| handler::handle(shared.clone(), index, request));
+    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = shutdown.changed() => connection.as_mut().graceful_shutdown(),
+    }
+    let _ = connection.await;
+}

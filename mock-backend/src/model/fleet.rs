@@ -1,0 +1,276 @@
+//! The fleet: every resource's deployments, name lookup, spillover between a PTU deployment and
+//! its standard target, settlement, metrics snapshots and runtime patches. Pure: the simulator
+//! calls it with virtual time, the HTTP shell with wall-clock time since start.
+
+use super::answer::{Answer, Outcome, Rejection, Spillover};
+use super::deployment::{Completion, Deployment};
+use super::headers::RateHeaders;
+use super::metrics::{DeploymentMetrics, FleetMetrics};
+use super::patch::ConfigPatch;
+use super::plan::Ticket;
+use super::request::RequestShape;
+use super::{DeploymentId, ResourceId};
+use crate::config::{ConfigError, DeploymentKind, FleetConfig, Switches};
+use std::collections::HashMap;
+use std::time::Duration;
+
+struct Resource {
+    name: String,
+    /// Lookup only (never iterated).
+    by_name: HashMap<String, DeploymentId>,
+    not_found: u64,
+}
+
+/// What the shell needs to know about a deployment to render bodies and headers.
+#[derive(Debug, Clone, Copy)]
+pub struct DeploymentView<'a> {
+    /// Resource it belongs to.
+    pub resource: ResourceId,
+    /// Deployment name.
+    pub name: &'a str,
+    /// Model family as configured.
+    pub model: &'a str,
+    /// Version string for bodies.
+    pub model_version: &'a str,
+    /// Standard or provisioned.
+    pub kind: DeploymentKind,
+    /// Effective switches.
+    pub switches: &'a Switches,
+    /// Tokenizer encoding.
+    pub encoding: super::Encoding,
+}
+
+/// Every deployment of every resource.
+pub struct Fleet {
+    config: FleetConfig,
+    resources: Vec<Resource>,
+    deployments: Vec<Deployment>,
+}
+
+impl Fleet {
+    /// Build the fleet from a validated configuration.
+    pub fn new(config: &FleetConfig) -> Fleet {
+        let mut resources = Vec::with_capacity(config.resources.len());
+        let mut deployments = Vec::new();
+        for (r, resource) in config.resources.iter().enumerate() {
+            let mut by_name = HashMap::new();
+            for deployment in &resource.deployments {
+                let id = DeploymentId(deployments.len() as u32);
+                by_name.insert(deployment.name.clone(), id);
+                deployments.push(Deployment::new(
+                    r,
+                    &resource.name,
+                    deployment,
+                    &config.switches,
+                    config.seed,
+                ));
+            }
+            resources.push(Resource {
+                name: resource.name.clone(),
+                by_name,
+                not_found: 0,
+            });
+        }
+        Fleet {
+            config: config.clone(),
+            resources,
+            deployments,
+        }
+    }
+
+    /// The configuration as currently in force (after patches).
+    pub fn config(&self) -> &FleetConfig {
+        &self.config
+    }
+
+    /// The resource called `name`.
+    pub fn resource_index(&self, name: &str) -> Option<ResourceId> {
+        self.resources
+            .iter()
+            .position(|r| r.name == name)
+            .map(ResourceId)
+    }
+
+    /// The deployment called `name` in `resource`.
+    pub fn deployment_index(&self, resource: ResourceId, name: &str) -> Option<DeploymentId> {
+        self.resources.get(resource.0)?.by_name.get(name).copied()
+    }
+
+    /// Facts about a deployment, for rendering.
+    pub fn deployment(&self, id: DeploymentId) -> DeploymentView<'_> {
+        let d = &self.deployments[id.0 as usize];
+        DeploymentView {
+            resource: ResourceId(d.resource),
+            name: &d.config.name,
+            model: &d.config.model,
+            model_version: &d.profile.model_version,
+            kind: d.config.kind,
+            switches: &d.switches,
+            encoding: d.profile.encoding,
+        }
+    }
+
+    /// Decide a request to `deployment` of `resource` at `now` (404 answer if unknown).
+    pub fn admit(
+        &mut self,
+        now: Duration,
+        resource: ResourceId,
+        deployment: &str,
+        req: &RequestShape<'_>,
+    ) -> Answer {
+        match self.deployment_index(resource, deployment) {
+            Some(id) => self.admit_to(now, id, req),
+            None => {
+                if let Some(r) = self.resources.get_mut(resource.0) {
+                    r.not_found += 1;
+                }
+                Answer {
+                    status: 404,
+                    deployment: None,
+                    outcome: Outcome::Rejected(Rejection::DeploymentNotFound),
+                    headers: RateHeaders::default(),
+                    spillover: None,
+                }
+            }
+        }
+    }
+
+    /// Decide a request to a known deployment, spilling a PTU refusal over to its standard
+    /// target (the deployment setting wins over the `x-ms-spillover-deployment` header).
+    pub fn admit_to(&mut self, now: Duration, id: DeploymentId, req: &RequestShape<'_>) -> Answer {
+        let primary = &mut self.deployments[id.0 as usize];
+        let answer = primary.answer(now, id, req);
+        if (200..300).contains(&answer.status) || primary.kind() != DeploymentKind::Provisioned {
+            return answer;
+        }
+        let triggers = &primary.switches.spillover_trigger_codes;
+        if !triggers.is_empty() && !triggers.contains(&answer.status) {
+            return answer;
+        }
+        let target_name = primary
+            .config
+            .spillover_deployment
+            .as_deref()
+            .or(req.spillover_header);
+        let Some(target) = target_name
+            .and_then(|name| self.resources[primary.resource].by_name.get(name).copied())
+        else {
+            return answer;
+        };
+        if target == id || self.deployments[target.0 as usize].kind() != DeploymentKind::Standard {
+            return answer;
+        }
+        self.deployments[id.0 as usize].counters.spilled_out += 1;
+        let secondary = &mut self.deployments[target.0 as usize];
+        secondary.counters.spilled_in += 1;
+        let mut spilled = secondary.answer(now, target, req);
+        spilled.spillover = Some(Spillover {
+            from: id,
+            status: answer.status,
+        });
+        spilled
+    }
+
+    /// Settle an admitted request (PTU correction, in-flight, billing).
+    pub fn complete(&mut self, now: Duration, ticket: &Ticket, completion: Completion) {
+        if let Some(deployment) = self.deployments.get_mut(ticket.deployment.0 as usize) {
+            deployment.settle(now, ticket, completion);
+        }
+    }
+
+    /// Snapshot of every deployment's counters and utilization at `now`.
+    pub fn metrics(&mut self, now: Duration) -> FleetMetrics {
+        let resources = &self.resources;
+        let deployments = self
+            .deployments
+            .iter_mut()
+            .map(|d| DeploymentMetrics {
+                resource: resources[d.resource].name.clone(),
+                deployment: d.config.name.clone(),
+                kind: d.kind(),
+                utilization: d.utilization(now),
+                counters: d.counters.clone(),
+            })
+            .collect();
+        FleetMetrics {
+            deployments,
+            not_found: resources
+                .iter()
+                .map(|r| (r.name.clone(), r.not_found))
+                .collect(),
+        }
+    }
+
+    /// Apply a runtime change. The patched deployment is validated like a file would be; on
+    /// error nothing changes.
+    pub fn apply(&mut self, now: Duration, patch: &ConfigPatch) -> Result<(), ConfigError> {
+        let (r, d) = self.locate(patch)?;
+        let mut changed = self.config.resources[r].deployments[d].clone();
+        if let Some(tpm) = patch.tpm {
+            changed.tpm = Some(tpm);
+            changed.capacity = None;
+        }
+        if patch.rpm.is_some() {
+            changed.rpm = patch.rpm;
+        }
+        if patch.ptu.is_some() {
+            changed.ptu = patch.ptu;
+        }
+        if let Some(latency) = &patch.latency {
+            changed.latency = latency.clone();
+        }
+        if let Some(completion) = &patch.completion_tokens {
+            changed.completion_tokens = completion.clone();
+        }
+        if let Some(service) = &patch.service {
+            changed.service = Some(service.clone());
+        }
+        if let Some(faults) = &patch.faults {
+            changed.faults = faults.clone();
+        }
+        if let Some(switches) = &patch.switches {
+            changed.switches = switches.clone();
+        }
+        let path = format!("resources[{r}].deployments[{d}]");
+        changed.validate(&path, &self.config.switches)?;
+        let id = self.resources[r].by_name[&changed.name];
+        self.deployments[id.0 as usize].reconfigure(now, &changed, &self.config.switches);
+        self.config.resources[r].deployments[d] = changed;
+        Ok(())
+    }
+
+    fn locate(&self, patch: &ConfigPatch) -> Result<(usize, usize), ConfigError> {
+        let holders: Vec<usize> = self
+            .config
+            .resources
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| patch.resource.as_ref().is_none_or(|name| &r.name == name))
+            .filter(|(_, r)| r.deployments.iter().any(|d| d.name == patch.deployment))
+            .map(|(i, _)| i)
+            .collect();
+        match holders.as_slice() {
+            [r] => {
+                let d = self.config.resources[*r]
+                    .deployments
+                    .iter()
+                    .position(|d| d.name == patch.deployment)
+                    .unwrap_or(0);
+                Ok((*r, d))
+            }
+            [] => Err(ConfigError::invalid(
+                "deployment",
+                &patch.deployment,
+                "no such deployment (in that resource)",
+            )),
+            _ => Err(ConfigError::invalid(
+                "resource",
+                "none",
+                "several resources have this deployment: name the resource",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,208 @@
+//! Latency model of one deployment (reference §9): TTFT = base + prompt tokens × prefill cost,
+//! with log-normal jitter; generation speed with jitter, a PTU floor, and (standard only) an
+//! inter-token latency that grows with in-flight requests. Also the completion length draw.
+
+use crate::config::{CompletionTokens, DeploymentKind, LatencyConfig};
+use crate::seed::SimRng;
+use rand::Rng;
+use rand_distr::{Distribution, Exp, StandardNormal};
+use std::time::Duration;
+
+/// Resolved latency parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencyProfile {
+    ttft_base: Duration,
+    per_prompt_token: Duration,
+    ttft_sigma: f64,
+    tokens_per_second: f64,
+    tps_sigma: f64,
+    load_factor: f64,
+    saturation_in_flight: f64,
+    embeddings_time: Duration,
+    floor_tps: Option<f64>,
+}
+
+/// One request's timing draw.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimingDraw {
+    /// Time from processing start to the first token.
+    pub ttft: Duration,
+    /// Time between tokens.
+    pub itl: Duration,
+}
+
+impl LatencyProfile {
+    /// The profile of a deployment of `kind` whose model has PTU floor `ptu_floor_tps`.
+    pub fn resolve(
+        config: &LatencyConfig,
+        kind: DeploymentKind,
+        ptu_floor_tps: f64,
+    ) -> LatencyProfile {
+        let (base, tps) = match kind {
+            DeploymentKind::Standard => (Duration::from_millis(600), 80.0),
+            DeploymentKind::Provisioned => (Duration::from_millis(400), 60.0),
+        };
+        LatencyProfile {
+            ttft_base: config.ttft_base.unwrap_or(base),
+            per_prompt_token: config
+                .ttft_per_prompt_token
+                .unwrap_or(Duration::from_micros(20)),
+            ttft_sigma: config.ttft_jitter.unwrap_or(0.25),
+            tokens_per_second: config.tokens_per_second.unwrap_or(tps),
+            tps_sigma: config.tps_jitter.unwrap_or(0.15),
+            load_factor: match kind {
+                DeploymentKind::Standard => config.load_factor.unwrap_or(0.0),
+                DeploymentKind::Provisioned => 0.0,
+            },
+            saturation_in_flight: f64::from(config.saturation_in_flight.unwrap_or(64)),
+            embeddings_time: config.embeddings_time.unwrap_or(Duration::from_millis(100)),
+            floor_tps: (kind == DeploymentKind::Provisioned).then_some(ptu_floor_tps),
+        }
+    }
+
+    /// Draw TTFT and inter-token latency for a chat/completions request. `multiplier` is the
+    /// brownout factor (1 = none). Always consumes two normal draws, so the stream stays aligned.
+    pub fn draw(
+        &self,
+        rng: &mut SimRng,
+        prompt_tokens: u32,
+        in_flight: u32,
+        multiplier: f64,
+    ) -> TimingDraw {
+        let ttft_factor = log_normal_unit(rng, self.ttft_sigma);
+        let speed_factor = log_normal_unit(rng, self.tps_sigma);
+        let prefill = self.ttft_base + self.per_prompt_token * prompt_tokens;
+        let ttft = prefill.mul_f64(ttft_factor * multiplier);
+        let mut tps = self.tokens_per_second * speed_factor;
+        if let Some(floor) = self.floor_tps {
+            tps = tps.max(floor);
+        }
+        let load =
+            1.0 + self.load_factor * (f64::from(in_flight) / self.saturation_in_flight).min(1.0);
+        let itl = Duration::from_secs_f64(load * multiplier / tps);
+        TimingDraw { ttft, itl }
+    }
+
+    /// Draw the duration of an embeddings request.
+    pub fn draw_embeddings(&self, rng: &mut SimRng, multiplier: f64) -> Duration {
+        self.embeddings_time
+            .mul_f64(log_normal_unit(rng, self.ttft_sigma) * multiplier)
+    }
+}
+
+/// A log-normal multiplier with mean 1: `exp(σZ − σ²/2)`.
+fn log_normal_unit(rng: &mut SimRng, sigma: f64) -> f64 {
+    let z: f64 = StandardNormal.sample(rng);
+    (sigma * z - sigma * sigma / 2.0).exp()
+}
+
+/// Draw a completion length (per choice) from `distribution`, at least 1.
+pub fn draw_completion_tokens(distribution: &CompletionTokens, rng: &mut SimRng) -> u32 {
+    let drawn = match *distribution {
+        CompletionTokens::Fixed { tokens } => f64::from(tokens),
+        CompletionTokens::Uniform { min, max } => f64::from(rng.random_range(min..=max)),
+        CompletionTokens::LogNormal { median, sigma } => {
+            let z: f64 = StandardNormal.sample(rng);
+            median * (sigma * z).exp()
+        }
+        CompletionTokens::Exponential { mean } => match Exp::new(1.0 / mean) {
+            Ok(exp) => exp.sample(rng),
+            Err(_) => mean,
+        },
+    };
+    (drawn.round() as u32).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::stream;
+
+    fn config(tps: f64) -> LatencyConfig {
+        LatencyConfig {
+            ttft_base: Some(Duration::from_millis(500)),
+            ttft_per_prompt_token: Some(Duration::from_millis(1)),
+            ttft_jitter: Some(0.0),
+            tokens_per_second: Some(tps),
+            tps_jitter: Some(0.0),
+            load_factor: Some(1.0),
+            saturation_in_flight: Some(10),
+            embeddings_time: None,
+        }
+    }
+
+    #[test]
+    fn without_jitter_ttft_is_base_plus_prefill_and_itl_is_one_over_tps() {
+        let profile = LatencyProfile::resolve(&config(50.0), DeploymentKind::Standard, 25.0);
+        let draw = profile.draw(&mut stream(1, "t"), 100, 0, 1.0);
+        assert_eq!(draw.ttft, Duration::from_millis(600));
+        assert_eq!(draw.itl, Duration::from_millis(20));
+    }
+
+    #[test]
+    fn standard_itl_grows_with_in_flight_and_brownout_multiplies() {
+        let profile = LatencyProfile::resolve(&config(50.0), DeploymentKind::Standard, 25.0);
+        assert_eq!(
+            profile.draw(&mut stream(1, "t"), 0, 5, 1.0).itl,
+            Duration::from_millis(30)
+        );
+        assert_eq!(
+            profile.draw(&mut stream(1, "t"), 0, 50, 1.0).itl,
+            Duration::from_millis(40),
+            "capped at saturation"
+        );
+        let slow = profile.draw(&mut stream(1, "t"), 0, 0, 3.0);
+        assert_eq!(
+            (slow.ttft, slow.itl),
+            (Duration::from_millis(1500), Duration::from_millis(60))
+        );
+    }
+
+    #[test]
+    fn ptu_speed_never_falls_below_the_floor_and_ignores_load() {
+        let profile = LatencyProfile::resolve(&config(10.0), DeploymentKind::Provisioned, 25.0);
+        assert_eq!(
+            profile.draw(&mut stream(1, "t"), 0, 50, 1.0).itl,
+            Duration::from_millis(40)
+        );
+    }
+
+    #[test]
+    fn jittered_draws_are_deterministic_and_centred() {
+        let profile =
+            LatencyProfile::resolve(&LatencyConfig::default(), DeploymentKind::Standard, 25.0);
+        let draws = |seed| {
+            let mut rng = stream(seed, "deployment:east/a:latency");
+            (0..2000)
+                .map(|_| profile.draw(&mut rng, 0, 0, 1.0).ttft.as_secs_f64())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(draws(3), draws(3));
+        assert_ne!(draws(3), draws(4));
+        let mean = draws(3).iter().sum::<f64>() / 2000.0;
+        assert!((mean - 0.6).abs() < 0.03, "mean TTFT {mean}");
+    }
+
+    #[test]
+    fn completion_draws_respect_their_distribution() {
+        let mut rng = stream(9, "c");
+        assert_eq!(
+            draw_completion_tokens(&CompletionTokens::Fixed { tokens: 7 }, &mut rng),
+            7
+        );
+        for _ in 0..500 {
+            let n = draw_completion_tokens(&CompletionTokens::Uniform { min: 3, max: 5 }, &mut rng);
+            assert!((3..=5).contains(&n));
+        }
+        let mean = (0..4000)
+            .map(|_| {
+                f64::from(draw_completion_tokens(
+                    &CompletionTokens::Exponential { mean: 100.0 },
+                    &mut rng,
+                ))
+            })
+            .sum::<f64>()
+            / 4000.0;
+        assert!((mean - 100.0).abs() < 8.0, "{mean}");
+    }
+}

@@ -1,0 +1,193 @@
+//! The response plan of an admitted request: when headers go out, when each content chunk is
+//! emitted, how long it all takes, how many tokens, and which fault to act out. Offsets are
+//! from admission. The chunk times are a compact schedule (first token + fixed inter-token
+//! latency + chunking + an optional stall), so planning never allocates.
+
+use super::DeploymentId;
+use super::faults::Disruption;
+use std::time::Duration;
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinishReason {
+    /// The model stopped on its own.
+    Stop,
+    /// `max_tokens` (or the context window) was reached.
+    Length,
+}
+
+impl FinishReason {
+    /// As it appears in bodies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+        }
+    }
+}
+
+/// When each content chunk (of one choice) is emitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkSchedule {
+    /// Offset of the first token.
+    pub first_token: Duration,
+    /// Time between tokens.
+    pub itl: Duration,
+    /// Tokens per choice.
+    pub tokens: u32,
+    /// Tokens per content event (1 = per-token streaming).
+    pub tokens_per_chunk: u32,
+    /// A pause of `.1` before chunk `.0` (and all later ones).
+    pub stall: Option<(u32, Duration)>,
+}
+
+impl ChunkSchedule {
+    /// Number of content events.
+    pub fn chunks(&self) -> u32 {
+        self.tokens.div_ceil(self.tokens_per_chunk.max(1))
+    }
+
+    /// Tokens carried by chunk `k`.
+    pub fn tokens_in(&self, k: u32) -> u32 {
+        let per = self.tokens_per_chunk.max(1);
+        self.tokens.saturating_sub(k * per).min(per)
+    }
+
+    /// Tokens emitted by the end of chunk `k` (inclusive).
+    pub fn tokens_through(&self, k: u32) -> u32 {
+        ((k + 1) * self.tokens_per_chunk.max(1)).min(self.tokens)
+    }
+
+    /// Offset at which chunk `k` is emitted: when its last token is generated.
+    pub fn offset(&self, k: u32) -> Duration {
+        let last_token = self.tokens_through(k).saturating_sub(1);
+        let stall = match self.stall {
+            Some((at, pause)) if k >= at => pause,
+            _ => Duration::ZERO,
+        };
+        self.first_token + self.itl * last_token + stall
+    }
+
+    /// Offset of the last chunk (the first-token offset when there are none).
+    pub fn end(&self) -> Duration {
+        match self.chunks() {
+            0 => self.first_token,
+            n => self.offset(n - 1),
+        }
+    }
+}
+
+/// Handle for [`super::Fleet::complete`]: what the deployment needs to settle the request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ticket {
+    /// Deployment that served.
+    pub deployment: DeploymentId,
+    /// PTU estimate charged at admission (0 for standard).
+    pub ptu_estimate: f64,
+    /// Standard estimate charged at admission (0 for PTU).
+    pub estimate: u64,
+    /// Prompt tokens.
+    pub prompt_tokens: u32,
+    /// Cached prompt tokens.
+    pub cached_tokens: u32,
+    /// Planned completion tokens (all choices).
+    pub completion_tokens: u32,
+}
+
+/// How an admitted request plays out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResponsePlan {
+    /// Settle with [`super::Fleet::complete`].
+    pub ticket: Ticket,
+    /// Prompt tokens (billing).
+    pub prompt_tokens: u32,
+    /// Completion tokens over all choices (billing).
+    pub completion_tokens: u32,
+    /// Choices (`max(n, best_of, 1)`).
+    pub choices: u32,
+    /// Why generation ends.
+    pub finish_reason: FinishReason,
+    /// Time waited for a service slot (part of TTFT).
+    pub queue_wait: Duration,
+    /// Offset at which status and headers are sent: for streams when the first event is
+    /// flushed, otherwise at the end.
+    pub headers_at: Duration,
+    /// Content chunk times (one choice; every choice shares them).
+    pub schedule: ChunkSchedule,
+    /// Offset of the last byte.
+    pub total: Duration,
+    /// Fault to act out.
+    pub disruption: Disruption,
+    /// Streamed.
+    pub stream: bool,
+}
+
+impl ResponsePlan {
+    /// Offset of the first content token (TTFT as a streaming client sees it).
+    pub fn ttft(&self) -> Duration {
+        if self.schedule.chunks() == 0 {
+            self.schedule.end()
+        } else {
+            self.schedule.offset(0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn per_token_chunks_follow_the_itl() {
+        let s = ChunkSchedule {
+            first_token: ms(100),
+            itl: ms(10),
+            tokens: 5,
+            tokens_per_chunk: 1,
+            stall: None,
+        };
+        assert_eq!(s.chunks(), 5);
+        assert_eq!(
+            (0..5).map(|k| s.offset(k)).collect::<Vec<_>>(),
+            [ms(100), ms(110), ms(120), ms(130), ms(140)]
+        );
+        assert_eq!(s.end(), ms(140));
+    }
+
+    #[test]
+    fn merged_chunks_go_out_when_their_last_token_is_ready_and_stalls_shift_the_rest() {
+        let s = ChunkSchedule {
+            first_token: ms(100),
+            itl: ms(10),
+            tokens: 10,
+            tokens_per_chunk: 4,
+            stall: Some((1, ms(500))),
+        };
+        assert_eq!(s.chunks(), 3);
+        assert_eq!(
+            (0..3).map(|k| s.tokens_in(k)).collect::<Vec<_>>(),
+            [4, 4, 2]
+        );
+        assert_eq!(
+            (0..3).map(|k| s.offset(k)).collect::<Vec<_>>(),
+            [ms(130), ms(670), ms(690)]
+        );
+        assert_eq!(s.tokens_through(2), 10);
+    }
+
+    #[test]
+    fn no_tokens_means_no_chunks() {
+        let s = ChunkSchedule {
+            first_token: ms(80),
+            itl: ms(10),
+            tokens: 0,
+            tokens_per_chunk: 1,
+            stall: None,
+        };
+        assert_eq!((s.chunks(), s.end()), (0, ms(80)));
+    }
+}

@@ -1,0 +1,358 @@
+//! Standard (pay-as-you-go) limiter: a sliding request window (RPM/6 per 10 s, or RPM/60 per 1 s)
+//! and a sliding 60 s window of estimated tokens; admit iff a request slot is free and
+//! `estimate ≤ TPM − used` (reference §5.2). Also produces the `x-ratelimit-*` values.
+
+use super::headers::RateHeaders;
+use super::window::{RingWindow, Tally};
+use crate::config::{LimitRequestsHeaderMode, RequestWindow, Switches};
+use std::time::Duration;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Which limit refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ThrottleReason {
+    /// The token (TPM) window.
+    Tokens,
+    /// The request (RPM) window.
+    Requests,
+}
+
+/// The standard limiter's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StandardVerdict {
+    /// Charged `estimate` tokens and one request.
+    Admitted,
+    /// Refused; room appears after `retry_after`.
+    Throttled {
+        /// The blocking limit.
+        reason: ThrottleReason,
+        /// Time until the blocking window has room for this request.
+        retry_after: Duration,
+    },
+}
+
+/// State of one standard deployment's windows.
+#[derive(Debug, Clone)]
+pub struct StandardLimiter {
+    tpm: u64,
+    rpm: u64,
+    window: RequestWindow,
+    requests: RingWindow,
+    minute: RingWindow,
+}
+
+impl StandardLimiter {
+    /// A limiter for `tpm` tokens and `rpm` requests per minute.
+    pub fn new(tpm: u64, rpm: u64, window: RequestWindow) -> StandardLimiter {
+        StandardLimiter {
+            tpm,
+            rpm,
+            window,
+            requests: RingWindow::new(window_length(window), 100),
+            minute: RingWindow::new(MINUTE, 600),
+        }
+    }
+
+    /// Change the quota (admin patch); what the windows hold is kept.
+    pub fn set_quota(&mut self, tpm: u64, rpm: u64) {
+        self.tpm = tpm;
+        self.rpm = rpm;
+    }
+
+    /// Change the request window (switch patch); the request window restarts empty.
+    pub fn set_window(&mut self, window: RequestWindow) {
+        if window != self.window {
+            self.window = window;
+            self.requests = RingWindow::new(window_length(window), 100);
+        }
+    }
+
+    /// Effective token limit under a rate-limit adjustment `factor`.
+    pub fn token_limit(&self, factor: f64) -> u64 {
+        (self.tpm as f64 * factor).floor() as u64
+    }
+
+    /// Effective per-window request limit under `factor` (at least 1).
+    pub fn request_limit(&self, factor: f64) -> u64 {
+        let per_window = match self.window {
+            RequestWindow::TenSeconds => 6.0,
+            RequestWindow::OneSecond => 60.0,
+        };
+        ((self.rpm as f64 * factor) / per_window).ceil().max(1.0) as u64
+    }
+
+    /// Admit or throttle a request of `estimate` tokens at `now`.
+    pub fn admit(
+        &mut self,
+        now: Duration,
+        estimate: u64,
+        factor: f64,
+        switches: &Switches,
+    ) -> StandardVerdict {
+        let request_limit = self.request_limit(factor);
+        let token_limit = self.token_limit(factor);
+        let used_requests = self.requests.total(now).requests;
+        let used_tokens = self.minute.total(now).tokens;
+        let verdict = if used_requests >= request_limit {
+            let excess = used_requests + 1 - request_limit;
+            let wait = self
+                .requests
+                .time_until(now, |freed| freed.requests >= excess);
+            StandardVerdict::Throttled {
+                reason: ThrottleReason::Requests,
+                retry_after: wait.unwrap_or(window_length(self.window)),
+            }
+        } else if estimate > token_limit.saturating_sub(used_tokens) {
+            let missing = estimate - token_limit.saturating_sub(used_tokens);
+            let wait = if estimate > token_limit {
+                None
+            } else {
+                self.minute.time_until(now, |freed| freed.tokens >= missing)
+            };
+            StandardVerdict::Throttled {
+                reason: ThrottleReason::Tokens,
+                retry_after: wait.unwrap_or(MINUTE),
+            }
+        } else {
+            StandardVerdict::Admitted
+        };
+        match verdict {
+            StandardVerdict::Admitted => {
+                self.requests.add(
+                    now,
+                    Tally {
+                        tokens: estimate,
+                        requests: 1,
+                    },
+                );
+                self.minute.add(
+                    now,
+                    Tally {
+                        tokens: estimate,
+                        requests: 1,
+                    },
+                );
+            }
+            StandardVerdict::Throttled { .. } if switches.rejected_count_toward_rpm => {
+                self.requests.add(
+                    now,
+                    Tally {
+                        tokens: 0,
+                        requests: 1,
+                    },
+                );
+            }
+            StandardVerdict::Throttled { .. } => {}
+        }
+        verdict
+    }
+
+    /// The `x-ratelimit-*` values at `now` (after this request was counted).
+    pub fn headers(&mut self, now: Duration, factor: f64, switches: &Switches) -> RateHeaders {
+        let token_limit = self.token_limit(factor);
+        let used_tokens = self.minute.total(now).tokens;
+        let (limit_requests, used_requests) = match switches.limit_requests_header_mode {
+            LimitRequestsHeaderMode::PerTenSeconds => (
+                self.request_limit(factor),
+                self.requests.total(now).requests,
+            ),
+            LimitRequestsHeaderMode::PerMinute => (
+                (self.rpm as f64 * factor).ceil() as u64,
+                self.minute.total(now).requests,
+            ),
+        };
+        let mut headers = RateHeaders {
+            remaining_requests: Some(limit_requests.saturating_sub(used_requests)),
+            remaining_tokens: Some(token_limit.saturating_sub(used_tokens)),
+            ..RateHeaders::default()
+        };
+        if switches.emit_limit_headers {
+            headers.limit_requests = Some(limit_requests);
+            headers.limit_tokens = Some(token_limit);
+        }
+        if switches.emit_reset_headers {
+            headers.reset_requests = Some(self.requests.time_until_oldest_expires(now));
+            headers.reset_tokens = Some(self.minute.time_until_oldest_expires(now));
+        }
+        headers
+    }
+}
+
+fn window_length(window: RequestWindow) -> Duration {
+    match window {
+        RequestWindow::TenSeconds => Duration::from_secs(10),
+        RequestWindow::OneSecond => Duration::from_secs(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
+    #[test]
+    fn a_1000_tpm_deployment_admits_one_request_per_10s_over_a_minute() {
+        // 1,000 TPM → 6 RPM → 1 request per 10 s; embeddings of 11 tokens never hit TPM.
+        let switches = Switches::default();
+        let mut limiter = StandardLimiter::new(1000, 6, RequestWindow::TenSeconds);
+        let admitted = (0..600)
+            .filter(|i| {
+                limiter.admit(secs(f64::from(*i) * 0.1), 11, 1.0, &switches)
+                    == StandardVerdict::Admitted
+            })
+            .count();
+        assert_eq!(admitted, 6);
+    }
+
+    #[test]
+    fn back_to_back_calls_get_one_200_and_the_429s_do_not_consume_the_window() {
+        // aoai-testing embeddings.md: "1 s spacing" at 1,000 TPM → calls 1 and 10 get 200. With
+        // each call's own duration the spacing was a bit over 1 s, so call 10 started after the
+        // 10 s window; 1.12 s spacing puts call 10 at 10.08 s.
+        let switches = Switches::default();
+        let mut limiter = StandardLimiter::new(1000, 6, RequestWindow::TenSeconds);
+        let statuses: Vec<bool> = (0..10)
+            .map(|i| {
+                limiter.admit(secs(f64::from(i) * 1.12), 11, 1.0, &switches)
+                    == StandardVerdict::Admitted
+            })
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                true, false, false, false, false, false, false, false, false, true
+            ]
+        );
+    }
+
+    #[test]
+    fn rejected_requests_can_count_toward_rpm() {
+        let switches = Switches {
+            rejected_count_toward_rpm: true,
+            ..Switches::default()
+        };
+        let mut limiter = StandardLimiter::new(1000, 6, RequestWindow::TenSeconds);
+        assert_eq!(
+            limiter.admit(secs(0.0), 1, 1.0, &switches),
+            StandardVerdict::Admitted
+        );
+        assert!(matches!(
+            limiter.admit(secs(5.0), 1, 1.0, &switches),
+            StandardVerdict::Throttled { .. }
+        ));
+        // The first entry left at 10 s but the rejected one (at 5 s) still fills the window.
+        assert!(matches!(
+            limiter.admit(secs(10.5), 1, 1.0, &switches),
+            StandardVerdict::Throttled { .. }
+        ));
+    }
+
+    #[test]
+    fn token_window_admits_iff_estimate_fits_what_remains() {
+        // aoai-testing chat.md: 10K TPM, max_tokens 2000 → 5 admitted (remaining 0), 6th 429.
+        let switches = Switches::default();
+        let mut limiter = StandardLimiter::new(10_000, 60, RequestWindow::TenSeconds);
+        let results: Vec<StandardVerdict> = (0..6)
+            .map(|i| limiter.admit(secs(f64::from(i)), 2000, 1.0, &switches))
+            .collect();
+        assert!(results[..5].iter().all(|v| *v == StandardVerdict::Admitted));
+        // Blocked until the call at t=0 leaves the 60 s window: 60 s − 5 s.
+        assert_eq!(
+            results[5],
+            StandardVerdict::Throttled {
+                reason: ThrottleReason::Tokens,
+                retry_after: secs(55.0)
+            }
+        );
+        assert_eq!(
+            limiter.headers(secs(5.0), 1.0, &switches).remaining_tokens,
+            Some(0)
+        );
+        // gpt-4 cost 1008: nine fit in 10K (928 left), the tenth does not.
+        let mut limiter = StandardLimiter::new(10_000, 60, RequestWindow::TenSeconds);
+        let admitted = (0..10)
+            .filter(|i| {
+                limiter.admit(secs(f64::from(*i) * 1.0), 1008, 1.0, &switches)
+                    == StandardVerdict::Admitted
+            })
+            .count();
+        assert_eq!(admitted, 9);
+        assert_eq!(
+            limiter.headers(secs(9.5), 1.0, &switches).remaining_tokens,
+            Some(928)
+        );
+    }
+
+    #[test]
+    fn request_retry_after_is_the_time_until_the_window_frees_a_slot() {
+        let switches = Switches::default();
+        let mut limiter = StandardLimiter::new(1000, 6, RequestWindow::TenSeconds);
+        assert_eq!(
+            limiter.admit(secs(2.0), 1, 1.0, &switches),
+            StandardVerdict::Admitted
+        );
+        assert_eq!(
+            limiter.admit(secs(3.5), 1, 1.0, &switches),
+            StandardVerdict::Throttled {
+                reason: ThrottleReason::Requests,
+                retry_after: secs(8.5)
+            }
+        );
+    }
+
+    #[test]
+    fn an_estimate_larger_than_the_quota_waits_a_whole_window() {
+        let switches = Switches::default();
+        let mut limiter = StandardLimiter::new(1000, 6, RequestWindow::TenSeconds);
+        assert_eq!(
+            limiter.admit(secs(1.0), 5000, 1.0, &switches),
+            StandardVerdict::Throttled {
+                reason: ThrottleReason::Tokens,
+                retry_after: MINUTE
+            }
+        );
+    }
+
+    #[test]
+    fn headers_follow_the_switches() {
+        let mut limiter = StandardLimiter::new(10_000, 60, RequestWindow::TenSeconds);
+        let switches = Switches::default();
+        limiter.admit(secs(0.0), 1000, 1.0, &switches);
+        let h = limiter.headers(secs(0.0), 1.0, &switches);
+        assert_eq!(
+            (
+                h.remaining_requests,
+                h.limit_requests,
+                h.remaining_tokens,
+                h.limit_tokens
+            ),
+            (Some(9), Some(10), Some(9000), Some(10_000))
+        );
+        assert_eq!(h.reset_tokens, None);
+        let per_minute = Switches {
+            limit_requests_header_mode: LimitRequestsHeaderMode::PerMinute,
+            emit_reset_headers: true,
+            ..Switches::default()
+        };
+        let h = limiter.headers(secs(1.0), 1.0, &per_minute);
+        assert_eq!(
+            (h.remaining_requests, h.limit_requests),
+            (Some(59), Some(60))
+        );
+        assert_eq!(h.reset_tokens, Some(secs(59.0)));
+        assert_eq!(h.reset_requests, Some(secs(9.0)));
+        let quiet = Switches {
+            emit_limit_headers: false,
+            ..Switches::default()
+        };
+        let h = limiter.headers(secs(1.0), 0.5, &quiet);
+        assert_eq!(
+            (h.limit_requests, h.limit_tokens, h.remaining_tokens),
+            (None, None, Some(4000))
+        );
+    }
+}
