@@ -338,7 +338,6 @@ pub fn import_pool(text: &str, source: &str) -> Result<ImportedPool, BalanceErro
             None => return Err(id_here.missing()),
         };
         let name = id
-            .trim_end_matches('/')
             .rsplit('/')
             .next()
             .unwrap_or("")

@@ -140,8 +140,8 @@ impl ApimBreaker {
         let track_calls = rule.percentage.is_some();
         match rule.window {
             WindowKind::Sliding => {
-                let horizon = now.saturating_sub(rule.interval);
-                let stale = |t: &Duration| *t <= horizon && !rule.interval.is_zero();
+                // The window is (now − interval, now].
+                let stale = |t: &Duration| now.saturating_sub(*t) >= rule.interval;
                 while window.failures.front().is_some_and(stale) {
                     window.failures.pop_front();
                 }
