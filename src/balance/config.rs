@@ -1,0 +1,822 @@
+//! `StrategyConfig`: one `[[strategies]]` entry of a scenario file — a preset (or an imported
+//! APIM pool) plus overrides. An override names a field of one of the preset's parts; giving
+//! one the preset's parts do not have is an error naming it (`breaker.percentage` on
+//! `powerproxy` is refused, not ignored). `kind` overrides swap a part for another kind with
+//! its defaults, after which that kind's fields apply.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::BalanceError;
+use super::apim_import::ImportedPool;
+use super::breaker::BreakerConfig;
+use super::breaker::apim::{ApimRule, RetryAfterMode, WindowKind};
+use super::breaker::envoy::EnvoyRule;
+use super::breaker::kong::KongRule;
+use super::breaker::litellm::{LitellmRule, ReCool};
+use super::breaker::resilience4j::{Resilience4jRule, SlidingWindow};
+use super::breaker::throttle_flag::{ThrottleFlagRule, WaitHeader};
+use super::exhaustion::Exhaustion;
+use super::presets::Preset;
+use super::selector::SelectorConfig;
+use super::selector::affinity::{AffinityConfig, OnUnavailable};
+use super::selector::headroom::HeadroomConfig;
+use super::selector::latency::{LatencyConfig, ListUpdate, StreamSample};
+use super::selector::least_outstanding::{LeastOutstandingConfig, PowerOfDConfig, TieBreak};
+use super::selector::peak_ewma::{LatencySample, PeakEwmaConfig};
+use super::selector::usage::UsageConfig;
+use super::selector::weighted::WeightSource;
+use super::status_set::StatusSet;
+use super::strategy::{Composition, Strategy};
+use super::types::BackendSpec;
+use aoai_mock::duration::serde_human_opt;
+
+/// One `[[strategies]]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyConfig {
+    /// Name in reports.
+    pub name: String,
+    /// Preset to start from (`apim-pool` when `apim_pool_json` is given).
+    #[serde(default)]
+    pub preset: Option<Preset>,
+    /// APIM pool JSON file (ARM/REST or Terraform azapi body); the scenario layer reads it and
+    /// attaches the import with [`StrategyConfig::attach_pool`].
+    #[serde(default)]
+    pub apim_pool_json: Option<String>,
+    /// Selector overrides.
+    #[serde(default)]
+    pub selector: Option<SelectorOverrides>,
+    /// Turn priority groups on or off.
+    #[serde(default)]
+    pub priority_groups: Option<bool>,
+    /// Breaker overrides.
+    #[serde(default)]
+    pub breaker: Option<BreakerOverrides>,
+    /// Gateway retry overrides (every preset has a retry loop; `count = 0` for none).
+    #[serde(default)]
+    pub retry: Option<RetryOverrides>,
+    /// Status of the exhaustion answer (APIM 503 → 429 mapping; generic presets).
+    #[serde(default)]
+    pub exhausted_status: Option<u16>,
+    /// LiteLLM: advertise the shortest remaining cooldown instead of 60 s.
+    #[serde(default)]
+    pub exhausted_min_cooldown: Option<bool>,
+    /// Envoy-style panic threshold (percent of available backends).
+    #[serde(default)]
+    pub panic_threshold: Option<u32>,
+    /// Overall deadline per request.
+    #[serde(default, with = "serde_human_opt")]
+    pub deadline: Option<Duration>,
+    /// Independent gateway instances (the simulator builds one `Strategy` per instance).
+    #[serde(default = "one")]
+    pub gateways: u32,
+    /// The import attached by the scenario layer.
+    #[serde(skip)]
+    pub imported: Option<ImportedPool>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Selector overrides (`selector = { ... }`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectorOverrides {
+    /// Swap the selector for this kind (with its defaults).
+    pub kind: Option<SelectorKind>,
+    /// Weighted pools: `smooth` (WRR) or `random`.
+    pub weighted: Option<WeightedMode>,
+    /// Power of d: samples.
+    pub d: Option<u32>,
+    /// Power of d: distinct samples.
+    pub distinct: Option<bool>,
+    /// Least outstanding: tie break.
+    pub tie_break: Option<TieBreak>,
+    /// Peak-EWMA: decay τ.
+    #[serde(default, with = "serde_human_opt")]
+    pub decay: Option<Duration>,
+    /// Peak-EWMA: default RTT.
+    #[serde(default, with = "serde_human_opt")]
+    pub default_rtt: Option<Duration>,
+    /// Peak-EWMA: sample (`ttft` | `full`).
+    pub sample: Option<LatencySample>,
+    /// Lowest latency: buffer.
+    pub buffer: Option<f64>,
+    /// Lowest latency: list size.
+    pub max_samples: Option<u32>,
+    /// Lowest latency: TTL.
+    #[serde(default, with = "serde_human_opt")]
+    pub ttl: Option<Duration>,
+    /// Lowest latency: list update.
+    pub list_update: Option<ListUpdate>,
+    /// Lowest latency: stream sample.
+    pub stream_sample: Option<StreamSample>,
+    /// Usage: RPM check at selection.
+    pub rpm_check_at_selection: Option<bool>,
+    /// Usage: pre-call RPM check.
+    pub pre_call_rpm_check: Option<bool>,
+    /// Headroom: refill window.
+    #[serde(default, with = "serde_human_opt")]
+    pub window: Option<Duration>,
+    /// Headroom: debit on send.
+    pub debit_on_send: Option<bool>,
+    /// Affinity: on unavailable.
+    pub on_unavailable: Option<OnUnavailable>,
+}
+
+/// Selector kinds for `selector.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SelectorKind {
+    /// Uniform random.
+    Random,
+    /// Round-robin.
+    RoundRobin,
+    /// Smooth WRR.
+    SmoothWeighted,
+    /// Weighted random.
+    WeightedRandom,
+    /// Ordered failover.
+    Ordered,
+    /// Least outstanding.
+    LeastOutstanding,
+    /// Power of d.
+    PowerOfD,
+    /// P2C Peak-EWMA.
+    PeakEwma,
+    /// Lowest latency.
+    LowestLatency,
+    /// Usage-based.
+    Usage,
+    /// Token headroom.
+    TokenHeadroom,
+    /// Session affinity.
+    Affinity,
+}
+
+impl SelectorKind {
+    fn default_config(self) -> SelectorConfig {
+        match self {
+            SelectorKind::Random => SelectorConfig::Random,
+            SelectorKind::RoundRobin => SelectorConfig::RoundRobin,
+            SelectorKind::SmoothWeighted => SelectorConfig::SmoothWeighted,
+            SelectorKind::WeightedRandom => SelectorConfig::WeightedRandom(WeightSource::Weight),
+            SelectorKind::Ordered => SelectorConfig::Ordered,
+            SelectorKind::LeastOutstanding => {
+                SelectorConfig::LeastOutstanding(LeastOutstandingConfig {
+                    tie_break: TieBreak::Random,
+                    litellm_quirk: false,
+                })
+            }
+            SelectorKind::PowerOfD => SelectorConfig::PowerOfD(PowerOfDConfig {
+                d: 2,
+                distinct: true,
+            }),
+            SelectorKind::PeakEwma => SelectorConfig::PeakEwma(PeakEwmaConfig::default()),
+            SelectorKind::LowestLatency => SelectorConfig::LowestLatency(LatencyConfig::default()),
+            SelectorKind::Usage => SelectorConfig::Usage(UsageConfig::default()),
+            SelectorKind::TokenHeadroom => SelectorConfig::TokenHeadroom(HeadroomConfig::default()),
+            SelectorKind::Affinity => SelectorConfig::Affinity(AffinityConfig::default()),
+        }
+    }
+}
+
+/// Weighted selection inside a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeightedMode {
+    /// Smooth weighted round-robin.
+    Smooth,
+    /// Weighted random.
+    Random,
+}
+
+/// Breaker kinds for `breaker.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BreakerKind {
+    /// No breaker.
+    None,
+    /// APIM rule (AOAI defaults).
+    Apim,
+    /// Smart-policy throttle flag.
+    ThrottleFlag,
+    /// Envoy outlier detection.
+    Envoy,
+    /// resilience4j.
+    Resilience4j,
+    /// LiteLLM cooldown.
+    Litellm,
+    /// Kong.
+    Kong,
+}
+
+impl BreakerKind {
+    fn default_config(self) -> BreakerConfig {
+        match self {
+            BreakerKind::None => BreakerConfig::None,
+            BreakerKind::Apim => BreakerConfig::Apim(ApimRule::aoai_default()),
+            BreakerKind::ThrottleFlag => {
+                BreakerConfig::ThrottleFlag(ThrottleFlagRule::smart_policy(false))
+            }
+            BreakerKind::Envoy => BreakerConfig::Envoy(EnvoyRule::default()),
+            BreakerKind::Resilience4j => BreakerConfig::Resilience4j(Resilience4jRule::default()),
+            BreakerKind::Litellm => BreakerConfig::Litellm(LitellmRule::default()),
+            BreakerKind::Kong => BreakerConfig::Kong(KongRule::default()),
+        }
+    }
+}
+
+/// Breaker overrides (`breaker = { ... }`). Field names follow each system's vocabulary.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerOverrides {
+    /// Swap the breaker for this kind (with its defaults).
+    pub kind: Option<BreakerKind>,
+    /// Failure statuses (APIM `statusCodeRanges`, throttle statuses, Envoy, resilience4j,
+    /// Kong `failover_criteria`).
+    pub status_codes: Option<StatusSet>,
+    /// APIM `failureCondition.count`.
+    pub count: Option<u32>,
+    /// APIM `failureCondition.percentage`.
+    pub percentage: Option<u32>,
+    /// APIM `failureCondition.interval`; Envoy sweep `interval`.
+    #[serde(default, with = "serde_human_opt")]
+    pub interval: Option<Duration>,
+    /// APIM `errorReasons`.
+    pub error_reasons: Option<Vec<String>>,
+    /// APIM `tripDuration`.
+    #[serde(default, with = "serde_human_opt")]
+    pub trip_duration: Option<Duration>,
+    /// APIM `acceptRetryAfter`.
+    pub accept_retry_after: Option<bool>,
+    /// APIM switch: `sliding` | `fixed`.
+    pub window: Option<WindowKind>,
+    /// APIM switch: `replace` | `max`.
+    pub retry_after: Option<RetryAfterMode>,
+    /// APIM switch: minimum calls for `percentage`.
+    pub min_volume: Option<u32>,
+    /// Throttle flag: headers read for the wait, in order.
+    pub headers: Option<Vec<WaitHeader>>,
+    /// Throttle flag: wait without headers.
+    #[serde(default, with = "serde_human_opt")]
+    pub default_wait: Option<Duration>,
+    /// Envoy `consecutive_5xx`.
+    pub consecutive: Option<u32>,
+    /// Envoy `base_ejection_time`.
+    #[serde(default, with = "serde_human_opt")]
+    pub base_ejection: Option<Duration>,
+    /// Envoy `max_ejection_time`.
+    #[serde(default, with = "serde_human_opt")]
+    pub max_ejection: Option<Duration>,
+    /// Envoy `max_ejection_time_jitter`.
+    #[serde(default, with = "serde_human_opt")]
+    pub jitter: Option<Duration>,
+    /// Envoy `max_ejection_percent`.
+    pub max_ejection_percent: Option<u32>,
+    /// Envoy switch: un-eject at the sweep.
+    pub uneject_at_sweep: Option<bool>,
+    /// resilience4j `failureRateThreshold`.
+    pub failure_rate_threshold: Option<f64>,
+    /// resilience4j `slowCallRateThreshold`.
+    pub slow_call_rate_threshold: Option<f64>,
+    /// resilience4j `slowCallDurationThreshold`.
+    #[serde(default, with = "serde_human_opt")]
+    pub slow_call_duration: Option<Duration>,
+    /// resilience4j `waitDurationInOpenState`.
+    #[serde(default, with = "serde_human_opt")]
+    pub wait_open: Option<Duration>,
+    /// resilience4j `permittedNumberOfCallsInHalfOpenState`.
+    pub half_open_calls: Option<u32>,
+    /// resilience4j `minimumNumberOfCalls`.
+    pub minimum_calls: Option<u32>,
+    /// resilience4j `slidingWindowSize`.
+    pub window_size: Option<u32>,
+    /// resilience4j `slidingWindowType`.
+    pub window_type: Option<SlidingWindow>,
+    /// resilience4j `automaticTransitionFromOpenToHalfOpenEnabled`.
+    pub automatic_transition: Option<bool>,
+    /// LiteLLM `cooldown_time` (explicit: wins over Retry-After).
+    #[serde(default, with = "serde_human_opt")]
+    pub cooldown: Option<Duration>,
+    /// LiteLLM: use Retry-After when no explicit cooldown.
+    pub honour_retry_after: Option<bool>,
+    /// LiteLLM `allowed_fails` (legacy mode).
+    pub allowed_fails: Option<u32>,
+    /// LiteLLM failure share threshold.
+    pub failure_threshold: Option<f64>,
+    /// LiteLLM minimum requests.
+    pub minimum_requests: Option<u32>,
+    /// LiteLLM single-deployment threshold.
+    pub single_deployment_threshold: Option<u32>,
+    /// LiteLLM re-cooling switch.
+    pub re_cool: Option<ReCool>,
+    /// Kong `max_fails`.
+    pub max_fails: Option<u32>,
+    /// Kong `fail_timeout`.
+    #[serde(default, with = "serde_human_opt")]
+    pub fail_timeout: Option<Duration>,
+}
+
+/// Gateway retry overrides (`retry = { ... }`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryOverrides {
+    /// Retries after the first attempt.
+    pub count: Option<u32>,
+    /// `interval`.
+    #[serde(default, with = "serde_human_opt")]
+    pub interval: Option<Duration>,
+    /// `max-interval`.
+    #[serde(default, with = "serde_human_opt")]
+    pub max_interval: Option<Duration>,
+    /// `delta`.
+    #[serde(default, with = "serde_human_opt")]
+    pub delta: Option<Duration>,
+    /// `first-fast-retry`.
+    pub first_fast_retry: Option<bool>,
+    /// Retried outcomes.
+    pub on: Option<StatusSet>,
+    /// Each backend at most once per request.
+    pub exclude_tried: Option<bool>,
+    /// Retry only while a backend is available.
+    pub require_remaining: Option<bool>,
+    /// The exhaustion answer is itself retried.
+    pub retry_exhaustion: Option<bool>,
+}
+
+/// Where an override is being applied, for error messages.
+struct Scope<'a> {
+    strategy: &'a str,
+    preset: &'a str,
+}
+
+impl Scope<'_> {
+    fn path(&self, field: &str) -> String {
+        format!("strategies[{}].{field}", self.strategy)
+    }
+
+    fn not_applicable(&self, field: &str, detail: String) -> BalanceError {
+        BalanceError::NotApplicable {
+            path: self.path(field),
+            preset: self.preset.to_string(),
+            detail,
+        }
+    }
+
+    fn invalid(&self, field: &str, message: String) -> BalanceError {
+        BalanceError::field(self.path(field), message)
+    }
+}
+
+/// Writes `value` into `slot` if both exist; a value without a slot is an error.
+fn set<T>(
+    scope: &Scope<'_>,
+    field: &str,
+    value: Option<T>,
+    slot: Option<&mut T>,
+    part: &str,
+) -> Result<(), BalanceError> {
+    match (value, slot) {
+        (None, _) => Ok(()),
+        (Some(value), Some(slot)) => {
+            *slot = value;
+            Ok(())
+        }
+        (Some(_), None) => Err(scope.not_applicable(field, format!("its {part}"))),
+    }
+}
+
+impl StrategyConfig {
+    /// A config for `preset` with no overrides.
+    pub fn preset(name: impl Into<String>, preset: Preset) -> Self {
+        Self {
+            name: name.into(),
+            preset: Some(preset),
+            apim_pool_json: None,
+            selector: None,
+            priority_groups: None,
+            breaker: None,
+            retry: None,
+            exhausted_status: None,
+            exhausted_min_cooldown: None,
+            panic_threshold: None,
+            deadline: None,
+            gateways: 1,
+            imported: None,
+        }
+    }
+
+    /// Attaches the pool the scenario layer imported from `apim_pool_json`.
+    pub fn attach_pool(&mut self, pool: ImportedPool) {
+        self.imported = Some(pool);
+    }
+
+    fn effective_preset(&self) -> Result<Preset, BalanceError> {
+        let path = format!("strategies[{}]", self.name);
+        match (self.preset, &self.apim_pool_json) {
+            (Some(preset), None) => Ok(preset),
+            (None, Some(_)) | (Some(Preset::ApimPool), Some(_)) => Ok(Preset::ApimPool),
+            (Some(other), Some(_)) => Err(BalanceError::field(
+                format!("{path}.preset"),
+                format!(
+                    "{:?} cannot be combined with apim_pool_json (an imported pool is an apim-pool)",
+                    other.name()
+                ),
+            )),
+            (None, None) => Err(BalanceError::field(
+                format!("{path}.preset"),
+                "missing: give `preset` or `apim_pool_json`",
+            )),
+        }
+    }
+
+    /// Checks the entry on its own (names the field path of the first problem).
+    pub fn validate(&self) -> Result<(), BalanceError> {
+        self.resolve(1).map(|_| ())
+    }
+
+    /// The composition this entry resolves to for a pool of `backends` backends.
+    pub fn resolve(&self, backends: usize) -> Result<Composition, BalanceError> {
+        if self.name.trim().is_empty() {
+            return Err(BalanceError::field(
+                "strategies[].name",
+                "empty: every strategy needs a name",
+            ));
+        }
+        let preset = self.effective_preset()?;
+        let scope = Scope {
+            strategy: &self.name,
+            preset: preset.name(),
+        };
+        if self.gateways == 0 {
+            return Err(scope.invalid("gateways", "0: at least one gateway instance".into()));
+        }
+        let mut composition = preset.composition(backends);
+        if let Some(pool) = &self.imported {
+            composition.breaker = match &pool.breaker {
+                Some(rule) => BreakerConfig::Apim(rule.clone()),
+                None => BreakerConfig::None,
+            };
+        }
+        if let Some(overrides) = &self.selector {
+            apply_selector(&scope, overrides, &mut composition.selector)?;
+        }
+        if let Some(groups) = self.priority_groups {
+            composition.priority_groups = groups;
+        }
+        if let Some(overrides) = &self.breaker {
+            apply_breaker(&scope, overrides, &mut composition.breaker)?;
+        }
+        if let Some(overrides) = &self.retry {
+            apply_retry(overrides, &mut composition);
+        }
+        let exhaustion = format!("exhaustion answer ({:?})", composition.exhaustion);
+        let status_slot = match &mut composition.exhaustion {
+            Exhaustion::ApimUnavailable { status } | Exhaustion::Status { status } => Some(status),
+            _ => None,
+        };
+        set(
+            &scope,
+            "exhausted_status",
+            self.exhausted_status,
+            status_slot,
+            &exhaustion,
+        )?;
+        let cooldown_slot = match &mut composition.exhaustion {
+            Exhaustion::Litellm { min_cooldown } => Some(min_cooldown),
+            _ => None,
+        };
+        set(
+            &scope,
+            "exhausted_min_cooldown",
+            self.exhausted_min_cooldown,
+            cooldown_slot,
+            &exhaustion,
+        )?;
+        if self.panic_threshold.is_some() {
+            composition.panic_threshold = self.panic_threshold;
+        }
+        if self.deadline.is_some() {
+            composition.deadline = self.deadline;
+        }
+        check_values(&scope, &composition)?;
+        Ok(composition)
+    }
+}
+
+fn apply_selector(
+    scope: &Scope<'_>,
+    ov: &SelectorOverrides,
+    selector: &mut SelectorConfig,
+) -> Result<(), BalanceError> {
+    if let Some(kind) = ov.kind {
+        *selector = kind.default_config();
+    }
+    let part = format!("selector is {}", selector.kind_name());
+    if let Some(mode) = ov.weighted {
+        match selector {
+            SelectorConfig::SmoothWeighted
+            | SelectorConfig::WeightedRandom(WeightSource::Weight) => {
+                *selector = match mode {
+                    WeightedMode::Smooth => SelectorConfig::SmoothWeighted,
+                    WeightedMode::Random => SelectorConfig::WeightedRandom(WeightSource::Weight),
+                };
+            }
+            _ => return Err(scope.not_applicable("selector.weighted", format!("its {part}"))),
+        }
+    }
+    macro_rules! field {
+        ($name:ident, $variant:ident) => {
+            let slot = match selector {
+                SelectorConfig::$variant(config) => Some(&mut config.$name),
+                _ => None,
+            };
+            set(
+                scope,
+                concat!("selector.", stringify!($name)),
+                ov.$name,
+                slot,
+                &part,
+            )?;
+        };
+    }
+    field!(d, PowerOfD);
+    field!(distinct, PowerOfD);
+    field!(tie_break, LeastOutstanding);
+    field!(decay, PeakEwma);
+    field!(default_rtt, PeakEwma);
+    field!(sample, PeakEwma);
+    field!(buffer, LowestLatency);
+    field!(max_samples, LowestLatency);
+    field!(ttl, LowestLatency);
+    field!(list_update, LowestLatency);
+    field!(stream_sample, LowestLatency);
+    field!(rpm_check_at_selection, Usage);
+    field!(pre_call_rpm_check, Usage);
+    field!(window, TokenHeadroom);
+    field!(debit_on_send, TokenHeadroom);
+    field!(on_unavailable, Affinity);
+    Ok(())
+}
+
+fn apply_breaker(
+    scope: &Scope<'_>,
+    ov: &BreakerOverrides,
+    breaker: &mut BreakerConfig,
+) -> Result<(), BalanceError> {
+    if let Some(kind) = ov.kind {
+        *breaker = kind.default_config();
+    }
+    let part = format!("breaker is {}", breaker.kind_name());
+    macro_rules! field {
+        ($name:ident => $($variant:ident . $slot:ident),+) => {
+            let slot = match breaker {
+                $(BreakerConfig::$variant(rule) => Some(&mut rule.$slot),)+
+                _ => None,
+            };
+            set(scope, concat!("breaker.", stringify!($name)), ov.$name.clone(), slot, &part)?;
+        };
+    }
+    field!(status_codes => Apim.failure_statuses, ThrottleFlag.statuses, Envoy.failure_statuses,
+        Resilience4j.failure_statuses, Kong.failure_statuses);
+    field!(interval => Apim.interval, Envoy.interval);
+    field!(trip_duration => Apim.trip_duration);
+    field!(accept_retry_after => Apim.accept_retry_after);
+    field!(window => Apim.window);
+    field!(retry_after => Apim.retry_after);
+    field!(min_volume => Apim.min_volume);
+    field!(error_reasons => Apim.error_reasons);
+    field!(headers => ThrottleFlag.headers);
+    field!(default_wait => ThrottleFlag.default_wait);
+    field!(consecutive => Envoy.consecutive);
+    field!(base_ejection => Envoy.base_ejection);
+    field!(max_ejection => Envoy.max_ejection);
+    field!(jitter => Envoy.jitter);
+    field!(max_ejection_percent => Envoy.max_ejection_percent);
+    field!(uneject_at_sweep => Envoy.uneject_at_sweep);
+    field!(failure_rate_threshold => Resilience4j.failure_rate_threshold);
+    field!(slow_call_rate_threshold => Resilience4j.slow_call_rate_threshold);
+    field!(slow_call_duration => Resilience4j.slow_call_duration);
+    field!(wait_open => Resilience4j.wait_open);
+    field!(half_open_calls => Resilience4j.half_open_calls);
+    field!(minimum_calls => Resilience4j.minimum_calls);
+    field!(window_size => Resilience4j.window_size);
+    field!(window_type => Resilience4j.window_type);
+    field!(automatic_transition => Resilience4j.automatic_transition);
+    field!(honour_retry_after => Litellm.honour_retry_after);
+    field!(failure_threshold => Litellm.failure_threshold);
+    field!(minimum_requests => Litellm.minimum_requests);
+    field!(single_deployment_threshold => Litellm.single_deployment_threshold);
+    field!(re_cool => Litellm.re_cool);
+    field!(max_fails => Kong.max_fails);
+    field!(fail_timeout => Kong.fail_timeout);
+    // Fields whose slot is an Option or that set more than one value.
+    let count_slot = match breaker {
+        BreakerConfig::Apim(rule) => Some(&mut rule.count),
+        _ => None,
+    };
+    set(
+        scope,
+        "breaker.count",
+        ov.count.map(Some),
+        count_slot,
+        &part,
+    )?;
+    let percentage_slot = match breaker {
+        BreakerConfig::Apim(rule) => Some(&mut rule.percentage),
+        _ => None,
+    };
+    set(
+        scope,
+        "breaker.percentage",
+        ov.percentage.map(Some),
+        percentage_slot,
+        &part,
+    )?;
+    let allowed_slot = match breaker {
+        BreakerConfig::Litellm(rule) => Some(&mut rule.allowed_fails),
+        _ => None,
+    };
+    set(
+        scope,
+        "breaker.allowed_fails",
+        ov.allowed_fails.map(Some),
+        allowed_slot,
+        &part,
+    )?;
+    if let Some(cooldown) = ov.cooldown {
+        match breaker {
+            BreakerConfig::Litellm(rule) => {
+                rule.cooldown = cooldown;
+                rule.cooldown_explicit = true;
+            }
+            _ => return Err(scope.not_applicable("breaker.cooldown", format!("its {part}"))),
+        }
+    }
+    if let BreakerConfig::Apim(rule) = breaker
+        && (ov.status_codes.is_some() || ov.error_reasons.is_some())
+    {
+        // errorReasons add the transport errors they name to the failure statuses.
+        rule.failure_statuses = rule
+            .failure_statuses
+            .union(ApimRule::transport_errors_for(&rule.error_reasons));
+    }
+    Ok(())
+}
+
+fn apply_retry(ov: &RetryOverrides, composition: &mut Composition) {
+    let retry = &mut composition.retry;
+    if let Some(count) = ov.count {
+        retry.count = count;
+    }
+    if let Some(interval) = ov.interval {
+        retry.interval = interval;
+    }
+    if ov.max_interval.is_some() {
+        retry.max_interval = ov.max_interval;
+    }
+    if ov.delta.is_some() {
+        retry.delta = ov.delta;
+    }
+    if let Some(fast) = ov.first_fast_retry {
+        retry.first_fast_retry = fast;
+    }
+    if let Some(on) = ov.on {
+        retry.on = on;
+    }
+    if let Some(exclude) = ov.exclude_tried {
+        retry.exclude_tried = exclude;
+    }
+    if let Some(require) = ov.require_remaining {
+        retry.require_remaining = require;
+    }
+    if let Some(again) = ov.retry_exhaustion {
+        retry.retry_exhaustion = again;
+    }
+}
+
+/// Range checks on the resolved values (so imports and overrides get the same checks).
+fn check_values(scope: &Scope<'_>, composition: &Composition) -> Result<(), BalanceError> {
+    let fail = |field: &str, message: String| Err(scope.invalid(field, message));
+    match &composition.breaker {
+        BreakerConfig::Apim(rule) => {
+            if rule.count.is_none() && rule.percentage.is_none() {
+                return fail(
+                    "breaker.count",
+                    "missing: an APIM rule needs `count` or `percentage`".into(),
+                );
+            }
+            if rule.count == Some(0) {
+                return fail("breaker.count", "0: must be at least 1".into());
+            }
+            if let Some(share) = rule.percentage
+                && !(1..=100).contains(&share)
+            {
+                return fail("breaker.percentage", format!("{share}: must be 1–100"));
+            }
+            if rule.interval.is_zero() {
+                return fail("breaker.interval", "0: must be positive".into());
+            }
+            if rule.failure_statuses.is_empty() {
+                return fail(
+                    "breaker.status_codes",
+                    "empty: nothing would count as a failure".into(),
+                );
+            }
+        }
+        BreakerConfig::Envoy(rule) => {
+            if rule.consecutive == 0 {
+                return fail("breaker.consecutive", "0: must be at least 1".into());
+            }
+            if rule.max_ejection_percent > 100 {
+                return fail(
+                    "breaker.max_ejection_percent",
+                    format!("{}: must be 0–100", rule.max_ejection_percent),
+                );
+            }
+        }
+        BreakerConfig::Resilience4j(rule) => {
+            for (field, value) in [
+                (
+                    "breaker.failure_rate_threshold",
+                    rule.failure_rate_threshold,
+                ),
+                (
+                    "breaker.slow_call_rate_threshold",
+                    rule.slow_call_rate_threshold,
+                ),
+            ] {
+                if !(value > 0.0 && value <= 100.0) {
+                    return fail(field, format!("{value}: must be in (0, 100]"));
+                }
+            }
+            if rule.half_open_calls == 0 || rule.window_size == 0 {
+                return fail(
+                    "breaker.window_size",
+                    "half_open_calls and window_size must be at least 1".into(),
+                );
+            }
+        }
+        BreakerConfig::Kong(rule) => {
+            if rule.max_fails == 0 {
+                return fail("breaker.max_fails", "0: must be at least 1".into());
+            }
+        }
+        BreakerConfig::Litellm(rule) => {
+            if !(0.0..=1.0).contains(&rule.failure_threshold) {
+                return fail(
+                    "breaker.failure_threshold",
+                    format!("{}: must be 0–1", rule.failure_threshold),
+                );
+            }
+        }
+        BreakerConfig::ThrottleFlag(_) | BreakerConfig::None => {}
+    }
+    match &composition.selector {
+        SelectorConfig::PowerOfD(config) if config.d == 0 => {
+            fail("selector.d", "0: must be at least 1".into())
+        }
+        SelectorConfig::LowestLatency(config) if config.buffer.is_nan() || config.buffer < 0.0 => {
+            fail("selector.buffer", format!("{}: must be ≥ 0", config.buffer))
+        }
+        SelectorConfig::LowestLatency(config) if config.max_samples == 0 => {
+            fail("selector.max_samples", "0: must be at least 1".into())
+        }
+        SelectorConfig::PeakEwma(config) if config.decay.is_zero() => {
+            fail("selector.decay", "0: must be positive".into())
+        }
+        _ => Ok(()),
+    }?;
+    if let Some(threshold) = composition.panic_threshold
+        && threshold > 100
+    {
+        return fail("panic_threshold", format!("{threshold}: must be 0–100"));
+    }
+    match composition.exhaustion {
+        Exhaustion::ApimUnavailable { status } | Exhaustion::Status { status }
+            if !(100..=599).contains(&status) =>
+        {
+            fail("exhausted_status", format!("{status}: not an HTTP status"))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Strategy {
+    /// Builds the strategy a `[[strategies]]` entry describes over `backends` (in scenario
+    /// order; for an imported pool, the specs from [`ImportedPool::backend_specs`]).
+    pub fn new(cfg: &StrategyConfig, backends: &[BackendSpec]) -> Result<Strategy, BalanceError> {
+        if cfg.apim_pool_json.is_some() && cfg.imported.is_none() {
+            return Err(BalanceError::field(
+                format!("strategies[{}].apim_pool_json", cfg.name),
+                "pool file not loaded: the scenario layer must import it and call attach_pool",
+            ));
+        }
+        let composition = cfg.resolve(backends.len())?;
+        Strategy::from_composition(cfg.name.clone(), composition, backends)
+    }
+}
