@@ -211,3 +211,20 @@ fn prompt_text_has_four_chars_per_token() {
     assert_eq!(prompt_text(3), " the the the");
     assert_eq!(prompt_text(1000).len(), 4000);
 }
+
+#[test]
+fn prompt_text_encodes_to_the_requested_token_count() {
+    for tokens in [1u32, 10, 1000, 8000] {
+        let text = prompt_text(tokens);
+        for (name, bpe) in [
+            ("cl100k", tiktoken_rs::cl100k_base_singleton()),
+            ("o200k", tiktoken_rs::o200k_base_singleton()),
+        ] {
+            let counted = bpe.encode_ordinary(&text).len();
+            assert!(
+                counted == tokens as usize,
+                "{name}: {tokens} requested, {counted} counted"
+            );
+        }
+    }
+}

@@ -45,9 +45,25 @@ pub fn prompt_chars(tokens: u32) -> u32 {
 }
 
 /// Synthetic prompt text of about `tokens` BPE tokens and exactly `4 × tokens` characters:
-/// `" the"` repeated. Approximate: `" the"` is one token in OpenAI's cl100k and o200k
-/// vocabularies, but a tokenizer may merge or split repeats differently, and the chat template
-/// adds a few tokens of its own; use it for load, not for exact billing.
+/// `" the"` repeated. Approximate as a prompt size: it encodes to exactly `tokens` tokens in
+/// OpenAI's cl100k and o200k vocabularies (checked in `tests/workload_sizes.rs`), but other
+/// tokenizers may split it differently and the chat template adds a few tokens per message;
+/// use it for load, not for exact billing.
 pub fn prompt_text(tokens: u32) -> String {
     " the".repeat(tokens as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_stays_small_enough_to_copy_by_the_million() {
+        // The simulator moves well over a million of these per second.
+        assert!(
+            std::mem::size_of::<Request>() <= 64,
+            "{}",
+            std::mem::size_of::<Request>()
+        );
+    }
 }

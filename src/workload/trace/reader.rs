@@ -107,6 +107,11 @@ impl TraceReader {
         })
     }
 
+    /// Header name of the timestamp column (for errors about row order).
+    pub fn timestamp_column(&self) -> &str {
+        &self.layout.timestamp.1
+    }
+
     /// The next row, `None` at the end of the file.
     pub fn next_row(&mut self) -> Option<Result<TraceRow, WorkloadError>> {
         match self.csv.read_record(&mut self.record) {

@@ -195,12 +195,14 @@ impl TraceStream {
                 Err(error) => return Some(Err(error)),
             };
             if row.time_ns < self.previous_ns {
+                let reader = self.reader.as_ref()?;
+                let back_ms = (self.previous_ns - row.time_ns) as f64 / 1e6;
                 return Some(Err(WorkloadError::TraceField {
                     file: self.plan.file.clone(),
                     line: row.line,
-                    column: "timestamp".into(),
-                    value: format!("{} ns", row.time_ns),
-                    reason: "earlier than the previous row's; traces must be sorted by time".into(),
+                    column: reader.timestamp_column().to_string(),
+                    value: format!("{back_ms} ms before the previous row"),
+                    reason: "traces must be sorted by time".into(),
                 }));
             }
             self.previous_ns = row.time_ns;
