@@ -75,6 +75,15 @@ fn unknown_keys_are_refused() {
     assert!(parse(&typo).is_err());
     let typo = EXAMPLE.replace("process = \"poisson\"", "process = \"poison\"");
     assert!(parse(&typo).is_err());
+    let format = EXAMPLE.replace("format = \"azure-2023\"", "format = \"azure-2025\"");
+    let error = parse(&format).expect_err("unknown format").to_string();
+    assert!(
+        error.contains("azure-2025") && error.contains("azure-2024"),
+        "{error}"
+    );
+    let max = EXAMPLE.replace("max_tokens = \"output\"", "max_tokens = \"outputs\"");
+    let error = parse(&max).expect_err("unknown keyword").to_string();
+    assert!(error.contains("outputs"), "{error}");
 }
 
 #[test]

@@ -290,9 +290,9 @@ fn unit() -> f64 {
     1.0
 }
 
-/// The column layout of a trace file.
+/// The column layout of a trace file: `"azure-2023"`, `"azure-2024"` or a column table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, try_from = "RawTraceFormat")]
 pub enum TraceFormat {
     /// A known layout by name.
     Named(NamedTraceFormat),
@@ -303,6 +303,34 @@ pub enum TraceFormat {
 impl Default for TraceFormat {
     fn default() -> Self {
         TraceFormat::Named(NamedTraceFormat::Azure2023)
+    }
+}
+
+/// What `format = ...` may be written as, before the name is checked (so an unknown name gets
+/// an error that lists the known ones instead of serde's "did not match any variant").
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawTraceFormat {
+    Name(String),
+    Columns(TraceColumns),
+}
+
+impl TryFrom<RawTraceFormat> for TraceFormat {
+    type Error = String;
+
+    fn try_from(raw: RawTraceFormat) -> Result<Self, String> {
+        match raw {
+            RawTraceFormat::Columns(columns) => Ok(TraceFormat::Columns(columns)),
+            RawTraceFormat::Name(name) => match name.as_str() {
+                "azure-2023" => Ok(TraceFormat::Named(NamedTraceFormat::Azure2023)),
+                "azure-2024" => Ok(TraceFormat::Named(NamedTraceFormat::Azure2024)),
+                _ => Err(format!(
+                    "unknown trace format {name:?}: write \"azure-2023\", \"azure-2024\" or \
+                     {{ timestamp = \"col\", timestamp_kind = \"datetime|seconds\", \
+                     prompt = \"col\", output = \"col\" }}"
+                )),
+            },
+        }
     }
 }
 
@@ -367,12 +395,35 @@ pub struct TraceWindow {
 
 /// `max_tokens = "output"` or a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, try_from = "RawTraceMaxTokens")]
 pub enum TraceMaxTokens {
     /// The row's GeneratedTokens.
     Output(OutputKeyword),
     /// A fixed value (the output is capped by it).
     Fixed(u32),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawTraceMaxTokens {
+    Word(String),
+    Number(u32),
+}
+
+impl TryFrom<RawTraceMaxTokens> for TraceMaxTokens {
+    type Error = String;
+
+    fn try_from(raw: RawTraceMaxTokens) -> Result<Self, String> {
+        match raw {
+            RawTraceMaxTokens::Number(cap) => Ok(TraceMaxTokens::Fixed(cap)),
+            RawTraceMaxTokens::Word(word) if word == "output" => {
+                Ok(TraceMaxTokens::Output(OutputKeyword::Output))
+            }
+            RawTraceMaxTokens::Word(word) => Err(format!(
+                "max_tokens = {word:?}: write \"output\" (the row's GeneratedTokens) or a number"
+            )),
+        }
+    }
 }
 
 /// The keyword `"output"`.
