@@ -118,3 +118,57 @@ fn merged_order_is_total_and_ids_are_sequential() {
     let chat = all.iter().find(|r| r.app == 2).expect("chat requests");
     assert_eq!(workload.deployment_name(chat.deployment), "gpt-4o");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn app(name: &str, process: u8, rate: f64) -> String {
+        let arrivals = match process {
+            0 => format!("{{ process = \"poisson\", rate = {rate} }}"),
+            1 => format!("{{ process = \"gamma\", rate = {rate}, burstiness = 0.3 }}"),
+            2 => format!("{{ process = \"constant\", rate = {rate} }}"),
+            3 => format!("{{ process = \"ramp\", from = 0, to = {rate} }}"),
+            _ => format!(
+                "{{ process = \"diurnal\", mean = {rate}, amplitude = {}, period = \"20s\" }}",
+                rate / 2.0
+            ),
+        };
+        format!(
+            "[[apps]]\nname = \"{name}\"\ndeployment = \"d\"\narrivals = {arrivals}\nprompt_tokens = {{ dist = \"exponential\", mean = 50 }}\noutput_tokens = {{ dist = \"uniform\", min = 1, max = 9 }}\n"
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Any mix: time-ordered, numbered 0.., and each app's requests are exactly what the app
+        /// produces alone (the merge neither drops, reorders nor perturbs a source).
+        #[test]
+        fn merge_is_ordered_and_each_app_is_unperturbed(
+            seed in any::<u64>(),
+            specs in proptest::collection::vec((0u8..5, 0.5f64..40.0), 1..4),
+        ) {
+            let apps: Vec<String> = specs
+                .iter()
+                .enumerate()
+                .map(|(i, (process, rate))| app(&format!("app{i}"), *process, *rate))
+                .collect();
+            let refs: Vec<&str> = apps.iter().map(String::as_str).collect();
+            let (_, all) = requests(&refs, seed);
+            prop_assert!(all.iter().enumerate().all(|(i, r)| r.id == i as u64));
+            prop_assert!(all.windows(2).all(|w| (w[0].at, w[0].app) <= (w[1].at, w[1].app)));
+            for (i, text) in apps.iter().enumerate() {
+                let (_, alone) = requests(&[text.as_str()], seed);
+                let from_mix: Vec<_> = all
+                    .iter()
+                    .filter(|r| usize::from(r.app) == i)
+                    .map(|r| (r.at, r.prompt_tokens, r.output_tokens))
+                    .collect();
+                let from_alone: Vec<_> =
+                    alone.iter().map(|r| (r.at, r.prompt_tokens, r.output_tokens)).collect();
+                prop_assert_eq!(from_mix, from_alone);
+            }
+        }
+    }
+}

@@ -67,7 +67,7 @@ pub struct AppConfig {
     /// Fraction of requests sent with `stream: true` (0 to 1, default 0).
     #[serde(default)]
     pub stream_share: f64,
-    /// Priority the balancer may use (higher = more important is the balancer's convention).
+    /// Priority carried on every request of the app; the balancer decides what it means.
     #[serde(default)]
     pub priority: u8,
     /// Number of distinct session keys the app's requests carry (default 1).

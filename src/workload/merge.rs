@@ -93,3 +93,14 @@ impl Iterator for Requests {
         Some(Ok(request))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_can_move_to_another_thread() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Requests>();
+    }
+}
