@@ -5,4 +5,8 @@
 //! the simulator and the live shells are two drivers of the same code.
 
 pub use aoai_mock::{duration, seed};
+
 pub mod balance;
+pub mod metrics;
+pub mod report;
+pub mod workload;
