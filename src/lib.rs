@@ -5,3 +5,6 @@
 //! the simulator and the live shells are two drivers of the same code.
 
 pub use aoai_mock::{duration, seed};
+
+pub mod metrics;
+pub mod report;
