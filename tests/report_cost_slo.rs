@@ -72,9 +72,13 @@ fn cost_config_refuses_unknown_fields_deployments_and_negative_prices() {
     let error = config.validate(&backends()).unwrap_err().to_string();
     assert!(error.contains("costs.deployments.nowhere"), "{error}");
 
-    let config: CostConfig = toml::from_str("[deployments.payg]\npayg_input_per_1k = -1.0").unwrap();
+    let config: CostConfig =
+        toml::from_str("[deployments.payg]\npayg_input_per_1k = -1.0").unwrap();
     let error = config.validate(&backends()).unwrap_err().to_string();
-    assert!(error.contains("costs.deployments.payg.payg_input_per_1k"), "{error}");
+    assert!(
+        error.contains("costs.deployments.payg.payg_input_per_1k"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -95,7 +95,10 @@ fn per_backend_shares_counts_breakers_and_utilization() {
     // Open 8.5 s → 9.25 s; the repeated "open" at 8.7 s is not a second trip.
     assert_eq!((west.breaker_open_s, west.breaker_trips), (0.75, 1));
 
-    assert_eq!((spill.attempts, spill.successes, spill.tokens_in), (0, 0, 0));
+    assert_eq!(
+        (spill.attempts, spill.successes, spill.tokens_in),
+        (0, 0, 0)
+    );
     assert_eq!(s.ptu_utilization_mean, Some(70.0));
     assert_eq!(s.ptu_utilization_max, Some(90.0));
 }

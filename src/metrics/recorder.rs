@@ -195,9 +195,19 @@ impl StrategyRecorder {
             (Some(since), false) => {
                 entry.breaker_open_since = None;
                 entry.breaker_open_total += at.saturating_sub(since);
-                self.series.add_breaker_open(backend, since, at);
+                self.series.add_breaker_open(backend, since, at, false);
             }
             _ => {}
+        }
+    }
+
+    /// Account breakers still open at `run_end` as open until then (and open at its end).
+    fn close_breakers_at(&mut self, run_end: Duration) {
+        for (backend, entry) in self.totals.backends.iter_mut().enumerate() {
+            if let Some(since) = entry.breaker_open_since.take() {
+                entry.breaker_open_total += run_end.saturating_sub(since);
+                self.series.add_breaker_open(backend, since, run_end, true);
+            }
         }
     }
 
@@ -231,10 +241,7 @@ impl StrategyRecorder {
     /// The summary and the per-second series (for `timeseries.csv`). Breakers still open
     /// are closed at the later of the run's duration and the last event seen.
     pub fn finish_with_series(mut self) -> (StrategySummary, SecondSeries) {
-        let run_end = self.setup.duration.max(self.latest);
-        for backend in 0..self.totals.backends.len() {
-            self.breaker_transition(run_end, backend, false, "run end");
-        }
+        self.close_breakers_at(self.setup.duration.max(self.latest));
         let summary = summarize::strategy_summary(&self.totals, &self.setup);
         (summary, self.series)
     }

@@ -203,8 +203,15 @@ impl SecondSeries {
         }
     }
 
-    /// Mark `backend`'s breaker open over `[from, to)`.
-    pub fn add_breaker_open(&mut self, backend: usize, from: Duration, to: Duration) {
+    /// Mark `backend`'s breaker open over `[from, to)`; `still_open_at_to` when `to` is the
+    /// end of the run rather than a real close (the breaker then counts as open at `to`).
+    pub fn add_breaker_open(
+        &mut self,
+        backend: usize,
+        from: Duration,
+        to: Duration,
+        still_open_at_to: bool,
+    ) {
         if backend >= self.backends || to <= from {
             return;
         }
@@ -217,7 +224,7 @@ impl SecondSeries {
             let overlap = to.min(second_end).saturating_sub(from.max(second_start));
             let bucket = &mut self.backend_seconds[second * self.backends + backend];
             bucket.breaker_open_micros += u32::try_from(overlap.as_micros()).unwrap_or(u32::MAX);
-            if from <= second_end && second_end < to {
+            if from <= second_end && (second_end < to || (still_open_at_to && second_end == to)) {
                 bucket.breaker_open_at_end = true;
             }
         }

@@ -76,6 +76,20 @@ pub struct SloVerdict {
     pub pass: bool,
 }
 
+impl SloVerdict {
+    /// `value` (the limit or the actual figure) as text in the rule's unit: seconds with 3
+    /// decimals for latencies, a percentage with 2 decimals for ratios, 4 decimals for cost.
+    pub fn value_text(&self, value: f64) -> String {
+        if self.rule.ends_with("_ratio") {
+            format!("{} %", format::percent_text(value))
+        } else if self.rule == "max_cost" {
+            format!("{value:.4}")
+        } else {
+            format!("{value:.3} s")
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Bound {
     AtMost,

@@ -119,10 +119,11 @@ pub fn slo_verdicts(summary: &Summary) -> Table {
             table.push(vec![
                 strategy.name.clone(),
                 verdict.rule.clone(),
-                verdict.limit.to_string(),
-                verdict
-                    .actual
-                    .map_or_else(|| "no data".to_string(), |actual| actual.to_string()),
+                verdict.value_text(verdict.limit),
+                verdict.actual.map_or_else(
+                    || "no data".to_string(),
+                    |actual| verdict.value_text(actual),
+                ),
                 if verdict.pass { "pass" } else { "FAIL" }.to_string(),
             ]);
         }

@@ -22,8 +22,7 @@ use throttlebox::metrics::{
     AttemptRecord, BackendsTried, ErrorClass, RequestRecord, StrategyRecorder,
 };
 use throttlebox::report::{
-    BackendInfo, CostConfig, DeploymentPrices, Mode, RunSetup, SloConfig, StrategySummary,
-    Summary,
+    BackendInfo, CostConfig, DeploymentPrices, Mode, RunSetup, SloConfig, StrategySummary, Summary,
 };
 
 pub fn ms(millis: u64) -> Duration {
@@ -77,7 +76,14 @@ pub fn setup() -> Arc<RunSetup> {
     })
 }
 
-fn attempt(id: u64, number: u32, backend: u16, start: Duration, end: Duration, status: u16) -> AttemptRecord {
+fn attempt(
+    id: u64,
+    number: u32,
+    backend: u16,
+    start: Duration,
+    end: Duration,
+    status: u16,
+) -> AttemptRecord {
     AttemptRecord {
         strategy: 0,
         request_id: id,
