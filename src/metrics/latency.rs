@@ -65,3 +65,36 @@ impl LatencyHistogram {
         (!self.histogram.is_empty()).then_some(self.max)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_quantiles_and_exact_max() {
+        let mut histogram = LatencyHistogram::new();
+        assert_eq!(histogram.quantile(0.5), None);
+        assert_eq!(histogram.max(), None);
+        for millis in 1..=100 {
+            histogram.record(Duration::from_millis(millis));
+        }
+        let ms = |q| {
+            histogram
+                .quantile(q)
+                .map(|d| (d.as_micros() as f64 / 1000.0).round())
+        };
+        assert_eq!(ms(0.5), Some(50.0));
+        assert_eq!(ms(0.95), Some(95.0));
+        assert_eq!(ms(0.99), Some(99.0));
+        assert_eq!(histogram.max(), Some(Duration::from_millis(100)));
+        assert_eq!(histogram.count(), 100);
+    }
+
+    #[test]
+    fn values_beyond_a_day_saturate_instead_of_failing() {
+        let mut histogram = LatencyHistogram::new();
+        histogram.record(Duration::from_secs(200_000));
+        assert_eq!(histogram.count(), 1);
+        assert_eq!(histogram.max(), Some(Duration::from_secs(200_000)));
+    }
+}

@@ -255,3 +255,64 @@ impl AttemptRecord {
         self.end.saturating_sub(self.start)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_classes_and_names_round_trip() {
+        assert_eq!(ErrorClass::from_status(200), ErrorClass::None);
+        assert_eq!(ErrorClass::from_status(429), ErrorClass::Throttled);
+        assert_eq!(ErrorClass::from_status(503), ErrorClass::ServerError);
+        assert_eq!(ErrorClass::from_status(400), ErrorClass::ClientError);
+        assert_eq!(ErrorClass::from_status(0), ErrorClass::ConnectError);
+        for class in ErrorClass::ALL {
+            assert_eq!(ErrorClass::parse(class.as_str()), Some(class));
+            assert_eq!(ErrorClass::ALL[class.index()], class);
+        }
+        assert_eq!(ErrorClass::parse("nope"), None);
+    }
+
+    #[test]
+    fn backends_tried_keeps_the_first_eight_in_order() {
+        let tried: BackendsTried = (0..10).collect();
+        assert_eq!(tried.as_slice(), &[0, 1, 2, 3, 4, 5, 6, 7]);
+        let mut tried = tried;
+        assert!(!tried.push(9));
+        tried.clear();
+        assert!(tried.push(3));
+        assert_eq!(tried.as_slice(), &[3]);
+    }
+
+    #[test]
+    fn latencies_are_measured_from_the_intended_start() {
+        let record = RequestRecord {
+            intended_start: Duration::from_millis(1000),
+            actual_start: Duration::from_millis(1040),
+            first_token: Some(Duration::from_millis(1300)),
+            end: Duration::from_millis(2500),
+            ..RequestRecord::default()
+        };
+        assert_eq!(record.send_lag(), Duration::from_millis(40));
+        assert_eq!(record.ttft(), Some(Duration::from_millis(300)));
+        assert_eq!(record.ttft_from_send(), Some(Duration::from_millis(260)));
+        assert_eq!(record.e2e(), Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn a_spilled_request_bills_the_deployment_that_served_it() {
+        let mut record = RequestRecord {
+            final_backend: Some(0),
+            served_by: Some(2),
+            ..RequestRecord::default()
+        };
+        assert_eq!(
+            record.billed_backend(),
+            Some(0),
+            "not spilled: final backend"
+        );
+        record.spilled_over = true;
+        assert_eq!(record.billed_backend(), Some(2));
+    }
+}

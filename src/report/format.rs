@@ -64,3 +64,31 @@ pub fn percent_text(ratio: f64) -> String {
 pub fn fixed_text(value: Option<f64>, digits: usize) -> String {
     value.map_or_else(|| "-".to_string(), |v| format!("{v:.digits$}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_round_to_the_millisecond_with_three_digits() {
+        let text = |micros: u64| {
+            let mut out = String::new();
+            push_seconds(&mut out, Duration::from_micros(micros));
+            out
+        };
+        assert_eq!(text(0), "0.000");
+        assert_eq!(text(1_499), "0.001");
+        assert_eq!(text(1_500), "0.002");
+        assert_eq!(text(61_250_000), "61.250");
+        assert_eq!(seconds(Duration::from_micros(999_600)), 1.0);
+    }
+
+    #[test]
+    fn ratios_and_rounding_are_safe_on_edge_values() {
+        assert_eq!(ratio(1, 3), 0.3333);
+        assert_eq!(ratio(5, 0), 0.0);
+        assert_eq!(round(f64::NAN, 2), 0.0);
+        assert_eq!(round(-0.0001, 2).to_string(), "0");
+        assert_eq!(percent_text(0.12345), "12.35");
+    }
+}
