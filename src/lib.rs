@@ -5,3 +5,5 @@
 //! the simulator and the live shells are two drivers of the same code.
 
 pub use aoai_mock::{duration, seed};
+
+pub mod workload;
