@@ -149,5 +149,9 @@ fn a_bogus_far_future_timestamp_is_left_out_of_the_series_not_allocated() {
     let (summary, series) = recorder.finish_with_series();
     assert_eq!(summary.requests, 2, "totals still count it");
     assert_eq!(series.beyond_horizon(), 1);
-    assert!(series.seconds() <= 11, "series covers the run, got {}", series.seconds());
+    assert!(
+        series.seconds() <= 11,
+        "series covers the run, got {}",
+        series.seconds()
+    );
 }

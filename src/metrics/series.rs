@@ -8,7 +8,7 @@
 //! Per-second latency percentiles come from [`SecondLatency`] (a sliding window of
 //! histograms, < 1% resolution); they are for plots: summary percentiles come from the
 //! full-run histograms in [`super::latency`]. Memory grows with run length only by fixed-size
-//! per-second entries (about 40 bytes per second plus 40 per backend-second). Events later
+//! per-second entries (about 32 bytes per second plus 48 per backend-second). Events later
 //! than [`MAX_SECONDS`] after the run start are left out of the series (and counted).
 
 use std::time::Duration;
