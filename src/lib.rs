@@ -6,4 +6,6 @@
 
 pub use aoai_mock::{duration, seed};
 
+pub mod metrics;
+pub mod report;
 pub mod workload;

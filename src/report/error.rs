@@ -1,0 +1,64 @@
+//! Errors of the report layer: bad configuration, records that name unknown indices, I/O.
+
+use std::path::PathBuf;
+
+/// Why a report could not be produced or read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A configuration value is out of range or names something that does not exist.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The offending field, e.g. `costs.deployments.payg-west.input_per_1k`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A record refers to a strategy, backend or app the run does not have.
+    #[error("record names {kind} #{index} but the run has {len} {kind}(s)")]
+    UnknownIndex {
+        /// `strategy`, `backend` or `app`.
+        kind: &'static str,
+        /// The index found in the record.
+        index: u16,
+        /// How many the run has.
+        len: usize,
+    },
+    /// A CSV row could not be parsed back into a record.
+    #[error("{file}: row {row}, column {column}: cannot parse {value:?}: {reason}")]
+    BadRow {
+        /// File name (e.g. `requests.csv`).
+        file: &'static str,
+        /// 1-based data row number.
+        row: u64,
+        /// Column name.
+        column: &'static str,
+        /// The text found.
+        value: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// Writing or reading a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The CSV encoder failed.
+    #[error("CSV: {0}")]
+    Csv(#[from] csv::Error),
+    /// The JSON encoder failed.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl ReportError {
+    /// Wrap an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ReportError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! `report.md`: run metadata, the head-to-head and per-backend tables, SLO verdicts and the
+//! metric definitions, for pull requests and humans. Deterministic: only the summary's
+//! content goes in (the wall-clock start only when the caller put it in the summary).
+
+use super::format::seconds_text;
+use super::summary::Summary;
+use super::tables::{backend_shares, head_to_head, slo_verdicts};
+
+const DEFINITIONS: &str = "\
+- **e2e**: end of response − intended start (open-loop schedule; includes generator lag and \
+every retry), over successful requests.
+- **ttft**: first content token − intended start, over successful streams; `ttft_from_send` in \
+summary.json measures from the actual send.
+- **success / 429 / 5xx %**: final outcome of each logical request as the client saw it; \
+429s and 5xx absorbed by retries count as successes.
+- **retries/req**: (client + gateway retries) / requests.
+- **goodput %**: requests that succeeded with TTFT ≤ `slo.p99_ttft` and e2e ≤ `slo.p99_e2e` \
+(bounds that are not set are not checked), over all requests.
+- **ptu util %**: mean over PTU backends of their mean utilization samples.
+- **cost**: PTUs × price per PTU-hour × run hours, plus PAYG tokens of successful requests at \
+the serving deployment's prices; throttled and failed calls are not billed.
+";
+
+/// The complete `report.md` text.
+pub fn report_markdown(summary: &Summary) -> String {
+    let mut out = format!("# throttlebox run: {}\n\n", summary.scenario);
+    out.push_str("| | |\n| :--- | :--- |\n");
+    let mut meta = |key: &str, value: String| {
+        out.push_str(&format!("| {key} | {} |\n", value.replace('|', "\\|")));
+    };
+    meta("scenario", summary.scenario.clone());
+    meta("mode", summary.mode.as_str().to_string());
+    meta("seed", summary.seed.to_string());
+    meta("duration s", seconds_text(Some(summary.duration_s)));
+    if let Some(command) = &summary.command {
+        meta("command", format!("`{command}`"));
+    }
+    if let Some(started_at) = &summary.started_at {
+        meta("started at", started_at.clone());
+    }
+    meta("throttlebox", summary.throttlebox_version.clone());
+    meta("summary schema", summary.schema_version.to_string());
+
+    out.push_str("\n## Head to head\n\n");
+    out.push_str(&head_to_head(summary).render_markdown());
+    out.push_str("\n## Traffic per backend\n\n");
+    out.push_str(&backend_shares(summary).render_markdown());
+    out.push_str("\n## SLO verdicts\n\n");
+    if summary
+        .strategies
+        .iter()
+        .all(|strategy| strategy.slo.is_empty())
+    {
+        out.push_str("No SLOs configured.\n");
+    } else {
+        out.push_str(&slo_verdicts(summary).render_markdown());
+    }
+    out.push_str("\n## Definitions\n\n");
+    out.push_str(DEFINITIONS);
+    out
+}

@@ -1,0 +1,37 @@
+//! Reports: the pure summary of a run's records and the writers of `results/<run>/`.
+//!
+//! Owns: run setup (names, prices, SLOs), cost and SLO evaluation, the versioned
+//! `summary.json`, the CSV files, `report.md` and the terminal comparison table. Never
+//! decides anything about the run itself, never reads a clock, and never iterates a HashMap
+//! on an output path: the same records give byte-identical files.
+
+pub mod cost;
+mod csv_fields;
+pub mod error;
+pub mod format;
+pub mod markdown;
+pub mod records_csv;
+pub mod run_dir;
+pub mod setup;
+pub mod slo;
+pub(crate) mod summarize;
+pub mod summary;
+pub mod table;
+pub mod tables;
+pub mod timeseries_csv;
+
+pub use cost::{CostBreakdown, CostConfig, DeploymentPrices, TokenUsage, cost};
+pub use error::ReportError;
+pub use markdown::report_markdown;
+pub use records_csv::{
+    ATTEMPTS_HEADER, AttemptsCsvWriter, REQUESTS_HEADER, RequestsCsvWriter, read_requests_csv,
+};
+pub use run_dir::{RunDir, summary_json};
+pub use setup::{BackendInfo, Mode, RunSetup};
+pub use slo::{SloConfig, SloVerdict};
+pub use summary::{
+    BackendSummary, CostSummary, Goodput, LatencySummary, OutcomeTotals, SCHEMA_VERSION,
+    StrategySummary, Summary,
+};
+pub use tables::head_to_head_table;
+pub use timeseries_csv::{TIMESERIES_HEADER, write_timeseries_csv};
