@@ -9,4 +9,6 @@ pub use aoai_mock::{duration, seed};
 pub mod balance;
 pub mod metrics;
 pub mod report;
+pub mod scenario;
+pub mod sim;
 pub mod workload;

@@ -147,3 +147,28 @@ fn a_latency_rule_without_samples_fails() {
     assert!(!verdicts[0].pass);
     assert!(SloConfig::default().evaluate(&summary).is_empty());
 }
+
+#[test]
+fn run_setup_refuses_names_the_outputs_cannot_carry() {
+    let good = report_fixture::setup();
+    good.validate().expect("the fixture is valid");
+    for (mutate, field) in [
+        (
+            (|s: &mut throttlebox::report::RunSetup| s.backends[1].name = "ptu-east".into())
+                as fn(&mut throttlebox::report::RunSetup),
+            "backends",
+        ),
+        (|s| s.backends[2].name = "a;b".into(), "backends.a;b"),
+        (|s| s.backends[2].name = "all".into(), "backends.all"),
+        (|s| s.strategies[1] = String::new(), "strategies"),
+        (
+            |s| s.slo.max_client_429_ratio = Some(-0.1),
+            "slo.max_client_429_ratio",
+        ),
+    ] {
+        let mut setup = (*good).clone();
+        mutate(&mut setup);
+        let error = setup.validate().unwrap_err().to_string();
+        assert!(error.contains(&format!("invalid {field}:")), "{error}");
+    }
+}

@@ -94,6 +94,10 @@ fn per_backend_shares_counts_breakers_and_utilization() {
     assert_eq!(west.ptu_utilization_mean, None);
     // Open 8.5 s → 9.25 s; the repeated "open" at 8.7 s is not a second trip.
     assert_eq!((west.breaker_open_s, west.breaker_trips), (0.75, 1));
+    assert_eq!(
+        west.breaker_trip_reasons.iter().collect::<Vec<_>>(),
+        [(&"5xx".to_string(), &1)]
+    );
 
     assert_eq!(
         (spill.attempts, spill.successes, spill.tokens_in),

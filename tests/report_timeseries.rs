@@ -104,7 +104,7 @@ fn counts_land_in_the_second_they_happen() {
 }
 
 #[test]
-fn per_second_latency_is_within_the_coarse_histogram_resolution() {
+fn per_second_latency_is_within_one_percent() {
     let rows = boundary_rows();
     let latency = |second: usize, column: usize| -> Option<f64> {
         let cell = &rows[second * 4][column];
@@ -113,7 +113,7 @@ fn per_second_latency_is_within_the_coarse_histogram_resolution() {
     let close = |reported: Option<f64>, truth: f64| {
         let reported = reported.expect("a latency for a second with completions");
         assert!(
-            (reported - truth).abs() <= truth / 16.0 + 0.0005,
+            (reported - truth).abs() <= truth / 100.0 + 0.0005,
             "reported {reported} for true {truth}"
         );
     };
@@ -138,4 +138,20 @@ fn an_unclosed_breaker_is_closed_at_the_run_end() {
     let second_9: Vec<_> = series.backend_rows(9).collect();
     assert_eq!(second_9[2].breaker_open, Duration::from_millis(600));
     assert!(second_9[2].breaker_open_at_end);
+}
+
+#[test]
+fn a_bogus_far_future_timestamp_is_left_out_of_the_series_not_allocated() {
+    let mut recorder = StrategyRecorder::new(0, setup());
+    recorder.add_request(&request(1, 0, 0, 500, 200));
+    let forty_days = 40 * 86_400 * 1000;
+    recorder.add_request(&request(2, 0, 0, forty_days, 200));
+    let (summary, series) = recorder.finish_with_series();
+    assert_eq!(summary.requests, 2, "totals still count it");
+    assert_eq!(series.beyond_horizon(), 1);
+    assert!(
+        series.seconds() <= 11,
+        "series covers the run, got {}",
+        series.seconds()
+    );
 }

@@ -9,6 +9,7 @@
 pub mod latency;
 pub mod record;
 pub mod recorder;
+pub mod second_latency;
 pub mod series;
 
 pub use latency::LatencyHistogram;

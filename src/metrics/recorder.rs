@@ -5,11 +5,12 @@
 //! Hot-path cost: a handful of counter increments and histogram records per record, no
 //! allocation (the per-second series allocates once per new second).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::latency::LatencyHistogram;
-use super::record::{AttemptRecord, ErrorClass, RequestRecord, StrategyIndex};
+use super::record::{AttemptRecord, BackendIndex, ErrorClass, RequestRecord, StrategyIndex};
 use super::series::SecondSeries;
 use crate::report::{RunSetup, StrategySummary, summarize};
 
@@ -33,6 +34,7 @@ pub(crate) struct BackendTotals {
     pub utilization_max: f64,
     pub breaker_open_total: Duration,
     pub breaker_trips: u32,
+    pub breaker_trip_reasons: BTreeMap<String, u32>,
     pub breaker_open_since: Option<Duration>,
 }
 
@@ -179,10 +181,17 @@ impl StrategyRecorder {
 
     /// A breaker changed state at `at`. `open` means it now refuses traffic (open); pass
     /// `false` for half-open and closed. Repeated calls with the same state are ignored.
-    /// `reason` is the trip reason; it is accepted for the driver's logs and not stored.
-    pub fn breaker_transition(&mut self, at: Duration, backend: usize, open: bool, reason: &str) {
-        let _ = reason;
+    /// `reason` names why it tripped (e.g. `429`, `5xx`, `timeout`); trips are counted per
+    /// reason (the reason of a close is ignored). Allocates only for a reason not seen before.
+    pub fn breaker_transition(
+        &mut self,
+        at: Duration,
+        backend: BackendIndex,
+        open: bool,
+        reason: &str,
+    ) {
         self.latest = self.latest.max(at);
+        let backend = usize::from(backend);
         let Some(entry) = self.totals.backends.get_mut(backend) else {
             self.totals.unknown_backend_records += 1;
             return;
@@ -191,6 +200,12 @@ impl StrategyRecorder {
             (None, true) => {
                 entry.breaker_open_since = Some(at);
                 entry.breaker_trips += 1;
+                match entry.breaker_trip_reasons.get_mut(reason) {
+                    Some(count) => *count += 1,
+                    None => {
+                        entry.breaker_trip_reasons.insert(reason.to_string(), 1);
+                    }
+                }
             }
             (Some(since), false) => {
                 entry.breaker_open_since = None;
@@ -212,10 +227,11 @@ impl StrategyRecorder {
     }
 
     /// A PTU utilization reading (percent, e.g. `87.5`) of `backend` at `at`.
-    pub fn utilization_sample(&mut self, at: Duration, backend: usize, percent: f64) {
+    pub fn utilization_sample(&mut self, at: Duration, backend: BackendIndex, percent: f64) {
         if !percent.is_finite() {
             return;
         }
+        let backend = usize::from(backend);
         let Some(entry) = self.totals.backends.get_mut(backend) else {
             self.totals.unknown_backend_records += 1;
             return;

@@ -5,20 +5,20 @@
 //! the second and not yet ended. Backend-level counters count attempts: `sent` by attempt
 //! start, outcomes by attempt end.
 //!
-//! Per-second latency percentiles come from a small HdrHistogram per second with **one**
-//! significant digit (bucket resolution ≤ 1/16 ≈ 6%; about 1.9 KB per second), created on the
-//! first completion in that second. They are for plots only: summary percentiles come from the
-//! exact full-run histograms in [`super::latency`]. Memory grows with run length only by these
-//! fixed-size per-second entries.
+//! Per-second latency percentiles come from [`SecondLatency`] (a sliding window of
+//! histograms, < 1% resolution); they are for plots: summary percentiles come from the
+//! full-run histograms in [`super::latency`]. Memory grows with run length only by fixed-size
+//! per-second entries (about 32 bytes per second plus 48 per backend-second). Events later
+//! than [`MAX_SECONDS`] after the run start are left out of the series (and counted).
 
 use std::time::Duration;
 
-use hdrhistogram::Histogram;
-
 use super::record::ErrorClass;
+use super::second_latency::SecondLatency;
 
-/// Saturation bound of the per-second histograms: one hour in µs.
-const SECOND_HISTOGRAM_HIGHEST_MICROS: u64 = 3_600_000_000;
+/// The longest series kept: 31 days of seconds. Guards against a bogus timestamp asking
+/// for an enormous allocation.
+pub const MAX_SECONDS: usize = 31 * 86_400;
 
 /// Outcome counters shared by request and backend buckets.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -50,11 +50,10 @@ impl OutcomeCounts {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 struct RequestSecond {
     sent: u32,
     ended: OutcomeCounts,
-    latency: Option<Box<Histogram<u32>>>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -79,9 +78,9 @@ pub struct RequestSecondRow {
     pub ended: OutcomeCounts,
     /// Requests started by the end of this second and not ended by then.
     pub in_flight: u64,
-    /// Median end-to-end latency of requests that ended in this second (coarse).
+    /// Median end-to-end latency of requests that ended in this second.
     pub latency_p50: Option<Duration>,
-    /// 99th percentile of the same (coarse).
+    /// 99th percentile of the same.
     pub latency_p99: Option<Duration>,
 }
 
@@ -112,6 +111,8 @@ pub struct SecondSeries {
     backends: usize,
     requests: Vec<RequestSecond>,
     backend_seconds: Vec<BackendSecond>,
+    latency: SecondLatency,
+    beyond_horizon: u64,
 }
 
 fn second_of(at: Duration) -> usize {
@@ -125,6 +126,8 @@ impl SecondSeries {
             backends,
             requests: Vec::new(),
             backend_seconds: Vec::new(),
+            latency: SecondLatency::default(),
+            beyond_horizon: 0,
         }
     }
 
@@ -133,13 +136,29 @@ impl SecondSeries {
         self.requests.len() as u64
     }
 
-    fn grow_to(&mut self, second: usize) {
+    /// Events left out because they fell after [`MAX_SECONDS`].
+    pub fn beyond_horizon(&self) -> u64 {
+        self.beyond_horizon
+    }
+
+    /// Request latencies left out of per-second percentiles because they arrived after their
+    /// second was finalised (see [`SecondLatency`]).
+    pub fn late_latency_samples(&self) -> u64 {
+        self.latency.late_samples()
+    }
+
+    /// Make room for `second`; `false` (and counted) when it is beyond the horizon.
+    fn grow_to(&mut self, second: usize) -> bool {
+        if second >= MAX_SECONDS {
+            self.beyond_horizon += 1;
+            return false;
+        }
         if second >= self.requests.len() {
-            self.requests
-                .resize_with(second + 1, RequestSecond::default);
+            self.requests.resize(second + 1, RequestSecond::default());
             self.backend_seconds
                 .resize((second + 1) * self.backends, BackendSecond::default());
         }
+        true
     }
 
     fn backend_second(&mut self, at: Duration, backend: usize) -> Option<&mut BackendSecond> {
@@ -147,7 +166,9 @@ impl SecondSeries {
             return None;
         }
         let second = second_of(at);
-        self.grow_to(second);
+        if !self.grow_to(second) {
+            return None;
+        }
         self.backend_seconds
             .get_mut(second * self.backends + backend)
     }
@@ -162,18 +183,12 @@ impl SecondSeries {
     ) {
         let sent_second = second_of(actual_start);
         let end_second = second_of(end);
-        self.grow_to(sent_second.max(end_second));
+        if !self.grow_to(sent_second.max(end_second)) {
+            return;
+        }
         self.requests[sent_second].sent += 1;
-        let bucket = &mut self.requests[end_second];
-        bucket.ended.count(class);
-        let histogram = bucket.latency.get_or_insert_with(|| {
-            // Constant bounds satisfying hdrhistogram's preconditions: cannot fail.
-            Box::new(
-                Histogram::new_with_bounds(1, SECOND_HISTOGRAM_HIGHEST_MICROS, 1)
-                    .expect("constant histogram bounds are valid"),
-            )
-        });
-        histogram.saturating_record(u64::try_from(e2e.as_micros()).unwrap_or(u64::MAX));
+        self.requests[end_second].ended.count(class);
+        self.latency.record(end_second, e2e);
     }
 
     /// Count a finished attempt on `backend`.
@@ -217,7 +232,9 @@ impl SecondSeries {
         }
         let first = second_of(from);
         let last = second_of(to);
-        self.grow_to(last);
+        if !self.grow_to(last) {
+            return;
+        }
         for second in first..=last {
             let second_start = Duration::from_secs(second as u64);
             let second_end = second_start + Duration::from_secs(1);
@@ -239,19 +256,14 @@ impl SecondSeries {
             .map(move |(second, bucket)| {
                 in_flight += u64::from(bucket.sent);
                 in_flight = in_flight.saturating_sub(u64::from(bucket.ended.total()));
-                let quantile = |q: f64| {
-                    bucket.latency.as_ref().map(|histogram| {
-                        let value = histogram.median_equivalent(histogram.value_at_quantile(q));
-                        Duration::from_micros(value)
-                    })
-                };
+                let latency = self.latency.percentiles(second);
                 RequestSecondRow {
                     second: second as u64,
                     sent: bucket.sent,
                     ended: bucket.ended,
                     in_flight,
-                    latency_p50: quantile(0.5),
-                    latency_p99: quantile(0.99),
+                    latency_p50: latency.map(|(p50, _)| p50),
+                    latency_p99: latency.map(|(_, p99)| p99),
                 }
             })
     }

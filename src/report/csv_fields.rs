@@ -31,20 +31,27 @@ impl<W: Write> FieldWriter<W> {
     }
 
     pub fn uint(&mut self, value: u64) -> Result<(), ReportError> {
-        self.scratch.clear();
-        use std::fmt::Write as _;
-        let _ = write!(self.scratch, "{value}");
-        Ok(self.csv.write_field(&self.scratch)?)
+        let mut digits = [0u8; 20];
+        Ok(self.csv.write_field(decimal(value, &mut digits))?)
     }
 
     pub fn flag(&mut self, value: bool) -> Result<(), ReportError> {
         self.text(if value { "true" } else { "false" })
     }
 
+    /// Seconds with three decimals (same digits as [`format::push_seconds`]).
     pub fn seconds(&mut self, value: Duration) -> Result<(), ReportError> {
-        self.scratch.clear();
-        format::push_seconds(&mut self.scratch, value);
-        Ok(self.csv.write_field(&self.scratch)?)
+        let millis = u64::try_from(format::round_millis(value)).unwrap_or(u64::MAX);
+        let mut digits = [0u8; 24];
+        let whole_len = decimal(millis / 1000, &mut digits[..20]).len();
+        // `decimal` right-aligns: move the whole part to the front, then append ".mmm".
+        digits.copy_within(20 - whole_len..20, 0);
+        let fraction = millis % 1000;
+        digits[whole_len] = b'.';
+        digits[whole_len + 1] = b'0' + (fraction / 100) as u8;
+        digits[whole_len + 2] = b'0' + (fraction / 10 % 10) as u8;
+        digits[whole_len + 3] = b'0' + (fraction % 10) as u8;
+        Ok(self.csv.write_field(&digits[..whole_len + 4])?)
     }
 
     pub fn optional_seconds(&mut self, value: Option<Duration>) -> Result<(), ReportError> {
@@ -83,6 +90,19 @@ impl<W: Write> FieldWriter<W> {
         self.csv
             .into_inner()
             .map_err(|error| ReportError::Csv(csv::Error::from(error.into_error())))
+    }
+}
+
+/// `value` in decimal, right-aligned in `buffer` (at least 20 bytes); returns the digits.
+fn decimal(mut value: u64, buffer: &mut [u8]) -> &[u8] {
+    let mut start = buffer.len();
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            return &buffer[start..];
+        }
     }
 }
 
@@ -153,4 +173,44 @@ fn parse_seconds(text: &str) -> Option<Duration> {
         format!("{fraction:0<3}").parse().ok()?
     };
     Some(Duration::from_secs(seconds) + Duration::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_fields_match_the_shared_formatting() {
+        let mut writer = FieldWriter::new(Vec::new(), &["n", "s"]).unwrap();
+        let cases = [
+            0u64,
+            7,
+            999,
+            1_000,
+            1_499,
+            1_500,
+            59_999_500,
+            86_400_000_000,
+            u64::MAX / 1000,
+        ];
+        for micros in cases {
+            writer.uint(micros).unwrap();
+            writer.seconds(Duration::from_micros(micros)).unwrap();
+            writer.end_row().unwrap();
+        }
+        let text = String::from_utf8(writer.finish().unwrap()).unwrap();
+        let expected: String = std::iter::once("n,s\n".to_string())
+            .chain(cases.iter().map(|&micros| {
+                let mut seconds = String::new();
+                format::push_seconds(&mut seconds, Duration::from_micros(micros));
+                format!("{micros},{seconds}\n")
+            }))
+            .collect();
+        assert_eq!(text, expected);
+        assert_eq!(parse_seconds("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_seconds("0.007"), Some(Duration::from_millis(7)));
+        assert_eq!(parse_seconds("1.2345"), None);
+        assert_eq!(parse_seconds(".5"), None);
+        assert_eq!(parse_seconds("-1"), None);
+    }
 }

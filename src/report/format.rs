@@ -30,7 +30,8 @@ pub fn seconds(duration: Duration) -> f64 {
     round_millis(duration) as f64 / 1000.0
 }
 
-fn round_millis(duration: Duration) -> u128 {
+/// A duration in whole milliseconds, rounded half up.
+pub(crate) fn round_millis(duration: Duration) -> u128 {
     (duration.as_micros() + 500) / 1000
 }
 

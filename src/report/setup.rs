@@ -64,9 +64,43 @@ pub struct RunSetup {
 }
 
 impl RunSetup {
-    /// Check what the writers rely on: indices fit in `u16`, prices and SLOs are sane and
-    /// `[costs.deployments]` names real backends.
+    /// Check what the writers rely on: indices fit in `u16`; names are non-empty and unique
+    /// per table (CSV files are read back by name); backend names contain no `;` (the
+    /// `backends_tried` separator) and are not `all` (the timeseries total row); prices and
+    /// SLOs are sane and `[costs.deployments]` names real backends.
     pub fn validate(&self) -> Result<(), ReportError> {
+        let backend_names: Vec<&String> = self.backends.iter().map(|b| &b.name).collect();
+        let strategy_names: Vec<&String> = self.strategies.iter().collect();
+        let app_names: Vec<&String> = self.apps.iter().collect();
+        for (table, names) in [
+            ("strategies", &strategy_names),
+            ("backends", &backend_names),
+            ("apps", &app_names),
+        ] {
+            let mut sorted = names.clone();
+            sorted.sort();
+            if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
+                return Err(ReportError::Invalid {
+                    field: table.to_string(),
+                    reason: format!("name {:?} appears more than once", pair[0]),
+                });
+            }
+            if names.iter().any(|name| name.is_empty()) {
+                return Err(ReportError::Invalid {
+                    field: table.to_string(),
+                    reason: "empty name".to_string(),
+                });
+            }
+        }
+        if let Some(name) = backend_names
+            .iter()
+            .find(|name| name.contains(';') || name.as_str() == "all")
+        {
+            return Err(ReportError::Invalid {
+                field: format!("backends.{name}"),
+                reason: "backend names may not contain ';' nor be \"all\"".to_string(),
+            });
+        }
         for (table, len) in [
             ("strategies", self.strategies.len()),
             ("backends", self.backends.len()),

@@ -96,6 +96,7 @@ pub(crate) fn strategy_summary(totals: &StrategyTotals, setup: &RunSetup) -> Str
                     .then(|| format::round(backend.utilization_max, PERCENT_DIGITS)),
                 breaker_open_s: format::seconds(backend.breaker_open_total),
                 breaker_trips: backend.breaker_trips,
+                breaker_trip_reasons: backend.breaker_trip_reasons.clone(),
                 cost: format::round(*backend_cost, COST_DIGITS),
             }
         })

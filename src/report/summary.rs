@@ -4,6 +4,8 @@
 //! [`super::format`], and every collection is a `Vec` in a fixed order, so the JSON is
 //! byte-stable for the same records. Durations are seconds (`_s`), ratios are 0..1.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::format;
@@ -137,6 +139,8 @@ pub struct BackendSummary {
     pub breaker_open_s: f64,
     /// Closed → open transitions.
     pub breaker_trips: u32,
+    /// Trips by the reason the breaker gave, sorted by reason.
+    pub breaker_trip_reasons: BTreeMap<String, u32>,
     /// What it cost under this strategy (PTU: whole run; PAYG: tokens it served).
     pub cost: f64,
 }

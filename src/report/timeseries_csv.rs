@@ -5,7 +5,7 @@
 //! - `all` rows count **logical requests** as the client saw them: `sent` by actual start,
 //!   `ok`/`throttled`/`server_error`/`other_error` by end, `in_flight` at the end of the
 //!   second, and `latency_p50_s`/`latency_p99_s` of the e2e latency of requests that ended in
-//!   that second (coarse per-second histograms, see `metrics::series`). Breaker and
+//!   that second (within 1%, see `metrics::second_latency`). Breaker and
 //!   utilization columns are empty.
 //! - backend rows count **attempts** on that backend (`sent` by attempt start, outcomes by
 //!   attempt end), `breaker` (`open`/`closed` at the end of the second), `breaker_open_s`

@@ -1,0 +1,140 @@
+//! Per-second latency percentiles (p50, p99 of the requests that ended in each second) with
+//! memory that does not grow with run length beyond 16 bytes per second.
+//!
+//! A ring of [`WINDOW_SECONDS`] HdrHistograms (µs, 2 significant digits: bucket resolution
+//! < 1%) holds the most recent seconds. When a slot is needed for a newer second, the second
+//! it held is *finalised*: its p50/p99 are stored and the histogram is reset and reused, so
+//! after warm-up nothing is allocated. Drivers emit request records when requests end, so
+//! records arrive in (nearly) end order; a record whose second has already been finalised
+//! (more than [`WINDOW_SECONDS`] behind the newest second seen in its slot) is counted in
+//! [`SecondLatency::late_samples`] and left out of that second's percentiles. Every other
+//! per-second count is exact regardless of order.
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+/// How many recent seconds keep a live histogram.
+pub const WINDOW_SECONDS: usize = 64;
+
+/// Saturation bound of the per-second histograms: one hour in µs (fits a `u32`).
+const HIGHEST_MICROS: u64 = 3_600_000_000;
+
+/// p50 and p99 of one second, in µs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Finalised {
+    p50: u32,
+    p99: u32,
+}
+
+#[derive(Debug)]
+struct Slot {
+    second: usize,
+    histogram: Histogram<u32>,
+}
+
+/// Per-second p50/p99 of end-to-end latency over a sliding window of live histograms.
+#[derive(Debug, Default)]
+pub struct SecondLatency {
+    slots: Vec<Option<Slot>>,
+    finalised: Vec<Option<Finalised>>,
+    late: u64,
+}
+
+fn percentiles(histogram: &Histogram<u32>) -> Option<Finalised> {
+    if histogram.is_empty() {
+        return None;
+    }
+    let at = |q: f64| {
+        let value = histogram.median_equivalent(histogram.value_at_quantile(q));
+        u32::try_from(value).unwrap_or(u32::MAX)
+    };
+    Some(Finalised {
+        p50: at(0.5),
+        p99: at(0.99),
+    })
+}
+
+impl SecondLatency {
+    /// Record the latency of a request that ended in `second`.
+    pub fn record(&mut self, second: usize, latency: Duration) {
+        if self.slots.is_empty() {
+            self.slots.resize_with(WINDOW_SECONDS, || None);
+        }
+        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        let index = second % WINDOW_SECONDS;
+        let slot = match &mut self.slots[index] {
+            Some(slot) if slot.second == second => slot,
+            Some(slot) if slot.second > second => {
+                self.late += 1;
+                return;
+            }
+            Some(slot) => {
+                let done = percentiles(&slot.histogram);
+                if self.finalised.len() <= slot.second {
+                    self.finalised.resize(slot.second + 1, None);
+                }
+                self.finalised[slot.second] = done;
+                slot.histogram.reset();
+                slot.second = second;
+                slot
+            }
+            empty @ None => empty.insert(Slot {
+                second,
+                // Constant bounds satisfying hdrhistogram's preconditions: cannot fail.
+                histogram: Histogram::new_with_bounds(1, HIGHEST_MICROS, 2)
+                    .expect("constant histogram bounds are valid"),
+            }),
+        };
+        slot.histogram.saturating_record(micros);
+    }
+
+    /// p50 and p99 of `second`, if any request ended in it (and was not late).
+    pub fn percentiles(&self, second: usize) -> Option<(Duration, Duration)> {
+        let live = self
+            .slots
+            .get(second % WINDOW_SECONDS.max(1))
+            .and_then(Option::as_ref)
+            .filter(|slot| slot.second == second);
+        let found = match live {
+            Some(slot) => percentiles(&slot.histogram),
+            None => self.finalised.get(second).copied().flatten(),
+        };
+        found.map(|f| {
+            (
+                Duration::from_micros(u64::from(f.p50)),
+                Duration::from_micros(u64::from(f.p99)),
+            )
+        })
+    }
+
+    /// Latency samples that arrived after their second was finalised.
+    pub fn late_samples(&self) -> u64 {
+        self.late
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_survive_finalisation_and_late_samples_are_counted() {
+        let mut latency = SecondLatency::default();
+        for millis in 1..=100 {
+            latency.record(0, Duration::from_millis(millis));
+        }
+        latency.record(1, Duration::from_millis(7));
+        let (p50, p99) = latency.percentiles(0).unwrap();
+        assert!((p50.as_micros() as i64 - 50_000).abs() <= 250, "{p50:?}");
+        assert!((p99.as_micros() as i64 - 99_000).abs() <= 500, "{p99:?}");
+        // Second WINDOW_SECONDS reuses second 0's slot: second 0 is finalised, unchanged.
+        latency.record(WINDOW_SECONDS, Duration::from_millis(3));
+        assert_eq!(latency.percentiles(0), Some((p50, p99)));
+        latency.record(0, Duration::from_secs(10));
+        assert_eq!(latency.late_samples(), 1);
+        assert_eq!(latency.percentiles(0), Some((p50, p99)));
+        assert!(latency.percentiles(1).is_some());
+        assert_eq!(latency.percentiles(2), None);
+    }
+}
