@@ -13,9 +13,11 @@ mod ids;
 mod parse;
 mod respond;
 mod router;
+mod serve;
 mod server;
 mod state;
 mod tokens;
 
 pub use admin::render as render_metrics;
+pub use serve::serve_until_ctrl_c;
 pub use server::{BoundListener, RunningFleet};

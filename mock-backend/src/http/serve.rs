@@ -1,0 +1,42 @@
+//! Serving a fleet from the command line: bind every listener, print where each one is, wait
+//! for Ctrl-C, drain open responses for at most `drain`. Shared by `aoai-mock` and
+//! `throttlebox mock`.
+
+use std::io::Write;
+use std::time::Duration;
+
+use super::server::RunningFleet;
+use crate::config::FleetConfig;
+
+/// Serve `config` until Ctrl-C, printing one `listening <resource> <url> region=…` line per
+/// listener on stdout (scripts read the ports from it when `port = 0`).
+pub fn serve_until_ctrl_c(config: &FleetConfig, drain: Duration) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let fleet = RunningFleet::start(config).await?;
+        {
+            let mut out = std::io::stdout().lock();
+            for listener in &fleet.listeners {
+                writeln!(
+                    out,
+                    "listening {} {} region={:?}",
+                    listener.resource,
+                    listener.url(),
+                    listener.region
+                )?;
+            }
+            out.flush()?;
+        }
+        tokio::signal::ctrl_c().await?;
+        eprintln!(
+            "shutting down: waiting up to {} for open responses",
+            crate::duration::format(drain)
+        );
+        if tokio::time::timeout(drain, fleet.shutdown()).await.is_err() {
+            eprintln!("some responses were still open; exiting anyway");
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,94 @@
+//! Command-line parsing (clap derive) and dispatch to one module per command. The commands are
+//! thin: they load the scenario, call the library, print, and choose the exit code.
+
+mod sim;
+mod sweep;
+mod wall;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Replay Azure OpenAI balancing strategies and circuit breakers on the same workload, against
+/// a faithful mock, in virtual time and over real sockets.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Simulate every strategy of a scenario in virtual time and compare them head to head.
+    Sim(sim::SimArgs),
+    /// Run a scenario over a grid of settings (`--set key=v1,v2,…`) and mark the best cells.
+    Sweep(sweep::SweepArgs),
+    /// Serve a scenario's (or a fleet file's) mock AOAI fleet over HTTP until Ctrl-C.
+    Mock(MockArgs),
+}
+
+/// `throttlebox mock`.
+#[derive(Debug, clap::Args)]
+struct MockArgs {
+    /// A scenario file (its `[fleet]` table) or an `aoai-mock` fleet file; default: the
+    /// embedded default scenario's fleet.
+    file: Option<PathBuf>,
+    /// Longest wait for open responses after Ctrl-C.
+    #[arg(long, default_value = "10s", value_parser = throttlebox::duration::parse)]
+    drain: std::time::Duration,
+}
+
+/// How a command ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything passed.
+    Ok,
+    /// A gate or an SLO failed.
+    Failed,
+}
+
+impl Outcome {
+    /// 0 or 1.
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Outcome::Ok => ExitCode::SUCCESS,
+            Outcome::Failed => ExitCode::from(1),
+        }
+    }
+}
+
+/// Run the parsed command.
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    match args.command {
+        Command::Sim(args) => sim::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Mock(args) => mock(args),
+    }
+}
+
+fn mock(args: MockArgs) -> anyhow::Result<Outcome> {
+    let fleet = match &args.file {
+        None => throttlebox::scenario::Scenario::embedded_default(&[])?
+            .fleet()
+            .clone(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| anyhow::anyhow!("{}: cannot read: {error}", path.display()))?;
+            let is_scenario = text
+                .parse::<toml::Table>()
+                .map(|table| table.contains_key("fleet"))
+                .unwrap_or(false);
+            if is_scenario {
+                throttlebox::scenario::Scenario::load(path, &[])?
+                    .fleet()
+                    .clone()
+            } else {
+                aoai_mock::config::FleetConfig::from_toml_str(&text, &path.display().to_string())?
+            }
+        }
+    };
+    aoai_mock::http::serve_until_ctrl_c(&fleet, args.drain)?;
+    Ok(Outcome::Ok)
+}

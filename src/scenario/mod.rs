@@ -1,0 +1,17 @@
+//! Scenario files: one TOML file describes a whole experiment — the mock fleet, the balancer's
+//! pool, the workload, the strategies to compare, client and gateway behaviour, SLOs, costs and
+//! the seed. This module owns parsing (`deny_unknown_fields`), cross-field validation with
+//! errors that name the file, key path and value, `--set` overrides, the APIM pool import
+//! hand-off, and the embedded default scenario. It decides nothing at run time.
+
+mod error;
+mod file;
+mod load;
+mod overrides;
+mod resolve;
+
+pub use error::ScenarioError;
+pub use file::{BackendEntry, ClientConfig, GatewayConfig, ScenarioFile};
+pub use load::{DEFAULT_SCENARIO_NAME, Scenario};
+pub use overrides::{Override, apply_overrides};
+pub use resolve::{PoolBackend, ResolvedStrategy};

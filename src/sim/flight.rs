@@ -1,0 +1,94 @@
+//! Requests in flight: a slab of per-request state (the client's try, the gateway's attempt
+//! loop, the backend attempt under way, the record being filled), reused through a free list
+//! so memory follows concurrency, not run length.
+
+use std::time::Duration;
+
+use aoai_mock::model::{RateHeaders, ResponsePlan};
+
+use crate::balance::Attempt;
+use crate::metrics::RequestRecord;
+use crate::workload::Request;
+
+/// The backend attempt under way.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Current {
+    /// Strategy-side backend id.
+    pub backend: usize,
+    /// Report backend index (pool order).
+    pub pool: u16,
+    /// When it was sent.
+    pub started: Duration,
+    /// Attempt number within the request (1-based).
+    pub number: u32,
+    /// What the gateway will observe: HTTP status, or 0 for a connection failure.
+    pub status: u16,
+    /// The gateway gave up waiting (timeout) rather than the connection failing.
+    pub timed_out: bool,
+    /// Rate headers of the answer.
+    pub headers: RateHeaders,
+    /// The plan, when the backend admitted the request.
+    pub plan: Option<ResponsePlan>,
+    /// Report index of the deployment that served after a spillover.
+    pub served_by: Option<u16>,
+}
+
+/// One logical client request.
+#[derive(Debug)]
+pub(crate) struct Flight {
+    pub request: Request,
+    pub gateway: usize,
+    pub attempt: Attempt,
+    pub record: RequestRecord,
+    pub current: Option<Current>,
+    /// Bumped whenever a scheduled event of this flight becomes stale.
+    pub epoch: u32,
+}
+
+/// Slab of flights.
+#[derive(Debug, Default)]
+pub(crate) struct Flights {
+    slots: Vec<Option<Flight>>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+impl Flights {
+    /// Store a flight; returns its slot.
+    pub fn insert(&mut self, flight: Flight) -> u32 {
+        self.live += 1;
+        match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(flight);
+                slot
+            }
+            None => {
+                self.slots.push(Some(flight));
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The flight in `slot`, if any.
+    pub fn get_mut(&mut self, slot: u32) -> Option<&mut Flight> {
+        self.slots.get_mut(slot as usize).and_then(Option::as_mut)
+    }
+
+    /// Remove the flight in `slot`.
+    pub fn remove(&mut self, slot: u32) -> Option<Flight> {
+        let flight = self.slots.get_mut(slot as usize)?.take()?;
+        self.free.push(slot);
+        self.live -= 1;
+        Some(flight)
+    }
+
+    /// Flights in progress.
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    /// High-water mark of simultaneous flights.
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+}
