@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use balance_support::*;
 use throttlebox::balance::{
-    BackendSpec, BalanceError, BackendState, Observation, Phase, Preset, Reason, Strategy,
+    BackendSpec, BackendState, BalanceError, Observation, Phase, Preset, Reason, Strategy,
     StrategyConfig, import_member_rule, import_pool,
 };
 
@@ -22,10 +22,13 @@ fn fleet() -> Vec<BackendSpec> {
 
 fn seed_strategy(extra: &str) -> (Strategy, Vec<BackendSpec>) {
     let pool = import_pool(SEED_POOL, "apim-pool-seed.json").expect("seed pool imports");
-    let mut cfg: StrategyConfig =
-        toml::from_str(&format!("name = \"seed\"\napim_pool_json = \"apim-pool-seed.json\"\n{extra}"))
-            .expect("config parses");
-    let specs = pool.backend_specs(&fleet()).expect("members are in the fleet");
+    let mut cfg: StrategyConfig = toml::from_str(&format!(
+        "name = \"seed\"\napim_pool_json = \"apim-pool-seed.json\"\n{extra}"
+    ))
+    .expect("config parses");
+    let specs = pool
+        .backend_specs(&fleet())
+        .expect("members are in the fleet");
     cfg.attach_pool(pool);
     (Strategy::new(&cfg, &specs).expect("strategy builds"), specs)
 }
@@ -33,9 +36,20 @@ fn seed_strategy(extra: &str) -> (Strategy, Vec<BackendSpec>) {
 #[test]
 fn seed_pool_imports_as_written() {
     let pool = import_pool(SEED_POOL, "apim-pool-seed.json").unwrap();
-    let names: Vec<_> = pool.members.iter().map(|m| (m.name.as_str(), m.priority, m.weight)).collect();
-    assert_eq!(names, vec![("openai-3", 1, 1), ("openai-1", 2, 1), ("openai-2", 2, 1)]);
-    assert_eq!(pool.rule_name.as_deref(), Some("breakThrottling "), "trailing space kept");
+    let names: Vec<_> = pool
+        .members
+        .iter()
+        .map(|m| (m.name.as_str(), m.priority, m.weight))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("openai-3", 1, 1), ("openai-1", 2, 1), ("openai-2", 2, 1)]
+    );
+    assert_eq!(
+        pool.rule_name.as_deref(),
+        Some("breakThrottling "),
+        "trailing space kept"
+    );
     let rule = pool.breaker.expect("rule on the pool");
     assert_eq!(rule.count, Some(1));
     assert_eq!(rule.percentage, None);
@@ -43,14 +57,25 @@ fn seed_pool_imports_as_written() {
     assert_eq!(rule.trip_duration, Duration::from_secs(60));
     assert!(rule.accept_retry_after);
     assert_eq!(rule.failure_statuses.ranges(), vec![(429, 429)]);
-    assert!(!rule.failure_statuses.contains(throttlebox::balance::Status::Timeout));
+    assert!(
+        !rule
+            .failure_statuses
+            .contains(throttlebox::balance::Status::Timeout)
+    );
     let specs = pool_specs();
     assert_eq!(specs[0].name, "openai-3");
-    assert_eq!(specs[0].tpm_limit, Some(100_000), "limits come from the fleet");
+    assert_eq!(
+        specs[0].tpm_limit,
+        Some(100_000),
+        "limits come from the fleet"
+    );
 }
 
 fn pool_specs() -> Vec<BackendSpec> {
-    import_pool(SEED_POOL, "s.json").unwrap().backend_specs(&fleet()).unwrap()
+    import_pool(SEED_POOL, "s.json")
+        .unwrap()
+        .backend_specs(&fleet())
+        .unwrap()
 }
 
 #[test]
@@ -61,40 +86,84 @@ fn seed_pool_behaves_as_written() {
     assert_eq!(specs[p1].name, "openai-3");
     // Priority 1 takes all traffic while healthy.
     for i in 0..10 {
-        assert_eq!(run(&mut strategy, secs(f64::from(i)), &mut rng, ok).backend(), Some(p1));
+        assert_eq!(
+            run(&mut strategy, secs(f64::from(i)), &mut rng, ok).backend(),
+            Some(p1)
+        );
     }
     // One 429 (no Retry-After) trips openai-3 for PT1M; the retry goes to priority 2.
     let first = run(&mut strategy, secs(10.0), &mut rng, |b, _| {
-        if b == p1 { Observation::http(429) } else { Observation::http(200) }
+        if b == p1 {
+            Observation::http(429)
+        } else {
+            Observation::http(200)
+        }
     });
     assert_eq!(first.tried[0], p1);
     assert!(matches!(first.tried[1], 1 | 2));
-    assert_eq!(strategy.backend_state(secs(10.0), p1), BackendState::Open { until: Some(secs(70.0)) });
+    assert_eq!(
+        strategy.backend_state(secs(10.0), p1),
+        BackendState::Open {
+            until: Some(secs(70.0))
+        }
+    );
     // Priority 2 backends share evenly (smooth WRR, equal weights: alternate).
-    let picks: Vec<_> = (0..6).map(|i| run(&mut strategy, secs(11.0 + f64::from(i)), &mut rng, ok).backend().unwrap()).collect();
+    let picks: Vec<_> = (0..6)
+        .map(|i| {
+            run(&mut strategy, secs(11.0 + f64::from(i)), &mut rng, ok)
+                .backend()
+                .unwrap()
+        })
+        .collect();
     assert!(picks.iter().all(|b| *b == p2a || *b == p2b));
-    assert!(picks.windows(2).all(|w| w[0] != w[1]), "equal weights alternate: {picks:?}");
+    assert!(
+        picks.windows(2).all(|w| w[0] != w[1]),
+        "equal weights alternate: {picks:?}"
+    );
     // Still out just before the trip ends, back with all traffic at once when it ends.
-    assert_ne!(run(&mut strategy, secs(69.999), &mut rng, ok).backend(), Some(p1));
-    assert_eq!(run(&mut strategy, secs(70.0), &mut rng, ok).backend(), Some(p1));
+    assert_ne!(
+        run(&mut strategy, secs(69.999), &mut rng, ok).backend(),
+        Some(p1)
+    );
+    assert_eq!(
+        run(&mut strategy, secs(70.0), &mut rng, ok).backend(),
+        Some(p1)
+    );
     let timeline = strategy.drain_transitions();
     assert_eq!(timeline.len(), 2);
-    assert_eq!((timeline[0].at, timeline[0].backend, timeline[0].to), (secs(10.0), p1, Phase::Open));
+    assert_eq!(
+        (timeline[0].at, timeline[0].backend, timeline[0].to),
+        (secs(10.0), p1, Phase::Open)
+    );
     assert_eq!(timeline[0].reason, Reason::FailureCount { failures: 1 });
-    assert_eq!((timeline[1].at, timeline[1].to, timeline[1].reason), (secs(70.0), Phase::Closed, Reason::TimerExpired));
+    assert_eq!(
+        (timeline[1].at, timeline[1].to, timeline[1].reason),
+        (secs(70.0), Phase::Closed, Reason::TimerExpired)
+    );
 }
 
 #[test]
 fn all_tripped_answers_503_and_traffic_returns_when_the_trip_ends() {
     let (mut strategy, _) = seed_strategy("");
     let mut rng = rng();
-    let throttled = run(&mut strategy, secs(0.0), &mut rng, |_, _| Observation::http(429));
+    let throttled = run(&mut strategy, secs(0.0), &mut rng, |_, _| {
+        Observation::http(429)
+    });
     // count=2 retries: three attempts over the three backends, every one trips.
     assert_eq!(throttled.tried.len(), 3);
-    assert!(throttled.tried.contains(&0) && throttled.tried.contains(&1) && throttled.tried.contains(&2));
-    let answer = run(&mut strategy, secs(1.0), &mut rng, ok).exhausted().expect("pool exhausted");
+    assert!(
+        throttled.tried.contains(&0)
+            && throttled.tried.contains(&1)
+            && throttled.tried.contains(&2)
+    );
+    let answer = run(&mut strategy, secs(1.0), &mut rng, ok)
+        .exhausted()
+        .expect("pool exhausted");
     assert_eq!(answer.status, 503);
-    assert_eq!(run(&mut strategy, secs(60.0), &mut rng, ok).backend(), Some(0));
+    assert_eq!(
+        run(&mut strategy, secs(60.0), &mut rng, ok).backend(),
+        Some(0)
+    );
 }
 
 #[test]
@@ -104,18 +173,40 @@ fn retry_after_replaces_or_extends_the_trip() {
         let (mut strategy, _) = seed_strategy(extra);
         let mut rng = rng();
         run(&mut strategy, secs(100.0), &mut rng, |b, _| {
-            if b == 0 { Observation::http(429).with_retry_after_secs(7) } else { Observation::http(200) }
+            if b == 0 {
+                Observation::http(429).with_retry_after_secs(7)
+            } else {
+                Observation::http(200)
+            }
         });
         let back = secs(100.0 + out_for);
-        assert_eq!(strategy.backend_state(secs(100.0), 0), BackendState::Open { until: Some(back) }, "{extra}");
-        assert_ne!(run(&mut strategy, back - secs(0.001), &mut rng, ok).backend(), Some(0));
-        assert_eq!(run(&mut strategy, back, &mut rng, ok).backend(), Some(0), "full traffic at once");
+        assert_eq!(
+            strategy.backend_state(secs(100.0), 0),
+            BackendState::Open { until: Some(back) },
+            "{extra}"
+        );
+        assert_ne!(
+            run(&mut strategy, back - secs(0.001), &mut rng, ok).backend(),
+            Some(0)
+        );
+        assert_eq!(
+            run(&mut strategy, back, &mut rng, ok).backend(),
+            Some(0),
+            "full traffic at once"
+        );
     }
     // acceptRetryAfter false ignores the header.
     let (mut strategy, _) = seed_strategy("breaker = { accept_retry_after = false }");
     let mut rng = rng();
-    run(&mut strategy, secs(0.0), &mut rng, |_, _| Observation::http(429).with_retry_after_secs(7));
-    assert_eq!(strategy.backend_state(secs(1.0), 0), BackendState::Open { until: Some(secs(60.0)) });
+    run(&mut strategy, secs(0.0), &mut rng, |_, _| {
+        Observation::http(429).with_retry_after_secs(7)
+    });
+    assert_eq!(
+        strategy.backend_state(secs(1.0), 0),
+        BackendState::Open {
+            until: Some(secs(60.0))
+        }
+    );
 }
 
 #[test]
@@ -127,7 +218,13 @@ fn count_and_interval_sliding_versus_fixed() {
              breaker = {{ count = 3, interval = \"10s\", status_codes = [\"500-599\"], trip_duration = \"30s\", window = \"{window}\" }}"
         )
     };
-    let fail = |b: usize, _| if b == 0 { Observation::http(500) } else { Observation::http(200) };
+    let fail = |b: usize, _| {
+        if b == 0 {
+            Observation::http(500)
+        } else {
+            Observation::http(200)
+        }
+    };
     // Failures at 8 s, 9 s, 12 s: a sliding 10 s window holds all three; fixed windows
     // [0,10) and [10,20) split them 2 + 1.
     for (window, trips) in [("sliding", true), ("fixed", false)] {
@@ -136,7 +233,10 @@ fn count_and_interval_sliding_versus_fixed() {
         for t in [8.0, 9.0, 12.0] {
             run(&mut strategy, secs(t), &mut rng, fail);
         }
-        let open = matches!(strategy.backend_state(secs(12.0), 0), BackendState::Open { .. });
+        let open = matches!(
+            strategy.backend_state(secs(12.0), 0),
+            BackendState::Open { .. }
+        );
         assert_eq!(open, trips, "{window}");
     }
     // Failures older than the interval do not count.
@@ -159,12 +259,26 @@ fn percentage_needs_its_minimum_volume() {
     let mut rng = rng();
     let statuses = [500, 200, 500];
     for (i, status) in statuses.iter().enumerate() {
-        run(&mut strategy, secs(i as f64), &mut rng, |_, _| Observation::http(*status));
-        assert_eq!(strategy.backend_state(secs(i as f64), 0), BackendState::Closed, "below volume");
+        run(&mut strategy, secs(i as f64), &mut rng, |_, _| {
+            Observation::http(*status)
+        });
+        assert_eq!(
+            strategy.backend_state(secs(i as f64), 0),
+            BackendState::Closed,
+            "below volume"
+        );
     }
-    run(&mut strategy, secs(3.0), &mut rng, |_, _| Observation::http(500));
+    run(&mut strategy, secs(3.0), &mut rng, |_, _| {
+        Observation::http(500)
+    });
     let timeline = strategy.drain_transitions();
-    assert_eq!(timeline[0].reason, Reason::FailurePercentage { failures: 3, calls: 4 });
+    assert_eq!(
+        timeline[0].reason,
+        Reason::FailurePercentage {
+            failures: 3,
+            calls: 4
+        }
+    );
 }
 
 #[test]
@@ -176,21 +290,47 @@ fn weights_inside_a_priority_group() {
     ];
     let mut strategy = preset(Preset::ApimPool, &backends);
     let mut rng = rng();
-    run(&mut strategy, secs(0.0), &mut rng, |b, _| if b == 0 { Observation::http(429) } else { Observation::http(200) });
-    let picks: Vec<_> = (1..=8).map(|i| run(&mut strategy, secs(f64::from(i)), &mut rng, ok).backend().unwrap()).collect();
+    run(&mut strategy, secs(0.0), &mut rng, |b, _| {
+        if b == 0 {
+            Observation::http(429)
+        } else {
+            Observation::http(200)
+        }
+    });
+    let picks: Vec<_> = (1..=8)
+        .map(|i| {
+            run(&mut strategy, secs(f64::from(i)), &mut rng, ok)
+                .backend()
+                .unwrap()
+        })
+        .collect();
     assert_eq!(picks.iter().filter(|b| **b == 1).count(), 6);
     assert_eq!(picks.iter().filter(|b| **b == 2).count(), 2);
     // Smooth WRR spreads the light backend: never two in a row.
-    assert!(picks.windows(2).all(|w| !(w[0] == 2 && w[1] == 2)), "{picks:?}");
+    assert!(
+        picks.windows(2).all(|w| !(w[0] == 2 && w[1] == 2)),
+        "{picks:?}"
+    );
 }
 
 #[test]
 fn exhaustion_status_can_be_mapped_to_429_and_retries_with_an_interval_find_a_recovered_backend() {
     let backends = with_priorities(&[1]);
-    let mut mapped = from_toml("name = \"m\"\npreset = \"apim-pool\"\nexhausted_status = 429", &backends);
+    let mut mapped = from_toml(
+        "name = \"m\"\npreset = \"apim-pool\"\nexhausted_status = 429",
+        &backends,
+    );
     let mut rng = rng();
-    run(&mut mapped, secs(0.0), &mut rng, |_, _| Observation::http(429).with_retry_after_secs(5));
-    assert_eq!(run(&mut mapped, secs(1.0), &mut rng, ok).exhausted().unwrap().status, 429);
+    run(&mut mapped, secs(0.0), &mut rng, |_, _| {
+        Observation::http(429).with_retry_after_secs(5)
+    });
+    assert_eq!(
+        run(&mut mapped, secs(1.0), &mut rng, ok)
+            .exhausted()
+            .unwrap()
+            .status,
+        429
+    );
 
     // retry interval 3 s, first-fast-retry off. The 429 (Retry-After 5) at t=0 trips the only
     // backend; the retry at 3 s meets the pool's 503, which is itself retried at 6 s, when the
@@ -202,7 +342,11 @@ fn exhaustion_status_can_be_mapped_to_429_and_retries_with_an_interval_find_a_re
     let mut answered = 0;
     let recovered = run(&mut waiting, secs(0.0), &mut rng, |_, _| {
         answered += 1;
-        if answered == 1 { Observation::http(429).with_retry_after_secs(5) } else { Observation::http(200) }
+        if answered == 1 {
+            Observation::http(429).with_retry_after_secs(5)
+        } else {
+            Observation::http(200)
+        }
     });
     assert_eq!(recovered.tried, vec![0, 0]);
     assert_eq!(recovered.backend(), Some(0));
@@ -217,13 +361,22 @@ fn arm_shape_with_strings_and_member_rules() {
     let member = r#"{"properties": {"url": "https://x", "circuitBreaker": {"rules": [{"name": "r",
         "failureCondition": {"count": "3", "errorReasons": ["Server errors"], "interval": "PT1H",
         "statusCodeRanges": [{"min": "500", "max": "599"}]}, "tripDuration": "PT1H", "acceptRetryAfter": true}]}}}"#;
-    let rule = import_member_rule(member, "backend-1.json").unwrap().unwrap();
+    let rule = import_member_rule(member, "backend-1.json")
+        .unwrap()
+        .unwrap();
     assert_eq!(rule.count, Some(3));
     assert_eq!(rule.interval, Duration::from_secs(3600));
-    assert!(rule.failure_statuses.contains(throttlebox::balance::Status::ConnectError), "'Server errors' matches connection errors");
+    assert!(
+        rule.failure_statuses
+            .contains(throttlebox::balance::Status::ConnectError),
+        "'Server errors' matches connection errors"
+    );
     let imported = import_pool(pool, "pool.json")
         .unwrap()
-        .with_member_rules(&[("backend-1".into(), Some(rule.clone())), ("backend-2".into(), Some(rule.clone()))])
+        .with_member_rules(&[
+            ("backend-1".into(), Some(rule.clone())),
+            ("backend-2".into(), Some(rule.clone())),
+        ])
         .unwrap();
     assert_eq!(imported.members[0].weight, 3);
     assert_eq!(imported.members[1].weight, 1);
@@ -232,29 +385,69 @@ fn arm_shape_with_strings_and_member_rules() {
     other.count = Some(4);
     let err = import_pool(pool, "pool.json")
         .unwrap()
-        .with_member_rules(&[("backend-1".into(), Some(rule)), ("backend-2".into(), Some(other))])
+        .with_member_rules(&[
+            ("backend-1".into(), Some(rule)),
+            ("backend-2".into(), Some(other)),
+        ])
         .unwrap_err();
-    assert!(err.to_string().contains("backends[backend-2].circuitBreaker"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("backends[backend-2].circuitBreaker"),
+        "{err}"
+    );
 }
 
 #[test]
 fn bad_pool_input_names_field_and_value() {
     let cases = [
-        (r#"{"properties": {"pool": {"services": [{"id": "/x/backends/a", "priority": "high"}]}}}"#, "properties.pool.services[0].priority", "\"high\""),
-        (r#"{"properties": {"pool": {"services": []}}}"#, "properties.pool.services", "[]"),
-        (r#"{"properties": {"url": "https://x", "pool": {"services": [{"id": "/x/backends/a"}]}}}"#, "properties.url", "https://x"),
-        (r#"{"properties": {"pool": {"services": [{"id": "/x/backends/a"}]}, "circuitBreaker": {"rules": [{"failureCondition": {"count": 1, "interval": "1 minute", "statusCodeRanges": [{"min": 429, "max": 429}]}, "tripDuration": "PT1M"}]}}}"#, "properties.circuitBreaker.rules[0].failureCondition.interval", "1 minute"),
-        (r#"{"properties": {"pool": {"services": [{"id": "/x/backends/a"}]}, "circuitBreaker": {"rules": [{"failureCondition": {"count": 1, "interval": "PT1M", "statusCodeRanges": [{"min": 500, "max": 429}]}, "tripDuration": "PT1M"}]}}}"#, "statusCodeRanges[0]", "500"),
-        (r#"{"properties": {"pool": {"services": [{"id": "/x/backends/"}]}}}"#, "services[0].id", "/x/backends/"),
+        (
+            r#"{"properties": {"pool": {"services": [{"id": "/x/backends/a", "priority": "high"}]}}}"#,
+            "properties.pool.services[0].priority",
+            "\"high\"",
+        ),
+        (
+            r#"{"properties": {"pool": {"services": []}}}"#,
+            "properties.pool.services",
+            "[]",
+        ),
+        (
+            r#"{"properties": {"url": "https://x", "pool": {"services": [{"id": "/x/backends/a"}]}}}"#,
+            "properties.url",
+            "https://x",
+        ),
+        (
+            r#"{"properties": {"pool": {"services": [{"id": "/x/backends/a"}]}, "circuitBreaker": {"rules": [{"failureCondition": {"count": 1, "interval": "1 minute", "statusCodeRanges": [{"min": 429, "max": 429}]}, "tripDuration": "PT1M"}]}}}"#,
+            "properties.circuitBreaker.rules[0].failureCondition.interval",
+            "1 minute",
+        ),
+        (
+            r#"{"properties": {"pool": {"services": [{"id": "/x/backends/a"}]}, "circuitBreaker": {"rules": [{"failureCondition": {"count": 1, "interval": "PT1M", "statusCodeRanges": [{"min": 500, "max": 429}]}, "tripDuration": "PT1M"}]}}}"#,
+            "statusCodeRanges[0]",
+            "500",
+        ),
+        (
+            r#"{"properties": {"pool": {"services": [{"id": "/x/backends/"}]}}}"#,
+            "services[0].id",
+            "/x/backends/",
+        ),
         (r#"{"nope": 1}"#, "properties", "missing"),
     ];
     for (text, path, value) in cases {
         let err = import_pool(text, "bad.json").unwrap_err();
         let message = err.to_string();
-        assert!(message.contains("bad.json") && message.contains(path) && message.contains(value), "{message}");
+        assert!(
+            message.contains("bad.json") && message.contains(path) && message.contains(value),
+            "{message}"
+        );
     }
-    assert!(matches!(import_pool("{", "broken.json"), Err(BalanceError::Json { .. })));
-    let err = import_pool(SEED_POOL, "s.json").unwrap().backend_specs(&[BackendSpec::named("openai-3")]).unwrap_err();
+    assert!(matches!(
+        import_pool("{", "broken.json"),
+        Err(BalanceError::Json { .. })
+    ));
+    let err = import_pool(SEED_POOL, "s.json")
+        .unwrap()
+        .backend_specs(&[BackendSpec::named("openai-3")])
+        .unwrap_err();
     assert!(err.to_string().contains("openai-1"), "{err}");
 }
 
@@ -262,7 +455,8 @@ fn bad_pool_input_names_field_and_value() {
 fn body_as_terraform_string_and_bare_properties_both_load() {
     let inner: serde_json::Value = serde_json::from_str(SEED_POOL).unwrap();
     let bare = serde_json::to_string(&inner["body"]).unwrap();
-    let as_string = serde_json::json!({ "body": serde_json::to_string(&inner["body"]).unwrap() }).to_string();
+    let as_string =
+        serde_json::json!({ "body": serde_json::to_string(&inner["body"]).unwrap() }).to_string();
     let reference = import_pool(SEED_POOL, "a").unwrap();
     for text in [bare, as_string] {
         let pool = import_pool(&text, "a").unwrap();
@@ -277,8 +471,17 @@ fn apim_instances_do_not_share_state() {
     let mut first = preset(Preset::ApimPool, &backends);
     let mut second = first.clone();
     let mut rng = rng();
-    run(&mut first, secs(0.0), &mut rng, |b, _| if b == 0 { Observation::http(429) } else { Observation::http(200) });
-    assert!(matches!(first.backend_state(secs(1.0), 0), BackendState::Open { .. }));
+    run(&mut first, secs(0.0), &mut rng, |b, _| {
+        if b == 0 {
+            Observation::http(429)
+        } else {
+            Observation::http(200)
+        }
+    });
+    assert!(matches!(
+        first.backend_state(secs(1.0), 0),
+        BackendState::Open { .. }
+    ));
     assert_eq!(second.backend_state(secs(1.0), 0), BackendState::Closed);
     assert_eq!(run(&mut second, secs(1.0), &mut rng, ok).backend(), Some(0));
 }

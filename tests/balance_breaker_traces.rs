@@ -29,34 +29,78 @@ fn litellm_cools_for_5_s_and_429_only_with_two_deployments() {
         }
     });
     let cooled = failed.unwrap();
-    assert_eq!(pair.backend_state(secs(0.0), cooled), BackendState::Open { until: Some(secs(5.0)) });
+    assert_eq!(
+        pair.backend_state(secs(0.0), cooled),
+        BackendState::Open {
+            until: Some(secs(5.0))
+        }
+    );
     assert!(not_open(pair.backend_state(secs(5.0), cooled)));
     // Retry-After is used when no explicit cooldown is set.
     let mut with_header = preset(Preset::LitellmShuffle, &plain(2));
-    run(&mut with_header, secs(0.0), &mut rng, |_, _| Observation::http(429).with_retry_after_secs(9));
-    assert!(with_header.backend_states(secs(0.0)).contains(&BackendState::Open { until: Some(secs(9.0)) }));
+    run(&mut with_header, secs(0.0), &mut rng, |_, _| {
+        Observation::http(429).with_retry_after_secs(9)
+    });
+    assert!(
+        with_header
+            .backend_states(secs(0.0))
+            .contains(&BackendState::Open {
+                until: Some(secs(9.0))
+            })
+    );
     // One deployment: a 429 never cools it (rule 1 needs a group > 1) ...
     let mut single = preset(Preset::LitellmShuffle, &plain(1));
     for i in 0..4 {
-        run(&mut single, secs(f64::from(i)), &mut rng, |_, _| Observation::http(429));
+        run(&mut single, secs(f64::from(i)), &mut rng, |_, _| {
+            Observation::http(429)
+        });
     }
     assert!(not_open(single.backend_state(secs(4.0), 0)));
     // ... but a non-retryable 401 does.
-    run(&mut single, secs(5.0), &mut rng, |_, _| Observation::http(401));
-    assert_eq!(single.backend_state(secs(5.0), 0), BackendState::Open { until: Some(secs(10.0)) });
+    run(&mut single, secs(5.0), &mut rng, |_, _| {
+        Observation::http(401)
+    });
+    assert_eq!(
+        single.backend_state(secs(5.0), 0),
+        BackendState::Open {
+            until: Some(secs(10.0))
+        }
+    );
     // Connection errors are ignored; re-cooling keeps the first deadline.
     let mut keep = preset(Preset::LitellmShuffle, &plain(2));
-    run(&mut keep, secs(0.0), &mut rng, |b, _| if b == 0 { Observation::new(Status::ConnectError) } else { Observation::http(200) });
+    run(&mut keep, secs(0.0), &mut rng, |b, _| {
+        if b == 0 {
+            Observation::new(Status::ConnectError)
+        } else {
+            Observation::http(200)
+        }
+    });
     assert!(not_open(keep.backend_state(secs(0.0), 0)));
     // All cooled: "No deployments available", retry-after 60.
     let mut both = preset(Preset::LitellmShuffle, &plain(2));
-    run(&mut both, secs(0.0), &mut rng, |_, _| Observation::http(429));
+    run(&mut both, secs(0.0), &mut rng, |_, _| {
+        Observation::http(429)
+    });
     let answer = run(&mut both, secs(1.0), &mut rng, ok).exhausted().unwrap();
-    assert_eq!((answer.status, answer.retry_after), (429, Some(Duration::from_secs(60))));
+    assert_eq!(
+        (answer.status, answer.retry_after),
+        (429, Some(Duration::from_secs(60)))
+    );
     assert!(answer.body_message.starts_with("No deployments available"));
-    let mut newer = from_toml("name = \"n\"\npreset = \"litellm-shuffle\"\nexhausted_min_cooldown = true", &plain(2));
-    run(&mut newer, secs(0.0), &mut rng, |_, _| Observation::http(429));
-    assert_eq!(run(&mut newer, secs(1.0), &mut rng, ok).exhausted().unwrap().retry_after, Some(secs(4.0)));
+    let mut newer = from_toml(
+        "name = \"n\"\npreset = \"litellm-shuffle\"\nexhausted_min_cooldown = true",
+        &plain(2),
+    );
+    run(&mut newer, secs(0.0), &mut rng, |_, _| {
+        Observation::http(429)
+    });
+    assert_eq!(
+        run(&mut newer, secs(1.0), &mut rng, ok)
+            .exhausted()
+            .unwrap()
+            .retry_after,
+        Some(secs(4.0))
+    );
 }
 
 #[test]
@@ -67,11 +111,24 @@ fn litellm_legacy_allowed_fails() {
         &plain(1),
     );
     for i in 0..3 {
-        run(&mut strategy, secs(f64::from(i)), &mut rng, |_, _| Observation::http(500));
-        assert!(not_open(strategy.backend_state(secs(f64::from(i)), 0)), "fail {}", i + 1);
+        run(&mut strategy, secs(f64::from(i)), &mut rng, |_, _| {
+            Observation::http(500)
+        });
+        assert!(
+            not_open(strategy.backend_state(secs(f64::from(i)), 0)),
+            "fail {}",
+            i + 1
+        );
     }
-    run(&mut strategy, secs(3.0), &mut rng, |_, _| Observation::http(500));
-    assert_eq!(strategy.backend_state(secs(3.0), 0), BackendState::Open { until: Some(secs(33.0)) });
+    run(&mut strategy, secs(3.0), &mut rng, |_, _| {
+        Observation::http(500)
+    });
+    assert_eq!(
+        strategy.backend_state(secs(3.0), 0),
+        BackendState::Open {
+            until: Some(secs(33.0))
+        }
+    );
 }
 
 #[test]
@@ -83,16 +140,34 @@ fn kong_fail_fail_success_fail_is_unhealthy_at_the_third_failure() {
     );
     let script = [500, 500, 200, 500];
     for (i, status) in script.iter().enumerate() {
-        run(&mut strategy, secs(i as f64), &mut rng, |_, _| Observation::http(*status));
+        run(&mut strategy, secs(i as f64), &mut rng, |_, _| {
+            Observation::http(*status)
+        });
         let open = !not_open(strategy.backend_state(secs(i as f64), 0));
         assert_eq!(open, i == 3, "after response {}", i + 1);
     }
     // All unhealthy: 500.
-    assert_eq!(run(&mut strategy, secs(4.0), &mut rng, ok).exhausted().unwrap().status, 500);
+    assert_eq!(
+        run(&mut strategy, secs(4.0), &mut rng, ok)
+            .exhausted()
+            .unwrap()
+            .status,
+        500
+    );
     // After fail_timeout one request is let through; a failure keeps it out ...
-    assert_eq!(strategy.backend_state(secs(13.0), 0), BackendState::HalfOpen);
-    run(&mut strategy, secs(13.0), &mut rng, |_, _| Observation::http(500));
-    assert_eq!(strategy.backend_state(secs(13.0), 0), BackendState::Open { until: Some(secs(23.0)) });
+    assert_eq!(
+        strategy.backend_state(secs(13.0), 0),
+        BackendState::HalfOpen
+    );
+    run(&mut strategy, secs(13.0), &mut rng, |_, _| {
+        Observation::http(500)
+    });
+    assert_eq!(
+        strategy.backend_state(secs(13.0), 0),
+        BackendState::Open {
+            until: Some(secs(23.0))
+        }
+    );
     // ... one success heals it.
     run(&mut strategy, secs(23.0), &mut rng, ok);
     assert_eq!(strategy.backend_state(secs(23.0), 0), BackendState::Closed);
@@ -101,8 +176,16 @@ fn kong_fail_fail_success_fail_is_unhealthy_at_the_third_failure() {
         "name = \"k\"\npreset = \"kong-round-robin\"\nretry = { count = 0 }\nbreaker = { max_fails = 3, fail_timeout = \"10s\", status_codes = [500] }",
         &plain(1),
     );
-    for (t, status) in [(0.0, 500), (1.0, 500), (11.5, 200), (12.0, 500), (13.0, 500)] {
-        run(&mut fresh, secs(t), &mut rng, |_, _| Observation::http(status));
+    for (t, status) in [
+        (0.0, 500),
+        (1.0, 500),
+        (11.5, 200),
+        (12.0, 500),
+        (13.0, 500),
+    ] {
+        run(&mut fresh, secs(t), &mut rng, |_, _| {
+            Observation::http(status)
+        });
     }
     assert!(not_open(fresh.backend_state(secs(13.0), 0)));
 }
@@ -110,17 +193,36 @@ fn kong_fail_fail_success_fail_is_unhealthy_at_the_third_failure() {
 #[test]
 fn resilience4j_defaults_open_at_50_of_100_for_60_s_with_10_half_open_calls() {
     let mut rng = rng();
-    let mut strategy = from_toml("name = \"r\"\npreset = \"round-robin\"\nbreaker = { kind = \"resilience4j\" }", &plain(1));
+    let mut strategy = from_toml(
+        "name = \"r\"\npreset = \"round-robin\"\nbreaker = { kind = \"resilience4j\" }",
+        &plain(1),
+    );
     // 49 failures then 50 successes: 99 calls, below the minimum.
     for i in 0..99 {
         let status = if i < 49 { 500 } else { 200 };
-        run(&mut strategy, secs(f64::from(i) * 0.01), &mut rng, |_, _| Observation::http(status));
+        run(
+            &mut strategy,
+            secs(f64::from(i) * 0.01),
+            &mut rng,
+            |_, _| Observation::http(status),
+        );
     }
     assert_eq!(strategy.backend_state(secs(1.0), 0), BackendState::Closed);
     // The 100th call fails: 50/100 = 50% ≥ 50% → OPEN.
-    run(&mut strategy, secs(1.0), &mut rng, |_, _| Observation::http(500));
-    assert_eq!(strategy.backend_state(secs(1.0), 0), BackendState::Open { until: Some(secs(61.0)) });
-    assert!(run(&mut strategy, secs(60.9), &mut rng, ok).exhausted().is_some());
+    run(&mut strategy, secs(1.0), &mut rng, |_, _| {
+        Observation::http(500)
+    });
+    assert_eq!(
+        strategy.backend_state(secs(1.0), 0),
+        BackendState::Open {
+            until: Some(secs(61.0))
+        }
+    );
+    assert!(
+        run(&mut strategy, secs(60.9), &mut rng, ok)
+            .exhausted()
+            .is_some()
+    );
     // After the wait the next call moves it to HALF_OPEN; ten calls are admitted.
     let mut admitted = 0;
     let mut attempts = Vec::new();
@@ -135,15 +237,35 @@ fn resilience4j_defaults_open_at_50_of_100_for_60_s_with_10_half_open_calls() {
         }
     }
     assert_eq!(admitted, 10);
-    assert_eq!(strategy.backend_state(secs(61.0), 0), BackendState::HalfOpen);
+    assert_eq!(
+        strategy.backend_state(secs(61.0), 0),
+        BackendState::HalfOpen
+    );
     // 4 failures of 10 (< 50%) close it.
     for (i, mut attempt) in attempts.into_iter().enumerate() {
         let status = if i < 4 { 500 } else { 200 };
-        strategy.on_response(secs(62.0), &mut attempt, 0, &Observation::http(status), &mut rng);
+        strategy.on_response(
+            secs(62.0),
+            &mut attempt,
+            0,
+            &Observation::http(status),
+            &mut rng,
+        );
     }
     assert_eq!(strategy.backend_state(secs(62.0), 0), BackendState::Closed);
-    let phases: Vec<_> = strategy.drain_transitions().iter().map(|t| (t.from, t.to)).collect();
-    assert_eq!(phases, vec![(Phase::Closed, Phase::Open), (Phase::Open, Phase::HalfOpen), (Phase::HalfOpen, Phase::Closed)]);
+    let phases: Vec<_> = strategy
+        .drain_transitions()
+        .iter()
+        .map(|t| (t.from, t.to))
+        .collect();
+    assert_eq!(
+        phases,
+        vec![
+            (Phase::Closed, Phase::Open),
+            (Phase::Open, Phase::HalfOpen),
+            (Phase::HalfOpen, Phase::Closed)
+        ]
+    );
 }
 
 #[test]
@@ -157,33 +279,78 @@ fn envoy_kth_ejection_and_the_ejection_cap() {
     let mut now = 0.0;
     for k in 1..=12u32 {
         for _ in 0..5 {
-            run(&mut strategy, secs(now), &mut rng, |_, _| Observation::http(503));
+            run(&mut strategy, secs(now), &mut rng, |_, _| {
+                Observation::http(503)
+            });
         }
         let expected = f64::from((k * 30).min(300));
-        assert_eq!(strategy.backend_state(secs(now), 0), BackendState::Open { until: Some(secs(now + expected)) }, "ejection {k}");
+        assert_eq!(
+            strategy.backend_state(secs(now), 0),
+            BackendState::Open {
+                until: Some(secs(now + expected))
+            },
+            "ejection {k}"
+        );
         now += expected;
     }
-    let last = strategy.drain_transitions().into_iter().rfind(|t| t.to == Phase::Open).unwrap();
-    assert_eq!(last.reason, Reason::ConsecutiveFailures { count: 5, ejection: 12 });
+    let last = strategy
+        .drain_transitions()
+        .into_iter()
+        .rfind(|t| t.to == Phase::Open)
+        .unwrap();
+    assert_eq!(
+        last.reason,
+        Reason::ConsecutiveFailures {
+            count: 5,
+            ejection: 12
+        }
+    );
     // Sweep alignment: ejected at 3 s for 30 s → back at the 40 s sweep.
     let mut swept = preset(Preset::EnvoyLeastRequest, &plain(1));
     for _ in 0..5 {
-        run(&mut swept, secs(3.0), &mut rng, |_, _| Observation::http(500));
+        run(&mut swept, secs(3.0), &mut rng, |_, _| {
+            Observation::http(500)
+        });
     }
-    assert_eq!(swept.backend_state(secs(3.0), 0), BackendState::Open { until: Some(secs(40.0)) });
+    assert_eq!(
+        swept.backend_state(secs(3.0), 0),
+        BackendState::Open {
+            until: Some(secs(40.0))
+        }
+    );
     // 10% cap of 8 hosts, but at least one: the second host is not ejected.
-    let mut capped = from_toml("name = \"c\"\npreset = \"round-robin\"\nbreaker = { kind = \"envoy\" }", &plain(8));
+    let mut capped = from_toml(
+        "name = \"c\"\npreset = \"round-robin\"\nbreaker = { kind = \"envoy\" }",
+        &plain(8),
+    );
     for _ in 0..40 {
-        run(&mut capped, secs(1.0), &mut rng, |b, _| if b < 2 { Observation::http(500) } else { Observation::http(200) });
+        run(&mut capped, secs(1.0), &mut rng, |b, _| {
+            if b < 2 {
+                Observation::http(500)
+            } else {
+                Observation::http(200)
+            }
+        });
     }
-    let open = capped.backend_states(secs(1.0)).iter().filter(|s| !not_open(**s)).count();
+    let open = capped
+        .backend_states(secs(1.0))
+        .iter()
+        .filter(|s| !not_open(**s))
+        .count();
     assert_eq!(open, 1);
     // 429 is not a 5xx: never ejected.
     let mut throttled = preset(Preset::EnvoyLeastRequest, &plain(2));
     for _ in 0..10 {
-        run(&mut throttled, secs(1.0), &mut rng, |_, _| Observation::http(429));
+        run(&mut throttled, secs(1.0), &mut rng, |_, _| {
+            Observation::http(429)
+        });
     }
-    assert!(throttled.backend_states(secs(1.0)).iter().all(|s| not_open(*s)));
+    assert!(
+        throttled
+            .backend_states(secs(1.0))
+            .iter()
+            .all(|s| not_open(*s))
+    );
 }
 
 #[test]
@@ -191,7 +358,13 @@ fn envoy_panic_mode_uses_every_host() {
     let mut rng = rng();
     let mut strategy = preset(Preset::EnvoyLeastRequest, &plain(2));
     for _ in 0..30 {
-        run(&mut strategy, secs(0.0), &mut rng, |b, _| if b == 0 { Observation::http(500) } else { Observation::http(200) });
+        run(&mut strategy, secs(0.0), &mut rng, |b, _| {
+            if b == 0 {
+                Observation::http(500)
+            } else {
+                Observation::http(200)
+            }
+        });
     }
     assert!(!not_open(strategy.backend_state(secs(0.0), 0)));
     // One of two ejected = 50% healthy, not below the 50% threshold: host 1 only.
@@ -202,10 +375,26 @@ fn envoy_panic_mode_uses_every_host() {
         &plain(3),
     );
     for _ in 0..60 {
-        run(&mut panicking, secs(0.0), &mut rng, |b, _| if b < 2 { Observation::http(500) } else { Observation::http(200) });
+        run(&mut panicking, secs(0.0), &mut rng, |b, _| {
+            if b < 2 {
+                Observation::http(500)
+            } else {
+                Observation::http(200)
+            }
+        });
     }
-    let ejected = panicking.backend_states(secs(0.0)).iter().filter(|s| !not_open(**s)).count();
+    let ejected = panicking
+        .backend_states(secs(0.0))
+        .iter()
+        .filter(|s| !not_open(**s))
+        .count();
     assert_eq!(ejected, 2);
-    let used: std::collections::BTreeSet<_> = (0..50).map(|_| run(&mut panicking, secs(1.0), &mut rng, ok).backend().unwrap()).collect();
+    let used: std::collections::BTreeSet<_> = (0..50)
+        .map(|_| {
+            run(&mut panicking, secs(1.0), &mut rng, ok)
+                .backend()
+                .unwrap()
+        })
+        .collect();
     assert_eq!(used.len(), 3, "panic: ejected hosts take traffic again");
 }

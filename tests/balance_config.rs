@@ -24,10 +24,18 @@ gateways = 1"#,
     cfg.validate().unwrap();
     let mut strategy = Strategy::new(&cfg, &with_priorities(&[1, 2])).unwrap();
     let mut rng = rng();
-    run(&mut strategy, secs(0.0), &mut rng, |b, _| if b == 0 { Observation::http(429) } else { Observation::http(200) });
+    run(&mut strategy, secs(0.0), &mut rng, |b, _| {
+        if b == 0 {
+            Observation::http(429)
+        } else {
+            Observation::http(200)
+        }
+    });
     assert_eq!(
         strategy.backend_state(secs(0.0), 0),
-        throttlebox::balance::BackendState::Open { until: Some(secs(30.0)) }
+        throttlebox::balance::BackendState::Open {
+            until: Some(secs(30.0))
+        }
     );
 }
 
@@ -47,11 +55,26 @@ fn every_preset_builds_and_serves_a_request() {
 #[test]
 fn overrides_that_do_not_apply_are_refused_by_name() {
     let cases = [
-        ("preset = \"powerproxy\"\nbreaker = { percentage = 50 }", "strategies[x].breaker.percentage"),
-        ("preset = \"round-robin\"\nselector = { d = 3 }", "strategies[x].selector.d"),
-        ("preset = \"apim-smart-policy\"\nexhausted_status = 429", "strategies[x].exhausted_status"),
-        ("preset = \"apim-pool\"\nbreaker = { cooldown = \"5s\" }", "strategies[x].breaker.cooldown"),
-        ("preset = \"random\"\nexhausted_min_cooldown = true", "strategies[x].exhausted_min_cooldown"),
+        (
+            "preset = \"powerproxy\"\nbreaker = { percentage = 50 }",
+            "strategies[x].breaker.percentage",
+        ),
+        (
+            "preset = \"round-robin\"\nselector = { d = 3 }",
+            "strategies[x].selector.d",
+        ),
+        (
+            "preset = \"apim-smart-policy\"\nexhausted_status = 429",
+            "strategies[x].exhausted_status",
+        ),
+        (
+            "preset = \"apim-pool\"\nbreaker = { cooldown = \"5s\" }",
+            "strategies[x].breaker.cooldown",
+        ),
+        (
+            "preset = \"random\"\nexhausted_min_cooldown = true",
+            "strategies[x].exhausted_min_cooldown",
+        ),
     ];
     for (body, path) in cases {
         let cfg: StrategyConfig = toml::from_str(&format!("name = \"x\"\n{body}")).unwrap();
@@ -64,12 +87,30 @@ fn overrides_that_do_not_apply_are_refused_by_name() {
 #[test]
 fn bad_values_are_refused_with_their_path() {
     let cases = [
-        ("preset = \"apim-pool\"\nbreaker = { count = 0 }", "strategies[x].breaker.count"),
-        ("preset = \"apim-pool\"\nbreaker = { percentage = 150 }", "strategies[x].breaker.percentage"),
-        ("preset = \"power-of-d\"\nselector = { d = 0 }", "strategies[x].selector.d"),
-        ("preset = \"apim-pool\"\ngateways = 0", "strategies[x].gateways"),
-        ("preset = \"apim-pool\"\nexhausted_status = 42", "strategies[x].exhausted_status"),
-        ("preset = \"random\"\napim_pool_json = \"p.json\"", "strategies[x].preset"),
+        (
+            "preset = \"apim-pool\"\nbreaker = { count = 0 }",
+            "strategies[x].breaker.count",
+        ),
+        (
+            "preset = \"apim-pool\"\nbreaker = { percentage = 150 }",
+            "strategies[x].breaker.percentage",
+        ),
+        (
+            "preset = \"power-of-d\"\nselector = { d = 0 }",
+            "strategies[x].selector.d",
+        ),
+        (
+            "preset = \"apim-pool\"\ngateways = 0",
+            "strategies[x].gateways",
+        ),
+        (
+            "preset = \"apim-pool\"\nexhausted_status = 42",
+            "strategies[x].exhausted_status",
+        ),
+        (
+            "preset = \"random\"\napim_pool_json = \"p.json\"",
+            "strategies[x].preset",
+        ),
         ("gateways = 1", "strategies[x].preset"),
     ];
     for (body, path) in cases {
@@ -78,14 +119,26 @@ fn bad_values_are_refused_with_their_path() {
         assert!(err.to_string().starts_with(path), "{err}");
     }
     // serde refusals name the field and value.
-    let unknown = toml::from_str::<StrategyConfig>("name = \"x\"\npreset = \"apim-pool\"\nbreakr = {}").unwrap_err();
+    let unknown =
+        toml::from_str::<StrategyConfig>("name = \"x\"\npreset = \"apim-pool\"\nbreakr = {}")
+            .unwrap_err();
     assert!(unknown.to_string().contains("breakr"), "{unknown}");
-    let status = toml::from_str::<StrategyConfig>("name = \"x\"\npreset = \"apim-pool\"\nretry = { on = [\"42x\"] }").unwrap_err();
+    let status = toml::from_str::<StrategyConfig>(
+        "name = \"x\"\npreset = \"apim-pool\"\nretry = { on = [\"42x\"] }",
+    )
+    .unwrap_err();
     assert!(status.to_string().contains("42x"), "{status}");
-    let duration = toml::from_str::<StrategyConfig>("name = \"x\"\npreset = \"apim-pool\"\nbreaker = { trip_duration = \"soon\" }").unwrap_err();
+    let duration = toml::from_str::<StrategyConfig>(
+        "name = \"x\"\npreset = \"apim-pool\"\nbreaker = { trip_duration = \"soon\" }",
+    )
+    .unwrap_err();
     assert!(duration.to_string().contains("soon"), "{duration}");
-    let preset_name = toml::from_str::<StrategyConfig>("name = \"x\"\npreset = \"apim-poool\"").unwrap_err();
-    assert!(preset_name.to_string().contains("apim-poool"), "{preset_name}");
+    let preset_name =
+        toml::from_str::<StrategyConfig>("name = \"x\"\npreset = \"apim-poool\"").unwrap_err();
+    assert!(
+        preset_name.to_string().contains("apim-poool"),
+        "{preset_name}"
+    );
     // An apim_pool_json entry must have its import attached.
     let cfg: StrategyConfig = toml::from_str("name = \"x\"\napim_pool_json = \"p.json\"").unwrap();
     let err = Strategy::new(&cfg, &plain(1)).unwrap_err();
@@ -100,22 +153,44 @@ fn kind_overrides_swap_parts() {
         &plain(1),
     );
     let mut rng = rng();
-    run(&mut strategy, secs(0.0), &mut rng, |_, _| Observation::http(500));
-    assert_eq!(strategy.backend_state(secs(0.0), 0), throttlebox::balance::BackendState::Closed);
-    run(&mut strategy, secs(1.0), &mut rng, |_, _| Observation::http(500));
-    assert_eq!(strategy.backend_state(secs(1.0), 0), throttlebox::balance::BackendState::Open { until: Some(secs(6.0)) });
-    let weighted = from_toml("name = \"x\"\npreset = \"apim-pool\"\nselector = { weighted = \"random\" }", &plain(2));
-    assert_eq!(weighted.composition().selector.kind_name(), "weighted-random");
+    run(&mut strategy, secs(0.0), &mut rng, |_, _| {
+        Observation::http(500)
+    });
+    assert_eq!(
+        strategy.backend_state(secs(0.0), 0),
+        throttlebox::balance::BackendState::Closed
+    );
+    run(&mut strategy, secs(1.0), &mut rng, |_, _| {
+        Observation::http(500)
+    });
+    assert_eq!(
+        strategy.backend_state(secs(1.0), 0),
+        throttlebox::balance::BackendState::Open {
+            until: Some(secs(6.0))
+        }
+    );
+    let weighted = from_toml(
+        "name = \"x\"\npreset = \"apim-pool\"\nselector = { weighted = \"random\" }",
+        &plain(2),
+    );
+    assert_eq!(
+        weighted.composition().selector.kind_name(),
+        "weighted-random"
+    );
 }
 
 #[test]
 fn apim_random_retries_on_429_up_to_pool_size_minus_one() {
     let mut strategy = preset(Preset::ApimRandom, &plain(4));
     let mut rng = rng();
-    let all_fail = run(&mut strategy, secs(0.0), &mut rng, |_, _| Observation::http(429));
+    let all_fail = run(&mut strategy, secs(0.0), &mut rng, |_, _| {
+        Observation::http(429)
+    });
     assert_eq!(all_fail.tried.len(), 4);
     assert_eq!(all_fail.backend(), all_fail.tried.last().copied());
-    let passthrough = run(&mut strategy, secs(1.0), &mut rng, |_, _| Observation::http(400));
+    let passthrough = run(&mut strategy, secs(1.0), &mut rng, |_, _| {
+        Observation::http(400)
+    });
     assert_eq!(passthrough.tried.len(), 1);
 }
 
@@ -132,7 +207,10 @@ fn litellm_shuffle_weights_by_weight_then_rpm() {
     ];
     for (backends, expected_a) in [(weighted, 0.75), (by_rpm, 0.25)] {
         let mut strategy = preset(Preset::LitellmShuffle, &backends);
-        let share = (0..8000).filter(|i| run(&mut strategy, secs(f64::from(*i)), &mut rng, ok).backend() == Some(0)).count() as f64 / 8000.0;
+        let share = (0..8000)
+            .filter(|i| run(&mut strategy, secs(f64::from(*i)), &mut rng, ok).backend() == Some(0))
+            .count() as f64
+            / 8000.0;
         assert!((share - expected_a).abs() < 0.03, "{share} vs {expected_a}");
     }
 }
@@ -144,7 +222,9 @@ fn deadline_stops_the_retry_loop() {
         &plain(1),
     );
     let mut rng = rng();
-    let done = run(&mut strategy, secs(0.0), &mut rng, |_, _| Observation::http(429));
+    let done = run(&mut strategy, secs(0.0), &mut rng, |_, _| {
+        Observation::http(429)
+    });
     // Attempts at 0, 2, 4; the retry at 6 would pass the 5 s deadline, so the 429 is returned.
     assert_eq!(done.tried.len(), 3);
     assert_eq!(done.ended_at, secs(4.0));
@@ -154,35 +234,112 @@ fn deadline_stops_the_retry_loop() {
 #[test]
 fn client_retry_follows_the_openai_sdks() {
     let mut rng = rng();
-    let policy: ClientRetryPolicy = toml::from_str("max_retries = 2\nhonour_retry_after = true\ncap = \"60s\"\nsdk = \"openai-python\"").unwrap();
+    let policy: ClientRetryPolicy = toml::from_str(
+        "max_retries = 2\nhonour_retry_after = true\ncap = \"60s\"\nsdk = \"openai-python\"",
+    )
+    .unwrap();
     let throttled = Observation::http(429);
     // Backoff min(0.5·2^n, 8)·(1 − 0.25·U): in (0.375, 0.5] then (0.75, 1.0].
     let first = policy.delay(0, &throttled, &mut rng).unwrap();
-    assert!(first > Duration::from_millis(375) && first <= Duration::from_millis(500), "{first:?}");
+    assert!(
+        first > Duration::from_millis(375) && first <= Duration::from_millis(500),
+        "{first:?}"
+    );
     let second = policy.delay(1, &throttled, &mut rng).unwrap();
-    assert!(second > Duration::from_millis(750) && second <= Duration::from_millis(1000), "{second:?}");
+    assert!(
+        second > Duration::from_millis(750) && second <= Duration::from_millis(1000),
+        "{second:?}"
+    );
     assert_eq!(policy.delay(2, &throttled, &mut rng), None, "max_retries 2");
-    let long = ClientRetryPolicy { max_retries: 10, ..policy.clone() };
+    let long = ClientRetryPolicy {
+        max_retries: 10,
+        ..policy.clone()
+    };
     let capped = long.delay(9, &throttled, &mut rng).unwrap();
-    assert!(capped > Duration::from_secs(6) && capped <= Duration::from_secs(8), "{capped:?}");
+    assert!(
+        capped > Duration::from_secs(6) && capped <= Duration::from_secs(8),
+        "{capped:?}"
+    );
     // Server delays: retry-after-ms first, then retry-after; beyond 60 s → backoff.
-    let both = Observation::http(429).with_retry_after_secs(7).with_retry_after_ms(2500);
-    assert_eq!(policy.delay(0, &both, &mut rng), Some(Duration::from_millis(2500)));
-    assert_eq!(policy.delay(0, &Observation::http(503).with_retry_after_secs(7), &mut rng), Some(Duration::from_secs(7)));
-    assert!(policy.delay(0, &Observation::http(429).with_retry_after_secs(86_400), &mut rng).unwrap() <= Duration::from_millis(500));
+    let both = Observation::http(429)
+        .with_retry_after_secs(7)
+        .with_retry_after_ms(2500);
+    assert_eq!(
+        policy.delay(0, &both, &mut rng),
+        Some(Duration::from_millis(2500))
+    );
+    assert_eq!(
+        policy.delay(
+            0,
+            &Observation::http(503).with_retry_after_secs(7),
+            &mut rng
+        ),
+        Some(Duration::from_secs(7))
+    );
+    assert!(
+        policy
+            .delay(
+                0,
+                &Observation::http(429).with_retry_after_secs(86_400),
+                &mut rng
+            )
+            .unwrap()
+            <= Duration::from_millis(500)
+    );
     // Retried statuses and transport errors; others are not.
-    for status in [Status::Http(408), Status::Http(409), Status::Http(500), Status::ConnectError, Status::Timeout] {
-        assert!(policy.delay(0, &Observation::new(status), &mut rng).is_some(), "{status:?}");
+    for status in [
+        Status::Http(408),
+        Status::Http(409),
+        Status::Http(500),
+        Status::ConnectError,
+        Status::Timeout,
+    ] {
+        assert!(
+            policy
+                .delay(0, &Observation::new(status), &mut rng)
+                .is_some(),
+            "{status:?}"
+        );
     }
-    for status in [Status::Http(400), Status::Http(401), Status::Http(404), Status::Http(200)] {
-        assert!(policy.delay(0, &Observation::new(status), &mut rng).is_none(), "{status:?}");
+    for status in [
+        Status::Http(400),
+        Status::Http(401),
+        Status::Http(404),
+        Status::Http(200),
+    ] {
+        assert!(
+            policy
+                .delay(0, &Observation::new(status), &mut rng)
+                .is_none(),
+            "{status:?}"
+        );
     }
     // v2.52: up to 120 s honoured; more is not retried.
-    let newer = ClientRetryPolicy { sdk: Sdk::OpenaiPython252, ..ClientRetryPolicy::default() };
-    assert_eq!(newer.delay(0, &Observation::http(429).with_retry_after_secs(90), &mut rng), Some(Duration::from_secs(90)));
-    assert_eq!(newer.delay(0, &Observation::http(429).with_retry_after_secs(121), &mut rng), None);
+    let newer = ClientRetryPolicy {
+        sdk: Sdk::OpenaiPython252,
+        ..ClientRetryPolicy::default()
+    };
+    assert_eq!(
+        newer.delay(
+            0,
+            &Observation::http(429).with_retry_after_secs(90),
+            &mut rng
+        ),
+        Some(Duration::from_secs(90))
+    );
+    assert_eq!(
+        newer.delay(
+            0,
+            &Observation::http(429).with_retry_after_secs(121),
+            &mut rng
+        ),
+        None
+    );
     // Zero is used by node, not by python.
-    let node = ClientRetryPolicy { sdk: Sdk::OpenaiNode, ..ClientRetryPolicy::default() };
+    let node = ClientRetryPolicy {
+        sdk: Sdk::OpenaiNode,
+        ..ClientRetryPolicy::default()
+    };
     let zero = Observation::http(429).with_retry_after_secs(0);
     assert_eq!(node.delay(0, &zero, &mut rng), Some(Duration::ZERO));
     assert!(policy.delay(0, &zero, &mut rng).unwrap() > Duration::ZERO);

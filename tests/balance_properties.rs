@@ -33,8 +33,16 @@ fn status_strategy() -> impl proptest::strategy::Strategy<Value = (u16, Option<u
 
 fn script(n: usize) -> impl proptest::strategy::Strategy<Value = Vec<Scripted>> {
     prop::collection::vec(
-        (0u64..3000, prop::collection::vec(status_strategy(), n), 0u64..5000)
-            .prop_map(|(dt_ms, statuses, tokens)| Scripted { dt_ms, statuses, tokens }),
+        (
+            0u64..3000,
+            prop::collection::vec(status_strategy(), n),
+            0u64..5000,
+        )
+            .prop_map(|(dt_ms, statuses, tokens)| Scripted {
+                dt_ms,
+                statuses,
+                tokens,
+            }),
         1..60,
     )
 }
@@ -72,11 +80,14 @@ fn drive(
                     check(backend, &strategy.backend_states(now));
                     picks.push(backend);
                     let (status, retry_after) = request.statuses[backend];
-                    let mut observation = Observation::http(status).with_remaining(Some(100), Some(50_000));
+                    let mut observation =
+                        Observation::http(status).with_remaining(Some(100), Some(50_000));
                     if let Some(seconds) = retry_after {
                         observation = observation.with_retry_after_secs(seconds);
                     }
-                    if strategy.on_response(now, &mut attempt, backend, &observation, &mut rng) == Verdict::Return {
+                    if strategy.on_response(now, &mut attempt, backend, &observation, &mut rng)
+                        == Verdict::Return
+                    {
                         let completion = throttlebox::balance::Completion {
                             latency: Duration::from_millis(200 + request.dt_ms % 700),
                             ttft: Some(Duration::from_millis(50)),

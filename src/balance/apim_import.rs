@@ -337,12 +337,7 @@ pub fn import_pool(text: &str, source: &str) -> Result<ImportedPool, BalanceErro
             Some(other) => return Err(id_here.error(other, "expected an ARM id string")),
             None => return Err(id_here.missing()),
         };
-        let name = id
-            .rsplit('/')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_string();
+        let name = id.rsplit('/').next().unwrap_or("").trim().to_string();
         if name.is_empty() {
             return Err(id_here.error(
                 &Value::String(id),
