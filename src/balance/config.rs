@@ -13,6 +13,7 @@ use super::apim_import::ImportedPool;
 use super::breaker::BreakerConfig;
 use super::breaker::apim::{ApimRule, RetryAfterMode, WindowKind};
 use super::breaker::envoy::EnvoyRule;
+use super::breaker::hystrix::HystrixRule;
 use super::breaker::kong::KongRule;
 use super::breaker::litellm::{LitellmRule, ReCool};
 use super::breaker::resilience4j::{Resilience4jRule, SlidingWindow};
@@ -208,6 +209,8 @@ pub enum BreakerKind {
     Envoy,
     /// resilience4j.
     Resilience4j,
+    /// Hystrix.
+    Hystrix,
     /// LiteLLM cooldown.
     Litellm,
     /// Kong.
@@ -224,6 +227,7 @@ impl BreakerKind {
             }
             BreakerKind::Envoy => BreakerConfig::Envoy(EnvoyRule::default()),
             BreakerKind::Resilience4j => BreakerConfig::Resilience4j(Resilience4jRule::default()),
+            BreakerKind::Hystrix => BreakerConfig::Hystrix(HystrixRule::default()),
             BreakerKind::Litellm => BreakerConfig::Litellm(LitellmRule::default()),
             BreakerKind::Kong => BreakerConfig::Kong(KongRule::default()),
         }
@@ -299,6 +303,18 @@ pub struct BreakerOverrides {
     pub window_type: Option<SlidingWindow>,
     /// resilience4j `automaticTransitionFromOpenToHalfOpenEnabled`.
     pub automatic_transition: Option<bool>,
+    /// Hystrix `requestVolumeThreshold`.
+    pub request_volume_threshold: Option<u32>,
+    /// Hystrix `errorThresholdPercentage`.
+    pub error_threshold_percentage: Option<u32>,
+    /// Hystrix `sleepWindowInMilliseconds`.
+    #[serde(default, with = "serde_human_opt")]
+    pub sleep_window: Option<Duration>,
+    /// Hystrix rolling window in seconds.
+    pub rolling_window_seconds: Option<u32>,
+    /// Hystrix execution timeout.
+    #[serde(default, with = "serde_human_opt")]
+    pub execution_timeout: Option<Duration>,
     /// LiteLLM `cooldown_time` (explicit: wins over Retry-After).
     #[serde(default, with = "serde_human_opt")]
     pub cooldown: Option<Duration>,
@@ -582,7 +598,7 @@ fn apply_breaker(
         };
     }
     field!(status_codes => Apim.failure_statuses, ThrottleFlag.statuses, Envoy.failure_statuses,
-        Resilience4j.failure_statuses, Kong.failure_statuses);
+        Resilience4j.failure_statuses, Hystrix.failure_statuses, Kong.failure_statuses);
     field!(interval => Apim.interval, Envoy.interval);
     field!(trip_duration => Apim.trip_duration);
     field!(accept_retry_after => Apim.accept_retry_after);
@@ -607,6 +623,11 @@ fn apply_breaker(
     field!(window_size => Resilience4j.window_size);
     field!(window_type => Resilience4j.window_type);
     field!(automatic_transition => Resilience4j.automatic_transition);
+    field!(request_volume_threshold => Hystrix.request_volume_threshold);
+    field!(error_threshold_percentage => Hystrix.error_threshold_percentage);
+    field!(sleep_window => Hystrix.sleep_window);
+    field!(rolling_window_seconds => Hystrix.rolling_window_seconds);
+    field!(execution_timeout => Hystrix.execution_timeout);
     field!(honour_retry_after => Litellm.honour_retry_after);
     field!(failure_threshold => Litellm.failure_threshold);
     field!(minimum_requests => Litellm.minimum_requests);
@@ -771,6 +792,15 @@ fn check_values(scope: &Scope<'_>, composition: &Composition) -> Result<(), Bala
                 return fail(
                     "breaker.failure_threshold",
                     format!("{}: must be 0–1", rule.failure_threshold),
+                );
+            }
+        }
+        BreakerConfig::Hystrix(rule) => {
+            if rule.rolling_window_seconds == 0 || rule.error_threshold_percentage > 100 {
+                return fail(
+                    "breaker.rolling_window_seconds",
+                    "rolling_window_seconds must be ≥ 1 and error_threshold_percentage ≤ 100"
+                        .into(),
                 );
             }
         }

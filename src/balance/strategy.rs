@@ -335,8 +335,9 @@ impl Strategy {
                             attempt.not_before = now + wait;
                             return Step::WaitUntil(attempt.not_before);
                         }
-                        Some(_) => continue,
-                        None => return Step::Respond(answer),
+                        // An immediate retry sees the same pool at the same instant: the
+                        // remaining retries would all meet the same answer.
+                        Some(_) | None => return Step::Respond(answer),
                     }
                 }
             }

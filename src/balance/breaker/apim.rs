@@ -6,8 +6,9 @@
 //! backend's `Retry-After` when `acceptRetryAfter`; no half-open ("after the configured trip
 //! duration, the circuit resets and traffic resumes"); state per gateway instance.
 //! Undocumented points are switches: `window` (sliding | fixed), `retry_after` (replace | max),
-//! `min_volume` for `percentage`. [inferred]: the failure window is cleared when the circuit
-//! trips, and responses that arrive while the circuit is open are not counted.
+//! `min_volume` for `percentage`. [inferred]: with both `count` and `percentage` either one
+//! trips; the failure window is cleared when the circuit trips; responses that arrive while
+//! the circuit is open are not counted.
 
 use std::collections::VecDeque;
 use std::time::Duration;

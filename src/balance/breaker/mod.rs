@@ -8,10 +8,12 @@
 
 pub mod apim;
 pub mod envoy;
+pub mod hystrix;
 pub mod kong;
 pub mod litellm;
 pub mod resilience4j;
 pub mod throttle_flag;
+mod window;
 
 use std::time::Duration;
 
@@ -97,6 +99,8 @@ pub enum BreakerConfig {
     Envoy(envoy::EnvoyRule),
     /// resilience4j failure-rate breaker.
     Resilience4j(resilience4j::Resilience4jRule),
+    /// Hystrix error-percentage breaker.
+    Hystrix(hystrix::HystrixRule),
     /// LiteLLM router cooldown.
     Litellm(litellm::LitellmRule),
     /// Kong AI Proxy Advanced `max_fails` / `fail_timeout`.
@@ -112,6 +116,7 @@ impl BreakerConfig {
             BreakerConfig::ThrottleFlag(_) => "throttle-flag",
             BreakerConfig::Envoy(_) => "envoy",
             BreakerConfig::Resilience4j(_) => "resilience4j",
+            BreakerConfig::Hystrix(_) => "hystrix",
             BreakerConfig::Litellm(_) => "litellm",
             BreakerConfig::Kong(_) => "kong",
         }
@@ -130,6 +135,9 @@ impl BreakerConfig {
             }
             BreakerConfig::Resilience4j(rule) => {
                 Breakers::Resilience4j(resilience4j::Resilience4jBreaker::new(rule.clone(), n))
+            }
+            BreakerConfig::Hystrix(rule) => {
+                Breakers::Hystrix(hystrix::HystrixBreaker::new(rule.clone(), n))
             }
             BreakerConfig::Litellm(rule) => {
                 Breakers::Litellm(litellm::LitellmBreaker::new(rule.clone(), n))
@@ -152,6 +160,8 @@ pub enum Breakers {
     Envoy(envoy::EnvoyBreaker),
     /// resilience4j.
     Resilience4j(resilience4j::Resilience4jBreaker),
+    /// Hystrix.
+    Hystrix(hystrix::HystrixBreaker),
     /// LiteLLM.
     Litellm(litellm::LitellmBreaker),
     /// Kong.
@@ -166,6 +176,7 @@ macro_rules! dispatch {
             Breakers::ThrottleFlag($rule) => $body,
             Breakers::Envoy($rule) => $body,
             Breakers::Resilience4j($rule) => $body,
+            Breakers::Hystrix($rule) => $body,
             Breakers::Litellm($rule) => $body,
             Breakers::Kong($rule) => $body,
         }

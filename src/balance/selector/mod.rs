@@ -199,7 +199,7 @@ impl Selector {
         }
     }
 
-    /// Response headers from `backend` arrived at `now`, `elapsed` after the send.
+    /// Response headers from `backend` arrived at `now`.
     pub fn on_response(&mut self, now: Duration, backend: BackendId, observation: &Observation) {
         match self {
             Selector::TokenHeadroom(state) => state.on_response(now, backend, observation),
