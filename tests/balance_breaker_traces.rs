@@ -406,29 +406,52 @@ fn hystrix_19_failures_do_not_trip_20_at_half_do_and_one_probe_decides() {
     // 19 failures within 10 s: below the request volume threshold.
     let mut strategy = from_toml(config, &plain(1));
     for i in 0..19 {
-        run(&mut strategy, secs(f64::from(i) * 0.1), &mut rng, |_, _| Observation::http(500));
+        run(&mut strategy, secs(f64::from(i) * 0.1), &mut rng, |_, _| {
+            Observation::http(500)
+        });
     }
     assert_eq!(strategy.backend_state(secs(2.0), 0), BackendState::Closed);
     // 10 successes and 10 failures in the window: 20 calls at 50% → open for 5 s.
     let mut strategy = from_toml(config, &plain(1));
     for i in 0..20 {
         let status = if i < 10 { 200 } else { 500 };
-        run(&mut strategy, secs(f64::from(i) * 0.1), &mut rng, |_, _| Observation::http(status));
+        run(&mut strategy, secs(f64::from(i) * 0.1), &mut rng, |_, _| {
+            Observation::http(status)
+        });
     }
-    assert_eq!(strategy.backend_state(secs(1.9), 0), BackendState::Open { until: Some(secs(6.9)) });
+    assert_eq!(
+        strategy.backend_state(secs(1.9), 0),
+        BackendState::Open {
+            until: Some(secs(6.9))
+        }
+    );
     // Failures older than the 10 s rolling window no longer count.
     let mut old = from_toml(config, &plain(1));
     for i in 0..10 {
-        run(&mut old, secs(f64::from(i) * 0.1), &mut rng, |_, _| Observation::http(500));
+        run(&mut old, secs(f64::from(i) * 0.1), &mut rng, |_, _| {
+            Observation::http(500)
+        });
     }
     for i in 0..10 {
-        run(&mut old, secs(12.0 + f64::from(i) * 0.1), &mut rng, |_, _| Observation::http(500));
+        run(
+            &mut old,
+            secs(12.0 + f64::from(i) * 0.1),
+            &mut rng,
+            |_, _| Observation::http(500),
+        );
     }
     assert_eq!(old.backend_state(secs(13.0), 0), BackendState::Closed);
     // After the sleep window one probe at a time: the second concurrent request is refused.
     let mut probe = strategy.begin(secs(6.9), &Default::default());
-    assert_eq!(strategy.next(secs(6.9), &mut probe, &mut rng), throttlebox::balance::Step::Send(0));
-    assert!(run(&mut strategy, secs(6.9), &mut rng, ok).exhausted().is_some());
+    assert_eq!(
+        strategy.next(secs(6.9), &mut probe, &mut rng),
+        throttlebox::balance::Step::Send(0)
+    );
+    assert!(
+        run(&mut strategy, secs(6.9), &mut rng, ok)
+            .exhausted()
+            .is_some()
+    );
     strategy.on_response(secs(7.0), &mut probe, 0, &Observation::http(200), &mut rng);
     assert_eq!(strategy.backend_state(secs(7.0), 0), BackendState::Closed);
 }

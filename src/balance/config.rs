@@ -473,10 +473,7 @@ impl StrategyConfig {
         }
         let mut composition = preset.composition(backends);
         if let Some(pool) = &self.imported {
-            composition.breaker = match &pool.breaker {
-                Some(rule) => BreakerConfig::Apim(rule.clone()),
-                None => BreakerConfig::None,
-            };
+            composition.breaker = pool.breaker_config();
         }
         if let Some(overrides) = &self.selector {
             apply_selector(&scope, overrides, &mut composition.selector)?;
@@ -485,7 +482,7 @@ impl StrategyConfig {
             composition.priority_groups = groups;
         }
         if let Some(overrides) = &self.breaker {
-            apply_breaker(&scope, overrides, &mut composition.breaker)?;
+            apply_breaker_everywhere(&scope, overrides, &mut composition.breaker)?;
         }
         if let Some(overrides) = &self.retry {
             apply_retry(overrides, &mut composition);
@@ -577,6 +574,27 @@ fn apply_selector(
     field!(debit_on_send, TokenHeadroom);
     field!(on_unavailable, Affinity);
     Ok(())
+}
+
+/// Applies breaker overrides; per-backend APIM rules get them one rule at a time.
+fn apply_breaker_everywhere(
+    scope: &Scope<'_>,
+    ov: &BreakerOverrides,
+    breaker: &mut BreakerConfig,
+) -> Result<(), BalanceError> {
+    if let BreakerConfig::ApimPerBackend { rules } = breaker
+        && ov.kind.is_none()
+    {
+        for rule in rules.iter_mut().flatten() {
+            let mut single = BreakerConfig::Apim(rule.clone());
+            apply_breaker(scope, ov, &mut single)?;
+            if let BreakerConfig::Apim(updated) = single {
+                *rule = updated;
+            }
+        }
+        return Ok(());
+    }
+    apply_breaker(scope, ov, breaker)
 }
 
 fn apply_breaker(
@@ -720,33 +738,43 @@ fn apply_retry(ov: &RetryOverrides, composition: &mut Composition) {
     }
 }
 
+/// Range checks of one APIM rule.
+fn check_apim(scope: &Scope<'_>, rule: &ApimRule) -> Result<(), BalanceError> {
+    let fail = |field: &str, message: String| Err(scope.invalid(field, message));
+    if rule.count.is_none() && rule.percentage.is_none() {
+        return fail(
+            "breaker.count",
+            "missing: an APIM rule needs `count` or `percentage`".into(),
+        );
+    }
+    if rule.count == Some(0) {
+        return fail("breaker.count", "0: must be at least 1".into());
+    }
+    if let Some(share) = rule.percentage
+        && !(1..=100).contains(&share)
+    {
+        return fail("breaker.percentage", format!("{share}: must be 1–100"));
+    }
+    if rule.interval.is_zero() {
+        return fail("breaker.interval", "0: must be positive".into());
+    }
+    if rule.failure_statuses.is_empty() {
+        return fail(
+            "breaker.status_codes",
+            "empty: nothing would count as a failure".into(),
+        );
+    }
+    Ok(())
+}
+
 /// Range checks on the resolved values (so imports and overrides get the same checks).
 fn check_values(scope: &Scope<'_>, composition: &Composition) -> Result<(), BalanceError> {
     let fail = |field: &str, message: String| Err(scope.invalid(field, message));
     match &composition.breaker {
-        BreakerConfig::Apim(rule) => {
-            if rule.count.is_none() && rule.percentage.is_none() {
-                return fail(
-                    "breaker.count",
-                    "missing: an APIM rule needs `count` or `percentage`".into(),
-                );
-            }
-            if rule.count == Some(0) {
-                return fail("breaker.count", "0: must be at least 1".into());
-            }
-            if let Some(share) = rule.percentage
-                && !(1..=100).contains(&share)
-            {
-                return fail("breaker.percentage", format!("{share}: must be 1–100"));
-            }
-            if rule.interval.is_zero() {
-                return fail("breaker.interval", "0: must be positive".into());
-            }
-            if rule.failure_statuses.is_empty() {
-                return fail(
-                    "breaker.status_codes",
-                    "empty: nothing would count as a failure".into(),
-                );
+        BreakerConfig::Apim(rule) => check_apim(scope, rule)?,
+        BreakerConfig::ApimPerBackend { rules } => {
+            for rule in rules.iter().flatten() {
+                check_apim(scope, rule)?;
             }
         }
         BreakerConfig::Envoy(rule) => {

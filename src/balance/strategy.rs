@@ -149,6 +149,18 @@ impl Strategy {
                 ),
             ));
         }
+        if let BreakerConfig::ApimPerBackend { rules } = &composition.breaker
+            && rules.len() != backends.len()
+        {
+            return Err(BalanceError::field(
+                format!("strategies[{name}].backends"),
+                format!(
+                    "{} backends but {} per-backend breaker rules: pass the imported pool's backend_specs",
+                    backends.len(),
+                    rules.len()
+                ),
+            ));
+        }
         Ok(Self {
             selector: composition.selector.build(backends),
             breakers: composition.breaker.build(backends.len()),

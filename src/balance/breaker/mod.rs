@@ -91,8 +91,13 @@ pub trait BreakerRule {
 pub enum BreakerConfig {
     /// No breaker: every backend is always available.
     None,
-    /// APIM backend circuit breaker rule.
+    /// APIM backend circuit breaker rule, the same on every backend.
     Apim(apim::ApimRule),
+    /// APIM rules per backend (member backends of an imported pool), by backend id.
+    ApimPerBackend {
+        /// Rule of each backend; None = that backend has no breaker.
+        rules: Vec<Option<apim::ApimRule>>,
+    },
     /// One qualifying response throttles a backend until a header-given time.
     ThrottleFlag(throttle_flag::ThrottleFlagRule),
     /// Envoy outlier detection (consecutive failures).
@@ -112,7 +117,7 @@ impl BreakerConfig {
     pub fn kind_name(&self) -> &'static str {
         match self {
             BreakerConfig::None => "none",
-            BreakerConfig::Apim(_) => "apim",
+            BreakerConfig::Apim(_) | BreakerConfig::ApimPerBackend { .. } => "apim",
             BreakerConfig::ThrottleFlag(_) => "throttle-flag",
             BreakerConfig::Envoy(_) => "envoy",
             BreakerConfig::Resilience4j(_) => "resilience4j",
@@ -127,6 +132,9 @@ impl BreakerConfig {
         match self {
             BreakerConfig::None => Breakers::None,
             BreakerConfig::Apim(rule) => Breakers::Apim(apim::ApimBreaker::new(rule.clone(), n)),
+            BreakerConfig::ApimPerBackend { rules } => {
+                Breakers::Apim(apim::ApimBreaker::per_backend(rules.clone()))
+            }
             BreakerConfig::ThrottleFlag(rule) => {
                 Breakers::ThrottleFlag(throttle_flag::ThrottleFlagBreaker::new(rule.clone(), n))
             }
