@@ -321,8 +321,9 @@ impl Strategy {
             };
             match self.selector.pick(&ctx, rng) {
                 Some(backend) => {
-                    if let Selector::Usage(usage) = &mut self.selector
-                        && usage.pre_call_rejects(now, backend, &self.specs[backend])
+                    if self
+                        .selector
+                        .pre_call_rejects(now, backend, &self.specs[backend])
                     {
                         if let Some(step) = self.reject_pre_call(now, attempt, backend, rng) {
                             return step;
