@@ -346,3 +346,33 @@ fn client_retry_follows_the_openai_sdks() {
     let defaults: ClientRetryPolicy = toml::from_str("").unwrap();
     assert_eq!(defaults, ClientRetryPolicy::default());
 }
+
+#[test]
+fn gateway_instances_and_report_shapes() {
+    let cfg: StrategyConfig =
+        toml::from_str("name = \"g\"\npreset = \"apim-pool\"\ngateways = 3").unwrap();
+    let mut instances = Strategy::instances(&cfg, &with_priorities(&[1, 2])).unwrap();
+    assert_eq!(instances.len(), 3);
+    let mut rng = rng();
+    run(&mut instances[0], secs(0.0), &mut rng, |b, _| {
+        if b == 0 {
+            Observation::http(429).with_retry_after_secs(7)
+        } else {
+            Observation::http(200)
+        }
+    });
+    assert_eq!(
+        run(&mut instances[1], secs(1.0), &mut rng, ok).backend(),
+        Some(0),
+        "instances are independent"
+    );
+    let timeline = instances[0].drain_transitions();
+    let json = serde_json::to_value(&timeline).unwrap();
+    assert_eq!(json[0]["at"], "0s");
+    assert_eq!(json[0]["from"], "closed");
+    assert_eq!(json[0]["to"], "open");
+    assert_eq!(json[0]["reason"]["kind"], "failure-count");
+    let composition = serde_json::to_value(instances[0].composition()).unwrap();
+    assert_eq!(composition["breaker"]["kind"], "apim");
+    assert_eq!(composition["breaker"]["trip_duration"], "1m");
+}

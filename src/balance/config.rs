@@ -877,4 +877,15 @@ impl Strategy {
         let composition = cfg.resolve(backends.len())?;
         Strategy::from_composition(cfg.name.clone(), composition, backends)
     }
+
+    /// One independent strategy per gateway instance (`cfg.gateways` of them): APIM breakers
+    /// and throttle flags are per instance, so instances never share state. Give each its own
+    /// RNG stream (e.g. `seed::stream(seed, "strategy:<name>:<k>")`).
+    pub fn instances(
+        cfg: &StrategyConfig,
+        backends: &[BackendSpec],
+    ) -> Result<Vec<Strategy>, BalanceError> {
+        let first = Strategy::new(cfg, backends)?;
+        Ok(vec![first; cfg.gateways.max(1) as usize])
+    }
 }
