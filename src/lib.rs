@@ -6,6 +6,7 @@
 
 pub use aoai_mock::{duration, seed};
 
+pub mod balance;
 pub mod metrics;
 pub mod report;
 pub mod workload;

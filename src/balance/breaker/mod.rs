@@ -1,0 +1,260 @@
+//! Circuit breakers of the real systems, one module each, behind one small interface.
+//!
+//! A breaker holds the state of every backend of one gateway instance (so K gateway instances
+//! are K independent values). Time only moves when the caller passes `now`: `refresh` applies
+//! timer-driven transitions (recorded at the instant they took effect, not when noticed),
+//! `available` says whether selection may use a backend, `on_send` lets half-open breakers
+//! count probes, `record` feeds a response. Every phase change goes to the `TransitionLog`.
+
+pub mod apim;
+pub mod envoy;
+pub mod hystrix;
+pub mod kong;
+pub mod litellm;
+pub mod resilience4j;
+pub mod throttle_flag;
+mod window;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::types::{BackendId, BackendState, Observation, Phase, Reason, Transition};
+use crate::seed::SimRng;
+
+/// A response as a breaker sees it: what came back and how long it took to come.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome<'a> {
+    /// Status and headers.
+    pub observation: &'a Observation,
+    /// Time from send to response headers (slow-call detection).
+    pub elapsed: Duration,
+}
+
+/// The breaker timeline of one strategy, drained by the driver.
+#[derive(Debug, Clone, Default)]
+pub struct TransitionLog {
+    entries: Vec<Transition>,
+}
+
+impl TransitionLog {
+    /// Records one transition.
+    pub fn push(
+        &mut self,
+        at: Duration,
+        backend: BackendId,
+        from: Phase,
+        to: Phase,
+        reason: Reason,
+    ) {
+        self.entries.push(Transition {
+            at,
+            backend,
+            from,
+            to,
+            reason,
+        });
+    }
+
+    /// Takes every recorded transition, ordered by time (stable for equal times).
+    pub fn drain(&mut self) -> Vec<Transition> {
+        let mut out = std::mem::take(&mut self.entries);
+        out.sort_by_key(|transition| transition.at);
+        out
+    }
+}
+
+/// The interface each breaker module implements.
+pub trait BreakerRule {
+    /// Applies transitions due by `now` (trip ended, wait elapsed).
+    fn refresh(&mut self, now: Duration, log: &mut TransitionLog);
+    /// Whether selection may use `backend` (after `refresh`).
+    fn available(&self, backend: BackendId) -> bool;
+    /// `backend` was chosen for an attempt at `now`.
+    fn on_send(&mut self, now: Duration, backend: BackendId, log: &mut TransitionLog);
+    /// A response from `backend` arrived at `now`.
+    fn record(
+        &mut self,
+        now: Duration,
+        backend: BackendId,
+        outcome: &Outcome<'_>,
+        rng: &mut SimRng,
+        log: &mut TransitionLog,
+    );
+    /// The state of `backend` at `now`, without changing anything.
+    fn state(&self, now: Duration, backend: BackendId) -> BackendState;
+}
+
+/// Which breaker a strategy uses, with its parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum BreakerConfig {
+    /// No breaker: every backend is always available.
+    None,
+    /// APIM backend circuit breaker rule, the same on every backend.
+    Apim(apim::ApimRule),
+    /// APIM rules per backend (member backends of an imported pool), by backend id.
+    ApimPerBackend {
+        /// Rule of each backend; None = that backend has no breaker.
+        rules: Vec<Option<apim::ApimRule>>,
+    },
+    /// One qualifying response throttles a backend until a header-given time.
+    ThrottleFlag(throttle_flag::ThrottleFlagRule),
+    /// Envoy outlier detection (consecutive failures).
+    Envoy(envoy::EnvoyRule),
+    /// resilience4j failure-rate breaker.
+    Resilience4j(resilience4j::Resilience4jRule),
+    /// Hystrix error-percentage breaker.
+    Hystrix(hystrix::HystrixRule),
+    /// LiteLLM router cooldown.
+    Litellm(litellm::LitellmRule),
+    /// Kong AI Proxy Advanced `max_fails` / `fail_timeout`.
+    Kong(kong::KongRule),
+}
+
+impl BreakerConfig {
+    /// The kind's name as written in config (`apim`, `throttle-flag`, ...).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            BreakerConfig::None => "none",
+            BreakerConfig::Apim(_) | BreakerConfig::ApimPerBackend { .. } => "apim",
+            BreakerConfig::ThrottleFlag(_) => "throttle-flag",
+            BreakerConfig::Envoy(_) => "envoy",
+            BreakerConfig::Resilience4j(_) => "resilience4j",
+            BreakerConfig::Hystrix(_) => "hystrix",
+            BreakerConfig::Litellm(_) => "litellm",
+            BreakerConfig::Kong(_) => "kong",
+        }
+    }
+
+    /// Builds the per-backend state for `n` backends.
+    pub fn build(&self, n: usize) -> Breakers {
+        match self {
+            BreakerConfig::None => Breakers::None,
+            BreakerConfig::Apim(rule) => Breakers::Apim(apim::ApimBreaker::new(rule.clone(), n)),
+            BreakerConfig::ApimPerBackend { rules } => {
+                Breakers::Apim(apim::ApimBreaker::per_backend(rules.clone()))
+            }
+            BreakerConfig::ThrottleFlag(rule) => {
+                Breakers::ThrottleFlag(throttle_flag::ThrottleFlagBreaker::new(rule.clone(), n))
+            }
+            BreakerConfig::Envoy(rule) => {
+                Breakers::Envoy(envoy::EnvoyBreaker::new(rule.clone(), n))
+            }
+            BreakerConfig::Resilience4j(rule) => {
+                Breakers::Resilience4j(resilience4j::Resilience4jBreaker::new(rule.clone(), n))
+            }
+            BreakerConfig::Hystrix(rule) => {
+                Breakers::Hystrix(hystrix::HystrixBreaker::new(rule.clone(), n))
+            }
+            BreakerConfig::Litellm(rule) => {
+                Breakers::Litellm(litellm::LitellmBreaker::new(rule.clone(), n))
+            }
+            BreakerConfig::Kong(rule) => Breakers::Kong(kong::KongBreaker::new(rule.clone(), n)),
+        }
+    }
+}
+
+/// The breaker state of every backend of one strategy (enum dispatch: no allocation, `Clone`).
+#[derive(Debug, Clone)]
+pub enum Breakers {
+    /// No breaker.
+    None,
+    /// APIM.
+    Apim(apim::ApimBreaker),
+    /// Throttle flag.
+    ThrottleFlag(throttle_flag::ThrottleFlagBreaker),
+    /// Envoy.
+    Envoy(envoy::EnvoyBreaker),
+    /// resilience4j.
+    Resilience4j(resilience4j::Resilience4jBreaker),
+    /// Hystrix.
+    Hystrix(hystrix::HystrixBreaker),
+    /// LiteLLM.
+    Litellm(litellm::LitellmBreaker),
+    /// Kong.
+    Kong(kong::KongBreaker),
+}
+
+macro_rules! dispatch {
+    ($self:expr, $rule:ident => $body:expr, none => $none:expr) => {
+        match $self {
+            Breakers::None => $none,
+            Breakers::Apim($rule) => $body,
+            Breakers::ThrottleFlag($rule) => $body,
+            Breakers::Envoy($rule) => $body,
+            Breakers::Resilience4j($rule) => $body,
+            Breakers::Hystrix($rule) => $body,
+            Breakers::Litellm($rule) => $body,
+            Breakers::Kong($rule) => $body,
+        }
+    };
+}
+
+impl Breakers {
+    /// See [`BreakerRule::refresh`].
+    pub fn refresh(&mut self, now: Duration, log: &mut TransitionLog) {
+        dispatch!(self, rule => rule.refresh(now, log), none => ())
+    }
+
+    /// See [`BreakerRule::available`].
+    pub fn available(&self, backend: BackendId) -> bool {
+        dispatch!(self, rule => rule.available(backend), none => true)
+    }
+
+    /// See [`BreakerRule::on_send`].
+    pub fn on_send(&mut self, now: Duration, backend: BackendId, log: &mut TransitionLog) {
+        dispatch!(self, rule => rule.on_send(now, backend, log), none => ())
+    }
+
+    /// See [`BreakerRule::record`].
+    pub fn record(
+        &mut self,
+        now: Duration,
+        backend: BackendId,
+        outcome: &Outcome<'_>,
+        rng: &mut SimRng,
+        log: &mut TransitionLog,
+    ) {
+        dispatch!(self, rule => rule.record(now, backend, outcome, rng, log), none => ())
+    }
+
+    /// See [`BreakerRule::state`].
+    pub fn state(&self, now: Duration, backend: BackendId) -> BackendState {
+        dispatch!(self, rule => rule.state(now, backend), none => BackendState::Closed)
+    }
+}
+
+/// Applies a closing timer: if `until` has passed, clears it and records Open → Closed at `until`.
+pub(crate) fn expire(
+    open_until: &mut Option<Duration>,
+    now: Duration,
+    backend: BackendId,
+    log: &mut TransitionLog,
+) {
+    if let Some(until) = *open_until
+        && now >= until
+    {
+        *open_until = None;
+        log.push(
+            until,
+            backend,
+            Phase::Open,
+            Phase::Closed,
+            Reason::TimerExpired,
+        );
+    }
+}
+
+/// The state of a backend that is open until an optional deadline.
+pub(crate) fn timed_state(open_until: Option<Duration>, now: Duration) -> BackendState {
+    match open_until {
+        Some(until) if now < until => BackendState::Open { until: Some(until) },
+        _ => BackendState::Closed,
+    }
+}
+
+/// The status code for a trip reason (0 for transport errors).
+pub(crate) fn status_code(observation: &Observation) -> u16 {
+    observation.status.code().unwrap_or(0)
+}

@@ -1,0 +1,36 @@
+//! Balancing core: strategies, circuit breakers and retry policies of the real systems, pure
+//! and exact (reference/balancing.md).
+//!
+//! A [`Strategy`] is a selector + a breaker per backend + a gateway retry loop + an exhaustion
+//! answer, built from a [`StrategyConfig`] (a named [`Preset`] plus overrides, or an imported
+//! APIM pool). Everything here takes `now: Duration` and `&mut SimRng` from the caller and
+//! keeps all its state in values: no clock, no tokio/hyper, no globals. The simulator and the
+//! live gateway run the same driver loop (`begin` → `next` → `on_response` → `on_complete`).
+
+pub mod apim_import;
+pub mod breaker;
+pub mod config;
+mod error;
+pub mod exhaustion;
+mod headers;
+pub mod mask;
+pub mod presets;
+pub mod retry;
+pub mod selector;
+pub mod status_set;
+pub mod strategy;
+pub mod types;
+
+pub use apim_import::{ImportedPool, PoolMember, import_member_rule, import_pool};
+pub use config::StrategyConfig;
+pub use error::BalanceError;
+pub use exhaustion::{Exhausted, Exhaustion, RetryAfterHeader};
+pub use presets::Preset;
+pub use retry::client::{ClientRetryPolicy, Sdk};
+pub use retry::gateway::GatewayRetry;
+pub use status_set::StatusSet;
+pub use strategy::{Attempt, Composition, Step, Strategy, Verdict};
+pub use types::{
+    BackendId, BackendSpec, BackendState, Completion, Observation, Phase, Reason, RequestInfo,
+    Status, Transition,
+};

@@ -1,0 +1,118 @@
+//! Weighted selection: smooth weighted round-robin (nginx; APIM weighted pools [uncertain],
+//! Kong round-robin) and weighted random (`P(b) = w_b / Σw`, LiteLLM simple-shuffle with its
+//! weight > rpm > tpm precedence).
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{PickContext, uniform};
+use crate::balance::types::{BackendId, BackendSpec};
+use crate::seed::SimRng;
+
+/// Smooth WRR: per pick `cur_b += w_b` for every eligible b, choose the argmax (first on a
+/// tie), `cur_chosen −= Σw`. All-zero weights count as equal weights.
+#[derive(Debug, Clone)]
+pub struct SmoothWeighted {
+    current: Vec<i64>,
+}
+
+impl SmoothWeighted {
+    /// Fresh state for `n` backends.
+    pub fn new(n: usize) -> Self {
+        Self {
+            current: vec![0; n],
+        }
+    }
+
+    /// One smooth-WRR pick over `ctx.eligible`.
+    pub fn pick(&mut self, ctx: &PickContext<'_>) -> Option<BackendId> {
+        let all_zero = ctx.eligible.iter().all(|id| ctx.specs[id].weight == 0);
+        let weight = |id: BackendId| {
+            if all_zero {
+                1
+            } else {
+                i64::from(ctx.specs[id].weight)
+            }
+        };
+        let mut total = 0;
+        let mut best: Option<BackendId> = None;
+        for id in ctx.eligible.iter() {
+            self.current[id] += weight(id);
+            total += weight(id);
+            if best.is_none_or(|b| self.current[id] > self.current[b]) {
+                best = Some(id);
+            }
+        }
+        let chosen = best?;
+        self.current[chosen] -= total;
+        Some(chosen)
+    }
+}
+
+/// Where weighted random reads a backend's weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeightSource {
+    /// `BackendSpec::weight`.
+    Weight,
+    /// LiteLLM simple-shuffle precedence, decided by the first eligible deployment: weights if
+    /// they differ (a spec has no "unset" weight, so equal weights read as unset), else its rpm
+    /// limit if it has one, else its tpm limit if it has one, else uniform. Missing values = 0.
+    LitellmShuffle,
+}
+
+fn weight_of(source: WeightSource, spec: &BackendSpec, by: Option<ByLimit>) -> u64 {
+    match (source, by) {
+        (WeightSource::Weight, _) | (WeightSource::LitellmShuffle, None) => u64::from(spec.weight),
+        (WeightSource::LitellmShuffle, Some(ByLimit::Rpm)) => spec.rpm_limit.unwrap_or(0),
+        (WeightSource::LitellmShuffle, Some(ByLimit::Tpm)) => spec.tpm_limit.unwrap_or(0),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ByLimit {
+    Rpm,
+    Tpm,
+}
+
+/// Weighted random pick: `r = U·Σw`, walk subtracting. All-zero weights → uniform.
+pub fn weighted_random(
+    source: WeightSource,
+    ctx: &PickContext<'_>,
+    rng: &mut SimRng,
+) -> Option<BackendId> {
+    let mut by = None;
+    if source == WeightSource::LitellmShuffle {
+        let first = ctx.eligible.first()?;
+        let equal_weights = ctx
+            .eligible
+            .iter()
+            .all(|id| ctx.specs[id].weight == ctx.specs[first].weight);
+        if equal_weights {
+            by = if ctx.specs[first].rpm_limit.is_some() {
+                Some(ByLimit::Rpm)
+            } else if ctx.specs[first].tpm_limit.is_some() {
+                Some(ByLimit::Tpm)
+            } else {
+                return uniform(ctx.eligible, rng);
+            };
+        }
+    }
+    let total: u64 = ctx
+        .eligible
+        .iter()
+        .map(|id| weight_of(source, &ctx.specs[id], by))
+        .sum();
+    if total == 0 {
+        return uniform(ctx.eligible, rng);
+    }
+    let mut remaining = rng.random_range(0..total);
+    for id in ctx.eligible.iter() {
+        let weight = weight_of(source, &ctx.specs[id], by);
+        if remaining < weight {
+            return Some(id);
+        }
+        remaining -= weight;
+    }
+    ctx.eligible.first()
+}

@@ -1,0 +1,454 @@
+//! `Strategy`: selector + breakers + gateway retry loop + exhaustion answer, and the
+//! per-request driver loop both the simulator and the live gateway run:
+//!
+//! ```text
+//! let mut attempt = strategy.begin(now, &RequestInfo { .. });
+//! loop {
+//!     match strategy.next(now, &mut attempt, rng) {
+//!         Step::Send(backend) => { /* forward; when headers arrive: */
+//!             match strategy.on_response(now, &mut attempt, backend, &observation, rng) {
+//!                 Verdict::Retry => continue,          // the gateway drops this response
+//!                 Verdict::Return => { /* stream it to the client, then */
+//!                     strategy.on_complete(now, backend, &completion); break }
+//!             }
+//!         }
+//!         Step::WaitUntil(t) => { /* resume at t (gateway retry interval) */ }
+//!         Step::Respond(exhausted) => { /* answer with it */ break }
+//!     }
+//! }
+//! ```
+//!
+//! All mutable state lives in the value (K gateway instances = K values). No clock, no globals.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::BalanceError;
+use super::breaker::{BreakerConfig, Breakers, Outcome, TransitionLog};
+use super::exhaustion::{
+    DEADLINE_MESSAGE, Exhausted, Exhaustion, LITELLM_RPM_MESSAGE, RetryAfterHeader,
+};
+use super::mask::{MAX_BACKENDS, Mask};
+use super::retry::gateway::GatewayRetry;
+use super::selector::affinity::fnv1a;
+use super::selector::{PickContext, Selector, SelectorConfig};
+use super::types::{
+    BackendId, BackendSpec, BackendState, Completion, Observation, RequestInfo, Status, Transition,
+};
+use crate::seed::SimRng;
+
+/// The parts a strategy is composed of (what a preset plus overrides resolve to).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Composition {
+    /// Which backend takes an attempt.
+    pub selector: SelectorConfig,
+    /// Narrow the eligible set to the lowest priority number present before selecting.
+    pub priority_groups: bool,
+    /// Per-backend breaker.
+    pub breaker: BreakerConfig,
+    /// Gateway retry loop.
+    pub retry: GatewayRetry,
+    /// Answer when no backend is eligible.
+    pub exhaustion: Exhaustion,
+    /// Envoy panic threshold (percent): below this share of available backends, ignore health.
+    pub panic_threshold: Option<u32>,
+    /// Overall deadline per request (from `begin`).
+    #[serde(with = "aoai_mock::duration::serde_human_opt")]
+    pub deadline: Option<Duration>,
+}
+
+/// What the driver does next for a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Forward the request to this backend.
+    Send(BackendId),
+    /// Wait until this time, then call `next` again.
+    WaitUntil(Duration),
+    /// Answer the client with the gateway's own response.
+    Respond(Exhausted),
+}
+
+/// What to do with a backend response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Return it to the client; call `on_complete` when its body ends.
+    Return,
+    /// Drop it and call `next` again (the attempt is closed).
+    Retry,
+}
+
+/// Per-request state of the driver loop.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    started: Duration,
+    est_tokens: u64,
+    session: Option<u64>,
+    stream: bool,
+    tried: Mask,
+    sends: u32,
+    retries: u32,
+    not_before: Duration,
+    in_flight: Option<(BackendId, Duration)>,
+}
+
+impl Attempt {
+    /// Backend attempts sent so far.
+    pub fn sends(&self) -> u32 {
+        self.sends
+    }
+
+    /// Gateway retries consumed so far.
+    pub fn retries(&self) -> u32 {
+        self.retries
+    }
+
+    /// Whether `backend` was tried for this request.
+    pub fn tried(&self, backend: BackendId) -> bool {
+        self.tried.contains(backend)
+    }
+
+    /// When the request began.
+    pub fn started(&self) -> Duration {
+        self.started
+    }
+}
+
+/// One balancing strategy of one gateway instance.
+#[derive(Debug, Clone)]
+pub struct Strategy {
+    name: String,
+    specs: Vec<BackendSpec>,
+    composition: Composition,
+    selector: Selector,
+    breakers: Breakers,
+    inflight: Vec<u32>,
+    log: TransitionLog,
+}
+
+impl Strategy {
+    /// Builds a strategy from its parts.
+    pub fn from_composition(
+        name: impl Into<String>,
+        composition: Composition,
+        backends: &[BackendSpec],
+    ) -> Result<Self, BalanceError> {
+        let name = name.into();
+        if backends.is_empty() {
+            return Err(BalanceError::field(
+                format!("strategies[{name}].backends"),
+                "no backends: a strategy needs at least one",
+            ));
+        }
+        if backends.len() > MAX_BACKENDS {
+            return Err(BalanceError::field(
+                format!("strategies[{name}].backends"),
+                format!(
+                    "{} backends; at most {MAX_BACKENDS} are supported",
+                    backends.len()
+                ),
+            ));
+        }
+        if let BreakerConfig::ApimPerBackend { rules } = &composition.breaker
+            && rules.len() != backends.len()
+        {
+            return Err(BalanceError::field(
+                format!("strategies[{name}].backends"),
+                format!(
+                    "{} backends but {} per-backend breaker rules: pass the imported pool's backend_specs",
+                    backends.len(),
+                    rules.len()
+                ),
+            ));
+        }
+        Ok(Self {
+            selector: composition.selector.build(backends),
+            breakers: composition.breaker.build(backends.len()),
+            inflight: vec![0; backends.len()],
+            specs: backends.to_vec(),
+            log: TransitionLog::default(),
+            composition,
+            name,
+        })
+    }
+
+    /// The strategy's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its backends, by id.
+    pub fn backends(&self) -> &[BackendSpec] {
+        &self.specs
+    }
+
+    /// Its resolved parts.
+    pub fn composition(&self) -> &Composition {
+        &self.composition
+    }
+
+    /// Attempts in flight per backend.
+    pub fn inflight(&self) -> &[u32] {
+        &self.inflight
+    }
+
+    /// Starts the driver loop for one request.
+    pub fn begin(&mut self, now: Duration, request: &RequestInfo<'_>) -> Attempt {
+        Attempt {
+            started: now,
+            est_tokens: request.est_tokens,
+            session: request.session_key.map(fnv1a),
+            stream: request.stream,
+            tried: Mask::EMPTY,
+            sends: 0,
+            retries: 0,
+            not_before: now,
+            in_flight: None,
+        }
+    }
+
+    fn deadline(&self, attempt: &Attempt) -> Option<Duration> {
+        self.composition
+            .deadline
+            .map(|limit| attempt.started + limit)
+    }
+
+    /// Backends the loop may use now, before priority grouping.
+    fn candidates(&self, attempt: &Attempt) -> Mask {
+        let all = Mask::all(self.specs.len());
+        let available = Mask(
+            (0..self.specs.len())
+                .filter(|id| self.breakers.available(*id))
+                .fold(0u64, |bits, id| bits | (1 << id)),
+        );
+        let in_panic = self.composition.panic_threshold.is_some_and(|threshold| {
+            (available.count() as u64) * 100 < u64::from(threshold) * self.specs.len() as u64
+        });
+        let pool = if in_panic { all } else { available };
+        if self.composition.retry.exclude_tried {
+            pool.minus(attempt.tried)
+        } else {
+            pool
+        }
+    }
+
+    fn best_group(&self, candidates: Mask) -> Mask {
+        if !self.composition.priority_groups {
+            return candidates;
+        }
+        let Some(best) = candidates.iter().map(|id| self.specs[id].priority).min() else {
+            return candidates;
+        };
+        Mask(
+            candidates
+                .iter()
+                .filter(|id| self.specs[*id].priority == best)
+                .fold(0u64, |bits, id| bits | (1 << id)),
+        )
+    }
+
+    fn earliest_reopen(&self, now: Duration) -> Option<Duration> {
+        (0..self.specs.len())
+            .filter_map(|id| match self.breakers.state(now, id) {
+                BackendState::Open { until } => until,
+                _ => None,
+            })
+            .min()
+    }
+
+    fn send(&mut self, now: Duration, attempt: &mut Attempt, backend: BackendId) -> Step {
+        self.breakers.on_send(now, backend, &mut self.log);
+        self.selector.on_send(now, backend, attempt.est_tokens);
+        self.inflight[backend] += 1;
+        attempt.tried = attempt.tried.with(backend);
+        attempt.sends += 1;
+        attempt.in_flight = Some((backend, now));
+        Step::Send(backend)
+    }
+
+    /// Takes a retry if the policy allows one after `status`; returns the wait, or None.
+    fn take_retry(
+        &self,
+        now: Duration,
+        attempt: &mut Attempt,
+        status: Status,
+        rng: &mut SimRng,
+    ) -> Option<Duration> {
+        if !self.composition.retry.wants(status, attempt.retries) {
+            return None;
+        }
+        let wait = self.composition.retry.delay(attempt.retries + 1, rng);
+        if self
+            .deadline(attempt)
+            .is_some_and(|deadline| now + wait >= deadline)
+        {
+            return None;
+        }
+        attempt.retries += 1;
+        Some(wait)
+    }
+
+    /// The next step of the driver loop for `attempt` at `now`.
+    pub fn next(&mut self, now: Duration, attempt: &mut Attempt, rng: &mut SimRng) -> Step {
+        if let Some((backend, _)) = attempt.in_flight.take() {
+            self.inflight[backend] = self.inflight[backend].saturating_sub(1);
+        }
+        if now < attempt.not_before {
+            return Step::WaitUntil(attempt.not_before);
+        }
+        if self
+            .deadline(attempt)
+            .is_some_and(|deadline| now >= deadline)
+        {
+            return Step::Respond(Exhausted {
+                status: 504,
+                retry_after: None,
+                retry_after_header: RetryAfterHeader::Seconds,
+                body_message: DEADLINE_MESSAGE,
+            });
+        }
+        loop {
+            self.breakers.refresh(now, &mut self.log);
+            let eligible = self.best_group(self.candidates(attempt));
+            let ctx = PickContext {
+                now,
+                specs: &self.specs,
+                eligible,
+                inflight: &self.inflight,
+                est_tokens: attempt.est_tokens,
+                session: attempt.session,
+                stream: attempt.stream,
+            };
+            match self.selector.pick(&ctx, rng) {
+                Some(backend) => {
+                    if self
+                        .selector
+                        .pre_call_rejects(now, backend, &self.specs[backend])
+                    {
+                        if let Some(step) = self.reject_pre_call(now, attempt, backend, rng) {
+                            return step;
+                        }
+                        continue;
+                    }
+                    return self.send(now, attempt, backend);
+                }
+                None => {
+                    let Some(answer) = self
+                        .composition
+                        .exhaustion
+                        .answer(now, self.earliest_reopen(now))
+                    else {
+                        return self.send(now, attempt, 0);
+                    };
+                    if !self.composition.retry.retry_exhaustion {
+                        return Step::Respond(answer);
+                    }
+                    match self.take_retry(now, attempt, Status::Http(answer.status), rng) {
+                        Some(wait) if !wait.is_zero() => {
+                            attempt.not_before = now + wait;
+                            return Step::WaitUntil(attempt.not_before);
+                        }
+                        // An immediate retry sees the same pool at the same instant: the
+                        // remaining retries would all meet the same answer.
+                        Some(_) | None => return Step::Respond(answer),
+                    }
+                }
+            }
+        }
+    }
+
+    /// LiteLLM's pre-call RPM check raised a local 429 for `backend`: the cooldown logic sees
+    /// it, the retry loop may go on (None: pick again now).
+    fn reject_pre_call(
+        &mut self,
+        now: Duration,
+        attempt: &mut Attempt,
+        backend: BackendId,
+        rng: &mut SimRng,
+    ) -> Option<Step> {
+        let observation = Observation::http(429).with_retry_after_secs(60);
+        let outcome = Outcome {
+            observation: &observation,
+            elapsed: Duration::ZERO,
+        };
+        self.breakers
+            .record(now, backend, &outcome, rng, &mut self.log);
+        attempt.tried = attempt.tried.with(backend);
+        match self.take_retry(now, attempt, observation.status, rng) {
+            Some(wait) if !wait.is_zero() => {
+                attempt.not_before = now + wait;
+                Some(Step::WaitUntil(attempt.not_before))
+            }
+            Some(_) => None,
+            None => Some(Step::Respond(Exhausted {
+                status: 429,
+                retry_after: Some(Duration::from_secs(60)),
+                retry_after_header: RetryAfterHeader::Seconds,
+                body_message: LITELLM_RPM_MESSAGE,
+            })),
+        }
+    }
+
+    /// Response headers from `backend` arrived at `now`: feeds the breaker and the selector,
+    /// then decides whether the gateway retries.
+    pub fn on_response(
+        &mut self,
+        now: Duration,
+        attempt: &mut Attempt,
+        backend: BackendId,
+        observation: &Observation,
+        rng: &mut SimRng,
+    ) -> Verdict {
+        let sent_at = match attempt.in_flight {
+            Some((id, at)) if id == backend => at,
+            _ => now,
+        };
+        let outcome = Outcome {
+            observation,
+            elapsed: now.saturating_sub(sent_at),
+        };
+        self.breakers
+            .record(now, backend, &outcome, rng, &mut self.log);
+        self.selector.on_response(now, backend, observation);
+        if self.composition.retry.require_remaining {
+            self.breakers.refresh(now, &mut self.log);
+            if self.candidates(attempt).is_empty() {
+                return Verdict::Return;
+            }
+        }
+        match self.take_retry(now, attempt, observation.status, rng) {
+            Some(wait) => {
+                attempt.not_before = now + wait;
+                attempt.in_flight = None;
+                self.inflight[backend] = self.inflight[backend].saturating_sub(1);
+                Verdict::Retry
+            }
+            None => Verdict::Return,
+        }
+    }
+
+    /// The body of a response `on_response` returned ended at `now`.
+    pub fn on_complete(&mut self, now: Duration, backend: BackendId, completion: &Completion) {
+        if let Some(count) = self.inflight.get_mut(backend) {
+            *count = count.saturating_sub(1);
+            self.selector.on_complete(now, backend, completion);
+        }
+    }
+
+    /// Takes the breaker transitions recorded so far, in time order.
+    pub fn drain_transitions(&mut self) -> Vec<Transition> {
+        self.log.drain()
+    }
+
+    /// Breaker state of `backend` at `now`.
+    pub fn backend_state(&self, now: Duration, backend: BackendId) -> BackendState {
+        self.breakers.state(now, backend)
+    }
+
+    /// Breaker state of every backend at `now`.
+    pub fn backend_states(&self, now: Duration) -> Vec<BackendState> {
+        (0..self.specs.len())
+            .map(|id| self.breakers.state(now, id))
+            .collect()
+    }
+}

@@ -1,0 +1,279 @@
+//! The vocabulary shared by every part of a strategy: backends, what a response told the
+//! gateway (`Observation`), what a finished body told it (`Completion`), and the breaker
+//! timeline (`Transition`). Plain data only; no decisions live here.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Index of a backend in the `BackendSpec` slice a `Strategy` was built from.
+pub type BackendId = usize;
+
+/// One backend as the scenario (or an APIM pool import) describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendSpec {
+    /// Name, matched against fleet resources (e.g. `openai-3`).
+    pub name: String,
+    /// Priority group: lower numbers are used first (APIM, smart policy, client-side balancer).
+    #[serde(default = "default_priority")]
+    pub priority: u32,
+    /// Relative weight inside a priority group (APIM weighted, LiteLLM `weight`).
+    #[serde(default = "default_weight")]
+    pub weight: u32,
+    /// Tokens per minute the backend allows, when known (usage-based and headroom selectors).
+    #[serde(default)]
+    pub tpm_limit: Option<u64>,
+    /// Requests per minute the backend allows, when known.
+    #[serde(default)]
+    pub rpm_limit: Option<u64>,
+}
+
+fn default_priority() -> u32 {
+    1
+}
+
+fn default_weight() -> u32 {
+    1
+}
+
+impl BackendSpec {
+    /// A backend with priority 1, weight 1 and no known limits.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            priority: 1,
+            weight: 1,
+            tpm_limit: None,
+            rpm_limit: None,
+        }
+    }
+
+    /// The same backend in priority group `priority`.
+    pub fn with_priority(mut self, priority: u32) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// The same backend with weight `weight`.
+    pub fn with_weight(mut self, weight: u32) -> Self {
+        self.weight = weight;
+        self
+    }
+
+    /// The same backend with known TPM / RPM limits.
+    pub fn with_limits(mut self, tpm: Option<u64>, rpm: Option<u64>) -> Self {
+        self.tpm_limit = tpm;
+        self.rpm_limit = rpm;
+        self
+    }
+}
+
+/// How one backend attempt ended, as far as the gateway can tell when the response starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// An HTTP status line arrived.
+    Http(u16),
+    /// The connection could not be made (refused, reset before the status line).
+    ConnectError,
+    /// No status line within the gateway's timeout.
+    Timeout,
+}
+
+impl Status {
+    /// 1xx–3xx: the request succeeded as far as every modelled balancer is concerned.
+    pub fn is_success(self) -> bool {
+        matches!(self, Status::Http(100..=399))
+    }
+
+    /// The HTTP code, if there was a response at all.
+    pub fn code(self) -> Option<u16> {
+        match self {
+            Status::Http(code) => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// What the gateway read from a backend's response headers.
+///
+/// `retry_after` is the resolved wait (from `retry-after-ms`, else `retry-after`); the raw
+/// fields are kept because each real system reads its own header in its own order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observation {
+    /// Status of the response (or the transport failure).
+    pub status: Status,
+    /// `retry-after-ms`, else `retry-after`, as one duration.
+    pub retry_after: Option<Duration>,
+    /// Raw `Retry-After` header (seconds).
+    pub retry_after_s: Option<Duration>,
+    /// Raw `retry-after-ms` header.
+    pub retry_after_ms: Option<Duration>,
+    /// `x-ratelimit-reset-requests`.
+    pub ratelimit_reset_requests: Option<Duration>,
+    /// `x-ratelimit-reset-tokens`.
+    pub ratelimit_reset_tokens: Option<Duration>,
+    /// `x-ratelimit-remaining-requests`.
+    pub ratelimit_remaining_requests: Option<u64>,
+    /// `x-ratelimit-remaining-tokens`.
+    pub ratelimit_remaining_tokens: Option<u64>,
+}
+
+impl Observation {
+    /// An observation with only a status and no headers.
+    pub fn new(status: Status) -> Self {
+        Self {
+            status,
+            retry_after: None,
+            retry_after_s: None,
+            retry_after_ms: None,
+            ratelimit_reset_requests: None,
+            ratelimit_reset_tokens: None,
+            ratelimit_remaining_requests: None,
+            ratelimit_remaining_tokens: None,
+        }
+    }
+
+    /// An HTTP response with status `code` and no headers.
+    pub fn http(code: u16) -> Self {
+        Self::new(Status::Http(code))
+    }
+
+    /// Adds a `Retry-After: secs` header (resolved wait unless `retry-after-ms` is present).
+    pub fn with_retry_after_secs(mut self, secs: u64) -> Self {
+        let value = Duration::from_secs(secs);
+        self.retry_after_s = Some(value);
+        if self.retry_after_ms.is_none() {
+            self.retry_after = Some(value);
+        }
+        self
+    }
+
+    /// Adds a `retry-after-ms: ms` header (always wins the resolved wait).
+    pub fn with_retry_after_ms(mut self, ms: u64) -> Self {
+        let value = Duration::from_millis(ms);
+        self.retry_after_ms = Some(value);
+        self.retry_after = Some(value);
+        self
+    }
+
+    /// Adds `x-ratelimit-reset-requests` / `-tokens` headers.
+    pub fn with_resets(mut self, requests: Option<Duration>, tokens: Option<Duration>) -> Self {
+        self.ratelimit_reset_requests = requests;
+        self.ratelimit_reset_tokens = tokens;
+        self
+    }
+
+    /// Adds `x-ratelimit-remaining-requests` / `-tokens` headers.
+    pub fn with_remaining(mut self, requests: Option<u64>, tokens: Option<u64>) -> Self {
+        self.ratelimit_remaining_requests = requests;
+        self.ratelimit_remaining_tokens = tokens;
+        self
+    }
+}
+
+/// What the gateway learns when a response body it returned to the client has ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Completion {
+    /// Send to end of body.
+    pub latency: Duration,
+    /// Send to first token (streams), when known.
+    pub ttft: Option<Duration>,
+    /// Prompt tokens of the request (from `usage`, else the estimate).
+    pub prompt_tokens: u64,
+    /// Completion tokens produced.
+    pub completion_tokens: u64,
+    /// Whether the request was streamed.
+    pub stream: bool,
+}
+
+/// What the gateway knows about a request before it picks a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RequestInfo<'a> {
+    /// Estimated tokens the request will charge (prompt + `max_tokens`).
+    pub est_tokens: u64,
+    /// Session key for affinity (thread id, `previous_response_id`, cookie).
+    pub session_key: Option<&'a str>,
+    /// Whether the client asked for a stream.
+    pub stream: bool,
+}
+
+/// Breaker phase of one backend, as shown in the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Takes traffic.
+    Closed,
+    /// Takes no traffic.
+    Open,
+    /// Takes a limited number of probe requests.
+    HalfOpen,
+}
+
+/// Why a breaker changed phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Reason {
+    /// APIM: `failures` ≥ `count` in the interval.
+    FailureCount { failures: u32 },
+    /// APIM: failures reached `percentage` of `calls` in the interval.
+    FailurePercentage { failures: u32, calls: u32 },
+    /// A single qualifying response throttled the backend (smart policy, PowerProxy, Kurtz).
+    Throttled { status: u16 },
+    /// A transport error throttled the backend.
+    TransportError,
+    /// Envoy: `count` consecutive failures; this is ejection number `ejection`.
+    ConsecutiveFailures { count: u32, ejection: u32 },
+    /// resilience4j: failure rate (per mille) reached the threshold.
+    FailureRate { per_mille: u32 },
+    /// resilience4j: slow-call rate (per mille) reached the threshold.
+    SlowCallRate { per_mille: u32 },
+    /// LiteLLM: a cooldown rule fired on this status (0 = transport error).
+    Cooldown { status: u16 },
+    /// Kong: total failures reached `max_fails`.
+    MaxFails { fails: u32 },
+    /// A probe failed while half-open.
+    ProbeFailed,
+    /// The half-open probes succeeded.
+    ProbesSucceeded,
+    /// The open period ended (timer expiry, no evidence).
+    TimerExpired,
+}
+
+/// One breaker transition, for the reports' breaker timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Transition {
+    /// When the transition took effect (virtual or wall time since run start).
+    #[serde(with = "aoai_mock::duration::serde_human")]
+    pub at: Duration,
+    /// Which backend.
+    pub backend: BackendId,
+    /// Phase before.
+    pub from: Phase,
+    /// Phase after.
+    pub to: Phase,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// A backend's breaker state at one instant (for the per-second timeseries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendState {
+    /// Takes traffic.
+    Closed,
+    /// Takes no traffic until `until` (None: until an event, e.g. resilience4j's next call).
+    Open { until: Option<Duration> },
+    /// Takes probes only.
+    HalfOpen,
+}
+
+impl BackendState {
+    /// The phase, without the deadline.
+    pub fn phase(self) -> Phase {
+        match self {
+            BackendState::Closed => Phase::Closed,
+            BackendState::Open { .. } => Phase::Open,
+            BackendState::HalfOpen => Phase::HalfOpen,
+        }
+    }
+}
