@@ -380,21 +380,77 @@ fn arm_shape_with_strings_and_member_rules() {
         .unwrap();
     assert_eq!(imported.members[0].weight, 3);
     assert_eq!(imported.members[1].weight, 1);
-    assert_eq!(imported.breaker, Some(rule.clone()));
-    let mut other = rule.clone();
-    other.count = Some(4);
-    let err = import_pool(pool, "pool.json")
+    assert_eq!(
+        imported.breaker_config(),
+        throttlebox::balance::breaker::BreakerConfig::Apim(rule.clone())
+    );
+    // Different rules per member: backend-1 trips at 3 failures, backend-2 has no breaker.
+    let mut quick = rule.clone();
+    quick.count = Some(3);
+    quick.trip_duration = Duration::from_secs(30);
+    let pool_with_rules = import_pool(pool, "pool.json")
         .unwrap()
         .with_member_rules(&[
-            ("backend-1".into(), Some(rule)),
-            ("backend-2".into(), Some(other)),
+            ("backend-1".into(), Some(quick)),
+            ("backend-2".into(), None),
         ])
-        .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("backends[backend-2].circuitBreaker"),
-        "{err}"
+        .unwrap();
+    let fleet = vec![
+        BackendSpec::named("backend-2"),
+        BackendSpec::named("backend-1"),
+    ];
+    let specs = pool_with_rules.backend_specs(&fleet).unwrap();
+    assert_eq!(specs[0].name, "backend-1");
+    let mut cfg: StrategyConfig =
+        toml::from_str("name = \"m\"\napim_pool_json = \"pool.json\"\nretry = { count = 0 }")
+            .unwrap();
+    cfg.attach_pool(pool_with_rules.clone());
+    let mut strategy = Strategy::new(&cfg, &specs).unwrap();
+    let mut rng = rng();
+    for t in 0..3 {
+        run(&mut strategy, secs(f64::from(t)), &mut rng, |_, _| {
+            Observation::http(500)
+        });
+    }
+    assert_eq!(
+        strategy.backend_state(secs(2.0), 0),
+        BackendState::Open {
+            until: Some(secs(32.0))
+        }
     );
+    for t in 3..10 {
+        run(&mut strategy, secs(f64::from(t)), &mut rng, |_, _| {
+            Observation::http(500)
+        });
+    }
+    assert_eq!(
+        strategy.backend_state(secs(9.0), 1),
+        BackendState::Closed,
+        "no rule, never trips"
+    );
+    // Overrides reach every member's rule.
+    let mut cfg: StrategyConfig = toml::from_str(
+        "name = \"m\"\napim_pool_json = \"pool.json\"\nbreaker = { trip_duration = \"5s\" }",
+    )
+    .unwrap();
+    cfg.attach_pool(pool_with_rules.clone());
+    match cfg.resolve(2).unwrap().breaker {
+        throttlebox::balance::breaker::BreakerConfig::ApimPerBackend { rules } => {
+            assert_eq!(
+                rules[0].as_ref().unwrap().trip_duration,
+                Duration::from_secs(5)
+            );
+            assert!(rules[1].is_none());
+        }
+        other => panic!("expected per-backend rules, got {other:?}"),
+    }
+    // The backend list must be the pool's.
+    assert!(Strategy::new(&cfg, &plain(3)).is_err());
+    let err = import_pool(pool, "pool.json")
+        .unwrap()
+        .with_member_rules(&[("nope".into(), None)])
+        .unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
 }
 
 #[test]

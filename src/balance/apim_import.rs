@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::BalanceError;
+use super::breaker::BreakerConfig;
 use super::breaker::apim::{ApimRule, RetryAfterMode, WindowKind};
 use super::status_set::StatusSet;
 use super::types::BackendSpec;
@@ -36,8 +37,12 @@ pub struct ImportedPool {
     pub source: String,
     /// Members in pool order.
     pub members: Vec<PoolMember>,
-    /// The breaker rule (pool or members), if any.
+    /// The pool's own breaker rule, if any.
     pub breaker: Option<ApimRule>,
+    /// Rules of the member backends, aligned with `members` (see
+    /// [`ImportedPool::with_member_rules`]); a member's rule takes precedence over the pool's
+    /// [inferred].
+    pub member_rules: Vec<Option<ApimRule>>,
     /// The rule's `name` as written (e.g. `"breakThrottling "`, trailing space kept).
     pub rule_name: Option<String>,
     /// `description`, if any.
@@ -373,6 +378,7 @@ pub fn import_pool(text: &str, source: &str) -> Result<ImportedPool, BalanceErro
         .map(str::to_string);
     Ok(ImportedPool {
         source: source.to_string(),
+        member_rules: vec![None; members.len()],
         members,
         breaker,
         rule_name,
@@ -393,33 +399,42 @@ pub fn import_member_rule(text: &str, source: &str) -> Result<Option<ApimRule>, 
 }
 
 impl ImportedPool {
-    /// Adds the rules of the member backends. A strategy applies one rule to every backend, so
-    /// the members' rules (and the pool's, if any) must be the same; otherwise the error names
-    /// the first member that differs.
+    /// Adds the rules of the member backends, by member name.
     pub fn with_member_rules(
         mut self,
         rules: &[(String, Option<ApimRule>)],
     ) -> Result<Self, BalanceError> {
         for (name, rule) in rules {
-            if !self.members.iter().any(|member| &member.name == name) {
+            let Some(index) = self.members.iter().position(|member| &member.name == name) else {
                 return Err(BalanceError::field(
                     format!("{}: member rules", self.source),
                     format!("{name:?} is not a member of the pool"),
                 ));
-            }
-            match (&self.breaker, rule) {
-                (_, None) => {}
-                (None, Some(rule)) => self.breaker = Some(rule.clone()),
-                (Some(existing), Some(rule)) if existing == rule => {}
-                (Some(_), Some(_)) => {
-                    return Err(BalanceError::field(
-                        format!("{}: backends[{name}].circuitBreaker", self.source),
-                        "differs from the other members' rule; per-backend rules are not supported",
-                    ));
-                }
-            }
+            };
+            self.member_rules[index] = rule.clone();
         }
         Ok(self)
+    }
+
+    /// The rule each member is governed by (its own, else the pool's), in pool order.
+    pub fn effective_rules(&self) -> Vec<Option<ApimRule>> {
+        self.member_rules
+            .iter()
+            .map(|rule| rule.clone().or_else(|| self.breaker.clone()))
+            .collect()
+    }
+
+    /// The breaker a strategy over this pool uses: none, one rule for all, or one per member
+    /// (backend ids in pool order, as [`ImportedPool::backend_specs`] returns them).
+    pub fn breaker_config(&self) -> BreakerConfig {
+        let rules = self.effective_rules();
+        match rules.first() {
+            Some(first) if rules.iter().all(|rule| rule == first) => match first {
+                Some(rule) => BreakerConfig::Apim(rule.clone()),
+                None => BreakerConfig::None,
+            },
+            _ => BreakerConfig::ApimPerBackend { rules },
+        }
     }
 
     /// The pool's backends, in pool order, taken from the fleet by name, with the pool's

@@ -12,6 +12,7 @@ pub mod breaker;
 pub mod config;
 mod error;
 pub mod exhaustion;
+mod headers;
 pub mod mask;
 pub mod presets;
 pub mod retry;

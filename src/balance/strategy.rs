@@ -149,6 +149,18 @@ impl Strategy {
                 ),
             ));
         }
+        if let BreakerConfig::ApimPerBackend { rules } = &composition.breaker
+            && rules.len() != backends.len()
+        {
+            return Err(BalanceError::field(
+                format!("strategies[{name}].backends"),
+                format!(
+                    "{} backends but {} per-backend breaker rules: pass the imported pool's backend_specs",
+                    backends.len(),
+                    rules.len()
+                ),
+            ));
+        }
         Ok(Self {
             selector: composition.selector.build(backends),
             breakers: composition.breaker.build(backends.len()),
@@ -309,8 +321,9 @@ impl Strategy {
             };
             match self.selector.pick(&ctx, rng) {
                 Some(backend) => {
-                    if let Selector::Usage(usage) = &mut self.selector
-                        && usage.pre_call_rejects(now, backend, &self.specs[backend])
+                    if self
+                        .selector
+                        .pre_call_rejects(now, backend, &self.specs[backend])
                     {
                         if let Some(step) = self.reject_pre_call(now, attempt, backend, rng) {
                             return step;
@@ -335,8 +348,9 @@ impl Strategy {
                             attempt.not_before = now + wait;
                             return Step::WaitUntil(attempt.not_before);
                         }
-                        Some(_) => continue,
-                        None => return Step::Respond(answer),
+                        // An immediate retry sees the same pool at the same instant: the
+                        // remaining retries would all meet the same answer.
+                        Some(_) | None => return Step::Respond(answer),
                     }
                 }
             }

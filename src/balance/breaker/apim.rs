@@ -6,8 +6,9 @@
 //! backend's `Retry-After` when `acceptRetryAfter`; no half-open ("after the configured trip
 //! duration, the circuit resets and traffic resumes"); state per gateway instance.
 //! Undocumented points are switches: `window` (sliding | fixed), `retry_after` (replace | max),
-//! `min_volume` for `percentage`. [inferred]: the failure window is cleared when the circuit
-//! trips, and responses that arrive while the circuit is open are not counted.
+//! `min_volume` for `percentage`. [inferred]: with both `count` and `percentage` either one
+//! trips; the failure window is cleared when the circuit trips; responses that arrive while
+//! the circuit is open are not counted.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -120,23 +121,30 @@ struct BackendWindow {
 /// APIM breaker state of every backend of one gateway instance.
 #[derive(Debug, Clone)]
 pub struct ApimBreaker {
-    rule: ApimRule,
+    /// The rule of each backend (None: that backend has no breaker).
+    rules: Vec<Option<ApimRule>>,
     backends: Vec<BackendWindow>,
 }
 
 impl ApimBreaker {
     /// Closed breakers for `n` backends.
     pub fn new(rule: ApimRule, n: usize) -> Self {
-        Self {
-            rule,
-            backends: vec![BackendWindow::default(); n],
-        }
+        Self::per_backend(vec![Some(rule); n])
     }
 
+    /// Closed breakers with one rule (or none) per backend, as member backends carry them.
+    pub fn per_backend(rules: Vec<Option<ApimRule>>) -> Self {
+        Self {
+            backends: vec![BackendWindow::default(); rules.len()],
+            rules,
+        }
+    }
+}
+
+impl BackendWindow {
     /// Adds a call (and maybe a failure) at `now`; returns (failures, calls) in the window.
-    fn count(&mut self, now: Duration, backend: BackendId, failed: bool) -> (u32, u32) {
-        let rule = &self.rule;
-        let window = &mut self.backends[backend];
+    fn count(&mut self, rule: &ApimRule, now: Duration, failed: bool) -> (u32, u32) {
+        let window = self;
         let track_calls = rule.percentage.is_some();
         match rule.window {
             WindowKind::Sliding => {
@@ -170,14 +178,17 @@ impl ApimBreaker {
             }
         }
     }
+}
 
-    fn trip_until(&self, now: Duration, retry_after: Option<Duration>) -> Duration {
-        match (self.rule.accept_retry_after, retry_after) {
-            (true, Some(wait)) => match self.rule.retry_after {
+impl ApimRule {
+    /// When a trip at `now` ends, given the response's Retry-After.
+    pub fn trip_until(&self, now: Duration, retry_after: Option<Duration>) -> Duration {
+        match (self.accept_retry_after, retry_after) {
+            (true, Some(wait)) => match self.retry_after {
                 RetryAfterMode::Replace => now + wait,
-                RetryAfterMode::Max => now + wait.max(self.rule.trip_duration),
+                RetryAfterMode::Max => now + wait.max(self.trip_duration),
             },
-            _ => now + self.rule.trip_duration,
+            _ => now + self.trip_duration,
         }
     }
 }
@@ -203,33 +214,30 @@ impl BreakerRule for ApimBreaker {
         _rng: &mut SimRng,
         log: &mut TransitionLog,
     ) {
-        if self.backends[backend]
-            .open_until
-            .is_some_and(|until| now < until)
-        {
+        let Some(rule) = &self.rules[backend] else {
+            return;
+        };
+        let window = &mut self.backends[backend];
+        if window.open_until.is_some_and(|until| now < until) {
             return;
         }
-        let failed = self
-            .rule
-            .failure_statuses
-            .contains(outcome.observation.status);
-        if !failed && self.rule.percentage.is_none() {
+        let failed = rule.failure_statuses.contains(outcome.observation.status);
+        if !failed && rule.percentage.is_none() {
             return;
         }
-        let (failures, calls) = self.count(now, backend, failed);
+        let (failures, calls) = window.count(rule, now, failed);
         if !failed {
             return;
         }
-        let by_count = self.rule.count.is_some_and(|count| failures >= count);
-        let by_share = self.rule.percentage.is_some_and(|share| {
-            calls >= self.rule.min_volume.max(1)
+        let by_count = rule.count.is_some_and(|count| failures >= count);
+        let by_share = rule.percentage.is_some_and(|share| {
+            calls >= rule.min_volume.max(1)
                 && u64::from(failures) * 100 >= u64::from(share) * u64::from(calls)
         });
         if !(by_count || by_share) {
             return;
         }
-        let until = self.trip_until(now, outcome.observation.retry_after);
-        let window = &mut self.backends[backend];
+        let until = rule.trip_until(now, outcome.observation.retry_after);
         window.open_until = Some(until);
         window.failures.clear();
         window.calls.clear();

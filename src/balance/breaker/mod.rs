@@ -8,10 +8,12 @@
 
 pub mod apim;
 pub mod envoy;
+pub mod hystrix;
 pub mod kong;
 pub mod litellm;
 pub mod resilience4j;
 pub mod throttle_flag;
+mod window;
 
 use std::time::Duration;
 
@@ -89,14 +91,21 @@ pub trait BreakerRule {
 pub enum BreakerConfig {
     /// No breaker: every backend is always available.
     None,
-    /// APIM backend circuit breaker rule.
+    /// APIM backend circuit breaker rule, the same on every backend.
     Apim(apim::ApimRule),
+    /// APIM rules per backend (member backends of an imported pool), by backend id.
+    ApimPerBackend {
+        /// Rule of each backend; None = that backend has no breaker.
+        rules: Vec<Option<apim::ApimRule>>,
+    },
     /// One qualifying response throttles a backend until a header-given time.
     ThrottleFlag(throttle_flag::ThrottleFlagRule),
     /// Envoy outlier detection (consecutive failures).
     Envoy(envoy::EnvoyRule),
     /// resilience4j failure-rate breaker.
     Resilience4j(resilience4j::Resilience4jRule),
+    /// Hystrix error-percentage breaker.
+    Hystrix(hystrix::HystrixRule),
     /// LiteLLM router cooldown.
     Litellm(litellm::LitellmRule),
     /// Kong AI Proxy Advanced `max_fails` / `fail_timeout`.
@@ -108,10 +117,11 @@ impl BreakerConfig {
     pub fn kind_name(&self) -> &'static str {
         match self {
             BreakerConfig::None => "none",
-            BreakerConfig::Apim(_) => "apim",
+            BreakerConfig::Apim(_) | BreakerConfig::ApimPerBackend { .. } => "apim",
             BreakerConfig::ThrottleFlag(_) => "throttle-flag",
             BreakerConfig::Envoy(_) => "envoy",
             BreakerConfig::Resilience4j(_) => "resilience4j",
+            BreakerConfig::Hystrix(_) => "hystrix",
             BreakerConfig::Litellm(_) => "litellm",
             BreakerConfig::Kong(_) => "kong",
         }
@@ -122,6 +132,9 @@ impl BreakerConfig {
         match self {
             BreakerConfig::None => Breakers::None,
             BreakerConfig::Apim(rule) => Breakers::Apim(apim::ApimBreaker::new(rule.clone(), n)),
+            BreakerConfig::ApimPerBackend { rules } => {
+                Breakers::Apim(apim::ApimBreaker::per_backend(rules.clone()))
+            }
             BreakerConfig::ThrottleFlag(rule) => {
                 Breakers::ThrottleFlag(throttle_flag::ThrottleFlagBreaker::new(rule.clone(), n))
             }
@@ -130,6 +143,9 @@ impl BreakerConfig {
             }
             BreakerConfig::Resilience4j(rule) => {
                 Breakers::Resilience4j(resilience4j::Resilience4jBreaker::new(rule.clone(), n))
+            }
+            BreakerConfig::Hystrix(rule) => {
+                Breakers::Hystrix(hystrix::HystrixBreaker::new(rule.clone(), n))
             }
             BreakerConfig::Litellm(rule) => {
                 Breakers::Litellm(litellm::LitellmBreaker::new(rule.clone(), n))
@@ -152,6 +168,8 @@ pub enum Breakers {
     Envoy(envoy::EnvoyBreaker),
     /// resilience4j.
     Resilience4j(resilience4j::Resilience4jBreaker),
+    /// Hystrix.
+    Hystrix(hystrix::HystrixBreaker),
     /// LiteLLM.
     Litellm(litellm::LitellmBreaker),
     /// Kong.
@@ -166,6 +184,7 @@ macro_rules! dispatch {
             Breakers::ThrottleFlag($rule) => $body,
             Breakers::Envoy($rule) => $body,
             Breakers::Resilience4j($rule) => $body,
+            Breakers::Hystrix($rule) => $body,
             Breakers::Litellm($rule) => $body,
             Breakers::Kong($rule) => $body,
         }

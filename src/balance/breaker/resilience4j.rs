@@ -9,20 +9,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::window::SlidingWindow;
+use super::window::{Tally, Window};
 use super::{BreakerRule, Outcome, TransitionLog};
 use crate::balance::status_set::StatusSet;
 use crate::balance::types::{BackendId, BackendState, Phase, Reason};
 use crate::seed::SimRng;
-
-/// How the sliding window is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SlidingWindow {
-    /// The last `window_size` calls.
-    CountBased,
-    /// The last `window_size` seconds.
-    TimeBased,
-}
 
 /// resilience4j parameters (library defaults).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,100 +64,6 @@ impl Default for Resilience4jRule {
     }
 }
 
-/// Counts of calls, failures and slow calls.
-#[derive(Debug, Clone, Copy, Default)]
-struct Tally {
-    calls: u32,
-    failures: u32,
-    slow: u32,
-}
-
-impl Tally {
-    fn add(&mut self, failed: bool, slow: bool) {
-        self.calls += 1;
-        self.failures += u32::from(failed);
-        self.slow += u32::from(slow);
-    }
-}
-
-/// The sliding window of one backend: a ring of call outcomes or of 1 s buckets.
-#[derive(Debug, Clone)]
-struct Window {
-    /// Count-based: outcome bits (1 = failed, 2 = slow) of the last N calls.
-    ring: Vec<u8>,
-    next: usize,
-    filled: usize,
-    totals: Tally,
-    /// Time-based: (second, tally) per bucket.
-    buckets: Vec<(u64, Tally)>,
-}
-
-impl Window {
-    fn new(rule: &Resilience4jRule) -> Self {
-        let size = rule.window_size.max(1) as usize;
-        match rule.window_type {
-            SlidingWindow::CountBased => Self {
-                ring: vec![0; size],
-                next: 0,
-                filled: 0,
-                totals: Tally::default(),
-                buckets: Vec::new(),
-            },
-            SlidingWindow::TimeBased => Self {
-                ring: Vec::new(),
-                next: 0,
-                filled: 0,
-                totals: Tally::default(),
-                buckets: vec![(u64::MAX, Tally::default()); size],
-            },
-        }
-    }
-
-    fn clear(&mut self) {
-        self.ring.iter_mut().for_each(|bits| *bits = 0);
-        self.next = 0;
-        self.filled = 0;
-        self.totals = Tally::default();
-        self.buckets
-            .iter_mut()
-            .for_each(|bucket| *bucket = (u64::MAX, Tally::default()));
-    }
-
-    /// Adds one outcome and returns the window's totals.
-    fn add(&mut self, now: Duration, failed: bool, slow: bool) -> Tally {
-        if !self.ring.is_empty() {
-            if self.filled == self.ring.len() {
-                let old = self.ring[self.next];
-                self.totals.calls -= 1;
-                self.totals.failures -= u32::from(old & 1);
-                self.totals.slow -= u32::from(old >> 1);
-            } else {
-                self.filled += 1;
-            }
-            self.ring[self.next] = u8::from(failed) | (u8::from(slow) << 1);
-            self.next = (self.next + 1) % self.ring.len();
-            self.totals.add(failed, slow);
-            return self.totals;
-        }
-        let size = self.buckets.len() as u64;
-        let second = now.as_secs();
-        let slot = &mut self.buckets[(second % size) as usize];
-        if slot.0 != second {
-            *slot = (second, Tally::default());
-        }
-        slot.1.add(failed, slow);
-        let mut totals = Tally::default();
-        for (bucket_second, tally) in &self.buckets {
-            if *bucket_second != u64::MAX && *bucket_second + size > second {
-                totals.calls += tally.calls;
-                totals.failures += tally.failures;
-                totals.slow += tally.slow;
-            }
-        }
-        totals
-    }
-}
-
 #[derive(Debug, Clone)]
 enum State {
     Closed,
@@ -186,7 +84,9 @@ pub struct Resilience4jBreaker {
 impl Resilience4jBreaker {
     /// All CLOSED.
     pub fn new(rule: Resilience4jRule, n: usize) -> Self {
-        let windows = (0..n).map(|_| Window::new(&rule)).collect();
+        let windows = (0..n)
+            .map(|_| Window::new(rule.window_type, rule.window_size))
+            .collect();
         Self {
             rule,
             states: vec![State::Closed; n],

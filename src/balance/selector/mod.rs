@@ -192,6 +192,20 @@ impl Selector {
         }
     }
 
+    /// The check a system makes after picking and before sending (LiteLLM usage-based: counts
+    /// the request against the minute's RPM and says whether it is over).
+    pub fn pre_call_rejects(
+        &mut self,
+        now: Duration,
+        backend: BackendId,
+        spec: &BackendSpec,
+    ) -> bool {
+        match self {
+            Selector::Usage(state) => state.pre_call_rejects(now, backend, spec),
+            _ => false,
+        }
+    }
+
     /// An attempt of `est_tokens` was sent to `backend` at `now`.
     pub fn on_send(&mut self, now: Duration, backend: BackendId, est_tokens: u64) {
         if let Selector::TokenHeadroom(state) = self {
@@ -199,7 +213,7 @@ impl Selector {
         }
     }
 
-    /// Response headers from `backend` arrived at `now`, `elapsed` after the send.
+    /// Response headers from `backend` arrived at `now`.
     pub fn on_response(&mut self, now: Duration, backend: BackendId, observation: &Observation) {
         match self {
             Selector::TokenHeadroom(state) => state.on_response(now, backend, observation),

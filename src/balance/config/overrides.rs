@@ -1,85 +1,33 @@
-//! `StrategyConfig`: one `[[strategies]]` entry of a scenario file — a preset (or an imported
-//! APIM pool) plus overrides. An override names a field of one of the preset's parts; giving
-//! one the preset's parts do not have is an error naming it (`breaker.percentage` on
-//! `powerproxy` is refused, not ignored). `kind` overrides swap a part for another kind with
-//! its defaults, after which that kind's fields apply.
+//! Override tables of a `[[strategies]]` entry (`selector`, `breaker`, `retry`) and how they
+//! are applied to a preset's parts: a field the part does not have is refused by name.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::BalanceError;
-use super::apim_import::ImportedPool;
-use super::breaker::BreakerConfig;
-use super::breaker::apim::{ApimRule, RetryAfterMode, WindowKind};
-use super::breaker::envoy::EnvoyRule;
-use super::breaker::kong::KongRule;
-use super::breaker::litellm::{LitellmRule, ReCool};
-use super::breaker::resilience4j::{Resilience4jRule, SlidingWindow};
-use super::breaker::throttle_flag::{ThrottleFlagRule, WaitHeader};
-use super::exhaustion::Exhaustion;
-use super::presets::Preset;
-use super::selector::SelectorConfig;
-use super::selector::affinity::{AffinityConfig, OnUnavailable};
-use super::selector::headroom::HeadroomConfig;
-use super::selector::latency::{LatencyConfig, ListUpdate, StreamSample};
-use super::selector::least_outstanding::{LeastOutstandingConfig, PowerOfDConfig, TieBreak};
-use super::selector::peak_ewma::{LatencySample, PeakEwmaConfig};
-use super::selector::usage::UsageConfig;
-use super::selector::weighted::WeightSource;
-use super::status_set::StatusSet;
-use super::strategy::{Composition, Strategy};
-use super::types::BackendSpec;
+use super::scope::{Scope, set};
+use crate::balance::BalanceError;
+use crate::balance::breaker::BreakerConfig;
+use crate::balance::breaker::apim::{ApimRule, RetryAfterMode, WindowKind};
+use crate::balance::breaker::envoy::EnvoyRule;
+use crate::balance::breaker::hystrix::HystrixRule;
+use crate::balance::breaker::kong::KongRule;
+use crate::balance::breaker::litellm::{LitellmRule, ReCool};
+use crate::balance::breaker::resilience4j::{Resilience4jRule, SlidingWindow};
+use crate::balance::breaker::throttle_flag::{ThrottleFlagRule, WaitHeader};
+use crate::balance::selector::SelectorConfig;
+use crate::balance::selector::affinity::{AffinityConfig, OnUnavailable};
+use crate::balance::selector::headroom::HeadroomConfig;
+use crate::balance::selector::latency::{LatencyConfig, ListUpdate, StreamSample};
+use crate::balance::selector::least_outstanding::{
+    LeastOutstandingConfig, PowerOfDConfig, TieBreak,
+};
+use crate::balance::selector::peak_ewma::{LatencySample, PeakEwmaConfig};
+use crate::balance::selector::usage::UsageConfig;
+use crate::balance::selector::weighted::WeightSource;
+use crate::balance::status_set::StatusSet;
+use crate::balance::strategy::Composition;
 use aoai_mock::duration::serde_human_opt;
-
-/// One `[[strategies]]` entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StrategyConfig {
-    /// Name in reports.
-    pub name: String,
-    /// Preset to start from (`apim-pool` when `apim_pool_json` is given).
-    #[serde(default)]
-    pub preset: Option<Preset>,
-    /// APIM pool JSON file (ARM/REST or Terraform azapi body); the scenario layer reads it and
-    /// attaches the import with [`StrategyConfig::attach_pool`].
-    #[serde(default)]
-    pub apim_pool_json: Option<String>,
-    /// Selector overrides.
-    #[serde(default)]
-    pub selector: Option<SelectorOverrides>,
-    /// Turn priority groups on or off.
-    #[serde(default)]
-    pub priority_groups: Option<bool>,
-    /// Breaker overrides.
-    #[serde(default)]
-    pub breaker: Option<BreakerOverrides>,
-    /// Gateway retry overrides (every preset has a retry loop; `count = 0` for none).
-    #[serde(default)]
-    pub retry: Option<RetryOverrides>,
-    /// Status of the exhaustion answer (APIM 503 → 429 mapping; generic presets).
-    #[serde(default)]
-    pub exhausted_status: Option<u16>,
-    /// LiteLLM: advertise the shortest remaining cooldown instead of 60 s.
-    #[serde(default)]
-    pub exhausted_min_cooldown: Option<bool>,
-    /// Envoy-style panic threshold (percent of available backends).
-    #[serde(default)]
-    pub panic_threshold: Option<u32>,
-    /// Overall deadline per request.
-    #[serde(default, with = "serde_human_opt")]
-    pub deadline: Option<Duration>,
-    /// Independent gateway instances (the simulator builds one `Strategy` per instance).
-    #[serde(default = "one")]
-    pub gateways: u32,
-    /// The import attached by the scenario layer.
-    #[serde(skip)]
-    pub imported: Option<ImportedPool>,
-}
-
-fn one() -> u32 {
-    1
-}
 
 /// Selector overrides (`selector = { ... }`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -208,6 +156,8 @@ pub enum BreakerKind {
     Envoy,
     /// resilience4j.
     Resilience4j,
+    /// Hystrix.
+    Hystrix,
     /// LiteLLM cooldown.
     Litellm,
     /// Kong.
@@ -224,6 +174,7 @@ impl BreakerKind {
             }
             BreakerKind::Envoy => BreakerConfig::Envoy(EnvoyRule::default()),
             BreakerKind::Resilience4j => BreakerConfig::Resilience4j(Resilience4jRule::default()),
+            BreakerKind::Hystrix => BreakerConfig::Hystrix(HystrixRule::default()),
             BreakerKind::Litellm => BreakerConfig::Litellm(LitellmRule::default()),
             BreakerKind::Kong => BreakerConfig::Kong(KongRule::default()),
         }
@@ -299,6 +250,18 @@ pub struct BreakerOverrides {
     pub window_type: Option<SlidingWindow>,
     /// resilience4j `automaticTransitionFromOpenToHalfOpenEnabled`.
     pub automatic_transition: Option<bool>,
+    /// Hystrix `requestVolumeThreshold`.
+    pub request_volume_threshold: Option<u32>,
+    /// Hystrix `errorThresholdPercentage`.
+    pub error_threshold_percentage: Option<u32>,
+    /// Hystrix `sleepWindowInMilliseconds`.
+    #[serde(default, with = "serde_human_opt")]
+    pub sleep_window: Option<Duration>,
+    /// Hystrix rolling window in seconds.
+    pub rolling_window_seconds: Option<u32>,
+    /// Hystrix execution timeout.
+    #[serde(default, with = "serde_human_opt")]
+    pub execution_timeout: Option<Duration>,
     /// LiteLLM `cooldown_time` (explicit: wins over Retry-After).
     #[serde(default, with = "serde_human_opt")]
     pub cooldown: Option<Duration>,
@@ -348,167 +311,7 @@ pub struct RetryOverrides {
     pub retry_exhaustion: Option<bool>,
 }
 
-/// Where an override is being applied, for error messages.
-struct Scope<'a> {
-    strategy: &'a str,
-    preset: &'a str,
-}
-
-impl Scope<'_> {
-    fn path(&self, field: &str) -> String {
-        format!("strategies[{}].{field}", self.strategy)
-    }
-
-    fn not_applicable(&self, field: &str, detail: String) -> BalanceError {
-        BalanceError::NotApplicable {
-            path: self.path(field),
-            preset: self.preset.to_string(),
-            detail,
-        }
-    }
-
-    fn invalid(&self, field: &str, message: String) -> BalanceError {
-        BalanceError::field(self.path(field), message)
-    }
-}
-
-/// Writes `value` into `slot` if both exist; a value without a slot is an error.
-fn set<T>(
-    scope: &Scope<'_>,
-    field: &str,
-    value: Option<T>,
-    slot: Option<&mut T>,
-    part: &str,
-) -> Result<(), BalanceError> {
-    match (value, slot) {
-        (None, _) => Ok(()),
-        (Some(value), Some(slot)) => {
-            *slot = value;
-            Ok(())
-        }
-        (Some(_), None) => Err(scope.not_applicable(field, format!("its {part}"))),
-    }
-}
-
-impl StrategyConfig {
-    /// A config for `preset` with no overrides.
-    pub fn preset(name: impl Into<String>, preset: Preset) -> Self {
-        Self {
-            name: name.into(),
-            preset: Some(preset),
-            apim_pool_json: None,
-            selector: None,
-            priority_groups: None,
-            breaker: None,
-            retry: None,
-            exhausted_status: None,
-            exhausted_min_cooldown: None,
-            panic_threshold: None,
-            deadline: None,
-            gateways: 1,
-            imported: None,
-        }
-    }
-
-    /// Attaches the pool the scenario layer imported from `apim_pool_json`.
-    pub fn attach_pool(&mut self, pool: ImportedPool) {
-        self.imported = Some(pool);
-    }
-
-    fn effective_preset(&self) -> Result<Preset, BalanceError> {
-        let path = format!("strategies[{}]", self.name);
-        match (self.preset, &self.apim_pool_json) {
-            (Some(preset), None) => Ok(preset),
-            (None, Some(_)) | (Some(Preset::ApimPool), Some(_)) => Ok(Preset::ApimPool),
-            (Some(other), Some(_)) => Err(BalanceError::field(
-                format!("{path}.preset"),
-                format!(
-                    "{:?} cannot be combined with apim_pool_json (an imported pool is an apim-pool)",
-                    other.name()
-                ),
-            )),
-            (None, None) => Err(BalanceError::field(
-                format!("{path}.preset"),
-                "missing: give `preset` or `apim_pool_json`",
-            )),
-        }
-    }
-
-    /// Checks the entry on its own (names the field path of the first problem).
-    pub fn validate(&self) -> Result<(), BalanceError> {
-        self.resolve(1).map(|_| ())
-    }
-
-    /// The composition this entry resolves to for a pool of `backends` backends.
-    pub fn resolve(&self, backends: usize) -> Result<Composition, BalanceError> {
-        if self.name.trim().is_empty() {
-            return Err(BalanceError::field(
-                "strategies[].name",
-                "empty: every strategy needs a name",
-            ));
-        }
-        let preset = self.effective_preset()?;
-        let scope = Scope {
-            strategy: &self.name,
-            preset: preset.name(),
-        };
-        if self.gateways == 0 {
-            return Err(scope.invalid("gateways", "0: at least one gateway instance".into()));
-        }
-        let mut composition = preset.composition(backends);
-        if let Some(pool) = &self.imported {
-            composition.breaker = match &pool.breaker {
-                Some(rule) => BreakerConfig::Apim(rule.clone()),
-                None => BreakerConfig::None,
-            };
-        }
-        if let Some(overrides) = &self.selector {
-            apply_selector(&scope, overrides, &mut composition.selector)?;
-        }
-        if let Some(groups) = self.priority_groups {
-            composition.priority_groups = groups;
-        }
-        if let Some(overrides) = &self.breaker {
-            apply_breaker(&scope, overrides, &mut composition.breaker)?;
-        }
-        if let Some(overrides) = &self.retry {
-            apply_retry(overrides, &mut composition);
-        }
-        let exhaustion = format!("exhaustion answer ({:?})", composition.exhaustion);
-        let status_slot = match &mut composition.exhaustion {
-            Exhaustion::ApimUnavailable { status } | Exhaustion::Status { status } => Some(status),
-            _ => None,
-        };
-        set(
-            &scope,
-            "exhausted_status",
-            self.exhausted_status,
-            status_slot,
-            &exhaustion,
-        )?;
-        let cooldown_slot = match &mut composition.exhaustion {
-            Exhaustion::Litellm { min_cooldown } => Some(min_cooldown),
-            _ => None,
-        };
-        set(
-            &scope,
-            "exhausted_min_cooldown",
-            self.exhausted_min_cooldown,
-            cooldown_slot,
-            &exhaustion,
-        )?;
-        if self.panic_threshold.is_some() {
-            composition.panic_threshold = self.panic_threshold;
-        }
-        if self.deadline.is_some() {
-            composition.deadline = self.deadline;
-        }
-        check_values(&scope, &composition)?;
-        Ok(composition)
-    }
-}
-
-fn apply_selector(
+pub(super) fn apply_selector(
     scope: &Scope<'_>,
     ov: &SelectorOverrides,
     selector: &mut SelectorConfig,
@@ -563,6 +366,27 @@ fn apply_selector(
     Ok(())
 }
 
+/// Applies breaker overrides; per-backend APIM rules get them one rule at a time.
+pub(super) fn apply_breaker_everywhere(
+    scope: &Scope<'_>,
+    ov: &BreakerOverrides,
+    breaker: &mut BreakerConfig,
+) -> Result<(), BalanceError> {
+    if let BreakerConfig::ApimPerBackend { rules } = breaker
+        && ov.kind.is_none()
+    {
+        for rule in rules.iter_mut().flatten() {
+            let mut single = BreakerConfig::Apim(rule.clone());
+            apply_breaker(scope, ov, &mut single)?;
+            if let BreakerConfig::Apim(updated) = single {
+                *rule = updated;
+            }
+        }
+        return Ok(());
+    }
+    apply_breaker(scope, ov, breaker)
+}
+
 fn apply_breaker(
     scope: &Scope<'_>,
     ov: &BreakerOverrides,
@@ -582,7 +406,7 @@ fn apply_breaker(
         };
     }
     field!(status_codes => Apim.failure_statuses, ThrottleFlag.statuses, Envoy.failure_statuses,
-        Resilience4j.failure_statuses, Kong.failure_statuses);
+        Resilience4j.failure_statuses, Hystrix.failure_statuses, Kong.failure_statuses);
     field!(interval => Apim.interval, Envoy.interval);
     field!(trip_duration => Apim.trip_duration);
     field!(accept_retry_after => Apim.accept_retry_after);
@@ -607,6 +431,11 @@ fn apply_breaker(
     field!(window_size => Resilience4j.window_size);
     field!(window_type => Resilience4j.window_type);
     field!(automatic_transition => Resilience4j.automatic_transition);
+    field!(request_volume_threshold => Hystrix.request_volume_threshold);
+    field!(error_threshold_percentage => Hystrix.error_threshold_percentage);
+    field!(sleep_window => Hystrix.sleep_window);
+    field!(rolling_window_seconds => Hystrix.rolling_window_seconds);
+    field!(execution_timeout => Hystrix.execution_timeout);
     field!(honour_retry_after => Litellm.honour_retry_after);
     field!(failure_threshold => Litellm.failure_threshold);
     field!(minimum_requests => Litellm.minimum_requests);
@@ -668,7 +497,7 @@ fn apply_breaker(
     Ok(())
 }
 
-fn apply_retry(ov: &RetryOverrides, composition: &mut Composition) {
+pub(super) fn apply_retry(ov: &RetryOverrides, composition: &mut Composition) {
     let retry = &mut composition.retry;
     if let Some(count) = ov.count {
         retry.count = count;
@@ -696,127 +525,5 @@ fn apply_retry(ov: &RetryOverrides, composition: &mut Composition) {
     }
     if let Some(again) = ov.retry_exhaustion {
         retry.retry_exhaustion = again;
-    }
-}
-
-/// Range checks on the resolved values (so imports and overrides get the same checks).
-fn check_values(scope: &Scope<'_>, composition: &Composition) -> Result<(), BalanceError> {
-    let fail = |field: &str, message: String| Err(scope.invalid(field, message));
-    match &composition.breaker {
-        BreakerConfig::Apim(rule) => {
-            if rule.count.is_none() && rule.percentage.is_none() {
-                return fail(
-                    "breaker.count",
-                    "missing: an APIM rule needs `count` or `percentage`".into(),
-                );
-            }
-            if rule.count == Some(0) {
-                return fail("breaker.count", "0: must be at least 1".into());
-            }
-            if let Some(share) = rule.percentage
-                && !(1..=100).contains(&share)
-            {
-                return fail("breaker.percentage", format!("{share}: must be 1–100"));
-            }
-            if rule.interval.is_zero() {
-                return fail("breaker.interval", "0: must be positive".into());
-            }
-            if rule.failure_statuses.is_empty() {
-                return fail(
-                    "breaker.status_codes",
-                    "empty: nothing would count as a failure".into(),
-                );
-            }
-        }
-        BreakerConfig::Envoy(rule) => {
-            if rule.consecutive == 0 {
-                return fail("breaker.consecutive", "0: must be at least 1".into());
-            }
-            if rule.max_ejection_percent > 100 {
-                return fail(
-                    "breaker.max_ejection_percent",
-                    format!("{}: must be 0–100", rule.max_ejection_percent),
-                );
-            }
-        }
-        BreakerConfig::Resilience4j(rule) => {
-            for (field, value) in [
-                (
-                    "breaker.failure_rate_threshold",
-                    rule.failure_rate_threshold,
-                ),
-                (
-                    "breaker.slow_call_rate_threshold",
-                    rule.slow_call_rate_threshold,
-                ),
-            ] {
-                if !(value > 0.0 && value <= 100.0) {
-                    return fail(field, format!("{value}: must be in (0, 100]"));
-                }
-            }
-            if rule.half_open_calls == 0 || rule.window_size == 0 {
-                return fail(
-                    "breaker.window_size",
-                    "half_open_calls and window_size must be at least 1".into(),
-                );
-            }
-        }
-        BreakerConfig::Kong(rule) => {
-            if rule.max_fails == 0 {
-                return fail("breaker.max_fails", "0: must be at least 1".into());
-            }
-        }
-        BreakerConfig::Litellm(rule) => {
-            if !(0.0..=1.0).contains(&rule.failure_threshold) {
-                return fail(
-                    "breaker.failure_threshold",
-                    format!("{}: must be 0–1", rule.failure_threshold),
-                );
-            }
-        }
-        BreakerConfig::ThrottleFlag(_) | BreakerConfig::None => {}
-    }
-    match &composition.selector {
-        SelectorConfig::PowerOfD(config) if config.d == 0 => {
-            fail("selector.d", "0: must be at least 1".into())
-        }
-        SelectorConfig::LowestLatency(config) if config.buffer.is_nan() || config.buffer < 0.0 => {
-            fail("selector.buffer", format!("{}: must be ≥ 0", config.buffer))
-        }
-        SelectorConfig::LowestLatency(config) if config.max_samples == 0 => {
-            fail("selector.max_samples", "0: must be at least 1".into())
-        }
-        SelectorConfig::PeakEwma(config) if config.decay.is_zero() => {
-            fail("selector.decay", "0: must be positive".into())
-        }
-        _ => Ok(()),
-    }?;
-    if let Some(threshold) = composition.panic_threshold
-        && threshold > 100
-    {
-        return fail("panic_threshold", format!("{threshold}: must be 0–100"));
-    }
-    match composition.exhaustion {
-        Exhaustion::ApimUnavailable { status } | Exhaustion::Status { status }
-            if !(100..=599).contains(&status) =>
-        {
-            fail("exhausted_status", format!("{status}: not an HTTP status"))
-        }
-        _ => Ok(()),
-    }
-}
-
-impl Strategy {
-    /// Builds the strategy a `[[strategies]]` entry describes over `backends` (in scenario
-    /// order; for an imported pool, the specs from [`ImportedPool::backend_specs`]).
-    pub fn new(cfg: &StrategyConfig, backends: &[BackendSpec]) -> Result<Strategy, BalanceError> {
-        if cfg.apim_pool_json.is_some() && cfg.imported.is_none() {
-            return Err(BalanceError::field(
-                format!("strategies[{}].apim_pool_json", cfg.name),
-                "pool file not loaded: the scenario layer must import it and call attach_pool",
-            ));
-        }
-        let composition = cfg.resolve(backends.len())?;
-        Strategy::from_composition(cfg.name.clone(), composition, backends)
     }
 }

@@ -1,0 +1,217 @@
+//! `StrategyConfig`: one `[[strategies]]` entry of a scenario file — a preset (or an imported
+//! APIM pool) plus overrides. An override names a field of one of the preset's parts; giving
+//! one the preset's parts do not have is an error naming it (`breaker.percentage` on
+//! `powerproxy` is refused, not ignored). `kind` overrides swap a part for another kind with
+//! its defaults, after which that kind's fields apply.
+
+mod checks;
+mod overrides;
+mod scope;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::BalanceError;
+use super::apim_import::ImportedPool;
+use super::exhaustion::Exhaustion;
+use super::presets::Preset;
+use super::strategy::{Composition, Strategy};
+use super::types::BackendSpec;
+use aoai_mock::duration::serde_human_opt;
+use checks::check_values;
+pub use overrides::{
+    BreakerKind, BreakerOverrides, RetryOverrides, SelectorKind, SelectorOverrides, WeightedMode,
+};
+use overrides::{apply_breaker_everywhere, apply_retry, apply_selector};
+use scope::{Scope, set};
+
+/// One `[[strategies]]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyConfig {
+    /// Name in reports.
+    pub name: String,
+    /// Preset to start from (`apim-pool` when `apim_pool_json` is given).
+    #[serde(default)]
+    pub preset: Option<Preset>,
+    /// APIM pool JSON file (ARM/REST or Terraform azapi body); the scenario layer reads it and
+    /// attaches the import with [`StrategyConfig::attach_pool`].
+    #[serde(default)]
+    pub apim_pool_json: Option<String>,
+    /// Selector overrides.
+    #[serde(default)]
+    pub selector: Option<SelectorOverrides>,
+    /// Turn priority groups on or off.
+    #[serde(default)]
+    pub priority_groups: Option<bool>,
+    /// Breaker overrides.
+    #[serde(default)]
+    pub breaker: Option<BreakerOverrides>,
+    /// Gateway retry overrides (every preset has a retry loop; `count = 0` for none).
+    #[serde(default)]
+    pub retry: Option<RetryOverrides>,
+    /// Status of the exhaustion answer (APIM 503 → 429 mapping; generic presets).
+    #[serde(default)]
+    pub exhausted_status: Option<u16>,
+    /// LiteLLM: advertise the shortest remaining cooldown instead of 60 s.
+    #[serde(default)]
+    pub exhausted_min_cooldown: Option<bool>,
+    /// Envoy-style panic threshold (percent of available backends).
+    #[serde(default)]
+    pub panic_threshold: Option<u32>,
+    /// Overall deadline per request.
+    #[serde(default, with = "serde_human_opt")]
+    pub deadline: Option<Duration>,
+    /// Independent gateway instances (the simulator builds one `Strategy` per instance).
+    #[serde(default = "one")]
+    pub gateways: u32,
+    /// The import attached by the scenario layer.
+    #[serde(skip)]
+    pub imported: Option<ImportedPool>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl StrategyConfig {
+    /// A config for `preset` with no overrides.
+    pub fn preset(name: impl Into<String>, preset: Preset) -> Self {
+        Self {
+            name: name.into(),
+            preset: Some(preset),
+            apim_pool_json: None,
+            selector: None,
+            priority_groups: None,
+            breaker: None,
+            retry: None,
+            exhausted_status: None,
+            exhausted_min_cooldown: None,
+            panic_threshold: None,
+            deadline: None,
+            gateways: 1,
+            imported: None,
+        }
+    }
+
+    /// Attaches the pool the scenario layer imported from `apim_pool_json`.
+    pub fn attach_pool(&mut self, pool: ImportedPool) {
+        self.imported = Some(pool);
+    }
+
+    fn effective_preset(&self) -> Result<Preset, BalanceError> {
+        let path = format!("strategies[{}]", self.name);
+        match (self.preset, &self.apim_pool_json) {
+            (Some(preset), None) => Ok(preset),
+            (None, Some(_)) | (Some(Preset::ApimPool), Some(_)) => Ok(Preset::ApimPool),
+            (Some(other), Some(_)) => Err(BalanceError::field(
+                format!("{path}.preset"),
+                format!(
+                    "{:?} cannot be combined with apim_pool_json (an imported pool is an apim-pool)",
+                    other.name()
+                ),
+            )),
+            (None, None) => Err(BalanceError::field(
+                format!("{path}.preset"),
+                "missing: give `preset` or `apim_pool_json`",
+            )),
+        }
+    }
+
+    /// Checks the entry on its own (names the field path of the first problem).
+    pub fn validate(&self) -> Result<(), BalanceError> {
+        self.resolve(1).map(|_| ())
+    }
+
+    /// The composition this entry resolves to for a pool of `backends` backends.
+    pub fn resolve(&self, backends: usize) -> Result<Composition, BalanceError> {
+        if self.name.trim().is_empty() {
+            return Err(BalanceError::field(
+                "strategies[].name",
+                "empty: every strategy needs a name",
+            ));
+        }
+        let preset = self.effective_preset()?;
+        let scope = Scope {
+            strategy: &self.name,
+            preset: preset.name(),
+        };
+        if self.gateways == 0 {
+            return Err(scope.invalid("gateways", "0: at least one gateway instance".into()));
+        }
+        let mut composition = preset.composition(backends);
+        if let Some(pool) = &self.imported {
+            composition.breaker = pool.breaker_config();
+        }
+        if let Some(overrides) = &self.selector {
+            apply_selector(&scope, overrides, &mut composition.selector)?;
+        }
+        if let Some(groups) = self.priority_groups {
+            composition.priority_groups = groups;
+        }
+        if let Some(overrides) = &self.breaker {
+            apply_breaker_everywhere(&scope, overrides, &mut composition.breaker)?;
+        }
+        if let Some(overrides) = &self.retry {
+            apply_retry(overrides, &mut composition);
+        }
+        let exhaustion = format!("exhaustion answer ({:?})", composition.exhaustion);
+        let status_slot = match &mut composition.exhaustion {
+            Exhaustion::ApimUnavailable { status } | Exhaustion::Status { status } => Some(status),
+            _ => None,
+        };
+        set(
+            &scope,
+            "exhausted_status",
+            self.exhausted_status,
+            status_slot,
+            &exhaustion,
+        )?;
+        let cooldown_slot = match &mut composition.exhaustion {
+            Exhaustion::Litellm { min_cooldown } => Some(min_cooldown),
+            _ => None,
+        };
+        set(
+            &scope,
+            "exhausted_min_cooldown",
+            self.exhausted_min_cooldown,
+            cooldown_slot,
+            &exhaustion,
+        )?;
+        if self.panic_threshold.is_some() {
+            composition.panic_threshold = self.panic_threshold;
+        }
+        if self.deadline.is_some() {
+            composition.deadline = self.deadline;
+        }
+        check_values(&scope, &composition)?;
+        Ok(composition)
+    }
+}
+
+impl Strategy {
+    /// Builds the strategy a `[[strategies]]` entry describes over `backends` (in scenario
+    /// order; for an imported pool, the specs from [`ImportedPool::backend_specs`]).
+    pub fn new(cfg: &StrategyConfig, backends: &[BackendSpec]) -> Result<Strategy, BalanceError> {
+        if cfg.apim_pool_json.is_some() && cfg.imported.is_none() {
+            return Err(BalanceError::field(
+                format!("strategies[{}].apim_pool_json", cfg.name),
+                "pool file not loaded: the scenario layer must import it and call attach_pool",
+            ));
+        }
+        let composition = cfg.resolve(backends.len())?;
+        Strategy::from_composition(cfg.name.clone(), composition, backends)
+    }
+
+    /// One independent strategy per gateway instance (`cfg.gateways` of them): APIM breakers
+    /// and throttle flags are per instance, so instances never share state. Give each its own
+    /// RNG stream (e.g. `seed::stream(seed, "strategy:<name>:<k>")`).
+    pub fn instances(
+        cfg: &StrategyConfig,
+        backends: &[BackendSpec],
+    ) -> Result<Vec<Strategy>, BalanceError> {
+        let first = Strategy::new(cfg, backends)?;
+        Ok(vec![first; cfg.gateways.max(1) as usize])
+    }
+}
