@@ -8,7 +8,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use throttlebox::balance::{
     BackendSpec, Completion, Observation, Preset, RequestInfo, Step, Strategy, StrategyConfig,
-    Verdict,
+    Verdict, session_hash,
 };
 use throttlebox::seed;
 
@@ -28,11 +28,11 @@ fn backends() -> Vec<BackendSpec> {
 fn one_request(strategy: &mut Strategy, now: Duration, counter: u64, rng: &mut seed::SimRng) {
     let info = RequestInfo {
         est_tokens: 500,
-        session_key: Some(if counter % 2 == 0 {
+        session: Some(session_hash(if counter % 2 == 0 {
             "session-a"
         } else {
             "session-b"
-        }),
+        })),
         stream: counter % 2 == 0,
     };
     let mut attempt = strategy.begin(now, &info);

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use proptest::strategy::Strategy as _;
 use throttlebox::balance::{
     BackendSpec, BackendState, Observation, Preset, RequestInfo, Step, Strategy, StrategyConfig,
-    Transition, Verdict,
+    Transition, Verdict, session_hash,
 };
 use throttlebox::seed;
 
@@ -70,7 +70,7 @@ fn drive(
         now += Duration::from_millis(request.dt_ms);
         let info = RequestInfo {
             est_tokens: request.tokens,
-            session_key: (index % 2 == 0).then_some(key),
+            session: (index % 2 == 0).then(|| session_hash(key)),
             stream: index % 3 == 0,
         };
         let mut attempt = strategy.begin(now, &info);

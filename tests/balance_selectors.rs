@@ -10,6 +10,7 @@ use std::time::Duration;
 use balance_support::*;
 use throttlebox::balance::{
     BackendSpec, Completion, Observation, Preset, RequestInfo, Step, Strategy, Verdict,
+    session_hash,
 };
 use throttlebox::seed::SimRng;
 
@@ -18,7 +19,7 @@ fn start(
     strategy: &mut Strategy,
     now: Duration,
     rng: &mut SimRng,
-    info: RequestInfo<'_>,
+    info: RequestInfo,
 ) -> (usize, throttlebox::balance::Attempt) {
     let mut attempt = strategy.begin(now, &info);
     match strategy.next(now, &mut attempt, rng) {
@@ -427,7 +428,7 @@ fn session_affinity_keeps_a_key_on_its_backend_and_moves_it_when_out() {
     );
     let mut rng = rng();
     let info = RequestInfo {
-        session_key: Some("thread-42"),
+        session: Some(session_hash("thread-42")),
         ..Default::default()
     };
     let home = run_with(&mut strategy, secs(0.0), &mut rng, info, ok)
@@ -448,7 +449,7 @@ fn session_affinity_keeps_a_key_on_its_backend_and_moves_it_when_out() {
                 secs(30.0),
                 &mut rng,
                 RequestInfo {
-                    session_key: Some(&key),
+                    session: Some(session_hash(&key)),
                     ..Default::default()
                 },
                 ok,

@@ -28,6 +28,7 @@ pub use exhaustion::{Exhausted, Exhaustion, RetryAfterHeader};
 pub use presets::Preset;
 pub use retry::client::{ClientRetryPolicy, Sdk};
 pub use retry::gateway::GatewayRetry;
+pub use selector::affinity::fnv1a as session_hash;
 pub use status_set::StatusSet;
 pub use strategy::{Attempt, Composition, Step, Strategy, Verdict};
 pub use types::{

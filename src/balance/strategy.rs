@@ -31,7 +31,6 @@ use super::exhaustion::{
 };
 use super::mask::{MAX_BACKENDS, Mask};
 use super::retry::gateway::GatewayRetry;
-use super::selector::affinity::fnv1a;
 use super::selector::{PickContext, Selector, SelectorConfig};
 use super::types::{
     BackendId, BackendSpec, BackendState, Completion, Observation, RequestInfo, Status, Transition,
@@ -193,11 +192,11 @@ impl Strategy {
     }
 
     /// Starts the driver loop for one request.
-    pub fn begin(&mut self, now: Duration, request: &RequestInfo<'_>) -> Attempt {
+    pub fn begin(&mut self, now: Duration, request: &RequestInfo) -> Attempt {
         Attempt {
             started: now,
             est_tokens: request.est_tokens,
-            session: request.session_key.map(fnv1a),
+            session: request.session,
             stream: request.stream,
             tried: Mask::EMPTY,
             sends: 0,

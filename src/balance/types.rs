@@ -189,11 +189,12 @@ pub struct Completion {
 
 /// What the gateway knows about a request before it picks a backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RequestInfo<'a> {
+pub struct RequestInfo {
     /// Estimated tokens the request will charge (prompt + `max_tokens`).
     pub est_tokens: u64,
-    /// Session key for affinity (thread id, `previous_response_id`, cookie).
-    pub session_key: Option<&'a str>,
+    /// Session key for affinity (a thread id, `previous_response_id` or cookie hashed with
+    /// [`session_hash`](crate::balance::session_hash); the simulator passes its session number).
+    pub session: Option<u64>,
     /// Whether the client asked for a stream.
     pub stream: bool,
 }

@@ -669,11 +669,11 @@ impl<'a> Engine<'a> {
     }
 }
 
-fn request_info(request: &Request) -> RequestInfo<'static> {
+fn request_info(request: &Request) -> RequestInfo {
     RequestInfo {
         est_tokens: u64::from(request.prompt_tokens)
             + u64::from(request.max_tokens.unwrap_or(request.output_tokens)),
-        session_key: None,
+        session: Some(request.session),
         stream: request.stream,
     }
 }

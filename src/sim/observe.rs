@@ -31,3 +31,45 @@ pub fn observation(status: u16, timed_out: bool, headers: &RateHeaders) -> Obser
         )
         .with_remaining(headers.remaining_requests, headers.remaining_tokens)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The simulator must see exactly what a live gateway parses off the wire.
+    #[test]
+    fn equals_rendering_the_headers_and_parsing_them_back() {
+        let ms = Duration::from_millis;
+        let cases = [
+            RateHeaders::default(),
+            RateHeaders {
+                retry_after: Some(ms(2_001)),
+                remaining_requests: Some(0),
+                remaining_tokens: Some(12),
+                limit_requests: Some(10),
+                limit_tokens: Some(1000),
+                reset_requests: Some(ms(9_400)),
+                reset_tokens: Some(ms(31_000)),
+                policy_id: Some("DeploymentRatelimit-Token"),
+                utilization: None,
+            },
+            RateHeaders {
+                retry_after: Some(ms(1)),
+                utilization: Some(1.02),
+                ..RateHeaders::default()
+            },
+        ];
+        for headers in cases {
+            for status in [200, 429, 503] {
+                let rendered = headers.render();
+                let parsed = Observation::from_headers(Status::Http(status), |name| {
+                    rendered
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, v)| v.as_str())
+                });
+                assert_eq!(observation(status, false, &headers), parsed, "{headers:?}");
+            }
+        }
+    }
+}

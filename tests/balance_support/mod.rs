@@ -89,7 +89,7 @@ pub fn run_with(
     strategy: &mut Strategy,
     now: Duration,
     rng: &mut SimRng,
-    info: RequestInfo<'_>,
+    info: RequestInfo,
     mut respond: impl FnMut(BackendId, Duration) -> Observation,
 ) -> Run {
     let mut now = now;
