@@ -5,12 +5,12 @@
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read.
-    #[error("{origin}: cannot read: {source}")]
+    #[error("{origin}: cannot read: {error}")]
     Io {
         /// The file.
         origin: String,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Not TOML, or not the schema (unknown key, wrong type); the parser's message names the
     /// key and line.

@@ -48,9 +48,9 @@ impl Scenario {
     /// Load the scenario file at `path`.
     pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| ScenarioError::Io {
             origin: origin.clone(),
-            source,
+            error,
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Scenario::parse(&text, &origin, Some(base), overrides)
@@ -237,13 +237,13 @@ impl Scenario {
     }
 }
 
-/// Whether a strategy entry (as a TOML value) still parses and validates.
-fn strategy_accepts(entry: &Value) -> bool {
-    entry
+/// Whether a strategy entry (as a TOML value) still parses and validates, and if not, why.
+fn strategy_accepts(entry: &Value) -> Result<(), String> {
+    let config: StrategyConfig = entry
         .clone()
-        .try_into::<StrategyConfig>()
-        .map(|config| config.validate().is_ok())
-        .unwrap_or(false)
+        .try_into()
+        .map_err(|error| error.to_string())?;
+    config.validate().map_err(|error| error.to_string())
 }
 
 fn read_relative(
@@ -254,9 +254,9 @@ fn read_relative(
     match base_dir {
         Some(base) => {
             let path = base.join(relative);
-            std::fs::read_to_string(&path).map_err(|source| ScenarioError::Io {
+            std::fs::read_to_string(&path).map_err(|error| ScenarioError::Io {
                 origin: format!("{} (referenced from {origin})", path.display()),
-                source,
+                error,
             })
         }
         None => EMBEDDED_FILES

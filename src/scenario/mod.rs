@@ -13,5 +13,5 @@ mod resolve;
 pub use error::ScenarioError;
 pub use file::{BackendEntry, ClientConfig, GatewayConfig, ScenarioFile};
 pub use load::{DEFAULT_SCENARIO_NAME, Scenario};
-pub use overrides::{Override, apply_overrides};
+pub use overrides::{Override, StrategyCheck, apply_overrides};
 pub use resolve::{PoolBackend, ResolvedStrategy};

@@ -115,6 +115,9 @@ fn parse_value(text: &str) -> Value {
         .unwrap_or_else(|| Value::String(text.to_string()))
 }
 
+/// Check of a strategy entry after a strategy-relative override: Ok, or why it is refused.
+pub type StrategyCheck<'a> = &'a dyn Fn(&Value) -> Result<(), String>;
+
 /// Apply `overrides` in order to the scenario tree `root`. `accepts(strategy_table)` tells
 /// whether a strategy entry is still valid after a strategy-relative override (so the override
 /// lands only on strategies that have that part).
@@ -122,7 +125,7 @@ pub fn apply_overrides(
     root: &mut Table,
     overrides: &[Override],
     origin: &str,
-    accepts: &dyn Fn(&Value) -> bool,
+    accepts: StrategyCheck<'_>,
 ) -> Result<(), ScenarioError> {
     for item in overrides {
         if item.is_strategy_relative() {
@@ -149,7 +152,7 @@ fn apply_to_strategies(
     root: &mut Table,
     item: &Override,
     origin: &str,
-    accepts: &dyn Fn(&Value) -> bool,
+    accepts: StrategyCheck<'_>,
 ) -> Result<(), ScenarioError> {
     let Some(Value::Array(strategies)) = root.get_mut("strategies") else {
         return Err(ScenarioError::invalid(
@@ -160,20 +163,29 @@ fn apply_to_strategies(
         ));
     };
     let mut applied = 0;
+    let mut refusals = Vec::new();
     for strategy in strategies.iter_mut() {
         let mut candidate = strategy.clone();
-        if set(
+        let outcome = set(
             &mut candidate,
             &item.path,
             item.value.clone(),
             origin,
             &item.key,
         )
-        .is_ok()
-            && accepts(&candidate)
-        {
-            *strategy = candidate;
-            applied += 1;
+        .map_err(|error| error.to_string())
+        .and_then(|()| accepts(&candidate));
+        match outcome {
+            Ok(()) => {
+                *strategy = candidate;
+                applied += 1;
+            }
+            Err(reason) => {
+                let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !refusals.contains(&reason) {
+                    refusals.push(reason);
+                }
+            }
         }
     }
     if applied == 0 {
@@ -181,7 +193,10 @@ fn apply_to_strategies(
             origin,
             &item.key,
             item.value_label(),
-            "no strategy of the scenario has this setting (write strategies[NAME].… to target one, or a top-level key)",
+            format!(
+                "no strategy accepts this setting (write strategies[NAME].… to target one, or a top-level key): {}",
+                refusals.join("; ")
+            ),
         ));
     }
     Ok(())
@@ -269,7 +284,7 @@ mod tests {
             Override::parse("fleet.resources[b].port=8080").unwrap(),
             Override::parse("fleet.resources[0].region=West").unwrap(),
         ];
-        apply_overrides(&mut root, &sets, "t.toml", &|_| true).unwrap();
+        apply_overrides(&mut root, &sets, "t.toml", &|_| Ok(())).unwrap();
         assert_eq!(root["seed"].as_integer(), Some(9));
         let resources = root["fleet"]["resources"].as_array().unwrap();
         assert_eq!(resources[1]["port"].as_integer(), Some(8080));
@@ -292,7 +307,7 @@ mod tests {
         );
         assert!(strategies[1].get("breaker").is_none());
 
-        let nobody = |_: &Value| false;
+        let nobody = |_: &Value| Err("refused".to_string());
         let error = apply_overrides(&mut root, &sets, "t.toml", &nobody).unwrap_err();
         assert!(
             error.to_string().contains("breaker.trip_duration"),
@@ -309,7 +324,7 @@ mod tests {
             &mut root,
             &[Override::parse("backends[3].weight=2").unwrap()],
             "t.toml",
-            &|_| true,
+            &|_| Ok(()),
         )
         .unwrap_err();
         assert!(
