@@ -296,8 +296,10 @@ mod tests {
         let mut root = tree(
             "[[strategies]]\nname = \"pool\"\nbreaker = {}\n[[strategies]]\nname = \"random\"\n",
         );
-        let accepts =
-            |strategy: &Value| strategy.get("name").and_then(Value::as_str) == Some("pool");
+        let accepts = |strategy: &Value| match strategy.get("name").and_then(Value::as_str) {
+            Some("pool") => Ok(()),
+            _ => Err("this strategy has no breaker".to_string()),
+        };
         let sets = [Override::parse("breaker.trip_duration=30s").unwrap()];
         apply_overrides(&mut root, &sets, "t.toml", &accepts).unwrap();
         let strategies = root["strategies"].as_array().unwrap();
@@ -310,7 +312,8 @@ mod tests {
         let nobody = |_: &Value| Err("refused".to_string());
         let error = apply_overrides(&mut root, &sets, "t.toml", &nobody).unwrap_err();
         assert!(
-            error.to_string().contains("breaker.trip_duration"),
+            error.to_string().contains("breaker.trip_duration")
+                && error.to_string().contains("refused"),
             "{error}"
         );
     }
