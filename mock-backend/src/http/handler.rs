@@ -299,7 +299,9 @@ async fn admitted_or_refused(
         served: String,
         from: Option<String>,
         model_version: String,
-        switches: crate::config::Switches,
+        wording: crate::config::RateLimitMessage,
+        client_id_fallback: ClientRequestIdFallback,
+        spillover_headers: bool,
         apim: String,
         request_id: String,
         completion_id: String,
@@ -315,7 +317,11 @@ async fn admitted_or_refused(
         let (served, model_version, switches) = (
             view.name.to_string(),
             view.model_version.to_string(),
-            view.switches.clone(),
+            (
+                view.switches.rate_limit_message,
+                view.switches.client_request_id_fallback,
+                view.switches.spillover_headers,
+            ),
         );
         let from = answer
             .spillover
@@ -330,7 +336,9 @@ async fn admitted_or_refused(
             served,
             from,
             model_version,
-            switches,
+            wording: switches.0,
+            client_id_fallback: switches.1,
+            spillover_headers: switches.2,
             apim: ids::uuid(&mut core.ids),
             request_id: ids::uuid(&mut core.ids),
             completion_id: ids::alnum_id(&mut core.ids, prefix, 29),
@@ -343,17 +351,14 @@ async fn admitted_or_refused(
         request_id: decided.request_id,
         region: listener.region.clone(),
         client_request_id: request.headers().get("x-ms-client-request-id").cloned(),
-        client_id_not_set: decided.switches.client_request_id_fallback
-            == ClientRequestIdFallback::NotSet,
+        client_id_not_set: decided.client_id_fallback == ClientRequestIdFallback::NotSet,
         model_session: listener.model_session.clone(),
     };
     let answer = decided.answer;
     let spill_headers = |headers: &mut hyper::HeaderMap| {
-        if let (Some(spill), Some(from), true) = (
-            answer.spillover,
-            &decided.from,
-            decided.switches.spillover_headers,
-        ) {
+        if let (Some(spill), Some(from), true) =
+            (answer.spillover, &decided.from, decided.spillover_headers)
+        {
             if let Ok(value) = HeaderValue::from_str(from) {
                 headers.insert("x-ms-spillover-from-deployment", value);
             }
@@ -367,7 +372,7 @@ async fn admitted_or_refused(
                 api_version,
                 model: &decided.model_version,
                 region: listener.region.to_str().unwrap_or(""),
-                wording: decided.switches.rate_limit_message,
+                wording: decided.wording,
             };
             let mut response = respond::json(
                 answer.status,

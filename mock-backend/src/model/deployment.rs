@@ -392,20 +392,20 @@ impl Deployment {
                     } else {
                         service / steps
                     };
-                    ttft = service.saturating_sub(itl * steps.saturating_sub(1));
+                    ttft = service.saturating_sub(itl.saturating_mul(steps.saturating_sub(1)));
                     service
                 }
-                None => ttft + itl * per_choice.saturating_sub(1),
+                None => ttft.saturating_add(itl.saturating_mul(per_choice.saturating_sub(1))),
             };
             queue_wait = slots.reserve(now, busy);
         }
-        let start = queue_wait + effects.first_byte_delay;
+        let start = queue_wait.saturating_add(effects.first_byte_delay);
         let tokens_per_chunk = match (req.stream, self.switches.burst_shape) {
             (true, BurstShape::Merged) => self.switches.burst_tokens,
             _ => 1,
         };
         let schedule = ChunkSchedule {
-            first_token: start + ttft,
+            first_token: start.saturating_add(ttft),
             itl,
             tokens: per_choice,
             tokens_per_chunk,
@@ -502,7 +502,7 @@ impl Deployment {
 
 fn draw_exponential(rng: &mut SimRng, mean: Duration) -> Duration {
     match Exp::new(1.0 / mean.as_secs_f64().max(1e-9)) {
-        Ok(exp) => Duration::from_secs_f64(exp.sample(rng)),
+        Ok(exp) => super::time::seconds(exp.sample(rng)),
         Err(_) => mean,
     }
 }

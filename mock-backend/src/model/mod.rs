@@ -18,6 +18,7 @@ mod ptu;
 mod request;
 mod service;
 mod standard;
+mod time;
 mod window;
 
 pub use answer::{Answer, CAPACITY_RETRY_AFTER, Outcome, Rejection, Spillover};
@@ -32,6 +33,7 @@ pub use patch::ConfigPatch;
 pub use plan::{ChunkSchedule, FinishReason, ResponsePlan, Ticket};
 pub use request::{Operation, RequestShape};
 pub use standard::ThrottleReason;
+pub use time::MAX_PLANNED;
 
 /// Index of a resource in the fleet (configuration order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -65,7 +65,10 @@ impl ChunkSchedule {
             Some((at, pause)) if k >= at => pause,
             _ => Duration::ZERO,
         };
-        self.first_token + self.itl * last_token + stall
+        self.first_token
+            .saturating_add(self.itl.saturating_mul(last_token))
+            .saturating_add(stall)
+            .min(super::MAX_PLANNED)
     }
 
     /// Offset of the last chunk (the first-token offset when there are none).
