@@ -2,16 +2,16 @@
 //! model (one short lock), and rendering its answer.
 
 use super::admin;
+use super::answer;
 use super::auth;
-use super::bodies;
 use super::body::MockBody;
+use super::decide;
 use super::errors::{self, ThrottleContext};
 use super::ids;
-use super::parse::{self, BodyError, ParsedRequest};
-use super::respond::{self, Cut, Identity, StreamJob};
+use super::parse::{self, BodyError};
+use super::respond::{self, Cut, Identity};
 use super::router::{self, Route};
-use super::state::{Listener, Settlement, Shared, ShellCounters};
-use crate::config::ClientRequestIdFallback;
+use super::state::{Listener, Shared, ShellCounters};
 use crate::model::{Operation, Outcome};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
@@ -269,176 +269,16 @@ async fn inference(
     let mut shape = parsed.shape(encoding, spillover_header.as_deref());
     shape.forced_completion_tokens = forced;
     shape.client_retry_count = retry_count;
-    admitted_or_refused(
-        shared.clone(),
-        index,
-        &request,
-        target,
-        shape,
-        &parsed,
+    let decided = decide::decide(&shared, target, &shape, operation);
+    let wanted = answer::Wanted {
         operation,
-        &api_version,
-    )
-    .await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn admitted_or_refused(
-    shared: Arc<Shared>,
-    index: usize,
-    request: &Request<()>,
-    target: crate::model::DeploymentId,
-    shape: crate::model::RequestShape<'_>,
-    parsed: &ParsedRequest,
-    operation: Operation,
-    api_version: &str,
-) -> Result<Response<MockBody>, Cut> {
-    let listener = &shared.listeners[index];
-    struct Decided {
-        answer: crate::model::Answer,
-        served: String,
-        from: Option<String>,
-        model_version: String,
-        wording: crate::config::RateLimitMessage,
-        client_id_fallback: ClientRequestIdFallback,
-        spillover_headers: bool,
-        apim: String,
-        request_id: String,
-        completion_id: String,
-        words_start: usize,
-        admitted_at: std::time::Duration,
-    }
-    let decided = {
-        let mut core = shared.core();
-        let now = shared.clock.now();
-        let answer = core.fleet.admit_to(now, target, &shape);
-        let served_id = answer.deployment.unwrap_or(target);
-        let view = core.fleet.deployment(served_id);
-        let (served, model_version, switches) = (
-            view.name.to_string(),
-            view.model_version.to_string(),
-            (
-                view.switches.rate_limit_message,
-                view.switches.client_request_id_fallback,
-                view.switches.spillover_headers,
-            ),
-        );
-        let from = answer
-            .spillover
-            .map(|s| core.fleet.deployment(s.from).name.to_string());
-        let prefix = if operation == Operation::Completions {
-            "cmpl-"
-        } else {
-            "chatcmpl-"
-        };
-        Decided {
-            answer,
-            served,
-            from,
-            model_version,
-            wording: switches.0,
-            client_id_fallback: switches.1,
-            spillover_headers: switches.2,
-            apim: ids::uuid(&mut core.ids),
-            request_id: ids::uuid(&mut core.ids),
-            completion_id: ids::alnum_id(&mut core.ids, prefix, 29),
-            words_start: ids::word_start(&mut core.ids),
-            admitted_at: now,
-        }
-    };
-    let id = Identity {
-        apim_request_id: decided.apim,
-        request_id: decided.request_id,
-        region: listener.region.clone(),
-        client_request_id: request.headers().get("x-ms-client-request-id").cloned(),
-        client_id_not_set: decided.client_id_fallback == ClientRequestIdFallback::NotSet,
-        model_session: listener.model_session.clone(),
-    };
-    let answer = decided.answer;
-    let spill_headers = |headers: &mut hyper::HeaderMap| {
-        if let (Some(spill), Some(from), true) =
-            (answer.spillover, &decided.from, decided.spillover_headers)
-        {
-            if let Ok(value) = HeaderValue::from_str(from) {
-                headers.insert("x-ms-spillover-from-deployment", value);
-            }
-            headers.insert("x-ms-spillover-error", HeaderValue::from(spill.status));
-        }
-    };
-    let plan = match answer.outcome {
-        Outcome::Rejected(rejection) => {
-            let context = ThrottleContext {
-                operation,
-                api_version,
-                model: &decided.model_version,
-                region: listener.region.to_str().unwrap_or(""),
-                wording: decided.wording,
-            };
-            let mut response = respond::json(
-                answer.status,
-                errors::rejection(&rejection, &decided.served, &context),
-                &id,
-            );
-            respond::rate_headers(&answer.headers, response.headers_mut());
-            spill_headers(response.headers_mut());
-            return Ok(response);
-        }
-        Outcome::Admitted(plan) => plan,
-    };
-    let settlement = Settlement::new(shared.clone(), plan.ticket);
-    let job = StreamJob {
-        shared: shared.clone(),
-        admitted_at: decided.admitted_at,
-        plan,
-        id: decided.completion_id,
-        model: decided.model_version,
-        fingerprint: format!(
-            "fp_{:010x}",
-            ids::stable_tag(&decided.served) & 0xff_ffff_ffff
-        ),
-        created: shared.clock.unix_seconds(),
-        words_start: decided.words_start,
+        api_version: &api_version,
         include_usage: parsed.include_usage,
-        operation,
+        dimensions: parsed.dimensions,
+        inputs: parsed.inputs(),
+        client_request_id: request.headers().get("x-ms-client-request-id").cloned(),
     };
-    respond::wait_or_disrupt(&shared, job.admitted_at, &plan, plan.headers_at).await?;
-    let (body, content_type) = if plan.stream {
-        (respond::stream(job, settlement), "text/event-stream")
-    } else {
-        let text = if operation == Operation::Embeddings {
-            let dimensions = parsed
-                .dimensions
-                .unwrap_or_else(|| bodies::default_dimensions(&job.model));
-            bodies::embeddings_body(
-                &job.model,
-                parsed.inputs(),
-                dimensions,
-                plan.prompt_tokens,
-                ids::stable_tag(&job.id),
-            )
-        } else {
-            respond::completion_body(&job)
-        };
-        settlement.completed(plan.completion_tokens);
-        (MockBody::full(text), "application/json")
-    };
-    let mut response = Response::new(body);
-    let headers = response.headers_mut();
-    respond::identity_headers(&id, headers);
-    headers.insert(
-        hyper::header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type),
-    );
-    if plan.stream {
-        headers.insert(
-            hyper::header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        );
-    }
-    respond::success_headers(&decided.served, &plan, headers);
-    respond::rate_headers(&answer.headers, headers);
-    spill_headers(headers);
-    Ok(response)
+    answer::render(shared.clone(), index, decided, wanted).await
 }
 
 /// The model's 404 for a deployment the resource does not have (counted by the model).
