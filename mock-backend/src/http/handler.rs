@@ -8,17 +8,18 @@ use super::body::MockBody;
 use super::decide;
 use super::errors::{self, ThrottleContext};
 use super::ids;
-use super::parse::{self, BodyError};
+use super::parse::{self, BodyError, ParsedRequest};
 use super::respond::{self, Cut, Identity};
 use super::router::{self, Route};
 use super::state::{Listener, Shared, ShellCounters};
-use crate::model::{Operation, Outcome};
+use crate::model::{DeploymentId, Operation, Outcome};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Request, Response};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 /// Serve one request on listener `index`.
 pub async fn handle(
@@ -91,8 +92,8 @@ fn refusal(
     respond::json(status, body, &identity(shared, listener, headers))
 }
 
-fn header_u32(request: &Request<Incoming>, name: &str) -> Result<Option<u32>, String> {
-    match request.headers().get(name) {
+fn header_u32(headers: &HeaderMap, name: &str) -> Result<Option<u32>, String> {
+    match headers.get(name) {
         None => Ok(None),
         Some(value) => value
             .to_str()
@@ -103,6 +104,29 @@ fn header_u32(request: &Request<Incoming>, name: &str) -> Result<Option<u32>, St
     }
 }
 
+/// Why a request stops before the model decides it.
+enum Early {
+    /// Refused by the shell: status, body, and which counter to bump.
+    Refused(u16, String, fn(&ShellCounters) -> &AtomicU64),
+    /// The model's 404 for this deployment name.
+    UnknownDeployment(String),
+    /// The client cut the request body short.
+    Cut(Cut),
+}
+
+fn bad_body(body: String) -> Early {
+    Early::Refused(400, body, |c| &c.bad_bodies)
+}
+
+/// A request that passed the shell's checks.
+struct Ready {
+    target: DeploymentId,
+    parsed: ParsedRequest,
+    encoding: crate::model::Encoding,
+    forced: Option<u32>,
+    retry_count: u32,
+}
+
 async fn inference(
     shared: Arc<Shared>,
     index: usize,
@@ -111,129 +135,129 @@ async fn inference(
     operation: Operation,
 ) -> Result<Response<MockBody>, Cut> {
     let listener = &shared.listeners[index];
-    let counters = &listener.counters;
-    if let Some(body) = auth::check(request.headers(), &listener.api_keys) {
-        ShellCounters::bump(&counters.unauthorized);
-        return Ok(refusal(&shared, listener, request.headers(), 401, body));
-    }
-    let api_version = router::api_version(request.uri().query()).map(str::to_string);
-    let api_version = match (&path_deployment, api_version) {
-        (Some(_), None) => {
-            ShellCounters::bump(&counters.unknown_paths);
-            return Ok(refusal(
-                &shared,
-                listener,
-                request.headers(),
-                404,
-                errors::RESOURCE_NOT_FOUND,
-            ));
-        }
-        (_, Some(version)) => version,
+    let (parts, incoming) = request.into_parts();
+    let headers = &parts.headers;
+    let api_version = match (&path_deployment, router::api_version(parts.uri.query())) {
+        (_, Some(version)) => version.to_string(),
+        (Some(_), None) => String::new(),
         (None, None) => "v1".to_string(),
     };
-    if let Some(name) = &path_deployment {
-        let known = shared
-            .core()
-            .fleet
-            .deployment_index(listener.resource, name)
-            .is_some();
-        if !known {
+    let ready = prepare(
+        &shared,
+        listener,
+        headers,
+        incoming,
+        path_deployment,
+        operation,
+        &api_version,
+    )
+    .await;
+    let ready = match ready {
+        Ok(ready) => ready,
+        Err(Early::Refused(status, body, counter)) => {
+            ShellCounters::bump(counter(&listener.counters));
+            return Ok(refusal(&shared, listener, headers, status, body));
+        }
+        Err(Early::UnknownDeployment(name)) => {
             return Ok(unknown(
                 &shared,
                 listener,
-                request.headers(),
-                name,
+                headers,
+                &name,
                 operation,
                 &api_version,
             ));
         }
+        Err(Early::Cut(cut)) => return Err(cut),
+    };
+    let spillover_header = headers
+        .get("x-ms-spillover-deployment")
+        .and_then(|v| v.to_str().ok());
+    let mut shape = ready.parsed.shape(ready.encoding, spillover_header);
+    shape.forced_completion_tokens = ready.forced;
+    shape.client_retry_count = ready.retry_count;
+    let decided = decide::decide(&shared, ready.target, &shape, operation);
+    let wanted = answer::Wanted {
+        operation,
+        api_version: &api_version,
+        include_usage: ready.parsed.include_usage,
+        dimensions: ready.parsed.dimensions,
+        inputs: ready.parsed.inputs(),
+        client_request_id: headers.get("x-ms-client-request-id").cloned(),
+    };
+    answer::render(shared.clone(), index, decided, wanted).await
+}
+
+/// The shell's checks, in AOAI's order: auth, api-version, deployment (path), size, body,
+/// deployment (v1 body `model`), api-version features.
+async fn prepare(
+    shared: &Shared,
+    listener: &Listener,
+    headers: &HeaderMap,
+    incoming: Incoming,
+    path_deployment: Option<String>,
+    operation: Operation,
+    api_version: &str,
+) -> Result<Ready, Early> {
+    if let Some(body) = auth::check(headers, &listener.api_keys) {
+        return Err(Early::Refused(401, body.to_string(), |c| &c.unauthorized));
     }
-    let declared = request
-        .headers()
+    if api_version.is_empty() {
+        return Err(Early::Refused(
+            404,
+            errors::RESOURCE_NOT_FOUND.to_string(),
+            |c| &c.unknown_paths,
+        ));
+    }
+    if let Some(name) = &path_deployment
+        && shared
+            .core()
+            .fleet
+            .deployment_index(listener.resource, name)
+            .is_none()
+    {
+        return Err(Early::UnknownDeployment(name.clone()));
+    }
+    let too_large = || {
+        Early::Refused(413, errors::too_large(shared.max_body_bytes), |c| {
+            &c.too_large
+        })
+    };
+    let declared = headers
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|len| len > shared.max_body_bytes) {
-        ShellCounters::bump(&counters.too_large);
-        return Ok(refusal(
-            &shared,
-            listener,
-            request.headers(),
-            413,
-            errors::too_large(shared.max_body_bytes),
-        ));
+        return Err(too_large());
     }
-    let forced = header_u32(&request, "x-mock-completion-tokens");
-    let retry_count = header_u32(&request, "x-stainless-retry-count")
-        .ok()
-        .flatten()
-        .unwrap_or(0);
-    let spillover_header = request
-        .headers()
-        .get("x-ms-spillover-deployment")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let (parts, incoming) = request.into_parts();
-    let request = Request::from_parts(parts, ());
     let bytes = match Limited::new(incoming, shared.max_body_bytes as usize)
         .collect()
         .await
     {
         Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            ShellCounters::bump(&counters.too_large);
-            return Ok(refusal(
-                &shared,
-                listener,
-                request.headers(),
-                413,
-                errors::too_large(shared.max_body_bytes),
-            ));
-        }
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
         Err(_) => {
-            return Err(std::io::Error::new(
+            return Err(Early::Cut(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "request body cut short",
-            ));
+            )));
         }
     };
-    let forced = match forced {
-        Ok(forced) => forced,
-        Err(message) => {
-            ShellCounters::bump(&counters.bad_bodies);
-            return Ok(refusal(
-                &shared,
-                listener,
-                request.headers(),
-                400,
-                errors::invalid_value(&message, None),
-            ));
-        }
-    };
-    let parsed = match parse::parse(operation, &bytes) {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            ShellCounters::bump(&counters.bad_bodies);
-            let body = match error {
-                BodyError::Malformed => errors::malformed_json(),
-                BodyError::Missing(name) => errors::missing_property(name),
-                BodyError::Invalid(detail) => errors::invalid_value(&detail, None),
-            };
-            return Ok(refusal(&shared, listener, request.headers(), 400, body));
-        }
-    };
-    let deployment = match path_deployment.or_else(|| parsed.model.clone()) {
-        Some(name) => name,
-        None => {
-            ShellCounters::bump(&counters.bad_bodies);
-            return Ok(refusal(
-                &shared,
-                listener,
-                request.headers(),
-                400,
-                errors::missing_property("model"),
-            ));
-        }
-    };
+    let forced = header_u32(headers, "x-mock-completion-tokens")
+        .map_err(|message| bad_body(errors::invalid_value(&message, None)))?;
+    let retry_count = header_u32(headers, "x-stainless-retry-count")
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    let parsed = parse::parse(operation, &bytes).map_err(|error| {
+        bad_body(match error {
+            BodyError::Malformed => errors::malformed_json(),
+            BodyError::Missing(name) => errors::missing_property(name),
+            BodyError::Invalid(detail) => errors::invalid_value(&detail, None),
+        })
+    })?;
+    let deployment = path_deployment
+        .or_else(|| parsed.model.clone())
+        .ok_or_else(|| bad_body(errors::missing_property("model")))?;
     let lookup = {
         let core = shared.core();
         core.fleet
@@ -244,41 +268,26 @@ async fn inference(
             })
     };
     let Some((target, encoding, strict_usage)) = lookup else {
-        return Ok(unknown(
-            &shared,
-            listener,
-            request.headers(),
-            &deployment,
-            operation,
-            &api_version,
-        ));
+        return Err(Early::UnknownDeployment(deployment));
     };
     if strict_usage
         && parsed.include_usage
-        && api_version.as_str() < "2024-09-01-preview"
+        && api_version < "2024-09-01-preview"
         && api_version != "v1"
     {
-        ShellCounters::bump(&counters.bad_bodies);
-        let body = errors::model(
+        return Err(bad_body(errors::model(
             "stream_options is not supported by this api-version",
             Some("stream_options"),
             None,
-        );
-        return Ok(refusal(&shared, listener, request.headers(), 400, body));
+        )));
     }
-    let mut shape = parsed.shape(encoding, spillover_header.as_deref());
-    shape.forced_completion_tokens = forced;
-    shape.client_retry_count = retry_count;
-    let decided = decide::decide(&shared, target, &shape, operation);
-    let wanted = answer::Wanted {
-        operation,
-        api_version: &api_version,
-        include_usage: parsed.include_usage,
-        dimensions: parsed.dimensions,
-        inputs: parsed.inputs(),
-        client_request_id: request.headers().get("x-ms-client-request-id").cloned(),
-    };
-    answer::render(shared.clone(), index, decided, wanted).await
+    Ok(Ready {
+        target,
+        parsed,
+        encoding,
+        forced,
+        retry_count,
+    })
 }
 
 /// The model's 404 for a deployment the resource does not have (counted by the model).
