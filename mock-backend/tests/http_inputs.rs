@@ -377,3 +377,92 @@ async fn request_ids_follow_the_seed() {
     };
     assert_eq!(first_id().await, first_id().await);
 }
+
+#[tokio::test]
+async fn content_filter_markers_refuse_the_prompt_or_cut_the_completion() {
+    let fleet = start(&fleet_toml()).await;
+    let addr = addr(&fleet);
+    let prompt = r#"{"messages":[{"role":"user","content":"please [mock:filter-prompt]"}]}"#;
+    let refused = chat(addr, "chat", prompt, &[]).await;
+    assert_eq!(refused.status, 400);
+    let error = &refused.json()["error"];
+    assert_eq!(
+        (
+            error["code"].as_str(),
+            error["param"].as_str(),
+            error["status"].as_u64()
+        ),
+        (Some("content_filter"), Some("prompt"), Some(400))
+    );
+    assert_eq!(error["innererror"]["code"], "ResponsibleAIPolicyViolation");
+    assert_eq!(
+        error["innererror"]["content_filter_result"]["sexual"]["filtered"],
+        true
+    );
+    let completion =
+        r#"{"messages":[{"role":"user","content":"tell me [mock:filter-completion]"}]}"#;
+    let cut = chat(
+        addr,
+        "chat",
+        completion,
+        &[("x-mock-completion-tokens", "10")],
+    )
+    .await;
+    assert_eq!(cut.status, 200);
+    let body = cut.json();
+    assert_eq!(body["choices"][0]["finish_reason"], "content_filter");
+    assert_eq!(
+        body["choices"][0]["content_filter_results"]["sexual"]["filtered"],
+        true
+    );
+    assert_eq!(
+        body["usage"]["completion_tokens"], 5,
+        "what was generated before the cut is billed"
+    );
+    fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn include_usage_is_refused_on_old_api_versions_only_in_strict_mode() {
+    let strict = fleet_toml().replacen(
+        "model_overrides = { context_window = 4096 }",
+        "model_overrides = { context_window = 4096 }\nswitches = { include_usage_strict = true }",
+        1,
+    );
+    let fleet = start(&strict).await;
+    let strict_addr = addr(&fleet);
+    let body = chat_body(5, true);
+    let old = send(
+        strict_addr,
+        "POST",
+        "/openai/deployments/chat/chat/completions?api-version=2024-05-01-preview",
+        &[("api-key", "k")],
+        &body,
+    )
+    .await;
+    assert_eq!(
+        (old.status, old.json()["error"]["param"].as_str()),
+        (400, Some("stream_options"))
+    );
+    let new = send(
+        strict_addr,
+        "POST",
+        "/openai/deployments/chat/chat/completions?api-version=2024-10-21",
+        &[("api-key", "k")],
+        &body,
+    )
+    .await;
+    assert_eq!(new.status, 200);
+    fleet.shutdown().await;
+    let lenient = start(&fleet_toml()).await;
+    let old = send(
+        addr(&lenient),
+        "POST",
+        "/openai/deployments/chat/chat/completions?api-version=2024-05-01-preview",
+        &[("api-key", "k")],
+        &body,
+    )
+    .await;
+    assert_eq!(old.status, 200);
+    lenient.shutdown().await;
+}

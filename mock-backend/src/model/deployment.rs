@@ -11,7 +11,7 @@ use super::latency::{LatencyProfile, draw_completion_tokens};
 use super::metrics::DeploymentCounters;
 use super::plan::{ChunkSchedule, FinishReason, ResponsePlan, Ticket};
 use super::ptu::PtuBucket;
-use super::request::{Operation, RequestShape};
+use super::request::{ContentFilterTrigger, Operation, RequestShape};
 use super::service::ServiceSlots;
 use super::standard::{StandardLimiter, StandardVerdict, ThrottleReason};
 use crate::config::{
@@ -229,6 +229,9 @@ impl Deployment {
     fn validate(&self, req: &RequestShape<'_>) -> Option<Rejection> {
         if self.profile.embeddings != (req.operation == Operation::Embeddings) {
             return Some(Rejection::OperationNotSupported);
+        }
+        if req.content_filter == ContentFilterTrigger::Prompt {
+            return Some(Rejection::ContentFiltered);
         }
         let window = self.profile.context_window;
         if req.prompt_tokens > window {
@@ -460,11 +463,16 @@ impl Deployment {
             .saturating_sub(req.prompt_tokens)
             .max(1);
         let cap = req.max_tokens.map_or(room, |max| max.clamp(1, room));
-        if wanted >= cap {
+        let (tokens, reason) = if wanted >= cap {
             (cap, FinishReason::Length)
         } else {
             (wanted.max(1), FinishReason::Stop)
+        };
+        if req.content_filter == ContentFilterTrigger::Completion {
+            // The filter cuts the completion halfway; what was generated is billed.
+            return (tokens.div_ceil(2), FinishReason::ContentFilter);
         }
+        (tokens, reason)
     }
 
     /// Settle an admitted request: in-flight, billing, PTU correction.

@@ -31,7 +31,7 @@ pub use headers::{RateHeaders, ceil_millis, ceil_seconds};
 pub use metrics::{DeploymentCounters, DeploymentMetrics, FleetMetrics};
 pub use patch::ConfigPatch;
 pub use plan::{ChunkSchedule, FinishReason, ResponsePlan, Ticket};
-pub use request::{Operation, RequestShape};
+pub use request::{ContentFilterTrigger, Operation, RequestShape};
 pub use standard::ThrottleReason;
 pub use time::MAX_PLANNED;
 

@@ -14,6 +14,8 @@ pub enum FinishReason {
     Stop,
     /// `max_tokens` (or the context window) was reached.
     Length,
+    /// The completion tripped the content filter.
+    ContentFilter,
 }
 
 impl FinishReason {
@@ -22,6 +24,7 @@ impl FinishReason {
         match self {
             FinishReason::Stop => "stop",
             FinishReason::Length => "length",
+            FinishReason::ContentFilter => "content_filter",
         }
     }
 }
