@@ -466,3 +466,31 @@ async fn include_usage_is_refused_on_old_api_versions_only_in_strict_mode() {
     assert_eq!(old.status, 200);
     lenient.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_is_a_413_too() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fleet = start(&fleet_toml()).await;
+    let mut stream = tokio::net::TcpStream::connect(addr(&fleet)).await.unwrap();
+    let chunk = "x".repeat(1500);
+    let request = format!(
+        "POST {} HTTP/1.1\r\nhost: x\r\napi-key: k\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{chunk}\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+        chat_path("chat"),
+        chunk.len(),
+        chunk.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !String::from_utf8_lossy(&response).contains("RequestEntityTooLarge") {
+        let n = stream.read(&mut buffer).await.unwrap();
+        assert!(
+            n > 0,
+            "connection closed before a 413: {}",
+            String::from_utf8_lossy(&response)
+        );
+        response.extend_from_slice(&buffer[..n]);
+    }
+    assert!(String::from_utf8_lossy(&response).starts_with("HTTP/1.1 413"));
+    fleet.shutdown().await;
+}
