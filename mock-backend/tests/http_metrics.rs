@@ -89,10 +89,35 @@ async fn metrics_count_admissions_tokens_and_retries_per_deployment() {
         "aoai_mock_completed_total",
         "aoai_mock_aborted_total",
         "aoai_mock_spillover_total",
-        "aoai_mock_ttft_seconds_sum",
+        "aoai_mock_queue_wait_seconds_sum",
     ] {
         assert!(
             text.contains(&format!("# TYPE {family} ")),
+            "missing {family}"
+        );
+    }
+    // Zero-latency fleet: both planned TTFTs fall in the first bucket.
+    assert_eq!(
+        metric(
+            &text,
+            &format!(r#"aoai_mock_ttft_seconds_bucket{labels},le="0.005"}}"#)
+        ),
+        2.0
+    );
+    assert_eq!(
+        metric(
+            &text,
+            &format!(r#"aoai_mock_ttft_seconds_bucket{labels},le="+Inf"}}"#)
+        ),
+        2.0
+    );
+    assert_eq!(
+        metric(&text, &format!("aoai_mock_itl_seconds_count{labels}}}")),
+        2.0
+    );
+    for family in ["aoai_mock_ttft_seconds", "aoai_mock_itl_seconds"] {
+        assert!(
+            text.contains(&format!("# TYPE {family} histogram")),
             "missing {family}"
         );
     }

@@ -441,7 +441,10 @@ impl Deployment {
         if effects.disruption != Disruption::None {
             self.counters.disrupted += 1;
         }
-        self.counters.ttft_seconds_sum += plan.ttft().as_secs_f64();
+        self.counters.ttft.observe(plan.ttft());
+        if req.operation != Operation::Embeddings {
+            self.counters.itl.observe(itl);
+        }
         self.counters.queue_wait_seconds_sum += queue_wait.as_secs_f64();
         plan
     }

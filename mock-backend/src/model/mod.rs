@@ -28,7 +28,9 @@ pub use family::{Encoding, ModelProfile};
 pub use faults::{Disruption, FaultRejection};
 pub use fleet::{DeploymentView, Fleet};
 pub use headers::{RateHeaders, ceil_millis, ceil_seconds};
-pub use metrics::{DeploymentCounters, DeploymentMetrics, FleetMetrics};
+pub use metrics::{
+    DeploymentCounters, DeploymentMetrics, FleetMetrics, LATENCY_BUCKETS, LatencyHistogram,
+};
 pub use patch::ConfigPatch;
 pub use plan::{ChunkSchedule, FinishReason, ResponsePlan, Ticket};
 pub use request::{ContentFilterTrigger, Operation, RequestShape};
