@@ -66,7 +66,7 @@ pub async fn handle(
     }
 }
 
-/// Identity of a response the model did not decide (fresh ids, `Not-Set` fallback).
+/// Identity of a response no deployment decided (fresh ids, the fleet-wide client-id fallback).
 fn identity(shared: &Shared, listener: &Listener, headers: &HeaderMap) -> Identity {
     let (apim_request_id, request_id) = {
         let mut core = shared.core();
@@ -77,7 +77,7 @@ fn identity(shared: &Shared, listener: &Listener, headers: &HeaderMap) -> Identi
         request_id,
         region: listener.region.clone(),
         client_request_id: headers.get("x-ms-client-request-id").cloned(),
-        client_id_not_set: true,
+        client_id_not_set: shared.client_id_not_set,
         model_session: listener.model_session.clone(),
     }
 }
