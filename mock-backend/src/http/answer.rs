@@ -95,6 +95,7 @@ pub async fn render(
         words_start: decided.words_start,
         include_usage: wanted.include_usage,
         operation: wanted.operation,
+        async_filter: decided.async_filter,
     };
     respond::wait_or_disrupt(&shared, job.admitted_at, &plan, plan.headers_at).await?;
     let (body, content_type) = if plan.stream {
