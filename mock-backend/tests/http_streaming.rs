@@ -275,3 +275,29 @@ async fn async_filter_mode_streams_tokens_without_filter_results_and_annotates()
     assert_eq!(events.last().unwrap(), "[DONE]");
     fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn shutdown_lets_an_open_stream_finish_and_stops_accepting() {
+    let fleet = start(&fleet_toml("", 500.0)).await;
+    let address = addr(&fleet);
+    let headers = [("api-key", "k"), ("x-mock-completion-tokens", "50")];
+    let response = open(
+        address,
+        "POST",
+        &chat_path("chat"),
+        &headers,
+        &chat_body(100, true),
+    )
+    .await
+    .unwrap();
+    let (events, ()) = tokio::join!(read_events(response), fleet.shutdown());
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("[DONE]"),
+        "the open stream ran to the end"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(address).await.is_err(),
+        "no longer accepting"
+    );
+}
