@@ -47,11 +47,13 @@ enum Charge {
     Refused(Rejection, RateHeaders),
 }
 
+#[derive(Clone)]
 enum Limiter {
     Standard(StandardLimiter),
     Provisioned(PtuBucket),
 }
 
+#[derive(Clone)]
 struct Streams {
     latency: SimRng,
     completion: SimRng,
@@ -60,6 +62,7 @@ struct Streams {
 }
 
 /// A deployment as the model runs it.
+#[derive(Clone)]
 pub struct Deployment {
     pub(super) resource: usize,
     pub(super) config: DeploymentConfig,
