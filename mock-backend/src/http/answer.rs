@@ -26,6 +26,8 @@ pub struct Wanted<'a> {
     pub dimensions: Option<u32>,
     /// Number of embedding inputs.
     pub inputs: usize,
+    /// Embeddings `encoding_format`.
+    pub embedding_encoding: bodies::EmbeddingEncoding,
     /// `x-ms-client-request-id` as sent.
     pub client_request_id: Option<HeaderValue>,
 }
@@ -111,6 +113,7 @@ pub async fn render(
                 dimensions,
                 plan.prompt_tokens,
                 ids::stable_tag(&job.id),
+                wanted.embedding_encoding,
             )
         } else {
             respond::completion_body(&job)

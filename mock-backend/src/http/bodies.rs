@@ -86,33 +86,58 @@ pub fn completion_body(c: &Completion<'_>, plan: &ResponsePlan) -> String {
     out
 }
 
-/// Embeddings body: one vector per input, `dimensions` long (default by model).
+/// How embedding vectors are written (`encoding_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbeddingEncoding {
+    /// A JSON array of numbers (`"float"`, the API default).
+    Float,
+    /// Base64 of little-endian f32 values (`"base64"`, openai-python's default).
+    Base64,
+}
+
+/// Embeddings body: one pseudo-random unit-scale vector per input, `dimensions` long.
 pub fn embeddings_body(
     model: &str,
     inputs: usize,
     dimensions: u32,
     prompt_tokens: u32,
     seed: u64,
+    encoding: EmbeddingEncoding,
 ) -> String {
+    use base64::Engine;
     let mut out = String::with_capacity(inputs * dimensions as usize * 12 + 256);
     out.push_str(r#"{"data":["#);
     let mut state = seed | 1;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        ((state >> 11) as f64 / (1u64 << 53) as f64 * 0.2 - 0.1) as f32
+    };
     for index in 0..inputs {
         if index > 0 {
             out.push(',');
         }
-        let _ = write!(out, r#"{{"embedding":["#);
-        for d in 0..dimensions {
-            if d > 0 {
-                out.push(',');
+        out.push_str(r#"{"embedding":"#);
+        match encoding {
+            EmbeddingEncoding::Float => {
+                out.push('[');
+                for d in 0..dimensions {
+                    if d > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "{:.6}", next());
+                }
+                out.push(']');
             }
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let value = (state >> 11) as f64 / (1u64 << 53) as f64 * 0.2 - 0.1;
-            let _ = write!(out, "{value:.6}");
+            EmbeddingEncoding::Base64 => {
+                let bytes: Vec<u8> = (0..dimensions).flat_map(|_| next().to_le_bytes()).collect();
+                out.push('"');
+                out.push_str(&base64::engine::general_purpose::STANDARD.encode(bytes));
+                out.push('"');
+            }
         }
-        let _ = write!(out, r#"],"index":{index},"object":"embedding"}}"#);
+        let _ = write!(out, r#","index":{index},"object":"embedding"}}"#);
     }
     let _ = write!(
         out,

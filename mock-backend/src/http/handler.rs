@@ -183,6 +183,7 @@ async fn inference(
         include_usage: ready.parsed.include_usage,
         dimensions: ready.parsed.dimensions,
         inputs: ready.parsed.inputs(),
+        embedding_encoding: ready.parsed.embedding_encoding,
         client_request_id: headers.get("x-ms-client-request-id").cloned(),
     };
     answer::render(shared.clone(), index, decided, wanted).await
