@@ -1,9 +1,16 @@
 //! Request bodies: JSON → the fields the mock uses, then token and character counts for the
 //! model. Unknown fields are ignored (clients send many); wrong types are a 400.
 
+use super::bodies::EmbeddingEncoding;
 use super::tokens;
-use crate::model::{Encoding, Operation, RequestShape};
+use crate::model::{ContentFilterTrigger, Encoding, Operation, RequestShape};
+
+/// Prompt text that makes the mock refuse the prompt with a content-filter 400.
+pub const FILTER_PROMPT_MARKER: &str = "[mock:filter-prompt]";
+/// Prompt text that makes the mock cut the completion with `finish_reason: "content_filter"`.
+pub const FILTER_COMPLETION_MARKER: &str = "[mock:filter-completion]";
 use serde::Deserialize;
+use std::borrow::Cow;
 
 #[derive(Deserialize)]
 struct Body {
@@ -29,6 +36,8 @@ struct Body {
     stream_options: Option<StreamOptions>,
     #[serde(default)]
     dimensions: Option<u32>,
+    #[serde(default)]
+    encoding_format: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +107,8 @@ pub struct ParsedRequest {
     pub include_usage: bool,
     /// Embeddings `dimensions`.
     pub dimensions: Option<u32>,
+    /// Embeddings `encoding_format`.
+    pub embedding_encoding: EmbeddingEncoding,
 }
 
 /// Parse the body of `operation`.
@@ -129,6 +140,15 @@ pub fn parse(operation: Operation, bytes: &[u8]) -> Result<ParsedRequest, BodyEr
             "max_tokens must be at least 1".to_string(),
         ));
     }
+    let embedding_encoding = match body.encoding_format.as_deref() {
+        None | Some("float") => EmbeddingEncoding::Float,
+        Some("base64") => EmbeddingEncoding::Base64,
+        Some(other) => {
+            return Err(BodyError::Invalid(format!(
+                "encoding_format must be 'float' or 'base64', not {other:?}"
+            )));
+        }
+    };
     let choices = body.n.unwrap_or(1).max(body.best_of.unwrap_or(1)).max(1);
     if choices > 128 {
         return Err(BodyError::Invalid(format!(
@@ -149,10 +169,39 @@ pub fn parse(operation: Operation, bytes: &[u8]) -> Result<ParsedRequest, BodyEr
             .and_then(|o| o.include_usage)
             .unwrap_or(false),
         dimensions: body.dimensions,
+        embedding_encoding,
     })
 }
 
 impl ParsedRequest {
+    /// Each message's content as one text (parts joined; borrowed when it is a plain string).
+    fn message_texts(&self) -> impl Iterator<Item = Cow<'_, str>> {
+        self.messages.iter().map(|m| match &m.content {
+            Some(Content::Text(text)) => Cow::Borrowed(text.as_str()),
+            Some(Content::Parts(parts)) => {
+                Cow::Owned(parts.iter().filter_map(|p| p.text.as_deref()).collect())
+            }
+            None => Cow::Borrowed(""),
+        })
+    }
+
+    /// The content-filter marker in the prompt, if any (the prompt marker wins).
+    fn content_filter(&self) -> ContentFilterTrigger {
+        let mut trigger = ContentFilterTrigger::None;
+        let mut visit = |text: &str| {
+            if text.contains(FILTER_PROMPT_MARKER) {
+                trigger = ContentFilterTrigger::Prompt;
+            } else if text.contains(FILTER_COMPLETION_MARKER)
+                && trigger == ContentFilterTrigger::None
+            {
+                trigger = ContentFilterTrigger::Completion;
+            }
+        };
+        self.message_texts().for_each(|t| visit(&t));
+        self.texts.iter().for_each(|t| visit(t));
+        trigger
+    }
+
     /// Number of embedding inputs (1 for chat and completions).
     pub fn inputs(&self) -> usize {
         (self.texts.len() + self.token_inputs.len()).max(1)
@@ -166,25 +215,17 @@ impl ParsedRequest {
     ) -> RequestShape<'a> {
         let (prompt_tokens, prompt_chars) = match self.operation {
             Operation::ChatCompletions => {
-                let text = |m: &Message| match &m.content {
-                    Some(Content::Text(text)) => text.clone(),
-                    Some(Content::Parts(parts)) => {
-                        parts.iter().filter_map(|p| p.text.as_deref()).collect()
-                    }
-                    None => String::new(),
-                };
-                let contents: Vec<String> = self.messages.iter().map(text).collect();
+                let mut chars = 0usize;
                 let tokens = tokens::count_chat(
                     encoding,
-                    self.messages.iter().zip(&contents).map(|(m, c)| {
-                        (
-                            m.role.as_deref().unwrap_or("user"),
-                            c.as_str(),
-                            m.name.as_deref(),
-                        )
-                    }),
+                    self.messages
+                        .iter()
+                        .zip(self.message_texts())
+                        .map(|(m, text)| {
+                            chars += text.chars().count();
+                            (m.role.as_deref().unwrap_or("user"), text, m.name.as_deref())
+                        }),
                 );
-                let chars: usize = contents.iter().map(|c| c.chars().count()).sum();
                 (tokens, u32::try_from(chars).unwrap_or(u32::MAX))
             }
             Operation::Completions => {
@@ -225,6 +266,7 @@ impl ParsedRequest {
             forced_completion_tokens: None,
             spillover_header,
             client_retry_count: 0,
+            content_filter: self.content_filter(),
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::config::{ConfigError, DeploymentKind, FleetConfig, Switches};
 use std::collections::HashMap;
 use std::time::Duration;
 
+#[derive(Clone)]
 struct Resource {
     name: String,
     /// Lookup only (never iterated).
@@ -40,7 +41,9 @@ pub struct DeploymentView<'a> {
     pub encoding: super::Encoding,
 }
 
-/// Every deployment of every resource.
+/// Every deployment of every resource. Cloning gives an independent copy of the whole state
+/// (windows, buckets, RNG positions), e.g. to run several strategies from the same start.
+#[derive(Clone)]
 pub struct Fleet {
     config: FleetConfig,
     resources: Vec<Resource>,
@@ -96,7 +99,7 @@ impl Fleet {
         self.resources.get(resource.0)?.by_name.get(name).copied()
     }
 
-    /// Facts about a deployment, for rendering.
+    /// Facts about a deployment, for rendering. `id` must come from this fleet.
     pub fn deployment(&self, id: DeploymentId) -> DeploymentView<'_> {
         let d = &self.deployments[id.0 as usize];
         DeploymentView {
@@ -135,7 +138,7 @@ impl Fleet {
         }
     }
 
-    /// Decide a request to a known deployment, spilling a PTU refusal over to its standard
+    /// Decide a request to a known deployment (`id` from [`Fleet::deployment_index`]), spilling a PTU refusal over to its standard
     /// target (the deployment setting wins over the `x-ms-spillover-deployment` header).
     pub fn admit_to(&mut self, now: Duration, id: DeploymentId, req: &RequestShape<'_>) -> Answer {
         let primary = &mut self.deployments[id.0 as usize];
@@ -233,7 +236,13 @@ impl Fleet {
         }
         let path = format!("resources[{r}].deployments[{d}]");
         changed.validate(&path, &self.config.switches)?;
-        let id = self.resources[r].by_name[&changed.name];
+        let Some(id) = self.resources[r].by_name.get(&changed.name).copied() else {
+            return Err(ConfigError::invalid(
+                "deployment",
+                &patch.deployment,
+                "no such deployment",
+            ));
+        };
         self.deployments[id.0 as usize].reconfigure(now, &changed, &self.config.switches);
         self.config.resources[r].deployments[d] = changed;
         Ok(())

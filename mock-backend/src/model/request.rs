@@ -32,6 +32,18 @@ impl Operation {
     }
 }
 
+/// Content-filter test markers found in the prompt (checklist item 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContentFilterTrigger {
+    /// No marker.
+    #[default]
+    None,
+    /// The prompt is refused with a 400 `content_filter`.
+    Prompt,
+    /// The completion is cut with `finish_reason: "content_filter"` (HTTP 200).
+    Completion,
+}
+
 /// One request as the model sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestShape<'a> {
@@ -58,6 +70,8 @@ pub struct RequestShape<'a> {
     pub spillover_header: Option<&'a str>,
     /// `x-stainless-retry-count` (0 = a new request).
     pub client_retry_count: u32,
+    /// Content-filter test marker.
+    pub content_filter: ContentFilterTrigger,
 }
 
 impl Default for RequestShape<'_> {
@@ -74,11 +88,23 @@ impl Default for RequestShape<'_> {
             forced_completion_tokens: None,
             spillover_header: None,
             client_retry_count: 0,
+            content_filter: ContentFilterTrigger::None,
         }
     }
 }
 
 impl RequestShape<'_> {
+    /// A chat request known only by numbers (the simulator's case): `prompt_chars` is taken as
+    /// 4 × `prompt_tokens`, so the standard estimate counts about one token per prompt token.
+    pub fn chat(prompt_tokens: u32, max_tokens: Option<u32>) -> Self {
+        RequestShape {
+            prompt_tokens,
+            prompt_chars: prompt_tokens.saturating_mul(4),
+            max_tokens,
+            ..RequestShape::default()
+        }
+    }
+
     /// `prompt_chars` for embeddings inputs of these character lengths: each rounded up to a
     /// multiple of 4, so the estimate sums the per-input ceilings (reference §5.3).
     pub fn embedding_chars(lengths: impl IntoIterator<Item = usize>) -> u32 {
