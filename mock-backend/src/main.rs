@@ -1,10 +1,11 @@
-//! The `aoai-mock` binary: serve a mock fleet from a TOML file until Ctrl-C.
+//! The `aoai-mock` binary: serve a mock fleet from a TOML file until Ctrl-C. Exit codes: 0 after
+//! a clean shutdown, 2 for a usage or input error (the message names the file, key and value).
 
 use anyhow::Context;
 use aoai_mock::config::FleetConfig;
-use aoai_mock::http::RunningFleet;
 use clap::Parser;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 /// A faithful Azure OpenAI backend emulator.
@@ -19,41 +20,20 @@ struct Args {
     drain: Duration,
 }
 
-fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
     let origin = args.config.display().to_string();
     let text =
         std::fs::read_to_string(&args.config).with_context(|| format!("reading {origin}"))?;
     let config = FleetConfig::from_toml_str(&text, &origin)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting tokio")?;
-    runtime.block_on(async move {
-        let fleet = RunningFleet::start(&config)
-            .await
-            .context("binding listeners")?;
-        for listener in &fleet.listeners {
-            println!(
-                "listening {} {} region={:?}",
-                listener.resource,
-                listener.url(),
-                listener.region
-            );
-        }
-        tokio::signal::ctrl_c()
-            .await
-            .context("waiting for Ctrl-C")?;
-        eprintln!(
-            "shutting down: waiting up to {} for open responses",
-            aoai_mock::duration::format(args.drain)
-        );
-        if tokio::time::timeout(args.drain, fleet.shutdown())
-            .await
-            .is_err()
-        {
-            eprintln!("some responses were still open; exiting anyway");
-        }
-        Ok(())
-    })
+    aoai_mock::http::serve_until_ctrl_c(&config, args.drain).context("serving the fleet")
 }
