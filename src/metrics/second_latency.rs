@@ -1,8 +1,11 @@
 //! Per-second latency percentiles (p50, p99 of the requests that ended in each second) with
 //! memory that does not grow with run length beyond 16 bytes per second.
 //!
-//! A ring of [`WINDOW_SECONDS`] HdrHistograms (µs, 2 significant digits: bucket resolution
-//! < 1%) holds the most recent seconds. When a slot is needed for a newer second, the second
+//! A ring of [`WINDOW_SECONDS`] slots holds the most recent seconds. A slot keeps its first
+//! [`EXACT_SAMPLES`] latencies as they are (exact nearest-rank percentiles, and finalising a
+//! sparse second costs a sort of a few values); a busier second spills into the slot's
+//! HdrHistogram (µs, 2 significant digits: bucket resolution < 1%), which is only reset when it
+//! was used. When a slot is needed for a newer second, the second
 //! it held is *finalised*: its p50/p99 are stored and the histogram is reset and reused, so
 //! after warm-up nothing is allocated. Drivers emit request records when requests end, so
 //! records arrive in (nearly) end order; a record whose second has already been finalised
@@ -20,6 +23,9 @@ pub const WINDOW_SECONDS: usize = 64;
 /// Saturation bound of the per-second histograms: one hour in µs (fits a `u32`).
 const HIGHEST_MICROS: u64 = 3_600_000_000;
 
+/// Samples per second kept exactly before spilling into the histogram.
+pub const EXACT_SAMPLES: usize = 64;
+
 /// p50 and p99 of one second, in µs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Finalised {
@@ -30,7 +36,60 @@ struct Finalised {
 #[derive(Debug)]
 struct Slot {
     second: usize,
+    /// The first samples of the second, exact (µs).
+    exact: Vec<u32>,
+    /// Every sample once `exact` overflowed; empty otherwise.
     histogram: Histogram<u32>,
+}
+
+impl Slot {
+    fn new(second: usize) -> Slot {
+        Slot {
+            second,
+            exact: Vec::with_capacity(EXACT_SAMPLES),
+            // Constant bounds satisfying hdrhistogram's preconditions: cannot fail.
+            histogram: Histogram::new_with_bounds(1, HIGHEST_MICROS, 2)
+                .expect("constant histogram bounds are valid"),
+        }
+    }
+
+    fn record(&mut self, micros: u64) {
+        if self.histogram.is_empty() && self.exact.len() < EXACT_SAMPLES {
+            self.exact.push(u32::try_from(micros).unwrap_or(u32::MAX));
+            return;
+        }
+        if self.histogram.is_empty() {
+            for value in self.exact.drain(..) {
+                self.histogram.saturating_record(u64::from(value));
+            }
+        }
+        self.histogram.saturating_record(micros);
+    }
+
+    fn percentiles(&self) -> Option<Finalised> {
+        if !self.histogram.is_empty() {
+            return percentiles(&self.histogram);
+        }
+        if self.exact.is_empty() {
+            return None;
+        }
+        let mut sorted = self.exact.clone();
+        sorted.sort_unstable();
+        let rank =
+            |q: f64| sorted[((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1];
+        Some(Finalised {
+            p50: rank(0.5),
+            p99: rank(0.99),
+        })
+    }
+
+    fn reuse(&mut self, second: usize) {
+        self.second = second;
+        self.exact.clear();
+        if !self.histogram.is_empty() {
+            self.histogram.reset();
+        }
+    }
 }
 
 /// Per-second p50/p99 of end-to-end latency over a sliding window of live histograms.
@@ -70,23 +129,17 @@ impl SecondLatency {
                 return;
             }
             Some(slot) => {
-                let done = percentiles(&slot.histogram);
+                let done = slot.percentiles();
                 if self.finalised.len() <= slot.second {
                     self.finalised.resize(slot.second + 1, None);
                 }
                 self.finalised[slot.second] = done;
-                slot.histogram.reset();
-                slot.second = second;
+                slot.reuse(second);
                 slot
             }
-            empty @ None => empty.insert(Slot {
-                second,
-                // Constant bounds satisfying hdrhistogram's preconditions: cannot fail.
-                histogram: Histogram::new_with_bounds(1, HIGHEST_MICROS, 2)
-                    .expect("constant histogram bounds are valid"),
-            }),
+            empty @ None => empty.insert(Slot::new(second)),
         };
-        slot.histogram.saturating_record(micros);
+        slot.record(micros);
     }
 
     /// p50 and p99 of `second`, if any request ended in it (and was not late).
@@ -97,7 +150,7 @@ impl SecondLatency {
             .and_then(Option::as_ref)
             .filter(|slot| slot.second == second);
         let found = match live {
-            Some(slot) => percentiles(&slot.histogram),
+            Some(slot) => slot.percentiles(),
             None => self.finalised.get(second).copied().flatten(),
         };
         found.map(|f| {
@@ -117,6 +170,31 @@ impl SecondLatency {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sparse_seconds_are_exact_and_busy_ones_spill_into_the_histogram() {
+        let mut latency = SecondLatency::default();
+        for millis in [30, 10, 20] {
+            latency.record(5, Duration::from_millis(millis));
+        }
+        let ms = Duration::from_millis;
+        assert_eq!(latency.percentiles(5), Some((ms(20), ms(30))));
+        for millis in 1..=1000 {
+            latency.record(6, Duration::from_millis(millis));
+        }
+        let (p50, p99) = latency.percentiles(6).unwrap();
+        assert!((p50.as_millis() as i64 - 500).abs() <= 5, "{p50:?}");
+        assert!((p99.as_millis() as i64 - 990).abs() <= 10, "{p99:?}");
+        // Reusing the slots keeps finalised values and starts clean.
+        latency.record(5 + WINDOW_SECONDS, ms(7));
+        latency.record(6 + WINDOW_SECONDS, ms(9));
+        assert_eq!(latency.percentiles(5), Some((ms(20), ms(30))));
+        assert_eq!(latency.percentiles(6), Some((p50, p99)));
+        assert_eq!(
+            latency.percentiles(6 + WINDOW_SECONDS),
+            Some((ms(9), ms(9)))
+        );
+    }
 
     #[test]
     fn percentiles_survive_finalisation_and_late_samples_are_counted() {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aoai_mock::model::{
-    Completion as FleetCompletion, Disruption, Fleet, Operation, RequestShape, ResourceId,
+    Completion as FleetCompletion, DeploymentId, Disruption, Fleet, Operation, RequestShape,
+    ResourceId,
 };
 use aoai_mock::seed::{self, SimRng};
 use rand::Rng;
@@ -103,6 +104,9 @@ struct Engine<'a> {
     /// Pool backends whose targeted deployment is provisioned, with that deployment.
     ptu_samples: Vec<(u16, aoai_mock::model::DeploymentId)>,
     deployment_names: Vec<Arc<str>>,
+    /// The fleet deployment of each (pool backend, workload deployment), resolved once:
+    /// index `pool * deployment_names.len() + deployment`.
+    targets: Vec<Option<DeploymentId>>,
     flights: Flights,
     recorder: StrategyRecorder,
     strategy_index: u16,
@@ -135,6 +139,14 @@ impl<'a> Engine<'a> {
             .map(|b| ResourceId(b.resource))
             .collect();
         let deployment_names = workload.deployments().to_vec();
+        let targets = pool_resources
+            .iter()
+            .flat_map(|resource| {
+                deployment_names
+                    .iter()
+                    .map(|name| fleet.deployment_index(*resource, name))
+            })
+            .collect();
         let first_deployment = deployment_names.first().cloned();
         let spill_targets = scenario
             .spillover_targets
@@ -167,6 +179,7 @@ impl<'a> Engine<'a> {
             spill_targets,
             ptu_samples,
             deployment_names,
+            targets,
             flights: Flights::default(),
             recorder: StrategyRecorder::new(strategy_index, setup),
             strategy_index,
@@ -275,7 +288,7 @@ impl<'a> Engine<'a> {
         let step = self.gateways[gateway].next(now, &mut flight.attempt, &mut self.balance_rng);
         self.log_transitions(gateway);
         match step {
-            Step::Send(backend) => self.send(now, slot, backend),
+            Step::Send(backend) => self.send(now, slot, backend, sink),
             Step::WaitUntil(at) => {
                 let epoch = self.bump(slot);
                 self.queue
@@ -287,7 +300,13 @@ impl<'a> Engine<'a> {
     }
 
     /// Send the request to strategy backend `backend`: the fleet model decides.
-    fn send(&mut self, now: Duration, slot: u32, backend: usize) -> Result<(), SimError> {
+    fn send(
+        &mut self,
+        now: Duration,
+        slot: u32,
+        backend: usize,
+        sink: &mut dyn RecordSink,
+    ) -> Result<(), SimError> {
         let pool = self.resolved.to_pool[backend];
         let resource = self.pool_resources[pool];
         let Some(flight) = self.flights.get_mut(slot) else {
@@ -305,8 +324,16 @@ impl<'a> Engine<'a> {
             client_retry_count: flight.record.client_retries,
             ..RequestShape::default()
         };
-        let deployment = &self.deployment_names[usize::from(request.deployment.0)];
-        let answer = self.fleet.admit(now, resource, deployment, &shape);
+        let workload_deployment = usize::from(request.deployment.0);
+        let answer = match self.targets[pool * self.deployment_names.len() + workload_deployment] {
+            Some(id) => self.fleet.admit_to(now, id, &shape),
+            None => self.fleet.admit(
+                now,
+                resource,
+                &self.deployment_names[workload_deployment],
+                &shape,
+            ),
+        };
         flight.record.attempts += 1;
         flight.record.backends_tried.push(pool as u16);
         let served_by = answer.spillover.and_then(|_| {
@@ -354,6 +381,10 @@ impl<'a> Engine<'a> {
         };
         flight.current = Some(current);
         let epoch = self.bump(slot);
+        if headers_after.is_zero() {
+            // A refusal: the gateway sees it at once (no event needed).
+            return self.headers(now, slot, sink);
+        }
         self.queue
             .push(now + headers_after, EventKind::Headers { slot, epoch });
         Ok(())
@@ -389,9 +420,12 @@ impl<'a> Engine<'a> {
                     return Ok(());
                 };
                 let (end, _) = body_end(&plan, current.started);
+                if end <= now {
+                    // Non-streamed: the headers came with the whole body.
+                    return self.body_end(now, slot, sink);
+                }
                 let epoch = self.bump(slot);
-                self.queue
-                    .push(end.max(now), EventKind::BodyEnd { slot, epoch });
+                self.queue.push(end, EventKind::BodyEnd { slot, epoch });
                 Ok(())
             }
             Verdict::Return => {
