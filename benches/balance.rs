@@ -6,6 +6,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use rand::Rng;
 use throttlebox::balance::{
     BackendSpec, Completion, Observation, Preset, RequestInfo, Step, Strategy, StrategyConfig,
     Verdict, session_hash,
@@ -71,6 +72,12 @@ fn one_request(strategy: &mut Strategy, now: Duration, counter: u64, rng: &mut s
 fn bench_presets(c: &mut Criterion) {
     let specs = backends();
     let mut group = c.benchmark_group("balance");
+    // Same-run reference: the cost of one RNG draw and a modulo on this machine, so figures
+    // from noisy runs can be compared as ratios.
+    let mut reference_rng = seed::stream(2, "reference");
+    group.bench_function("reference: one PCG draw", |b| {
+        b.iter(|| black_box(reference_rng.random::<u64>() % 8))
+    });
     for preset in Preset::ALL {
         let cfg = StrategyConfig::preset(preset.name(), preset);
         let mut strategy = Strategy::new(&cfg, &specs).expect("preset builds");
