@@ -9,6 +9,8 @@ pub mod cost;
 mod csv_fields;
 pub mod error;
 pub mod format;
+pub mod hlog;
+pub mod html;
 pub mod markdown;
 pub mod records_csv;
 pub mod run_dir;
@@ -22,6 +24,7 @@ pub mod timeseries_csv;
 
 pub use cost::{CostBreakdown, CostConfig, DeploymentPrices, TokenUsage, cost};
 pub use error::ReportError;
+pub use hlog::{HISTOGRAMS_DIR, MergedHistograms, hlog_file_names};
 pub use markdown::report_markdown;
 pub use records_csv::{
     ATTEMPTS_HEADER, AttemptsCsvWriter, REQUESTS_HEADER, RequestsCsvWriter, read_requests_csv,
