@@ -5,6 +5,7 @@
 //! decides anything about the run itself, never reads a clock, and never iterates a HashMap
 //! on an output path: the same records give byte-identical files.
 
+pub mod compare;
 pub mod cost;
 mod csv_fields;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod table;
 pub mod tables;
 pub mod timeseries_csv;
 
+pub use compare::{ComparedRun, Comparison, compare, load_run, load_runs};
 pub use cost::{CostBreakdown, CostConfig, DeploymentPrices, TokenUsage, cost};
 pub use error::ReportError;
 pub use hlog::{HISTOGRAMS_DIR, MergedHistograms, hlog_file_names};
