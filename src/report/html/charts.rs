@@ -68,9 +68,35 @@ fn svg(
     Ok(out)
 }
 
+/// Top of the y axis: the largest value plus room above it for the legend.
 fn upper(values: impl Iterator<Item = f64>, floor: f64) -> f64 {
     let top = values.fold(floor, f64::max);
-    if top <= 0.0 { 1.0 } else { top * 1.08 }
+    if top <= 0.0 {
+        1.0
+    } else {
+        top * LEGEND_HEADROOM
+    }
+}
+
+/// How much taller than the data the y axis is, so the legend does not hide the data.
+const LEGEND_HEADROOM: f64 = 1.4;
+
+/// `colour` blended with white (`strength` 1 = the colour itself), opaque so stacked layers
+/// keep their colour.
+fn tint(colour: RGBColor, strength: f64) -> RGBColor {
+    let blend =
+        |channel: u8| (f64::from(channel) * strength + 255.0 * (1.0 - strength)).round() as u8;
+    RGBColor(blend(colour.0), blend(colour.1), blend(colour.2))
+}
+
+/// Axis tick labels: whole numbers without a trailing `.0`, otherwise up to two decimals.
+fn tick(value: &f64) -> String {
+    if (value - value.round()).abs() < 1e-9 {
+        format!("{value:.0}")
+    } else {
+        let text = format!("{value:.2}");
+        text.trim_end_matches('0').to_string()
+    }
 }
 
 fn x_end(layers: &[Points], run_seconds: f64) -> f64 {
@@ -104,6 +130,8 @@ pub fn stacked_areas(
             .configure_mesh()
             .x_desc(axes.x)
             .y_desc(axes.y)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .label_style((FONT, 12))
             .axis_desc_style((FONT, 13))
             .light_line_style(WHITE.mix(0.0))
@@ -114,17 +142,26 @@ pub fn stacked_areas(
             let colour = colour(index);
             chart
                 .draw_series(
-                    AreaSeries::new(stack.iter().copied(), 0.0, colour.mix(0.75))
+                    AreaSeries::new(stack.iter().copied(), 0.0, tint(colour, 0.7))
                         .border_style(colour.stroke_width(1)),
                 )
                 .map_err(|e| e.to_string())?
                 .label(names.get(index).copied().unwrap_or("?"))
                 .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled())
+                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], tint(colour, 0.7).filled())
                 });
         }
-        legend(&mut chart)
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
     })
+}
+
+/// Where a line chart's legend goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegendAt {
+    /// Top right, above the data (the y axis gets headroom for it).
+    Top,
+    /// Bottom right, inside the plot with a fixed y range (for CDFs, 0..1).
+    BottomFixed,
 }
 
 /// One line per entry `(label, points, colour index, dashed)`, with optional horizontal
@@ -136,13 +173,18 @@ pub fn lines(
     lines: &[(String, Points, usize, bool)],
     y_floor: f64,
     reference: Option<(f64, &str)>,
+    legend_at: LegendAt,
 ) -> Result<String, ReportError> {
-    let y_max = upper(
+    let data_top = upper(
         lines
             .iter()
             .flat_map(|(_, points, _, _)| points.iter().map(|(_, y)| *y)),
         y_floor.max(reference.map_or(0.0, |(y, _)| y)),
     );
+    let y_max = match legend_at {
+        LegendAt::Top => data_top,
+        LegendAt::BottomFixed => y_floor,
+    };
     svg(id, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(axes.title, (FONT, 17))
@@ -155,6 +197,8 @@ pub fn lines(
             .configure_mesh()
             .x_desc(axes.x)
             .y_desc(axes.y)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .label_style((FONT, 12))
             .axis_desc_style((FONT, 13))
             .light_line_style(BLACK.mix(0.05))
@@ -186,7 +230,13 @@ pub fn lines(
                 .label(label.as_str())
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 14, y)], style));
         }
-        legend(&mut chart)
+        legend(
+            &mut chart,
+            match legend_at {
+                LegendAt::Top => SeriesLabelPosition::UpperRight,
+                LegendAt::BottomFixed => SeriesLabelPosition::LowerRight,
+            },
+        )
     })
 }
 
@@ -199,7 +249,8 @@ pub fn timeline(
     names: &[&str],
     spans: &[Vec<(f64, f64)>],
 ) -> Result<String, ReportError> {
-    let rows = names.len().max(1) as f64;
+    // Room above the rows for the legend.
+    let rows = names.len().max(1) as f64 + 0.8;
     let x_max = spans
         .iter()
         .flatten()
@@ -230,7 +281,8 @@ pub fn timeline(
             .configure_mesh()
             .x_desc(axes.x)
             .y_desc(axes.y)
-            .y_labels(names.len() * 2 + 1)
+            .y_labels(names.len() * 2 + 3)
+            .x_label_formatter(&tick)
             .y_label_formatter(&row_name)
             .disable_y_mesh()
             .label_style((FONT, 12))
@@ -258,16 +310,19 @@ pub fn timeline(
             .map_err(|e| e.to_string())?
             .label("open")
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], open.filled()));
-        legend(&mut chart)
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
     })
 }
 
 type Plane = Cartesian2d<RangedCoordf64, RangedCoordf64>;
 
-fn legend<'a, 'b: 'a>(chart: &mut ChartContext<'a, SVGBackend<'b>, Plane>) -> Result<(), String> {
+fn legend<'a, 'b: 'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Plane>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(position)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .label_font((FONT, 12))

@@ -5,7 +5,7 @@
 use crate::metrics::{LatencyHistogram, SecondSeries};
 
 /// Most points drawn per line.
-pub const MAX_POINTS: u64 = 300;
+pub const MAX_POINTS: u64 = 150;
 
 /// One line or area: `(bucket start in s, value)`.
 pub type Points = Vec<(f64, f64)>;
@@ -154,9 +154,9 @@ mod tests {
     #[test]
     fn buckets_keep_lines_short_and_stacks_add_up() {
         assert_eq!(bucket_seconds(0), 1);
-        assert_eq!(bucket_seconds(300), 1);
-        assert_eq!(bucket_seconds(301), 2);
-        assert_eq!(bucket_seconds(3600), 12);
+        assert_eq!(bucket_seconds(150), 1);
+        assert_eq!(bucket_seconds(151), 2);
+        assert_eq!(bucket_seconds(3600), 24);
         let layers = vec![vec![(0.0, 1.0), (1.0, 2.0)], vec![(0.0, 3.0), (1.0, 0.0)]];
         assert_eq!(stacked(&layers)[1], vec![(0.0, 4.0), (1.0, 2.0)]);
         let means = bucketed(5, 2, |s| (s != 1).then_some(s as f64));

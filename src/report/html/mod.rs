@@ -12,7 +12,7 @@ mod page;
 
 use std::fmt::Write as _;
 
-use self::charts::{Axes, lines, stacked_areas, timeline};
+use self::charts::{Axes, LegendAt, lines, stacked_areas, timeline};
 use self::data::{BackendCount, bucket_seconds, per_backend, stacked};
 use self::page::{escape, figure};
 use super::error::ReportError;
@@ -152,7 +152,7 @@ pub fn report_html(
             x: "run time (s)",
             y: &format!("{label} latency (s)"),
         };
-        let svg = lines(id, &axes, x_range, &drawn, 0.0, None)?;
+        let svg = lines(id, &axes, x_range, &drawn, 0.0, None, LegendAt::Top)?;
         out.push_str(&figure(
             id,
             &svg,
@@ -189,6 +189,7 @@ pub fn report_html(
         &cdfs,
         1.0,
         None,
+        LegendAt::BottomFixed,
     )?;
     out.push_str(&figure(
         "chart-ttft-cdf",
@@ -272,7 +273,15 @@ pub fn report_html(
             x: "run time (s)",
             y: "utilization (%)",
         };
-        let svg = lines(&id, &axes, x_range, &drawn, 100.0, Some((100.0, "100 %")))?;
+        let svg = lines(
+            &id,
+            &axes,
+            x_range,
+            &drawn,
+            100.0,
+            Some((100.0, "100 %")),
+            LegendAt::Top,
+        )?;
         let caption = if drawn.is_empty() {
             format!("{chart_title} (no PTU backend was sampled)")
         } else {
