@@ -99,12 +99,21 @@ fn report_html_renders_every_chart_without_errors_in_headless_chromium() {
     let report = write_report("render");
     let page = open_in_chromium(&report, "profile-render");
     assert!(
-        page.dom.contains("<h1>throttlebox run: report-golden-small</h1>"),
+        page.dom
+            .contains("<h1>throttlebox run: report-golden-small</h1>"),
         "the page did not render its heading; DOM starts with:\n{}",
         &page.dom[..page.dom.len().min(500)]
     );
-    assert_eq!(page.html_attribute("data-errors"), None, "the page reported errors");
-    assert!(page.console.is_empty(), "console messages: {:#?}", page.console);
+    assert_eq!(
+        page.html_attribute("data-errors"),
+        None,
+        "the page reported errors"
+    );
+    assert!(
+        page.console.is_empty(),
+        "console messages: {:#?}",
+        page.console
+    );
 
     let ids = chart_ids(STRATEGIES);
     assert_eq!(ids.len(), 3 + 4 * STRATEGIES);
@@ -117,9 +126,15 @@ fn report_html_renders_every_chart_without_errors_in_headless_chromium() {
         assert!(figure.contains("<svg"), "chart {id} has no SVG");
         assert!(figure.contains("<text"), "chart {id} has no labels");
     }
-    assert_eq!(page.dom.matches("<figure class=\"chart\"").count(), ids.len());
+    assert_eq!(
+        page.dom.matches("<figure class=\"chart\"").count(),
+        ids.len()
+    );
     let expected = ids.len().to_string();
-    assert_eq!(page.html_attribute("data-charts-expected"), Some(expected.clone()));
+    assert_eq!(
+        page.html_attribute("data-charts-expected"),
+        Some(expected.clone())
+    );
     assert_eq!(
         page.html_attribute("data-charts-rendered"),
         Some(expected),
@@ -140,17 +155,33 @@ fn the_browser_check_catches_script_errors_and_blocked_loads() {
     let broken_path = report.with_file_name("broken.html");
     fs::write(&broken_path, broken).expect("write");
     let page = open_in_chromium(&broken_path, "profile-broken");
-    let errors = page.html_attribute("data-errors").expect("errors were recorded");
+    let errors = page
+        .html_attribute("data-errors")
+        .expect("errors were recorded");
     assert!(errors.contains("notAFunction"), "{errors}");
     assert!(errors.contains("missing.png"), "{errors}");
-    assert!(!page.console.is_empty(), "Chromium's console log shows the errors too");
+    assert!(
+        !page.console.is_empty(),
+        "Chromium's console log shows the errors too"
+    );
 }
 
 #[test]
 fn report_html_is_self_contained() {
     let html = fs::read_to_string(write_report("offline")).expect("report");
-    for fetch in ["<link", "src=\"http", "href=\"http", "url(", "@import", "<iframe", "fetch("] {
-        assert!(!html.contains(fetch), "report.html would fetch something: {fetch}");
+    for fetch in [
+        "<link",
+        "src=\"http",
+        "href=\"http",
+        "url(",
+        "@import",
+        "<iframe",
+        "fetch(",
+    ] {
+        assert!(
+            !html.contains(fetch),
+            "report.html would fetch something: {fetch}"
+        );
     }
     assert!(html.contains("Content-Security-Policy\" content=\"default-src 'none'"));
     for strategy in ["apim-smart-policy", "powerproxy", "round-robin"] {

@@ -23,8 +23,14 @@ fn run(name: &str) -> PathBuf {
     let _ = fs::remove_dir_all(results.join(name));
     let dir = RunDir::create(&results, name).expect("run dir");
     let scenario = Scenario::load(&manifest().join(SCENARIO), &[]).expect("fixture scenario loads");
-    run_all(&scenario, Some(&dir), 2, &format!("throttlebox sim {SCENARIO}"), &|_| {})
-        .expect("simulation runs");
+    run_all(
+        &scenario,
+        Some(&dir),
+        2,
+        &format!("throttlebox sim {SCENARIO}"),
+        &|_| {},
+    )
+    .expect("simulation runs");
     dir.path().to_path_buf()
 }
 
