@@ -204,14 +204,18 @@ fn compare_refuses_missing_and_foreign_summaries_with_the_file_named() {
     let empty = tmp().join("not-a-run");
     fs::create_dir_all(&empty).expect("dir");
     let _ = fs::remove_file(empty.join("summary.json"));
-    let error = load_runs(std::slice::from_ref(&empty)).unwrap_err().to_string();
+    let error = load_runs(std::slice::from_ref(&empty))
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("not-a-run") && error.contains("summary.json"),
         "{error}"
     );
 
     fs::write(empty.join("summary.json"), r#"{"schema_version": 99}"#).expect("write");
-    let error = load_runs(std::slice::from_ref(&empty)).unwrap_err().to_string();
+    let error = load_runs(std::slice::from_ref(&empty))
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("schema_version 99"), "{error}");
 
     fs::write(
@@ -219,7 +223,9 @@ fn compare_refuses_missing_and_foreign_summaries_with_the_file_named() {
         r#"{"schema_version": 1, "mode": "sim"}"#,
     )
     .expect("w");
-    let error = load_runs(std::slice::from_ref(&empty)).unwrap_err().to_string();
+    let error = load_runs(std::slice::from_ref(&empty))
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("does not match schema 1"), "{error}");
 
     let output = Command::new(env!("CARGO_BIN_EXE_throttlebox"))

@@ -1,7 +1,8 @@
 //! `report.html`: one self-contained page (no fetches; opens from disk) with the run's
-//! metadata, the head-to-head and per-backend tables, and charts drawn by plotters (SVG,
-//! inlined): per-second successes and 429s stacked by backend, latency percentiles over
-//! time, the TTFT CDF per strategy, breaker state per backend and PTU utilization.
+//! metadata, the head-to-head table, charts drawn by plotters (SVG, inlined): latency
+//! percentiles over time, the TTFT CDF per strategy, per-second successes and 429s stacked by
+//! backend, breaker state per backend and PTU utilization; then the per-backend and SLO
+//! tables.
 //!
 //! Pure and deterministic: the same summary, series and histograms give the same bytes. Never
 //! reads a clock and never decides anything about the run.
@@ -107,20 +108,6 @@ pub fn report_html(
          from the intended start (open loop), over successful requests. Definitions: report.md.",
     );
     out.push_str(&head_to_head(summary).render_html());
-    section(
-        &mut out,
-        "Traffic per backend",
-        "Attempts and answers per backend.",
-    );
-    out.push_str(&backend_shares(summary).render_html());
-    if summary
-        .strategies
-        .iter()
-        .any(|strategy| !strategy.slo.is_empty())
-    {
-        section(&mut out, "SLO verdicts", "One row per strategy and rule.");
-        out.push_str(&slo_verdicts(summary).render_html());
-    }
 
     let x_range = (0.0, run_seconds.max(longest as f64).max(1.0));
     section(
@@ -202,12 +189,12 @@ pub fn report_html(
         (
             BackendCount::Ok,
             "Successes by backend",
-            "Attempts answered 2xx per second, stacked by backend.",
+            "Attempts answered 2xx per second, stacked by backend",
         ),
         (
             BackendCount::Throttled,
             "429s by backend",
-            "Attempts answered 429 per second, stacked by backend (retries included).",
+            "Attempts answered 429 per second, stacked by backend, retries included",
         ),
     ] {
         let (slug, y) = match kind {
@@ -290,6 +277,21 @@ pub fn report_html(
         out.push_str(&figure(&id, &svg, &caption));
     }
     out.push_str("</div>\n");
+
+    section(
+        &mut out,
+        "Traffic per backend",
+        "Attempts and answers per backend.",
+    );
+    out.push_str(&backend_shares(summary).render_html());
+    if summary
+        .strategies
+        .iter()
+        .any(|strategy| !strategy.slo.is_empty())
+    {
+        section(&mut out, "SLO verdicts", "One row per strategy and rule.");
+        out.push_str(&slo_verdicts(summary).render_html());
+    }
     out.push_str(&page::tail());
     Ok(out)
 }
