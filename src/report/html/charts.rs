@@ -164,13 +164,24 @@ pub enum LegendAt {
     BottomFixed,
 }
 
-/// One line per entry `(label, points, colour index, dashed)`, with optional horizontal
-/// reference line `reference` (e.g. 100 % utilization).
+/// One line of a line chart.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// Legend label.
+    pub label: String,
+    /// The points.
+    pub points: Points,
+    /// Index into the palette (the same strategy or backend keeps its colour across charts).
+    pub colour: usize,
+}
+
+/// One line per entry of `lines`, with an optional dashed horizontal reference line
+/// `reference` (e.g. 100 % utilization).
 pub fn lines(
     id: &str,
     axes: &Axes,
     x_range: (f64, f64),
-    lines: &[(String, Points, usize, bool)],
+    lines: &[Line],
     y_floor: f64,
     reference: Option<(f64, &str)>,
     legend_at: LegendAt,
@@ -178,7 +189,7 @@ pub fn lines(
     let data_top = upper(
         lines
             .iter()
-            .flat_map(|(_, points, _, _)| points.iter().map(|(_, y)| *y)),
+            .flat_map(|line| line.points.iter().map(|(_, y)| *y)),
         y_floor.max(reference.map_or(0.0, |(y, _)| y)),
     );
     let y_max = match legend_at {
@@ -217,17 +228,12 @@ pub fn lines(
                 .label(label)
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 14, y)], style));
         }
-        for (label, points, colour_index, dashed) in lines {
-            let colour = colour(*colour_index);
-            let style = colour.stroke_width(2);
-            let drawn = if *dashed {
-                chart.draw_series(DashedLineSeries::new(points.iter().copied(), 5, 3, style))
-            } else {
-                chart.draw_series(LineSeries::new(points.iter().copied(), style))
-            };
-            drawn
+        for line in lines {
+            let style = colour(line.colour).stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(line.points.iter().copied(), style))
                 .map_err(|e| e.to_string())?
-                .label(label.as_str())
+                .label(line.label.as_str())
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 14, y)], style));
         }
         legend(

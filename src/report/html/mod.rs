@@ -13,8 +13,8 @@ mod page;
 
 use std::fmt::Write as _;
 
-use self::charts::{Axes, LegendAt, lines, stacked_areas, timeline};
-use self::data::{BackendCount, bucket_seconds, per_backend, stacked};
+use self::charts::{Axes, LegendAt, Line, lines, stacked_areas, timeline};
+use self::data::{BackendCount, Points, bucket_seconds, per_backend, stacked};
 use self::page::{escape, figure};
 use super::error::ReportError;
 use super::format::seconds_text;
@@ -120,17 +120,20 @@ pub fn report_html(
     );
     out.push_str("<div class=\"charts\">\n");
     let latency: Vec<_> = strategies.iter().map(|s| data::latency(s.series)).collect();
+    let pick_p50: fn(&(Points, Points)) -> &Points = |(p50, _)| p50;
+    let pick_p99: fn(&(Points, Points)) -> &Points = |(_, p99)| p99;
     for (id, label, pick) in [
-        ("chart-latency-p50", "p50", 0),
-        ("chart-latency-p99", "p99", 1),
+        ("chart-latency-p50", "p50", pick_p50),
+        ("chart-latency-p99", "p99", pick_p99),
     ] {
-        let drawn: Vec<_> = strategies
+        let drawn: Vec<Line> = strategies
             .iter()
             .zip(&latency)
             .enumerate()
-            .map(|(index, (strategy, (p50, p99)))| {
-                let points = if pick == 0 { p50 } else { p99 };
-                (strategy.name.to_string(), points.clone(), index, false)
+            .map(|(index, (strategy, percentiles))| Line {
+                label: strategy.name.to_string(),
+                points: pick(percentiles).clone(),
+                colour: index,
             })
             .collect();
         let title = format!("End-to-end latency {label} per second");
@@ -155,14 +158,18 @@ pub fn report_html(
          share of requests whose first token arrived within x seconds.",
     );
     out.push_str("<div class=\"charts\">\n");
-    let cdfs: Vec<_> = strategies
+    let cdfs: Vec<Line> = strategies
         .iter()
         .enumerate()
-        .map(|(index, s)| (s.name.to_string(), data::cdf(s.ttft), index, false))
+        .map(|(index, strategy)| Line {
+            label: strategy.name.to_string(),
+            points: data::cdf(strategy.ttft),
+            colour: index,
+        })
         .collect();
     let ttft_max = cdfs
         .iter()
-        .flat_map(|(_, points, _, _)| points.iter().map(|(x, _)| *x))
+        .flat_map(|line| line.points.iter().map(|(x, _)| *x))
         .fold(0.0, f64::max);
     let axes = Axes {
         title: "TTFT CDF",
@@ -250,9 +257,13 @@ pub fn report_html(
     out.push_str("<div class=\"charts\">\n");
     for (index, strategy) in strategies.iter().enumerate() {
         let id = format!("chart-ptu-{index}");
-        let drawn: Vec<_> = data::utilization(strategy.series, backends)
+        let drawn: Vec<Line> = data::utilization(strategy.series, backends)
             .into_iter()
-            .map(|(backend, points)| (backend_names[backend].to_string(), points, backend, false))
+            .map(|(backend, points)| Line {
+                label: backend_names[backend].to_string(),
+                points,
+                colour: backend,
+            })
             .collect();
         let chart_title = format!("PTU utilization: {}", strategy.name);
         let axes = Axes {
