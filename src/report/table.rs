@@ -121,3 +121,21 @@ impl Table {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_rendering_escapes_cells_and_marks_numeric_columns() {
+        let mut table = Table::new(&[("strategy", Align::Left), ("p99 s", Align::Right)]);
+        table.push(vec!["a<b>&\"c\"".to_string(), "1.250".to_string()]);
+        let html = table.render_html();
+        assert!(
+            html.contains("<th>strategy</th><th class=\"num\">p99 s</th>"),
+            "{html}"
+        );
+        assert!(html.contains("<td>a&lt;b&gt;&amp;&quot;c&quot;</td><td class=\"num\">1.250</td>"));
+        assert!(!html.contains("<b>"));
+    }
+}
