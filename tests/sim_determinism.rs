@@ -31,6 +31,9 @@ fn same_seed_gives_byte_identical_outputs_whatever_the_thread_count() {
         "attempts.csv",
         "timeseries.csv",
         "report.md",
+        "report.html",
+        "histograms/apim-pool__seed_JSON.hlog",
+        "histograms/round-robin.hlog",
     ] {
         assert!(
             read(&first, file) == read(&second, file),

@@ -1,6 +1,7 @@
 //! Command-line parsing (clap derive) and dispatch to one module per command. The commands are
 //! thin: they load the scenario, call the library, print, and choose the exit code.
 
+mod compare;
 mod sim;
 mod sweep;
 mod wall;
@@ -25,6 +26,9 @@ enum Command {
     Sim(sim::SimArgs),
     /// Run a scenario over a grid of settings (`--set key=v1,v2,…`) and mark the best cells.
     Sweep(sweep::SweepArgs),
+    /// Compare existing runs head to head (a row per run and strategy) and pool their
+    /// latency histograms exactly.
+    Compare(compare::CompareArgs),
     /// Serve a scenario's (or a fleet file's) mock AOAI fleet over HTTP until Ctrl-C.
     Mock(MockArgs),
 }
@@ -64,6 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     match args.command {
         Command::Sim(args) => sim::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Mock(args) => mock(args),
     }
 }

@@ -6,6 +6,7 @@
 //! themselves are streamed to disk by the report writers, never kept here. Never reads a
 //! clock: every time is a `Duration` since the run start supplied by the driver.
 
+pub mod intervals;
 pub mod latency;
 pub mod record;
 pub mod recorder;
@@ -16,5 +17,5 @@ pub use latency::LatencyHistogram;
 pub use record::{
     AppIndex, AttemptRecord, BackendIndex, BackendsTried, ErrorClass, RequestRecord, StrategyIndex,
 };
-pub use recorder::StrategyRecorder;
+pub use recorder::{StrategyHistograms, StrategyRecorder};
 pub use series::SecondSeries;

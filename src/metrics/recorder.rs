@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::intervals::{DEFAULT_INTERVAL, IntervalHistograms};
 use super::latency::LatencyHistogram;
 use super::record::{AttemptRecord, BackendIndex, ErrorClass, RequestRecord, StrategyIndex};
 use super::series::SecondSeries;
@@ -68,6 +69,22 @@ pub struct StrategyRecorder {
     goodput_ttft: Option<Duration>,
     goodput_e2e: Option<Duration>,
     latest: Duration,
+    intervals: IntervalHistograms,
+}
+
+/// One strategy's latency histograms: full run (for charts) and the interval log (for exact
+/// merging across runs).
+#[derive(Debug)]
+pub struct StrategyHistograms {
+    /// End-to-end latency of successful requests, from the intended start.
+    pub e2e: LatencyHistogram,
+    /// Time to first token of successful streams, from the intended start.
+    pub ttft: LatencyHistogram,
+    /// The HdrHistogram interval log text (tags `e2e`, `ttft`), or why it could not be
+    /// serialised.
+    pub interval_log: Result<Vec<u8>, String>,
+    /// Samples that reached the interval log after their interval was written.
+    pub late_interval_samples: u64,
 }
 
 impl StrategyRecorder {
@@ -97,6 +114,15 @@ impl StrategyRecorder {
             },
             series: SecondSeries::new(backends),
             latest: Duration::ZERO,
+            intervals: IntervalHistograms::new(
+                DEFAULT_INTERVAL,
+                &format!(
+                    "throttlebox {}: scenario {}, seed {}, strategy #{strategy}",
+                    env!("CARGO_PKG_VERSION"),
+                    setup.scenario,
+                    setup.seed
+                ),
+            ),
             setup,
         }
     }
@@ -120,6 +146,7 @@ impl StrategyRecorder {
         }
         totals.e2e.record(e2e);
         let ttft = record.ttft();
+        self.intervals.record(record.end, e2e, ttft);
         if let (Some(ttft), Some(from_send)) = (ttft, record.ttft_from_send()) {
             totals.ttft.record(ttft);
             totals.ttft_from_send.record(from_send);
@@ -256,9 +283,23 @@ impl StrategyRecorder {
 
     /// The summary and the per-second series (for `timeseries.csv`). Breakers still open
     /// are closed at the later of the run's duration and the last event seen.
-    pub fn finish_with_series(mut self) -> (StrategySummary, SecondSeries) {
+    pub fn finish_with_series(self) -> (StrategySummary, SecondSeries) {
+        let (summary, series, _) = self.finish_recording();
+        (summary, series)
+    }
+
+    /// The summary, the per-second series and the latency histograms (for `report.html` and
+    /// `histograms/<strategy>.hlog`).
+    pub fn finish_recording(mut self) -> (StrategySummary, SecondSeries, StrategyHistograms) {
         self.close_breakers_at(self.setup.duration.max(self.latest));
         let summary = summarize::strategy_summary(&self.totals, &self.setup);
-        (summary, self.series)
+        let late_interval_samples = self.intervals.late_samples();
+        let histograms = StrategyHistograms {
+            e2e: self.totals.e2e,
+            ttft: self.totals.ttft,
+            interval_log: self.intervals.finish(),
+            late_interval_samples,
+        };
+        (summary, self.series, histograms)
     }
 }

@@ -5,10 +5,13 @@
 //! decides anything about the run itself, never reads a clock, and never iterates a HashMap
 //! on an output path: the same records give byte-identical files.
 
+pub mod compare;
 pub mod cost;
 mod csv_fields;
 pub mod error;
 pub mod format;
+pub mod hlog;
+pub mod html;
 pub mod markdown;
 pub mod records_csv;
 pub mod run_dir;
@@ -20,8 +23,10 @@ pub mod table;
 pub mod tables;
 pub mod timeseries_csv;
 
+pub use compare::{ComparedRun, Comparison, compare, load_run, load_runs};
 pub use cost::{CostBreakdown, CostConfig, DeploymentPrices, TokenUsage, cost};
 pub use error::ReportError;
+pub use hlog::{HISTOGRAMS_DIR, MergedHistograms, hlog_file_names};
 pub use markdown::report_markdown;
 pub use records_csv::{
     ATTEMPTS_HEADER, AttemptsCsvWriter, REQUESTS_HEADER, RequestsCsvWriter, read_requests_csv,

@@ -1,5 +1,5 @@
 //! The run directory `results/<run>/` and the files in it: `summary.json`, `requests.csv`,
-//! `attempts.csv`, `timeseries.csv`, `report.md`.
+//! `attempts.csv`, `timeseries.csv`, `report.md`, `report.html` and `histograms/*.hlog`.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::error::ReportError;
+use super::hlog::{HISTOGRAMS_DIR, hlog_file_names};
+use super::html::{StrategyCharts, report_html};
 use super::markdown::report_markdown;
 use super::records_csv::{AttemptsCsvWriter, RequestsCsvWriter};
 use super::setup::RunSetup;
@@ -24,6 +26,8 @@ pub const ATTEMPTS_CSV: &str = "attempts.csv";
 pub const TIMESERIES_CSV: &str = "timeseries.csv";
 /// `report.md`.
 pub const REPORT_MD: &str = "report.md";
+/// `report.html`.
+pub const REPORT_HTML: &str = "report.html";
 
 /// The JSON text of `summary.json` (pretty, two-space indent, trailing newline).
 pub fn summary_json(summary: &Summary) -> Result<String, ReportError> {
@@ -86,6 +90,30 @@ impl RunDir {
     /// Write `report.md`.
     pub fn write_report(&self, summary: &Summary) -> Result<(), ReportError> {
         self.write_text(REPORT_MD, &report_markdown(summary))
+    }
+
+    /// Write `report.html` (charts from each strategy's series and TTFT histogram, scenario
+    /// order).
+    pub fn write_html(
+        &self,
+        summary: &Summary,
+        setup: &RunSetup,
+        strategies: &[StrategyCharts<'_>],
+    ) -> Result<(), ReportError> {
+        self.write_text(REPORT_HTML, &report_html(summary, setup, strategies)?)
+    }
+
+    /// Write `histograms/<strategy>.hlog` for each `(strategy name, interval log text)`, in
+    /// scenario order (file names from [`hlog_file_names`]).
+    pub fn write_histograms(&self, logs: &[(&str, &[u8])]) -> Result<(), ReportError> {
+        let folder = self.path.join(HISTOGRAMS_DIR);
+        fs::create_dir_all(&folder).map_err(|error| ReportError::io(&folder, error))?;
+        let names: Vec<&str> = logs.iter().map(|(name, _)| *name).collect();
+        for ((_, log), file) in logs.iter().zip(hlog_file_names(&names)) {
+            let path = folder.join(file);
+            fs::write(&path, log).map_err(|error| ReportError::io(&path, error))?;
+        }
+        Ok(())
     }
 
     /// Write `timeseries.csv` from every strategy's series, in scenario order.

@@ -92,4 +92,50 @@ impl Table {
         }
         out
     }
+
+    /// An HTML `<table>` (cells escaped; numeric columns get `class="num"`).
+    pub fn render_html(&self) -> String {
+        let escape = |cell: &str| {
+            cell.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
+        let class = |align: &Align| match align {
+            Align::Left => "",
+            Align::Right => " class=\"num\"",
+        };
+        let mut out = String::from("<table>\n<thead><tr>");
+        for (name, align) in &self.columns {
+            out.push_str(&format!("<th{}>{}</th>", class(align), escape(name)));
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for row in &self.rows {
+            out.push_str("<tr>");
+            for (cell, (_, align)) in row.iter().zip(&self.columns) {
+                out.push_str(&format!("<td{}>{}</td>", class(align), escape(cell)));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_rendering_escapes_cells_and_marks_numeric_columns() {
+        let mut table = Table::new(&[("strategy", Align::Left), ("p99 s", Align::Right)]);
+        table.push(vec!["a<b>&\"c\"".to_string(), "1.250".to_string()]);
+        let html = table.render_html();
+        assert!(
+            html.contains("<th>strategy</th><th class=\"num\">p99 s</th>"),
+            "{html}"
+        );
+        assert!(html.contains("<td>a&lt;b&gt;&amp;&quot;c&quot;</td><td class=\"num\">1.250</td>"));
+        assert!(!html.contains("<b>"));
+    }
 }

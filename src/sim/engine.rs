@@ -19,7 +19,9 @@ use super::sink::RecordSink;
 use crate::balance::{
     Completion, Exhausted, Observation, Phase, RequestInfo, Status, Step, Strategy, Verdict,
 };
-use crate::metrics::{AttemptRecord, ErrorClass, RequestRecord, SecondSeries, StrategyRecorder};
+use crate::metrics::{
+    AttemptRecord, ErrorClass, RequestRecord, SecondSeries, StrategyHistograms, StrategyRecorder,
+};
 use crate::report::{ReportError, RunSetup, StrategySummary};
 use crate::scenario::{ResolvedStrategy, Scenario, ScenarioError};
 use crate::workload::{Request, Workload, WorkloadError};
@@ -45,6 +47,8 @@ pub struct StrategyOutcome {
     pub summary: StrategySummary,
     /// Per-second series.
     pub series: SecondSeries,
+    /// Full-run latency histograms and the interval log.
+    pub histograms: StrategyHistograms,
     /// Requests simulated.
     pub requests: u64,
     /// Events processed.
@@ -692,10 +696,11 @@ impl<'a> Engine<'a> {
 
     fn into_outcome(self) -> Result<StrategyOutcome, SimError> {
         let peak_in_flight = self.flights.capacity();
-        let (summary, series) = self.recorder.finish_with_series();
+        let (summary, series, histograms) = self.recorder.finish_recording();
         Ok(StrategyOutcome {
             summary,
             series,
+            histograms,
             requests: self.requests,
             events: self.events,
             peak_in_flight,

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::engine::{SimError, StrategyOutcome, simulate_strategy};
 use super::sink::{CsvSink, DiscardSink};
+use crate::report::html::StrategyCharts;
 use crate::report::{
     AttemptsCsvWriter, Mode, ReportError, RequestsCsvWriter, RunDir, RunSetup, Summary,
 };
@@ -27,7 +28,8 @@ pub struct SimRun {
 }
 
 /// Simulate every strategy of `scenario`, on up to `jobs` threads. With `dir`, write
-/// `requests.csv`, `attempts.csv`, `timeseries.csv`, `summary.json` and `report.md` there.
+/// `requests.csv`, `attempts.csv`, `timeseries.csv`, `summary.json`, `report.md`,
+/// `report.html` and `histograms/<strategy>.hlog` there.
 /// `on_done(name)` is called as each strategy finishes (progress output).
 pub fn run_all(
     scenario: &Scenario,
@@ -92,6 +94,29 @@ pub fn run_all(
         dir.write_timeseries(&setup, &series)?;
         dir.write_summary(&summary)?;
         dir.write_report(&summary)?;
+        let charts: Vec<StrategyCharts<'_>> = series
+            .iter()
+            .zip(&outcomes)
+            .map(|((name, series), outcome)| StrategyCharts {
+                name,
+                series,
+                ttft: &outcome.histograms.ttft,
+            })
+            .collect();
+        dir.write_html(&summary, &setup, &charts)?;
+        let mut logs = Vec::with_capacity(count);
+        for ((name, _), outcome) in series.iter().zip(&outcomes) {
+            let log = outcome
+                .histograms
+                .interval_log
+                .as_deref()
+                .map_err(|reason| ReportError::Invalid {
+                    field: format!("interval log of strategy {name}"),
+                    reason: reason.clone(),
+                })?;
+            logs.push((*name, log));
+        }
+        dir.write_histograms(&logs)?;
     }
     Ok(SimRun {
         summary,

@@ -1,0 +1,33 @@
+//! `throttlebox compare RUN_A RUN_B …`: the head to head of existing run directories on the
+//! terminal, written as Markdown into the first run's folder (or `--out`).
+
+use std::path::PathBuf;
+
+use throttlebox::report::{compare, load_runs};
+
+use super::Outcome;
+
+/// `throttlebox compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Run directories (each holding a `summary.json`, e.g. `results/ptu-payg-pool-…`).
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+    /// Where to write the Markdown comparison; default: `<first run>/compare.md`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Run the command.
+pub fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
+    let comparison = compare(load_runs(&args.runs)?)?;
+    print!("{}", comparison.render_text());
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.runs[0].join("compare.md"));
+    std::fs::write(&out, comparison.render_markdown())
+        .map_err(|error| anyhow::anyhow!("{}: cannot write: {error}", out.display()))?;
+    eprintln!("comparison written to {}", out.display());
+    Ok(Outcome::Ok)
+}
