@@ -210,3 +210,36 @@ preset = "round-robin"
     assert_eq!(strategy.tokens_in, context);
     assert_eq!(strategy.tokens_out, generated);
 }
+
+/// K gateway instances keep their own breaker state (APIM: "different instances of the gateway
+/// don't synchronize"): each must see its own 429 before it stops sending to the PTU backend,
+/// so more requests reach the saturated PTU with 4 instances than with 1.
+#[test]
+fn gateway_instances_do_not_share_breaker_state() {
+    let attempts_on_ptu = |gateways: u32| {
+        let text = include_str!("../scenarios/ptu-payg-pool.toml");
+        let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let sets = [throttlebox::scenario::Override::parse(&format!(
+            "strategies[apim-pool trip 10s].gateways={gateways}"
+        ))
+        .expect("override")];
+        let s = Scenario::parse(text, "ptu-payg-pool.toml", Some(base), &sets).expect("scenario");
+        let run = run_all(&s, None, 1, "test", &|_| {}).expect("runs");
+        let strategy = run
+            .summary
+            .strategies
+            .iter()
+            .find(|s| s.name == "apim-pool trip 10s")
+            .expect("strategy");
+        (
+            strategy.backends[0].throttled,
+            strategy.backends[0].breaker_trips,
+        )
+    };
+    let (throttled_one, _) = attempts_on_ptu(1);
+    let (throttled_four, _) = attempts_on_ptu(4);
+    assert!(
+        throttled_four > throttled_one,
+        "4 independent instances must each learn of the saturated PTU: {throttled_four} vs {throttled_one} 429s"
+    );
+}
