@@ -241,6 +241,26 @@ pub enum Reason {
     TimerExpired,
 }
 
+impl Reason {
+    /// A short label (the breaker timeline's legend; the `kind` of the serialized form).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Reason::FailureCount { .. } => "failure-count",
+            Reason::FailurePercentage { .. } => "failure-percentage",
+            Reason::Throttled { .. } => "throttled",
+            Reason::TransportError => "transport-error",
+            Reason::ConsecutiveFailures { .. } => "consecutive-failures",
+            Reason::FailureRate { .. } => "failure-rate",
+            Reason::SlowCallRate { .. } => "slow-call-rate",
+            Reason::Cooldown { .. } => "cooldown",
+            Reason::MaxFails { .. } => "max-fails",
+            Reason::ProbeFailed => "probe-failed",
+            Reason::ProbesSucceeded => "probes-succeeded",
+            Reason::TimerExpired => "timer-expired",
+        }
+    }
+}
+
 /// One breaker transition, for the reports' breaker timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Transition {
@@ -275,6 +295,33 @@ impl BackendState {
             BackendState::Closed => Phase::Closed,
             BackendState::Open { .. } => Phase::Open,
             BackendState::HalfOpen => Phase::HalfOpen,
+        }
+    }
+}
+
+#[cfg(test)]
+mod reason_label_tests {
+    use super::Reason;
+
+    #[test]
+    fn labels_are_the_serialized_kinds() {
+        let reasons = [
+            Reason::FailureCount { failures: 1 },
+            Reason::FailurePercentage { failures: 1, calls: 2 },
+            Reason::Throttled { status: 429 },
+            Reason::TransportError,
+            Reason::ConsecutiveFailures { count: 5, ejection: 1 },
+            Reason::FailureRate { per_mille: 500 },
+            Reason::SlowCallRate { per_mille: 1000 },
+            Reason::Cooldown { status: 429 },
+            Reason::MaxFails { fails: 3 },
+            Reason::ProbeFailed,
+            Reason::ProbesSucceeded,
+            Reason::TimerExpired,
+        ];
+        for reason in reasons {
+            let value = serde_json::to_value(reason).expect("serializes");
+            assert_eq!(value["kind"], reason.label(), "{reason:?}");
         }
     }
 }

@@ -674,7 +674,7 @@ impl<'a> Engine<'a> {
         for transition in self.gateways[0].drain_transitions() {
             let pool = self.resolved.to_pool[transition.backend] as u16;
             let open = transition.to != Phase::Closed;
-            let reason = reason_label(&transition.reason);
+            let reason = transition.reason.label();
             self.recorder
                 .breaker_transition(transition.at, pool, open, reason);
         }
@@ -714,25 +714,6 @@ fn request_info(request: &Request) -> RequestInfo {
             + u64::from(request.max_tokens.unwrap_or(request.output_tokens)),
         session: Some(request.session),
         stream: request.stream,
-    }
-}
-
-/// A short label for a breaker transition's reason (the timeline's legend).
-fn reason_label(reason: &crate::balance::Reason) -> &'static str {
-    use crate::balance::Reason;
-    match reason {
-        Reason::FailureCount { .. } => "failure-count",
-        Reason::FailurePercentage { .. } => "failure-percentage",
-        Reason::Throttled { .. } => "throttled",
-        Reason::TransportError => "transport-error",
-        Reason::ConsecutiveFailures { .. } => "consecutive-failures",
-        Reason::FailureRate { .. } => "failure-rate",
-        Reason::SlowCallRate { .. } => "slow-call-rate",
-        Reason::Cooldown { .. } => "cooldown",
-        Reason::MaxFails { .. } => "max-fails",
-        Reason::ProbeFailed => "probe-failed",
-        Reason::ProbesSucceeded => "probes-succeeded",
-        Reason::TimerExpired => "timer-expired",
     }
 }
 
