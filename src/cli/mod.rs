@@ -1,6 +1,7 @@
 //! Command-line parsing (clap derive) and dispatch to one module per command. The commands are
 //! thin: they load the scenario, call the library, print, and choose the exit code.
 
+mod gate;
 mod sim;
 mod sweep;
 mod wall;
@@ -25,6 +26,9 @@ enum Command {
     Sim(sim::SimArgs),
     /// Run a scenario over a grid of settings (`--set key=v1,v2,…`) and mark the best cells.
     Sweep(sweep::SweepArgs),
+    /// Judge a run against its SLOs and a committed baseline (exit 1 on a regression);
+    /// writes gate.xml (JUnit) and gate.md into the run folder.
+    Gate(gate::GateArgs),
     /// Serve a scenario's (or a fleet file's) mock AOAI fleet over HTTP until Ctrl-C.
     Mock(MockArgs),
 }
@@ -64,6 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     match args.command {
         Command::Sim(args) => sim::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Gate(args) => gate::run(args),
         Command::Mock(args) => mock(args),
     }
 }
