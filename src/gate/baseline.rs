@@ -253,12 +253,13 @@ impl GateSection {
     }
 }
 
-/// Read `summary.json` of a run folder (or the file itself), checking its schema version.
+/// Read `summary.json` of a run folder (or a `.json` file given directly), checking its
+/// schema version.
 pub fn load_summary(run: &Path) -> Result<(PathBuf, Summary), GateError> {
-    let path = if run.is_dir() {
-        run.join(crate::report::run_dir::SUMMARY_JSON)
-    } else {
+    let path = if run.extension().is_some_and(|ext| ext == "json") {
         run.to_path_buf()
+    } else {
+        run.join(crate::report::run_dir::SUMMARY_JSON)
     };
     let text = std::fs::read_to_string(&path).map_err(|error| GateError::io(&path, error))?;
     let summary: Summary = serde_json::from_str(&text).map_err(|error| GateError::Malformed {

@@ -18,12 +18,12 @@ pub enum GateError {
         reason: String,
     },
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (printed in the message, so not chained as a source).
+        error: std::io::Error,
     },
     /// A JSON file does not match its schema; serde's message names the field, line and column.
     #[error("{path}: {message}")]
@@ -67,10 +67,10 @@ impl GateError {
     }
 
     /// An I/O error on `path`.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         GateError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

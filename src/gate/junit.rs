@@ -28,6 +28,7 @@ pub fn junit_xml(verdict: &GateVerdict) -> Result<String, GateError> {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 status.set_message(case.message.as_str());
                 status.set_type("gate");
+                status.set_description(case.message.as_str());
                 status
             }
             Status::Skipped => {
