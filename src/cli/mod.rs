@@ -2,6 +2,7 @@
 //! thin: they load the scenario, call the library, print, and choose the exit code.
 
 mod gate;
+mod plan;
 mod sim;
 mod sweep;
 mod wall;
@@ -29,6 +30,9 @@ enum Command {
     /// Judge a run against its SLOs and a committed baseline (exit 1 on a regression);
     /// writes gate.xml (JUnit) and gate.md into the run folder.
     Gate(gate::GateArgs),
+    /// Size the fleet (PTUs, PAYG deployments) that meets SLO targets for a scenario's
+    /// workload, per strategy, with the simulator; writes plan.json, plan.md, plan.html.
+    Plan(plan::PlanArgs),
     /// Serve a scenario's (or a fleet file's) mock AOAI fleet over HTTP until Ctrl-C.
     Mock(MockArgs),
 }
@@ -69,6 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Sim(args) => sim::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Gate(args) => gate::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Mock(args) => mock(args),
     }
 }
