@@ -56,7 +56,7 @@ fn plan_finds_the_hand_computed_payg_count() {
         sizing: PtuSizing::defaults("gpt-4o", PtuDeploymentType::Global, &Default::default()),
         ptu_max: None,
         max_payg: 6,
-        payg_tpm: None,
+        payg_tpms: Vec::new(),
         duration: None,
         jobs: 2,
     };

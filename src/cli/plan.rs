@@ -44,9 +44,10 @@ pub struct PlanArgs {
     /// Most pay-as-you-go deployments a candidate has.
     #[arg(long, default_value_t = 6)]
     pub max_payg: u32,
-    /// TPM of each pay-as-you-go deployment (default: the scenario's PAYG deployment's).
-    #[arg(long)]
-    pub payg_tpm: Option<u64>,
+    /// Sizes (TPM) of pay-as-you-go deployments to try, comma-separated (default: the
+    /// scenario's PAYG deployment's).
+    #[arg(long, value_delimiter = ',', value_name = "TPM,…")]
+    pub payg_tpm: Vec<u64>,
     /// PTU deployment type (sets the default minimum and increment).
     #[arg(long, value_enum, default_value_t = PtuDeploymentType::Global)]
     pub ptu_type: PtuDeploymentType,
@@ -106,7 +107,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Outcome> {
         sizing,
         ptu_max: args.ptu_max,
         max_payg: args.max_payg,
-        payg_tpm: args.payg_tpm,
+        payg_tpms: args.payg_tpm,
         duration: args.duration.clone(),
         jobs: args.jobs.unwrap_or_else(default_jobs),
     };

@@ -127,7 +127,7 @@ pub fn plan_markdown(plan: &PlanResult) -> String {
         a.ptu_with_headroom,
         a.ptu_peak_minute
     );
-    if let (Some(count), Some(tpm)) = (a.payg_count_with_headroom, plan.payg_tpm) {
+    if let (Some(count), Some(tpm)) = (a.payg_count_with_headroom, plan.payg_tpms.first()) {
         let _ = writeln!(
             out,
             "- PAYG: admission estimate (prompt + max_tokens) {:.0} TPM × {:.2} → **{count} × {}k TPM** deployments",

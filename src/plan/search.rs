@@ -42,8 +42,9 @@ pub struct PlanConfig {
     pub ptu_max: Option<u32>,
     /// Most PAYG deployments tried.
     pub max_payg: u32,
-    /// TPM of each PAYG deployment (None: the scenario's template's).
-    pub payg_tpm: Option<u64>,
+    /// PAYG deployment sizes (TPM) to try (empty: the scenario's template's); the analytical
+    /// count uses the first.
+    pub payg_tpms: Vec<u64>,
     /// Run length of each simulation (None: the scenario's).
     pub duration: Option<String>,
     /// Threads.
@@ -126,8 +127,8 @@ pub struct PlanResult {
     pub load: LoadProfile,
     /// The calculator's answer.
     pub analytical: AnalyticEstimate,
-    /// TPM of each PAYG deployment in the candidates.
-    pub payg_tpm: Option<u64>,
+    /// PAYG deployment sizes (TPM) the candidates used (empty: no PAYG template).
+    pub payg_tpms: Vec<u64>,
     /// Candidate fleets simulated.
     pub candidates_simulated: usize,
     /// Strategies left out, with why.
@@ -139,7 +140,17 @@ pub struct PlanResult {
 /// Search the fleets of `builder`'s scenario for `config`.
 pub fn plan(builder: &FleetBuilder, config: &PlanConfig) -> Result<PlanResult, PlanError> {
     config.sizing.validate()?;
-    let payg_tpm = config.payg_tpm.or(builder.template_payg_tpm);
+    let payg_tpms: Vec<u64> = if !builder.has_payg() {
+        Vec::new()
+    } else if config.payg_tpms.is_empty() {
+        builder.template_payg_tpm.into_iter().collect()
+    } else {
+        config.payg_tpms.clone()
+    };
+    if let Some(zero) = payg_tpms.iter().find(|&&tpm| tpm == 0) {
+        return Err(PlanError::input("--payg-tpm", zero, "must be positive"));
+    }
+    let payg_tpm = payg_tpms.first().copied();
     let probe_shape = FleetShape {
         ptu: if builder.has_ptu() {
             config.sizing.min
@@ -157,12 +168,7 @@ pub fn plan(builder: &FleetBuilder, config: &PlanConfig) -> Result<PlanResult, P
         aoai_mock::model::ModelProfile::resolve(&builder.model, &Default::default())
             .default_completion_estimate;
     let load = profile(&workload, run_length, default_completion)?;
-    let analytical = estimate(
-        &load,
-        &config.sizing,
-        config.headroom,
-        payg_tpm.filter(|_| builder.has_payg()),
-    );
+    let analytical = estimate(&load, &config.sizing, config.headroom, payg_tpm);
     let planned_rate = load.calls_per_min / 60.0;
     let base_rate = planned_rate / config.growth;
     let tested_factor = config.growth * (1.0 + config.headroom);
@@ -173,7 +179,21 @@ pub fn plan(builder: &FleetBuilder, config: &PlanConfig) -> Result<PlanResult, P
     } else {
         vec![0]
     };
-    let tpm = payg_tpm.unwrap_or(0);
+    // Rows: each PTU size with each PAYG size (a PTU-only fleet once, with the first size).
+    let row_keys: Vec<(u32, u64, bool)> = ptu_sizes
+        .iter()
+        .flat_map(|&ptu| {
+            let sizes = if payg_tpms.is_empty() {
+                vec![0]
+            } else {
+                payg_tpms.clone()
+            };
+            sizes
+                .into_iter()
+                .enumerate()
+                .map(move |(index, tpm)| (ptu, tpm, index == 0))
+        })
+        .collect();
     let evaluate = |shape: FleetShape,
                     factor: f64,
                     strategies: Option<&[String]>|
@@ -188,29 +208,30 @@ pub fn plan(builder: &FleetBuilder, config: &PlanConfig) -> Result<PlanResult, P
     };
     // Per PTU size, PAYG counts upward until every strategy meets the targets.
     let simulated = AtomicUsize::new(0);
-    let rows: Vec<Vec<(FleetShape, Summary)>> = parallel_map(&ptu_sizes, config.jobs, |&ptu| {
-        let mut row = Vec::new();
-        for &payg in payg_counts.iter().filter(|&&n| ptu > 0 || n > 0) {
-            let shape = FleetShape {
-                ptu,
-                payg,
-                payg_tpm: tpm,
-            };
-            let summary = evaluate(shape, tested_factor, None)?;
-            simulated.fetch_add(1, Ordering::Relaxed);
-            let all_met = summary
-                .strategies
-                .iter()
-                .all(|s| Target::all_met(&config.targets, s));
-            row.push((shape, summary));
-            if all_met {
-                break;
+    let rows: Vec<Vec<(FleetShape, Summary)>> =
+        parallel_map(&row_keys, config.jobs, |&(ptu, tpm, first)| {
+            let mut row = Vec::new();
+            for &payg in payg_counts.iter().filter(|&&n| n > 0 || (ptu > 0 && first)) {
+                let shape = FleetShape {
+                    ptu,
+                    payg,
+                    payg_tpm: tpm,
+                };
+                let summary = evaluate(shape, tested_factor, None)?;
+                simulated.fetch_add(1, Ordering::Relaxed);
+                let all_met = summary
+                    .strategies
+                    .iter()
+                    .all(|s| Target::all_met(&config.targets, s));
+                row.push((shape, summary));
+                if all_met {
+                    break;
+                }
             }
-        }
-        Ok(row)
-    })
-    .into_iter()
-    .collect::<Result<_, PlanError>>()?;
+            Ok(row)
+        })
+        .into_iter()
+        .collect::<Result<_, PlanError>>()?;
 
     let hours = run_length.as_secs_f64() / 3600.0;
     let mut strategies: Vec<StrategyPlan> = builder
@@ -252,7 +273,7 @@ pub fn plan(builder: &FleetBuilder, config: &PlanConfig) -> Result<PlanResult, P
         sizing: config.sizing,
         load,
         analytical,
-        payg_tpm: payg_tpm.filter(|_| builder.has_payg()),
+        payg_tpms,
         candidates_simulated: simulated.into_inner(),
         skipped_strategies: builder
             .skipped_strategies
