@@ -62,6 +62,47 @@ fn plan_writes_json_markdown_html_and_chart() {
     assert!(svg.contains("p99 TTFT (s) against load") && svg.contains("round-robin (3 × 50k TPM)"));
 }
 
+/// Same scenario, seed and flags: byte-identical plan.json and chart.
+#[test]
+fn plans_are_deterministic() {
+    let results = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plan_cli_determinism");
+    let _ = std::fs::remove_dir_all(&results);
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/payg-steady.toml");
+    for run in ["one", "two"] {
+        let status = Command::new(BIN)
+            .args([
+                "plan",
+                scenario.to_str().unwrap(),
+                "--target",
+                "success>=99.5%",
+            ])
+            .args([
+                "--strategy",
+                "token-headroom",
+                "--duration",
+                "3m",
+                "--max-payg",
+                "4",
+            ])
+            .args([
+                "--results",
+                results.to_str().unwrap(),
+                "--run",
+                run,
+                "--jobs",
+                "2",
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    for file in ["plan.json", "plan.svg", "plan.html", "plan.md"] {
+        let one = std::fs::read(results.join("one").join(file)).unwrap();
+        let two = std::fs::read(results.join("two").join(file)).unwrap();
+        assert!(one == two, "{file} differs between identical plans");
+    }
+}
+
 #[test]
 fn bad_target_is_a_usage_error() {
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/payg-steady.toml");

@@ -38,7 +38,9 @@ pub struct PlanArgs {
     /// Override a scenario setting before planning (as `sim --set`; repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// Run length of each simulation (shorter is faster); default: the scenario's.
+    /// Run length of each simulation (shorter is faster); default: the scenario's. Keep it
+    /// several minutes: a PTU deployment's bucket holds 60 s of drain, so a short run can hide
+    /// a sustained overload that a longer one would show as 429s.
     #[arg(long)]
     pub duration: Option<String>,
     /// Most pay-as-you-go deployments a candidate has.
