@@ -7,7 +7,9 @@
 pub use aoai_mock::{duration, seed};
 
 pub mod balance;
+pub mod gate;
 pub mod metrics;
+pub mod plan;
 pub mod report;
 pub mod scenario;
 pub mod sim;

@@ -2,6 +2,8 @@
 //! thin: they load the scenario, call the library, print, and choose the exit code.
 
 mod compare;
+mod gate;
+mod plan;
 mod sim;
 mod sweep;
 mod wall;
@@ -29,6 +31,12 @@ enum Command {
     /// Compare existing runs head to head (a row per run and strategy) and pool their
     /// latency histograms exactly.
     Compare(compare::CompareArgs),
+    /// Judge a run against its SLOs and a committed baseline (exit 1 on a regression);
+    /// writes gate.xml (JUnit) and gate.md into the run folder.
+    Gate(gate::GateArgs),
+    /// Size the fleet (PTUs, PAYG deployments) that meets SLO targets for a scenario's
+    /// workload, per strategy, with the simulator; writes plan.json, plan.md, plan.html.
+    Plan(plan::PlanArgs),
     /// Serve a scenario's (or a fleet file's) mock AOAI fleet over HTTP until Ctrl-C.
     Mock(MockArgs),
 }
@@ -69,6 +77,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Sim(args) => sim::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Gate(args) => gate::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Mock(args) => mock(args),
     }
 }
