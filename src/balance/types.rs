@@ -307,10 +307,16 @@ mod reason_label_tests {
     fn labels_are_the_serialized_kinds() {
         let reasons = [
             Reason::FailureCount { failures: 1 },
-            Reason::FailurePercentage { failures: 1, calls: 2 },
+            Reason::FailurePercentage {
+                failures: 1,
+                calls: 2,
+            },
             Reason::Throttled { status: 429 },
             Reason::TransportError,
-            Reason::ConsecutiveFailures { count: 5, ejection: 1 },
+            Reason::ConsecutiveFailures {
+                count: 5,
+                ejection: 1,
+            },
             Reason::FailureRate { per_mille: 500 },
             Reason::SlowCallRate { per_mille: 1000 },
             Reason::Cooldown { status: 429 },

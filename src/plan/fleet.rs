@@ -78,7 +78,12 @@ impl FleetBuilder {
         let mut tree: Table = text.parse().map_err(|error: toml::de::Error| {
             PlanError::input("SCENARIO", &origin, error.to_string())
         })?;
-        apply_overrides(&mut tree, overrides, &origin, &strategy_accepts)?;
+        apply_overrides(
+            &mut tree,
+            overrides,
+            &origin,
+            &crate::scenario::strategy_accepts,
+        )?;
         let file = &scenario.file;
         let deployment = file
             .workload
@@ -326,15 +331,6 @@ impl FleetBuilder {
             }
         }
     }
-}
-
-/// Whether a strategy entry still parses and validates (strategy-relative `--set` keys land
-/// only where they do, as in `Scenario::load`).
-fn strategy_accepts(entry: &Value) -> bool {
-    entry
-        .clone()
-        .try_into::<crate::balance::StrategyConfig>()
-        .is_ok_and(|config| config.validate().is_ok())
 }
 
 fn backend(resource: &str, priority: i64) -> Value {

@@ -238,7 +238,7 @@ impl Scenario {
 }
 
 /// Whether a strategy entry (as a TOML value) still parses and validates, and if not, why.
-fn strategy_accepts(entry: &Value) -> Result<(), String> {
+pub fn strategy_accepts(entry: &Value) -> Result<(), String> {
     let config: StrategyConfig = entry
         .clone()
         .try_into()

@@ -12,6 +12,6 @@ mod resolve;
 
 pub use error::ScenarioError;
 pub use file::{BackendEntry, ClientConfig, GatewayConfig, ScenarioFile};
-pub use load::{DEFAULT_SCENARIO_NAME, Scenario};
+pub use load::{DEFAULT_SCENARIO_NAME, Scenario, strategy_accepts};
 pub use overrides::{Override, StrategyCheck, apply_overrides};
 pub use resolve::{PoolBackend, ResolvedStrategy};
