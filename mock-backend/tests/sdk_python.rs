@@ -104,6 +104,10 @@ async fn openai_python_sdk_chats_streams_embeds_and_retries_on_the_mock_429() {
     );
     assert_eq!(value("aoai_mock_admitted_total", ""), 2.0);
     let chat = r#"aoai_mock_completed_total{resource="sdk",deployment="chat"}"#;
-    assert_eq!(metric(&text, chat), 2.0, "plain and streamed chat completed");
+    assert_eq!(
+        metric(&text, chat),
+        2.0,
+        "plain and streamed chat completed"
+    );
     fleet.shutdown().await;
 }
