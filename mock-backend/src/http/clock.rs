@@ -24,7 +24,13 @@ impl Clock {
     }
 
     /// Sleep until `offset` after start (returns at once if it has passed).
+    ///
+    /// The check comes first because tokio rounds a deadline up to its next 1 ms timer tick: a
+    /// zero-latency plan would otherwise wait up to a millisecond for a time already reached.
     pub async fn sleep_until(&self, offset: Duration) {
+        if self.now() >= offset {
+            return;
+        }
         match self.start.checked_add(offset) {
             Some(deadline) => {
                 tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await
@@ -38,5 +44,22 @@ impl Clock {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    #[tokio::test]
+    async fn a_time_already_reached_is_not_waited_for() {
+        let clock = Clock::start();
+        let reached = clock.now();
+        let mut sleep = std::pin::pin!(clock.sleep_until(reached));
+        // Ready on the first poll, without a round trip through tokio's millisecond timer wheel.
+        let first_poll = sleep.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert_eq!(first_poll, Poll::Ready(()));
     }
 }
