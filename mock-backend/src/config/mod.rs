@@ -162,6 +162,69 @@ fn default_max_body_bytes() -> u64 {
     4 * 1024 * 1024
 }
 
+impl Default for FleetConfig {
+    /// An empty fleet with the file defaults (seed 0, 127.0.0.1, 4 MiB bodies).
+    fn default() -> Self {
+        FleetConfig {
+            seed: 0,
+            bind: default_bind(),
+            max_body_bytes: default_max_body_bytes(),
+            switches: Switches::default(),
+            resources: Vec::new(),
+        }
+    }
+}
+
+impl ResourceConfig {
+    /// A resource with no keys (any key accepted), any port, and `deployments`.
+    pub fn new(name: &str, region: &str, deployments: Vec<DeploymentConfig>) -> ResourceConfig {
+        ResourceConfig {
+            name: name.to_string(),
+            region: region.to_string(),
+            port: 0,
+            api_keys: Vec::new(),
+            deployments,
+        }
+    }
+}
+
+impl DeploymentConfig {
+    fn bare(name: &str, model: &str, kind: DeploymentKind) -> DeploymentConfig {
+        DeploymentConfig {
+            name: name.to_string(),
+            model: model.to_string(),
+            kind,
+            tpm: None,
+            capacity: None,
+            rpm: None,
+            ptu: None,
+            spillover_deployment: None,
+            model_overrides: ModelOverrides::default(),
+            latency: LatencyConfig::default(),
+            completion_tokens: CompletionTokens::default(),
+            service: None,
+            faults: Vec::new(),
+            switches: SwitchOverrides::default(),
+        }
+    }
+
+    /// A standard deployment of `tpm` tokens per minute with every other field at its default.
+    pub fn standard(name: &str, model: &str, tpm: u64) -> DeploymentConfig {
+        DeploymentConfig {
+            tpm: Some(tpm),
+            ..DeploymentConfig::bare(name, model, DeploymentKind::Standard)
+        }
+    }
+
+    /// A provisioned deployment of `ptu` units with every other field at its default.
+    pub fn provisioned(name: &str, model: &str, ptu: u32) -> DeploymentConfig {
+        DeploymentConfig {
+            ptu: Some(ptu),
+            ..DeploymentConfig::bare(name, model, DeploymentKind::Provisioned)
+        }
+    }
+}
+
 impl FleetConfig {
     /// Parse and validate a standalone fleet file; `origin` (the file name) prefixes errors.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<FleetConfig, ConfigError> {

@@ -138,27 +138,45 @@ impl Default for Switches {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SwitchOverrides {
+    /// Overrides [`Switches::limit_requests_header_mode`].
     pub limit_requests_header_mode: Option<LimitRequestsHeaderMode>,
+    /// Overrides [`Switches::emit_limit_headers`].
     pub emit_limit_headers: Option<bool>,
+    /// Overrides [`Switches::emit_reset_headers`].
     pub emit_reset_headers: Option<bool>,
+    /// Overrides [`Switches::emit_retry_after`].
     pub emit_retry_after: Option<bool>,
+    /// Overrides [`Switches::request_window`].
     pub request_window: Option<RequestWindow>,
+    /// Overrides [`Switches::rejected_count_toward_rpm`].
     pub rejected_count_toward_rpm: Option<bool>,
+    /// Overrides [`Switches::n_multiplies_estimate`].
     pub n_multiplies_estimate: Option<bool>,
+    /// Overrides [`Switches::rate_limit_message`].
     pub rate_limit_message: Option<RateLimitMessage>,
     #[serde(
         with = "crate::duration::serde_human_opt",
         skip_serializing_if = "Option::is_none"
     )]
+    /// Overrides [`Switches::ptu_horizon`].
     pub ptu_horizon: Option<Duration>,
+    /// Overrides [`Switches::ptu_overshoot_pct`].
     pub ptu_overshoot_pct: Option<f64>,
+    /// Overrides [`Switches::ptu_util_header_on_429_and_stream`].
     pub ptu_util_header_on_429_and_stream: Option<bool>,
+    /// Overrides [`Switches::spillover_trigger_codes`].
     pub spillover_trigger_codes: Option<Vec<u16>>,
+    /// Overrides [`Switches::spillover_headers`].
     pub spillover_headers: Option<bool>,
+    /// Overrides [`Switches::burst_shape`].
     pub burst_shape: Option<BurstShape>,
+    /// Overrides [`Switches::burst_tokens`].
     pub burst_tokens: Option<u32>,
+    /// Overrides [`Switches::include_usage_strict`].
     pub include_usage_strict: Option<bool>,
+    /// Overrides [`Switches::aborted_stream_accounting`].
     pub aborted_stream_accounting: Option<AbortedAccounting>,
+    /// Overrides [`Switches::client_request_id_fallback`].
     pub client_request_id_fallback: Option<ClientRequestIdFallback>,
 }
 

@@ -131,3 +131,22 @@ fn switches_merge_per_deployment() {
     assert_eq!(merged.burst_tokens, 3);
     assert_eq!(merged.request_window, RequestWindow::TenSeconds);
 }
+
+#[test]
+fn tagged_tables_refuse_unknown_keys_too() {
+    let toml = MINIMAL.replace(
+        "capacity = 30",
+        "capacity = 30\ncompletion_tokens = { distribution = \"fixed\", tokens = 5, bogus = 1 }",
+    );
+    assert!(
+        FleetConfig::from_toml_str(&toml, "f.toml")
+            .unwrap_err()
+            .to_string()
+            .contains("bogus")
+    );
+    let toml = MINIMAL.replace(
+        "capacity = 30",
+        "capacity = 30\nservice = { concurrency = 2, service_time = { gamma = \"1s\" } }",
+    );
+    assert!(FleetConfig::from_toml_str(&toml, "f.toml").is_err());
+}

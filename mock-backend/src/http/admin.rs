@@ -5,7 +5,9 @@
 use super::body::MockBody;
 use super::errors;
 use super::state::{Listener, Shared};
-use crate::model::{ConfigPatch, FleetMetrics};
+use crate::model::{
+    ConfigPatch, DeploymentCounters, FleetMetrics, LATENCY_BUCKETS, LatencyHistogram,
+};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
@@ -177,12 +179,6 @@ pub fn render(m: &FleetMetrics, listeners: &[Listener]) -> String {
         |c| c.in_flight
     );
     per_deployment!(
-        "aoai_mock_ttft_seconds_sum",
-        "counter",
-        "Sum of planned TTFT of admitted requests.",
-        |c| c.ttft_seconds_sum
-    );
-    per_deployment!(
         "aoai_mock_queue_wait_seconds_sum",
         "counter",
         "Sum of service-slot waits of admitted requests.",
@@ -229,6 +225,36 @@ pub fn render(m: &FleetMetrics, listeners: &[Listener]) -> String {
             })
         }),
     );
+    for (name, help, pick) in [
+        (
+            "aoai_mock_ttft_seconds",
+            "Planned time to first token of admitted requests (queue wait included).",
+            (|c| &c.ttft) as fn(&DeploymentCounters) -> &LatencyHistogram,
+        ),
+        (
+            "aoai_mock_itl_seconds",
+            "Planned inter-token latency of admitted chat/completions requests.",
+            |c| &c.itl,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        for (d, l) in m.deployments.iter().zip(&labels) {
+            let histogram = pick(&d.counters);
+            let mut cumulative = 0;
+            for (i, count) in histogram.counts.iter().enumerate() {
+                cumulative += count;
+                let bound = LATENCY_BUCKETS
+                    .get(i)
+                    .map_or_else(|| "+Inf".to_string(), |b| b.to_string());
+                let _ = writeln!(out, r#"{name}_bucket{{{l},le="{bound}"}} {cumulative}"#);
+            }
+            let _ = writeln!(
+                out,
+                "{name}_sum{{{l}}} {}\n{name}_count{{{l}}} {cumulative}",
+                histogram.sum
+            );
+        }
+    }
     out
 }
 

@@ -10,6 +10,7 @@ use std::fmt::Write;
 
 const PROMPT_FILTER: &str = r#"[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}]"#;
 const CONTENT_FILTER: &str = r#"{"hate":{"filtered":false,"severity":"safe"},"protected_material_code":{"filtered":false,"detected":false},"protected_material_text":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}"#;
+const FILTERED: &str = r#"{"hate":{"filtered":false,"severity":"safe"},"protected_material_code":{"filtered":false,"detected":false},"protected_material_text":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":true,"severity":"high"},"violence":{"filtered":false,"severity":"safe"}}"#;
 const CHUNK_FILTER: &str = r#"{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}"#;
 
 /// Identity of one completion: shared by every event of a stream.
@@ -41,6 +42,11 @@ pub fn completion_body(c: &Completion<'_>, plan: &ResponsePlan) -> String {
     let per_choice = plan.schedule.tokens;
     let text = ids::words(c.words_start, 0, per_choice);
     let finish = plan.finish_reason.as_str();
+    let filter = if plan.finish_reason == FinishReason::ContentFilter {
+        FILTERED
+    } else {
+        CONTENT_FILTER
+    };
     let mut out = String::with_capacity(1024 + text.len() * plan.choices as usize);
     out.push_str(r#"{"choices":["#);
     for index in 0..plan.choices {
@@ -51,14 +57,14 @@ pub fn completion_body(c: &Completion<'_>, plan: &ResponsePlan) -> String {
             Operation::Completions => {
                 let _ = write!(
                     out,
-                    r#"{{"content_filter_results":{CONTENT_FILTER},"finish_reason":"{finish}","index":{index},"logprobs":null,"text":{}}}"#,
+                    r#"{{"content_filter_results":{filter},"finish_reason":"{finish}","index":{index},"logprobs":null,"text":{}}}"#,
                     quoted(&text)
                 );
             }
             _ => {
                 let _ = write!(
                     out,
-                    r#"{{"content_filter_results":{CONTENT_FILTER},"finish_reason":"{finish}","index":{index},"logprobs":null,"message":{{"annotations":[],"content":{},"refusal":null,"role":"assistant"}}}}"#,
+                    r#"{{"content_filter_results":{filter},"finish_reason":"{finish}","index":{index},"logprobs":null,"message":{{"annotations":[],"content":{},"refusal":null,"role":"assistant"}}}}"#,
                     quoted(&text)
                 );
             }

@@ -25,7 +25,12 @@ impl Clock {
 
     /// Sleep until `offset` after start (returns at once if it has passed).
     pub async fn sleep_until(&self, offset: Duration) {
-        tokio::time::sleep_until(tokio::time::Instant::from_std(self.start + offset)).await;
+        match self.start.checked_add(offset) {
+            Some(deadline) => {
+                tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await
+            }
+            None => std::future::pending().await,
+        }
     }
 
     /// Seconds since the Unix epoch (for `created`).

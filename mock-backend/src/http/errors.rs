@@ -40,6 +40,9 @@ pub const BAD_BEARER: &str = r#"{"statusCode":401,"message":"Unauthorized. Acces
 /// 401 when neither header is present.
 pub const MISSING_KEY: &str = r#"{"error":{"code":"401","message":"Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."}}"#;
 
+/// 400 for a prompt that trips the content filter (openai/openai-dotnet#55, verbatim).
+pub const PROMPT_FILTERED: &str = r#"{"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":true,"severity":"high"},"violence":{"filtered":false,"severity":"safe"}}}}}"#;
+
 /// 404 for a path that is not an AOAI route (or a missing api-version).
 pub const RESOURCE_NOT_FOUND: &str = r#"{"error":{"code":"404","message":"Resource not found"}}"#;
 
@@ -98,6 +101,7 @@ pub fn rejection(rejection: &Rejection, deployment: &str, context: &ThrottleCont
             "DeploymentNotFound",
             "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.",
         ),
+        Rejection::ContentFiltered => PROMPT_FILTERED.to_string(),
         Rejection::OperationNotSupported => gateway(
             "OperationNotSupported",
             &format!(

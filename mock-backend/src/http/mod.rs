@@ -3,10 +3,12 @@
 //! the model under a short lock, and sleeps until the planned times. No decision is made here.
 
 mod admin;
+mod answer;
 mod auth;
 mod bodies;
 mod body;
 pub mod clock;
+mod decide;
 mod errors;
 mod handler;
 mod ids;

@@ -2,8 +2,14 @@
 //! model. Unknown fields are ignored (clients send many); wrong types are a 400.
 
 use super::tokens;
-use crate::model::{Encoding, Operation, RequestShape};
+use crate::model::{ContentFilterTrigger, Encoding, Operation, RequestShape};
+
+/// Prompt text that makes the mock refuse the prompt with a content-filter 400.
+pub const FILTER_PROMPT_MARKER: &str = "[mock:filter-prompt]";
+/// Prompt text that makes the mock cut the completion with `finish_reason: "content_filter"`.
+pub const FILTER_COMPLETION_MARKER: &str = "[mock:filter-completion]";
 use serde::Deserialize;
+use std::borrow::Cow;
 
 #[derive(Deserialize)]
 struct Body {
@@ -153,6 +159,34 @@ pub fn parse(operation: Operation, bytes: &[u8]) -> Result<ParsedRequest, BodyEr
 }
 
 impl ParsedRequest {
+    /// Each message's content as one text (parts joined; borrowed when it is a plain string).
+    fn message_texts(&self) -> impl Iterator<Item = Cow<'_, str>> {
+        self.messages.iter().map(|m| match &m.content {
+            Some(Content::Text(text)) => Cow::Borrowed(text.as_str()),
+            Some(Content::Parts(parts)) => {
+                Cow::Owned(parts.iter().filter_map(|p| p.text.as_deref()).collect())
+            }
+            None => Cow::Borrowed(""),
+        })
+    }
+
+    /// The content-filter marker in the prompt, if any (the prompt marker wins).
+    fn content_filter(&self) -> ContentFilterTrigger {
+        let mut trigger = ContentFilterTrigger::None;
+        let mut visit = |text: &str| {
+            if text.contains(FILTER_PROMPT_MARKER) {
+                trigger = ContentFilterTrigger::Prompt;
+            } else if text.contains(FILTER_COMPLETION_MARKER)
+                && trigger == ContentFilterTrigger::None
+            {
+                trigger = ContentFilterTrigger::Completion;
+            }
+        };
+        self.message_texts().for_each(|t| visit(&t));
+        self.texts.iter().for_each(|t| visit(t));
+        trigger
+    }
+
     /// Number of embedding inputs (1 for chat and completions).
     pub fn inputs(&self) -> usize {
         (self.texts.len() + self.token_inputs.len()).max(1)
@@ -166,25 +200,17 @@ impl ParsedRequest {
     ) -> RequestShape<'a> {
         let (prompt_tokens, prompt_chars) = match self.operation {
             Operation::ChatCompletions => {
-                let text = |m: &Message| match &m.content {
-                    Some(Content::Text(text)) => text.clone(),
-                    Some(Content::Parts(parts)) => {
-                        parts.iter().filter_map(|p| p.text.as_deref()).collect()
-                    }
-                    None => String::new(),
-                };
-                let contents: Vec<String> = self.messages.iter().map(text).collect();
+                let mut chars = 0usize;
                 let tokens = tokens::count_chat(
                     encoding,
-                    self.messages.iter().zip(&contents).map(|(m, c)| {
-                        (
-                            m.role.as_deref().unwrap_or("user"),
-                            c.as_str(),
-                            m.name.as_deref(),
-                        )
-                    }),
+                    self.messages
+                        .iter()
+                        .zip(self.message_texts())
+                        .map(|(m, text)| {
+                            chars += text.chars().count();
+                            (m.role.as_deref().unwrap_or("user"), text, m.name.as_deref())
+                        }),
                 );
-                let chars: usize = contents.iter().map(|c| c.chars().count()).sum();
                 (tokens, u32::try_from(chars).unwrap_or(u32::MAX))
             }
             Operation::Completions => {
@@ -225,6 +251,7 @@ impl ParsedRequest {
             forced_completion_tokens: None,
             spillover_header,
             client_retry_count: 0,
+            content_filter: self.content_filter(),
         }
     }
 }

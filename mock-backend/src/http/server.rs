@@ -104,7 +104,12 @@ async fn accept(
     loop {
         tokio::select! {
             accepted = socket.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, _)) = accepted else {
+                    // Out of file descriptors or a similar transient error: back off briefly
+                    // instead of spinning on accept.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 connections.spawn(serve_connection(stream, shared.clone(), index, shutdown.clone()));
             }

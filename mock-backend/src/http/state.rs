@@ -64,6 +64,8 @@ pub struct Shared {
     pub listeners: Vec<Listener>,
     /// 413 above this.
     pub max_body_bytes: u64,
+    /// Fleet-wide `client_request_id_fallback` is `not_set` (for answers no deployment decided).
+    pub client_id_not_set: bool,
 }
 
 impl Shared {
@@ -96,6 +98,8 @@ impl Shared {
             clock: Clock::start(),
             listeners,
             max_body_bytes: config.max_body_bytes,
+            client_id_not_set: config.switches.client_request_id_fallback
+                == crate::config::ClientRequestIdFallback::NotSet,
         }
     }
 

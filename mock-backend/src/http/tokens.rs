@@ -27,13 +27,13 @@ pub fn count(encoding: Encoding, text: &str) -> u32 {
 
 /// Chat prompt tokens the way OpenAI counts them: 3 per message, the role, the content, a name
 /// (+1), and 3 for the assistant reply priming.
-pub fn count_chat<'a>(
+pub fn count_chat<'a, C: AsRef<str>>(
     encoding: Encoding,
-    messages: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+    messages: impl IntoIterator<Item = (&'a str, C, Option<&'a str>)>,
 ) -> u32 {
     let mut total = 3u32;
     for (role, content, name) in messages {
-        total = total.saturating_add(3 + count(encoding, role) + count(encoding, content));
+        total = total.saturating_add(3 + count(encoding, role) + count(encoding, content.as_ref()));
         if let Some(name) = name {
             total = total.saturating_add(1 + count(encoding, name));
         }

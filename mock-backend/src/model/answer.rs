@@ -15,6 +15,8 @@ pub enum Rejection {
     DeploymentNotFound,
     /// 400: e.g. chat on an embeddings model.
     OperationNotSupported,
+    /// 400 `content_filter`: the prompt tripped the (mock) content filter.
+    ContentFiltered,
     /// 400 `context_length_exceeded`.
     ContextLengthExceeded {
         /// The model's context window.
@@ -48,7 +50,9 @@ impl Rejection {
     pub fn status(&self) -> u16 {
         match self {
             Rejection::DeploymentNotFound => 404,
-            Rejection::OperationNotSupported | Rejection::ContextLengthExceeded { .. } => 400,
+            Rejection::OperationNotSupported
+            | Rejection::ContentFiltered
+            | Rejection::ContextLengthExceeded { .. } => 400,
             Rejection::RateLimited { .. } | Rejection::PtuSaturated { .. } => 429,
             Rejection::Fault(FaultRejection::Capacity) => 429,
             Rejection::Fault(FaultRejection::ServerError(status)) => *status,

@@ -11,7 +11,7 @@ use super::latency::{LatencyProfile, draw_completion_tokens};
 use super::metrics::DeploymentCounters;
 use super::plan::{ChunkSchedule, FinishReason, ResponsePlan, Ticket};
 use super::ptu::PtuBucket;
-use super::request::{Operation, RequestShape};
+use super::request::{ContentFilterTrigger, Operation, RequestShape};
 use super::service::ServiceSlots;
 use super::standard::{StandardLimiter, StandardVerdict, ThrottleReason};
 use crate::config::{
@@ -230,6 +230,9 @@ impl Deployment {
         if self.profile.embeddings != (req.operation == Operation::Embeddings) {
             return Some(Rejection::OperationNotSupported);
         }
+        if req.content_filter == ContentFilterTrigger::Prompt {
+            return Some(Rejection::ContentFiltered);
+        }
         let window = self.profile.context_window;
         if req.prompt_tokens > window {
             return Some(Rejection::ContextLengthExceeded {
@@ -392,20 +395,20 @@ impl Deployment {
                     } else {
                         service / steps
                     };
-                    ttft = service.saturating_sub(itl * steps.saturating_sub(1));
+                    ttft = service.saturating_sub(itl.saturating_mul(steps.saturating_sub(1)));
                     service
                 }
-                None => ttft + itl * per_choice.saturating_sub(1),
+                None => ttft.saturating_add(itl.saturating_mul(per_choice.saturating_sub(1))),
             };
             queue_wait = slots.reserve(now, busy);
         }
-        let start = queue_wait + effects.first_byte_delay;
+        let start = queue_wait.saturating_add(effects.first_byte_delay);
         let tokens_per_chunk = match (req.stream, self.switches.burst_shape) {
             (true, BurstShape::Merged) => self.switches.burst_tokens,
             _ => 1,
         };
         let schedule = ChunkSchedule {
-            first_token: start + ttft,
+            first_token: start.saturating_add(ttft),
             itl,
             tokens: per_choice,
             tokens_per_chunk,
@@ -438,7 +441,10 @@ impl Deployment {
         if effects.disruption != Disruption::None {
             self.counters.disrupted += 1;
         }
-        self.counters.ttft_seconds_sum += plan.ttft().as_secs_f64();
+        self.counters.ttft.observe(plan.ttft());
+        if req.operation != Operation::Embeddings {
+            self.counters.itl.observe(itl);
+        }
         self.counters.queue_wait_seconds_sum += queue_wait.as_secs_f64();
         plan
     }
@@ -460,11 +466,16 @@ impl Deployment {
             .saturating_sub(req.prompt_tokens)
             .max(1);
         let cap = req.max_tokens.map_or(room, |max| max.clamp(1, room));
-        if wanted >= cap {
+        let (tokens, reason) = if wanted >= cap {
             (cap, FinishReason::Length)
         } else {
             (wanted.max(1), FinishReason::Stop)
+        };
+        if req.content_filter == ContentFilterTrigger::Completion {
+            // The filter cuts the completion halfway; what was generated is billed.
+            return (tokens.div_ceil(2), FinishReason::ContentFilter);
         }
+        (tokens, reason)
     }
 
     /// Settle an admitted request: in-flight, billing, PTU correction.
@@ -502,7 +513,7 @@ impl Deployment {
 
 fn draw_exponential(rng: &mut SimRng, mean: Duration) -> Duration {
     match Exp::new(1.0 / mean.as_secs_f64().max(1e-9)) {
-        Ok(exp) => Duration::from_secs_f64(exp.sample(rng)),
+        Ok(exp) => super::time::seconds(exp.sample(rng)),
         Err(_) => mean,
     }
 }

@@ -96,7 +96,7 @@ impl Fleet {
         self.resources.get(resource.0)?.by_name.get(name).copied()
     }
 
-    /// Facts about a deployment, for rendering.
+    /// Facts about a deployment, for rendering. `id` must come from this fleet.
     pub fn deployment(&self, id: DeploymentId) -> DeploymentView<'_> {
         let d = &self.deployments[id.0 as usize];
         DeploymentView {
@@ -135,7 +135,7 @@ impl Fleet {
         }
     }
 
-    /// Decide a request to a known deployment, spilling a PTU refusal over to its standard
+    /// Decide a request to a known deployment (`id` from [`Fleet::deployment_index`]), spilling a PTU refusal over to its standard
     /// target (the deployment setting wins over the `x-ms-spillover-deployment` header).
     pub fn admit_to(&mut self, now: Duration, id: DeploymentId, req: &RequestShape<'_>) -> Answer {
         let primary = &mut self.deployments[id.0 as usize];
@@ -233,7 +233,13 @@ impl Fleet {
         }
         let path = format!("resources[{r}].deployments[{d}]");
         changed.validate(&path, &self.config.switches)?;
-        let id = self.resources[r].by_name[&changed.name];
+        let Some(id) = self.resources[r].by_name.get(&changed.name).copied() else {
+            return Err(ConfigError::invalid(
+                "deployment",
+                &patch.deployment,
+                "no such deployment",
+            ));
+        };
         self.deployments[id.0 as usize].reconfigure(now, &changed, &self.config.switches);
         self.config.resources[r].deployments[d] = changed;
         Ok(())

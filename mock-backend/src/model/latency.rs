@@ -2,6 +2,7 @@
 //! with log-normal jitter; generation speed with jitter, a PTU floor, and (standard only) an
 //! inter-token latency that grows with in-flight requests. Also the completion length draw.
 
+use super::time::{scale, seconds};
 use crate::config::{CompletionTokens, DeploymentKind, LatencyConfig};
 use crate::seed::SimRng;
 use rand::Rng;
@@ -71,22 +72,26 @@ impl LatencyProfile {
     ) -> TimingDraw {
         let ttft_factor = log_normal_unit(rng, self.ttft_sigma);
         let speed_factor = log_normal_unit(rng, self.tps_sigma);
-        let prefill = self.ttft_base + self.per_prompt_token * prompt_tokens;
-        let ttft = prefill.mul_f64(ttft_factor * multiplier);
+        let prefill = self
+            .ttft_base
+            .saturating_add(self.per_prompt_token.saturating_mul(prompt_tokens));
+        let ttft = scale(prefill, ttft_factor * multiplier);
         let mut tps = self.tokens_per_second * speed_factor;
         if let Some(floor) = self.floor_tps {
             tps = tps.max(floor);
         }
         let load =
             1.0 + self.load_factor * (f64::from(in_flight) / self.saturation_in_flight).min(1.0);
-        let itl = Duration::from_secs_f64(load * multiplier / tps);
+        let itl = seconds(load * multiplier / tps);
         TimingDraw { ttft, itl }
     }
 
     /// Draw the duration of an embeddings request.
     pub fn draw_embeddings(&self, rng: &mut SimRng, multiplier: f64) -> Duration {
-        self.embeddings_time
-            .mul_f64(log_normal_unit(rng, self.ttft_sigma) * multiplier)
+        scale(
+            self.embeddings_time,
+            log_normal_unit(rng, self.ttft_sigma) * multiplier,
+        )
     }
 }
 

@@ -1,6 +1,36 @@
 //! Per-deployment counters and the fleet snapshot behind `/metrics` (and tests).
 
 use crate::config::DeploymentKind;
+use std::time::Duration;
+
+/// Upper bounds (seconds) of the latency histogram buckets; the last bucket is `+Inf`.
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// A fixed-bucket histogram of durations (Prometheus-style, non-cumulative counts).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LatencyHistogram {
+    /// Count per bucket of [`LATENCY_BUCKETS`], plus the `+Inf` bucket last.
+    pub counts: [u64; LATENCY_BUCKETS.len() + 1],
+    /// Sum of the observed values, seconds.
+    pub sum: f64,
+}
+
+impl LatencyHistogram {
+    /// Count one observation.
+    pub fn observe(&mut self, value: Duration) {
+        let seconds = value.as_secs_f64();
+        let bucket = LATENCY_BUCKETS.partition_point(|bound| *bound < seconds);
+        self.counts[bucket] += 1;
+        self.sum += seconds;
+    }
+
+    /// Number of observations.
+    pub fn count(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+}
 
 /// Counters of one deployment. All monotonic except `in_flight`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -41,8 +71,10 @@ pub struct DeploymentCounters {
     pub client_new: u64,
     /// Admitted and not yet settled.
     pub in_flight: u64,
-    /// Sum of planned TTFT of admitted requests, seconds.
-    pub ttft_seconds_sum: f64,
+    /// Planned TTFT of admitted requests (first content token, queue wait included).
+    pub ttft: LatencyHistogram,
+    /// Planned inter-token latency of admitted chat/completions requests.
+    pub itl: LatencyHistogram,
     /// Sum of service-slot waits of admitted requests, seconds.
     pub queue_wait_seconds_sum: f64,
 }
@@ -77,5 +109,24 @@ impl FleetMetrics {
         self.deployments
             .iter()
             .find(|d| d.resource == resource && d.deployment == deployment)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observations_land_in_the_first_bucket_whose_bound_holds_them() {
+        let mut h = LatencyHistogram::default();
+        h.observe(Duration::from_millis(5));
+        h.observe(Duration::from_millis(6));
+        h.observe(Duration::from_secs(100));
+        assert_eq!(
+            (h.counts[0], h.counts[1], h.counts[LATENCY_BUCKETS.len()]),
+            (1, 1, 1)
+        );
+        assert_eq!(h.count(), 3);
+        assert!((h.sum - 100.011).abs() < 1e-9);
     }
 }

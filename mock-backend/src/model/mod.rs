@@ -18,6 +18,7 @@ mod ptu;
 mod request;
 mod service;
 mod standard;
+mod time;
 mod window;
 
 pub use answer::{Answer, CAPACITY_RETRY_AFTER, Outcome, Rejection, Spillover};
@@ -27,11 +28,14 @@ pub use family::{Encoding, ModelProfile};
 pub use faults::{Disruption, FaultRejection};
 pub use fleet::{DeploymentView, Fleet};
 pub use headers::{RateHeaders, ceil_millis, ceil_seconds};
-pub use metrics::{DeploymentCounters, DeploymentMetrics, FleetMetrics};
+pub use metrics::{
+    DeploymentCounters, DeploymentMetrics, FleetMetrics, LATENCY_BUCKETS, LatencyHistogram,
+};
 pub use patch::ConfigPatch;
 pub use plan::{ChunkSchedule, FinishReason, ResponsePlan, Ticket};
-pub use request::{Operation, RequestShape};
+pub use request::{ContentFilterTrigger, Operation, RequestShape};
 pub use standard::ThrottleReason;
+pub use time::MAX_PLANNED;
 
 /// Index of a resource in the fleet (configuration order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -14,6 +14,8 @@ pub enum FinishReason {
     Stop,
     /// `max_tokens` (or the context window) was reached.
     Length,
+    /// The completion tripped the content filter.
+    ContentFilter,
 }
 
 impl FinishReason {
@@ -22,6 +24,7 @@ impl FinishReason {
         match self {
             FinishReason::Stop => "stop",
             FinishReason::Length => "length",
+            FinishReason::ContentFilter => "content_filter",
         }
     }
 }
@@ -65,7 +68,10 @@ impl ChunkSchedule {
             Some((at, pause)) if k >= at => pause,
             _ => Duration::ZERO,
         };
-        self.first_token + self.itl * last_token + stall
+        self.first_token
+            .saturating_add(self.itl.saturating_mul(last_token))
+            .saturating_add(stall)
+            .min(super::MAX_PLANNED)
     }
 
     /// Offset of the last chunk (the first-token offset when there are none).

@@ -32,6 +32,18 @@ impl Operation {
     }
 }
 
+/// Content-filter test markers found in the prompt (checklist item 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContentFilterTrigger {
+    /// No marker.
+    #[default]
+    None,
+    /// The prompt is refused with a 400 `content_filter`.
+    Prompt,
+    /// The completion is cut with `finish_reason: "content_filter"` (HTTP 200).
+    Completion,
+}
+
 /// One request as the model sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestShape<'a> {
@@ -58,6 +70,8 @@ pub struct RequestShape<'a> {
     pub spillover_header: Option<&'a str>,
     /// `x-stainless-retry-count` (0 = a new request).
     pub client_retry_count: u32,
+    /// Content-filter test marker.
+    pub content_filter: ContentFilterTrigger,
 }
 
 impl Default for RequestShape<'_> {
@@ -74,6 +88,7 @@ impl Default for RequestShape<'_> {
             forced_completion_tokens: None,
             spillover_header: None,
             client_retry_count: 0,
+            content_filter: ContentFilterTrigger::None,
         }
     }
 }

@@ -41,7 +41,7 @@ impl ServiceSlots {
     pub fn reserve(&mut self, now: Duration, service: Duration) -> Duration {
         let earliest = self.free_at.pop().map_or(Duration::ZERO, |Reverse(t)| t);
         let start = now.max(earliest);
-        self.free_at.push(Reverse(start + service));
+        self.free_at.push(Reverse(start.saturating_add(service)));
         start - now
     }
 }

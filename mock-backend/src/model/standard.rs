@@ -230,6 +230,29 @@ mod tests {
     }
 
     #[test]
+    fn a_one_second_window_allows_rpm_over_60_per_second() {
+        // 600 RPM on the 1 s window: 10 per sliding second (a 10 s window would allow 100 at once).
+        let switches = Switches::default();
+        let mut limiter = StandardLimiter::new(1_000_000, 600, RequestWindow::OneSecond);
+        let burst = (0..20)
+            .filter(|_| limiter.admit(secs(0.5), 1, 1.0, &switches) == StandardVerdict::Admitted)
+            .count();
+        assert_eq!(burst, 10);
+        // The burst sits in the 10 ms bucket [0.50, 0.51) and leaves at 1.50 s.
+        assert_eq!(
+            limiter.admit(secs(1.49), 1, 1.0, &switches),
+            StandardVerdict::Throttled {
+                reason: ThrottleReason::Requests,
+                retry_after: Duration::from_millis(10)
+            }
+        );
+        assert_eq!(
+            limiter.admit(secs(1.5), 1, 1.0, &switches),
+            StandardVerdict::Admitted
+        );
+    }
+
+    #[test]
     fn rejected_requests_can_count_toward_rpm() {
         let switches = Switches {
             rejected_count_toward_rpm: true,

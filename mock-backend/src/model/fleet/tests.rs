@@ -390,3 +390,73 @@ fn aborted_requests_are_charged_per_the_switch() {
         assert_eq!(ptu.counters.aborted, 1);
     }
 }
+
+#[test]
+fn the_same_seed_and_calls_give_identical_answers() {
+    use crate::config::{DeploymentConfig, FaultEntry, FaultKind, ResourceConfig};
+    let run = |seed: u64| {
+        let mut payg = DeploymentConfig::standard("payg", "gpt-4o", 20_000);
+        payg.faults.push(FaultEntry {
+            kind: FaultKind::ServerErrors,
+            from: Duration::ZERO,
+            until: None,
+            rate: 0.1,
+            status: None,
+            delay: None,
+            after_chunks: None,
+            multiplier: None,
+            factor: None,
+        });
+        let config = FleetConfig {
+            seed,
+            resources: vec![ResourceConfig::new(
+                "east",
+                "East US",
+                vec![payg, DeploymentConfig::provisioned("ptu", "gpt-4o", 15)],
+            )],
+            ..FleetConfig::default()
+        };
+        config.validate().unwrap();
+        let mut f = Fleet::new(&config);
+        let east = f.resource_index("east").unwrap();
+        (0..400)
+            .map(|i| {
+                let now = secs(f64::from(i) * 0.05);
+                let name = if i % 3 == 0 { "ptu" } else { "payg" };
+                let answer = f.admit(now, east, name, &chat(200));
+                if let Some(plan) = answer.plan() {
+                    f.complete(
+                        now + plan.total,
+                        &plan.ticket,
+                        Completion::Completed {
+                            completion_tokens: plan.completion_tokens,
+                        },
+                    );
+                }
+                format!("{answer:?}")
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(11), run(11));
+    assert_ne!(run(11), run(12));
+}
+
+#[test]
+fn without_retry_after_headers_the_429_still_knows_its_wait() {
+    let toml = TWO_DEPLOYMENTS.replace(
+        "tpm = 10000",
+        "tpm = 10000\nswitches = { emit_retry_after = false }",
+    );
+    let mut f = fleet(&toml);
+    let east = f.resource_index("east").unwrap();
+    f.admit(secs(0.0), east, "payg", &chat(9000));
+    let refused = f.admit(secs(1.0), east, "payg", &chat(9000));
+    assert_eq!(refused.headers.retry_after, None);
+    assert_eq!(
+        refused.outcome,
+        Outcome::Rejected(Rejection::RateLimited {
+            reason: ThrottleReason::Tokens,
+            retry_after: secs(59.0)
+        })
+    );
+}
