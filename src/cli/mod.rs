@@ -1,6 +1,10 @@
 //! Command-line parsing (clap derive) and dispatch to one module per command. The commands are
 //! thin: they load the scenario, call the library, print, and choose the exit code.
 
+mod gateway;
+mod live_common;
+mod load;
+mod run;
 mod sim;
 mod sweep;
 mod wall;
@@ -27,6 +31,12 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Serve a scenario's (or a fleet file's) mock AOAI fleet over HTTP until Ctrl-C.
     Mock(MockArgs),
+    /// Serve one strategy of a scenario as an AOAI-speaking gateway over the pool until Ctrl-C.
+    Gateway(gateway::GatewayArgs),
+    /// Drive a target (gateway or mock) with a scenario's workload: open-loop, or goose users.
+    Load(load::LoadArgs),
+    /// Live head-to-head: every strategy over real sockets (in-process fleet + gateway).
+    Run(run::RunArgs),
 }
 
 /// `throttlebox mock`.
@@ -65,6 +75,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Sim(args) => sim::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Mock(args) => mock(args),
+        Command::Gateway(args) => gateway::run(args),
+        Command::Load(args) => load::run(args),
+        Command::Run(args) => run::run(args),
     }
 }
 

@@ -679,7 +679,7 @@ fn request_info(request: &Request) -> RequestInfo {
 }
 
 /// A short label for a breaker transition's reason (the timeline's legend).
-fn reason_label(reason: &crate::balance::Reason) -> &'static str {
+pub fn reason_label(reason: &crate::balance::Reason) -> &'static str {
     use crate::balance::Reason;
     match reason {
         Reason::FailureCount { .. } => "failure-count",

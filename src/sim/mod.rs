@@ -11,7 +11,7 @@ mod observe;
 mod run;
 mod sink;
 
-pub use engine::{SimError, StrategyOutcome, simulate_strategy};
+pub use engine::{SimError, StrategyOutcome, reason_label, simulate_strategy};
 pub use observe::observation;
 pub use run::{SimRun, run_all};
 pub use sink::{CsvSink, DiscardSink, RecordSink};
