@@ -54,23 +54,46 @@ struct Delta {
     content: Option<String>,
 }
 
-/// Classify one `data:` payload.
+/// Classify one `data:` payload. Compact JSON (what AOAI and the mock send) is read without a
+/// JSON parse unless it carries a usage object (streams have thousands of chunks per second
+/// under load); anything else falls back to a full parse.
 pub fn classify(payload: &[u8]) -> SseEvent {
     if payload == b"[DONE]" {
         return SseEvent::Done;
+    }
+    if !payload.starts_with(b"{") {
+        return SseEvent::Other;
+    }
+    if !contains(payload, b"\": ") {
+        let content = starts_text(payload, b"\"content\":\"") || starts_text(payload, b"\"text\":\"");
+        let usage = if contains(payload, b"\"usage\":{") {
+            serde_json::from_slice::<Chunk>(payload).ok().and_then(|chunk| chunk.usage)
+        } else {
+            None
+        };
+        return SseEvent::Chunk { content, usage };
     }
     match serde_json::from_slice::<Chunk>(payload) {
         Ok(chunk) => SseEvent::Chunk {
             content: chunk.choices.iter().any(|choice| {
                 let delta = choice.delta.as_ref().and_then(|d| d.content.as_deref());
-                delta
-                    .or(choice.text.as_deref())
-                    .is_some_and(|text| !text.is_empty())
+                delta.or(choice.text.as_deref()).is_some_and(|text| !text.is_empty())
             }),
             usage: chunk.usage,
         },
         Err(_) => SseEvent::Other,
     }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+/// Whether `key` (e.g. `"content":"`) occurs followed by at least one character of text.
+fn starts_text(haystack: &[u8], key: &[u8]) -> bool {
+    haystack
+        .windows(key.len() + 1)
+        .any(|window| window.starts_with(key) && window[key.len()] != b'"')
 }
 
 /// The `usage` of a whole (non-streamed) JSON body, if it has one.
