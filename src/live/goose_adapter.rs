@@ -115,7 +115,9 @@ pub async fn run_goose(
         .first()
         .map_or("target".to_string(), |s| s.config.name.clone());
     let clock = LiveClock::start(options.time_scale);
-    let (mut setup, fallback) = live_setup(scenario, scenario.duration(&workload)?, true);
+    // The run's length is the attack's (ramp-up + hold), in scenario time.
+    let planned = (options.ramp_up + options.run_time).mul_f64(options.time_scale.max(f64::MIN_POSITIVE));
+    let (mut setup, fallback) = live_setup(scenario, planned, true);
     setup.strategies = vec![format!("{label} (closed-model)")];
     let setup = Arc::new(setup);
     let api_key = HeaderValue::from_str(&options.api_key)
@@ -145,22 +147,15 @@ pub async fn run_goose(
     });
     let report_path = dir.path().join(GOOSE_REPORT);
     let metrics = attack(shared.clone(), options, &report_path).await;
-    let elapsed = clock.now();
     drop(shared);
     let (recorder, sink) = collector
         .await
         .map_err(|error| LiveError::invalid("collector", error.to_string()))??;
     sink.finish()?;
     let metrics = metrics?;
-    let mut setup_for_summary = (*setup).clone();
-    setup_for_summary.duration = elapsed;
-    let summary_setup = Arc::new(setup_for_summary);
     let (strategy, series) = recorder.finish_with_series();
-    let summary = Summary::new(&summary_setup, vec![strategy]).with_command(command);
-    dir.write_timeseries(
-        &summary_setup,
-        &[(summary_setup.strategies[0].as_str(), &series)],
-    )?;
+    let summary = Summary::new(&setup, vec![strategy]).with_command(command);
+    dir.write_timeseries(&setup, &[(setup.strategies[0].as_str(), &series)])?;
     dir.write_summary(&summary)?;
     dir.write_report(&summary)?;
     let requests = summary.strategies[0].requests;
@@ -193,7 +188,7 @@ async fn attack(
         "--run-time".to_string(),
         whole_seconds(options.run_time),
         "--no-telnet".to_string(),
-        "--no-websocket".to_string(),
+        "--quiet".to_string(),
         "--no-gzip".to_string(),
         "--no-print-metrics".to_string(),
         "--report-file".to_string(),
