@@ -116,7 +116,8 @@ pub async fn run_goose(
         .map_or("target".to_string(), |s| s.config.name.clone());
     let clock = LiveClock::start(options.time_scale);
     // The run's length is the attack's (ramp-up + hold), in scenario time.
-    let planned = (options.ramp_up + options.run_time).mul_f64(options.time_scale.max(f64::MIN_POSITIVE));
+    let planned =
+        (options.ramp_up + options.run_time).mul_f64(options.time_scale.max(f64::MIN_POSITIVE));
     let (mut setup, fallback) = live_setup(scenario, planned, true);
     setup.strategies = vec![format!("{label} (closed-model)")];
     let setup = Arc::new(setup);
@@ -134,10 +135,10 @@ pub async fn run_goose(
         label,
     };
     let (records, receiver) = std::sync::mpsc::channel();
-    let sink = RunSink::Csv(CsvSink {
+    let sink = RunSink::Csv(Box::new(CsvSink {
         requests: dir.requests_writer(setup.clone())?,
         attempts: dir.attempts_writer(setup.clone())?,
-    });
+    }));
     let recorder = StrategyRecorder::new(0, setup.clone());
     let collector = tokio::task::spawn_blocking(move || collect(receiver, recorder, sink, None));
     let schedule = workload.requests();

@@ -96,10 +96,10 @@ pub async fn run_live(
     let (setup, fallback) = live_setup(scenario, duration, options.target.is_some());
     let setup = Arc::new(setup);
     let mut sink = match dir {
-        Some(dir) => RunSink::Csv(CsvSink {
+        Some(dir) => RunSink::Csv(Box::new(CsvSink {
             requests: dir.requests_writer(setup.clone())?,
             attempts: dir.attempts_writer(setup.clone())?,
-        }),
+        })),
         None => RunSink::Discard(DiscardSink),
     };
     let mut outcomes = Vec::new();
@@ -209,7 +209,7 @@ async fn run_strategy(
 /// Where a run's records go: the run directory's CSV files, or nowhere.
 pub enum RunSink {
     /// `requests.csv` and `attempts.csv`.
-    Csv(CsvSink),
+    Csv(Box<CsvSink>),
     /// Nowhere (the recorder still sees every record).
     Discard(DiscardSink),
 }

@@ -65,9 +65,12 @@ pub fn classify(payload: &[u8]) -> SseEvent {
         return SseEvent::Other;
     }
     if !contains(payload, b"\": ") {
-        let content = starts_text(payload, b"\"content\":\"") || starts_text(payload, b"\"text\":\"");
+        let content =
+            starts_text(payload, b"\"content\":\"") || starts_text(payload, b"\"text\":\"");
         let usage = if contains(payload, b"\"usage\":{") {
-            serde_json::from_slice::<Chunk>(payload).ok().and_then(|chunk| chunk.usage)
+            serde_json::from_slice::<Chunk>(payload)
+                .ok()
+                .and_then(|chunk| chunk.usage)
         } else {
             None
         };
@@ -77,7 +80,9 @@ pub fn classify(payload: &[u8]) -> SseEvent {
         Ok(chunk) => SseEvent::Chunk {
             content: chunk.choices.iter().any(|choice| {
                 let delta = choice.delta.as_ref().and_then(|d| d.content.as_deref());
-                delta.or(choice.text.as_deref()).is_some_and(|text| !text.is_empty())
+                delta
+                    .or(choice.text.as_deref())
+                    .is_some_and(|text| !text.is_empty())
             }),
             usage: chunk.usage,
         },
@@ -86,7 +91,9 @@ pub fn classify(payload: &[u8]) -> SseEvent {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 /// Whether `key` (e.g. `"content":"`) occurs followed by at least one character of text.
