@@ -190,6 +190,8 @@ async fn attack(
         whole_seconds(options.run_time),
         "--no-telnet".to_string(),
         "--quiet".to_string(),
+        // Keep the ramp-up's samples, as our records do.
+        "--no-reset-metrics".to_string(),
         "--no-gzip".to_string(),
         "--no-print-metrics".to_string(),
         "--report-file".to_string(),
@@ -290,6 +292,7 @@ async fn chat(user: &mut GooseUser, shared: Arc<Shared>) -> TransactionResult {
                     status,
                     completion_tokens: usage.map_or(events, |u| u.completion_tokens),
                     cut,
+                    timed_out: false,
                     spilled_from: false,
                     served_deployment: None,
                 }

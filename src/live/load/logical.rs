@@ -47,6 +47,7 @@ pub(crate) async fn drive(ctx: Arc<EngineContext>, request: Request) {
                 status,
                 completion_tokens,
                 cut,
+                timed_out,
                 spilled_from,
                 served_deployment,
             } => {
@@ -66,10 +67,10 @@ pub(crate) async fn drive(ctx: Arc<EngineContext>, request: Request) {
                     None
                 };
                 // A stream cut mid-body: the SDK raises; it does not retry a half-read stream.
-                let class = if cut {
-                    ErrorClass::ConnectError
-                } else {
-                    ErrorClass::None
+                let class = match (cut, timed_out) {
+                    (_, true) => ErrorClass::Timeout,
+                    (true, false) => ErrorClass::ConnectError,
+                    (false, false) => ErrorClass::None,
                 };
                 finish(&ctx, record, outcome.ended, status, class);
                 return;

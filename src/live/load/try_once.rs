@@ -18,11 +18,13 @@ use crate::workload::Request;
 /// How a try ended.
 #[derive(Debug)]
 pub(crate) enum TryResult {
-    /// A 2xx whose body was read (to the end unless `cut`).
+    /// A 2xx whose body was read (to the end unless `cut`: the connection failed, or the
+    /// client deadline passed when `timed_out`).
     Success {
         status: u16,
         completion_tokens: u32,
         cut: bool,
+        timed_out: bool,
         spilled_from: bool,
         served_deployment: Option<String>,
     },
@@ -158,6 +160,7 @@ async fn read_success(
     let mut watch = BodyWatch::new(request.stream);
     let mut first_token = None;
     let mut cut = false;
+    let mut timed_out = false;
     loop {
         match ctx.clock.deadline(deadline, body.frame()).await {
             Ok(None) => break,
@@ -169,8 +172,12 @@ async fn read_success(
                     first_token = Some(ctx.clock.now());
                 }
             }
-            Ok(Some(Err(_))) | Err(_) => {
+            Ok(Some(Err(_))) => {
                 cut = true;
+                break;
+            }
+            Err(_) => {
+                (cut, timed_out) = (true, true);
                 break;
             }
         }
@@ -186,6 +193,7 @@ async fn read_success(
             status,
             completion_tokens,
             cut,
+            timed_out,
             spilled_from,
             served_deployment,
         },
