@@ -32,7 +32,7 @@ pub struct GatewayArgs {
     #[arg(long = "backend", value_name = "NAME=URL")]
     pub backends: Vec<String>,
     /// Scenario time runs K times faster than the wall clock (match the fleet's).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = super::live_common::parse_time_scale)]
     pub time_scale: f64,
     /// Override a scenario setting (as in `sim`), repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]

@@ -58,3 +58,13 @@ pub fn report(run: &LiveRun, dir: &RunDir) -> bool {
         .iter()
         .any(|strategy| strategy.slo.iter().any(|verdict| !verdict.pass))
 }
+
+/// `--time-scale`: a finite number above zero.
+pub fn parse_time_scale(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        _ => Err(format!(
+            "{text:?} is not a number above zero (e.g. 1, 10, 60)"
+        )),
+    }
+}

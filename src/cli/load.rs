@@ -44,7 +44,7 @@ pub struct LoadArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
     /// Send at intended time / K and report scenario time (match the target's time scale).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = super::live_common::parse_time_scale)]
     pub time_scale: f64,
     /// Open engine: most requests in flight; requests due beyond it are dropped and counted.
     #[arg(long, default_value_t = 10_000)]

@@ -48,6 +48,9 @@ struct MockArgs {
     /// Longest wait for open responses after Ctrl-C.
     #[arg(long, default_value = "10s", value_parser = throttlebox::duration::parse)]
     drain: std::time::Duration,
+    /// Run the fleet's clock K times faster than the wall clock (quotas, latencies, faults).
+    #[arg(long, default_value_t = 1.0, value_parser = live_common::parse_time_scale)]
+    time_scale: f64,
 }
 
 /// How a command ended, for the exit code.
@@ -102,6 +105,6 @@ fn mock(args: MockArgs) -> anyhow::Result<Outcome> {
             }
         }
     };
-    aoai_mock::http::serve_until_ctrl_c(&fleet, args.drain)?;
+    aoai_mock::http::serve_scaled_until_ctrl_c(&fleet, args.drain, args.time_scale)?;
     Ok(Outcome::Ok)
 }

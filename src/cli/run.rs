@@ -24,7 +24,7 @@ pub struct RunArgs {
     pub sets: Vec<String>,
     /// Run scenario time K times faster than the wall clock (quotas, latencies and schedule
     /// together): `--time-scale 60` plays a 10-minute scenario in 10 seconds.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = super::live_common::parse_time_scale)]
     pub time_scale: f64,
     /// Drive this gateway (base URL) instead of an in-process fleet + gateway per strategy.
     #[arg(long)]
