@@ -494,3 +494,38 @@ async fn a_chunked_body_over_the_limit_is_a_413_too() {
     assert!(String::from_utf8_lossy(&response).starts_with("HTTP/1.1 413"));
     fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn embeddings_honour_encoding_format_base64() {
+    use base64::Engine;
+    let fleet = start(&fleet_toml()).await;
+    let headers = [("api-key", "k")];
+    let path = "/openai/deployments/embed/embeddings?api-version=2024-10-21";
+    let reply = send(
+        addr(&fleet),
+        "POST",
+        path,
+        &headers,
+        r#"{"input":"hello world","encoding_format":"base64","dimensions":16}"#,
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let encoded = reply.json()["data"][0]["embedding"]
+        .as_str()
+        .expect("a base64 string")
+        .to_string();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
+    assert_eq!(bytes.len(), 16 * 4, "16 little-endian f32 values");
+    let bad = send(
+        addr(&fleet),
+        "POST",
+        path,
+        &headers,
+        r#"{"input":"x","encoding_format":"hex"}"#,
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    fleet.shutdown().await;
+}

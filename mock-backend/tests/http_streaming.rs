@@ -209,3 +209,95 @@ async fn a_client_that_disconnects_stops_the_generation() {
     );
     fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn async_filter_mode_streams_tokens_without_filter_results_and_annotates() {
+    let fleet = start(&fleet_toml(
+        r#"stream_filter_mode = "async", burst_shape = "merged""#,
+        1_000_000.0,
+    ))
+    .await;
+    let headers = [("api-key", "k"), ("x-mock-completion-tokens", "400")];
+    let body = r#"{"messages":[{"role":"user","content":"hello world"}],"stream":true}"#;
+    let events = read_events(
+        open(addr(&fleet), "POST", &chat_path("chat"), &headers, body)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(json(&events[0])["usage"], serde_json::Value::Null);
+    assert!(json(&events[0])["prompt_filter_results"].is_array());
+    let parsed: Vec<serde_json::Value> = events[1..events.len() - 1]
+        .iter()
+        .map(|e| json(e))
+        .collect();
+    let content: Vec<&serde_json::Value> = parsed
+        .iter()
+        .filter(|e| {
+            e["choices"][0]["delta"]["content"]
+                .as_str()
+                .is_some_and(|c| !c.is_empty())
+        })
+        .collect();
+    assert_eq!(
+        content.len(),
+        400,
+        "token by token even with merged bursts configured"
+    );
+    assert!(
+        content
+            .iter()
+            .all(|e| e["choices"][0].get("content_filter_results").is_none()
+                && e.get("usage") == Some(&serde_json::Value::Null))
+    );
+    let annotations: Vec<usize> = parsed
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e["choices"][0].get("content_filter_offsets").is_some())
+        .map(|(i, _)| i)
+        .collect();
+    assert!(
+        annotations.len() >= 2,
+        "one every ~1,000 characters and one after the finish"
+    );
+    let finish = parsed
+        .iter()
+        .position(|e| e["choices"][0]["finish_reason"] == "stop")
+        .unwrap();
+    assert_eq!(
+        *annotations.last().unwrap(),
+        finish + 1,
+        "the last annotation follows the finish event"
+    );
+    let offsets = &parsed[finish + 1]["choices"][0]["content_filter_offsets"];
+    assert_eq!(offsets["start_offset"], offsets["check_offset"]);
+    assert!(offsets["end_offset"].as_u64().unwrap() > offsets["start_offset"].as_u64().unwrap());
+    assert_eq!(events.last().unwrap(), "[DONE]");
+    fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_lets_an_open_stream_finish_and_stops_accepting() {
+    let fleet = start(&fleet_toml("", 500.0)).await;
+    let address = addr(&fleet);
+    let headers = [("api-key", "k"), ("x-mock-completion-tokens", "50")];
+    let response = open(
+        address,
+        "POST",
+        &chat_path("chat"),
+        &headers,
+        &chat_body(100, true),
+    )
+    .await
+    .unwrap();
+    let (events, ()) = tokio::join!(read_events(response), fleet.shutdown());
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("[DONE]"),
+        "the open stream ran to the end"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(address).await.is_err(),
+        "no longer accepting"
+    );
+}

@@ -14,7 +14,7 @@ pub use faults::{FaultEntry, FaultKind};
 pub use latency::{CompletionTokens, LatencyConfig, ServiceConfig, ServiceTime};
 pub use switches::{
     AbortedAccounting, BurstShape, ClientRequestIdFallback, LimitRequestsHeaderMode,
-    RateLimitMessage, RequestWindow, SwitchOverrides, Switches,
+    RateLimitMessage, RequestWindow, StreamFilterMode, SwitchOverrides, Switches,
 };
 
 use serde::{Deserialize, Serialize};

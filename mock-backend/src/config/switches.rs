@@ -46,6 +46,17 @@ pub enum BurstShape {
     Merged,
 }
 
+/// How streamed content is filtered (reference §7, *Content streaming*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamFilterMode {
+    /// Default: content filtered in buffers; every content event carries `content_filter_results`.
+    Buffered,
+    /// Asynchronous filter: token by token, no per-event filter results, `"usage":null`, and
+    /// annotation events with `content_filter_offsets` every ~1,000 characters and after the finish.
+    Async,
+}
+
 /// What an aborted (client-disconnected) request is charged at completion (PTU correction and billing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -101,6 +112,8 @@ pub struct Switches {
     pub burst_shape: BurstShape,
     /// Tokens per event in `merged` mode (default 8).
     pub burst_tokens: u32,
+    /// Content filter mode of streams (default `buffered`; `async` streams token by token).
+    pub stream_filter_mode: StreamFilterMode,
     /// Refuse `stream_options.include_usage` below api-version 2024-09-01-preview with a 400 (default false).
     pub include_usage_strict: bool,
     /// Accounting of client-aborted requests (default `charge_generated`).
@@ -127,6 +140,7 @@ impl Default for Switches {
             spillover_headers: true,
             burst_shape: BurstShape::PerToken,
             burst_tokens: 8,
+            stream_filter_mode: StreamFilterMode::Buffered,
             include_usage_strict: false,
             aborted_stream_accounting: AbortedAccounting::ChargeGenerated,
             client_request_id_fallback: ClientRequestIdFallback::NotSet,
@@ -172,6 +186,8 @@ pub struct SwitchOverrides {
     pub burst_shape: Option<BurstShape>,
     /// Overrides [`Switches::burst_tokens`].
     pub burst_tokens: Option<u32>,
+    /// Overrides [`Switches::stream_filter_mode`].
+    pub stream_filter_mode: Option<StreamFilterMode>,
     /// Overrides [`Switches::include_usage_strict`].
     pub include_usage_strict: Option<bool>,
     /// Overrides [`Switches::aborted_stream_accounting`].
@@ -205,6 +221,7 @@ impl Switches {
             spillover_headers,
             burst_shape,
             burst_tokens,
+            stream_filter_mode,
             include_usage_strict,
             aborted_stream_accounting,
             client_request_id_fallback,

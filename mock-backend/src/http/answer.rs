@@ -26,6 +26,8 @@ pub struct Wanted<'a> {
     pub dimensions: Option<u32>,
     /// Number of embedding inputs.
     pub inputs: usize,
+    /// Embeddings `encoding_format`.
+    pub embedding_encoding: bodies::EmbeddingEncoding,
     /// `x-ms-client-request-id` as sent.
     pub client_request_id: Option<HeaderValue>,
 }
@@ -95,6 +97,7 @@ pub async fn render(
         words_start: decided.words_start,
         include_usage: wanted.include_usage,
         operation: wanted.operation,
+        async_filter: decided.async_filter,
     };
     respond::wait_or_disrupt(&shared, job.admitted_at, &plan, plan.headers_at).await?;
     let (body, content_type) = if plan.stream {
@@ -110,6 +113,7 @@ pub async fn render(
                 dimensions,
                 plan.prompt_tokens,
                 ids::stable_tag(&job.id),
+                wanted.embedding_encoding,
             )
         } else {
             respond::completion_body(&job)

@@ -86,33 +86,58 @@ pub fn completion_body(c: &Completion<'_>, plan: &ResponsePlan) -> String {
     out
 }
 
-/// Embeddings body: one vector per input, `dimensions` long (default by model).
+/// How embedding vectors are written (`encoding_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbeddingEncoding {
+    /// A JSON array of numbers (`"float"`, the API default).
+    Float,
+    /// Base64 of little-endian f32 values (`"base64"`, openai-python's default).
+    Base64,
+}
+
+/// Embeddings body: one pseudo-random unit-scale vector per input, `dimensions` long.
 pub fn embeddings_body(
     model: &str,
     inputs: usize,
     dimensions: u32,
     prompt_tokens: u32,
     seed: u64,
+    encoding: EmbeddingEncoding,
 ) -> String {
+    use base64::Engine;
     let mut out = String::with_capacity(inputs * dimensions as usize * 12 + 256);
     out.push_str(r#"{"data":["#);
     let mut state = seed | 1;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        ((state >> 11) as f64 / (1u64 << 53) as f64 * 0.2 - 0.1) as f32
+    };
     for index in 0..inputs {
         if index > 0 {
             out.push(',');
         }
-        let _ = write!(out, r#"{{"embedding":["#);
-        for d in 0..dimensions {
-            if d > 0 {
-                out.push(',');
+        out.push_str(r#"{"embedding":"#);
+        match encoding {
+            EmbeddingEncoding::Float => {
+                out.push('[');
+                for d in 0..dimensions {
+                    if d > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "{:.6}", next());
+                }
+                out.push(']');
             }
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let value = (state >> 11) as f64 / (1u64 << 53) as f64 * 0.2 - 0.1;
-            let _ = write!(out, "{value:.6}");
+            EmbeddingEncoding::Base64 => {
+                let bytes: Vec<u8> = (0..dimensions).flat_map(|_| next().to_le_bytes()).collect();
+                out.push('"');
+                out.push_str(&base64::engine::general_purpose::STANDARD.encode(bytes));
+                out.push('"');
+            }
         }
-        let _ = write!(out, r#"],"index":{index},"object":"embedding"}}"#);
+        let _ = write!(out, r#","index":{index},"object":"embedding"}}"#);
     }
     let _ = write!(
         out,
@@ -143,28 +168,48 @@ fn frame(json: &str) -> String {
 /// The SSE events of one stream.
 pub struct StreamEvents<'a> {
     completion: Completion<'a>,
+    /// `"created":…,"id":…,"model":…,"object":…,"system_fingerprint":…`.
+    identity: String,
+    /// The identity, plus `,"usage":null` in async-filter mode.
     tail: String,
+    /// Asynchronous content-filter mode.
+    async_filter: bool,
 }
 
 impl<'a> StreamEvents<'a> {
-    /// Events for `completion`.
-    pub fn new(completion: Completion<'a>) -> StreamEvents<'a> {
+    /// Events for `completion`; `async_filter` selects the asynchronous content-filter shape.
+    pub fn new(completion: Completion<'a>, async_filter: bool) -> StreamEvents<'a> {
         let object = match completion.operation {
             Operation::Completions => "text_completion",
             _ => "chat.completion.chunk",
         };
-        let tail = format!(
+        let identity = format!(
             r#""created":{},"id":"{}","model":{},"object":"{object}","system_fingerprint":"{}""#,
             completion.created,
             completion.id,
             quoted(completion.model),
             completion.fingerprint
         );
-        StreamEvents { completion, tail }
+        let tail = if async_filter {
+            format!(r#"{identity},"usage":null"#)
+        } else {
+            identity.clone()
+        };
+        StreamEvents {
+            completion,
+            identity,
+            tail,
+            async_filter,
+        }
     }
 
     /// First event: empty choices with the prompt filter results.
     pub fn prelude(&self) -> Bytes {
+        if self.async_filter {
+            return Bytes::from(frame(&format!(
+                r#"{{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":{PROMPT_FILTER},"usage":null}}"#
+            )));
+        }
         Bytes::from(frame(&format!(
             r#"{{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":{PROMPT_FILTER}}}"#
         )))
@@ -183,22 +228,42 @@ impl<'a> StreamEvents<'a> {
         }
     }
 
-    /// Content events of tokens `from..to` (one per choice).
-    pub fn content(&self, choices: u32, from: u32, to: u32, out: &mut String) {
-        let text = quoted(&ids::words(self.completion.words_start, from, to));
+    /// Content events of tokens `from..to` (one per choice); returns the characters of one
+    /// choice's text. Buffered mode attaches filter results to each event, async mode does not.
+    pub fn content(&self, choices: u32, from: u32, to: u32, out: &mut String) -> usize {
+        let raw = ids::words(self.completion.words_start, from, to);
+        let text = quoted(&raw);
+        let filter = if self.async_filter {
+            String::new()
+        } else {
+            format!(r#""content_filter_results":{CHUNK_FILTER},"#)
+        };
         for index in 0..choices {
             let json = match self.completion.operation {
                 Operation::Completions => format!(
-                    r#"{{"choices":[{{"content_filter_results":{CHUNK_FILTER},"finish_reason":null,"index":{index},"logprobs":null,"text":{text}}}],{}}}"#,
+                    r#"{{"choices":[{{{filter}"finish_reason":null,"index":{index},"logprobs":null,"text":{text}}}],{}}}"#,
                     self.tail
                 ),
                 _ => format!(
-                    r#"{{"choices":[{{"content_filter_results":{CHUNK_FILTER},"delta":{{"content":{text}}},"finish_reason":null,"index":{index},"logprobs":null}}],{}}}"#,
+                    r#"{{"choices":[{{{filter}"delta":{{"content":{text}}},"finish_reason":null,"index":{index},"logprobs":null}}],{}}}"#,
                     self.tail
                 ),
             };
             out.push_str(&frame(&json));
         }
+        raw.chars().count()
+    }
+
+    /// Async mode: the annotation event covering characters `start..end` of the content.
+    pub fn annotation(&self, start: usize, end: usize, out: &mut String) {
+        out.push_str(&frame(&format!(
+            r#"{{"choices":[{{"content_filter_offsets":{{"check_offset":{start},"end_offset":{end},"start_offset":{start}}},"content_filter_results":{CHUNK_FILTER},"finish_reason":null,"index":0}}],"created":0,"id":"","model":"","object":"","usage":null}}"#
+        )));
+    }
+
+    /// Whether this stream uses the asynchronous filter shape.
+    pub fn is_async(&self) -> bool {
+        self.async_filter
     }
 
     /// Finish events (one per choice).
@@ -223,7 +288,7 @@ impl<'a> StreamEvents<'a> {
     pub fn usage(&self, prompt_tokens: u32, completion_tokens: u32, out: &mut String) {
         out.push_str(&frame(&format!(
             r#"{{"choices":[],{},"usage":{}}}"#,
-            self.tail,
+            self.identity,
             usage(prompt_tokens, completion_tokens)
         )));
     }

@@ -23,6 +23,8 @@ pub struct Decided {
     pub client_id_fallback: ClientRequestIdFallback,
     /// Spillover headers switch.
     pub spillover_headers: bool,
+    /// Stream in the asynchronous content-filter shape.
+    pub async_filter: bool,
     /// `apim-request-id`.
     pub apim_request_id: String,
     /// `x-request-id`.
@@ -53,6 +55,7 @@ pub fn decide(
         switches.client_request_id_fallback,
         switches.spillover_headers,
     );
+    let async_filter = switches.stream_filter_mode == crate::config::StreamFilterMode::Async;
     let spilled_from = answer
         .spillover
         .map(|s| core.fleet.deployment(s.from).name.to_string());
@@ -69,6 +72,7 @@ pub fn decide(
         wording,
         client_id_fallback,
         spillover_headers,
+        async_filter,
         apim_request_id: ids::uuid(&mut core.ids),
         request_id: ids::uuid(&mut core.ids),
         completion_id: ids::alnum_id(&mut core.ids, prefix, 29),

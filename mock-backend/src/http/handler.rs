@@ -118,6 +118,24 @@ fn bad_body(body: String) -> Early {
     Early::Refused(400, body, |c| &c.bad_bodies)
 }
 
+/// A deployment found by name, with what the shell needs before asking the model.
+struct Found {
+    target: DeploymentId,
+    encoding: crate::model::Encoding,
+    strict_usage: bool,
+}
+
+fn lookup(shared: &Shared, listener: &Listener, name: &str) -> Option<Found> {
+    let core = shared.core();
+    let target = core.fleet.deployment_index(listener.resource, name)?;
+    let view = core.fleet.deployment(target);
+    Some(Found {
+        target,
+        encoding: view.encoding,
+        strict_usage: view.switches.include_usage_strict,
+    })
+}
+
 /// A request that passed the shell's checks.
 struct Ready {
     target: DeploymentId,
@@ -183,6 +201,7 @@ async fn inference(
         include_usage: ready.parsed.include_usage,
         dimensions: ready.parsed.dimensions,
         inputs: ready.parsed.inputs(),
+        embedding_encoding: ready.parsed.embedding_encoding,
         client_request_id: headers.get("x-ms-client-request-id").cloned(),
     };
     answer::render(shared.clone(), index, decided, wanted).await
@@ -209,15 +228,14 @@ async fn prepare(
             |c| &c.unknown_paths,
         ));
     }
-    if let Some(name) = &path_deployment
-        && shared
-            .core()
-            .fleet
-            .deployment_index(listener.resource, name)
-            .is_none()
-    {
-        return Err(Early::UnknownDeployment(name.clone()));
-    }
+    // Deployments named in the path are looked up before the body is read (AOAI's gateway 404s
+    // first); on /openai/v1 the body's `model` names it.
+    let found = match &path_deployment {
+        Some(name) => Some(
+            lookup(shared, listener, name).ok_or_else(|| Early::UnknownDeployment(name.clone()))?,
+        ),
+        None => None,
+    };
     let too_large = || {
         Early::Refused(413, errors::too_large(shared.max_body_bytes), |c| {
             &c.too_large
@@ -255,20 +273,20 @@ async fn prepare(
             BodyError::Invalid(detail) => errors::invalid_value(&detail, None),
         })
     })?;
-    let deployment = path_deployment
-        .or_else(|| parsed.model.clone())
-        .ok_or_else(|| bad_body(errors::missing_property("model")))?;
-    let lookup = {
-        let core = shared.core();
-        core.fleet
-            .deployment_index(listener.resource, &deployment)
-            .map(|id| {
-                let view = core.fleet.deployment(id);
-                (id, view.encoding, view.switches.include_usage_strict)
-            })
-    };
-    let Some((target, encoding, strict_usage)) = lookup else {
-        return Err(Early::UnknownDeployment(deployment));
+    let Found {
+        target,
+        encoding,
+        strict_usage,
+    } = match found {
+        Some(found) => found,
+        None => {
+            let name = parsed
+                .model
+                .as_deref()
+                .ok_or_else(|| bad_body(errors::missing_property("model")))?;
+            lookup(shared, listener, name)
+                .ok_or_else(|| Early::UnknownDeployment(name.to_string()))?
+        }
     };
     if strict_usage
         && parsed.include_usage

@@ -1,6 +1,7 @@
 //! Request bodies: JSON → the fields the mock uses, then token and character counts for the
 //! model. Unknown fields are ignored (clients send many); wrong types are a 400.
 
+use super::bodies::EmbeddingEncoding;
 use super::tokens;
 use crate::model::{ContentFilterTrigger, Encoding, Operation, RequestShape};
 
@@ -35,6 +36,8 @@ struct Body {
     stream_options: Option<StreamOptions>,
     #[serde(default)]
     dimensions: Option<u32>,
+    #[serde(default)]
+    encoding_format: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +107,8 @@ pub struct ParsedRequest {
     pub include_usage: bool,
     /// Embeddings `dimensions`.
     pub dimensions: Option<u32>,
+    /// Embeddings `encoding_format`.
+    pub embedding_encoding: EmbeddingEncoding,
 }
 
 /// Parse the body of `operation`.
@@ -135,6 +140,15 @@ pub fn parse(operation: Operation, bytes: &[u8]) -> Result<ParsedRequest, BodyEr
             "max_tokens must be at least 1".to_string(),
         ));
     }
+    let embedding_encoding = match body.encoding_format.as_deref() {
+        None | Some("float") => EmbeddingEncoding::Float,
+        Some("base64") => EmbeddingEncoding::Base64,
+        Some(other) => {
+            return Err(BodyError::Invalid(format!(
+                "encoding_format must be 'float' or 'base64', not {other:?}"
+            )));
+        }
+    };
     let choices = body.n.unwrap_or(1).max(body.best_of.unwrap_or(1)).max(1);
     if choices > 128 {
         return Err(BodyError::Invalid(format!(
@@ -155,6 +169,7 @@ pub fn parse(operation: Operation, bytes: &[u8]) -> Result<ParsedRequest, BodyEr
             .and_then(|o| o.include_usage)
             .unwrap_or(false),
         dimensions: body.dimensions,
+        embedding_encoding,
     })
 }
 

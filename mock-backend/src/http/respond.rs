@@ -13,6 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// Async filter mode: characters between annotation events ("guaranteed within a ~1,000-character window").
+const ASYNC_ANNOTATION_CHARS: usize = 1000;
+
 /// Why a connection is closed without a (complete) response.
 pub type Cut = std::io::Error;
 
@@ -124,6 +127,8 @@ pub struct StreamJob {
     pub include_usage: bool,
     /// Chat or legacy completions.
     pub operation: crate::model::Operation,
+    /// Asynchronous content-filter stream shape.
+    pub async_filter: bool,
 }
 
 /// Sleep until the plan's disruption or `until`, whichever is first. Err = cut the connection.
@@ -162,14 +167,17 @@ pub fn stream(job: StreamJob, settlement: Settlement) -> MockBody {
 
 async fn run_stream(job: StreamJob, mut settlement: Settlement, sender: mpsc::Sender<Chunk>) {
     let plan = job.plan;
-    let events = StreamEvents::new(Completion {
-        id: &job.id,
-        created: job.created,
-        model: &job.model,
-        fingerprint: &job.fingerprint,
-        words_start: job.words_start,
-        operation: job.operation,
-    });
+    let events = StreamEvents::new(
+        Completion {
+            id: &job.id,
+            created: job.created,
+            model: &job.model,
+            fingerprint: &job.fingerprint,
+            words_start: job.words_start,
+            operation: job.operation,
+        },
+        job.async_filter,
+    );
     if sender.send(Ok(events.prelude())).await.is_err() {
         return;
     }
@@ -179,6 +187,7 @@ async fn run_stream(job: StreamJob, mut settlement: Settlement, sender: mpsc::Se
         _ => None,
     };
     let mut batch = String::new();
+    let (mut chars_sent, mut annotated_to) = (0usize, 0usize);
     for k in 0..schedule.chunks() {
         let due = schedule.offset(k);
         if let Some(at) = reset_at.filter(|at| *at < due) {
@@ -197,7 +206,11 @@ async fn run_stream(job: StreamJob, mut settlement: Settlement, sender: mpsc::Se
             events.roles(plan.choices, &mut batch);
         }
         let from = schedule.tokens_through(k) - schedule.tokens_in(k);
-        events.content(plan.choices, from, schedule.tokens_through(k), &mut batch);
+        chars_sent += events.content(plan.choices, from, schedule.tokens_through(k), &mut batch);
+        if events.is_async() && chars_sent - annotated_to >= ASYNC_ANNOTATION_CHARS {
+            events.annotation(annotated_to, chars_sent, &mut batch);
+            annotated_to = chars_sent;
+        }
         if sender
             .send(Ok(Bytes::from(std::mem::take(&mut batch))))
             .await
@@ -212,6 +225,10 @@ async fn run_stream(job: StreamJob, mut settlement: Settlement, sender: mpsc::Se
         events.roles(plan.choices, &mut batch);
     }
     events.finish(plan.choices, plan.finish_reason, &mut batch);
+    if events.is_async() {
+        // A passing async stream has an annotation after the finish event.
+        events.annotation(annotated_to, chars_sent, &mut batch);
+    }
     if job.include_usage {
         events.usage(plan.prompt_tokens, plan.completion_tokens, &mut batch);
     }

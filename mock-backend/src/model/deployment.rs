@@ -15,7 +15,8 @@ use super::request::{ContentFilterTrigger, Operation, RequestShape};
 use super::service::ServiceSlots;
 use super::standard::{StandardLimiter, StandardVerdict, ThrottleReason};
 use crate::config::{
-    AbortedAccounting, BurstShape, DeploymentConfig, DeploymentKind, Quota, ServiceTime, Switches,
+    AbortedAccounting, BurstShape, DeploymentConfig, DeploymentKind, Quota, ServiceTime,
+    StreamFilterMode, Switches,
 };
 use crate::seed::{SimRng, stream};
 use rand_distr::{Distribution, Exp};
@@ -46,11 +47,13 @@ enum Charge {
     Refused(Rejection, RateHeaders),
 }
 
+#[derive(Clone)]
 enum Limiter {
     Standard(StandardLimiter),
     Provisioned(PtuBucket),
 }
 
+#[derive(Clone)]
 struct Streams {
     latency: SimRng,
     completion: SimRng,
@@ -59,6 +62,7 @@ struct Streams {
 }
 
 /// A deployment as the model runs it.
+#[derive(Clone)]
 pub struct Deployment {
     pub(super) resource: usize,
     pub(super) config: DeploymentConfig,
@@ -403,8 +407,12 @@ impl Deployment {
             queue_wait = slots.reserve(now, busy);
         }
         let start = queue_wait.saturating_add(effects.first_byte_delay);
-        let tokens_per_chunk = match (req.stream, self.switches.burst_shape) {
-            (true, BurstShape::Merged) => self.switches.burst_tokens,
+        let tokens_per_chunk = match (
+            req.stream,
+            self.switches.stream_filter_mode,
+            self.switches.burst_shape,
+        ) {
+            (true, StreamFilterMode::Buffered, BurstShape::Merged) => self.switches.burst_tokens,
             _ => 1,
         };
         let schedule = ChunkSchedule {

@@ -131,6 +131,16 @@ mod tests {
     }
 
     #[test]
+    fn a_numbers_only_chat_request_counts_its_prompt_tokens() {
+        let req = RequestShape::chat(100, Some(50));
+        assert_eq!(standard_estimate(&profile("gpt-4o"), true, &req), 150);
+        assert_eq!(
+            ptu_estimate(&profile("gpt-4o"), true, &req),
+            100.0 + 3.0 * 50.0
+        );
+    }
+
+    #[test]
     fn choices_multiply_the_completion_part_unless_switched_off() {
         let p = profile("gpt-4o");
         let req = RequestShape {

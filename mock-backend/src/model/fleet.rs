@@ -14,6 +14,7 @@ use crate::config::{ConfigError, DeploymentKind, FleetConfig, Switches};
 use std::collections::HashMap;
 use std::time::Duration;
 
+#[derive(Clone)]
 struct Resource {
     name: String,
     /// Lookup only (never iterated).
@@ -40,7 +41,9 @@ pub struct DeploymentView<'a> {
     pub encoding: super::Encoding,
 }
 
-/// Every deployment of every resource.
+/// Every deployment of every resource. Cloning gives an independent copy of the whole state
+/// (windows, buckets, RNG positions), e.g. to run several strategies from the same start.
+#[derive(Clone)]
 pub struct Fleet {
     config: FleetConfig,
     resources: Vec<Resource>,

@@ -94,6 +94,17 @@ impl Default for RequestShape<'_> {
 }
 
 impl RequestShape<'_> {
+    /// A chat request known only by numbers (the simulator's case): `prompt_chars` is taken as
+    /// 4 × `prompt_tokens`, so the standard estimate counts about one token per prompt token.
+    pub fn chat(prompt_tokens: u32, max_tokens: Option<u32>) -> Self {
+        RequestShape {
+            prompt_tokens,
+            prompt_chars: prompt_tokens.saturating_mul(4),
+            max_tokens,
+            ..RequestShape::default()
+        }
+    }
+
     /// `prompt_chars` for embeddings inputs of these character lengths: each rounded up to a
     /// multiple of 4, so the estimate sums the per-input ceilings (reference §5.3).
     pub fn embedding_chars(lengths: impl IntoIterator<Item = usize>) -> u32 {
