@@ -54,8 +54,8 @@ def row(run):
     ms = lambda v: "-" if v is None else f"{v*1000:.3f}"
     return (f"{run:16} requests {s['requests']:>7} ok {s['success_ratio']*100:6.2f}% "
             f"rps {s['throughput_rps']:>9.1f} e2e p50 {ms(s['e2e']['p50_s'])} ms p99 {ms(s['e2e']['p99_s'])} ms "
-            f"send-lag p50 {ms(s['send_lag']['p50_s'])} ms p99 {ms(s['send_lag']['p99_s'])} ms "
-            f"dropped {e.get('dropped', '-')}")
+            f"send-lag (wall) p50 {e.get('send_lag_wall_us', {}).get('p50', '-')} us "
+            f"p99 {e.get('send_lag_wall_us', {}).get('p99', '-')} us dropped {e.get('dropped', '-')}")
 for rate in rates:
     print(row(f"direct-{rate}")); print(row(f"gateway-{rate}"))
 print(row("goose-direct")); print(row("goose-gateway"))

@@ -35,16 +35,15 @@ pub fn report(run: &LiveRun, dir: &RunDir) -> bool {
     for (strategy, outcome) in run.summary.strategies.iter().zip(&run.outcomes) {
         let engine = &outcome.engine;
         eprintln!(
-            "  {}: sent {}, dropped {}, cancelled {}, peak in flight {}, send lag p99 {}{}",
+            "  {}: sent {}, dropped {}, cancelled {}, peak in flight {}, send lag (wall) p50 {} µs, p99 {} µs, max {} µs{}",
             strategy.name,
             engine.sent,
             engine.dropped,
             engine.cancelled,
             engine.peak_in_flight,
-            strategy
-                .send_lag
-                .p99_s
-                .map_or("-".to_string(), |s| format!("{:.3} ms", s * 1000.0)),
+            engine.send_lag_wall_us.p50,
+            engine.send_lag_wall_us.p99,
+            engine.send_lag_wall_us.max,
             if engine.interrupted {
                 " (interrupted)"
             } else {

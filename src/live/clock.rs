@@ -58,6 +58,21 @@ impl LiveClock {
         self.inner.sleep_until(at).await;
     }
 
+    /// Sleep until scenario time `at` with sub-millisecond accuracy: the timer (1 ms
+    /// granularity, always late) takes all but the last 1.5 ms of wall time, then the task
+    /// yields until `at`. For the load engine's send times only: it costs CPU while it waits.
+    pub async fn sleep_until_precise(&self, at: Duration) {
+        let margin = Duration::from_micros(1_500).mul_f64(self.scale());
+        if let Some(coarse) = at.checked_sub(margin)
+            && self.now() < coarse
+        {
+            self.sleep_until(coarse).await;
+        }
+        while self.now() < at {
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// Sleep for a scenario-time span.
     pub async fn sleep(&self, span: Duration) {
         self.sleep_until(self.now().saturating_add(span)).await;

@@ -149,7 +149,7 @@ pub async fn run_goose(
     let report_path = dir.path().join(GOOSE_REPORT);
     let metrics = attack(shared.clone(), options, &report_path).await;
     drop(shared);
-    let (recorder, sink) = collector
+    let (recorder, sink, _) = collector
         .await
         .map_err(|error| LiveError::invalid("collector", error.to_string()))??;
     sink.finish()?;

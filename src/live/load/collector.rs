@@ -8,21 +8,23 @@ use std::time::Duration;
 
 use super::RecordMessage;
 use super::progress::Progress;
-use crate::metrics::StrategyRecorder;
+use crate::metrics::{LatencyHistogram, StrategyRecorder};
 use crate::report::ReportError;
 use crate::sim::RecordSink;
 
 /// How often the collector looks at the clock when no record comes.
 const POLL: Duration = Duration::from_millis(100);
 
-/// Consume `records` until every sender is gone; hand back the recorder and the sink.
+/// Consume `records` until every sender is gone; hand back the recorder, the sink and the
+/// send-lag histogram (scenario time, µs resolution).
 pub(crate) fn collect<S: RecordSink>(
     records: Receiver<RecordMessage>,
     mut recorder: StrategyRecorder,
     mut sink: S,
     mut progress: Option<Progress>,
-) -> Result<(StrategyRecorder, S), ReportError> {
+) -> Result<(StrategyRecorder, S, LatencyHistogram), ReportError> {
     let mut failure: Option<ReportError> = None;
+    let mut send_lag = LatencyHistogram::new();
     loop {
         let message = match records.recv_timeout(POLL) {
             Ok(message) => message,
@@ -37,6 +39,7 @@ pub(crate) fn collect<S: RecordSink>(
         let written = match &message {
             RecordMessage::Request(record) => {
                 recorder.add_request(record);
+                send_lag.record(record.send_lag());
                 if let Some(progress) = &mut progress {
                     progress.observe(record);
                 }
@@ -67,6 +70,6 @@ pub(crate) fn collect<S: RecordSink>(
     }
     match failure {
         Some(error) => Err(error),
-        None => Ok((recorder, sink)),
+        None => Ok((recorder, sink, send_lag)),
     }
 }

@@ -93,6 +93,22 @@ pub struct EngineStats {
     pub peak_in_flight: u64,
     /// The run was stopped early (Ctrl-C).
     pub interrupted: bool,
+    /// Send lag (actual − intended send) of the recorded requests, wall-clock microseconds:
+    /// the engine's own accuracy, at µs resolution (the summary keeps scenario time).
+    pub send_lag_wall_us: LagQuantiles,
+}
+
+/// Quantiles of a lag distribution, microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LagQuantiles {
+    /// Median.
+    pub p50: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Largest.
+    pub max: u64,
 }
 
 /// A finished load run.
@@ -245,7 +261,7 @@ pub async fn run_load<S: RecordSink + Send + 'static>(
                 stats.interrupted = true;
                 break;
             }
-            () = ctx.clock.sleep_until(request.at) => {}
+            () = ctx.clock.sleep_until_precise(request.at) => {}
         }
         stats.scheduled += 1;
         while tasks.try_join_next().is_some() {}
@@ -279,9 +295,22 @@ pub async fn run_load<S: RecordSink + Send + 'static>(
         tasks.shutdown().await;
     }
     drop(ctx);
-    let (recorder, sink) = collector.await.map_err(|error| {
+    let (recorder, sink, lag) = collector.await.map_err(|error| {
         LiveError::invalid("collector", format!("the record collector failed: {error}"))
     })??;
+    let wall_us = |q: f64| {
+        lag.quantile(q).map_or(0, |scenario| {
+            plan.clock.wall_span(scenario).as_micros() as u64
+        })
+    };
+    stats.send_lag_wall_us = LagQuantiles {
+        p50: wall_us(0.5),
+        p99: wall_us(0.99),
+        p999: wall_us(0.999),
+        max: lag
+            .max()
+            .map_or(0, |max| plan.clock.wall_span(max).as_micros() as u64),
+    };
     if let Some(error) = failure {
         return Err(error);
     }
