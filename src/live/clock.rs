@@ -58,19 +58,18 @@ impl LiveClock {
         self.inner.sleep_until(at).await;
     }
 
-    /// Sleep until scenario time `at` with sub-millisecond accuracy: the timer (1 ms
-    /// granularity, always late) takes all but the last 1.5 ms of wall time, then the task
-    /// yields until `at`. For the load engine's send times only: it costs CPU while it waits.
-    pub async fn sleep_until_precise(&self, at: Duration) {
-        let margin = Duration::from_micros(1_500).mul_f64(self.scale());
-        if let Some(coarse) = at.checked_sub(margin)
-            && self.now() < coarse
-        {
-            self.sleep_until(coarse).await;
+    /// Block this (non-async) thread until scenario time `at`, but for at most `max_wall` of
+    /// wall time; true once `at` has come. The OS sleep is accurate to tens of microseconds,
+    /// where the async timer rounds up to whole milliseconds: the load engine's scheduler
+    /// thread sends on time with it.
+    #[allow(clippy::disallowed_methods)]
+    pub fn block_until(&self, at: Duration, max_wall: Duration) -> bool {
+        let now = self.now();
+        if now >= at {
+            return true;
         }
-        while self.now() < at {
-            tokio::task::yield_now().await;
-        }
+        std::thread::sleep(self.wall_span(at - now).min(max_wall));
+        self.now() >= at
     }
 
     /// Sleep for a scenario-time span.

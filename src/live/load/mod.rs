@@ -222,6 +222,62 @@ async fn stop_requested(stop: &mut watch::Receiver<bool>) {
     }
 }
 
+/// Send every request of `workload` at its intended time (blocking this thread between
+/// sends), spawning each onto `runtime`; stops early when `stop` turns true.
+fn schedule_requests(
+    workload: &Workload,
+    ctx: &Arc<EngineContext>,
+    counters: &Arc<Counters>,
+    max_in_flight: u64,
+    stop: &watch::Receiver<bool>,
+    runtime: &tokio::runtime::Handle,
+) -> (EngineStats, JoinSet<()>, Option<LiveError>) {
+    /// Longest single sleep, so a stop is seen within it.
+    const STOP_CHECK: Duration = Duration::from_millis(50);
+    let mut stats = EngineStats::default();
+    let mut tasks = JoinSet::new();
+    let mut failure = None;
+    'requests: for item in workload.requests() {
+        let request = match item {
+            Ok(request) => request,
+            Err(error) => {
+                failure = Some(LiveError::from(error));
+                break;
+            }
+        };
+        loop {
+            if *stop.borrow() {
+                stats.interrupted = true;
+                break 'requests;
+            }
+            if ctx.clock.block_until(request.at, STOP_CHECK) {
+                break;
+            }
+        }
+        stats.scheduled += 1;
+        while tasks.try_join_next().is_some() {}
+        if counters.in_flight.load(Ordering::Relaxed) >= max_in_flight {
+            stats.dropped += 1;
+            counters.dropped.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        let in_flight = counters.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        stats.peak_in_flight = stats.peak_in_flight.max(in_flight);
+        stats.sent += 1;
+        counters.sent.fetch_add(1, Ordering::Relaxed);
+        let guard = InFlight(counters.clone());
+        let task_ctx = ctx.clone();
+        tasks.spawn_on(
+            async move {
+                let _guard = guard;
+                logical::drive(task_ctx, request).await;
+            },
+            runtime,
+        );
+    }
+    (stats, tasks, failure)
+}
+
 /// Drive `workload` against `plan.target` open-loop, streaming records into `sink`.
 pub async fn run_load<S: RecordSink + Send + 'static>(
     scenario: &Scenario,
@@ -244,43 +300,26 @@ pub async fn run_load<S: RecordSink + Send + 'static>(
     let ctx = Arc::new(EngineContext::new(
         scenario, workload, &plan, api_key, records,
     ));
-    let mut stats = EngineStats::default();
-    let mut tasks = JoinSet::new();
-    let mut failure = None;
-    for item in workload.requests() {
-        let request = match item {
-            Ok(request) => request,
-            Err(error) => {
-                failure = Some(LiveError::from(error));
-                break;
-            }
-        };
-        tokio::select! {
-            biased;
-            () = stop_requested(&mut stop) => {
-                stats.interrupted = true;
-                break;
-            }
-            () = ctx.clock.sleep_until_precise(request.at) => {}
-        }
-        stats.scheduled += 1;
-        while tasks.try_join_next().is_some() {}
-        if counters.in_flight.load(Ordering::Relaxed) >= plan.options.max_in_flight as u64 {
-            stats.dropped += 1;
-            counters.dropped.fetch_add(1, Ordering::Relaxed);
-            continue;
-        }
-        let in_flight = counters.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
-        stats.peak_in_flight = stats.peak_in_flight.max(in_flight);
-        stats.sent += 1;
-        counters.sent.fetch_add(1, Ordering::Relaxed);
-        let guard = InFlight(counters.clone());
-        let task_ctx = ctx.clone();
-        tasks.spawn(async move {
-            let _guard = guard;
-            logical::drive(task_ctx, request).await;
-        });
-    }
+    // The scheduler is a plain thread: OS sleeps are accurate to tens of microseconds, the
+    // async timer only to whole milliseconds. It only sleeps and spawns; it never waits for a
+    // response.
+    let scheduler = {
+        let ctx = ctx.clone();
+        let counters = counters.clone();
+        let schedule = workload.clone();
+        let stop = stop.clone();
+        let max_in_flight = plan.options.max_in_flight as u64;
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            schedule_requests(&schedule, &ctx, &counters, max_in_flight, &stop, &runtime)
+        })
+    };
+    let (mut stats, mut tasks, failure) = scheduler.await.map_err(|error| {
+        LiveError::invalid(
+            "scheduler",
+            format!("the request scheduler failed: {error}"),
+        )
+    })?;
     if !stats.interrupted {
         // Every request ends by the client timeout; a stop meanwhile bounds the wait.
         tokio::select! {
