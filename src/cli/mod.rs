@@ -3,7 +3,11 @@
 
 mod compare;
 mod gate;
+mod gateway;
+mod live_common;
+mod load;
 mod plan;
+mod run;
 mod sim;
 mod sweep;
 mod wall;
@@ -39,6 +43,12 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Serve a scenario's (or a fleet file's) mock AOAI fleet over HTTP until Ctrl-C.
     Mock(MockArgs),
+    /// Serve one strategy of a scenario as an AOAI-speaking gateway over the pool until Ctrl-C.
+    Gateway(gateway::GatewayArgs),
+    /// Drive a target (gateway or mock) with a scenario's workload: open-loop, or goose users.
+    Load(load::LoadArgs),
+    /// Live head-to-head: every strategy over real sockets (in-process fleet + gateway).
+    Run(run::RunArgs),
 }
 
 /// `throttlebox mock`.
@@ -50,6 +60,9 @@ struct MockArgs {
     /// Longest wait for open responses after Ctrl-C.
     #[arg(long, default_value = "10s", value_parser = throttlebox::duration::parse)]
     drain: std::time::Duration,
+    /// Run the fleet's clock K times faster than the wall clock (quotas, latencies, faults).
+    #[arg(long, default_value_t = 1.0, value_parser = live_common::parse_time_scale)]
+    time_scale: f64,
 }
 
 /// How a command ended, for the exit code.
@@ -80,6 +93,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Gate(args) => gate::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Mock(args) => mock(args),
+        Command::Gateway(args) => gateway::run(args),
+        Command::Load(args) => load::run(args),
+        Command::Run(args) => run::run(args),
     }
 }
 
@@ -104,6 +120,6 @@ fn mock(args: MockArgs) -> anyhow::Result<Outcome> {
             }
         }
     };
-    aoai_mock::http::serve_until_ctrl_c(&fleet, args.drain)?;
+    aoai_mock::http::serve_scaled_until_ctrl_c(&fleet, args.drain, args.time_scale)?;
     Ok(Outcome::Ok)
 }

@@ -21,5 +21,5 @@ mod state;
 mod tokens;
 
 pub use admin::render as render_metrics;
-pub use serve::serve_until_ctrl_c;
+pub use serve::{serve_scaled_until_ctrl_c, serve_until_ctrl_c};
 pub use server::{BoundListener, RunningFleet};

@@ -11,11 +11,20 @@ use crate::config::FleetConfig;
 /// Serve `config` until Ctrl-C, printing one `listening <resource> <url> region=…` line per
 /// listener on stdout (scripts read the ports from it when `port = 0`).
 pub fn serve_until_ctrl_c(config: &FleetConfig, drain: Duration) -> std::io::Result<()> {
+    serve_scaled_until_ctrl_c(config, drain, 1.0)
+}
+
+/// [`serve_until_ctrl_c`] with the fleet's clock `time_scale` times faster than the wall clock.
+pub fn serve_scaled_until_ctrl_c(
+    config: &FleetConfig,
+    drain: Duration,
+    time_scale: f64,
+) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let fleet = RunningFleet::start(config).await?;
+        let fleet = RunningFleet::start_scaled(config, time_scale).await?;
         {
             let mut out = std::io::stdout().lock();
             for listener in &fleet.listeners {

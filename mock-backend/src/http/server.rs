@@ -1,6 +1,7 @@
 //! Listeners: bind one port per resource, serve HTTP/1.1 connections with hyper, shut down
 //! gracefully (stop accepting, let in-flight responses finish).
 
+use super::clock::Clock;
 use super::handler;
 use super::state::Shared;
 use super::tokens;
@@ -45,10 +46,19 @@ pub struct RunningFleet {
 impl RunningFleet {
     /// Build the tokenizers, bind every listener and start serving. Returns once all are bound.
     pub async fn start(config: &FleetConfig) -> std::io::Result<RunningFleet> {
+        RunningFleet::start_scaled(config, 1.0).await
+    }
+
+    /// [`RunningFleet::start`] with a clock `time_scale` times faster than the wall clock:
+    /// quotas, latencies and fault windows all play out in compressed scenario time.
+    pub async fn start_scaled(
+        config: &FleetConfig,
+        time_scale: f64,
+    ) -> std::io::Result<RunningFleet> {
         tokio::task::spawn_blocking(tokens::warm_up)
             .await
             .map_err(std::io::Error::other)?;
-        let shared = Arc::new(Shared::new(config));
+        let shared = Arc::new(Shared::new(config, Clock::scaled(time_scale)));
         let (shutdown, watcher) = watch::channel(false);
         let mut listeners = Vec::with_capacity(config.resources.len());
         let mut accept_loops = Vec::with_capacity(config.resources.len());
@@ -77,6 +87,11 @@ impl RunningFleet {
     /// The listener of `resource`.
     pub fn listener(&self, resource: &str) -> Option<&BoundListener> {
         self.listeners.iter().find(|l| l.resource == resource)
+    }
+
+    /// The fleet's clock (its zero and time scale), for shells that share its epoch.
+    pub fn clock(&self) -> Clock {
+        self.shared.clock
     }
 
     /// Current model metrics.

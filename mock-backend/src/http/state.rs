@@ -69,8 +69,8 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Shared state for `config` (listeners in configuration order).
-    pub fn new(config: &FleetConfig) -> Shared {
+    /// Shared state for `config` (listeners in configuration order), timed by `clock`.
+    pub fn new(config: &FleetConfig, clock: Clock) -> Shared {
         let fleet = Fleet::new(config);
         let listeners = config
             .resources
@@ -95,7 +95,7 @@ impl Shared {
                 fleet,
                 ids: crate::seed::stream(config.seed, "http:ids"),
             }),
-            clock: Clock::start(),
+            clock,
             listeners,
             max_body_bytes: config.max_body_bytes,
             client_id_not_set: config.switches.client_request_id_fallback

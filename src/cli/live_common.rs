@@ -1,0 +1,69 @@
+//! What the live commands share: the tokio runtime, the Ctrl-C stop signal, and printing a
+//! live run's results.
+
+use std::future::Future;
+
+use throttlebox::live::head_to_head::LiveRun;
+use throttlebox::report::{RunDir, head_to_head_table};
+use tokio::sync::watch;
+
+/// Run `body` on a multi-threaded runtime.
+pub fn block_on<F: Future>(body: F) -> anyhow::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    Ok(runtime.block_on(body))
+}
+
+/// A stop signal that turns true on the first Ctrl-C (call inside the runtime).
+pub fn stop_on_ctrl_c() -> watch::Receiver<bool> {
+    let (sender, receiver) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("Ctrl-C: stopping sends, draining requests in flight…");
+            let _ = sender.send(true);
+        }
+        // Keep the sender alive so receivers do not see a closed channel.
+        std::future::pending::<()>().await;
+    });
+    receiver
+}
+
+/// Print the comparison table and where the files are; true when an SLO failed.
+pub fn report(run: &LiveRun, dir: &RunDir) -> bool {
+    println!("{}", head_to_head_table(&run.summary));
+    for (strategy, outcome) in run.summary.strategies.iter().zip(&run.outcomes) {
+        let engine = &outcome.engine;
+        eprintln!(
+            "  {}: sent {}, dropped {}, cancelled {}, peak in flight {}, send lag (wall) p50 {} µs, p99 {} µs, max {} µs{}",
+            strategy.name,
+            engine.sent,
+            engine.dropped,
+            engine.cancelled,
+            engine.peak_in_flight,
+            engine.send_lag_wall_us.p50,
+            engine.send_lag_wall_us.p99,
+            engine.send_lag_wall_us.max,
+            if engine.interrupted {
+                " (interrupted)"
+            } else {
+                ""
+            }
+        );
+    }
+    eprintln!("results in {}", dir.path().display());
+    run.summary
+        .strategies
+        .iter()
+        .any(|strategy| strategy.slo.iter().any(|verdict| !verdict.pass))
+}
+
+/// `--time-scale`: a finite number above zero.
+pub fn parse_time_scale(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        _ => Err(format!(
+            "{text:?} is not a number above zero (e.g. 1, 10, 60)"
+        )),
+    }
+}

@@ -1,0 +1,152 @@
+//! `throttlebox load --target URL`: drive a gateway (or a mock) with a scenario's workload.
+//! `--engine open` (default): the open-loop engine, the seeded schedule at its intended times.
+//! `--engine goose`: closed-model users through goose (users, ramp-up, think time).
+//! Either way: `results/<run>/` with the same files as `sim`, `mode: live`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use throttlebox::live::goose_adapter::{GooseOptions, run_goose};
+use throttlebox::live::head_to_head::{LiveRunOptions, run_live};
+use throttlebox::live::load::LoadOptions;
+use throttlebox::report::RunDir;
+
+use super::Outcome;
+use super::live_common::{block_on, report, stop_on_ctrl_c};
+use super::sim::{command_line, load};
+use super::wall::timestamp;
+
+/// Which load model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// Open model: the workload's schedule at its intended send times.
+    Open,
+    /// Closed model: goose users looping request → response → think time.
+    Goose,
+}
+
+/// `throttlebox load`.
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {
+    /// Scenario file (TOML); default: the embedded `ptu-payg-pool` scenario.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Base URL to drive (a throttlebox gateway, another gateway, or a mock resource).
+    #[arg(long)]
+    pub target: String,
+    /// Load model.
+    #[arg(long, value_enum, default_value_t = Engine::Open)]
+    pub engine: Engine,
+    /// Name of the target in reports.
+    #[arg(long, default_value = "target")]
+    pub label: String,
+    /// Override a scenario setting (as in `sim`), repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Send at intended time / K and report scenario time (match the target's time scale).
+    #[arg(long, default_value_t = 1.0, value_parser = super::live_common::parse_time_scale)]
+    pub time_scale: f64,
+    /// Open engine: most requests in flight; requests due beyond it are dropped and counted.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_in_flight: usize,
+    /// After Ctrl-C, how long (wall) requests in flight may finish before they are cancelled.
+    #[arg(long, default_value = "10s", value_parser = throttlebox::duration::parse)]
+    pub drain: Duration,
+    /// goose: concurrent users.
+    #[arg(long, default_value_t = 10)]
+    pub users: usize,
+    /// goose: time to start all users.
+    #[arg(long, default_value = "1s", value_parser = throttlebox::duration::parse)]
+    pub ramp_up: Duration,
+    /// goose: how long to hold the users after the ramp-up (wall time).
+    #[arg(long, default_value = "10s", value_parser = throttlebox::duration::parse)]
+    pub run_time: Duration,
+    /// goose: pause between a user's requests.
+    #[arg(long, default_value = "0s", value_parser = throttlebox::duration::parse)]
+    pub think_time: Duration,
+    /// `api-key` header value.
+    #[arg(long, default_value = "throttlebox-load")]
+    pub api_key: String,
+    /// No progress lines.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Folder the run directory is created in.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Run directory name (default: `<scenario>-load-<UTC timestamp>`).
+    #[arg(long)]
+    pub run: Option<String>,
+}
+
+/// Run the command.
+pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
+    let mut scenario = load(args.scenario.as_ref(), &args.sets)?;
+    // One "strategy": whatever the target does, under the label.
+    scenario.strategies.truncate(1);
+    if let Some(strategy) = scenario.strategies.first_mut() {
+        strategy.config.name = args.label.clone();
+    }
+    let run_name = args
+        .run
+        .clone()
+        .unwrap_or_else(|| format!("{}-load-{}", scenario.name(), timestamp()));
+    let dir = RunDir::create(&args.results, &run_name)?;
+    let command = command_line();
+    match args.engine {
+        Engine::Open => {
+            let options = LiveRunOptions {
+                time_scale: args.time_scale,
+                target: Some(args.target.clone()),
+                load: LoadOptions {
+                    max_in_flight: args.max_in_flight,
+                    drain: args.drain,
+                    progress: !args.quiet,
+                    api_key: args.api_key.clone(),
+                    fallback_backend: None,
+                },
+                ..LiveRunOptions::default()
+            };
+            eprintln!(
+                "open-loop load on {} ({}, time scale {}×)…",
+                args.target,
+                scenario.name(),
+                args.time_scale
+            );
+            let live = block_on(async {
+                let stop = stop_on_ctrl_c();
+                run_live(&scenario, Some(&dir), &options, &command, stop).await
+            })??;
+            report(&live, &dir);
+        }
+        Engine::Goose => {
+            let options = GooseOptions {
+                target: args.target.clone(),
+                users: args.users,
+                ramp_up: args.ramp_up,
+                run_time: args.run_time,
+                think_time: args.think_time,
+                api_key: args.api_key.clone(),
+                time_scale: args.time_scale,
+            };
+            eprintln!(
+                "closed-model load (goose, {} users) on {} ({})…",
+                args.users,
+                args.target,
+                scenario.name()
+            );
+            let outcome = block_on(run_goose(&scenario, &dir, &options, &command))??;
+            println!(
+                "{}",
+                throttlebox::report::head_to_head_table(&outcome.summary)
+            );
+            eprintln!(
+                "goose: {} requests ({:.0} req/s closed-model); goose's own report: {}",
+                outcome.requests,
+                outcome.requests_per_second,
+                outcome.goose_report.display()
+            );
+            eprintln!("results in {}", dir.path().display());
+        }
+    }
+    Ok(Outcome::Ok)
+}

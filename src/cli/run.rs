@@ -1,0 +1,91 @@
+//! `throttlebox run [SCENARIO]`: the live head-to-head. Per strategy, a fresh in-process mock
+//! fleet and gateway on loopback (or `--target` an external gateway), the identical schedule
+//! sent open-loop, then the comparison table and `results/<run>/` with `mode: live`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use throttlebox::live::head_to_head::{LiveRunOptions, run_live};
+use throttlebox::live::load::LoadOptions;
+use throttlebox::report::RunDir;
+
+use super::Outcome;
+use super::live_common::{block_on, report, stop_on_ctrl_c};
+use super::sim::{command_line, load};
+use super::wall::timestamp;
+
+/// `throttlebox run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML); default: the embedded `ptu-payg-pool` scenario.
+    pub scenario: Option<PathBuf>,
+    /// Override a setting (as in `sim`), repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Run scenario time K times faster than the wall clock (quotas, latencies and schedule
+    /// together): `--time-scale 60` plays a 10-minute scenario in 10 seconds.
+    #[arg(long, default_value_t = 1.0, value_parser = super::live_common::parse_time_scale)]
+    pub time_scale: f64,
+    /// Drive this gateway (base URL) instead of an in-process fleet + gateway per strategy.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Most requests in flight; requests due beyond it are dropped and counted.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_in_flight: usize,
+    /// After Ctrl-C, how long (wall) requests in flight may finish before they are cancelled.
+    #[arg(long, default_value = "10s", value_parser = throttlebox::duration::parse)]
+    pub drain: Duration,
+    /// No progress lines.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Folder the run directory is created in.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Run directory name (default: `<scenario>-live-<UTC timestamp>`).
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Exit 1 when any strategy misses an SLO.
+    #[arg(long)]
+    pub check_slo: bool,
+}
+
+/// Run the command.
+pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
+    let scenario = load(args.scenario.as_ref(), &args.sets)?;
+    let run_name = args
+        .run
+        .clone()
+        .unwrap_or_else(|| format!("{}-live-{}", scenario.name(), timestamp()));
+    let dir = RunDir::create(&args.results, &run_name)?;
+    let options = LiveRunOptions {
+        time_scale: args.time_scale,
+        target: args.target.clone(),
+        load: LoadOptions {
+            max_in_flight: args.max_in_flight,
+            drain: args.drain,
+            progress: !args.quiet,
+            ..LoadOptions::default()
+        },
+        ..LiveRunOptions::default()
+    };
+    eprintln!(
+        "running {} strategies of {} live (time scale {}×){}…",
+        scenario.strategies.len(),
+        scenario.name(),
+        args.time_scale,
+        args.target
+            .as_deref()
+            .map_or(String::new(), |target| format!(" against {target}"))
+    );
+    let command = command_line();
+    let live = block_on(async {
+        let stop = stop_on_ctrl_c();
+        run_live(&scenario, Some(&dir), &options, &command, stop).await
+    })??;
+    let failed = report(&live, &dir);
+    Ok(if args.check_slo && failed {
+        Outcome::Failed
+    } else {
+        Outcome::Ok
+    })
+}

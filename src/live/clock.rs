@@ -1,0 +1,133 @@
+//! The live shells' clock: scenario time since the run's zero, `scale` times faster than the
+//! wall clock (`--time-scale`). It is the mock's own [`Clock`], so an in-process fleet, the
+//! gateway and the load engine share one epoch and one scale: a planned offset means the same
+//! instant to all three, and every time they record is already in scenario time.
+//!
+//! This is the only place the live shells read or wait on time; nothing pure sees it.
+
+use std::future::Future;
+use std::time::Duration;
+
+use aoai_mock::http::clock::Clock;
+
+/// Scenario time for the live shells.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveClock {
+    inner: Clock,
+}
+
+/// A wait that ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed;
+
+impl LiveClock {
+    /// A clock whose zero is now, `time_scale` times faster than the wall clock.
+    pub fn start(time_scale: f64) -> LiveClock {
+        LiveClock {
+            inner: Clock::scaled(time_scale),
+        }
+    }
+
+    /// The clock of an in-process mock fleet (same zero, same scale).
+    pub fn sharing(mock: Clock) -> LiveClock {
+        LiveClock { inner: mock }
+    }
+
+    /// How many times faster than the wall clock scenario time runs.
+    pub fn scale(&self) -> f64 {
+        self.inner.scale()
+    }
+
+    /// Scenario time since the zero.
+    pub fn now(&self) -> Duration {
+        self.inner.now()
+    }
+
+    /// Wall time since the zero (progress output).
+    pub fn wall_elapsed(&self) -> Duration {
+        self.wall_span(self.now())
+    }
+
+    /// The wall-clock length of a scenario-time span.
+    pub fn wall_span(&self, scenario: Duration) -> Duration {
+        Duration::try_from_secs_f64(scenario.as_secs_f64() / self.scale()).unwrap_or(Duration::MAX)
+    }
+
+    /// Sleep until scenario time `at` (at once if it has passed).
+    pub async fn sleep_until(&self, at: Duration) {
+        self.inner.sleep_until(at).await;
+    }
+
+    /// Block this (non-async) thread until scenario time `at`, but for at most `max_wall` of
+    /// wall time; true once `at` has come. The OS sleep is accurate to tens of microseconds,
+    /// where the async timer rounds up to whole milliseconds: the load engine's scheduler
+    /// thread sends on time with it.
+    #[allow(clippy::disallowed_methods)]
+    pub fn block_until(&self, at: Duration, max_wall: Duration) -> bool {
+        let now = self.now();
+        if now >= at {
+            return true;
+        }
+        std::thread::sleep(self.wall_span(at - now).min(max_wall));
+        self.now() >= at
+    }
+
+    /// Sleep for a scenario-time span.
+    pub async fn sleep(&self, span: Duration) {
+        self.sleep_until(self.now().saturating_add(span)).await;
+    }
+
+    /// Run `future` until scenario time `deadline`; `Err(Elapsed)` if it is not done by then.
+    pub async fn deadline<F: Future>(
+        &self,
+        deadline: Duration,
+        future: F,
+    ) -> Result<F::Output, Elapsed> {
+        tokio::select! {
+            output = future => Ok(output),
+            () = self.sleep_until(deadline) => Err(Elapsed),
+        }
+    }
+
+    /// Run `future` for at most a scenario-time span.
+    pub async fn timeout<F: Future>(
+        &self,
+        span: Duration,
+        future: F,
+    ) -> Result<F::Output, Elapsed> {
+        self.deadline(self.now().saturating_add(span), future).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_convert_between_scenario_and_wall_time() {
+        let clock = LiveClock::start(20.0);
+        assert_eq!(
+            clock.wall_span(Duration::from_secs(10)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            LiveClock::start(1.0).wall_span(Duration::from_millis(7)),
+            Duration::from_millis(7)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_deadline_in_the_past_expires_and_a_ready_future_wins() {
+        let clock = LiveClock::start(1000.0);
+        assert_eq!(
+            clock
+                .deadline(Duration::ZERO, std::future::pending::<()>())
+                .await,
+            Err(Elapsed)
+        );
+        assert_eq!(
+            clock.timeout(Duration::from_secs(60), async { 7 }).await,
+            Ok(7)
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! The live gateway: an HTTP/1.1 proxy that speaks the AOAI API and balances over the
+//! scenario's pool with the same `src/balance` strategy code the simulator runs (K instances
+//! per strategy, breakers, gateway retries, exhaustion answers, attempt timeout), relaying
+//! responses — SSE streams included — frame by frame.
+//!
+//! Owns: the listener and connection tasks, the per-request driver loop ([`proxy`]), the
+//! strategy instances behind short std-mutex locks ([`instances`]). Decides nothing itself:
+//! every choice is the strategy's.
+
+mod answers;
+mod forward;
+mod instances;
+mod proxy;
+mod relay;
+mod request_info;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use instances::BreakerEvent;
+pub use request_info::request_info;
+
+use super::clock::LiveClock;
+use super::error::LiveError;
+use super::http_client::{HttpClient, http_client};
+use crate::scenario::{ResolvedStrategy, Scenario};
+use instances::Instances;
+
+/// Body of every gateway response.
+pub(crate) type GatewayBody = BoxBody<Bytes, hyper::Error>;
+
+/// One pool backend as the gateway reaches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    /// Backend name (the fleet resource's).
+    pub name: String,
+    /// Base URL, `http://host:port` (no trailing slash).
+    pub base: String,
+}
+
+/// What a gateway runs.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    /// The strategy (its `gateways` field is the instance count).
+    pub strategy: ResolvedStrategy,
+    /// The scenario's pool, in pool order.
+    pub upstreams: Vec<Upstream>,
+    /// How long to wait for a backend's response headers.
+    pub attempt_timeout: Duration,
+    /// Scenario seed (the instances' RNG streams derive from it).
+    pub seed: u64,
+    /// Where to listen (port 0: any free port).
+    pub listen: SocketAddr,
+}
+
+impl GatewaySettings {
+    /// Strategy `index` of `scenario` over the pool at `urls` (pool order).
+    pub fn from_scenario(
+        scenario: &Scenario,
+        index: usize,
+        urls: &[String],
+        listen: SocketAddr,
+    ) -> Result<GatewaySettings, LiveError> {
+        let strategy = scenario.strategies.get(index).cloned().ok_or_else(|| {
+            LiveError::invalid("--strategy", format!("no strategy number {index}"))
+        })?;
+        if urls.len() != scenario.pool.len() {
+            return Err(LiveError::invalid(
+                "backends",
+                format!("{} URLs for a pool of {}", urls.len(), scenario.pool.len()),
+            ));
+        }
+        Ok(GatewaySettings {
+            strategy,
+            upstreams: scenario
+                .pool
+                .iter()
+                .zip(urls)
+                .map(|(backend, url)| Upstream {
+                    name: backend.name.clone(),
+                    base: url.trim_end_matches('/').to_string(),
+                })
+                .collect(),
+            attempt_timeout: scenario.file.gateway.attempt_timeout,
+            seed: scenario.file.seed,
+            listen,
+        })
+    }
+}
+
+/// State every connection shares.
+pub(crate) struct GatewayShared {
+    pub clock: LiveClock,
+    pub instances: Instances,
+    pub client: HttpClient,
+    pub backends: Vec<Upstream>,
+    pub to_pool: Vec<usize>,
+    pub attempt_timeout: Duration,
+}
+
+/// A gateway serving on a bound port.
+pub struct RunningGateway {
+    addr: SocketAddr,
+    shared: Arc<GatewayShared>,
+    shutdown: watch::Sender<bool>,
+    accept_loop: JoinHandle<()>,
+}
+
+impl RunningGateway {
+    /// Bind `settings.listen` and start serving, timed by `clock`.
+    pub async fn start(
+        settings: GatewaySettings,
+        clock: LiveClock,
+    ) -> Result<RunningGateway, LiveError> {
+        let socket = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|error| LiveError::io(format!("gateway: bind {}", settings.listen), error))?;
+        let addr = socket
+            .local_addr()
+            .map_err(|error| LiveError::io("gateway: local address", error))?;
+        let shared = Arc::new(GatewayShared {
+            clock,
+            instances: Instances::new(&settings.strategy, settings.seed),
+            client: http_client(),
+            backends: settings.upstreams,
+            to_pool: settings.strategy.to_pool.clone(),
+            attempt_timeout: settings.attempt_timeout,
+        });
+        let (shutdown, watcher) = watch::channel(false);
+        let accept_loop = tokio::spawn(accept(socket, shared.clone(), watcher));
+        Ok(RunningGateway {
+            addr,
+            shared,
+            shutdown,
+            accept_loop,
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Breaker transitions of instance 0 so far (pool order, scenario time).
+    pub fn breaker_timeline(&self) -> Vec<BreakerEvent> {
+        self.shared.instances.timeline()
+    }
+
+    /// Stop accepting, let open responses finish, and wait for them.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.accept_loop.await;
+    }
+}
+
+async fn accept(
+    socket: TcpListener,
+    shared: Arc<GatewayShared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = socket.accept() => {
+                match accepted {
+                    Ok((stream, _)) => {
+                        let _ = stream.set_nodelay(true);
+                        connections.spawn(serve_connection(stream, shared.clone(), shutdown.clone()));
+                    }
+                    // Out of file descriptors and the like: back off rather than spin.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                }
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(socket);
+    while connections.join_next().await.is_some() {}
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    shared: Arc<GatewayShared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let service = service_fn(move |request| proxy::handle(shared.clone(), request));
+    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = shutdown.changed() => connection.as_mut().graceful_shutdown(),
+    }
+    let _ = connection.await;
+}

@@ -1,0 +1,25 @@
+//! The HTTP/1.1 client the gateway and the load engine send with: hyper-util's pooled client
+//! (keep-alive, no idle-connection cap, Nagle off), bodies buffered in memory (requests are
+//! small; responses are streamed by the caller frame by frame).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// The pooled client.
+pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// A keep-alive client for plain `http://` targets.
+pub fn http_client() -> HttpClient {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.enforce_http(true);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(usize::MAX)
+        .build(connector)
+}
