@@ -43,12 +43,14 @@ pub struct RunningFleet {
 }
 
 impl RunningFleet {
-    /// Build the tokenizers, bind every listener and start serving. Returns once all are bound.
+    /// Build the tokenizers the fleet's models use, bind every listener and start serving.
+    /// Returns once all are bound.
     pub async fn start(config: &FleetConfig) -> std::io::Result<RunningFleet> {
-        tokio::task::spawn_blocking(tokens::warm_up)
+        let shared = Arc::new(Shared::new(config));
+        let encodings = shared.encodings_in_use(config);
+        tokio::task::spawn_blocking(move || tokens::warm_up(&encodings))
             .await
             .map_err(std::io::Error::other)?;
-        let shared = Arc::new(Shared::new(config));
         let (shutdown, watcher) = watch::channel(false);
         let mut listeners = Vec::with_capacity(config.resources.len());
         let mut accept_loops = Vec::with_capacity(config.resources.len());
