@@ -129,7 +129,12 @@ async fn serve_connection(
     index: usize,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let service = service_fn(move |request| handler::handle(shared.clone(), index, request));
+    // Boxed per request: hyper keeps a box the size of the service's future for the whole life
+    // of the connection, and `handle`'s future is ~4 KB. Boxed here, the connection keeps a
+    // pointer and the 4 KB are freed when the response head is ready (a held stream no longer
+    // pays for them; see BENCHMARKS.md, memory with 10,000 open streams).
+    let service =
+        service_fn(move |request| Box::pin(handler::handle(shared.clone(), index, request)));
     let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     tokio::select! {
