@@ -8,6 +8,7 @@ use super::errors::{self, ThrottleContext};
 use super::ids;
 use super::respond::{self, Cut, Identity, StreamJob};
 use super::state::{Settlement, Shared};
+use super::stream;
 use crate::config::ClientRequestIdFallback;
 use crate::model::{Operation, Outcome};
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
@@ -101,7 +102,7 @@ pub async fn render(
     };
     respond::wait_or_disrupt(&shared, job.admitted_at, &plan, plan.headers_at).await?;
     let (body, content_type) = if plan.stream {
-        (respond::stream(job, settlement), "text/event-stream")
+        (stream::body(job, settlement), "text/event-stream")
     } else {
         let text = if wanted.operation == Operation::Embeddings {
             let dimensions = wanted

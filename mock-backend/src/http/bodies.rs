@@ -156,6 +156,19 @@ pub fn default_dimensions(model: &str) -> u32 {
     }
 }
 
+/// The end of a chunk's JSON (see [`StreamEvents::tail`]).
+struct Tail<'a>(&'a StreamEvents);
+
+impl std::fmt::Display for Tail<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.identity)?;
+        if self.0.async_filter {
+            f.write_str(r#","usage":null"#)?;
+        }
+        Ok(())
+    }
+}
+
 /// One SSE frame.
 fn frame(json: &str) -> String {
     let mut out = String::with_capacity(json.len() + 8);
@@ -165,20 +178,22 @@ fn frame(json: &str) -> String {
     out
 }
 
-/// The SSE events of one stream.
-pub struct StreamEvents<'a> {
-    completion: Completion<'a>,
+/// The SSE events of one stream. Owns what it needs (the identity rendered once), so a stream
+/// body can keep it for the stream's life without the completion's strings.
+pub struct StreamEvents {
+    /// Start in the word list for the generated text.
+    words_start: usize,
+    /// Chat or legacy completions.
+    operation: Operation,
     /// `"created":…,"id":…,"model":…,"object":…,"system_fingerprint":…`.
     identity: String,
-    /// The identity, plus `,"usage":null` in async-filter mode.
-    tail: String,
-    /// Asynchronous content-filter mode.
+    /// Asynchronous content-filter mode (every chunk also ends with `,"usage":null`).
     async_filter: bool,
 }
 
-impl<'a> StreamEvents<'a> {
+impl StreamEvents {
     /// Events for `completion`; `async_filter` selects the asynchronous content-filter shape.
-    pub fn new(completion: Completion<'a>, async_filter: bool) -> StreamEvents<'a> {
+    pub fn new(completion: Completion<'_>, async_filter: bool) -> StreamEvents {
         let object = match completion.operation {
             Operation::Completions => "text_completion",
             _ => "chat.completion.chunk",
@@ -190,17 +205,17 @@ impl<'a> StreamEvents<'a> {
             quoted(completion.model),
             completion.fingerprint
         );
-        let tail = if async_filter {
-            format!(r#"{identity},"usage":null"#)
-        } else {
-            identity.clone()
-        };
         StreamEvents {
-            completion,
+            words_start: completion.words_start,
+            operation: completion.operation,
             identity,
-            tail,
             async_filter,
         }
+    }
+
+    /// What ends every chunk: the identity, plus `,"usage":null` in async-filter mode.
+    fn tail(&self) -> Tail<'_> {
+        Tail(self)
     }
 
     /// First event: empty choices with the prompt filter results.
@@ -217,13 +232,13 @@ impl<'a> StreamEvents<'a> {
 
     /// Role events (one per choice) — chat only, sent with the first content.
     pub fn roles(&self, choices: u32, out: &mut String) {
-        if self.completion.operation != Operation::ChatCompletions {
+        if self.operation != Operation::ChatCompletions {
             return;
         }
         for index in 0..choices {
             out.push_str(&frame(&format!(
                 r#"{{"choices":[{{"content_filter_results":{{}},"delta":{{"content":"","refusal":null,"role":"assistant"}},"finish_reason":null,"index":{index},"logprobs":null}}],{}}}"#,
-                self.tail
+                self.tail()
             )));
         }
     }
@@ -231,7 +246,7 @@ impl<'a> StreamEvents<'a> {
     /// Content events of tokens `from..to` (one per choice); returns the characters of one
     /// choice's text. Buffered mode attaches filter results to each event, async mode does not.
     pub fn content(&self, choices: u32, from: u32, to: u32, out: &mut String) -> usize {
-        let raw = ids::words(self.completion.words_start, from, to);
+        let raw = ids::words(self.words_start, from, to);
         let text = quoted(&raw);
         let filter = if self.async_filter {
             String::new()
@@ -239,14 +254,14 @@ impl<'a> StreamEvents<'a> {
             format!(r#""content_filter_results":{CHUNK_FILTER},"#)
         };
         for index in 0..choices {
-            let json = match self.completion.operation {
+            let json = match self.operation {
                 Operation::Completions => format!(
                     r#"{{"choices":[{{{filter}"finish_reason":null,"index":{index},"logprobs":null,"text":{text}}}],{}}}"#,
-                    self.tail
+                    self.tail()
                 ),
                 _ => format!(
                     r#"{{"choices":[{{{filter}"delta":{{"content":{text}}},"finish_reason":null,"index":{index},"logprobs":null}}],{}}}"#,
-                    self.tail
+                    self.tail()
                 ),
             };
             out.push_str(&frame(&json));
@@ -270,14 +285,14 @@ impl<'a> StreamEvents<'a> {
     pub fn finish(&self, choices: u32, reason: FinishReason, out: &mut String) {
         let reason = reason.as_str();
         for index in 0..choices {
-            let json = match self.completion.operation {
+            let json = match self.operation {
                 Operation::Completions => format!(
                     r#"{{"choices":[{{"content_filter_results":{{}},"finish_reason":"{reason}","index":{index},"logprobs":null,"text":""}}],{}}}"#,
-                    self.tail
+                    self.tail()
                 ),
                 _ => format!(
                     r#"{{"choices":[{{"content_filter_results":{{}},"delta":{{}},"finish_reason":"{reason}","index":{index},"logprobs":null}}],{}}}"#,
-                    self.tail
+                    self.tail()
                 ),
             };
             out.push_str(&frame(&json));

@@ -1,20 +1,16 @@
 //! Building responses: the identity headers every AOAI response carries, the 2xx extras, rate
 //! and spillover headers, and acting out an admitted plan in wall-clock time (sleep until the
-//! planned offsets, reset or hang as the fault says, stream SSE events as they are due).
+//! planned offsets, reset or hang as the fault says; the SSE events themselves are in `stream`).
 
-use super::bodies::{self, Completion, StreamEvents};
-use super::body::{Chunk, MockBody};
-use super::state::{Settlement, Shared};
+use super::bodies::{self, Completion};
+use super::body::MockBody;
+use super::state::Shared;
 use crate::model::{Disruption, RateHeaders, ResponsePlan, ceil_millis};
 use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{HeaderMap, Response, StatusCode};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
-
-/// Async filter mode: characters between annotation events ("guaranteed within a ~1,000-character window").
-const ASYNC_ANNOTATION_CHARS: usize = 1000;
 
 /// Why a connection is closed without a (complete) response.
 pub type Cut = std::io::Error;
@@ -156,86 +152,6 @@ pub async fn wait_or_disrupt(
 
 fn cut(reason: &'static str) -> Cut {
     std::io::Error::new(std::io::ErrorKind::ConnectionReset, reason)
-}
-
-/// Start streaming `job`; returns the body the response carries.
-pub fn stream(job: StreamJob, settlement: Settlement) -> MockBody {
-    let (sender, receiver) = mpsc::channel::<Chunk>(16);
-    tokio::spawn(run_stream(job, settlement, sender));
-    MockBody::Channel(receiver)
-}
-
-async fn run_stream(job: StreamJob, mut settlement: Settlement, sender: mpsc::Sender<Chunk>) {
-    let plan = job.plan;
-    let events = StreamEvents::new(
-        Completion {
-            id: &job.id,
-            created: job.created,
-            model: &job.model,
-            fingerprint: &job.fingerprint,
-            words_start: job.words_start,
-            operation: job.operation,
-        },
-        job.async_filter,
-    );
-    if sender.send(Ok(events.prelude())).await.is_err() {
-        return;
-    }
-    let schedule = plan.schedule;
-    let reset_at = match plan.disruption {
-        Disruption::ResetAt(at) => Some(at),
-        _ => None,
-    };
-    let mut batch = String::new();
-    let (mut chars_sent, mut annotated_to) = (0usize, 0usize);
-    for k in 0..schedule.chunks() {
-        let due = schedule.offset(k);
-        if let Some(at) = reset_at.filter(|at| *at < due) {
-            job.shared.clock.sleep_until(job.admitted_at + at).await;
-            let _ = sender
-                .send(Err(cut("connection reset fault (mid-stream)")))
-                .await;
-            return;
-        }
-        tokio::select! {
-            () = job.shared.clock.sleep_until(job.admitted_at + due) => {}
-            () = sender.closed() => return,
-        }
-        batch.clear();
-        if k == 0 {
-            events.roles(plan.choices, &mut batch);
-        }
-        let from = schedule.tokens_through(k) - schedule.tokens_in(k);
-        chars_sent += events.content(plan.choices, from, schedule.tokens_through(k), &mut batch);
-        if events.is_async() && chars_sent - annotated_to >= ASYNC_ANNOTATION_CHARS {
-            events.annotation(annotated_to, chars_sent, &mut batch);
-            annotated_to = chars_sent;
-        }
-        if sender
-            .send(Ok(Bytes::from(std::mem::take(&mut batch))))
-            .await
-            .is_err()
-        {
-            return;
-        }
-        settlement.tokens_sent = schedule.tokens_through(k) * plan.choices;
-    }
-    batch.clear();
-    if schedule.chunks() == 0 {
-        events.roles(plan.choices, &mut batch);
-    }
-    events.finish(plan.choices, plan.finish_reason, &mut batch);
-    if events.is_async() {
-        // A passing async stream has an annotation after the finish event.
-        events.annotation(annotated_to, chars_sent, &mut batch);
-    }
-    if job.include_usage {
-        events.usage(plan.prompt_tokens, plan.completion_tokens, &mut batch);
-    }
-    StreamEvents::done(&mut batch);
-    if sender.send(Ok(Bytes::from(batch))).await.is_ok() {
-        settlement.completed(plan.completion_tokens);
-    }
 }
 
 /// Non-stream body of an admitted chat/completions request.
