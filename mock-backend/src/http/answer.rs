@@ -50,13 +50,13 @@ fn spillover_headers(decided: &Decided, headers: &mut HeaderMap) {
 pub async fn render(
     shared: Arc<Shared>,
     index: usize,
-    decided: Decided,
+    mut decided: Decided,
     wanted: Wanted<'_>,
 ) -> Result<Response<MockBody>, Cut> {
     let listener = &shared.listeners[index];
     let id = Identity {
-        apim_request_id: decided.apim_request_id.clone(),
-        request_id: decided.request_id.clone(),
+        apim_request_id: std::mem::take(&mut decided.apim_request_id),
+        request_id: std::mem::take(&mut decided.request_id),
         region: listener.region.clone(),
         client_request_id: wanted.client_request_id.clone(),
         client_id_not_set: decided.client_id_fallback == ClientRequestIdFallback::NotSet,
@@ -75,7 +75,7 @@ pub async fn render(
             let mut response = respond::json(
                 answer.status,
                 errors::rejection(&rejection, &decided.served, &context),
-                &id,
+                id,
             );
             respond::rate_headers(&answer.headers, response.headers_mut());
             spillover_headers(&decided, response.headers_mut());
@@ -124,7 +124,7 @@ pub async fn render(
     };
     let mut response = Response::new(body);
     let headers = response.headers_mut();
-    respond::identity_headers(&id, headers);
+    respond::identity_headers(id, headers);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     if plan.stream {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));

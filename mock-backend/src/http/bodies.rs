@@ -2,7 +2,7 @@
 //! embeddings, and the SSE events of a stream. Written directly as JSON text (keys in AOAI's
 //! alphabetical order); every dynamic string from config goes through [`quoted`].
 
-use super::errors::quoted;
+use super::errors::{push_quoted, quoted};
 use super::ids;
 use crate::model::{FinishReason, Operation, ResponsePlan};
 use bytes::Bytes;
@@ -31,13 +31,21 @@ pub struct Completion<'a> {
 
 /// The `usage` object.
 pub fn usage(prompt_tokens: u32, completion_tokens: u32) -> String {
-    format!(
-        r#"{{"completion_tokens":{completion_tokens},"completion_tokens_details":{{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0}},"prompt_tokens":{prompt_tokens},"prompt_tokens_details":{{"audio_tokens":0,"cached_tokens":0}},"total_tokens":{}}}"#,
-        u64::from(prompt_tokens) + u64::from(completion_tokens)
-    )
+    let mut out = String::with_capacity(320);
+    push_usage(&mut out, prompt_tokens, completion_tokens);
+    out
 }
 
-/// Non-stream body of a chat or completions request.
+/// Append the `usage` object to `out`.
+fn push_usage(out: &mut String, prompt_tokens: u32, completion_tokens: u32) {
+    let _ = write!(
+        out,
+        r#"{{"completion_tokens":{completion_tokens},"completion_tokens_details":{{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0}},"prompt_tokens":{prompt_tokens},"prompt_tokens_details":{{"audio_tokens":0,"cached_tokens":0}},"total_tokens":{}}}"#,
+        u64::from(prompt_tokens) + u64::from(completion_tokens)
+    );
+}
+
+/// Non-stream body of a chat or completions request, written into one buffer.
 pub fn completion_body(c: &Completion<'_>, plan: &ResponsePlan) -> String {
     let per_choice = plan.schedule.tokens;
     let text = ids::words(c.words_start, 0, per_choice);
@@ -47,26 +55,26 @@ pub fn completion_body(c: &Completion<'_>, plan: &ResponsePlan) -> String {
     } else {
         CONTENT_FILTER
     };
-    let mut out = String::with_capacity(1024 + text.len() * plan.choices as usize);
+    let mut out = String::with_capacity(1536 + (text.len() + 400) * plan.choices as usize);
     out.push_str(r#"{"choices":["#);
     for index in 0..plan.choices {
         if index > 0 {
             out.push(',');
         }
+        let _ = write!(
+            out,
+            r#"{{"content_filter_results":{filter},"finish_reason":"{finish}","index":{index},"logprobs":null,"#
+        );
         match c.operation {
             Operation::Completions => {
-                let _ = write!(
-                    out,
-                    r#"{{"content_filter_results":{filter},"finish_reason":"{finish}","index":{index},"logprobs":null,"text":{}}}"#,
-                    quoted(&text)
-                );
+                out.push_str(r#""text":"#);
+                push_quoted(&mut out, &text);
+                out.push('}');
             }
             _ => {
-                let _ = write!(
-                    out,
-                    r#"{{"content_filter_results":{filter},"finish_reason":"{finish}","index":{index},"logprobs":null,"message":{{"annotations":[],"content":{},"refusal":null,"role":"assistant"}}}}"#,
-                    quoted(&text)
-                );
+                out.push_str(r#""message":{"annotations":[],"content":"#);
+                push_quoted(&mut out, &text);
+                out.push_str(r#","refusal":null,"role":"assistant"}}"#);
             }
         }
     }
@@ -74,15 +82,15 @@ pub fn completion_body(c: &Completion<'_>, plan: &ResponsePlan) -> String {
         Operation::Completions => "text_completion",
         _ => "chat.completion",
     };
+    let _ = write!(out, r#"],"created":{},"id":"{}","model":"#, c.created, c.id);
+    push_quoted(&mut out, c.model);
     let _ = write!(
         out,
-        r#"],"created":{},"id":"{}","model":{},"object":"{object}","prompt_filter_results":{PROMPT_FILTER},"service_tier":"default","system_fingerprint":"{}","usage":{}}}"#,
-        c.created,
-        c.id,
-        quoted(c.model),
-        c.fingerprint,
-        usage(plan.prompt_tokens, plan.completion_tokens)
+        r#","object":"{object}","prompt_filter_results":{PROMPT_FILTER},"service_tier":"default","system_fingerprint":"{}","usage":"#,
+        c.fingerprint
     );
+    push_usage(&mut out, plan.prompt_tokens, plan.completion_tokens);
+    out.push('}');
     out
 }
 

@@ -31,31 +31,60 @@ pub struct Identity {
     pub model_session: HeaderValue,
 }
 
-fn put(headers: &mut HeaderMap, name: &'static str, value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
-        headers.insert(HeaderName::from_static(name), value);
-    }
+/// Response header names, parsed once at compile time (not on every insert).
+mod names {
+    use hyper::header::HeaderName;
+    pub const APIM_REQUEST_ID: HeaderName = HeaderName::from_static("apim-request-id");
+    pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+    pub const X_MS_REGION: HeaderName = HeaderName::from_static("x-ms-region");
+    pub const X_MS_CLIENT_REQUEST_ID: HeaderName =
+        HeaderName::from_static("x-ms-client-request-id");
+    pub const AZUREML_MODEL_SESSION: HeaderName = HeaderName::from_static("azureml-model-session");
+    pub const X_CONTENT_TYPE_OPTIONS: HeaderName =
+        HeaderName::from_static("x-content-type-options");
+    pub const STRICT_TRANSPORT_SECURITY: HeaderName =
+        HeaderName::from_static("strict-transport-security");
+    pub const X_MS_DEPLOYMENT_NAME: HeaderName = HeaderName::from_static("x-ms-deployment-name");
+    pub const X_MS_RAI_INVOKED: HeaderName = HeaderName::from_static("x-ms-rai-invoked");
+    pub const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
+    /// The planned server time in ms, under AOAI's three names.
+    pub const SERVER_TIMES: [HeaderName; 3] = [
+        HeaderName::from_static("cmp-upstream-response-duration"),
+        HeaderName::from_static("ms-azureml-model-time"),
+        HeaderName::from_static("x-envoy-upstream-service-time"),
+    ];
+}
+
+/// A header value from an owned string, reusing its buffer (None if not a valid value).
+fn owned_value(text: String) -> Option<HeaderValue> {
+    HeaderValue::from_maybe_shared(Bytes::from(text)).ok()
 }
 
 /// Headers every response carries (reference §4, checklist 7).
-pub fn identity_headers(id: &Identity, headers: &mut HeaderMap) {
-    put(headers, "apim-request-id", &id.apim_request_id);
-    put(headers, "x-request-id", &id.request_id);
-    headers.insert("x-ms-region", id.region.clone());
-    let client = match &id.client_request_id {
-        Some(value) => value.clone(),
+pub fn identity_headers(id: Identity, headers: &mut HeaderMap) {
+    let apim_request_id = owned_value(id.apim_request_id);
+    let client = match id.client_request_id {
+        Some(value) => value,
         None if id.client_id_not_set => HeaderValue::from_static("Not-Set"),
-        None => HeaderValue::from_str(&id.apim_request_id)
+        None => apim_request_id
+            .clone()
             .unwrap_or(HeaderValue::from_static("Not-Set")),
     };
-    headers.insert("x-ms-client-request-id", client);
-    headers.insert("azureml-model-session", id.model_session.clone());
+    if let Some(value) = apim_request_id {
+        headers.insert(names::APIM_REQUEST_ID, value);
+    }
+    if let Some(value) = owned_value(id.request_id) {
+        headers.insert(names::X_REQUEST_ID, value);
+    }
+    headers.insert(names::X_MS_REGION, id.region);
+    headers.insert(names::X_MS_CLIENT_REQUEST_ID, client);
+    headers.insert(names::AZUREML_MODEL_SESSION, id.model_session);
     headers.insert(
-        "x-content-type-options",
+        names::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(
-        "strict-transport-security",
+        names::STRICT_TRANSPORT_SECURITY,
         HeaderValue::from_static("max-age=31536000; includeSubDomains; preload"),
     );
 }
@@ -63,12 +92,14 @@ pub fn identity_headers(id: &Identity, headers: &mut HeaderMap) {
 /// Rate-limit / utilization headers.
 pub fn rate_headers(rate: &RateHeaders, headers: &mut HeaderMap) {
     for (name, value) in rate.render() {
-        put(headers, name, &value);
+        if let Some(value) = owned_value(value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
     }
 }
 
 /// A complete JSON response.
-pub fn json(status: u16, body: impl Into<Bytes>, id: &Identity) -> Response<MockBody> {
+pub fn json(status: u16, body: impl Into<Bytes>, id: Identity) -> Response<MockBody> {
     let mut response = Response::new(MockBody::full(body));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -83,21 +114,18 @@ pub fn json(status: u16, body: impl Into<Bytes>, id: &Identity) -> Response<Mock
 
 /// Headers only 2xx responses carry (checklist 8), with server times from the plan.
 pub fn success_headers(deployment: &str, plan: &ResponsePlan, headers: &mut HeaderMap) {
-    put(headers, "x-ms-deployment-name", deployment);
-    headers.insert("x-ms-rai-invoked", HeaderValue::from_static("true"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    let millis = ceil_millis(if plan.stream {
+    if let Ok(value) = HeaderValue::from_str(deployment) {
+        headers.insert(names::X_MS_DEPLOYMENT_NAME, value);
+    }
+    headers.insert(names::X_MS_RAI_INVOKED, HeaderValue::from_static("true"));
+    headers.insert(names::X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
+    let millis = HeaderValue::from(ceil_millis(if plan.stream {
         plan.headers_at
     } else {
         plan.total
-    })
-    .to_string();
-    for name in [
-        "cmp-upstream-response-duration",
-        "ms-azureml-model-time",
-        "x-envoy-upstream-service-time",
-    ] {
-        put(headers, name, &millis);
+    }));
+    for name in names::SERVER_TIMES {
+        headers.insert(name, millis.clone());
     }
 }
 
