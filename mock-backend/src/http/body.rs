@@ -13,7 +13,7 @@ use super::stream::SseStream;
 pub enum MockBody {
     /// A complete body (taken on first poll).
     Full(Option<Bytes>),
-    /// Server-sent events as they fall due (boxed: a stream's state is ~0.5 KB, a whole
+    /// Server-sent events as they fall due (boxed: a stream's state is 336 bytes, a whole
     /// buffer's a few words).
     Stream(Box<SseStream>),
 }

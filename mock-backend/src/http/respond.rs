@@ -129,7 +129,7 @@ pub fn success_headers(deployment: &str, plan: &ResponsePlan, headers: &mut Head
     }
 }
 
-/// What the stream task needs, owned.
+/// What rendering an admitted response (a whole body or a stream) needs, owned.
 pub struct StreamJob {
     /// Shared state (for settlement and the clock).
     pub shared: Arc<Shared>,
