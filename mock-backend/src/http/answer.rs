@@ -8,6 +8,7 @@ use super::errors::{self, ThrottleContext};
 use super::ids;
 use super::respond::{self, Cut, Identity, StreamJob};
 use super::state::{Settlement, Shared};
+use super::stream;
 use crate::config::ClientRequestIdFallback;
 use crate::model::{Operation, Outcome};
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
@@ -49,13 +50,13 @@ fn spillover_headers(decided: &Decided, headers: &mut HeaderMap) {
 pub async fn render(
     shared: Arc<Shared>,
     index: usize,
-    decided: Decided,
+    mut decided: Decided,
     wanted: Wanted<'_>,
 ) -> Result<Response<MockBody>, Cut> {
     let listener = &shared.listeners[index];
     let id = Identity {
-        apim_request_id: decided.apim_request_id.clone(),
-        request_id: decided.request_id.clone(),
+        apim_request_id: std::mem::take(&mut decided.apim_request_id),
+        request_id: std::mem::take(&mut decided.request_id),
         region: listener.region.clone(),
         client_request_id: wanted.client_request_id.clone(),
         client_id_not_set: decided.client_id_fallback == ClientRequestIdFallback::NotSet,
@@ -74,7 +75,7 @@ pub async fn render(
             let mut response = respond::json(
                 answer.status,
                 errors::rejection(&rejection, &decided.served, &context),
-                &id,
+                id,
             );
             respond::rate_headers(&answer.headers, response.headers_mut());
             spillover_headers(&decided, response.headers_mut());
@@ -101,7 +102,7 @@ pub async fn render(
     };
     respond::wait_or_disrupt(&shared, job.admitted_at, &plan, plan.headers_at).await?;
     let (body, content_type) = if plan.stream {
-        (respond::stream(job, settlement), "text/event-stream")
+        (stream::body(job, settlement), "text/event-stream")
     } else {
         let text = if wanted.operation == Operation::Embeddings {
             let dimensions = wanted
@@ -123,7 +124,7 @@ pub async fn render(
     };
     let mut response = Response::new(body);
     let headers = response.headers_mut();
-    respond::identity_headers(&id, headers);
+    respond::identity_headers(id, headers);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     if plan.stream {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -2,7 +2,7 @@
 //! embeddings, and the SSE events of a stream. Written directly as JSON text (keys in AOAI's
 //! alphabetical order); every dynamic string from config goes through [`quoted`].
 
-use super::errors::quoted;
+use super::errors::{push_quoted, quoted};
 use super::ids;
 use crate::model::{FinishReason, Operation, ResponsePlan};
 use bytes::Bytes;
@@ -31,13 +31,21 @@ pub struct Completion<'a> {
 
 /// The `usage` object.
 pub fn usage(prompt_tokens: u32, completion_tokens: u32) -> String {
-    format!(
-        r#"{{"completion_tokens":{completion_tokens},"completion_tokens_details":{{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0}},"prompt_tokens":{prompt_tokens},"prompt_tokens_details":{{"audio_tokens":0,"cached_tokens":0}},"total_tokens":{}}}"#,
-        u64::from(prompt_tokens) + u64::from(completion_tokens)
-    )
+    let mut out = String::with_capacity(320);
+    push_usage(&mut out, prompt_tokens, completion_tokens);
+    out
 }
 
-/// Non-stream body of a chat or completions request.
+/// Append the `usage` object to `out`.
+fn push_usage(out: &mut String, prompt_tokens: u32, completion_tokens: u32) {
+    let _ = write!(
+        out,
+        r#"{{"completion_tokens":{completion_tokens},"completion_tokens_details":{{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0}},"prompt_tokens":{prompt_tokens},"prompt_tokens_details":{{"audio_tokens":0,"cached_tokens":0}},"total_tokens":{}}}"#,
+        u64::from(prompt_tokens) + u64::from(completion_tokens)
+    );
+}
+
+/// Non-stream body of a chat or completions request, written into one buffer.
 pub fn completion_body(c: &Completion<'_>, plan: &ResponsePlan) -> String {
     let per_choice = plan.schedule.tokens;
     let text = ids::words(c.words_start, 0, per_choice);
@@ -47,26 +55,26 @@ pub fn completion_body(c: &Completion<'_>, plan: &ResponsePlan) -> String {
     } else {
         CONTENT_FILTER
     };
-    let mut out = String::with_capacity(1024 + text.len() * plan.choices as usize);
+    let mut out = String::with_capacity(1536 + (text.len() + 400) * plan.choices as usize);
     out.push_str(r#"{"choices":["#);
     for index in 0..plan.choices {
         if index > 0 {
             out.push(',');
         }
+        let _ = write!(
+            out,
+            r#"{{"content_filter_results":{filter},"finish_reason":"{finish}","index":{index},"logprobs":null,"#
+        );
         match c.operation {
             Operation::Completions => {
-                let _ = write!(
-                    out,
-                    r#"{{"content_filter_results":{filter},"finish_reason":"{finish}","index":{index},"logprobs":null,"text":{}}}"#,
-                    quoted(&text)
-                );
+                out.push_str(r#""text":"#);
+                push_quoted(&mut out, &text);
+                out.push('}');
             }
             _ => {
-                let _ = write!(
-                    out,
-                    r#"{{"content_filter_results":{filter},"finish_reason":"{finish}","index":{index},"logprobs":null,"message":{{"annotations":[],"content":{},"refusal":null,"role":"assistant"}}}}"#,
-                    quoted(&text)
-                );
+                out.push_str(r#""message":{"annotations":[],"content":"#);
+                push_quoted(&mut out, &text);
+                out.push_str(r#","refusal":null,"role":"assistant"}}"#);
             }
         }
     }
@@ -74,15 +82,15 @@ pub fn completion_body(c: &Completion<'_>, plan: &ResponsePlan) -> String {
         Operation::Completions => "text_completion",
         _ => "chat.completion",
     };
+    let _ = write!(out, r#"],"created":{},"id":"{}","model":"#, c.created, c.id);
+    push_quoted(&mut out, c.model);
     let _ = write!(
         out,
-        r#"],"created":{},"id":"{}","model":{},"object":"{object}","prompt_filter_results":{PROMPT_FILTER},"service_tier":"default","system_fingerprint":"{}","usage":{}}}"#,
-        c.created,
-        c.id,
-        quoted(c.model),
-        c.fingerprint,
-        usage(plan.prompt_tokens, plan.completion_tokens)
+        r#","object":"{object}","prompt_filter_results":{PROMPT_FILTER},"service_tier":"default","system_fingerprint":"{}","usage":"#,
+        c.fingerprint
     );
+    push_usage(&mut out, plan.prompt_tokens, plan.completion_tokens);
+    out.push('}');
     out
 }
 
@@ -156,6 +164,19 @@ pub fn default_dimensions(model: &str) -> u32 {
     }
 }
 
+/// The end of a chunk's JSON (see [`StreamEvents::tail`]).
+struct Tail<'a>(&'a StreamEvents);
+
+impl std::fmt::Display for Tail<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.identity)?;
+        if self.0.async_filter {
+            f.write_str(r#","usage":null"#)?;
+        }
+        Ok(())
+    }
+}
+
 /// One SSE frame.
 fn frame(json: &str) -> String {
     let mut out = String::with_capacity(json.len() + 8);
@@ -165,20 +186,22 @@ fn frame(json: &str) -> String {
     out
 }
 
-/// The SSE events of one stream.
-pub struct StreamEvents<'a> {
-    completion: Completion<'a>,
+/// The SSE events of one stream. Owns what it needs (the identity rendered once), so a stream
+/// body can keep it for the stream's life without the completion's strings.
+pub struct StreamEvents {
+    /// Start in the word list for the generated text.
+    words_start: usize,
+    /// Chat or legacy completions.
+    operation: Operation,
     /// `"created":…,"id":…,"model":…,"object":…,"system_fingerprint":…`.
     identity: String,
-    /// The identity, plus `,"usage":null` in async-filter mode.
-    tail: String,
-    /// Asynchronous content-filter mode.
+    /// Asynchronous content-filter mode (every chunk also ends with `,"usage":null`).
     async_filter: bool,
 }
 
-impl<'a> StreamEvents<'a> {
+impl StreamEvents {
     /// Events for `completion`; `async_filter` selects the asynchronous content-filter shape.
-    pub fn new(completion: Completion<'a>, async_filter: bool) -> StreamEvents<'a> {
+    pub fn new(completion: Completion<'_>, async_filter: bool) -> StreamEvents {
         let object = match completion.operation {
             Operation::Completions => "text_completion",
             _ => "chat.completion.chunk",
@@ -190,17 +213,17 @@ impl<'a> StreamEvents<'a> {
             quoted(completion.model),
             completion.fingerprint
         );
-        let tail = if async_filter {
-            format!(r#"{identity},"usage":null"#)
-        } else {
-            identity.clone()
-        };
         StreamEvents {
-            completion,
+            words_start: completion.words_start,
+            operation: completion.operation,
             identity,
-            tail,
             async_filter,
         }
+    }
+
+    /// What ends every chunk: the identity, plus `,"usage":null` in async-filter mode.
+    fn tail(&self) -> Tail<'_> {
+        Tail(self)
     }
 
     /// First event: empty choices with the prompt filter results.
@@ -217,13 +240,13 @@ impl<'a> StreamEvents<'a> {
 
     /// Role events (one per choice) — chat only, sent with the first content.
     pub fn roles(&self, choices: u32, out: &mut String) {
-        if self.completion.operation != Operation::ChatCompletions {
+        if self.operation != Operation::ChatCompletions {
             return;
         }
         for index in 0..choices {
             out.push_str(&frame(&format!(
                 r#"{{"choices":[{{"content_filter_results":{{}},"delta":{{"content":"","refusal":null,"role":"assistant"}},"finish_reason":null,"index":{index},"logprobs":null}}],{}}}"#,
-                self.tail
+                self.tail()
             )));
         }
     }
@@ -231,7 +254,7 @@ impl<'a> StreamEvents<'a> {
     /// Content events of tokens `from..to` (one per choice); returns the characters of one
     /// choice's text. Buffered mode attaches filter results to each event, async mode does not.
     pub fn content(&self, choices: u32, from: u32, to: u32, out: &mut String) -> usize {
-        let raw = ids::words(self.completion.words_start, from, to);
+        let raw = ids::words(self.words_start, from, to);
         let text = quoted(&raw);
         let filter = if self.async_filter {
             String::new()
@@ -239,14 +262,14 @@ impl<'a> StreamEvents<'a> {
             format!(r#""content_filter_results":{CHUNK_FILTER},"#)
         };
         for index in 0..choices {
-            let json = match self.completion.operation {
+            let json = match self.operation {
                 Operation::Completions => format!(
                     r#"{{"choices":[{{{filter}"finish_reason":null,"index":{index},"logprobs":null,"text":{text}}}],{}}}"#,
-                    self.tail
+                    self.tail()
                 ),
                 _ => format!(
                     r#"{{"choices":[{{{filter}"delta":{{"content":{text}}},"finish_reason":null,"index":{index},"logprobs":null}}],{}}}"#,
-                    self.tail
+                    self.tail()
                 ),
             };
             out.push_str(&frame(&json));
@@ -270,14 +293,14 @@ impl<'a> StreamEvents<'a> {
     pub fn finish(&self, choices: u32, reason: FinishReason, out: &mut String) {
         let reason = reason.as_str();
         for index in 0..choices {
-            let json = match self.completion.operation {
+            let json = match self.operation {
                 Operation::Completions => format!(
                     r#"{{"choices":[{{"content_filter_results":{{}},"finish_reason":"{reason}","index":{index},"logprobs":null,"text":""}}],{}}}"#,
-                    self.tail
+                    self.tail()
                 ),
                 _ => format!(
                     r#"{{"choices":[{{"content_filter_results":{{}},"delta":{{}},"finish_reason":"{reason}","index":{index},"logprobs":null}}],{}}}"#,
-                    self.tail
+                    self.tail()
                 ),
             };
             out.push_str(&frame(&json));

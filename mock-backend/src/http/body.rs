@@ -1,22 +1,21 @@
-//! The response body type: a whole buffer, or a channel the stream task feeds. An `Err` from
-//! the channel makes hyper drop the connection (a mid-body reset); a dropped receiver tells
-//! the stream task that the client is gone.
+//! The response body type: a whole buffer, or an SSE stream acted out as hyper polls it. An
+//! `Err` from the stream makes hyper drop the connection (a mid-body reset); a client that
+//! leaves makes hyper drop the body, which settles the request as aborted.
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use tokio::sync::mpsc;
 
-/// A chunk from the stream task, or the instruction to cut the connection.
-pub type Chunk = Result<Bytes, std::io::Error>;
+use super::stream::SseStream;
 
 /// Body of every response.
 pub enum MockBody {
     /// A complete body (taken on first poll).
     Full(Option<Bytes>),
-    /// Chunks as the stream task produces them.
-    Channel(mpsc::Receiver<Chunk>),
+    /// Server-sent events as they fall due (boxed: a stream's state is 336 bytes, a whole
+    /// buffer's a few words).
+    Stream(Box<SseStream>),
 }
 
 impl MockBody {
@@ -36,21 +35,24 @@ impl Body for MockBody {
     ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
         match self.get_mut() {
             MockBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-            MockBody::Channel(receiver) => receiver
-                .poll_recv(cx)
+            MockBody::Stream(stream) => stream
+                .poll_next(cx)
                 .map(|chunk| chunk.map(|c| c.map(Frame::data))),
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self, MockBody::Full(None))
+        match self {
+            MockBody::Full(bytes) => bytes.is_none(),
+            MockBody::Stream(stream) => stream.is_done(),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
             MockBody::Full(Some(bytes)) => SizeHint::with_exact(bytes.len() as u64),
             MockBody::Full(None) => SizeHint::with_exact(0),
-            MockBody::Channel(_) => SizeHint::default(),
+            MockBody::Stream(_) => SizeHint::default(),
         }
     }
 }

@@ -55,24 +55,31 @@ impl Clock {
     }
 
     /// Sleep until `offset` (scenario time) after start (returns at once if it has passed).
+    pub async fn sleep_until(&self, offset: Duration) {
+        if let Some(timer) = self.timer(offset) {
+            timer.await;
+        }
+    }
+
+    /// A timer that fires `offset` (scenario time) after start, or None when that time has
+    /// already been reached.
     ///
     /// The check comes first because tokio rounds a deadline up to its next 1 ms timer tick: a
     /// zero-latency plan would otherwise wait up to a millisecond for a time already reached.
-    pub async fn sleep_until(&self, offset: Duration) {
+    pub fn timer(&self, offset: Duration) -> Option<tokio::time::Sleep> {
         if self.now() >= offset {
-            return;
+            return None;
         }
         let wall = if self.scale == 1.0 {
             Some(offset)
         } else {
             Duration::try_from_secs_f64(offset.as_secs_f64() / self.scale).ok()
         };
-        match wall.and_then(|wall| self.start.checked_add(wall)) {
-            Some(deadline) => {
-                tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await
-            }
-            None => std::future::pending().await,
-        }
+        Some(match wall.and_then(|wall| self.start.checked_add(wall)) {
+            Some(deadline) => tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)),
+            // Beyond what `Instant` can hold: tokio clamps this to its far future (never, here).
+            None => tokio::time::sleep(Duration::MAX),
+        })
     }
 
     /// Seconds since the Unix epoch (for `created`).
@@ -97,6 +104,8 @@ mod tests {
         // Ready on the first poll, without a round trip through tokio's millisecond timer wheel.
         let first_poll = sleep.as_mut().poll(&mut Context::from_waker(Waker::noop()));
         assert_eq!(first_poll, Poll::Ready(()));
+        assert!(clock.timer(reached).is_none());
+        assert!(clock.timer(reached + Duration::from_secs(60)).is_some());
     }
 
     #[test]

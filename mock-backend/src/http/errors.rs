@@ -11,6 +11,18 @@ pub fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
 }
 
+/// Append `text` as a JSON string literal to `out` (the same text as [`quoted`], without an
+/// intermediate string when nothing needs escaping, which is the common case).
+pub fn push_quoted(out: &mut String, text: &str) {
+    if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(&quoted(text));
+    } else {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    }
+}
+
 /// Gateway envelope.
 pub fn gateway(code: &str, message: &str) -> String {
     format!(
@@ -193,6 +205,26 @@ mod tests {
             model: "gpt-4o",
             region: "East US",
             wording,
+        }
+    }
+
+    #[test]
+    fn push_quoted_writes_what_serde_json_writes() {
+        for text in [
+            "",
+            "plain words",
+            "gpt-4o",
+            "quote \" and \\ slash",
+            "tab\tnew\nline\u{1}",
+            "é ✓",
+        ] {
+            let mut out = String::from("x");
+            push_quoted(&mut out, text);
+            assert_eq!(
+                out,
+                format!("x{}", serde_json::to_string(text).unwrap()),
+                "{text:?}"
+            );
         }
     }
 

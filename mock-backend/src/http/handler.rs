@@ -28,8 +28,7 @@ pub async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<MockBody>, Cut> {
     let listener = &shared.listeners[index];
-    let path = request.uri().path().to_string();
-    match router::route(request.method(), &path) {
+    match router::route(request.method(), request.uri().path()) {
         Route::Metrics => Ok(admin::metrics(&shared)),
         Route::AdminConfig => Ok(admin::config(&shared, listener, request).await),
         Route::NotFound => {
@@ -89,7 +88,7 @@ fn refusal(
     status: u16,
     body: impl Into<Bytes>,
 ) -> Response<MockBody> {
-    respond::json(status, body, &identity(shared, listener, headers))
+    respond::json(status, body, identity(shared, listener, headers))
 }
 
 fn header_u32(headers: &HeaderMap, name: &str) -> Result<Option<u32>, String> {
@@ -339,8 +338,8 @@ fn unknown(
         Outcome::Rejected(rejection) => respond::json(
             answer.status,
             errors::rejection(&rejection, name, &context),
-            &id,
+            id,
         ),
-        Outcome::Admitted(_) => respond::json(404, errors::RESOURCE_NOT_FOUND, &id),
+        Outcome::Admitted(_) => respond::json(404, errors::RESOURCE_NOT_FOUND, id),
     }
 }

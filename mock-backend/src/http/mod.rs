@@ -18,6 +18,7 @@ mod router;
 mod serve;
 mod server;
 mod state;
+mod stream;
 mod tokens;
 
 pub use admin::render as render_metrics;

@@ -1,20 +1,16 @@
 //! Building responses: the identity headers every AOAI response carries, the 2xx extras, rate
 //! and spillover headers, and acting out an admitted plan in wall-clock time (sleep until the
-//! planned offsets, reset or hang as the fault says, stream SSE events as they are due).
+//! planned offsets, reset or hang as the fault says; the SSE events themselves are in `stream`).
 
-use super::bodies::{self, Completion, StreamEvents};
-use super::body::{Chunk, MockBody};
-use super::state::{Settlement, Shared};
+use super::bodies::{self, Completion};
+use super::body::MockBody;
+use super::state::Shared;
 use crate::model::{Disruption, RateHeaders, ResponsePlan, ceil_millis};
 use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{HeaderMap, Response, StatusCode};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
-
-/// Async filter mode: characters between annotation events ("guaranteed within a ~1,000-character window").
-const ASYNC_ANNOTATION_CHARS: usize = 1000;
 
 /// Why a connection is closed without a (complete) response.
 pub type Cut = std::io::Error;
@@ -35,31 +31,60 @@ pub struct Identity {
     pub model_session: HeaderValue,
 }
 
-fn put(headers: &mut HeaderMap, name: &'static str, value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
-        headers.insert(HeaderName::from_static(name), value);
-    }
+/// Response header names, parsed once at compile time (not on every insert).
+mod names {
+    use hyper::header::HeaderName;
+    pub const APIM_REQUEST_ID: HeaderName = HeaderName::from_static("apim-request-id");
+    pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+    pub const X_MS_REGION: HeaderName = HeaderName::from_static("x-ms-region");
+    pub const X_MS_CLIENT_REQUEST_ID: HeaderName =
+        HeaderName::from_static("x-ms-client-request-id");
+    pub const AZUREML_MODEL_SESSION: HeaderName = HeaderName::from_static("azureml-model-session");
+    pub const X_CONTENT_TYPE_OPTIONS: HeaderName =
+        HeaderName::from_static("x-content-type-options");
+    pub const STRICT_TRANSPORT_SECURITY: HeaderName =
+        HeaderName::from_static("strict-transport-security");
+    pub const X_MS_DEPLOYMENT_NAME: HeaderName = HeaderName::from_static("x-ms-deployment-name");
+    pub const X_MS_RAI_INVOKED: HeaderName = HeaderName::from_static("x-ms-rai-invoked");
+    pub const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
+    /// The planned server time in ms, under AOAI's three names.
+    pub const SERVER_TIMES: [HeaderName; 3] = [
+        HeaderName::from_static("cmp-upstream-response-duration"),
+        HeaderName::from_static("ms-azureml-model-time"),
+        HeaderName::from_static("x-envoy-upstream-service-time"),
+    ];
+}
+
+/// A header value from an owned string, reusing its buffer (None if not a valid value).
+fn owned_value(text: String) -> Option<HeaderValue> {
+    HeaderValue::from_maybe_shared(Bytes::from(text)).ok()
 }
 
 /// Headers every response carries (reference §4, checklist 7).
-pub fn identity_headers(id: &Identity, headers: &mut HeaderMap) {
-    put(headers, "apim-request-id", &id.apim_request_id);
-    put(headers, "x-request-id", &id.request_id);
-    headers.insert("x-ms-region", id.region.clone());
-    let client = match &id.client_request_id {
-        Some(value) => value.clone(),
+pub fn identity_headers(id: Identity, headers: &mut HeaderMap) {
+    let apim_request_id = owned_value(id.apim_request_id);
+    let client = match id.client_request_id {
+        Some(value) => value,
         None if id.client_id_not_set => HeaderValue::from_static("Not-Set"),
-        None => HeaderValue::from_str(&id.apim_request_id)
+        None => apim_request_id
+            .clone()
             .unwrap_or(HeaderValue::from_static("Not-Set")),
     };
-    headers.insert("x-ms-client-request-id", client);
-    headers.insert("azureml-model-session", id.model_session.clone());
+    if let Some(value) = apim_request_id {
+        headers.insert(names::APIM_REQUEST_ID, value);
+    }
+    if let Some(value) = owned_value(id.request_id) {
+        headers.insert(names::X_REQUEST_ID, value);
+    }
+    headers.insert(names::X_MS_REGION, id.region);
+    headers.insert(names::X_MS_CLIENT_REQUEST_ID, client);
+    headers.insert(names::AZUREML_MODEL_SESSION, id.model_session);
     headers.insert(
-        "x-content-type-options",
+        names::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(
-        "strict-transport-security",
+        names::STRICT_TRANSPORT_SECURITY,
         HeaderValue::from_static("max-age=31536000; includeSubDomains; preload"),
     );
 }
@@ -67,12 +92,14 @@ pub fn identity_headers(id: &Identity, headers: &mut HeaderMap) {
 /// Rate-limit / utilization headers.
 pub fn rate_headers(rate: &RateHeaders, headers: &mut HeaderMap) {
     for (name, value) in rate.render() {
-        put(headers, name, &value);
+        if let Some(value) = owned_value(value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
     }
 }
 
 /// A complete JSON response.
-pub fn json(status: u16, body: impl Into<Bytes>, id: &Identity) -> Response<MockBody> {
+pub fn json(status: u16, body: impl Into<Bytes>, id: Identity) -> Response<MockBody> {
     let mut response = Response::new(MockBody::full(body));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -87,25 +114,22 @@ pub fn json(status: u16, body: impl Into<Bytes>, id: &Identity) -> Response<Mock
 
 /// Headers only 2xx responses carry (checklist 8), with server times from the plan.
 pub fn success_headers(deployment: &str, plan: &ResponsePlan, headers: &mut HeaderMap) {
-    put(headers, "x-ms-deployment-name", deployment);
-    headers.insert("x-ms-rai-invoked", HeaderValue::from_static("true"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    let millis = ceil_millis(if plan.stream {
+    if let Ok(value) = HeaderValue::from_str(deployment) {
+        headers.insert(names::X_MS_DEPLOYMENT_NAME, value);
+    }
+    headers.insert(names::X_MS_RAI_INVOKED, HeaderValue::from_static("true"));
+    headers.insert(names::X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
+    let millis = HeaderValue::from(ceil_millis(if plan.stream {
         plan.headers_at
     } else {
         plan.total
-    })
-    .to_string();
-    for name in [
-        "cmp-upstream-response-duration",
-        "ms-azureml-model-time",
-        "x-envoy-upstream-service-time",
-    ] {
-        put(headers, name, &millis);
+    }));
+    for name in names::SERVER_TIMES {
+        headers.insert(name, millis.clone());
     }
 }
 
-/// What the stream task needs, owned.
+/// What rendering an admitted response (a whole body or a stream) needs, owned.
 pub struct StreamJob {
     /// Shared state (for settlement and the clock).
     pub shared: Arc<Shared>,
@@ -156,86 +180,6 @@ pub async fn wait_or_disrupt(
 
 fn cut(reason: &'static str) -> Cut {
     std::io::Error::new(std::io::ErrorKind::ConnectionReset, reason)
-}
-
-/// Start streaming `job`; returns the body the response carries.
-pub fn stream(job: StreamJob, settlement: Settlement) -> MockBody {
-    let (sender, receiver) = mpsc::channel::<Chunk>(16);
-    tokio::spawn(run_stream(job, settlement, sender));
-    MockBody::Channel(receiver)
-}
-
-async fn run_stream(job: StreamJob, mut settlement: Settlement, sender: mpsc::Sender<Chunk>) {
-    let plan = job.plan;
-    let events = StreamEvents::new(
-        Completion {
-            id: &job.id,
-            created: job.created,
-            model: &job.model,
-            fingerprint: &job.fingerprint,
-            words_start: job.words_start,
-            operation: job.operation,
-        },
-        job.async_filter,
-    );
-    if sender.send(Ok(events.prelude())).await.is_err() {
-        return;
-    }
-    let schedule = plan.schedule;
-    let reset_at = match plan.disruption {
-        Disruption::ResetAt(at) => Some(at),
-        _ => None,
-    };
-    let mut batch = String::new();
-    let (mut chars_sent, mut annotated_to) = (0usize, 0usize);
-    for k in 0..schedule.chunks() {
-        let due = schedule.offset(k);
-        if let Some(at) = reset_at.filter(|at| *at < due) {
-            job.shared.clock.sleep_until(job.admitted_at + at).await;
-            let _ = sender
-                .send(Err(cut("connection reset fault (mid-stream)")))
-                .await;
-            return;
-        }
-        tokio::select! {
-            () = job.shared.clock.sleep_until(job.admitted_at + due) => {}
-            () = sender.closed() => return,
-        }
-        batch.clear();
-        if k == 0 {
-            events.roles(plan.choices, &mut batch);
-        }
-        let from = schedule.tokens_through(k) - schedule.tokens_in(k);
-        chars_sent += events.content(plan.choices, from, schedule.tokens_through(k), &mut batch);
-        if events.is_async() && chars_sent - annotated_to >= ASYNC_ANNOTATION_CHARS {
-            events.annotation(annotated_to, chars_sent, &mut batch);
-            annotated_to = chars_sent;
-        }
-        if sender
-            .send(Ok(Bytes::from(std::mem::take(&mut batch))))
-            .await
-            .is_err()
-        {
-            return;
-        }
-        settlement.tokens_sent = schedule.tokens_through(k) * plan.choices;
-    }
-    batch.clear();
-    if schedule.chunks() == 0 {
-        events.roles(plan.choices, &mut batch);
-    }
-    events.finish(plan.choices, plan.finish_reason, &mut batch);
-    if events.is_async() {
-        // A passing async stream has an annotation after the finish event.
-        events.annotation(annotated_to, chars_sent, &mut batch);
-    }
-    if job.include_usage {
-        events.usage(plan.prompt_tokens, plan.completion_tokens, &mut batch);
-    }
-    StreamEvents::done(&mut batch);
-    if sender.send(Ok(Bytes::from(batch))).await.is_ok() {
-        settlement.completed(plan.completion_tokens);
-    }
 }
 
 /// Non-stream body of an admitted chat/completions request.

@@ -44,7 +44,8 @@ pub struct RunningFleet {
 }
 
 impl RunningFleet {
-    /// Build the tokenizers, bind every listener and start serving. Returns once all are bound.
+    /// Build the tokenizers the fleet's models use, bind every listener and start serving.
+    /// Returns once all are bound.
     pub async fn start(config: &FleetConfig) -> std::io::Result<RunningFleet> {
         RunningFleet::start_scaled(config, 1.0).await
     }
@@ -55,10 +56,11 @@ impl RunningFleet {
         config: &FleetConfig,
         time_scale: f64,
     ) -> std::io::Result<RunningFleet> {
-        tokio::task::spawn_blocking(tokens::warm_up)
+        let shared = Arc::new(Shared::new(config, Clock::scaled(time_scale)));
+        let encodings = shared.encodings_in_use(config);
+        tokio::task::spawn_blocking(move || tokens::warm_up(&encodings))
             .await
             .map_err(std::io::Error::other)?;
-        let shared = Arc::new(Shared::new(config, Clock::scaled(time_scale)));
         let (shutdown, watcher) = watch::channel(false);
         let mut listeners = Vec::with_capacity(config.resources.len());
         let mut accept_loops = Vec::with_capacity(config.resources.len());
@@ -142,7 +144,12 @@ async fn serve_connection(
     index: usize,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let service = service_fn(move |request| handler::handle(shared.clone(), index, request));
+    // Boxed per request: hyper keeps a box the size of the service's future for the whole life
+    // of the connection, and `handle`'s future is ~4 KB. Boxed here, the connection keeps a
+    // pointer and the 4 KB are freed when the response head is ready (a held stream no longer
+    // pays for them; see BENCHMARKS.md, memory with 10,000 open streams).
+    let service =
+        service_fn(move |request| Box::pin(handler::handle(shared.clone(), index, request)));
     let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     tokio::select! {

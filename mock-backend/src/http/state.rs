@@ -3,7 +3,7 @@
 
 use super::clock::Clock;
 use crate::config::FleetConfig;
-use crate::model::{Completion, Fleet, ResourceId, Ticket};
+use crate::model::{Completion, Encoding, Fleet, ResourceId, Ticket};
 use crate::seed::SimRng;
 use hyper::header::HeaderValue;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -103,6 +103,28 @@ impl Shared {
         }
     }
 
+    /// The tokenizer encodings of every deployment in `config` (the fleet built from it), each
+    /// once, in first-use order.
+    pub fn encodings_in_use(&self, config: &FleetConfig) -> Vec<Encoding> {
+        let core = self.core();
+        let mut encodings = Vec::new();
+        for (index, resource) in config.resources.iter().enumerate() {
+            for deployment in &resource.deployments {
+                let Some(id) = core
+                    .fleet
+                    .deployment_index(ResourceId(index), &deployment.name)
+                else {
+                    continue;
+                };
+                let encoding = core.fleet.deployment(id).encoding;
+                if !encodings.contains(&encoding) {
+                    encodings.push(encoding);
+                }
+            }
+        }
+        encodings
+    }
+
     /// Lock the core (a poisoned lock is taken over: the model keeps no invariant across a panic
     /// that a later request could break further).
     pub fn core(&self) -> MutexGuard<'_, Core> {
@@ -154,5 +176,61 @@ impl Drop for Settlement {
     fn drop(&mut self) {
         let tokens_sent = self.tokens_sent;
         self.settle(Completion::Aborted { tokens_sent });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(toml: &str) -> (Shared, FleetConfig) {
+        let config = FleetConfig::from_toml_str(toml, "test.toml").unwrap();
+        (Shared::new(&config), config)
+    }
+
+    #[test]
+    fn only_the_encodings_of_configured_models_are_in_use() {
+        let (state, config) = shared(
+            r#"
+            [[resources]]
+            name = "a"
+            region = "East US"
+            [[resources.deployments]]
+            name = "x"
+            model = "gpt-4o"
+            kind = "standard"
+            tpm = 1000
+            [[resources.deployments]]
+            name = "y"
+            model = "gpt-4o-mini"
+            kind = "standard"
+            tpm = 1000
+            "#,
+        );
+        assert_eq!(state.encodings_in_use(&config), vec![Encoding::O200kBase]);
+        let (state, config) = shared(
+            r#"
+            [[resources]]
+            name = "a"
+            region = "East US"
+            [[resources.deployments]]
+            name = "old"
+            model = "gpt-35-turbo"
+            kind = "standard"
+            tpm = 1000
+            [[resources]]
+            name = "b"
+            region = "West US"
+            [[resources.deployments]]
+            name = "new"
+            model = "gpt-4o"
+            kind = "standard"
+            tpm = 1000
+            "#,
+        );
+        assert_eq!(
+            state.encodings_in_use(&config),
+            vec![Encoding::Cl100kBase, Encoding::O200kBase]
+        );
     }
 }

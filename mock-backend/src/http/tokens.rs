@@ -1,5 +1,7 @@
 //! Prompt token counting with a real BPE (tiktoken-rs, vocabularies embedded in the binary).
-//! Each encoding is built once per process and shared (building one is expensive).
+//! Each encoding is built once per process, on first use, and shared (building one is
+//! expensive: ~20 MB resident and a noticeable pause each). The server builds the encodings its
+//! fleet's models use at start; any other is built on the first request that needs it.
 
 use crate::model::Encoding;
 use tiktoken_rs::CoreBPE;
@@ -11,10 +13,11 @@ fn bpe(encoding: Encoding) -> &'static CoreBPE {
     }
 }
 
-/// Build both encodings now (call once at start, off the request path).
-pub fn warm_up() {
-    bpe(Encoding::O200kBase);
-    bpe(Encoding::Cl100kBase);
+/// Build `encodings` now (call once at start, off the request path).
+pub fn warm_up(encodings: &[Encoding]) {
+    for &encoding in encodings {
+        bpe(encoding);
+    }
 }
 
 /// Tokens of `text`.
