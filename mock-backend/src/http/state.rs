@@ -185,7 +185,7 @@ mod tests {
 
     fn shared(toml: &str) -> (Shared, FleetConfig) {
         let config = FleetConfig::from_toml_str(toml, "test.toml").unwrap();
-        (Shared::new(&config), config)
+        (Shared::new(&config, Clock::start()), config)
     }
 
     #[test]
