@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::window::{SlidingWindow, Window};
+use super::window::{SlidingWindow, Window, end_probes};
 use super::{BreakerRule, Outcome, TransitionLog};
 use crate::balance::status_set::StatusSet;
 use crate::balance::types::{BackendId, BackendState, Phase, Reason};
@@ -128,28 +128,14 @@ impl BreakerRule for HystrixBreaker {
         match self.states[backend] {
             State::Open { .. } => {}
             State::Probing { .. } => {
-                if failed {
-                    self.states[backend] = State::Open {
+                let reopened = end_probes(&mut self.windows[backend], failed, now, backend, log);
+                self.states[backend] = if reopened {
+                    State::Open {
                         until: now + self.rule.sleep_window,
-                    };
-                    log.push(
-                        now,
-                        backend,
-                        Phase::HalfOpen,
-                        Phase::Open,
-                        Reason::ProbeFailed,
-                    );
+                    }
                 } else {
-                    self.states[backend] = State::Closed;
-                    self.windows[backend].clear();
-                    log.push(
-                        now,
-                        backend,
-                        Phase::HalfOpen,
-                        Phase::Closed,
-                        Reason::ProbesSucceeded,
-                    );
-                }
+                    State::Closed
+                };
             }
             State::Closed => {
                 let tally = self.windows[backend].add(now, failed, false);

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use super::window::SlidingWindow;
-use super::window::{Tally, Window};
+use super::window::{Tally, Window, end_probes};
 use super::{BreakerRule, Outcome, TransitionLog};
 use crate::balance::status_set::StatusSet;
 use crate::balance::types::{BackendId, BackendState, Phase, Reason};
@@ -205,28 +205,16 @@ impl BreakerRule for Resilience4jBreaker {
                 if tally.calls < self.rule.half_open_calls {
                     return;
                 }
-                if self.breach(tally, self.rule.half_open_calls).is_some() {
-                    self.states[backend] = State::Open {
+                let failed_probes = self.breach(tally, self.rule.half_open_calls).is_some();
+                let reopened =
+                    end_probes(&mut self.windows[backend], failed_probes, now, backend, log);
+                self.states[backend] = if reopened {
+                    State::Open {
                         until: now + self.rule.wait_open,
-                    };
-                    log.push(
-                        now,
-                        backend,
-                        Phase::HalfOpen,
-                        Phase::Open,
-                        Reason::ProbeFailed,
-                    );
+                    }
                 } else {
-                    self.states[backend] = State::Closed;
-                    self.windows[backend].clear();
-                    log.push(
-                        now,
-                        backend,
-                        Phase::HalfOpen,
-                        Phase::Closed,
-                        Reason::ProbesSucceeded,
-                    );
-                }
+                    State::Closed
+                };
             }
         }
     }

@@ -111,3 +111,35 @@ impl Window {
         totals
     }
 }
+
+/// The end of a half-open period of a failure-rate breaker: a failed probe opens the backend
+/// again (the caller sets how long), passing probes close it and forget its window. Logs the
+/// transition and returns whether the backend is open again.
+pub(crate) fn end_probes(
+    window: &mut Window,
+    probes_failed: bool,
+    now: Duration,
+    backend: crate::balance::BackendId,
+    log: &mut super::TransitionLog,
+) -> bool {
+    use crate::balance::{Phase, Reason};
+    if probes_failed {
+        log.push(
+            now,
+            backend,
+            Phase::HalfOpen,
+            Phase::Open,
+            Reason::ProbeFailed,
+        );
+    } else {
+        window.clear();
+        log.push(
+            now,
+            backend,
+            Phase::HalfOpen,
+            Phase::Closed,
+            Reason::ProbesSucceeded,
+        );
+    }
+    probes_failed
+}
