@@ -119,24 +119,8 @@ pub fn stacked_areas(
     let x_max = x_end(stacks, run_seconds);
     let y_max = upper(stacks.iter().flatten().map(|(_, y)| *y), 0.0);
     svg(id, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(axes.title, (FONT, 17))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(58)
-            .build_cartesian_2d(0f64..x_max, 0f64..y_max)
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .x_desc(axes.x)
-            .y_desc(axes.y)
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let mut chart = plane(root, axes.title, 0f64..x_max, 0f64..y_max, 58)?;
+        numeric_mesh(&mut chart, axes, WHITE.mix(0.0))?;
         // Top layer first, so each lower layer is painted over the one above it.
         for (index, stack) in stacks.iter().enumerate().rev() {
             let colour = colour(index);
@@ -197,24 +181,9 @@ pub fn lines(
         LegendAt::BottomFixed => y_floor,
     };
     svg(id, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(axes.title, (FONT, 17))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(58)
-            .build_cartesian_2d(x_range.0..x_range.1.max(x_range.0 + 1e-3), 0f64..y_max)
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .x_desc(axes.x)
-            .y_desc(axes.y)
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
-            .light_line_style(BLACK.mix(0.05))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let x_span = x_range.0..x_range.1.max(x_range.0 + 1e-3);
+        let mut chart = plane(root, axes.title, x_span, 0f64..y_max, 58)?;
+        numeric_mesh(&mut chart, axes, BLACK.mix(0.05))?;
         if let Some((y, label)) = reference {
             let style = BLACK.mix(0.6).stroke_width(1);
             chart
@@ -266,13 +235,7 @@ pub fn timeline(
     let open = RGBColor(214, 39, 40);
     let closed = RGBColor(44, 160, 44);
     svg(id, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(axes.title, (FONT, 17))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(90)
-            .build_cartesian_2d(0f64..x_max, 0f64..rows)
-            .map_err(|e| e.to_string())?;
+        let mut chart = plane(root, axes.title, 0f64..x_max, 0f64..rows, 90)?;
         let row_name = |y: &f64| {
             let index = y.floor();
             if (y - index - 0.5).abs() < 1e-9 && index >= 0.0 {
@@ -321,6 +284,42 @@ pub fn timeline(
 }
 
 type Plane = Cartesian2d<RangedCoordf64, RangedCoordf64>;
+
+/// A titled chart over `x` × `y` with the page's margins and label areas.
+fn plane<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    y_label_area: u32,
+) -> Result<ChartContext<'a, SVGBackend<'b>, Plane>, String> {
+    ChartBuilder::on(root)
+        .caption(title, (FONT, 17))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(y_label_area)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| e.to_string())
+}
+
+/// Axes with numeric ticks on both sides and the given style for the fine grid lines.
+fn numeric_mesh(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Plane>,
+    axes: &Axes<'_>,
+    fine_grid: RGBAColor,
+) -> Result<(), String> {
+    chart
+        .configure_mesh()
+        .x_desc(axes.x)
+        .y_desc(axes.y)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 13))
+        .light_line_style(fine_grid)
+        .draw()
+        .map_err(|e| e.to_string())
+}
 
 fn legend<'a, 'b: 'a>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, Plane>,
