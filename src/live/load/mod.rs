@@ -234,6 +234,7 @@ fn schedule_requests(
 ) -> (EngineStats, JoinSet<()>, Option<LiveError>) {
     /// Longest single sleep, so a stop is seen within it.
     const STOP_CHECK: Duration = Duration::from_millis(50);
+    LiveClock::tighten_timer_slack();
     let mut stats = EngineStats::default();
     let mut tasks = JoinSet::new();
     let mut failure = None;
