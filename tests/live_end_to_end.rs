@@ -62,6 +62,14 @@ fn per_backend_counts_statuses_and_breaker_trips_match_the_mock() {
     for (summary, outcome) in run.summary.strategies.iter().zip(&run.outcomes) {
         let fleet = outcome.fleet_metrics.as_ref().expect("in-process fleet");
         assert_eq!(outcome.engine.dropped, 0);
+        // In process, the engine, the gateway (both sides) and the mock share the open-file
+        // limit: the engine's in-flight cap is a quarter of it at most.
+        let quarter = aoai_mock::http::sockets::connection_budget(4).expect("a unix limit");
+        assert!(
+            (1..=quarter as u64).contains(&outcome.engine.max_in_flight),
+            "cap {} vs a quarter of the limit {quarter}",
+            outcome.engine.max_in_flight
+        );
         assert!(
             summary.requests > 100,
             "{}: {} requests",

@@ -31,6 +31,8 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
+    // One socket per client connection: lift the soft open-file limit to the hard one.
+    aoai_mock::http::sockets::raise_open_file_limit();
     let origin = args.config.display().to_string();
     let text =
         std::fs::read_to_string(&args.config).with_context(|| format!("reading {origin}"))?;

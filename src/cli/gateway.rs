@@ -111,6 +111,13 @@ pub fn run(args: GatewayArgs) -> anyhow::Result<Outcome> {
             "shutting down: waiting up to {:?} for open responses",
             args.drain
         );
+        let refused = gateway.refused_connections();
+        if refused > 0 {
+            eprintln!(
+                "{refused} client connections were closed on arrival: the gateway was at its \
+                 connection cap (half the open-file limit)"
+            );
+        }
         if tokio::time::timeout(args.drain, gateway.shutdown())
             .await
             .is_err()

@@ -6,6 +6,8 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+
+use aoai_mock::http::sockets;
 use std::time::Duration;
 
 use aoai_mock::model::FleetMetrics;
@@ -151,12 +153,19 @@ async fn run_strategy(
     stop: watch::Receiver<bool>,
 ) -> Result<(LiveStrategyOutcome, RunSink), LiveError> {
     let label = scenario.strategies[index].config.name.clone();
+    // Every request in flight holds a socket in the engine; in process, also one in the
+    // gateway on each side and one in the mock: four sharers of the open-file limit.
+    let sharers = if options.target.is_some() { 1 } else { 4 };
+    let budget = sockets::connection_budget(sharers);
     let plan = |target: String, clock: LiveClock| LoadPlan {
         target,
         strategy: index as u16,
         setup: setup.clone(),
         clock,
-        options: load.clone(),
+        options: LoadOptions {
+            max_in_flight: load.max_in_flight.min(budget.unwrap_or(usize::MAX)),
+            ..load.clone()
+        },
         label: label.clone(),
     };
     if let Some(target) = &options.target {
@@ -175,7 +184,8 @@ async fn run_strategy(
     let fleet = LiveFleet::start(scenario, options.time_scale).await?;
     let clock = fleet.clock();
     let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-    let settings = GatewaySettings::from_scenario(scenario, index, &fleet.pool_urls, listen)?;
+    let mut settings = GatewaySettings::from_scenario(scenario, index, &fleet.pool_urls, listen)?;
+    settings.max_connections = budget;
     let gateway = RunningGateway::start(settings, clock).await?;
     let sampler = fleet.sample_utilization(scenario);
     let outcome = run_load(scenario, workload, plan(gateway.url(), clock), sink, stop).await;

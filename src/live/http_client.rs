@@ -1,14 +1,13 @@
 //! The HTTP/1.1 client the gateway and the load engine send with: hyper-util's pooled client
-//! (keep-alive, no idle-connection cap, Nagle off), bodies buffered in memory (requests are
+//! (keep-alive, idle connections closed after 30 s, no idle-connection cap, Nagle off), bodies buffered in memory (requests are
 //! small; responses are streamed by the caller frame by frame).
 
-use std::time::Duration;
-
+use aoai_mock::http::sockets::CLIENT_IDLE;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 /// The pooled client.
 pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
@@ -19,7 +18,10 @@ pub fn http_client() -> HttpClient {
     connector.set_nodelay(true);
     connector.enforce_http(true);
     Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(30))
+        // Without a timer hyper-util never evicts idle connections: they would hold a
+        // descriptor each, here and at the server, until the process ends.
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(CLIENT_IDLE)
         .pool_max_idle_per_host(usize::MAX)
         .build(connector)
 }

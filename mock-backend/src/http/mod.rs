@@ -17,6 +17,7 @@ mod respond;
 mod router;
 mod serve;
 mod server;
+pub mod sockets;
 mod state;
 mod stream;
 mod tokens;

@@ -7,7 +7,6 @@ use super::state::Shared;
 use super::tokens;
 use crate::config::FleetConfig;
 use crate::model::FleetMetrics;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
@@ -150,7 +149,7 @@ async fn serve_connection(
     // pays for them; see BENCHMARKS.md, memory with 10,000 open streams).
     let service =
         service_fn(move |request| Box::pin(handler::handle(shared.clone(), index, request)));
-    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let connection = super::sockets::http1_server().serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => return,

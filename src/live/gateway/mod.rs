@@ -16,11 +16,12 @@ mod request_info;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use aoai_mock::http::sockets;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -61,6 +62,10 @@ pub struct GatewaySettings {
     pub seed: u64,
     /// Where to listen (port 0: any free port).
     pub listen: SocketAddr,
+    /// Most client connections open at once; a connection beyond it is closed as soon as it
+    /// is accepted (counted), so the gateway keeps descriptors for its backend connections
+    /// instead of running out of both. None: no cap.
+    pub max_connections: Option<usize>,
 }
 
 impl GatewaySettings {
@@ -94,6 +99,8 @@ impl GatewaySettings {
             attempt_timeout: scenario.file.gateway.attempt_timeout,
             seed: scenario.file.seed,
             listen,
+            // Each client connection may hold one backend connection too.
+            max_connections: sockets::connection_budget(2),
         })
     }
 }
@@ -106,6 +113,8 @@ pub(crate) struct GatewayShared {
     pub backends: Vec<Upstream>,
     pub to_pool: Vec<usize>,
     pub attempt_timeout: Duration,
+    /// Client connections closed on arrival because `max_connections` were open.
+    pub refused_connections: AtomicU64,
 }
 
 /// A gateway serving on a bound port.
@@ -135,9 +144,11 @@ impl RunningGateway {
             backends: settings.upstreams,
             to_pool: settings.strategy.to_pool.clone(),
             attempt_timeout: settings.attempt_timeout,
+            refused_connections: AtomicU64::new(0),
         });
         let (shutdown, watcher) = watch::channel(false);
-        let accept_loop = tokio::spawn(accept(socket, shared.clone(), watcher));
+        let max_connections = settings.max_connections.unwrap_or(usize::MAX);
+        let accept_loop = tokio::spawn(accept(socket, shared.clone(), max_connections, watcher));
         Ok(RunningGateway {
             addr,
             shared,
@@ -156,6 +167,11 @@ impl RunningGateway {
         format!("http://{}", self.addr)
     }
 
+    /// Client connections closed on arrival so far because the cap was reached.
+    pub fn refused_connections(&self) -> u64 {
+        self.shared.refused_connections.load(Ordering::Relaxed)
+    }
+
     /// Breaker transitions of instance 0 so far (pool order, scenario time).
     pub fn breaker_timeline(&self) -> Vec<BreakerEvent> {
         self.shared.instances.timeline()
@@ -171,13 +187,23 @@ impl RunningGateway {
 async fn accept(
     socket: TcpListener,
     shared: Arc<GatewayShared>,
+    max_connections: usize,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
+            // Reap ended connections first, so the cap counts only open ones.
+            biased;
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = shutdown.changed() => break,
             accepted = socket.accept() => {
                 match accepted {
+                    Ok(_) if connections.len() >= max_connections => {
+                        // Closed at once: the client sees a failed connection now rather
+                        // than a request that waits in the accept queue.
+                        shared.refused_connections.fetch_add(1, Ordering::Relaxed);
+                    }
                     Ok((stream, _)) => {
                         let _ = stream.set_nodelay(true);
                         connections.spawn(serve_connection(stream, shared.clone(), shutdown.clone()));
@@ -186,8 +212,6 @@ async fn accept(
                     Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
                 }
             }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = shutdown.changed() => break,
         }
     }
     drop(socket);
@@ -200,7 +224,7 @@ async fn serve_connection(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let service = service_fn(move |request| proxy::handle(shared.clone(), request));
-    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let connection = sockets::http1_server().serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => return,

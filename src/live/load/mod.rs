@@ -89,6 +89,9 @@ pub struct EngineStats {
     pub dropped: u64,
     /// Requests still in flight when the drain time ran out: cancelled, not recorded.
     pub cancelled: u64,
+    /// The in-flight cap in force: `--max-in-flight`, lowered to what the open-file limit
+    /// allows (each request in flight holds a socket).
+    pub max_in_flight: u64,
     /// Most requests in flight at once.
     pub peak_in_flight: u64,
     /// The run was stopped early (Ctrl-C).
@@ -235,7 +238,10 @@ fn schedule_requests(
     /// Longest single sleep, so a stop is seen within it.
     const STOP_CHECK: Duration = Duration::from_millis(50);
     LiveClock::tighten_timer_slack();
-    let mut stats = EngineStats::default();
+    let mut stats = EngineStats {
+        max_in_flight,
+        ..EngineStats::default()
+    };
     let mut tasks = JoinSet::new();
     let mut failure = None;
     'requests: for item in workload.requests() {

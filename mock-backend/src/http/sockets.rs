@@ -1,0 +1,80 @@
+//! How many sockets a process may hold, and how the servers treat idle ones: raising the
+//! soft open-file limit to the hard one at start-up (Linux defaults the soft limit to 1,024,
+//! far below what 10,000 requests in flight need), the share of it a component may spend on
+//! connections, and the idle keep-alive timeout every hyper server here applies so that idle
+//! client connections do not hold descriptors forever.
+
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioTimer;
+
+/// How long a server keeps an idle keep-alive connection (no request under way) before
+/// closing it. Clients here drop idle pooled connections sooner ([`CLIENT_IDLE`]), so a
+/// client never sends on a connection the server is closing.
+pub const SERVER_IDLE: Duration = Duration::from_secs(60);
+
+/// How long the HTTP clients here keep an idle pooled connection.
+pub const CLIENT_IDLE: Duration = Duration::from_secs(30);
+
+/// Descriptors kept back from connection budgets for listeners, files and the runtime.
+pub const RESERVED_DESCRIPTORS: u64 = 256;
+
+/// Raise this process's soft limit on open files to its hard limit; the soft limit in force
+/// afterwards (None where it cannot be read). Call once at start-up of a command that holds
+/// many sockets.
+pub fn raise_open_file_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        if limit.maximum.is_some() && limit.current != limit.maximum {
+            let raised = rustix::process::Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            };
+            if setrlimit(Resource::Nofile, raised).is_ok() {
+                return limit.maximum;
+            }
+        }
+        // No hard cap (RLIM_INFINITY) reads as None: no budget to respect.
+        limit.current.or(Some(u64::MAX))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// The connections one of `sharers` components of this process may hold: an equal share of
+/// the open-file limit after [`RESERVED_DESCRIPTORS`] (None: no known limit).
+pub fn connection_budget(sharers: u64) -> Option<usize> {
+    let limit = raise_open_file_limit()?;
+    let share = limit.saturating_sub(RESERVED_DESCRIPTORS) / sharers.max(1);
+    Some(usize::try_from(share).unwrap_or(usize::MAX).max(1))
+}
+
+/// An HTTP/1.1 connection builder with the idle keep-alive timeout: hyper's header-read
+/// timer runs while a connection waits for its next request, so it closes idle connections.
+pub fn http1_server() -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(SERVER_IDLE);
+    builder
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_split_what_is_left_after_the_reserve() {
+        let whole = connection_budget(1).expect("a unix limit");
+        let quarter = connection_budget(4).expect("a unix limit");
+        assert!(whole >= 1 && quarter >= 1);
+        assert!(quarter <= whole / 4 + 1, "{quarter} vs {whole}");
+        let limit = raise_open_file_limit().expect("readable");
+        assert!(whole as u64 <= limit.saturating_sub(RESERVED_DESCRIPTORS).max(1));
+    }
+}
