@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Live-shell benchmarks (figures go to BENCHMARKS.md): the open-loop engine's highest rate with
 # send lag p99 under 1 ms, the gateway's added latency against direct-to-mock in the same run,
-# and goose's closed-model throughput. Mock, gateway and load engine run as separate processes.
+# and goose's closed-model throughput. Mock, gateway and load engine run as separate processes;
+# every rate gets a fresh mock and gateway.
 #
 #   cargo build --release && benches/live.sh [RATE ...]
 #
@@ -24,26 +25,38 @@ wait_for() { # file pattern
   echo "timed out waiting for $2 in $1" >&2; exit 1
 }
 
-"$BIN" mock "$SCENARIO" > "$OUT/mock.out" 2>&1 & PIDS+=($!)
-wait_for "$OUT/mock.out" "^listening only"
-MOCK=$(awk '/^listening only/{print $3}' "$OUT/mock.out")
-"$BIN" gateway --scenario "$SCENARIO" --strategy round-robin --backend "only=$MOCK" > "$OUT/gateway.out" 2>&1 & PIDS+=($!)
-wait_for "$OUT/gateway.out" "^listening"
-GATEWAY=$(awk '/^listening/{print $2}' "$OUT/gateway.out")
-echo "mock $MOCK, gateway $GATEWAY" >&2
+# A fresh mock and gateway for every rate: an overloaded run leaves thousands of idle
+# keep-alive connections (and their descriptors) behind for up to a minute, which would
+# handicap the next measurement.
+start_fleet() {
+  "$BIN" mock "$SCENARIO" > "$OUT/mock.out" 2>&1 & MOCK_PID=$!; PIDS+=($!)
+  wait_for "$OUT/mock.out" "^listening only"
+  MOCK=$(awk '/^listening only/{print $3}' "$OUT/mock.out")
+  "$BIN" gateway --scenario "$SCENARIO" --strategy round-robin --backend "only=$MOCK" > "$OUT/gateway.out" 2>&1 & GATEWAY_PID=$!; PIDS+=($!)
+  wait_for "$OUT/gateway.out" "^listening"
+  GATEWAY=$(awk '/^listening/{print $2}' "$OUT/gateway.out")
+}
+stop_fleet() {
+  kill -INT "$MOCK_PID" "$GATEWAY_PID" 2>/dev/null || true
+  wait "$MOCK_PID" "$GATEWAY_PID" 2>/dev/null || true
+}
 
 load() { # run-name target rate
   "$BIN" load --scenario "$SCENARIO" --target "$2" --quiet --results "$OUT" --run "$1" \
     --set "workload.duration=$DURATION" --set "workload.apps[ping].arrivals.rate=$3" > /dev/null 2>&1
 }
 for rate in "${RATES[@]}"; do
+  start_fleet
   load "direct-$rate" "$MOCK" "$rate"
   load "gateway-$rate" "$GATEWAY" "$rate"
+  stop_fleet
 done
+start_fleet
 "$BIN" load --engine goose --scenario "$SCENARIO" --target "$MOCK" --users "$USERS" --ramp-up 1s \
   --run-time 10s --results "$OUT" --run goose-direct > "$OUT/goose-direct.out" 2>&1
 "$BIN" load --engine goose --scenario "$SCENARIO" --target "$GATEWAY" --users "$USERS" --ramp-up 1s \
   --run-time 10s --results "$OUT" --run goose-gateway > "$OUT/goose-gateway.out" 2>&1
+stop_fleet
 
 python3 - "$OUT" "${RATES[@]}" <<'PY'
 import json, sys

@@ -6,14 +6,14 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-
-use aoai_mock::http::sockets;
 use std::time::Duration;
 
+use aoai_mock::http::sockets;
 use aoai_mock::model::FleetMetrics;
 use tokio::sync::watch;
 
 use super::clock::LiveClock;
+use super::engine_report::{engine_json, engine_markdown};
 use super::error::LiveError;
 use super::fleet::LiveFleet;
 use super::gateway::{BreakerEvent, GatewaySettings, RunningGateway};
@@ -272,17 +272,15 @@ fn write_outputs(
         .collect();
     dir.write_timeseries(setup, &series)?;
     dir.write_summary(summary)?;
-    dir.write_report(summary)?;
-    let engine: Vec<serde_json::Value> = scenario
-        .strategies
-        .iter()
-        .zip(outcomes)
-        .map(|(strategy, outcome)| {
-            serde_json::json!({ "strategy": strategy.config.name, "engine": outcome.engine })
-        })
-        .collect();
+    let engines = || {
+        scenario
+            .strategies
+            .iter()
+            .zip(outcomes)
+            .map(|(strategy, outcome)| (strategy.config.name.as_str(), &outcome.engine))
+    };
+    dir.write_report_with(summary, &engine_markdown(engines()))?;
     let path = dir.path().join(ENGINE_JSON);
-    let text = serde_json::to_string_pretty(&engine).unwrap_or_default() + "\n";
-    std::fs::write(&path, text)
+    std::fs::write(&path, engine_json(engines()))
         .map_err(|error| LiveError::io(format!("write {}", path.display()), error))
 }

@@ -92,6 +92,11 @@ impl RunDir {
         self.write_text(REPORT_MD, &report_markdown(summary))
     }
 
+    /// Write `report.md` with `appendix` (markdown sections of the driver's own) after it.
+    pub fn write_report_with(&self, summary: &Summary, appendix: &str) -> Result<(), ReportError> {
+        self.write_text(REPORT_MD, &(report_markdown(summary) + appendix))
+    }
+
     /// Write `report.html` (charts from each strategy's series and TTFT histogram, scenario
     /// order).
     pub fn write_html(

@@ -39,6 +39,13 @@ pub fn serve_scaled_until_ctrl_c(
             out.flush()?;
         }
         tokio::signal::ctrl_c().await?;
+        let refused = fleet.refused_connections();
+        if refused > 0 {
+            eprintln!(
+                "{refused} client connections were closed on arrival: the listeners were at \
+                 their share of the open-file limit"
+            );
+        }
         eprintln!(
             "shutting down: waiting up to {} for open responses",
             crate::duration::format(drain)

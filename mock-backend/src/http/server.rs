@@ -3,6 +3,7 @@
 
 use super::clock::Clock;
 use super::handler;
+use super::sockets;
 use super::state::Shared;
 use super::tokens;
 use crate::config::FleetConfig;
@@ -11,9 +12,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 /// A listener as bound.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +42,7 @@ pub struct RunningFleet {
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     accept_loops: Vec<JoinHandle<()>>,
+    refused: Arc<AtomicU64>,
 }
 
 impl RunningFleet {
@@ -61,6 +64,10 @@ impl RunningFleet {
             .await
             .map_err(std::io::Error::other)?;
         let (shutdown, watcher) = watch::channel(false);
+        // The listeners share the process's descriptors.
+        let max_connections =
+            sockets::connection_budget(config.resources.len().max(1) as u64).unwrap_or(usize::MAX);
+        let refused = Arc::new(AtomicU64::new(0));
         let mut listeners = Vec::with_capacity(config.resources.len());
         let mut accept_loops = Vec::with_capacity(config.resources.len());
         for (index, resource) in config.resources.iter().enumerate() {
@@ -70,11 +77,14 @@ impl RunningFleet {
                 region: resource.region.clone(),
                 addr: socket.local_addr()?,
             });
-            accept_loops.push(tokio::spawn(accept(
+            let shared = shared.clone();
+            let stop = watcher.clone();
+            accept_loops.push(tokio::spawn(sockets::accept_connections(
                 socket,
-                shared.clone(),
-                index,
+                max_connections,
+                refused.clone(),
                 watcher.clone(),
+                move |stream| serve_connection(stream, shared.clone(), index, stop.clone()),
             )));
         }
         Ok(RunningFleet {
@@ -82,6 +92,7 @@ impl RunningFleet {
             shared,
             shutdown,
             accept_loops,
+            refused,
         })
     }
 
@@ -101,6 +112,12 @@ impl RunningFleet {
         self.shared.core().fleet.metrics(now)
     }
 
+    /// Client connections closed on arrival so far: the listeners were at their share of
+    /// the open-file limit.
+    pub fn refused_connections(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
     /// Stop accepting, ask open connections to finish their current response, and wait.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
@@ -108,33 +125,6 @@ impl RunningFleet {
             let _ = accept_loop.await;
         }
     }
-}
-
-async fn accept(
-    socket: TcpListener,
-    shared: Arc<Shared>,
-    index: usize,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = socket.accept() => {
-                let Ok((stream, _)) = accepted else {
-                    // Out of file descriptors or a similar transient error: back off briefly
-                    // instead of spinning on accept.
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                connections.spawn(serve_connection(stream, shared.clone(), index, shutdown.clone()));
-            }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = shutdown.changed() => break,
-        }
-    }
-    drop(socket);
-    while connections.join_next().await.is_some() {}
 }
 
 async fn serve_connection(

@@ -2,12 +2,21 @@
 //! soft open-file limit to the hard one at start-up (Linux defaults the soft limit to 1,024,
 //! far below what 10,000 requests in flight need), the share of it a component may spend on
 //! connections, and the idle keep-alive timeout every hyper server here applies so that idle
-//! client connections do not hold descriptors forever.
+//! client connections do not hold descriptors forever; and the accept loop both servers run,
+//! which closes connections beyond a cap at once instead of letting the process run out of
+//! descriptors (after which new connections would wait in the kernel's accept queue, their
+//! requests unanswered until the client gives up).
 
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioTimer;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 /// How long a server keeps an idle keep-alive connection (no request under way) before
 /// closing it. Clients here drop idle pooled connections sooner ([`CLIENT_IDLE`]), so a
@@ -62,6 +71,43 @@ pub fn http1_server() -> http1::Builder {
         .timer(TokioTimer::new())
         .header_read_timeout(SERVER_IDLE);
     builder
+}
+
+/// Accept connections on `socket` until `shutdown` turns true, serving each with `serve` on a
+/// task of its own (Nagle off). With `max_connections` open, a new connection is closed as
+/// soon as it is accepted and counted in `refused`. After the stop, waits for the open ones.
+pub async fn accept_connections<S, F>(
+    socket: TcpListener,
+    max_connections: usize,
+    refused: Arc<AtomicU64>,
+    mut shutdown: watch::Receiver<bool>,
+    mut serve: S,
+) where
+    S: FnMut(TcpStream) -> F,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            // Reap ended connections first, so the cap counts only open ones.
+            biased;
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = shutdown.changed() => break,
+            accepted = socket.accept() => match accepted {
+                Ok(_) if connections.len() >= max_connections => {
+                    refused.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(serve(stream));
+                }
+                // Out of descriptors and the like: back off rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+        }
+    }
+    drop(socket);
+    while connections.join_next().await.is_some() {}
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 pub use instances::BreakerEvent;
 pub use request_info::request_info;
@@ -114,7 +114,7 @@ pub(crate) struct GatewayShared {
     pub to_pool: Vec<usize>,
     pub attempt_timeout: Duration,
     /// Client connections closed on arrival because `max_connections` were open.
-    pub refused_connections: AtomicU64,
+    pub refused_connections: Arc<AtomicU64>,
 }
 
 /// A gateway serving on a bound port.
@@ -144,11 +144,19 @@ impl RunningGateway {
             backends: settings.upstreams,
             to_pool: settings.strategy.to_pool.clone(),
             attempt_timeout: settings.attempt_timeout,
-            refused_connections: AtomicU64::new(0),
+            refused_connections: Arc::new(AtomicU64::new(0)),
         });
         let (shutdown, watcher) = watch::channel(false);
         let max_connections = settings.max_connections.unwrap_or(usize::MAX);
-        let accept_loop = tokio::spawn(accept(socket, shared.clone(), max_connections, watcher));
+        let serving = shared.clone();
+        let stop = watcher.clone();
+        let accept_loop = tokio::spawn(sockets::accept_connections(
+            socket,
+            max_connections,
+            shared.refused_connections.clone(),
+            watcher,
+            move |stream| serve_connection(stream, serving.clone(), stop.clone()),
+        ));
         Ok(RunningGateway {
             addr,
             shared,
@@ -182,40 +190,6 @@ impl RunningGateway {
         let _ = self.shutdown.send(true);
         let _ = self.accept_loop.await;
     }
-}
-
-async fn accept(
-    socket: TcpListener,
-    shared: Arc<GatewayShared>,
-    max_connections: usize,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            // Reap ended connections first, so the cap counts only open ones.
-            biased;
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = shutdown.changed() => break,
-            accepted = socket.accept() => {
-                match accepted {
-                    Ok(_) if connections.len() >= max_connections => {
-                        // Closed at once: the client sees a failed connection now rather
-                        // than a request that waits in the accept queue.
-                        shared.refused_connections.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Ok((stream, _)) => {
-                        let _ = stream.set_nodelay(true);
-                        connections.spawn(serve_connection(stream, shared.clone(), shutdown.clone()));
-                    }
-                    // Out of file descriptors and the like: back off rather than spin.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-                }
-            }
-        }
-    }
-    drop(socket);
-    while connections.join_next().await.is_some() {}
 }
 
 async fn serve_connection(
