@@ -58,36 +58,11 @@ impl LiveClock {
         self.inner.sleep_until(at).await;
     }
 
-    /// Block this (non-async) thread until scenario time `at`, but for at most `max_wall` of
-    /// wall time; true once `at` has come. The OS sleep is accurate to tens of microseconds,
-    /// where the async timer rounds up to whole milliseconds: the load engine's scheduler
-    /// thread sends on time with it.
-    #[allow(clippy::disallowed_methods)]
-    pub fn block_until(&self, at: Duration, max_wall: Duration) -> bool {
-        let now = self.now();
-        if now >= at {
-            return true;
-        }
-        std::thread::sleep(self.wall_span(at - now).min(max_wall));
-        self.now() >= at
-    }
-
     /// Block this (non-async) thread for `wall` of wall time: a batching interval for a
     /// thread that polls (the load engine's record collector), never a synchronisation.
     #[allow(clippy::disallowed_methods)]
     pub fn pause_thread(wall: Duration) {
         std::thread::sleep(wall);
-    }
-
-    /// Ask the OS to wake this thread's sleeps as close to their deadline as it can (Linux
-    /// groups timer expiries within a thread's "timer slack", 50 µs by default, to save
-    /// wake-ups; the scheduler thread's sends are only as punctual as its wake-ups). Best
-    /// effort: elsewhere, or if the call fails, sleeps keep the default slack.
-    pub fn tighten_timer_slack() {
-        #[cfg(target_os = "linux")]
-        {
-            let _ = rustix::thread::set_current_timer_slack(std::num::NonZeroU64::new(1));
-        }
     }
 
     /// Sleep for a scenario-time span.

@@ -15,6 +15,7 @@ pub mod goose_adapter;
 pub mod head_to_head;
 pub mod http_client;
 pub mod load;
+mod precise_sleep;
 pub mod setup;
 pub mod sse;
 pub mod trail;

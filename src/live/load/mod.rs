@@ -1,7 +1,8 @@
 //! The open-loop load engine: sends the workload's seeded schedule (`Workload::requests()`, the
 //! iterator the simulator replays) at the intended times whatever the responses do — a
-//! scheduler sleeps until each intended time and spawns the request, never waiting for earlier
-//! ones — so latency is measured from the intended send time (no coordinated omission), and
+//! scheduler task sleeps on a precise timer (`precise_sleep`: a timerfd on Linux) until each
+//! intended time and spawns the request on its own worker, never waiting for earlier ones — so
+//! latency is measured from the intended send time (no coordinated omission), and
 //! the actual send time is recorded beside it (send lag). In-flight requests are capped; what
 //! could not be sent is counted as dropped. Records go through a channel to one collector
 //! that owns the recorder and the CSV writers.
@@ -26,6 +27,7 @@ use tokio::task::JoinSet;
 use super::clock::LiveClock;
 use super::error::LiveError;
 use super::http_client::{HttpClient, http_client};
+use super::precise_sleep::PreciseSleep;
 use crate::balance::Observation;
 use crate::metrics::{AttemptRecord, BackendIndex, RequestRecord, StrategyIndex, StrategyRecorder};
 use crate::report::RunSetup;
@@ -225,26 +227,26 @@ async fn stop_requested(stop: &mut watch::Receiver<bool>) {
     }
 }
 
-/// Send every request of `workload` at its intended time (blocking this thread between
-/// sends), spawning each onto `runtime`; stops early when `stop` turns true.
-fn schedule_requests(
-    workload: &Workload,
-    ctx: &Arc<EngineContext>,
-    counters: &Arc<Counters>,
+/// Send every request of `workload` at its intended time, spawning each on this worker;
+/// stops early when `stop` turns true.
+async fn schedule_requests(
+    workload: Workload,
+    ctx: Arc<EngineContext>,
+    counters: Arc<Counters>,
     max_in_flight: u64,
-    stop: &watch::Receiver<bool>,
-    runtime: &tokio::runtime::Handle,
+    mut stop: watch::Receiver<bool>,
 ) -> (EngineStats, JoinSet<()>, Option<LiveError>) {
-    /// Longest single sleep, so a stop is seen within it.
-    const STOP_CHECK: Duration = Duration::from_millis(50);
-    LiveClock::tighten_timer_slack();
     let mut stats = EngineStats {
         max_in_flight,
         ..EngineStats::default()
     };
     let mut tasks = JoinSet::new();
+    let timer = match PreciseSleep::new() {
+        Ok(timer) => timer,
+        Err(error) => return (stats, tasks, Some(LiveError::io("the send timer", error))),
+    };
     let mut failure = None;
-    'requests: for item in workload.requests() {
+    for item in workload.requests() {
         let request = match item {
             Ok(request) => request,
             Err(error) => {
@@ -252,14 +254,19 @@ fn schedule_requests(
                 break;
             }
         };
-        loop {
-            if *stop.borrow() {
+        let wait = ctx
+            .clock
+            .wall_span(request.at.saturating_sub(ctx.clock.now()));
+        tokio::select! {
+            biased;
+            () = stop_requested(&mut stop) => {
                 stats.interrupted = true;
-                break 'requests;
-            }
-            if ctx.clock.block_until(request.at, STOP_CHECK) {
                 break;
             }
+            slept = timer.sleep(wait) => if let Err(error) = slept {
+                failure = Some(LiveError::io("the send timer", error));
+                break;
+            },
         }
         stats.scheduled += 1;
         while tasks.try_join_next().is_some() {}
@@ -274,13 +281,10 @@ fn schedule_requests(
         counters.sent.fetch_add(1, Ordering::Relaxed);
         let guard = InFlight(counters.clone());
         let task_ctx = ctx.clone();
-        tasks.spawn_on(
-            async move {
-                let _guard = guard;
-                logical::drive(task_ctx, request).await;
-            },
-            runtime,
-        );
+        tasks.spawn(async move {
+            let _guard = guard;
+            logical::drive(task_ctx, request).await;
+        });
     }
     (stats, tasks, failure)
 }
@@ -307,20 +311,15 @@ pub async fn run_load<S: RecordSink + Send + 'static>(
     let ctx = Arc::new(EngineContext::new(
         scenario, workload, &plan, api_key, records,
     ));
-    // The scheduler is a plain thread: OS sleeps are accurate to tens of microseconds, the
-    // async timer only to whole milliseconds. It only sleeps and spawns; it never waits for a
-    // response.
-    let scheduler = {
-        let ctx = ctx.clone();
-        let counters = counters.clone();
-        let schedule = workload.clone();
-        let stop = stop.clone();
-        let max_in_flight = plan.options.max_in_flight as u64;
-        let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || {
-            schedule_requests(&schedule, &ctx, &counters, max_in_flight, &stop, &runtime)
-        })
-    };
+    // The scheduler is a task: it sleeps on a precise timer and spawns each request on its
+    // own worker; it never waits for a response.
+    let scheduler = tokio::spawn(schedule_requests(
+        workload.clone(),
+        ctx.clone(),
+        counters.clone(),
+        plan.options.max_in_flight as u64,
+        stop.clone(),
+    ));
     let (mut stats, mut tasks, failure) = scheduler.await.map_err(|error| {
         LiveError::invalid(
             "scheduler",

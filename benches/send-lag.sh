@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The open-loop engine's send lag against the mock (separate processes), with the machine's own
+# wake-up jitter measured in the same run as the reference: cyclictest (rt-tests) runs beside
+# every load run, one ordinary (SCHED_OTHER) thread waking every millisecond, and its p99/max
+# say how late this machine wakes any sleeping thread while the run loads it. (`--laptop`: it
+# leaves /dev/cpu_dma_latency alone; pinning it to 0 keeps idle vCPUs polling, which on this VM
+# starved the very processes being measured.)
+#
+#   cargo build --release && benches/send-lag.sh [RATE ...]
+#
+# Environment: BIN (default target/release/throttlebox), OUT (default /tmp/throttlebox-lag),
+# DURATION (seconds per run, default 10), REPEAT (runs per rate, default 3), REFERENCE=0 to run
+# without cyclictest.
+# Needs cyclictest (`apt-get install rt-tests`) for the reference column.
+set -euo pipefail
+BIN=${BIN:-target/release/throttlebox}
+OUT=${OUT:-/tmp/throttlebox-lag}
+DURATION=${DURATION:-10}
+REPEAT=${REPEAT:-3}
+SCENARIO=benches/live-throughput.toml
+RATES=("$@")
+[ ${#RATES[@]} -eq 0 ] && RATES=(8000 10000 12000)
+mkdir -p "$OUT"
+MOCK_PID=
+trap '[ -n "$MOCK_PID" ] && kill -INT "$MOCK_PID" 2>/dev/null || true' EXIT
+
+wait_for() { # file pattern
+  for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "timed out waiting for $2 in $1" >&2; exit 1
+}
+
+"$BIN" mock "$SCENARIO" > "$OUT/mock.out" 2>&1 & MOCK_PID=$!
+wait_for "$OUT/mock.out" "^listening only"
+MOCK=$(awk '/^listening only/{print $3}' "$OUT/mock.out")
+load() { # run-name rate seconds
+  "$BIN" load --scenario "$SCENARIO" --target "$MOCK" --quiet --results "$OUT" --run "$1" \
+    --set "workload.duration=${3}s" --set "workload.apps[ping].arrivals.rate=$2" > /dev/null 2>&1
+}
+# One long-lived mock, as `throttlebox mock` is used, warmed by 5 s of traffic at the first rate:
+# a mock's first seconds under load (connections opened, buffers and allocator arenas grown)
+# are not the engine's steady state.
+load warm-up "${RATES[0]}" 5
+
+printf "%-7s %-4s %9s %8s %9s %9s %9s | %s\n" rate run sent dropped "p50 µs" "p99 µs" "max µs" "cyclictest p99 / max µs"
+for rate in "${RATES[@]}"; do
+  for run in $(seq "$REPEAT"); do
+    reference="-"
+    CYCLIC=
+    if [ "${REFERENCE:-1}" = 1 ] && command -v cyclictest > /dev/null; then
+      cyclictest --laptop -t1 -p0 --policy=other -i 1000 -D "$DURATION" -q -h 100000 > "$OUT/cyclictest-$rate-$run.txt" 2>/dev/null &
+      CYCLIC=$!
+    fi
+    load "lag-$rate-$run" "$rate" "$DURATION"
+    if [ -n "$CYCLIC" ]; then
+      wait "$CYCLIC" || true
+      p99=$(awk '/^[0-9]/{n[$1+0]+=$2; total+=$2} END{s=0; for(l=0;l<100000;l++){s+=n[l]; if(s>=0.99*total){print l; exit}}}' "$OUT/cyclictest-$rate-$run.txt")
+      max=$(awk '/^# Max Latencies/{print $4+0}' "$OUT/cyclictest-$rate-$run.txt")
+      reference="$p99 / $max"
+    fi
+    python3 - "$OUT/lag-$rate-$run/engine.json" "$rate" "$run" "$reference" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))[0]["engine"]
+lag = e["send_lag_wall_us"]
+print(f"{sys.argv[2]:<7} {sys.argv[3]:<4} {e['sent']:>9} {e['dropped']:>8} {lag['p50']:>9} {lag['p99']:>9} {lag['max']:>9} | {sys.argv[4]}")
+PY
+  done
+done
