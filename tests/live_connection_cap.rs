@@ -15,33 +15,6 @@ use throttlebox::scenario::Scenario;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const FAST: &str = r#"
-name = "fast"
-seed = 5
-[[fleet.resources]]
-name = "only"
-region = "East US"
-[[fleet.resources.deployments]]
-name = "gpt-4o"
-model = "gpt-4o"
-kind = "standard"
-capacity = 1000
-latency = { ttft_base = "1ms", tokens_per_second = 10000.0, ttft_jitter = 0.0, tps_jitter = 0.0 }
-[[backends]]
-resource = "only"
-[workload]
-duration = "1s"
-[[workload.apps]]
-name = "chat"
-deployment = "gpt-4o"
-arrivals = { process = "constant", rate = 1.0 }
-prompt_tokens = { dist = "constant", value = 5 }
-output_tokens = { dist = "constant", value = 3 }
-[[strategies]]
-name = "round-robin"
-preset = "round-robin"
-"#;
-
 const BODY: &str = r#"{"messages":[{"role":"user","content":"hi"}]}"#;
 const PATH: &str = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
 
@@ -57,7 +30,10 @@ fn chat(host: &str) -> Request<Full<bytes::Bytes>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_its_cap_the_gateway_closes_new_connections_and_serves_the_open_one() {
-    let scenario = Scenario::parse(FAST, "<test>", None, &[]).expect("scenario");
+    // One fast PAYG backend with a quota never reached (the live benchmark's scenario).
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/live-throughput.toml");
+    let scenario = Scenario::load(&path, &[]).expect("scenario");
     let fleet = LiveFleet::start(&scenario, 1.0).await.expect("fleet");
     let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let mut settings =

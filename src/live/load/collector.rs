@@ -122,6 +122,16 @@ mod tests {
         fail_after: u64,
     }
 
+    impl CountingSink {
+        fn failing_after(fail_after: u64) -> CountingSink {
+            CountingSink {
+                requests: 0,
+                attempts: 0,
+                fail_after,
+            }
+        }
+    }
+
     impl RecordSink for CountingSink {
         fn request(&mut self, _: &RequestRecord) -> Result<(), ReportError> {
             self.requests += 1;
@@ -183,11 +193,7 @@ mod tests {
     #[test]
     fn every_record_sent_before_the_senders_hang_up_is_folded_and_written() {
         let receiver = send_from_two_threads(5_000);
-        let sink = CountingSink {
-            requests: 0,
-            attempts: 0,
-            fail_after: u64::MAX,
-        };
+        let sink = CountingSink::failing_after(u64::MAX);
         let (recorder, sink, send_lag) =
             collect(receiver, recorder(), sink, None).expect("no write fails");
         assert_eq!((sink.requests, sink.attempts), (10_000, 10_000));
@@ -198,11 +204,7 @@ mod tests {
     #[test]
     fn the_first_write_error_is_returned_once_the_channel_is_drained() {
         let receiver = send_from_two_threads(100);
-        let sink = CountingSink {
-            requests: 0,
-            attempts: 0,
-            fail_after: 10,
-        };
+        let sink = CountingSink::failing_after(10);
         let error = collect(receiver, recorder(), sink, None).err();
         assert!(
             matches!(error, Some(ReportError::Invalid { ref field, .. }) if field == "disk"),
