@@ -257,6 +257,11 @@ async fn schedule_requests(
         let wait = ctx
             .clock
             .wall_span(request.at.saturating_sub(ctx.clock.now()));
+        if wait.is_zero() {
+            // Behind schedule (after a stall): sends go out back to back, but the scheduler
+            // still yields every coop budget's worth so the requests it spawned can run.
+            tokio::task::coop::consume_budget().await;
+        }
         tokio::select! {
             biased;
             () = stop_requested(&mut stop) => {
