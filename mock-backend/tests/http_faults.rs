@@ -134,16 +134,7 @@ async fn a_reset_mid_stream_cuts_the_body() {
         r#"{ kind = "connection_reset", delay = "60ms" }"#,
     ))
     .await;
-    let headers = [("api-key", "k"), ("x-mock-completion-tokens", "500")];
-    let response = open(
-        addr(&fleet),
-        "POST",
-        &chat_path("chat"),
-        &headers,
-        &chat_body(1000, true),
-    )
-    .await
-    .expect("headers arrive");
+    let response = open_stream(addr(&fleet), 500, 1000).await;
     assert_eq!(response.status(), 200);
     let error = response
         .into_body()
@@ -185,16 +176,7 @@ async fn a_stream_stall_pauses_after_the_given_chunks() {
         r#"{ kind = "stream_stall", after_chunks = 2, delay = "200ms" }"#,
     ))
     .await;
-    let headers = [("api-key", "k"), ("x-mock-completion-tokens", "4")];
-    let response = open(
-        addr(&fleet),
-        "POST",
-        &chat_path("chat"),
-        &headers,
-        &chat_body(10, true),
-    )
-    .await
-    .unwrap();
+    let response = open_stream(addr(&fleet), 4, 10).await;
     let mut body = response.into_body();
     let mut arrivals = Vec::new();
     let mut text = String::new();

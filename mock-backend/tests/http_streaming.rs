@@ -56,16 +56,7 @@ fn json(event: &str) -> serde_json::Value {
 #[tokio::test]
 async fn a_stream_follows_aoai_event_order_with_one_id_and_usage() {
     let fleet = start(&fleet_toml("", 1_000_000.0)).await;
-    let headers = [("api-key", "k"), ("x-mock-completion-tokens", "5")];
-    let response = open(
-        addr(&fleet),
-        "POST",
-        &chat_path("chat"),
-        &headers,
-        &chat_body(100, true),
-    )
-    .await
-    .unwrap();
+    let response = open_stream(addr(&fleet), 5, 100).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     assert!(
@@ -172,16 +163,7 @@ async fn merged_bursts_carry_several_tokens_per_event_and_usage_is_optional() {
 async fn a_client_that_disconnects_stops_the_generation() {
     // 2,000 tokens at 500 tok/s: 4 s if nobody stops it.
     let fleet = start(&fleet_toml("", 500.0)).await;
-    let headers = [("api-key", "k"), ("x-mock-completion-tokens", "2000")];
-    let response = open(
-        addr(&fleet),
-        "POST",
-        &chat_path("chat"),
-        &headers,
-        &chat_body(4000, true),
-    )
-    .await
-    .unwrap();
+    let response = open_stream(addr(&fleet), 2000, 4000).await;
     let mut body = response.into_body();
     let mut seen = String::new();
     while !seen.contains("delta\":{\"content\":\" ") {
@@ -280,16 +262,7 @@ async fn async_filter_mode_streams_tokens_without_filter_results_and_annotates()
 async fn shutdown_lets_an_open_stream_finish_and_stops_accepting() {
     let fleet = start(&fleet_toml("", 500.0)).await;
     let address = addr(&fleet);
-    let headers = [("api-key", "k"), ("x-mock-completion-tokens", "50")];
-    let response = open(
-        address,
-        "POST",
-        &chat_path("chat"),
-        &headers,
-        &chat_body(100, true),
-    )
-    .await
-    .unwrap();
+    let response = open_stream(address, 50, 100).await;
     let (events, ()) = tokio::join!(read_events(response), fleet.shutdown());
     assert_eq!(
         events.last().map(String::as_str),

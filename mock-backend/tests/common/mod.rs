@@ -74,6 +74,29 @@ pub async fn open(
     sender.send_request(request).await
 }
 
+/// Open a streamed chat completion on deployment `chat` (key `k`) that the mock answers with
+/// `completion_tokens` tokens (`max_tokens` allowed); the response head and its streaming body.
+pub async fn open_stream(
+    addr: SocketAddr,
+    completion_tokens: u32,
+    max_tokens: u32,
+) -> hyper::Response<Incoming> {
+    let tokens = completion_tokens.to_string();
+    let headers = [
+        ("api-key", "k"),
+        ("x-mock-completion-tokens", tokens.as_str()),
+    ];
+    open(
+        addr,
+        "POST",
+        &chat_path("chat"),
+        &headers,
+        &chat_body(max_tokens, true),
+    )
+    .await
+    .expect("the response head arrives")
+}
+
 /// Send one request and read the whole response.
 pub async fn send(
     addr: SocketAddr,
