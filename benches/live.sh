@@ -20,18 +20,13 @@ mkdir -p "$OUT"
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done' EXIT
 
-wait_for() { # file pattern
-  for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "timed out waiting for $2 in $1" >&2; exit 1
-}
+. "$(dirname "$0")/common.sh"
 
 # A fresh mock and gateway for every rate: an overloaded run leaves thousands of idle
 # keep-alive connections (and their descriptors) behind for up to a minute, which would
 # handicap the next measurement.
 start_fleet() {
-  "$BIN" mock "$SCENARIO" > "$OUT/mock.out" 2>&1 & MOCK_PID=$!; PIDS+=($!)
-  wait_for "$OUT/mock.out" "^listening only"
-  MOCK=$(awk '/^listening only/{print $3}' "$OUT/mock.out")
+  start_mock; PIDS+=("$MOCK_PID")
   "$BIN" gateway --scenario "$SCENARIO" --strategy round-robin --backend "only=$MOCK" > "$OUT/gateway.out" 2>&1 & GATEWAY_PID=$!; PIDS+=($!)
   wait_for "$OUT/gateway.out" "^listening"
   GATEWAY=$(awk '/^listening/{print $2}' "$OUT/gateway.out")

@@ -24,14 +24,9 @@ mkdir -p "$OUT"
 MOCK_PID=
 trap '[ -n "$MOCK_PID" ] && kill -INT "$MOCK_PID" 2>/dev/null || true' EXIT
 
-wait_for() { # file pattern
-  for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "timed out waiting for $2 in $1" >&2; exit 1
-}
+. "$(dirname "$0")/common.sh"
 
-"$BIN" mock "$SCENARIO" > "$OUT/mock.out" 2>&1 & MOCK_PID=$!
-wait_for "$OUT/mock.out" "^listening only"
-MOCK=$(awk '/^listening only/{print $3}' "$OUT/mock.out")
+start_mock
 load() { # run-name rate seconds
   "$BIN" load --scenario "$SCENARIO" --target "$MOCK" --quiet --results "$OUT" --run "$1" \
     --set "workload.duration=${3}s" --set "workload.apps[ping].arrivals.rate=$2" > /dev/null 2>&1

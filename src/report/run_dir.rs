@@ -89,7 +89,7 @@ impl RunDir {
 
     /// Write `report.md`.
     pub fn write_report(&self, summary: &Summary) -> Result<(), ReportError> {
-        self.write_text(REPORT_MD, &report_markdown(summary))
+        self.write_report_with(summary, "")
     }
 
     /// Write `report.md` with `appendix` (markdown sections of the driver's own) after it.

@@ -29,25 +29,13 @@ pub const CLIENT_IDLE: Duration = Duration::from_secs(30);
 /// Descriptors kept back from connection budgets for listeners, files and the runtime.
 pub const RESERVED_DESCRIPTORS: u64 = 256;
 
-/// Raise this process's soft limit on open files to its hard limit; the soft limit in force
-/// afterwards (None where it cannot be read). Call once at start-up of a command that holds
-/// many sockets.
-pub fn raise_open_file_limit() -> Option<u64> {
+/// This process's soft limit on open files (`u64::MAX` when unlimited; None where it cannot
+/// be read).
+pub fn open_file_limit() -> Option<u64> {
     #[cfg(unix)]
     {
-        use rustix::process::{Resource, getrlimit, setrlimit};
-        let limit = getrlimit(Resource::Nofile);
-        if limit.maximum.is_some() && limit.current != limit.maximum {
-            let raised = rustix::process::Rlimit {
-                current: limit.maximum,
-                maximum: limit.maximum,
-            };
-            if setrlimit(Resource::Nofile, raised).is_ok() {
-                return limit.maximum;
-            }
-        }
-        // No hard cap (RLIM_INFINITY) reads as None: no budget to respect.
-        limit.current.or(Some(u64::MAX))
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        Some(limit.current.unwrap_or(u64::MAX))
     }
     #[cfg(not(unix))]
     {
@@ -55,10 +43,31 @@ pub fn raise_open_file_limit() -> Option<u64> {
     }
 }
 
+/// Raise this process's soft limit on open files to its hard limit; the limit in force
+/// afterwards ([`open_file_limit`]). Call once at start-up of a command that holds many
+/// sockets.
+pub fn raise_open_file_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        if limit.current != limit.maximum {
+            let raised = Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            };
+            // Refused (e.g. an unlimited hard limit above the kernel's nr_open): keep the
+            // soft limit.
+            let _ = setrlimit(Resource::Nofile, raised);
+        }
+    }
+    open_file_limit()
+}
+
 /// The connections one of `sharers` components of this process may hold: an equal share of
 /// the open-file limit after [`RESERVED_DESCRIPTORS`] (None: no known limit).
 pub fn connection_budget(sharers: u64) -> Option<usize> {
-    let limit = raise_open_file_limit()?;
+    let limit = open_file_limit()?;
     let share = limit.saturating_sub(RESERVED_DESCRIPTORS) / sharers.max(1);
     Some(usize::try_from(share).unwrap_or(usize::MAX).max(1))
 }
@@ -120,7 +129,7 @@ mod tests {
         let quarter = connection_budget(4).expect("a unix limit");
         assert!(whole >= 1 && quarter >= 1);
         assert!(quarter <= whole / 4 + 1, "{quarter} vs {whole}");
-        let limit = raise_open_file_limit().expect("readable");
+        let limit = open_file_limit().expect("readable");
         assert!(whole as u64 <= limit.saturating_sub(RESERVED_DESCRIPTORS).max(1));
     }
 }
