@@ -1,7 +1,7 @@
 //! APIM backend pool preset and import: the documented behaviour walked step by step in
 //! virtual time, the §10 breaker traces, and the seed pool of seed-examples.md §2.
 
-mod balance_support;
+use crate::balance_support;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! fail-fail-success-fail, resilience4j 50/100 → OPEN for 60 s with 10 half-open calls, Envoy
 //! k-th ejection min(k × 30 s, 300 s) with the 10% cap "but at least one".
 
-mod balance_support;
+use crate::balance_support;
 
 use std::time::Duration;
 

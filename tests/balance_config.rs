@@ -1,7 +1,7 @@
 //! Scenario-facing configuration: the `[[strategies]]` entry (presets, overrides, refusals
 //! naming the field), every preset building, and the client SDK retry policy.
 
-mod balance_support;
+use crate::balance_support;
 
 use std::time::Duration;
 

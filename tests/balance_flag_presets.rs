@@ -1,7 +1,7 @@
 //! The single-response throttle-flag presets walked step by step: the smart APIM policy with
 //! the eight backends of seed-examples.md §1, PowerProxy, and the client-side priority balancer.
 
-mod balance_support;
+use crate::balance_support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! panic mode), weighted selection converges to its weights, and the same seed replays the
 //! same picks and breaker timeline.
 
-mod balance_support;
+use crate::balance_support;
 
 use std::time::Duration;
 

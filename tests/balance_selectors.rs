@@ -2,7 +2,7 @@
 //! latency and usage; P2C Peak-EWMA; token headroom; round-robin; random; power of d; session
 //! affinity.
 
-mod balance_support;
+use crate::balance_support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

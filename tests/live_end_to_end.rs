@@ -2,7 +2,7 @@
 //! engine) agrees with the mock's own counters, and the breaker trips the gateway logged are the
 //! ones the report counts.
 
-mod live_support;
+use crate::live_support;
 
 use throttlebox::metrics::BackendIndex;
 

@@ -3,7 +3,7 @@
 //! run's success ratio, client-visible 429 ratio and per-backend traffic share are within 5
 //! percentage points of the simulator's, and its median end-to-end latency within 10%.
 
-mod live_support;
+use crate::live_support;
 
 use throttlebox::report::{StrategySummary, Summary};
 use throttlebox::sim::run_all;

@@ -1,6 +1,6 @@
 //! Cost arithmetic, `[costs]` / `[slo]` parsing and validation, SLO verdicts at the boundary.
 
-mod report_fixture;
+use crate::report_fixture;
 
 use std::time::Duration;
 

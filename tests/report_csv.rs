@@ -1,6 +1,6 @@
 //! `requests.csv` / `attempts.csv`: headers, rows, and reading requests back.
 
-mod report_fixture;
+use crate::report_fixture;
 
 use report_fixture::{ms, priority_records, setup};
 use throttlebox::metrics::{AttemptRecord, RequestRecord};

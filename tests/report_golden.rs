@@ -4,7 +4,7 @@
 //! Rewrite the golden files deliberately with `UPDATE_GOLDEN=1 cargo test --test report_golden`
 //! and review the diff.
 
-mod report_fixture;
+use crate::report_fixture;
 
 use std::fs;
 use std::path::{Path, PathBuf};

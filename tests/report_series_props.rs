@@ -1,7 +1,7 @@
 //! Property: however records fall across seconds, the per-second series adds up to the
 //! run's totals, and nothing is in flight once every request has ended.
 
-mod report_fixture;
+use crate::report_fixture;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Summary figures of the fixture run, each worked out by hand in `report_fixture`.
 
-mod report_fixture;
+use crate::report_fixture;
 
 use report_fixture::priority_summary;
 use throttlebox::report::{LatencySummary, OutcomeTotals, SloVerdict};

@@ -1,7 +1,7 @@
 //! Per-second buckets: requests and attempts land in the right second across boundaries,
 //! in-flight counts, breaker time per second, utilization, and the `timeseries.csv` layout.
 
-mod report_fixture;
+use crate::report_fixture;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! only (a fault must delay at least as planned), never speed.
 #![allow(clippy::disallowed_types)] // measures that a planned delay really happened (lower bound)
 
-mod common;
+use crate::common;
 use common::*;
 use http_body_util::BodyExt;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Routing, auth and bad-input handling over loopback: every refusal has AOAI's status and
 //! body, never an empty 500; successful bodies and headers have AOAI's shape.
 
-mod common;
+use crate::common;
 use common::*;
 
 fn fleet_toml() -> String {

@@ -1,6 +1,6 @@
 //! `/metrics` content, retry attribution and the FIFO service model over loopback.
 
-mod common;
+use crate::common;
 use common::*;
 
 fn fleet_toml() -> String {

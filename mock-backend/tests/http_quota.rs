@@ -2,7 +2,7 @@
 //! matching the blocking window, rate-limit headers and their switches, PTU utilization rising
 //! and draining, spillover, and the admin endpoint changing a quota at run time.
 
-mod common;
+use crate::common;
 use common::*;
 
 fn fleet_toml() -> String {

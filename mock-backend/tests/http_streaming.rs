@@ -1,7 +1,7 @@
 //! SSE streaming over loopback, read chunk by chunk: AOAI's event order, one id, usage event,
 //! [DONE], merged bursts, and a client disconnect stopping the generation.
 
-mod common;
+use crate::common;
 use common::*;
 use http_body_util::BodyExt;
 

@@ -1,7 +1,7 @@
 //! The server and the simulator run the same model: the first request's plan (drawn from the
 //! deployment's named streams) is the same whether the pure `Fleet` or the HTTP shell made it.
 
-mod common;
+use crate::common;
 use aoai_mock::config::FleetConfig;
 use aoai_mock::model::{Fleet, RequestShape, ceil_millis};
 use common::*;

@@ -6,7 +6,7 @@
 //!
 //! Needs `python3` with the `openai` package; fails with a message saying how to install them.
 
-mod common;
+use crate::common;
 use common::*;
 use std::path::PathBuf;
 use std::process::{Command, Output};

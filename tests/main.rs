@@ -1,0 +1,49 @@
+//! throttlebox's integration tests, linked into one test binary.
+//!
+//! Each `tests/<area>_<subject>.rs` is a module here rather than a binary of its own: one link
+//! instead of forty keeps a clean `cargo test --workspace` small on disk and quick to build.
+//! Select by module path, e.g. `cargo test --test integration live_goose::`.
+
+mod balance_support;
+mod live_support;
+mod report_fixture;
+
+mod balance_apim;
+mod balance_breaker_traces;
+mod balance_config;
+mod balance_flag_presets;
+mod balance_properties;
+mod balance_selectors;
+mod compare_runs;
+mod gate_baselines;
+mod gate_budget;
+mod gate_cli;
+mod gate_judge;
+mod gate_mann_whitney;
+mod live_connection_cap;
+mod live_end_to_end;
+mod live_goose;
+mod live_open_loop;
+mod live_sim_agreement;
+mod live_streaming;
+mod plan_cli;
+mod plan_payg_steady;
+mod plan_sizing;
+mod report_cost_slo;
+mod report_csv;
+mod report_golden;
+mod report_html_browser;
+mod report_series_props;
+mod report_sim_golden;
+mod report_summary;
+mod report_timeseries;
+mod scenario_files;
+mod sim_determinism;
+mod sim_validation;
+mod sweep_cli;
+mod workload_config;
+mod workload_determinism;
+mod workload_memory;
+mod workload_rates;
+mod workload_sizes;
+mod workload_trace;
