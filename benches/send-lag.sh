@@ -10,7 +10,7 @@
 #
 # Environment: BIN (default target/release/throttlebox), OUT (default /tmp/throttlebox-lag),
 # DURATION (seconds per run, default 10), REPEAT (runs per rate, default 3), REFERENCE=0 to run
-# without cyclictest.
+# without cyclictest, LOAD_FLAGS (extra `throttlebox load` flags, e.g. "--max-connections 256").
 # Needs cyclictest (`apt-get install rt-tests`) for the reference column.
 set -euo pipefail
 BIN=${BIN:-target/release/throttlebox}
@@ -28,7 +28,8 @@ trap '[ -n "$MOCK_PID" ] && kill -INT "$MOCK_PID" 2>/dev/null || true' EXIT
 
 start_mock
 load() { # run-name rate seconds
-  "$BIN" load --scenario "$SCENARIO" --target "$MOCK" --quiet --results "$OUT" --run "$1" \
+  # shellcheck disable=SC2086 # LOAD_FLAGS is a list of flags
+  "$BIN" load --scenario "$SCENARIO" --target "$MOCK" --quiet --results "$OUT" --run "$1" ${LOAD_FLAGS:-} \
     --set "workload.duration=${3}s" --set "workload.apps[ping].arrivals.rate=$2" > /dev/null 2>&1
 }
 # One long-lived mock, as `throttlebox mock` is used, warmed by 5 s of traffic at the first rate:

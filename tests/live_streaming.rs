@@ -68,7 +68,7 @@ async fn the_first_chunk_arrives_long_before_the_last() {
         .body(Full::new(wire::body(&request)))
         .expect("request");
     let sent = clock.now();
-    let response = http_client().request(http).await.expect("response");
+    let response = http_client(None).request(http).await.expect("response");
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()[trail::BACKEND], "slow");
     let mut body = response.into_body();

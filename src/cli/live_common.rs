@@ -35,13 +35,16 @@ pub fn report(run: &LiveRun, dir: &RunDir) -> bool {
     for (strategy, outcome) in run.summary.strategies.iter().zip(&run.outcomes) {
         let engine = &outcome.engine;
         eprintln!(
-            "  {}: sent {}, dropped {}, cancelled {}, peak in flight {} (cap {}), send lag (wall) p50 {} µs, p99 {} µs, max {} µs{}",
+            "  {}: sent {}, dropped {}, cancelled {}, peak in flight {} (cap {}{}), send lag (wall) p50 {} µs, p99 {} µs, max {} µs{}",
             strategy.name,
             engine.sent,
             engine.dropped,
             engine.cancelled,
             engine.peak_in_flight,
             engine.max_in_flight,
+            engine
+                .max_connections
+                .map_or(String::new(), |cap| format!(", {cap} connections")),
             engine.send_lag_wall_us.p50,
             engine.send_lag_wall_us.p99,
             engine.send_lag_wall_us.max,

@@ -3,6 +3,7 @@
 //! `--engine goose`: closed-model users through goose (users, ramp-up, think time).
 //! Either way: `results/<run>/` with the same files as `sim`, `mode: live`.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -49,6 +50,11 @@ pub struct LoadArgs {
     /// Open engine: most requests in flight; requests due beyond it are dropped and counted.
     #[arg(long, default_value_t = 10_000)]
     pub max_in_flight: usize,
+    /// Open engine: most connections open to the target at once (as `wrk -c`): a request finding
+    /// them all busy waits for one, and the wait counts in its latency. Default: a connection
+    /// per request in flight.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<NonZeroUsize>,
     /// After Ctrl-C, how long (wall) requests in flight may finish before they are cancelled.
     #[arg(long, default_value = "10s", value_parser = throttlebox::duration::parse)]
     pub drain: Duration,
@@ -80,6 +86,11 @@ pub struct LoadArgs {
 
 /// Run the command.
 pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
+    if args.engine == Engine::Goose && args.max_connections.is_some() {
+        anyhow::bail!(
+            "--max-connections applies to the open-loop engine (goose holds one connection per user)"
+        );
+    }
     let mut scenario = load(args.scenario.as_ref(), &args.sets)?;
     // One "strategy": whatever the target does, under the label.
     scenario.strategies.truncate(1);
@@ -99,6 +110,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
                 target: Some(args.target.clone()),
                 load: LoadOptions {
                     max_in_flight: args.max_in_flight,
+                    max_connections: args.max_connections,
                     drain: args.drain,
                     progress: !args.quiet,
                     api_key: args.api_key.clone(),

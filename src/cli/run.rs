@@ -2,6 +2,7 @@
 //! fleet and gateway on loopback (or `--target` an external gateway), the identical schedule
 //! sent open-loop, then the comparison table and `results/<run>/` with `mode: live`.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -32,6 +33,11 @@ pub struct RunArgs {
     /// Most requests in flight; requests due beyond it are dropped and counted.
     #[arg(long, default_value_t = 10_000)]
     pub max_in_flight: usize,
+    /// Most connections open to the target at once (as `wrk -c`): a request finding
+    /// them all busy waits for one, and the wait counts in its latency. Default: a connection
+    /// per request in flight.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<NonZeroUsize>,
     /// After Ctrl-C, how long (wall) requests in flight may finish before they are cancelled.
     #[arg(long, default_value = "10s", value_parser = throttlebox::duration::parse)]
     pub drain: Duration,
@@ -62,6 +68,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         target: args.target.clone(),
         load: LoadOptions {
             max_in_flight: args.max_in_flight,
+            max_connections: args.max_connections,
             drain: args.drain,
             progress: !args.quiet,
             ..LoadOptions::default()

@@ -19,16 +19,17 @@ pub fn engine_markdown<'a>(runs: impl Iterator<Item = (&'a str, &'a EngineStats)
     let mut text = String::from(
         "\n## Load engine\n\n\
          Send lag is the actual minus the intended send time (wall clock); latency above is \
-         measured from the intended time.\n\n\
-         | strategy | sent | never sent (cap) | cancelled | in-flight cap | peak in flight | send lag p50 / p99 / max |\n\
-         |---|---:|---:|---:|---:|---:|---|\n",
+         measured from the intended time, so a wait for a free connection under a connection \
+         cap counts there, not in send lag.\n\n\
+         | strategy | sent | never sent (cap) | cancelled | in-flight cap | connection cap | peak in flight | send lag p50 / p99 / max |\n\
+         |---|---:|---:|---:|---:|---:|---:|---|\n",
     );
     let mut unsent = 0;
     for (strategy, engine) in runs {
         unsent += engine.dropped + engine.cancelled;
         let lag = &engine.send_lag_wall_us;
         text.push_str(&format!(
-            "| {strategy}{} | {} | {} | {} | {} | {} | {} / {} / {} µs |\n",
+            "| {strategy}{} | {} | {} | {} | {} | {} | {} | {} / {} / {} µs |\n",
             if engine.interrupted {
                 " (interrupted)"
             } else {
@@ -38,6 +39,9 @@ pub fn engine_markdown<'a>(runs: impl Iterator<Item = (&'a str, &'a EngineStats)
             engine.dropped,
             engine.cancelled,
             engine.max_in_flight,
+            engine
+                .max_connections
+                .map_or_else(|| "—".to_string(), |cap| cap.to_string()),
             engine.peak_in_flight,
             lag.p50,
             lag.p99,
@@ -79,13 +83,19 @@ mod tests {
     #[test]
     fn requests_without_records_are_called_out() {
         let clean = stats(0);
-        let capped = stats(37);
+        let capped = EngineStats {
+            max_connections: Some(16),
+            ..stats(37)
+        };
         let text = engine_markdown([("rr", &clean), ("p2c", &capped)].into_iter());
         assert!(
-            text.contains("| rr | 1000 | 0 | 0 | 100 | 100 | 60 / 400 / 1500 µs |"),
+            text.contains("| rr | 1000 | 0 | 0 | 100 | — | 100 | 60 / 400 / 1500 µs |"),
             "{text}"
         );
-        assert!(text.contains("| p2c | 963 | 37 |"), "{text}");
+        assert!(
+            text.contains("| p2c | 963 | 37 | 0 | 100 | 16 | 100 |"),
+            "{text}"
+        );
         assert!(
             text.contains("**37 scheduled requests have no record**"),
             "{text}"
@@ -101,6 +111,7 @@ mod tests {
             serde_json::from_str(&engine_json([("rr", &clean)].into_iter())).expect("json");
         assert_eq!(json[0]["strategy"], "rr");
         assert_eq!(json[0]["engine"]["max_in_flight"], 100);
+        assert!(json[0]["engine"]["max_connections"].is_null());
         assert_eq!(json[0]["engine"]["send_lag_wall_us"]["p99"], 400);
     }
 }

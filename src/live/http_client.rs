@@ -1,6 +1,9 @@
 //! The HTTP/1.1 client the gateway and the load engine send with: hyper-util's pooled client
-//! (keep-alive, idle connections closed after 30 s, no idle-connection cap, Nagle off), bodies buffered in memory (requests are
-//! small; responses are streamed by the caller frame by frame).
+//! (keep-alive, idle connections closed after 30 s, no idle-connection cap, Nagle off), with an
+//! optional cap on open connections ([`CappedConnector`]), bodies buffered in memory (requests
+//! are small; responses are streamed by the caller frame by frame).
+
+use std::num::NonZeroUsize;
 
 use aoai_mock::http::sockets::CLIENT_IDLE;
 use bytes::Bytes;
@@ -9,11 +12,14 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-/// The pooled client.
-pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
+use super::connection_cap::CappedConnector;
 
-/// A keep-alive client for plain `http://` targets.
-pub fn http_client() -> HttpClient {
+/// The pooled client.
+pub type HttpClient = Client<CappedConnector, Full<Bytes>>;
+
+/// A keep-alive client for plain `http://` targets holding at most `max_connections`
+/// connections open (None: as many as requests in flight need).
+pub fn http_client(max_connections: Option<NonZeroUsize>) -> HttpClient {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.enforce_http(true);
@@ -23,5 +29,5 @@ pub fn http_client() -> HttpClient {
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(CLIENT_IDLE)
         .pool_max_idle_per_host(usize::MAX)
-        .build(connector)
+        .build(CappedConnector::new(connector, max_connections))
 }

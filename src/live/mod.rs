@@ -7,6 +7,7 @@
 //! simulator's record types, so a report tells the drivers apart only by its `mode`.
 
 pub mod clock;
+pub mod connection_cap;
 pub mod engine_report;
 pub mod error;
 pub mod fleet;

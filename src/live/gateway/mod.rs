@@ -140,7 +140,7 @@ impl RunningGateway {
         let shared = Arc::new(GatewayShared {
             clock,
             instances: Instances::new(&settings.strategy, settings.seed),
-            client: http_client(),
+            client: http_client(None),
             backends: settings.upstreams,
             to_pool: settings.strategy.to_pool.clone(),
             attempt_timeout: settings.attempt_timeout,

@@ -16,6 +16,7 @@ mod progress;
 pub(crate) mod try_once;
 pub mod wire;
 
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -41,6 +42,9 @@ use crate::workload::Workload;
 pub struct LoadOptions {
     /// Most requests in flight; a request due while at the cap is dropped (counted).
     pub max_in_flight: usize,
+    /// Most connections open to the target; a request finding all of them busy waits for
+    /// one (None: a connection per request in flight).
+    pub max_connections: Option<NonZeroUsize>,
     /// After a stop, how long (wall time) in-flight requests may finish before cancellation.
     pub drain: Duration,
     /// Print a progress line every second on stderr.
@@ -56,6 +60,7 @@ impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
             max_in_flight: 10_000,
+            max_connections: None,
             drain: Duration::from_secs(10),
             progress: false,
             api_key: "throttlebox-load".to_string(),
@@ -94,6 +99,8 @@ pub struct EngineStats {
     /// The in-flight cap in force: `--max-in-flight`, lowered to what the open-file limit
     /// allows (each request in flight holds a socket).
     pub max_in_flight: u64,
+    /// The connection cap in force (`--max-connections`; None: none).
+    pub max_connections: Option<u64>,
     /// Most requests in flight at once.
     pub peak_in_flight: u64,
     /// The run was stopped early (Ctrl-C).
@@ -168,7 +175,7 @@ impl EngineContext {
     ) -> EngineContext {
         EngineContext {
             clock: plan.clock,
-            http: http_client(),
+            http: http_client(plan.options.max_connections),
             urls: workload
                 .deployments()
                 .iter()
@@ -331,6 +338,7 @@ pub async fn run_load<S: RecordSink + Send + 'static>(
             format!("the request scheduler failed: {error}"),
         )
     })?;
+    stats.max_connections = plan.options.max_connections.map(|cap| cap.get() as u64);
     if !stats.interrupted {
         // Every request ends by the client timeout; a stop meanwhile bounds the wait.
         tokio::select! {
