@@ -10,7 +10,10 @@
 #
 # Environment: BIN (default target/release/throttlebox), OUT (default /tmp/throttlebox-lag),
 # DURATION (seconds per run, default 10), REPEAT (runs per rate, default 3), REFERENCE=0 to run
-# without cyclictest, LOAD_FLAGS (extra `throttlebox load` flags, e.g. "--max-connections 256").
+# without cyclictest, LOAD_FLAGS (extra `throttlebox load` flags, e.g. "--max-connections 256"),
+# STALL_MS (freeze the mock with SIGSTOP for that long halfway through every measured run — a
+# backend pause, to see how the engine and the mock recover from the backlog), COUNT_CONNECTIONS=1
+# (sample the mock's established connections with `ss` every 100 ms; the peak is printed).
 # Needs cyclictest (`apt-get install rt-tests`) for the reference column.
 set -euo pipefail
 BIN=${BIN:-target/release/throttlebox}
@@ -37,7 +40,7 @@ load() { # run-name rate seconds
 # are not the engine's steady state.
 load warm-up "${RATES[0]}" 5
 
-printf "%-7s %-4s %9s %8s %9s %9s %9s | %s\n" rate run sent dropped "p50 µs" "p99 µs" "max µs" "cyclictest p99 / max µs"
+printf "%-7s %-4s %9s %8s %9s %9s %9s %8s %11s %10s | %s\n" rate run sent dropped "p50 µs" "p99 µs" "max µs" "e2e p99" "peak flight" "peak conns" "cyclictest p99 / max µs"
 for rate in "${RATES[@]}"; do
   for run in $(seq "$REPEAT"); do
     reference="-"
@@ -46,18 +49,40 @@ for rate in "${RATES[@]}"; do
       cyclictest --laptop -t1 -p0 --policy=other -i 1000 -D "$DURATION" -q -h 100000 > "$OUT/cyclictest-$rate-$run.txt" 2>/dev/null &
       CYCLIC=$!
     fi
+    if [ "${STALL_MS:-0}" -gt 0 ]; then
+      ( sleep "$(awk "BEGIN{print $DURATION / 2}")"; kill -STOP "$MOCK_PID"
+        sleep "$(awk "BEGIN{print $STALL_MS / 1000}")"; kill -CONT "$MOCK_PID" ) &
+    fi
+    SAMPLER=
+    if [ "${COUNT_CONNECTIONS:-0}" = 1 ]; then
+      ( port=${MOCK##*:}; peak=0
+        for _ in $(seq $((DURATION * 10))); do
+          n=$(ss -Htn state established "( sport = :$port )" | wc -l)
+          [ "$n" -gt "$peak" ] && peak=$n
+          sleep 0.1
+        done
+        echo "$peak" > "$OUT/connections-$rate-$run.txt" ) &
+      SAMPLER=$!
+    fi
     load "lag-$rate-$run" "$rate" "$DURATION"
+    connections="-"
+    if [ -n "$SAMPLER" ]; then
+      wait "$SAMPLER" || true
+      connections=$(cat "$OUT/connections-$rate-$run.txt")
+    fi
     if [ -n "$CYCLIC" ]; then
       wait "$CYCLIC" || true
       p99=$(awk '/^[0-9]/{n[$1+0]+=$2; total+=$2} END{s=0; for(l=0;l<100000;l++){s+=n[l]; if(s>=0.99*total){print l; exit}}}' "$OUT/cyclictest-$rate-$run.txt")
       max=$(awk '/^# Max Latencies/{print $4+0}' "$OUT/cyclictest-$rate-$run.txt")
       reference="$p99 / $max"
     fi
-    python3 - "$OUT/lag-$rate-$run/engine.json" "$rate" "$run" "$reference" <<'PY'
+    python3 - "$OUT/lag-$rate-$run" "$rate" "$run" "$reference" "$connections" <<'PY'
 import json, sys
-e = json.load(open(sys.argv[1]))[0]["engine"]
+e = json.load(open(sys.argv[1] + "/engine.json"))[0]["engine"]
+e2e = json.load(open(sys.argv[1] + "/summary.json"))["strategies"][0]["e2e"]["p99_s"]
 lag = e["send_lag_wall_us"]
-print(f"{sys.argv[2]:<7} {sys.argv[3]:<4} {e['sent']:>9} {e['dropped']:>8} {lag['p50']:>9} {lag['p99']:>9} {lag['max']:>9} | {sys.argv[4]}")
+e2e_ms = f"{e2e * 1000:.0f} ms" if e2e is not None else "-"
+print(f"{sys.argv[2]:<7} {sys.argv[3]:<4} {e['sent']:>9} {e['dropped']:>8} {lag['p50']:>9} {lag['p99']:>9} {lag['max']:>9} {e2e_ms:>8} {e['peak_in_flight']:>11} {sys.argv[5]:>10} | {sys.argv[4]}")
 PY
   done
 done
