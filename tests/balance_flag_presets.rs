@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use balance_support::*;
-use throttlebox::balance::{BackendState, Observation, Preset, RetryAfterHeader};
+use throttlebox::balance::{
+    BackendSpec, BackendState, Observation, Preset, RequestInfo, RetryAfterHeader,
+};
 
 /// Priorities of the eight regional deployments of the seed policy.
 const SEED_PRIORITIES: [u32; 8] = [1, 1, 1, 2, 3, 3, 3, 4];
@@ -224,6 +226,84 @@ fn powerproxy_is_ordered_failover_with_10000_ms_blocks() {
         )
     );
     assert!(none.body_message.starts_with("Could not find any endpoint"));
+}
+
+#[test]
+fn powerproxy_non_streaming_fraction_keeps_a_backend_for_streams() {
+    // The first target takes a quarter of the non-streaming requests and every stream.
+    let backends = vec![
+        BackendSpec::named("ptu").with_non_streaming_fraction(Some(0.25)),
+        BackendSpec::named("payg"),
+    ];
+    let mut strategy = preset(Preset::Powerproxy, &backends);
+    let mut rng = rng();
+    let request = |stream| RequestInfo {
+        stream,
+        ..RequestInfo::default()
+    };
+    let at_ptu = (0..4_000)
+        .filter(|i| {
+            let run = run_with(&mut strategy, secs(*i as f64), &mut rng, request(false), ok);
+            run.backend() == Some(0)
+        })
+        .count();
+    let share = at_ptu as f64 / 4_000.0;
+    assert!((share - 0.25).abs() < 0.03, "non-streaming share {share}");
+    for i in 0..200 {
+        let run = run_with(
+            &mut strategy,
+            secs(5_000.0 + f64::from(i)),
+            &mut rng,
+            request(true),
+            ok,
+        );
+        assert_eq!(run.tried, vec![0], "streams always pass");
+    }
+    // One draw per request, as PowerProxy's single pass over its targets: a request the first
+    // target declined and the second throttled goes on to the third; it does not draw again
+    // for the first.
+    let three = vec![
+        BackendSpec::named("ptu").with_non_streaming_fraction(Some(0.5)),
+        BackendSpec::named("payg-1"),
+        BackendSpec::named("payg-2"),
+    ];
+    let mut strategy = preset(Preset::Powerproxy, &three);
+    let mut fails_over = 0;
+    for i in 0..200 {
+        let run = run_with(
+            &mut strategy,
+            secs(f64::from(i)),
+            &mut rng,
+            request(false),
+            |b, _| match b {
+                1 => Observation::http(429).with_retry_after_ms(1),
+                _ => Observation::http(200),
+            },
+        );
+        if run.tried[0] == 1 {
+            fails_over += 1;
+            assert_eq!(run.tried, vec![1, 2], "request {i}");
+        } else {
+            assert_eq!(run.tried, vec![0], "request {i}");
+        }
+    }
+    assert!(
+        fails_over > 50,
+        "{fails_over} of 200 declined by the first target"
+    );
+
+    // Fraction 0 everywhere: a non-streaming request is attempted nowhere and gets
+    // PowerProxy's own 429; a stream still goes through.
+    let closed = vec![
+        BackendSpec::named("a").with_non_streaming_fraction(Some(0.0)),
+        BackendSpec::named("b").with_non_streaming_fraction(Some(0.0)),
+    ];
+    let mut strategy = preset(Preset::Powerproxy, &closed);
+    let none = run_with(&mut strategy, secs(0.0), &mut rng, request(false), ok);
+    assert!(none.tried.is_empty());
+    assert_eq!(none.exhausted().map(|answer| answer.status), Some(429));
+    let stream = run_with(&mut strategy, secs(1.0), &mut rng, request(true), ok);
+    assert_eq!(stream.tried, vec![0]);
 }
 
 #[test]

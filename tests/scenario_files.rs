@@ -138,6 +138,11 @@ fn errors_name_file_key_and_value() {
             "deployment = \"gpt-5\"",
             &["bad.toml", "gpt-5"],
         ),
+        (
+            "resource = \"east\"",
+            "resource = \"east\"\nnon_streaming_fraction = 1.5",
+            &["bad.toml", "backends[0].non_streaming_fraction", "1.5"],
+        ),
     ];
     for (from, to, needles) in cases {
         assert!(GOOD.contains(from), "{from}");

@@ -46,7 +46,8 @@ pub enum Preset {
     ApimRandom,
     /// PowerProxy (timoklimmer/powerproxy-aoai at 8faa62e): targets in config order, throttle
     /// flag on 408/429/500 for `retry-after-ms` else 10 000 ms, each target once, last response
-    /// when all failed, 429 `retry-after-ms: 10000` when nothing could be tried.
+    /// when all failed, 429 `retry-after-ms: 10000` when nothing could be tried. Its
+    /// per-endpoint `non_streaming_fraction` is the backends' own setting (`BackendSpec`).
     Powerproxy,
     /// openai-priority-loadbalancer (simonkurtz-MSFT/python-openai-loadbalancer at 4493ab1):
     /// random in the best priority, throttle on 429/≥ 500 for RA → reset-requests → 10 s, retry

@@ -85,6 +85,9 @@ pub struct Attempt {
     session: Option<u64>,
     stream: bool,
     tried: Mask,
+    /// Backends that declined the request by their non-streaming fraction (None: not yet
+    /// drawn; drawn at the first pick, once per request, as PowerProxy's single pass does).
+    declined: Option<Mask>,
     sends: u32,
     retries: u32,
     not_before: Duration,
@@ -199,6 +202,7 @@ impl Strategy {
             session: request.session,
             stream: request.stream,
             tried: Mask::EMPTY,
+            declined: None,
             sends: 0,
             retries: 0,
             not_before: now,
@@ -224,11 +228,21 @@ impl Strategy {
             (available.count() as u64) * 100 < u64::from(threshold) * self.specs.len() as u64
         });
         let pool = if in_panic { all } else { available };
+        let pool = pool.minus(attempt.declined.unwrap_or(Mask::EMPTY));
         if self.composition.retry.exclude_tried {
             pool.minus(attempt.tried)
         } else {
             pool
         }
+    }
+
+    /// The backends that decline a request by their non-streaming fraction.
+    fn declining(&self, stream: bool, rng: &mut SimRng) -> Mask {
+        Mask(
+            (0..self.specs.len())
+                .filter(|id| self.specs[*id].declines(stream, rng))
+                .fold(0u64, |bits, id| bits | (1 << id)),
+        )
     }
 
     fn best_group(&self, candidates: Mask) -> Mask {
@@ -305,6 +319,9 @@ impl Strategy {
                 retry_after_header: RetryAfterHeader::Seconds,
                 body_message: DEADLINE_MESSAGE,
             });
+        }
+        if attempt.declined.is_none() {
+            attempt.declined = Some(self.declining(attempt.stream, rng));
         }
         loop {
             self.breakers.refresh(now, &mut self.log);

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub type BackendId = usize;
 
 /// One backend as the scenario (or an APIM pool import) describes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackendSpec {
     /// Name, matched against fleet resources (e.g. `openai-3`).
@@ -27,6 +27,10 @@ pub struct BackendSpec {
     /// Requests per minute the backend allows, when known.
     #[serde(default)]
     pub rpm_limit: Option<u64>,
+    /// PowerProxy's `non_streaming_fraction`: the backend takes a non-streaming request only
+    /// with this probability (drawn once per request; streams always pass). None: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_streaming_fraction: Option<f64>,
 }
 
 fn default_priority() -> u32 {
@@ -46,6 +50,7 @@ impl BackendSpec {
             weight: 1,
             tpm_limit: None,
             rpm_limit: None,
+            non_streaming_fraction: None,
         }
     }
 
@@ -59,6 +64,25 @@ impl BackendSpec {
     pub fn with_weight(mut self, weight: u32) -> Self {
         self.weight = weight;
         self
+    }
+
+    /// The same backend taking non-streaming requests with probability `fraction` (None: 1).
+    pub fn with_non_streaming_fraction(mut self, fraction: Option<f64>) -> Self {
+        self.non_streaming_fraction = fraction;
+        self
+    }
+
+    /// Whether the backend declines a request by its non-streaming fraction, drawing from
+    /// `rng` only when the fraction is strictly between 0 and 1. PowerProxy: a non-streaming
+    /// request passes iff `fraction == 1` or (`fraction != 0` and `random() <= fraction`).
+    pub fn declines(&self, stream: bool, rng: &mut impl rand::Rng) -> bool {
+        match self.non_streaming_fraction {
+            _ if stream => false,
+            None => false,
+            Some(fraction) if fraction >= 1.0 => false,
+            Some(fraction) if fraction <= 0.0 => true,
+            Some(fraction) => rng.random::<f64>() > fraction,
+        }
     }
 
     /// The same backend with known TPM / RPM limits.

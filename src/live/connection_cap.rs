@@ -4,7 +4,9 @@
 //! free, races a new dial against the next connection handed back; at the cap the dial waits
 //! for a permit, so the request waits for a pooled connection instead — the wait counts in its
 //! latency (measured from the intended send), and the connections in use stay warm rather than
-//! thousands of new ones being opened after a stall.
+//! thousands of new ones being opened after a stall. A dial that loses the race to a pooled
+//! connection still finishes in the background when a permit frees (a connection closed), so
+//! it only ever replaces a closed connection.
 
 use std::future::Future;
 use std::io;

@@ -83,6 +83,10 @@ pub struct BackendEntry {
     /// Weight within the group.
     #[serde(default = "one")]
     pub weight: u32,
+    /// PowerProxy's `non_streaming_fraction` (0–1): the share of non-streaming requests the
+    /// balancer lets this backend take, to keep it for streams. Default 1 (all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_streaming_fraction: Option<f64>,
 }
 
 fn one() -> u32 {

@@ -70,6 +70,17 @@ pub(crate) fn pool_backends(
                         ),
                     )
                 })?;
+            if let Some(fraction) = entry
+                .non_streaming_fraction
+                .filter(|fraction| !(0.0..=1.0).contains(fraction))
+            {
+                return Err(ScenarioError::invalid(
+                    origin,
+                    format!("backends[{index}].non_streaming_fraction"),
+                    fraction,
+                    "a share of requests: from 0 to 1",
+                ));
+            }
             if !seen.insert(entry.resource.as_str()) {
                 return Err(ScenarioError::invalid(
                     origin,
@@ -98,7 +109,8 @@ pub(crate) fn pool_backends(
                 spec: BackendSpec::named(entry.resource.clone())
                     .with_priority(entry.priority)
                     .with_weight(entry.weight)
-                    .with_limits(tpm, rpm),
+                    .with_limits(tpm, rpm)
+                    .with_non_streaming_fraction(entry.non_streaming_fraction),
             })
         })
         .collect()
