@@ -1,7 +1,8 @@
 //! The deterministic breaker traces of balancing.md §10 item 5 that are not APIM or throttle
 //! flags (those are in balance_apim.rs and balance_flag_presets.rs): LiteLLM cooldown, Kong
 //! fail-fail-success-fail, resilience4j 50/100 → OPEN for 60 s with 10 half-open calls, Envoy
-//! k-th ejection min(k × 30 s, 300 s) with the 10% cap "but at least one".
+//! k-th ejection min(k × 30 s, 300 s) with the 10% cap "but at least one", and Envoy's
+//! success-rate detector (mean − 1.9σ over ≥ 5 hosts of ≥ 100 requests per 10 s interval).
 
 use crate::balance_support;
 
@@ -351,6 +352,101 @@ fn envoy_kth_ejection_and_the_ejection_cap() {
             .iter()
             .all(|s| not_open(*s))
     );
+}
+
+/// `hosts` hosts behind round-robin with an Envoy breaker (`overrides` added to it), the last
+/// failing every 4th of its calls (75% success, never 5 in a row) and the others never, over
+/// `requests` requests in the first 10 s interval; the hosts ejected at the 10 s sweep (with
+/// their state), and the ejections' reasons.
+fn ejected_at_the_first_sweep(
+    overrides: &str,
+    hosts: usize,
+    requests: u32,
+) -> (Vec<(usize, BackendState)>, Vec<Reason>) {
+    let mut rng = rng();
+    let mut strategy = from_toml(
+        &format!(
+            "name = \"s\"\npreset = \"round-robin\"\nbreaker = {{ kind = \"envoy\"{overrides} }}"
+        ),
+        &plain(hosts),
+    );
+    let outlier = hosts - 1;
+    let mut outlier_calls = 0;
+    let mut respond = |b: usize, _| {
+        if b == outlier {
+            outlier_calls += 1;
+            if outlier_calls % 4 == 0 {
+                return Observation::http(503);
+            }
+        }
+        Observation::http(200)
+    };
+    for i in 0..requests {
+        run(
+            &mut strategy,
+            secs(f64::from(i) * 0.005),
+            &mut rng,
+            &mut respond,
+        );
+    }
+    assert!(
+        strategy
+            .backend_states(secs(9.999))
+            .iter()
+            .all(|s| not_open(*s)),
+        "nothing is ejected before the sweep"
+    );
+    run(&mut strategy, secs(10.0), &mut rng, ok);
+    let ejected = (0..hosts)
+        .map(|b| (b, strategy.backend_state(secs(10.0), b)))
+        .filter(|(_, state)| !not_open(*state))
+        .collect();
+    let reasons = strategy
+        .drain_transitions()
+        .into_iter()
+        .filter(|t| t.to == Phase::Open)
+        .map(|t| t.reason)
+        .collect();
+    (ejected, reasons)
+}
+
+#[test]
+fn envoy_success_rate_ejects_the_outlier_at_the_sweep() {
+    // Six hosts of ≥ 100 requests: mean 95.8%, stdev 9.3 points, threshold 78.1% — the host at
+    // 75% is ejected at the 10 s sweep, for 30 s (back at the 40 s sweep).
+    let (ejected, reasons) = ejected_at_the_first_sweep("", 6, 1_200);
+    let until_the_40_s_sweep = BackendState::Open {
+        until: Some(secs(40.0)),
+    };
+    assert_eq!(ejected, vec![(5, until_the_40_s_sweep)]);
+    match reasons.as_slice() {
+        [
+            Reason::SuccessRate {
+                per_mille,
+                threshold_per_mille,
+                ejection: 1,
+            },
+        ] => {
+            assert!((740..=760).contains(per_mille), "{per_mille}");
+            assert!(
+                (770..=790).contains(threshold_per_mille),
+                "{threshold_per_mille}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Fewer than `success_rate_minimum_hosts` (5) hosts with volume: no verdict.
+    assert_eq!(ejected_at_the_first_sweep("", 4, 1_200).0, vec![]);
+    // Under `success_rate_request_volume` (100) requests per host: no verdict.
+    assert_eq!(ejected_at_the_first_sweep("", 6, 300).0, vec![]);
+    // ... unless the volume asked for is lower.
+    let low_volume = ejected_at_the_first_sweep(", success_rate_request_volume = 40", 6, 300);
+    assert_eq!(low_volume.0, vec![(5, until_the_40_s_sweep)]);
+    // Not enforced: no ejection. A looser factor (3σ): the 75% host is within it.
+    let off = ejected_at_the_first_sweep(", enforcing_success_rate = 0", 6, 1_200);
+    assert_eq!(off.0, vec![]);
+    let loose = ejected_at_the_first_sweep(", success_rate_stdev_factor = 3000", 6, 1_200);
+    assert_eq!(loose.0, vec![]);
 }
 
 #[test]

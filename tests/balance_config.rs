@@ -100,6 +100,14 @@ fn bad_values_are_refused_with_their_path() {
             "strategies[x].selector.d",
         ),
         (
+            "preset = \"envoy-least-request\"\nbreaker = { enforcing_success_rate = 150 }",
+            "strategies[x].breaker.enforcing_success_rate",
+        ),
+        (
+            "preset = \"envoy-least-request\"\nbreaker = { success_rate_request_volume = 0 }",
+            "strategies[x].breaker.success_rate_request_volume",
+        ),
+        (
             "preset = \"apim-pool\"\ngateways = 0",
             "strategies[x].gateways",
         ),

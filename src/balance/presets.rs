@@ -87,8 +87,8 @@ pub enum Preset {
     /// `max_fails` 3 / `fail_timeout` 10 000 ms on `error`/`timeout`, `retries` 5, 500 when
     /// every target is unhealthy.
     KongRoundRobin,
-    /// Envoy `least_request` (P2C) with outlier detection defaults (envoy 1282f87) and the 50%
-    /// panic threshold; no retries.
+    /// Envoy `least_request` (P2C) with outlier detection defaults (envoy 1282f87: the
+    /// consecutive-5xx and the success-rate detectors) and the 50% panic threshold; no retries.
     EnvoyLeastRequest,
 }
 

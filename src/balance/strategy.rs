@@ -324,7 +324,7 @@ impl Strategy {
             attempt.declined = Some(self.declining(attempt.stream, rng));
         }
         loop {
-            self.breakers.refresh(now, &mut self.log);
+            self.breakers.refresh(now, rng, &mut self.log);
             let eligible = self.best_group(self.candidates(attempt));
             let ctx = PickContext {
                 now,
@@ -427,7 +427,7 @@ impl Strategy {
             .record(now, backend, &outcome, rng, &mut self.log);
         self.selector.on_response(now, backend, observation);
         if self.composition.retry.require_remaining {
-            self.breakers.refresh(now, &mut self.log);
+            self.breakers.refresh(now, rng, &mut self.log);
             if self.candidates(attempt).is_empty() {
                 return Verdict::Return;
             }

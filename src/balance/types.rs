@@ -249,6 +249,13 @@ pub enum Reason {
     TransportError,
     /// Envoy: `count` consecutive failures; this is ejection number `ejection`.
     ConsecutiveFailures { count: u32, ejection: u32 },
+    /// Envoy: a success rate (per mille) below the sweep's threshold (per mille); this is
+    /// ejection number `ejection`.
+    SuccessRate {
+        per_mille: u32,
+        threshold_per_mille: u32,
+        ejection: u32,
+    },
     /// resilience4j: failure rate (per mille) reached the threshold.
     FailureRate { per_mille: u32 },
     /// resilience4j: slow-call rate (per mille) reached the threshold.
@@ -274,6 +281,7 @@ impl Reason {
             Reason::Throttled { .. } => "throttled",
             Reason::TransportError => "transport-error",
             Reason::ConsecutiveFailures { .. } => "consecutive-failures",
+            Reason::SuccessRate { .. } => "success-rate",
             Reason::FailureRate { .. } => "failure-rate",
             Reason::SlowCallRate { .. } => "slow-call-rate",
             Reason::Cooldown { .. } => "cooldown",

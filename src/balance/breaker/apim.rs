@@ -194,7 +194,7 @@ impl ApimRule {
 }
 
 impl BreakerRule for ApimBreaker {
-    fn refresh(&mut self, now: Duration, log: &mut TransitionLog) {
+    fn refresh(&mut self, now: Duration, _rng: &mut SimRng, log: &mut TransitionLog) {
         for (backend, window) in self.backends.iter_mut().enumerate() {
             expire(&mut window.open_until, now, backend, log);
         }

@@ -1,10 +1,17 @@
-//! Envoy outlier detection, consecutive-failure detector (`outlier_detection.proto` at
-//! envoyproxy/envoy 1282f87): `consecutive_5xx` failures in a row eject a host for
-//! `min(k × base_ejection_time, max(max_ejection_time, base))` (+ U(0, jitter)) on its k-th
-//! ejection; at most `max_ejection_percent` of hosts are ejected "but at least one"; un-ejection
-//! happens at the detector's `interval` sweep (switch `uneject_at_sweep`, sweeps at multiples of
-//! `interval` from t = 0). No half-open. The success-rate detector and the decrement of the
-//! ejection multiplier while healthy are not modelled.
+//! Envoy outlier detection (`outlier_detection.proto` at envoyproxy/envoy 1282f87), both
+//! detectors that are on by default:
+//! - consecutive failures: `consecutive_5xx` failures in a row eject a host at once;
+//! - success rate: at every `interval` sweep, the hosts with at least
+//!   `success_rate_request_volume` requests in the interval — when there are at least
+//!   `success_rate_minimum_hosts` of them — are compared: a host whose success rate is below
+//!   `mean − success_rate_stdev_factor / 1000 × stdev` (population stdev) is ejected with
+//!   probability `enforcing_success_rate` %.
+//!
+//! The k-th ejection of a host lasts `min(k × base_ejection_time, max(max_ejection_time,
+//! base))` (+ U(0, jitter)); at most `max_ejection_percent` of hosts are ejected "but at least
+//! one"; un-ejection happens at the detector's `interval` sweep (switch `uneject_at_sweep`,
+//! sweeps at multiples of `interval` from t = 0). No half-open. The decrement of the ejection
+//! multiplier while healthy is not modelled.
 
 use std::time::Duration;
 
@@ -40,6 +47,15 @@ pub struct EnvoyRule {
     pub interval: Duration,
     /// Switch: un-eject at the first sweep after the ejection time (Envoy) or exactly at it.
     pub uneject_at_sweep: bool,
+    /// `enforcing_success_rate` (100): the chance, in percent, that a success-rate outlier is
+    /// ejected (0 turns the detector off).
+    pub enforcing_success_rate: u32,
+    /// `success_rate_minimum_hosts` (5): hosts with enough volume the detector needs.
+    pub success_rate_minimum_hosts: u32,
+    /// `success_rate_request_volume` (100): requests a host needs in the interval to count.
+    pub success_rate_request_volume: u32,
+    /// `success_rate_stdev_factor` (1900): the threshold is mean − factor / 1000 × stdev.
+    pub success_rate_stdev_factor: u32,
 }
 
 impl Default for EnvoyRule {
@@ -53,6 +69,10 @@ impl Default for EnvoyRule {
             max_ejection_percent: 10,
             interval: Duration::from_secs(10),
             uneject_at_sweep: true,
+            enforcing_success_rate: 100,
+            success_rate_minimum_hosts: 5,
+            success_rate_request_volume: 100,
+            success_rate_stdev_factor: 1900,
         }
     }
 }
@@ -70,6 +90,15 @@ struct HostState {
     consecutive: u32,
     times_ejected: u32,
     ejected_until: Option<Duration>,
+    /// Responses and successes in the current sweep interval.
+    calls: u32,
+    successes: u32,
+}
+
+impl HostState {
+    fn ejected_at(&self, now: Duration) -> bool {
+        self.ejected_until.is_some_and(|until| now < until)
+    }
 }
 
 /// Outlier state of every host.
@@ -77,15 +106,118 @@ struct HostState {
 pub struct EnvoyBreaker {
     rule: EnvoyRule,
     hosts: Vec<HostState>,
+    /// Time of the next success-rate sweep.
+    next_sweep: Duration,
 }
 
 impl EnvoyBreaker {
     /// No host ejected.
     pub fn new(rule: EnvoyRule, n: usize) -> Self {
+        let next_sweep = rule.interval;
         Self {
             rule,
             hosts: vec![HostState::default(); n],
+            next_sweep,
         }
+    }
+
+    /// Runs the sweep due by `now`, if any: the success-rate detector over the interval that
+    /// ended then, and a fresh interval. Later sweeps up to `now` would see no traffic (every
+    /// response first runs the sweeps due), so they are skipped.
+    fn sweep(&mut self, now: Duration, rng: &mut SimRng, log: &mut TransitionLog) {
+        let step = self.rule.interval.as_nanos();
+        if step == 0 || now < self.next_sweep {
+            return;
+        }
+        let at = self.next_sweep;
+        self.eject_success_rate_outliers(at, rng, log);
+        for host in &mut self.hosts {
+            host.calls = 0;
+            host.successes = 0;
+        }
+        self.next_sweep = Duration::from_nanos(((now.as_nanos() / step + 1) * step) as u64);
+    }
+
+    fn eject_success_rate_outliers(
+        &mut self,
+        at: Duration,
+        rng: &mut SimRng,
+        log: &mut TransitionLog,
+    ) {
+        let volume = self.rule.success_rate_request_volume.max(1);
+        let rates: Vec<(BackendId, f64)> = self
+            .hosts
+            .iter()
+            .enumerate()
+            .filter(|(_, host)| host.calls >= volume && !host.ejected_at(at))
+            .map(|(id, host)| {
+                (
+                    id,
+                    100.0 * f64::from(host.successes) / f64::from(host.calls),
+                )
+            })
+            .collect();
+        if rates.is_empty() || rates.len() < self.rule.success_rate_minimum_hosts as usize {
+            return;
+        }
+        let n = rates.len() as f64;
+        let mean = rates.iter().map(|(_, rate)| rate).sum::<f64>() / n;
+        let variance = rates
+            .iter()
+            .map(|(_, rate)| (rate - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        let threshold =
+            mean - f64::from(self.rule.success_rate_stdev_factor) / 1000.0 * variance.sqrt();
+        for (backend, rate) in rates {
+            if rate < threshold && self.enforced(rng) && self.may_eject_another(at) {
+                let reason = |ejection| Reason::SuccessRate {
+                    per_mille: (rate * 10.0) as u32,
+                    threshold_per_mille: (threshold * 10.0).max(0.0) as u32,
+                    ejection,
+                };
+                self.eject(backend, at, reason, rng, log);
+            }
+        }
+    }
+
+    /// Whether a success-rate ejection is enforced (`enforcing_success_rate` %).
+    fn enforced(&self, rng: &mut SimRng) -> bool {
+        match self.rule.enforcing_success_rate {
+            0 => false,
+            100.. => true,
+            percent => rng.random_range(0..100) < percent,
+        }
+    }
+
+    /// Ejects `backend` at `now` for its next ejection time; `reason` gets the ejection number.
+    fn eject(
+        &mut self,
+        backend: BackendId,
+        now: Duration,
+        reason: impl FnOnce(u32) -> Reason,
+        rng: &mut SimRng,
+        log: &mut TransitionLog,
+    ) {
+        let ejection_number = self.hosts[backend].times_ejected + 1;
+        let jitter_ns = self.rule.jitter.as_nanos() as u64;
+        let jitter = if jitter_ns == 0 {
+            Duration::ZERO
+        } else {
+            Duration::from_nanos(rng.random_range(0..=jitter_ns))
+        };
+        let until = self.release_time(now, self.rule.ejection_time(ejection_number) + jitter);
+        let host = &mut self.hosts[backend];
+        host.times_ejected = ejection_number;
+        host.consecutive = 0;
+        host.ejected_until = Some(until);
+        log.push(
+            now,
+            backend,
+            Phase::Closed,
+            Phase::Open,
+            reason(ejection_number),
+        );
     }
 
     fn may_eject_another(&self, now: Duration) -> bool {
@@ -111,7 +243,8 @@ impl EnvoyBreaker {
 }
 
 impl BreakerRule for EnvoyBreaker {
-    fn refresh(&mut self, now: Duration, log: &mut TransitionLog) {
+    fn refresh(&mut self, now: Duration, rng: &mut SimRng, log: &mut TransitionLog) {
+        self.sweep(now, rng, log);
         for (backend, host) in self.hosts.iter_mut().enumerate() {
             expire(&mut host.ejected_until, now, backend, log);
         }
@@ -131,47 +264,28 @@ impl BreakerRule for EnvoyBreaker {
         rng: &mut SimRng,
         log: &mut TransitionLog,
     ) {
-        if self.hosts[backend]
-            .ejected_until
-            .is_some_and(|until| now < until)
-        {
+        self.sweep(now, rng, log);
+        if self.hosts[backend].ejected_at(now) {
             return;
         }
-        if !self
+        let failed = self
             .rule
             .failure_statuses
-            .contains(outcome.observation.status)
-        {
-            self.hosts[backend].consecutive = 0;
+            .contains(outcome.observation.status);
+        let host = &mut self.hosts[backend];
+        host.calls += 1;
+        if !failed {
+            host.successes += 1;
+            host.consecutive = 0;
             return;
         }
-        self.hosts[backend].consecutive += 1;
-        let count = self.hosts[backend].consecutive;
+        host.consecutive += 1;
+        let count = host.consecutive;
         if count < self.rule.consecutive || !self.may_eject_another(now) {
             return;
         }
-        let ejection_number = self.hosts[backend].times_ejected + 1;
-        let jitter_ns = self.rule.jitter.as_nanos() as u64;
-        let jitter = if jitter_ns == 0 {
-            Duration::ZERO
-        } else {
-            Duration::from_nanos(rng.random_range(0..=jitter_ns))
-        };
-        let until = self.release_time(now, self.rule.ejection_time(ejection_number) + jitter);
-        let host = &mut self.hosts[backend];
-        host.times_ejected = ejection_number;
-        host.consecutive = 0;
-        host.ejected_until = Some(until);
-        log.push(
-            now,
-            backend,
-            Phase::Closed,
-            Phase::Open,
-            Reason::ConsecutiveFailures {
-                count,
-                ejection: ejection_number,
-            },
-        );
+        let reason = |ejection| Reason::ConsecutiveFailures { count, ejection };
+        self.eject(backend, now, reason, rng, log);
     }
 
     fn state(&self, now: Duration, backend: BackendId) -> BackendState {

@@ -81,7 +81,7 @@ impl HystrixBreaker {
 }
 
 impl BreakerRule for HystrixBreaker {
-    fn refresh(&mut self, now: Duration, log: &mut TransitionLog) {
+    fn refresh(&mut self, now: Duration, _rng: &mut SimRng, log: &mut TransitionLog) {
         for (backend, state) in self.states.iter_mut().enumerate() {
             if let State::Open { until } = *state
                 && now >= until

@@ -77,7 +77,7 @@ impl KongBreaker {
 }
 
 impl BreakerRule for KongBreaker {
-    fn refresh(&mut self, now: Duration, log: &mut TransitionLog) {
+    fn refresh(&mut self, now: Duration, _rng: &mut SimRng, log: &mut TransitionLog) {
         for (backend, target) in self.targets.iter_mut().enumerate() {
             if let Health::Unhealthy { until } = target.health
                 && now >= until

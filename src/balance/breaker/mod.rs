@@ -66,8 +66,9 @@ impl TransitionLog {
 
 /// The interface each breaker module implements.
 pub trait BreakerRule {
-    /// Applies transitions due by `now` (trip ended, wait elapsed).
-    fn refresh(&mut self, now: Duration, log: &mut TransitionLog);
+    /// Applies transitions due by `now` (trip ended, wait elapsed, a periodic detector's
+    /// sweep), drawing from `rng` where the breaker's rule is random.
+    fn refresh(&mut self, now: Duration, rng: &mut SimRng, log: &mut TransitionLog);
     /// Whether selection may use `backend` (after `refresh`).
     fn available(&self, backend: BackendId) -> bool;
     /// `backend` was chosen for an attempt at `now`.
@@ -193,8 +194,8 @@ macro_rules! dispatch {
 
 impl Breakers {
     /// See [`BreakerRule::refresh`].
-    pub fn refresh(&mut self, now: Duration, log: &mut TransitionLog) {
-        dispatch!(self, rule => rule.refresh(now, log), none => ())
+    pub fn refresh(&mut self, now: Duration, rng: &mut SimRng, log: &mut TransitionLog) {
+        dispatch!(self, rule => rule.refresh(now, rng, log), none => ())
     }
 
     /// See [`BreakerRule::available`].

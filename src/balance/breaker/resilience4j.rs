@@ -139,7 +139,7 @@ impl Resilience4jBreaker {
 }
 
 impl BreakerRule for Resilience4jBreaker {
-    fn refresh(&mut self, now: Duration, log: &mut TransitionLog) {
+    fn refresh(&mut self, now: Duration, _rng: &mut SimRng, log: &mut TransitionLog) {
         self.last_refresh = now;
         if !self.rule.automatic_transition {
             return;

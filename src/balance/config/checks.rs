@@ -61,6 +61,18 @@ pub(super) fn check_values(
                     format!("{}: must be 0–100", rule.max_ejection_percent),
                 );
             }
+            if rule.enforcing_success_rate > 100 {
+                return fail(
+                    "breaker.enforcing_success_rate",
+                    format!("{}: must be 0–100", rule.enforcing_success_rate),
+                );
+            }
+            if rule.success_rate_request_volume == 0 {
+                return fail(
+                    "breaker.success_rate_request_volume",
+                    "0: must be at least 1".into(),
+                );
+            }
         }
         BreakerConfig::Resilience4j(rule) => {
             for (field, value) in [

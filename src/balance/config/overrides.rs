@@ -230,6 +230,14 @@ pub struct BreakerOverrides {
     pub max_ejection_percent: Option<u32>,
     /// Envoy switch: un-eject at the sweep.
     pub uneject_at_sweep: Option<bool>,
+    /// Envoy `enforcing_success_rate` (percent).
+    pub enforcing_success_rate: Option<u32>,
+    /// Envoy `success_rate_minimum_hosts`.
+    pub success_rate_minimum_hosts: Option<u32>,
+    /// Envoy `success_rate_request_volume`.
+    pub success_rate_request_volume: Option<u32>,
+    /// Envoy `success_rate_stdev_factor` (thousandths).
+    pub success_rate_stdev_factor: Option<u32>,
     /// resilience4j `failureRateThreshold`.
     pub failure_rate_threshold: Option<f64>,
     /// resilience4j `slowCallRateThreshold`.
@@ -422,6 +430,10 @@ fn apply_breaker(
     field!(jitter => Envoy.jitter);
     field!(max_ejection_percent => Envoy.max_ejection_percent);
     field!(uneject_at_sweep => Envoy.uneject_at_sweep);
+    field!(enforcing_success_rate => Envoy.enforcing_success_rate);
+    field!(success_rate_minimum_hosts => Envoy.success_rate_minimum_hosts);
+    field!(success_rate_request_volume => Envoy.success_rate_request_volume);
+    field!(success_rate_stdev_factor => Envoy.success_rate_stdev_factor);
     field!(failure_rate_threshold => Resilience4j.failure_rate_threshold);
     field!(slow_call_rate_threshold => Resilience4j.slow_call_rate_threshold);
     field!(slow_call_duration => Resilience4j.slow_call_duration);
