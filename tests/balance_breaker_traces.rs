@@ -449,6 +449,55 @@ fn envoy_success_rate_ejects_the_outlier_at_the_sweep() {
     assert_eq!(loose.0, vec![]);
 }
 
+/// Share of 20,000 requests the first of two ten-host priority levels takes under
+/// `envoy-least-request` once `ejected` of its hosts are ejected.
+fn envoy_p0_share(ejected: usize) -> f64 {
+    let mut rng = rng();
+    let mut strategy = from_toml(
+        "name = \"e\"\npreset = \"envoy-least-request\"\nbreaker = { max_ejection_percent = 100 }",
+        &with_priorities(&[[1; 10], [2; 10]].concat()),
+    );
+    for _ in 0..10_000 {
+        if (0..ejected).all(|b| !not_open(strategy.backend_state(secs(0.0), b))) {
+            break;
+        }
+        run(&mut strategy, secs(0.0), &mut rng, |b, _| {
+            if b < ejected {
+                Observation::http(503)
+            } else {
+                Observation::http(200)
+            }
+        });
+    }
+    let open = strategy.backend_states(secs(1.0));
+    assert_eq!(open.iter().filter(|s| !not_open(**s)).count(), ejected);
+    let p0 = (0..20_000)
+        .filter(|_| {
+            run(&mut strategy, secs(1.0), &mut rng, ok)
+                .backend()
+                .is_some_and(|b| b < 10)
+        })
+        .count();
+    p0 as f64 / 20_000.0
+}
+
+#[test]
+fn envoy_priority_load_follows_the_overprovisioning_factor() {
+    // Envoy arithmetic (balancing.md §10.4): a level keeps all traffic until fewer than
+    // 71.4 % of its hosts are healthy; health = healthy share × 1.4; the rest spills over.
+    assert_eq!(envoy_p0_share(0), 1.0);
+    assert_eq!(envoy_p0_share(2), 1.0, "80 % healthy × 1.4 ≥ 100 %");
+    let share = envoy_p0_share(3);
+    assert!((share - 0.98).abs() < 0.005, "70 % healthy → 98 %: {share}");
+    let share = envoy_p0_share(5);
+    assert!((share - 0.70).abs() < 0.015, "50 % healthy → 70 %: {share}");
+    assert_eq!(
+        envoy_p0_share(10),
+        0.0,
+        "a level with no healthy host takes nothing"
+    );
+}
+
 #[test]
 fn envoy_panic_mode_uses_every_host() {
     let mut rng = rng();

@@ -100,6 +100,10 @@ fn bad_values_are_refused_with_their_path() {
             "strategies[x].selector.d",
         ),
         (
+            "preset = \"envoy-least-request\"\noverprovisioning = 0.0",
+            "strategies[x].overprovisioning",
+        ),
+        (
             "preset = \"envoy-least-request\"\nbreaker = { enforcing_success_rate = 150 }",
             "strategies[x].breaker.enforcing_success_rate",
         ),

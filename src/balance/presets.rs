@@ -88,7 +88,8 @@ pub enum Preset {
     /// every target is unhealthy.
     KongRoundRobin,
     /// Envoy `least_request` (P2C) with outlier detection defaults (envoy 1282f87: the
-    /// consecutive-5xx and the success-rate detectors) and the 50% panic threshold; no retries.
+    /// consecutive-5xx and the success-rate detectors), priority levels with the
+    /// overprovisioning factor 1.4 and the 50% panic threshold; no retries.
     EnvoyLeastRequest,
 }
 
@@ -148,6 +149,7 @@ impl Preset {
             retry: GatewayRetry::none(),
             exhaustion: Exhaustion::Status { status: 503 },
             panic_threshold: None,
+            overprovisioning: None,
             deadline: None,
         };
         let throttling = StatusSet::codes(&[429]).union(StatusSet::range(500, 599));
@@ -278,8 +280,10 @@ impl Preset {
                 ..plain(SelectorConfig::SmoothWeighted)
             },
             Preset::EnvoyLeastRequest => Composition {
+                priority_groups: true,
                 breaker: BreakerConfig::Envoy(EnvoyRule::default()),
                 panic_threshold: Some(50),
+                overprovisioning: Some(1.4),
                 ..plain(SelectorConfig::PowerOfD(PowerOfDConfig {
                     d: 2,
                     distinct: true,

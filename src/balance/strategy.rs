@@ -20,6 +20,7 @@
 //!
 //! All mutable state lives in the value (K gateway instances = K values). No clock, no globals.
 
+use rand::Rng;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -52,6 +53,11 @@ pub struct Composition {
     pub exhaustion: Exhaustion,
     /// Envoy panic threshold (percent): below this share of available backends, ignore health.
     pub panic_threshold: Option<u32>,
+    /// Envoy's overprovisioning factor (1.4): with priority groups, a group takes
+    /// `min(100 %, healthy share × factor)` of the traffic and spills the rest to the next
+    /// group, instead of the best group taking it all. None: the best group takes it all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overprovisioning: Option<f64>,
     /// Overall deadline per request (from `begin`).
     #[serde(with = "aoai_mock::duration::serde_human_opt")]
     pub deadline: Option<Duration>,
@@ -216,18 +222,30 @@ impl Strategy {
             .map(|limit| attempt.started + limit)
     }
 
-    /// Backends the loop may use now, before priority grouping.
-    fn candidates(&self, attempt: &Attempt) -> Mask {
-        let all = Mask::all(self.specs.len());
-        let available = Mask(
+    /// Backends whose breaker lets them take traffic (after `refresh`).
+    fn available(&self) -> Mask {
+        Mask(
             (0..self.specs.len())
                 .filter(|id| self.breakers.available(*id))
                 .fold(0u64, |bits, id| bits | (1 << id)),
-        );
-        let in_panic = self.composition.panic_threshold.is_some_and(|threshold| {
+        )
+    }
+
+    fn in_panic(&self, available: Mask) -> bool {
+        self.composition.panic_threshold.is_some_and(|threshold| {
             (available.count() as u64) * 100 < u64::from(threshold) * self.specs.len() as u64
-        });
-        let pool = if in_panic { all } else { available };
+        })
+    }
+
+    /// Backends the loop may use now, before priority grouping.
+    fn candidates(&self, attempt: &Attempt) -> Mask {
+        let all = Mask::all(self.specs.len());
+        let available = self.available();
+        let pool = if self.in_panic(available) {
+            all
+        } else {
+            available
+        };
         let pool = pool.minus(attempt.declined.unwrap_or(Mask::EMPTY));
         if self.composition.retry.exclude_tried {
             pool.minus(attempt.tried)
@@ -245,19 +263,83 @@ impl Strategy {
         )
     }
 
-    fn best_group(&self, candidates: Mask) -> Mask {
+    /// The candidates of one priority group: the best group present, or with an
+    /// overprovisioning factor the group Envoy's priority load draws.
+    fn best_group(&self, candidates: Mask, rng: &mut SimRng) -> Mask {
         if !self.composition.priority_groups {
             return candidates;
+        }
+        let drawn = self
+            .composition
+            .overprovisioning
+            .and_then(|factor| self.envoy_priority(factor, rng))
+            .map(|priority| self.group(candidates, priority))
+            .filter(|group| !group.is_empty());
+        if let Some(group) = drawn {
+            return group;
         }
         let Some(best) = candidates.iter().map(|id| self.specs[id].priority).min() else {
             return candidates;
         };
+        self.group(candidates, best)
+    }
+
+    /// The members of `candidates` in priority group `priority`.
+    fn group(&self, candidates: Mask, priority: u32) -> Mask {
         Mask(
             candidates
                 .iter()
-                .filter(|id| self.specs[*id].priority == best)
+                .filter(|id| self.specs[*id].priority == priority)
                 .fold(0u64, |bits, id| bits | (1 << id)),
         )
+    }
+
+    /// Envoy's priority load: level i's health is `min(100, healthy share × factor × 100)`;
+    /// levels take `min(what is left, health × 100 / min(100, Σ health))` in order. Draws the
+    /// level of one request (no draw when one level takes everything); None in panic or when
+    /// nothing is healthy (the caller falls back to the best group).
+    fn envoy_priority(&self, factor: f64, rng: &mut SimRng) -> Option<u32> {
+        let available = self.available();
+        if self.in_panic(available) {
+            return None;
+        }
+        let mut levels: Vec<u32> = self.specs.iter().map(|spec| spec.priority).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        let health: Vec<f64> = levels
+            .iter()
+            .map(|level| {
+                let members = self.group(Mask::all(self.specs.len()), *level);
+                let healthy = members.iter().filter(|id| available.contains(*id)).count();
+                (healthy as f64 / members.count() as f64 * factor * 100.0).min(100.0)
+            })
+            .collect();
+        let total = health.iter().sum::<f64>().min(100.0);
+        if total <= 0.0 {
+            return None;
+        }
+        let mut left = 100.0;
+        let loads: Vec<f64> = health
+            .iter()
+            .map(|h| {
+                let load = (h * 100.0 / total).min(left);
+                left -= load;
+                load
+            })
+            .collect();
+        let mut taking = levels.iter().zip(&loads).filter(|(_, load)| **load > 0.0);
+        let (first, _) = taking.next()?;
+        if taking.next().is_none() {
+            return Some(*first);
+        }
+        let mut draw = rng.random::<f64>() * 100.0;
+        for (level, load) in levels.iter().zip(&loads) {
+            if draw < *load {
+                return Some(*level);
+            }
+            draw -= load;
+        }
+        levels.last().copied()
     }
 
     fn earliest_reopen(&self, now: Duration) -> Option<Duration> {
@@ -325,7 +407,7 @@ impl Strategy {
         }
         loop {
             self.breakers.refresh(now, rng, &mut self.log);
-            let eligible = self.best_group(self.candidates(attempt));
+            let eligible = self.best_group(self.candidates(attempt), rng);
             let ctx = PickContext {
                 now,
                 specs: &self.specs,

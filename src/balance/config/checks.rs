@@ -140,6 +140,11 @@ pub(super) fn check_values(
     {
         return fail("panic_threshold", format!("{threshold}: must be 0–100"));
     }
+    if let Some(factor) = composition.overprovisioning
+        && !(factor.is_finite() && factor > 0.0)
+    {
+        return fail("overprovisioning", format!("{factor}: must be positive"));
+    }
     match composition.exhaustion {
         Exhaustion::ApimUnavailable { status } | Exhaustion::Status { status }
             if !(100..=599).contains(&status) =>

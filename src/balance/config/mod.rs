@@ -60,6 +60,9 @@ pub struct StrategyConfig {
     /// Envoy-style panic threshold (percent of available backends).
     #[serde(default)]
     pub panic_threshold: Option<u32>,
+    /// Envoy-style overprovisioning factor for priority groups (Envoy: 1.4).
+    #[serde(default)]
+    pub overprovisioning: Option<f64>,
     /// Overall deadline per request.
     #[serde(default, with = "serde_human_opt")]
     pub deadline: Option<Duration>,
@@ -89,6 +92,7 @@ impl StrategyConfig {
             exhausted_status: None,
             exhausted_min_cooldown: None,
             panic_threshold: None,
+            overprovisioning: None,
             deadline: None,
             gateways: 1,
             imported: None,
@@ -179,6 +183,9 @@ impl StrategyConfig {
             cooldown_slot,
             &exhaustion,
         )?;
+        if self.overprovisioning.is_some() {
+            composition.overprovisioning = self.overprovisioning;
+        }
         if self.panic_threshold.is_some() {
             composition.panic_threshold = self.panic_threshold;
         }
