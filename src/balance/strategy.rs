@@ -131,6 +131,8 @@ pub struct Strategy {
     selector: Selector,
     breakers: Breakers,
     inflight: Vec<u32>,
+    /// Each priority present and its backends, best first.
+    levels: Vec<(u32, Mask)>,
     log: TransitionLog,
 }
 
@@ -169,10 +171,23 @@ impl Strategy {
                 ),
             ));
         }
+        let mut priorities: Vec<u32> = backends.iter().map(|spec| spec.priority).collect();
+        priorities.sort_unstable();
+        priorities.dedup();
+        let levels = priorities
+            .into_iter()
+            .map(|priority| {
+                let members = (0..backends.len())
+                    .filter(|id| backends[*id].priority == priority)
+                    .fold(Mask::EMPTY, Mask::with);
+                (priority, members)
+            })
+            .collect();
         Ok(Self {
             selector: composition.selector.build(backends),
             breakers: composition.breaker.build(backends.len()),
             inflight: vec![0; backends.len()],
+            levels,
             specs: backends.to_vec(),
             log: TransitionLog::default(),
             composition,
@@ -286,60 +301,56 @@ impl Strategy {
 
     /// The members of `candidates` in priority group `priority`.
     fn group(&self, candidates: Mask, priority: u32) -> Mask {
-        Mask(
-            candidates
-                .iter()
-                .filter(|id| self.specs[*id].priority == priority)
-                .fold(0u64, |bits, id| bits | (1 << id)),
-        )
+        self.levels
+            .iter()
+            .find(|(level, _)| *level == priority)
+            .map_or(Mask::EMPTY, |(_, members)| candidates.and(*members))
     }
 
     /// Envoy's priority load: level i's health is `min(100, healthy share × factor × 100)`;
     /// levels take `min(what is left, health × 100 / min(100, Σ health))` in order. Draws the
-    /// level of one request (no draw when one level takes everything); None in panic or when
-    /// nothing is healthy (the caller falls back to the best group).
+    /// level of one request (no draw when the first level taking traffic takes it all); None
+    /// in panic or when nothing is healthy (the caller falls back to the best group).
     fn envoy_priority(&self, factor: f64, rng: &mut SimRng) -> Option<u32> {
         let available = self.available();
         if self.in_panic(available) {
             return None;
         }
-        let mut levels: Vec<u32> = self.specs.iter().map(|spec| spec.priority).collect();
-        levels.sort_unstable();
-        levels.dedup();
-        let health: Vec<f64> = levels
+        let health = |members: Mask| {
+            let healthy = members.and(available).count() as f64 / members.count() as f64;
+            (healthy * factor * 100.0).min(100.0)
+        };
+        let total = self
+            .levels
             .iter()
-            .map(|level| {
-                let members = self.group(Mask::all(self.specs.len()), *level);
-                let healthy = members.iter().filter(|id| available.contains(*id)).count();
-                (healthy as f64 / members.count() as f64 * factor * 100.0).min(100.0)
-            })
-            .collect();
-        let total = health.iter().sum::<f64>().min(100.0);
+            .map(|(_, members)| health(*members))
+            .sum::<f64>()
+            .min(100.0);
         if total <= 0.0 {
             return None;
         }
+        // Loads in level order; the first positive one decides whether a draw is needed.
         let mut left = 100.0;
-        let loads: Vec<f64> = health
-            .iter()
-            .map(|h| {
-                let load = (h * 100.0 / total).min(left);
-                left -= load;
-                load
-            })
-            .collect();
-        let mut taking = levels.iter().zip(&loads).filter(|(_, load)| **load > 0.0);
-        let (first, _) = taking.next()?;
-        if taking.next().is_none() {
-            return Some(*first);
+        let mut loads = self.levels.iter().map(move |(priority, members)| {
+            let load = (health(*members) * 100.0 / total).min(left);
+            left -= load;
+            (*priority, load)
+        });
+        let (first, load) = loads.find(|(_, load)| *load > 0.0)?;
+        if load >= 100.0 {
+            return Some(first);
         }
-        let mut draw = rng.random::<f64>() * 100.0;
-        for (level, load) in levels.iter().zip(&loads) {
-            if draw < *load {
-                return Some(*level);
+        let mut draw = rng.random::<f64>() * 100.0 - load;
+        if draw < 0.0 {
+            return Some(first);
+        }
+        for (priority, load) in loads {
+            if draw < load {
+                return Some(priority);
             }
             draw -= load;
         }
-        levels.last().copied()
+        self.levels.last().map(|(priority, _)| *priority)
     }
 
     fn earliest_reopen(&self, now: Duration) -> Option<Duration> {
