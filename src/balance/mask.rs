@@ -88,6 +88,13 @@ impl Mask {
     }
 }
 
+impl FromIterator<BackendId> for Mask {
+    /// The set of the ids yielded.
+    fn from_iter<I: IntoIterator<Item = BackendId>>(ids: I) -> Mask {
+        ids.into_iter().fold(Mask::EMPTY, Mask::with)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +105,7 @@ mod tests {
         assert_eq!(mask.iter().collect::<Vec<_>>(), vec![1, 4, 63]);
         assert_eq!(mask.nth(1), Some(4));
         assert_eq!(mask.nth(3), None);
+        assert_eq!([63, 1, 4, 1].into_iter().collect::<Mask>(), mask);
         assert_eq!(mask.count(), 3);
         assert_eq!(Mask::all(64).count(), 64);
         assert_eq!(

@@ -179,7 +179,7 @@ impl Strategy {
             .map(|priority| {
                 let members = (0..backends.len())
                     .filter(|id| backends[*id].priority == priority)
-                    .fold(Mask::EMPTY, Mask::with);
+                    .collect();
                 (priority, members)
             })
             .collect();
@@ -239,11 +239,9 @@ impl Strategy {
 
     /// Backends whose breaker lets them take traffic (after `refresh`).
     fn available(&self) -> Mask {
-        Mask(
-            (0..self.specs.len())
-                .filter(|id| self.breakers.available(*id))
-                .fold(0u64, |bits, id| bits | (1 << id)),
-        )
+        (0..self.specs.len())
+            .filter(|id| self.breakers.available(*id))
+            .collect()
     }
 
     fn in_panic(&self, available: Mask) -> bool {
@@ -271,11 +269,9 @@ impl Strategy {
 
     /// The backends that decline a request by their non-streaming fraction.
     fn declining(&self, stream: bool, rng: &mut SimRng) -> Mask {
-        Mask(
-            (0..self.specs.len())
-                .filter(|id| self.specs[*id].declines(stream, rng))
-                .fold(0u64, |bits, id| bits | (1 << id)),
-        )
+        (0..self.specs.len())
+            .filter(|id| self.specs[*id].declines(stream, rng))
+            .collect()
     }
 
     /// The candidates of one priority group: the best group present, or with an

@@ -177,12 +177,10 @@ impl LowestLatency {
             lowest = lowest.min(self.average(id, ctx.stream));
         }
         let threshold = lowest * (1.0 + self.config.buffer);
-        let within = Mask(
-            admitted
-                .iter()
-                .filter(|id| self.average(*id, ctx.stream) <= threshold)
-                .fold(0u64, |bits, id| bits | (1 << id)),
-        );
+        let within: Mask = admitted
+            .iter()
+            .filter(|id| self.average(*id, ctx.stream) <= threshold)
+            .collect();
         uniform(within, rng)
     }
 

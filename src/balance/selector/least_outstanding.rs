@@ -42,12 +42,10 @@ impl LeastOutstandingConfig {
             ctx.eligible
         };
         let lowest = candidates.iter().map(|id| ctx.inflight[id]).min()?;
-        let tied = Mask(
-            candidates
-                .iter()
-                .filter(|id| ctx.inflight[*id] == lowest)
-                .fold(0u64, |bits, id| bits | (1 << id)),
-        );
+        let tied: Mask = candidates
+            .iter()
+            .filter(|id| ctx.inflight[*id] == lowest)
+            .collect();
         let chosen = match self.tie_break {
             TieBreak::First => tied.first(),
             TieBreak::Random => uniform(tied, rng),
