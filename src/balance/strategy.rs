@@ -250,10 +250,9 @@ impl Strategy {
         })
     }
 
-    /// Backends the loop may use now, before priority grouping.
-    fn candidates(&self, attempt: &Attempt) -> Mask {
+    /// Backends the loop may use now, before priority grouping, given the `available` ones.
+    fn candidates(&self, attempt: &Attempt, available: Mask) -> Mask {
         let all = Mask::all(self.specs.len());
-        let available = self.available();
         let pool = if self.in_panic(available) {
             all
         } else {
@@ -276,14 +275,14 @@ impl Strategy {
 
     /// The candidates of one priority group: the best group present, or with an
     /// overprovisioning factor the group Envoy's priority load draws.
-    fn best_group(&self, candidates: Mask, rng: &mut SimRng) -> Mask {
+    fn best_group(&self, candidates: Mask, available: Mask, rng: &mut SimRng) -> Mask {
         if !self.composition.priority_groups {
             return candidates;
         }
         let drawn = self
             .composition
             .overprovisioning
-            .and_then(|factor| self.envoy_priority(factor, rng))
+            .and_then(|factor| self.envoy_priority(factor, available, rng))
             .map(|priority| self.group(candidates, priority))
             .filter(|group| !group.is_empty());
         if let Some(group) = drawn {
@@ -307,8 +306,7 @@ impl Strategy {
     /// levels take `min(what is left, health × 100 / min(100, Σ health))` in order. Draws the
     /// level of one request (no draw when the first level taking traffic takes it all); None
     /// in panic or when nothing is healthy (the caller falls back to the best group).
-    fn envoy_priority(&self, factor: f64, rng: &mut SimRng) -> Option<u32> {
-        let available = self.available();
+    fn envoy_priority(&self, factor: f64, available: Mask, rng: &mut SimRng) -> Option<u32> {
         if self.in_panic(available) {
             return None;
         }
@@ -414,7 +412,8 @@ impl Strategy {
         }
         loop {
             self.breakers.refresh(now, rng, &mut self.log);
-            let eligible = self.best_group(self.candidates(attempt), rng);
+            let available = self.available();
+            let eligible = self.best_group(self.candidates(attempt, available), available, rng);
             let ctx = PickContext {
                 now,
                 specs: &self.specs,
@@ -517,7 +516,7 @@ impl Strategy {
         self.selector.on_response(now, backend, observation);
         if self.composition.retry.require_remaining {
             self.breakers.refresh(now, rng, &mut self.log);
-            if self.candidates(attempt).is_empty() {
+            if self.candidates(attempt, self.available()).is_empty() {
                 return Verdict::Return;
             }
         }
