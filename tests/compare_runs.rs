@@ -218,15 +218,25 @@ fn compare_refuses_missing_and_foreign_summaries_with_the_file_named() {
         .to_string();
     assert!(error.contains("schema_version 99"), "{error}");
 
+    // Version 1 had no validity: reading it as version 2 would take any run for a valid one.
+    fs::write(empty.join("summary.json"), r#"{"schema_version": 1}"#).expect("write");
+    let error = load_runs(std::slice::from_ref(&empty))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("schema_version 1, but this throttlebox reads version 2"),
+        "{error}"
+    );
+
     fs::write(
         empty.join("summary.json"),
-        r#"{"schema_version": 1, "mode": "sim"}"#,
+        r#"{"schema_version": 2, "mode": "sim"}"#,
     )
     .expect("w");
     let error = load_runs(std::slice::from_ref(&empty))
         .unwrap_err()
         .to_string();
-    assert!(error.contains("does not match schema 1"), "{error}");
+    assert!(error.contains("does not match schema 2"), "{error}");
 
     let output = Command::new(env!("CARGO_BIN_EXE_throttlebox"))
         .arg("compare")

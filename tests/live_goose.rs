@@ -55,7 +55,8 @@ async fn goose_users_yield_the_same_records_with_ttft_and_429s_apart() {
         api_key: "k".to_string(),
         time_scale: 1.0,
     };
-    let outcome = run_goose(&scenario, &dir, &options, "test")
+    let (_keep_open, stop) = tokio::sync::watch::channel(false);
+    let outcome = run_goose(&scenario, &dir, &options, "test", stop)
         .await
         .expect("goose run");
     let summary = &outcome.summary;

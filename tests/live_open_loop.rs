@@ -17,9 +17,9 @@ use throttlebox::live::LiveClock;
 use throttlebox::live::load::{LoadOptions, LoadPlan, run_load};
 use throttlebox::live::setup::live_setup;
 use throttlebox::metrics::RequestRecord;
+use throttlebox::report::RecordSink;
 use throttlebox::report::{AttemptsCsvWriter, ReportError, RequestsCsvWriter};
 use throttlebox::scenario::Scenario;
-use throttlebox::sim::RecordSink;
 use tokio::net::TcpListener;
 
 const STEADY: &str = r#"

@@ -59,6 +59,7 @@ fn plan_finds_the_hand_computed_payg_count() {
         payg_tpms: Vec::new(),
         duration: None,
         jobs: 2,
+        stop: Default::default(),
     };
     let result = plan(&builder, &config).unwrap();
     assert_eq!(result.analytical.payg_count_with_headroom, Some(expected));

@@ -13,7 +13,10 @@ use report_fixture::{
     priority_records, record_priority, record_round_robin, round_robin_records, setup,
 };
 use throttlebox::metrics::StrategyRecorder;
-use throttlebox::report::{RunDir, Summary, head_to_head_table, report_markdown, summary_json};
+use throttlebox::report::{
+    RecordSink, RunDir, RunOutputs, StrategyOutputs, Summary, head_to_head_table, report_markdown,
+    summary_json, write_run,
+};
 
 fn golden_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -62,13 +65,12 @@ fn terminal_table_matches_golden() {
     );
 }
 
-/// Produce a whole run directory the way a driver does: records streamed to the CSV
-/// writers and the recorders as they are produced, then the summary files.
-fn write_run(results: &Path) -> PathBuf {
+/// Produce a whole run directory the way a driver does: records streamed to the run folder's
+/// sink and the recorders as they are produced, then the rest through the one writer.
+fn write_fixture_run(results: &Path) -> PathBuf {
     let setup = setup();
     let dir = RunDir::create(results, "fixture-run").unwrap();
-    let mut requests = dir.requests_writer(setup.clone()).unwrap();
-    let mut attempts = dir.attempts_writer(setup.clone()).unwrap();
+    let mut sink = dir.csv_sink(setup.clone()).unwrap();
     let mut recorders = Vec::new();
     for (strategy, (request_records, attempt_records)) in
         [priority_records(), round_robin_records()]
@@ -82,30 +84,41 @@ fn write_run(results: &Path) -> PathBuf {
             record_round_robin(&mut recorder);
         }
         for record in &attempt_records {
-            attempts.write(record).unwrap();
+            sink.attempt(record).unwrap();
         }
         for record in &request_records {
-            requests.write(record).unwrap();
+            sink.request(record).unwrap();
         }
         recorders.push(recorder);
     }
-    requests.finish().unwrap();
-    attempts.finish().unwrap();
-    let (summaries, series): (Vec<_>, Vec<_>) = recorders
+    sink.commit().unwrap();
+    let finished: Vec<_> = recorders
         .into_iter()
-        .map(StrategyRecorder::finish_with_series)
-        .unzip();
-    let named: Vec<(&str, _)> = setup
-        .strategies
-        .iter()
-        .map(String::as_str)
-        .zip(series.iter())
+        .map(StrategyRecorder::finish_recording)
         .collect();
-    dir.write_timeseries(&setup, &named).unwrap();
-    let summary = Summary::new(&setup, summaries)
-        .with_command("throttlebox sim scenarios/fixture.toml --seed 7");
-    dir.write_summary(&summary).unwrap();
-    dir.write_report(&summary).unwrap();
+    let summary = Summary::new(
+        &setup,
+        finished
+            .iter()
+            .map(|(summary, _, _)| summary.clone())
+            .collect(),
+    )
+    .with_command("throttlebox sim scenarios/fixture.toml --seed 7");
+    let outputs = RunOutputs {
+        setup: &setup,
+        summary: &summary,
+        strategies: finished
+            .iter()
+            .map(|(summary, series, histograms)| StrategyOutputs {
+                name: summary.name.as_str(),
+                series,
+                histograms,
+            })
+            .collect(),
+        report_appendix: String::new(),
+        extra_files: Vec::new(),
+    };
+    write_run(&dir, &outputs).unwrap();
     dir.path().to_path_buf()
 }
 
@@ -113,16 +126,18 @@ fn write_run(results: &Path) -> PathBuf {
 fn the_same_records_give_byte_identical_run_directories() {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_golden");
     let _ = fs::remove_dir_all(&root);
-    let first = write_run(&root.join("a"));
-    let second = write_run(&root.join("b"));
+    let first = write_fixture_run(&root.join("a"));
+    let second = write_fixture_run(&root.join("b"));
     let files = [
         "summary.json",
         "requests.csv",
         "attempts.csv",
         "timeseries.csv",
         "report.md",
+        "report.html",
+        "histograms",
     ];
-    for name in files {
+    for name in files.iter().filter(|name| name.contains('.')) {
         let a = fs::read(first.join(name)).unwrap();
         let b = fs::read(second.join(name)).unwrap();
         assert!(!a.is_empty(), "{name} is empty");
@@ -137,15 +152,15 @@ fn the_same_records_give_byte_identical_run_directories() {
         fs::read_to_string(first.join("summary.json")).unwrap(),
         golden
     );
-    // 10 + 4 requests, 13 + 4 attempts, each plus a header.
+    // 10 + 8 requests, 13 + 7 attempts, each plus a header.
     let lines = |name: &str| {
         fs::read_to_string(first.join(name))
             .unwrap()
             .lines()
             .count()
     };
-    assert_eq!(lines("requests.csv"), 15);
-    assert_eq!(lines("attempts.csv"), 18);
+    assert_eq!(lines("requests.csv"), 19);
+    assert_eq!(lines("attempts.csv"), 21);
     let mut entries: Vec<_> = fs::read_dir(&first)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().into_string().unwrap())

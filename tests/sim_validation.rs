@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use throttlebox::metrics::{AttemptRecord, RequestRecord};
+use throttlebox::report::RecordSink;
 use throttlebox::report::{Mode, ReportError};
 use throttlebox::scenario::Scenario;
-use throttlebox::sim::{RecordSink, run_all, simulate_strategy};
+use throttlebox::sim::{StopFlag, run_all, simulate_strategy};
 
 fn scenario(text: &str) -> Scenario {
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
@@ -140,7 +141,15 @@ fn random_and_power_of_two_match_the_supermarket_model() {
             sum: 0.0,
             count: 0,
         };
-        simulate_strategy(&s, &workload, index, setup.clone(), &mut sink).expect("simulation runs");
+        simulate_strategy(
+            &s,
+            &workload,
+            index,
+            setup.clone(),
+            &mut sink,
+            &StopFlag::new(),
+        )
+        .expect("simulation runs");
         let mean = sink.sum / sink.count as f64;
         let error = (mean - expected).abs() / expected;
         eprintln!(

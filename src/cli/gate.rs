@@ -1,12 +1,14 @@
 //! `throttlebox gate RUN --baseline FILE`: judge a run against its SLOs and a committed
 //! baseline, write `gate.xml` and `gate.md` into the run folder, exit 0 (pass) or 1 (fail);
-//! `--update-baseline FILE` records the run as the new baseline instead.
+//! `--update-baseline FILE` records the run as the new baseline instead. A run that cannot be
+//! trusted (interrupted, or a strategy whose validity failed) is refused either way: exit 3,
+//! with the reasons in `gate.xml`/`gate.md` (nothing recorded as a baseline).
 
 use std::path::{Path, PathBuf};
 
 use throttlebox::gate::{
-    Baseline, Budget, GATE_MD, GATE_XML, GateError, GateSection, Status, gate_markdown, judge,
-    junit_xml, load_summary,
+    Baseline, Budget, GATE_MD, GATE_XML, GateError, GateSection, GateVerdict, Status,
+    gate_markdown, judge, junit_xml, load_summary, refusal,
 };
 use throttlebox::report::Summary;
 
@@ -46,10 +48,20 @@ pub fn run(args: GateArgs) -> anyhow::Result<Outcome> {
         .iter()
         .map(|text| Budget::parse(text, "--budget"))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut runs: Vec<Summary> = Vec::new();
+    let mut loaded: Vec<(String, Summary)> = Vec::new();
     for dir in std::iter::once(&args.run).chain(&args.runs) {
-        runs.push(load_summary(dir)?.1);
+        loaded.push((dir.display().to_string(), load_summary(dir)?.1));
     }
+    let against = args
+        .baseline
+        .as_ref()
+        .or(args.update_baseline.as_ref())
+        .map_or_else(String::new, |path| path.display().to_string());
+    if let Some(refused) = refusal(&loaded) {
+        write_verdict(&args.run, &refused, &against)?;
+        return Ok(Outcome::Untrusted);
+    }
+    let runs: Vec<Summary> = loaded.into_iter().map(|(_, summary)| summary).collect();
     if let Some(path) = &args.update_baseline {
         return update_baseline(path, &runs);
     }
@@ -64,9 +76,19 @@ pub fn run(args: GateArgs) -> anyhow::Result<Outcome> {
     let alpha = baseline.alpha(path)?;
     let budgets = baseline.budgets(path, &overrides)?;
     let verdict = judge(&runs, &baseline, &budgets, alpha)?;
-    let folder = run_folder(&args.run);
-    let xml = junit_xml(&verdict)?;
-    let markdown = gate_markdown(&verdict, &path.display().to_string());
+    write_verdict(&args.run, &verdict, &path.display().to_string())?;
+    Ok(if verdict.passed() {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    })
+}
+
+/// Write `gate.xml` and `gate.md` into the run folder and print the failed rules.
+fn write_verdict(run: &Path, verdict: &GateVerdict, baseline: &str) -> anyhow::Result<()> {
+    let folder = run_folder(run);
+    let xml = junit_xml(verdict)?;
+    let markdown = gate_markdown(verdict, baseline);
     write(&folder.join(GATE_XML), &xml)?;
     write(&folder.join(GATE_MD), &markdown)?;
     for case in verdict
@@ -79,17 +101,19 @@ pub fn run(args: GateArgs) -> anyhow::Result<Outcome> {
     let failed = verdict.failures().count();
     println!(
         "gate {}: {} rules, {failed} failed; {} and {} in {}",
-        if verdict.passed() { "PASS" } else { "FAIL" },
+        if verdict.refused() {
+            "REFUSED (the run cannot be trusted)"
+        } else if verdict.passed() {
+            "PASS"
+        } else {
+            "FAIL"
+        },
         verdict.cases.len(),
         GATE_XML,
         GATE_MD,
         folder.display()
     );
-    Ok(if verdict.passed() {
-        Outcome::Ok
-    } else {
-        Outcome::Failed
-    })
+    Ok(())
 }
 
 fn update_baseline(path: &Path, runs: &[Summary]) -> anyhow::Result<Outcome> {

@@ -1,11 +1,9 @@
-//! What the live commands share: the tokio runtime, the Ctrl-C stop signal, and printing a
-//! live run's results.
+//! What the live commands share: the tokio runtime and printing a live run's results.
 
 use std::future::Future;
 
 use throttlebox::live::head_to_head::LiveRun;
 use throttlebox::report::{RunDir, head_to_head_table};
-use tokio::sync::watch;
 
 /// Run `body` on a multi-threaded runtime.
 pub fn block_on<F: Future>(body: F) -> anyhow::Result<F::Output> {
@@ -15,22 +13,12 @@ pub fn block_on<F: Future>(body: F) -> anyhow::Result<F::Output> {
     Ok(runtime.block_on(body))
 }
 
-/// A stop signal that turns true on the first Ctrl-C (call inside the runtime).
-pub fn stop_on_ctrl_c() -> watch::Receiver<bool> {
-    let (sender, receiver) = watch::channel(false);
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("Ctrl-C: stopping sends, draining requests in flight…");
-            let _ = sender.send(true);
-        }
-        // Keep the sender alive so receivers do not see a closed channel.
-        std::future::pending::<()>().await;
-    });
-    receiver
-}
-
-/// Print the comparison table and where the files are; true when an SLO failed.
-pub fn report(run: &LiveRun, dir: &RunDir) -> bool {
+/// Print the comparison table, the engine's account and where the files are (nothing when no
+/// strategy was measured).
+pub fn report(run: &LiveRun, dir: &RunDir) {
+    if run.outcomes.is_empty() {
+        return;
+    }
     println!("{}", head_to_head_table(&run.summary));
     for (strategy, outcome) in run.summary.strategies.iter().zip(&run.outcomes) {
         let engine = &outcome.engine;
@@ -56,10 +44,6 @@ pub fn report(run: &LiveRun, dir: &RunDir) -> bool {
         );
     }
     eprintln!("results in {}", dir.path().display());
-    run.summary
-        .strategies
-        .iter()
-        .any(|strategy| strategy.slo.iter().any(|verdict| !verdict.pass))
 }
 
 /// `--time-scale`: a finite number above zero.

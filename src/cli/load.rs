@@ -1,7 +1,8 @@
 //! `throttlebox load --target URL`: drive a gateway (or a mock) with a scenario's workload.
 //! `--engine open` (default): the open-loop engine, the seeded schedule at its intended times.
 //! `--engine goose`: closed-model users through goose (users, ramp-up, think time).
-//! Either way: `results/<run>/` with the same files as `sim`, `mode: live`.
+//! Either way: `results/<run>/` with the same files as `sim`, `mode: live`. SIGINT/SIGTERM:
+//! stop, drain, write what was measured, exit 130/143.
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -10,12 +11,15 @@ use std::time::Duration;
 use throttlebox::live::goose_adapter::{GooseOptions, run_goose};
 use throttlebox::live::head_to_head::{LiveRunOptions, run_live};
 use throttlebox::live::load::LoadOptions;
-use throttlebox::report::RunDir;
+use throttlebox::report::run_dir::SUMMARY_JSON;
+use throttlebox::report::{RunDir, Summary};
+use throttlebox::scenario::Scenario;
 
-use super::Outcome;
-use super::live_common::{block_on, report, stop_on_ctrl_c};
+use super::live_common::{block_on, report};
+use super::signals::{Signal, Signals};
 use super::sim::{command_line, load};
 use super::wall::timestamp;
+use super::{Outcome, run_folder, trust};
 
 /// Which load model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -79,9 +83,16 @@ pub struct LoadArgs {
     /// Folder the run directory is created in.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-load-<UTC timestamp>`).
+    /// Run directory name (default: `<scenario>-load-<UTC timestamp>`); an existing one is
+    /// refused unless `--force`.
     #[arg(long)]
     pub run: Option<String>,
+    /// Replace an existing `--run` folder (and everything in it).
+    #[arg(long)]
+    pub force: bool,
+    /// Exit 3 when the run cannot be trusted (its validity failed, or interrupted).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Run the command.
@@ -97,13 +108,24 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     if let Some(strategy) = scenario.strategies.first_mut() {
         strategy.config.name = args.label.clone();
     }
-    let run_name = args
-        .run
-        .clone()
-        .unwrap_or_else(|| format!("{}-load-{}", scenario.name(), timestamp()));
-    let dir = RunDir::create(&args.results, &run_name)?;
+    let signals = Signals::install()?;
+    let dir = run_folder::open(&args.results, args.run.as_deref(), args.force, || {
+        format!("{}-load-{}", scenario.name(), timestamp())
+    })?;
+    let returned = drive(&args, &scenario, &dir, &signals);
+    run_folder::settle(&dir, SUMMARY_JSON, returned)
+}
+
+fn drive(
+    args: &LoadArgs,
+    scenario: &Scenario,
+    dir: &RunDir,
+    signals: &Signals,
+) -> anyhow::Result<Outcome> {
     let command = command_line();
-    match args.engine {
+    // goose catches SIGINT itself: its run says when it was interrupted.
+    let mut goose_signal = None;
+    let summary: Summary = match args.engine {
         Engine::Open => {
             let options = LiveRunOptions {
                 time_scale: args.time_scale,
@@ -124,11 +146,10 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
                 scenario.name(),
                 args.time_scale
             );
-            let live = block_on(async {
-                let stop = stop_on_ctrl_c();
-                run_live(&scenario, Some(&dir), &options, &command, stop).await
-            })??;
-            report(&live, &dir);
+            let stop = signals.watch();
+            let live = block_on(run_live(scenario, Some(dir), &options, &command, stop))??;
+            report(&live, dir);
+            live.summary
         }
         Engine::Goose => {
             let options = GooseOptions {
@@ -146,7 +167,8 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
                 args.target,
                 scenario.name()
             );
-            let outcome = block_on(run_goose(&scenario, &dir, &options, &command))??;
+            let stop = signals.watch();
+            let outcome = block_on(run_goose(scenario, dir, &options, &command, stop))??;
             println!(
                 "{}",
                 throttlebox::report::head_to_head_table(&outcome.summary)
@@ -158,7 +180,12 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
                 outcome.goose_report.display()
             );
             eprintln!("results in {}", dir.path().display());
+            if outcome.interrupted {
+                goose_signal = Some(Signal::Interrupt);
+            }
+            outcome.summary
         }
-    }
-    Ok(Outcome::Ok)
+    };
+    let signal = signals.received().or(goose_signal);
+    Ok(trust::run_outcome(signal, &summary, args.strict, false))
 }

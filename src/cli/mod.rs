@@ -1,5 +1,8 @@
 //! Command-line parsing (clap derive) and dispatch to one module per command. The commands are
-//! thin: they load the scenario, call the library, print, and choose the exit code.
+//! thin: they load the scenario, call the library, print, and choose the exit code: 0 ok, 1 a
+//! gate or SLO failed, 2 a usage or input error, 3 a run that cannot be trusted (invalid or
+//! interrupted) refused by `gate` or, with `--strict`, reported by `run`/`load`, 130/143 a
+//! command stopped by SIGINT/SIGTERM (what finished is written).
 
 mod compare;
 mod gate;
@@ -8,8 +11,11 @@ mod live_common;
 mod load;
 mod plan;
 mod run;
+mod run_folder;
+mod signals;
 mod sim;
 mod sweep;
+mod trust;
 mod wall;
 
 use std::path::PathBuf;
@@ -72,14 +78,24 @@ pub enum Outcome {
     Ok,
     /// A gate or an SLO failed.
     Failed,
+    /// The run cannot be trusted (invalid or interrupted): `gate` refuses it, `--strict`
+    /// reports it.
+    Untrusted,
+    /// Stopped by a signal; what finished was written.
+    Interrupted(signals::Signal),
 }
 
+/// Exit code of [`Outcome::Untrusted`].
+pub const UNTRUSTED_EXIT: u8 = 3;
+
 impl Outcome {
-    /// 0 or 1.
+    /// 0, 1, 3, or 130/143.
     pub fn exit_code(self) -> ExitCode {
         match self {
             Outcome::Ok => ExitCode::SUCCESS,
             Outcome::Failed => ExitCode::from(1),
+            Outcome::Untrusted => ExitCode::from(UNTRUSTED_EXIT),
+            Outcome::Interrupted(signal) => ExitCode::from(signal.exit_code()),
         }
     }
 }

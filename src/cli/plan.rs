@@ -1,21 +1,24 @@
 //! `throttlebox plan SCENARIO --target 'p99_ttft<2s,success>=99.5%'`: search fleet sizes with
 //! the simulator and write `plan.json`, `plan.md`, `plan.html` and `plan.svg` into the run
 //! folder. Exit 0 when every planned strategy has a fleet meeting the targets, 1 when one has
-//! none among the candidates.
+//! none among the candidates. SIGINT/SIGTERM stop the search within milliseconds; a plan needs
+//! every candidate, so none is written (exit 130/143, no folder left).
 
 use std::path::PathBuf;
 
+use throttlebox::plan::PlanError;
 use throttlebox::plan::{
     FleetBuilder, PLAN_HTML, PLAN_JSON, PLAN_MD, PLAN_SVG, PlanConfig, PtuDeploymentType,
     PtuSizing, chart::plan_svg, parse_fraction, parse_targets, plan, plan_html, plan_json,
     plan_markdown,
 };
 use throttlebox::report::RunDir;
-use throttlebox::scenario::Override;
+use throttlebox::scenario::{Override, Scenario};
 
-use super::Outcome;
+use super::signals::Signals;
 use super::sim::default_jobs;
 use super::wall::{Stopwatch, timestamp};
+use super::{Outcome, run_folder};
 
 /// `throttlebox plan`.
 #[derive(Debug, clap::Args)]
@@ -71,9 +74,13 @@ pub struct PlanArgs {
     /// Folder the run directory is created in.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-plan-<UTC timestamp>`).
+    /// Run directory name (default: `<scenario>-plan-<UTC timestamp>`); an existing one is
+    /// refused unless `--force`.
     #[arg(long)]
     pub run: Option<String>,
+    /// Replace an existing `--run` folder (and everything in it).
+    #[arg(long)]
+    pub force: bool,
     /// Threads; default: all cores.
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -81,6 +88,7 @@ pub struct PlanArgs {
 
 /// Run the command.
 pub fn run(args: PlanArgs) -> anyhow::Result<Outcome> {
+    let signals = Signals::install()?;
     let targets = parse_targets(&args.target)?;
     let headroom = parse_fraction("--headroom", &args.headroom)?;
     if !(args.growth.is_finite() && args.growth > 0.0) {
@@ -112,31 +120,52 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Outcome> {
         payg_tpms: args.payg_tpm,
         duration: args.duration.clone(),
         jobs: args.jobs.unwrap_or_else(default_jobs),
+        stop: signals.stop_flag().clone(),
     };
-    let clock = Stopwatch::start();
     eprintln!(
         "planning {} strategies of {} on {} thread(s)…",
         builder.strategies.len(),
         args.scenario.display(),
         config.jobs
     );
-    let result = plan(&builder, &config)?;
-    let run_name = args
-        .run
-        .clone()
-        .unwrap_or_else(|| format!("{}-plan-{}", result.scenario, timestamp()));
-    let dir = RunDir::create(&args.results, &run_name)?;
+    let name = Scenario::load(&args.scenario, &overrides)?
+        .name()
+        .to_string();
+    let dir = run_folder::open(&args.results, args.run.as_deref(), args.force, || {
+        format!("{name}-plan-{}", timestamp())
+    })?;
+    let returned = search(&builder, &config, &dir, &signals);
+    run_folder::settle(&dir, PLAN_JSON, returned)
+}
+
+fn search(
+    builder: &FleetBuilder,
+    config: &PlanConfig,
+    dir: &RunDir,
+    signals: &Signals,
+) -> anyhow::Result<Outcome> {
+    let clock = Stopwatch::start();
+    let result = match plan(builder, config) {
+        Err(PlanError::Stopped) => {
+            let signal = signals
+                .received()
+                .unwrap_or(super::signals::Signal::Interrupt);
+            eprintln!("stopped before every candidate fleet was simulated: no plan written");
+            return Ok(Outcome::Interrupted(signal));
+        }
+        other => other?,
+    };
     let svg = plan_svg(&result)?;
     let markdown = plan_markdown(&result);
+    // plan.json last: its presence marks a complete plan folder.
+    let json = plan_json(&result)?;
     for (name, text) in [
-        (PLAN_JSON, plan_json(&result)?),
         (PLAN_MD, markdown.clone()),
         (PLAN_HTML, plan_html(&result, &svg)),
         (PLAN_SVG, svg),
+        (PLAN_JSON, json),
     ] {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text)
-            .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+        dir.write_text(name, &text)?;
     }
     println!("{markdown}");
     eprintln!(

@@ -1,6 +1,7 @@
 //! `throttlebox run [SCENARIO]`: the live head-to-head. Per strategy, a fresh in-process mock
 //! fleet and gateway on loopback (or `--target` an external gateway), the identical schedule
 //! sent open-loop, then the comparison table and `results/<run>/` with `mode: live`.
+//! SIGINT/SIGTERM: stop sending, drain, write what was measured, exit 130/143.
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -9,11 +10,14 @@ use std::time::Duration;
 use throttlebox::live::head_to_head::{LiveRunOptions, run_live};
 use throttlebox::live::load::LoadOptions;
 use throttlebox::report::RunDir;
+use throttlebox::report::run_dir::SUMMARY_JSON;
+use throttlebox::scenario::Scenario;
 
-use super::Outcome;
-use super::live_common::{block_on, report, stop_on_ctrl_c};
+use super::live_common::{block_on, report};
+use super::signals::Signals;
 use super::sim::{command_line, load};
 use super::wall::timestamp;
+use super::{Outcome, run_folder, trust};
 
 /// `throttlebox run`.
 #[derive(Debug, clap::Args)]
@@ -47,22 +51,38 @@ pub struct RunArgs {
     /// Folder the run directory is created in.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-live-<UTC timestamp>`).
+    /// Run directory name (default: `<scenario>-live-<UTC timestamp>`); an existing one is
+    /// refused unless `--force`.
     #[arg(long)]
     pub run: Option<String>,
+    /// Replace an existing `--run` folder (and everything in it).
+    #[arg(long)]
+    pub force: bool,
     /// Exit 1 when any strategy misses an SLO.
     #[arg(long)]
     pub check_slo: bool,
+    /// Exit 3 when the run cannot be trusted (a strategy's validity failed, or interrupted).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Run the command.
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
+    let signals = Signals::install()?;
     let scenario = load(args.scenario.as_ref(), &args.sets)?;
-    let run_name = args
-        .run
-        .clone()
-        .unwrap_or_else(|| format!("{}-live-{}", scenario.name(), timestamp()));
-    let dir = RunDir::create(&args.results, &run_name)?;
+    let dir = run_folder::open(&args.results, args.run.as_deref(), args.force, || {
+        format!("{}-live-{}", scenario.name(), timestamp())
+    })?;
+    let returned = run_live_command(&args, &scenario, &dir, &signals);
+    run_folder::settle(&dir, SUMMARY_JSON, returned)
+}
+
+fn run_live_command(
+    args: &RunArgs,
+    scenario: &Scenario,
+    dir: &RunDir,
+    signals: &Signals,
+) -> anyhow::Result<Outcome> {
     let options = LiveRunOptions {
         time_scale: args.time_scale,
         target: args.target.clone(),
@@ -85,14 +105,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             .map_or(String::new(), |target| format!(" against {target}"))
     );
     let command = command_line();
-    let live = block_on(async {
-        let stop = stop_on_ctrl_c();
-        run_live(&scenario, Some(&dir), &options, &command, stop).await
-    })??;
-    let failed = report(&live, &dir);
-    Ok(if args.check_slo && failed {
-        Outcome::Failed
-    } else {
-        Outcome::Ok
-    })
+    let stop = signals.watch();
+    let live = block_on(run_live(scenario, Some(dir), &options, &command, stop))??;
+    report(&live, dir);
+    Ok(trust::run_outcome(
+        signals.received(),
+        &live.summary,
+        args.strict,
+        args.check_slo,
+    ))
 }

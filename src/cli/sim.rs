@@ -1,14 +1,17 @@
 //! `throttlebox sim [SCENARIO]`: every strategy in virtual time, the head-to-head table on the
-//! terminal, and `results/<run>/` on disk.
+//! terminal, and `results/<run>/` on disk. SIGINT/SIGTERM stop it within milliseconds; the
+//! strategies that finished are written (summary marked `interrupted`), exit 130/143.
 
 use std::path::PathBuf;
 
+use throttlebox::report::run_dir::SUMMARY_JSON;
 use throttlebox::report::{RunDir, head_to_head_table};
 use throttlebox::scenario::{Override, Scenario};
-use throttlebox::sim::run_all;
+use throttlebox::sim::run_all_until;
 
-use super::Outcome;
+use super::signals::Signals;
 use super::wall::{Stopwatch, timestamp};
+use super::{Outcome, run_folder, trust};
 
 /// `throttlebox sim`.
 #[derive(Debug, clap::Args)]
@@ -22,9 +25,13 @@ pub struct SimArgs {
     /// Folder the run directory is created in.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-<UTC timestamp>`).
+    /// Run directory name (default: `<scenario>-<UTC timestamp>`); an existing one is
+    /// refused unless `--force`.
     #[arg(long)]
     pub run: Option<String>,
+    /// Replace an existing `--run` folder (and everything in it).
+    #[arg(long)]
+    pub force: bool,
     /// Threads (strategies run in parallel); default: all cores.
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -52,12 +59,21 @@ pub fn default_jobs() -> usize {
 
 /// Run the command.
 pub fn run(args: SimArgs) -> anyhow::Result<Outcome> {
+    let signals = Signals::install()?;
     let scenario = load(args.scenario.as_ref(), &args.sets)?;
-    let run_name = args
-        .run
-        .clone()
-        .unwrap_or_else(|| format!("{}-{}", scenario.name(), timestamp()));
-    let dir = RunDir::create(&args.results, &run_name)?;
+    let dir = run_folder::open(&args.results, args.run.as_deref(), args.force, || {
+        format!("{}-{}", scenario.name(), timestamp())
+    })?;
+    let returned = simulate(&args, &scenario, &dir, &signals);
+    run_folder::settle(&dir, SUMMARY_JSON, returned)
+}
+
+fn simulate(
+    args: &SimArgs,
+    scenario: &Scenario,
+    dir: &RunDir,
+    signals: &Signals,
+) -> anyhow::Result<Outcome> {
     let jobs = args.jobs.unwrap_or_else(default_jobs);
     let command = command_line();
     eprintln!(
@@ -68,24 +84,23 @@ pub fn run(args: SimArgs) -> anyhow::Result<Outcome> {
     );
     let clock = Stopwatch::start();
     let progress = |name: &str| eprintln!("  done: {name} ({:.2?})", clock.elapsed());
-    let run = run_all(&scenario, Some(&dir), jobs, &command, &progress)?;
-    let simulated: u64 = run.outcomes.iter().map(|outcome| outcome.requests).sum();
-    println!("{}", head_to_head_table(&run.summary));
-    eprintln!(
-        "{simulated} requests simulated in {:.2?}; results in {}",
-        clock.elapsed(),
-        dir.path().display()
-    );
-    let failed = run
-        .summary
-        .strategies
-        .iter()
-        .any(|strategy| strategy.slo.iter().any(|verdict| !verdict.pass));
-    Ok(if args.check_slo && failed {
-        Outcome::Failed
-    } else {
-        Outcome::Ok
-    })
+    let stop = signals.stop_flag();
+    let run = run_all_until(scenario, Some(dir), jobs, &command, &progress, stop)?;
+    if !run.outcomes.is_empty() {
+        let simulated: u64 = run.outcomes.iter().map(|outcome| outcome.requests).sum();
+        println!("{}", head_to_head_table(&run.summary));
+        eprintln!(
+            "{simulated} requests simulated in {:.2?}; results in {}",
+            clock.elapsed(),
+            dir.path().display()
+        );
+    }
+    Ok(trust::run_outcome(
+        signals.received(),
+        &run.summary,
+        false,
+        args.check_slo,
+    ))
 }
 
 /// The command as typed (for the report's metadata).

@@ -1,16 +1,23 @@
 //! `throttlebox sweep SCENARIO --set key=v1,v2 …`: the grid on all cores with a progress bar,
-//! written as `sweep.csv` and `sweep.md` in the run directory.
+//! written as `sweep.csv` and `sweep.md` in the run directory. SIGINT/SIGTERM stop it: the
+//! cells that finished are written (`sweep.md` says how many are missing), exit 130/143.
 
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use throttlebox::report::RunDir;
-use throttlebox::scenario::Override;
-use throttlebox::sweep::{Axis, grid_csv, grid_markdown, run_sweep};
+use throttlebox::scenario::{Override, Scenario};
+use throttlebox::sweep::{Axis, SweepRun, grid_csv, grid_markdown, run_sweep};
 
-use super::Outcome;
+use super::signals::Signals;
 use super::sim::default_jobs;
 use super::wall::{Stopwatch, timestamp};
+use super::{Outcome, run_folder};
+
+/// `sweep.csv`: one row per cell and strategy; its presence marks a sweep folder.
+const SWEEP_CSV: &str = "sweep.csv";
+/// `sweep.md`: the grid with the best cell per metric in bold.
+const SWEEP_MD: &str = "sweep.md";
 
 /// `throttlebox sweep`.
 #[derive(Debug, clap::Args)]
@@ -24,9 +31,13 @@ pub struct SweepArgs {
     /// Folder the run directory is created in.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-sweep-<UTC timestamp>`).
+    /// Run directory name (default: `<scenario>-sweep-<UTC timestamp>`); an existing one is
+    /// refused unless `--force`.
     #[arg(long)]
     pub run: Option<String>,
+    /// Replace an existing `--run` folder (and everything in it).
+    #[arg(long)]
+    pub force: bool,
     /// Threads; default: all cores.
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -34,6 +45,7 @@ pub struct SweepArgs {
 
 /// Run the command.
 pub fn run(args: SweepArgs) -> anyhow::Result<Outcome> {
+    let signals = Signals::install()?;
     let mut axes = Vec::new();
     let mut fixed = Vec::new();
     for text in &args.sets {
@@ -43,6 +55,24 @@ pub fn run(args: SweepArgs) -> anyhow::Result<Outcome> {
             _ => axes.push(axis),
         }
     }
+    let base = match &args.scenario {
+        Some(path) => Scenario::load(path, &fixed)?,
+        None => Scenario::embedded_default(&fixed)?,
+    };
+    let dir = run_folder::open(&args.results, args.run.as_deref(), args.force, || {
+        format!("{}-sweep-{}", base.name(), timestamp())
+    })?;
+    let returned = sweep(&args, &fixed, &axes, &dir, &signals);
+    run_folder::settle(&dir, SWEEP_CSV, returned)
+}
+
+fn sweep(
+    args: &SweepArgs,
+    fixed: &[Override],
+    axes: &[Axis],
+    dir: &RunDir,
+    signals: &Signals,
+) -> anyhow::Result<Outcome> {
     let jobs = args.jobs.unwrap_or_else(default_jobs);
     let cells: usize = axes.iter().map(|axis| axis.values.len()).product();
     let bar = ProgressBar::new(cells as u64);
@@ -50,29 +80,47 @@ pub fn run(args: SweepArgs) -> anyhow::Result<Outcome> {
         ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} cells")
             .map_err(|error| anyhow::anyhow!("progress bar template: {error}"))?,
     );
+    eprintln!("sweeping {cells} cells on {jobs} thread(s)…");
     let clock = Stopwatch::start();
-    let results = run_sweep(args.scenario.as_deref(), &fixed, &axes, jobs, &|done, _| {
-        bar.set_position(done as u64)
-    })?;
+    let on_cell = |done: usize, _| bar.set_position(done as u64);
+    let sweep = run_sweep(
+        args.scenario.as_deref(),
+        fixed,
+        axes,
+        jobs,
+        &on_cell,
+        signals.stop_flag(),
+    )?;
     bar.finish_and_clear();
-    let name = results
-        .first()
-        .map(|result| result.summary.scenario.clone())
-        .unwrap_or_default();
-    let run_name = args
-        .run
-        .clone()
-        .unwrap_or_else(|| format!("{name}-sweep-{}", timestamp()));
-    let dir = RunDir::create(&args.results, &run_name)?;
-    let keys: Vec<String> = axes.iter().map(|axis| axis.key.clone()).collect();
-    let markdown = grid_markdown(&keys, &results);
-    std::fs::write(dir.path().join("sweep.csv"), grid_csv(&keys, &results)?)?;
-    std::fs::write(dir.path().join("sweep.md"), &markdown)?;
-    println!("{markdown}");
+    if !sweep.results.is_empty() {
+        write(dir, axes, &sweep)?;
+    }
     eprintln!(
-        "{cells} cells on {jobs} thread(s) in {:.2?}; results in {}",
+        "{} of {cells} cells on {jobs} thread(s) in {:.2?}; results in {}",
+        sweep.results.len(),
         clock.elapsed(),
         dir.path().display()
     );
-    Ok(Outcome::Ok)
+    Ok(match signals.received() {
+        Some(signal) => Outcome::Interrupted(signal),
+        None => Outcome::Ok,
+    })
+}
+
+/// `sweep.md` (first, with a note when cells are missing), then `sweep.csv`.
+fn write(dir: &RunDir, axes: &[Axis], sweep: &SweepRun) -> anyhow::Result<()> {
+    let keys: Vec<String> = axes.iter().map(|axis| axis.key.clone()).collect();
+    let mut markdown = String::new();
+    if sweep.interrupted() {
+        markdown.push_str(&format!(
+            "> **Interrupted**: {} of {} cells finished; the others are missing below.\n\n",
+            sweep.results.len(),
+            sweep.total
+        ));
+    }
+    markdown.push_str(&grid_markdown(&keys, &sweep.results));
+    dir.write_text(SWEEP_MD, &markdown)?;
+    dir.write_text(SWEEP_CSV, &grid_csv(&keys, &sweep.results)?)?;
+    println!("{markdown}");
+    Ok(())
 }

@@ -9,7 +9,9 @@ use super::judge::{GateVerdict, RuleCase, Status};
 pub fn gate_markdown(verdict: &GateVerdict, baseline: &str) -> String {
     let mut out = String::new();
     let failed: Vec<&RuleCase> = verdict.failures().collect();
-    let outcome = if failed.is_empty() {
+    let outcome = if verdict.refused() {
+        "⛔ REFUSED: the run cannot be trusted (nothing was judged)"
+    } else if failed.is_empty() {
         "✅ PASS"
     } else {
         "❌ FAIL"

@@ -1,6 +1,7 @@
 //! CI regression gates: judge a run (`results/<run>/summary.json`) against its absolute SLOs
 //! and against a committed baseline (`results/baselines/NAME.json`) with per-metric budgets,
-//! and write the verdict as JUnit XML and Markdown.
+//! and write the verdict as JUnit XML and Markdown. A run that cannot be trusted (interrupted,
+//! or a strategy whose validity failed) is refused before anything is judged ([`refusal`]).
 //!
 //! Simulator runs are deterministic and compared exactly; live runs are compared over repeated
 //! runs with a Mann–Whitney U test and an effect-size budget (see [`judge`]). This module only
@@ -14,6 +15,7 @@ pub mod junit;
 pub mod mann_whitney;
 pub mod markdown;
 pub mod metric;
+pub mod trust;
 
 pub use baseline::{
     BASELINE_VERSION, Baseline, BaselineStrategy, DEFAULT_ALPHA, Figures, GateSection, figures,
@@ -26,6 +28,7 @@ pub use junit::junit_xml;
 pub use mann_whitney::{Alternative, UTest, mann_whitney_u, normal_survival};
 pub use markdown::gate_markdown;
 pub use metric::{METRICS, Metric, Unit, metric};
+pub use trust::{TRUST_RULE_PREFIX, refusal};
 
 /// `gate.xml`, written into the run folder.
 pub const GATE_XML: &str = "gate.xml";

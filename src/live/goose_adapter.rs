@@ -9,6 +9,8 @@
 //! closed-model. goose writes its own HTML report into the run directory.
 //!
 //! goose runs one attack per process (global Ctrl-C handler and killswitch): call this once.
+//! goose catches SIGINT itself (its killswitch); a stop from the caller (SIGTERM) pulls the
+//! same killswitch, and either way the run is written, marked `interrupted`.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -23,7 +25,6 @@ use hyper::header::HeaderValue;
 
 use super::clock::LiveClock;
 use super::error::LiveError;
-use super::head_to_head::RunSink;
 use super::load::collector::collect;
 use super::load::logical::{finish, record_try};
 use super::load::try_once::{TryOutcome, TryResult};
@@ -31,12 +32,16 @@ use super::load::{EngineContext, LoadOptions, LoadPlan};
 use super::setup::live_setup;
 use super::sse::BodyWatch;
 use super::trail::{GatewayReport, SESSION};
+use super::verdict::validity_context;
 use crate::balance::{Observation, Status};
 use crate::metrics::{ErrorClass, RequestRecord, StrategyRecorder};
-use crate::report::{RunDir, Summary};
+use crate::report::validity::assess;
+use crate::report::{
+    EngineMeasurements, RunDir, RunOutputs, RunSink, StrategyOutputs, Summary, write_run,
+};
 use crate::scenario::Scenario;
-use crate::sim::CsvSink;
 use crate::workload::{Request, Requests, Workload};
+use tokio::sync::watch;
 
 /// File goose writes its own report to, in the run directory.
 pub const GOOSE_REPORT: &str = "goose-report.html";
@@ -71,6 +76,8 @@ pub struct GooseOutcome {
     pub requests_per_second: f64,
     /// goose's own HTML report.
     pub goose_report: PathBuf,
+    /// Stopped early (SIGINT through goose's handler, or the caller's stop).
+    pub interrupted: bool,
 }
 
 /// What every goose user shares.
@@ -99,12 +106,14 @@ fn goose_error(error: impl std::fmt::Display) -> LiveError {
 }
 
 /// Run `scenario`'s first strategy slot as a closed-model load on `options.target`, writing
-/// `results/<run>/` into `dir` (plus goose's `goose-report.html`).
+/// `results/<run>/` into `dir` (plus goose's `goose-report.html`). `stop` ends the attack
+/// early (as goose's own SIGINT handler does); what was measured is still written.
 pub async fn run_goose(
     scenario: &Scenario,
     dir: &RunDir,
     options: &GooseOptions,
     command: &str,
+    mut stop: watch::Receiver<bool>,
 ) -> Result<GooseOutcome, LiveError> {
     if options.users == 0 {
         return Err(LiveError::invalid("--users", "at least one user"));
@@ -135,10 +144,7 @@ pub async fn run_goose(
         label,
     };
     let (records, receiver) = std::sync::mpsc::channel();
-    let sink = RunSink::Csv(Box::new(CsvSink {
-        requests: dir.requests_writer(setup.clone())?,
-        attempts: dir.attempts_writer(setup.clone())?,
-    }));
+    let sink = RunSink::Csv(Box::new(dir.csv_sink(setup.clone())?));
     let recorder = StrategyRecorder::new(0, setup.clone());
     let collector = tokio::task::spawn_blocking(move || collect(receiver, recorder, sink, None));
     let schedule = workload.requests();
@@ -147,18 +153,51 @@ pub async fn run_goose(
         schedule: Mutex::new((workload, schedule)),
     });
     let report_path = dir.path().join(GOOSE_REPORT);
+    let killswitch = tokio::spawn(async move {
+        while !*stop.borrow_and_update() {
+            if stop.changed().await.is_err() {
+                return;
+            }
+        }
+        goose::trigger_killswitch("stopped by a signal");
+    });
     let metrics = attack(shared.clone(), options, &report_path).await;
+    killswitch.abort();
+    let interrupted = goose::is_killswitch_triggered();
+    let covered = clock.now().min(planned);
     drop(shared);
     let (recorder, sink, _) = collector
         .await
         .map_err(|error| LiveError::invalid("collector", error.to_string()))??;
     sink.finish()?;
     let metrics = metrics?;
-    let (strategy, series) = recorder.finish_with_series();
-    let summary = Summary::new(&setup, vec![strategy]).with_command(command);
-    dir.write_timeseries(&setup, &[(setup.strategies[0].as_str(), &series)])?;
-    dir.write_summary(&summary)?;
-    dir.write_report(&summary)?;
+    let (mut strategy, series, histograms) = recorder.finish_recording();
+    // A closed model sends each request when its user is ready: no schedule, no send lag.
+    let measured = EngineMeasurements {
+        scheduled: strategy.requests,
+        sent: strategy.requests,
+        interrupted,
+        covered: if interrupted { covered } else { planned },
+        ..EngineMeasurements::default()
+    };
+    let context = validity_context(scenario.fleet(), &setup, &strategy, options.time_scale, 1);
+    strategy.validity = assess(&measured, &context);
+    let mut summary = Summary::new(&setup, vec![strategy]).with_command(command);
+    if interrupted {
+        summary = summary.mark_interrupted();
+    }
+    let outputs = RunOutputs {
+        setup: &setup,
+        summary: &summary,
+        strategies: vec![StrategyOutputs {
+            name: setup.strategies[0].as_str(),
+            series: &series,
+            histograms: &histograms,
+        }],
+        report_appendix: String::new(),
+        extra_files: Vec::new(),
+    };
+    write_run(dir, &outputs)?;
     let requests = summary.strategies[0].requests;
     let seconds = (metrics.duration as f64).max(1e-9);
     Ok(GooseOutcome {
@@ -166,6 +205,7 @@ pub async fn run_goose(
         requests,
         requests_per_second: requests as f64 / seconds,
         goose_report: report_path,
+        interrupted,
     })
 }
 

@@ -2,7 +2,9 @@
 //! mock fleet and gateway on loopback (or an external gateway), the identical seeded schedule
 //! driven open-loop, the gateway's breaker timeline and the fleet's PTU utilization folded into
 //! the strategy's records, then teardown; finally the same summary, comparison table and
-//! `results/<run>/` files as `sim`, with `mode: live`.
+//! `results/<run>/` files as `sim` (through the same writer), with `mode: live`, and each
+//! strategy's validity drawn from what the engine measured. A stop (SIGINT, SIGTERM) drains
+//! the strategy in flight, keeps it (marked invalid: interrupted) and starts no other.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -19,10 +21,14 @@ use super::fleet::LiveFleet;
 use super::gateway::{BreakerEvent, GatewaySettings, RunningGateway};
 use super::load::{EngineStats, LoadOptions, LoadPlan, run_load};
 use super::setup::live_setup;
-use crate::metrics::SecondSeries;
-use crate::report::{RunDir, RunSetup, StrategySummary, Summary};
+use super::verdict::{engine_measurements, validity_context};
+use crate::metrics::{SecondSeries, StrategyHistograms, StrategyRecorder};
+use crate::report::validity::assess;
+use crate::report::{
+    DiscardSink, RunDir, RunOutputs, RunSetup, RunSink, StrategyOutputs, StrategySummary, Summary,
+    write_run,
+};
 use crate::scenario::Scenario;
-use crate::sim::{CsvSink, DiscardSink, RecordSink};
 
 /// `engine.json`: what the load engine itself did, per strategy.
 pub const ENGINE_JSON: &str = "engine.json";
@@ -58,6 +64,8 @@ pub struct LiveStrategyOutcome {
     pub summary: StrategySummary,
     /// Per-second series.
     pub series: SecondSeries,
+    /// Latency histograms and the interval log.
+    pub histograms: StrategyHistograms,
     /// The engine's own counters.
     pub engine: EngineStats,
     /// The in-process fleet's metrics at the end (None with `--target`).
@@ -78,8 +86,9 @@ pub struct LiveRun {
 }
 
 /// Run every strategy of `scenario` live, one after the other. With `dir`, write the same
-/// files as `sim` there plus `engine.json`. A stop (Ctrl-C) ends the current strategy early
-/// (drained), skips the rest, and still writes what was measured.
+/// files as `sim` there plus `engine.json`. A stop (SIGINT, SIGTERM) ends the current strategy
+/// early (drained), skips the rest, and still writes what was measured, the summary marked
+/// `interrupted`; stopped before any strategy started, it writes nothing.
 pub async fn run_live(
     scenario: &Scenario,
     dir: Option<&RunDir>,
@@ -98,14 +107,16 @@ pub async fn run_live(
     let (setup, fallback) = live_setup(scenario, duration, options.target.is_some());
     let setup = Arc::new(setup);
     let mut sink = match dir {
-        Some(dir) => RunSink::Csv(Box::new(CsvSink {
-            requests: dir.requests_writer(setup.clone())?,
-            attempts: dir.attempts_writer(setup.clone())?,
-        })),
+        Some(dir) => RunSink::Csv(Box::new(dir.csv_sink(setup.clone())?)),
         None => RunSink::Discard(DiscardSink),
     };
     let mut outcomes = Vec::new();
+    let mut interrupted = false;
     for index in 0..scenario.strategies.len() {
+        if *stop.borrow() {
+            interrupted = true;
+            break;
+        }
         let load = LoadOptions {
             fallback_backend: fallback,
             ..options.load.clone()
@@ -122,17 +133,28 @@ pub async fn run_live(
         )
         .await?;
         sink = returned;
-        let interrupted = outcome.engine.interrupted;
+        interrupted = outcome.engine.interrupted;
         outcomes.push(outcome);
         if interrupted {
             break;
         }
     }
-    sink.finish()?;
-    let summary = Summary::new(&setup, outcomes.iter().map(|o| o.summary.clone()).collect())
+    let mut summary = Summary::new(&setup, outcomes.iter().map(|o| o.summary.clone()).collect())
         .with_command(command);
+    if interrupted {
+        summary = summary.mark_interrupted();
+    }
+    if outcomes.is_empty() {
+        // Nothing measured: dropping the sink removes its temporary files.
+        return Ok(LiveRun {
+            summary,
+            outcomes,
+            setup,
+        });
+    }
+    sink.finish()?;
     if let Some(dir) = dir {
-        write_outputs(dir, scenario, &setup, &summary, &outcomes)?;
+        write_outputs(dir, &setup, &summary, &outcomes)?;
     }
     Ok(LiveRun {
         summary,
@@ -168,14 +190,30 @@ async fn run_strategy(
         },
         label: label.clone(),
     };
+    let judged = |recorder: StrategyRecorder, engine: EngineStats, covered: Duration| {
+        let (mut summary, series, histograms) = recorder.finish_recording();
+        let hops = if options.target.is_some() { 1 } else { 2 };
+        let context =
+            validity_context(scenario.fleet(), &setup, &summary, options.time_scale, hops);
+        let covered = covered.min(setup.duration);
+        summary.validity = assess(
+            &engine_measurements(&engine, options.time_scale, covered),
+            &context,
+        );
+        (summary, series, histograms, engine)
+    };
     if let Some(target) = &options.target {
         let clock = LiveClock::start(options.time_scale);
+        let stopped_at = stop_time(stop.clone(), clock);
         let outcome = run_load(scenario, workload, plan(target.clone(), clock), sink, stop).await?;
-        let (summary, series) = outcome.recorder.finish_with_series();
+        let covered = covered(&outcome.stats, stopped_at, setup.duration).await;
+        let (summary, series, histograms, engine) =
+            judged(outcome.recorder, outcome.stats, covered);
         let result = LiveStrategyOutcome {
             summary,
             series,
-            engine: outcome.stats,
+            histograms,
+            engine,
             fleet_metrics: None,
             breaker_timeline: Vec::new(),
         };
@@ -188,6 +226,7 @@ async fn run_strategy(
     settings.max_connections = budget;
     let gateway = RunningGateway::start(settings, clock).await?;
     let sampler = fleet.sample_utilization(scenario);
+    let stopped_at = stop_time(stop.clone(), clock);
     let outcome = run_load(scenario, workload, plan(gateway.url(), clock), sink, stop).await;
     let samples = sampler.stop().await;
     let timeline = gateway.breaker_timeline();
@@ -205,82 +244,75 @@ async fn run_strategy(
     for (at, backend, percent) in samples {
         outcome.recorder.utilization_sample(at, backend, percent);
     }
-    let (summary, series) = outcome.recorder.finish_with_series();
+    let covered = covered(&outcome.stats, stopped_at, setup.duration).await;
+    let (summary, series, histograms, engine) = judged(outcome.recorder, outcome.stats, covered);
     let result = LiveStrategyOutcome {
         summary,
         series,
-        engine: outcome.stats,
+        histograms,
+        engine,
         fleet_metrics: Some(fleet_metrics),
         breaker_timeline: timeline,
     };
     Ok((result, outcome.sink))
 }
 
-/// Where a run's records go: the run directory's CSV files, or nowhere.
-pub enum RunSink {
-    /// `requests.csv` and `attempts.csv`.
-    Csv(Box<CsvSink>),
-    /// Nowhere (the recorder still sees every record).
-    Discard(DiscardSink),
+/// The scenario time at which `stop` turns true (resolves only then).
+fn stop_time(
+    mut stop: watch::Receiver<bool>,
+    clock: LiveClock,
+) -> tokio::task::JoinHandle<Duration> {
+    tokio::spawn(async move {
+        while !*stop.borrow_and_update() {
+            if stop.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        clock.now()
+    })
 }
 
-impl RunSink {
-    /// Flush and close the files.
-    pub fn finish(self) -> Result<(), crate::report::ReportError> {
-        if let RunSink::Csv(csv) = self {
-            csv.requests.finish()?;
-            csv.attempts.finish()?;
-        }
-        Ok(())
+/// The scenario time the strategy's schedule covered: all of it, or up to the stop.
+async fn covered(
+    stats: &EngineStats,
+    stopped_at: tokio::task::JoinHandle<Duration>,
+    planned: Duration,
+) -> Duration {
+    if !stats.interrupted {
+        stopped_at.abort();
+        return planned;
     }
-}
-
-impl RecordSink for RunSink {
-    fn request(
-        &mut self,
-        record: &crate::metrics::RequestRecord,
-    ) -> Result<(), crate::report::ReportError> {
-        match self {
-            RunSink::Csv(csv) => csv.request(record),
-            RunSink::Discard(discard) => discard.request(record),
-        }
-    }
-
-    fn attempt(
-        &mut self,
-        record: &crate::metrics::AttemptRecord,
-    ) -> Result<(), crate::report::ReportError> {
-        match self {
-            RunSink::Csv(csv) => csv.attempt(record),
-            RunSink::Discard(discard) => discard.attempt(record),
-        }
-    }
+    stopped_at.await.unwrap_or(planned)
 }
 
 fn write_outputs(
     dir: &RunDir,
-    scenario: &Scenario,
     setup: &RunSetup,
     summary: &Summary,
     outcomes: &[LiveStrategyOutcome],
 ) -> Result<(), LiveError> {
-    let series: Vec<(&str, &SecondSeries)> = scenario
-        .strategies
-        .iter()
-        .zip(outcomes)
-        .map(|(strategy, outcome)| (strategy.config.name.as_str(), &outcome.series))
-        .collect();
-    dir.write_timeseries(setup, &series)?;
-    dir.write_summary(summary)?;
     let engines = || {
-        scenario
+        summary
             .strategies
             .iter()
             .zip(outcomes)
-            .map(|(strategy, outcome)| (strategy.config.name.as_str(), &outcome.engine))
+            .map(|(strategy, outcome)| (strategy.name.as_str(), &outcome.engine))
     };
-    dir.write_report_with(summary, &engine_markdown(engines()))?;
-    let path = dir.path().join(ENGINE_JSON);
-    std::fs::write(&path, engine_json(engines()))
-        .map_err(|error| LiveError::io(format!("write {}", path.display()), error))
+    let outputs = RunOutputs {
+        setup,
+        summary,
+        strategies: summary
+            .strategies
+            .iter()
+            .zip(outcomes)
+            .map(|(strategy, outcome)| StrategyOutputs {
+                name: strategy.name.as_str(),
+                series: &outcome.series,
+                histograms: &outcome.histograms,
+            })
+            .collect(),
+        report_appendix: engine_markdown(engines()),
+        extra_files: vec![(ENGINE_JSON, engine_json(engines()))],
+    };
+    Ok(write_run(dir, &outputs)?)
 }

@@ -20,6 +20,7 @@ mod precise_sleep;
 pub mod setup;
 pub mod sse;
 pub mod trail;
+pub mod verdict;
 
 pub use clock::LiveClock;
 pub use error::LiveError;

@@ -28,6 +28,10 @@ pub enum PlanError {
         /// Why.
         source: Box<SimError>,
     },
+    /// The stop flag was raised (SIGINT, SIGTERM) before every candidate was simulated: a
+    /// plan needs them all, so there is none.
+    #[error("stopped before every candidate fleet was simulated: no plan")]
+    Stopped,
     /// Writing an output failed.
     #[error("{path}: {message}")]
     Output {

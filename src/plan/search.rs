@@ -16,7 +16,7 @@ use super::sizing::{AnalyticEstimate, LoadProfile, PtuSizing, estimate, profile}
 use super::target::Target;
 use crate::gate::{Figures, figures};
 use crate::report::Summary;
-use crate::sim::run_all;
+use crate::sim::{StopFlag, run_all_until};
 
 /// Most PTU sizes the search tries (wider steps beyond that).
 const MAX_PTU_LEVELS: u32 = 16;
@@ -49,6 +49,8 @@ pub struct PlanConfig {
     pub duration: Option<String>,
     /// Threads.
     pub jobs: usize,
+    /// Raised to stop the search early (no plan then: [`PlanError::Stopped`]).
+    pub stop: StopFlag,
 }
 
 /// A fleet and how one strategy fared on it at the tested load.
@@ -198,13 +200,21 @@ pub fn plan(builder: &FleetBuilder, config: &PlanConfig) -> Result<PlanResult, P
                     factor: f64,
                     strategies: Option<&[String]>|
      -> Result<Summary, PlanError> {
+        if config.stop.is_raised() {
+            return Err(PlanError::Stopped);
+        }
         let scenario = builder.build(shape, factor, strategies, duration)?;
-        run_all(&scenario, None, 1, "plan", &|_| {})
-            .map(|run| run.summary)
-            .map_err(|source| PlanError::Sim {
-                fleet: shape.label(),
-                source: Box::new(source),
-            })
+        let run =
+            run_all_until(&scenario, None, 1, "plan", &|_| {}, &config.stop).map_err(|source| {
+                PlanError::Sim {
+                    fleet: shape.label(),
+                    source: Box::new(source),
+                }
+            })?;
+        if run.summary.interrupted {
+            return Err(PlanError::Stopped);
+        }
+        Ok(run.summary)
     };
     // Per PTU size, PAYG counts upward until every strategy meets the targets.
     let simulated = AtomicUsize::new(0);

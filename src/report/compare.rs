@@ -1,8 +1,9 @@
 //! `throttlebox compare`: the head to head of existing runs. Reads each run directory's
 //! `summary.json` (and, where present, its `histograms/*.hlog`), and builds one table with a
 //! row per run and strategy (labelled `run/strategy`), plus latency percentiles of each
-//! strategy pooled over every run, merged exactly from the interval logs. Pure apart from
-//! reading the files; rendered as terminal text and Markdown.
+//! strategy pooled over every run, merged exactly from the interval logs. A strategy whose run
+//! cannot be trusted keeps its `[INVALID]` mark, and the runs table says which runs were
+//! interrupted. Pure apart from reading the files; rendered as terminal text and Markdown.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,7 @@ use super::hlog::{HISTOGRAMS_DIR, MergedHistograms, hlog_file_names};
 use super::run_dir::SUMMARY_JSON;
 use super::summary::{SCHEMA_VERSION, Summary};
 use super::table::{Align, Table};
-use super::tables::{backend_shares, head_to_head};
+use super::tables::{backend_shares, head_to_head, outcome_breakdown};
 use crate::metrics::intervals::{E2E_TAG, TTFT_TAG};
 
 /// One run read back from its directory.
@@ -169,6 +170,21 @@ pub fn compare(runs: Vec<ComparedRun>) -> Result<Comparison, ReportError> {
     })
 }
 
+/// `yes`, or why a run cannot be trusted in a few words.
+fn trust_text(summary: &Summary) -> String {
+    let invalid = summary
+        .strategies
+        .iter()
+        .filter(|strategy| !strategy.validity.valid)
+        .count();
+    match (summary.interrupted, invalid) {
+        (false, 0) => "yes".to_string(),
+        (true, 0) => "no: interrupted".to_string(),
+        (false, n) => format!("no: {n} invalid"),
+        (true, n) => format!("no: interrupted, {n} invalid"),
+    }
+}
+
 impl Comparison {
     /// One row per run: where it came from.
     pub fn runs_table(&self) -> Table {
@@ -180,6 +196,7 @@ impl Comparison {
             ("seed", Right),
             ("duration s", Right),
             ("strategies", Right),
+            ("trusted", Left),
             ("throttlebox", Left),
         ]);
         for run in &self.runs {
@@ -191,6 +208,7 @@ impl Comparison {
                 summary.seed.to_string(),
                 seconds_text(Some(summary.duration_s)),
                 summary.strategies.len().to_string(),
+                trust_text(summary),
                 summary.throttlebox_version.clone(),
             ]);
         }
@@ -230,6 +248,26 @@ impl Comparison {
     }
 
     fn missing_note(&self) -> Option<String> {
+        let untrusted: Vec<&str> = self
+            .runs
+            .iter()
+            .filter(|run| !run.summary.distrust().is_empty())
+            .map(|run| run.label.as_str())
+            .collect();
+        let mut notes = Vec::new();
+        if !untrusted.is_empty() {
+            notes.push(format!(
+                "runs that cannot be trusted (pooled all the same; see their report.md): {}",
+                untrusted.join(", ")
+            ));
+        }
+        if let Some(note) = self.no_histograms_note() {
+            notes.push(note);
+        }
+        (!notes.is_empty()).then(|| notes.join("\n"))
+    }
+
+    fn no_histograms_note(&self) -> Option<String> {
         (!self.runs_without_histograms.is_empty()).then(|| {
             format!(
                 "runs without histograms/ (not pooled): {}",
@@ -256,6 +294,8 @@ impl Comparison {
         out.push_str(&self.runs_table().render_markdown());
         out.push_str("\n## Head to head\n\nOne row per run and strategy (`run/strategy`).\n\n");
         out.push_str(&head_to_head(&self.combined).render_markdown());
+        out.push_str("\n## Outcomes\n\nEvery final outcome class, as a share of requests.\n\n");
+        out.push_str(&outcome_breakdown(&self.combined).render_markdown());
         out.push_str("\n## Traffic per backend\n\n");
         out.push_str(&backend_shares(&self.combined).render_markdown());
         out.push_str(

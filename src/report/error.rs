@@ -45,6 +45,26 @@ pub enum ReportError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// Writing a file failed; the message already names the file (see
+    /// [`super::atomic_file::AtomicFile`]).
+    #[error("{0}")]
+    Named(std::io::Error),
+    /// The run folder exists and replacing it was not asked for.
+    #[error(
+        "{path}: a run folder of that name already exists; pass --force to replace it, or choose another --run"
+    )]
+    RunExists {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// `--force` was given, but the folder holds no throttlebox result.
+    #[error(
+        "{path}: exists and holds no throttlebox result (summary.json, sweep.csv or plan.json); --force replaces only run folders: move it away yourself"
+    )]
+    NotARunFolder {
+        /// The folder.
+        path: PathBuf,
+    },
     /// The CSV encoder failed.
     #[error("CSV: {0}")]
     Csv(#[from] csv::Error),

@@ -5,11 +5,11 @@
 //! Times are seconds since run start with millisecond precision; names replace indices;
 //! `backends_tried` lists backend names separated by `;`; absent values are empty fields.
 
-use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::atomic_file::AtomicFile;
 use super::csv_fields::{FieldReader, FieldWriter};
 use super::error::ReportError;
 use super::setup::RunSetup;
@@ -56,22 +56,21 @@ pub const ATTEMPTS_HEADER: &[&str] = &[
     "spilled_over",
 ];
 
-fn create_file(path: &Path) -> Result<BufWriter<File>, ReportError> {
-    File::create(path)
-        .map(BufWriter::new)
-        .map_err(|error| ReportError::io(path, error))
-}
-
 /// Streams [`RequestRecord`]s to `requests.csv`.
 pub struct RequestsCsvWriter<W: Write> {
     fields: FieldWriter<W>,
     setup: Arc<RunSetup>,
 }
 
-impl RequestsCsvWriter<BufWriter<File>> {
-    /// Create (truncate) `path` and write the header.
+impl RequestsCsvWriter<AtomicFile> {
+    /// Start `path` (under a temporary name until [`Self::commit`]) and write the header.
     pub fn create(path: &Path, setup: Arc<RunSetup>) -> Result<Self, ReportError> {
-        Self::new(create_file(path)?, setup)
+        Self::new(AtomicFile::create(path)?, setup)
+    }
+
+    /// Flush and give the file its final name.
+    pub fn commit(self) -> Result<(), ReportError> {
+        self.finish()?.commit()
     }
 }
 
@@ -143,10 +142,15 @@ pub struct AttemptsCsvWriter<W: Write> {
     setup: Arc<RunSetup>,
 }
 
-impl AttemptsCsvWriter<BufWriter<File>> {
-    /// Create (truncate) `path` and write the header.
+impl AttemptsCsvWriter<AtomicFile> {
+    /// Start `path` (under a temporary name until [`Self::commit`]) and write the header.
     pub fn create(path: &Path, setup: Arc<RunSetup>) -> Result<Self, ReportError> {
-        Self::new(create_file(path)?, setup)
+        Self::new(AtomicFile::create(path)?, setup)
+    }
+
+    /// Flush and give the file its final name.
+    pub fn commit(self) -> Result<(), ReportError> {
+        self.finish()?.commit()
     }
 }
 

@@ -1,17 +1,16 @@
-//! The run directory `results/<run>/` and the files in it: `summary.json`, `requests.csv`,
-//! `attempts.csv`, `timeseries.csv`, `report.md`, `report.html` and `histograms/*.hlog`.
+//! The run directory `results/<run>/`: creating it without ever overwriting another run
+//! (unless asked to replace one), the record sink streaming into it, atomic writes of its
+//! files, and removing it again when a run ends without a result.
 
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::atomic_file::{AtomicFile, write_file};
 use super::error::ReportError;
 use super::hlog::{HISTOGRAMS_DIR, hlog_file_names};
-use super::html::{StrategyCharts, report_html};
-use super::markdown::report_markdown;
-use super::records_csv::{AttemptsCsvWriter, RequestsCsvWriter};
 use super::setup::RunSetup;
+use super::sink::CsvSink;
 use super::summary::Summary;
 use super::timeseries_csv::write_timeseries_csv;
 use crate::metrics::SecondSeries;
@@ -28,6 +27,9 @@ pub const TIMESERIES_CSV: &str = "timeseries.csv";
 pub const REPORT_MD: &str = "report.md";
 /// `report.html`.
 pub const REPORT_HTML: &str = "report.html";
+/// The file whose presence marks a folder as a throttlebox result: `summary.json` of a run,
+/// `sweep.csv` of a sweep, `plan.json` of a plan. `--force` replaces only such folders.
+pub const RESULT_FILES: &[&str] = &[SUMMARY_JSON, "sweep.csv", "plan.json"];
 
 /// The JSON text of `summary.json` (pretty, two-space indent, trailing newline).
 pub fn summary_json(summary: &Summary) -> Result<String, ReportError> {
@@ -42,23 +44,77 @@ pub struct RunDir {
     path: PathBuf,
 }
 
+fn check_plain_name(run: &str) -> Result<(), ReportError> {
+    let plain = !run.is_empty()
+        && run != "."
+        && run != ".."
+        && !run.contains(['/', '\\'])
+        && !run.contains('\0');
+    if plain {
+        Ok(())
+    } else {
+        Err(ReportError::Invalid {
+            field: "run name".to_string(),
+            reason: format!("{run:?} is not a plain directory name"),
+        })
+    }
+}
+
 impl RunDir {
-    /// Create `<results>/<run>/` (and parents). `run` must be a plain directory name.
+    /// Create `<results>/<run>/` (and parents), or use it if it exists. `run` must be a plain
+    /// directory name. For library callers that manage their folders; the commands use
+    /// [`RunDir::create_new`] and [`RunDir::create_unique`].
     pub fn create(results: &Path, run: &str) -> Result<RunDir, ReportError> {
-        let plain = !run.is_empty()
-            && run != "."
-            && run != ".."
-            && !run.contains(['/', '\\'])
-            && !run.contains('\0');
-        if !plain {
-            return Err(ReportError::Invalid {
-                field: "run name".to_string(),
-                reason: format!("{run:?} is not a plain directory name"),
-            });
-        }
+        check_plain_name(run)?;
         let path = results.join(run);
         fs::create_dir_all(&path).map_err(|error| ReportError::io(&path, error))?;
         Ok(RunDir { path })
+    }
+
+    /// Create `<results>/<run>/`, which must not exist — unless `replace`, when an existing
+    /// folder holding a throttlebox result (or nothing) is removed first, with everything in
+    /// it (`gate.xml`, `compare.md`, …). A folder holding something else is never removed.
+    pub fn create_new(results: &Path, run: &str, replace: bool) -> Result<RunDir, ReportError> {
+        check_plain_name(run)?;
+        fs::create_dir_all(results).map_err(|error| ReportError::io(results, error))?;
+        let path = results.join(run);
+        if path.symlink_metadata().is_ok() {
+            if !replace {
+                return Err(ReportError::RunExists { path });
+            }
+            let is_result = path.is_dir()
+                && (fs::read_dir(&path)
+                    .map_err(|error| ReportError::io(&path, error))?
+                    .next()
+                    .is_none()
+                    || RESULT_FILES.iter().any(|name| path.join(name).is_file()));
+            if !is_result {
+                return Err(ReportError::NotARunFolder { path });
+            }
+            fs::remove_dir_all(&path).map_err(|error| ReportError::io(&path, error))?;
+        }
+        fs::create_dir(&path).map_err(|error| match error.kind() {
+            std::io::ErrorKind::AlreadyExists => ReportError::RunExists { path: path.clone() },
+            _ => ReportError::io(&path, error),
+        })?;
+        Ok(RunDir { path })
+    }
+
+    /// Create `<results>/<base>/`, or `<base>-2`, `<base>-3`, … when taken (default names,
+    /// which carry a timestamp to the second, can collide).
+    pub fn create_unique(results: &Path, base: &str) -> Result<RunDir, ReportError> {
+        let mut copy = 1u32;
+        loop {
+            let name = if copy == 1 {
+                base.to_string()
+            } else {
+                format!("{base}-{copy}")
+            };
+            match RunDir::create_new(results, &name, false) {
+                Err(ReportError::RunExists { .. }) if copy < 1_000 => copy += 1,
+                other => return other,
+            }
+        }
     }
 
     /// The directory.
@@ -66,77 +122,47 @@ impl RunDir {
         &self.path
     }
 
-    /// A writer the driver feeds request records to as they are produced.
-    pub fn requests_writer(
-        &self,
-        setup: Arc<RunSetup>,
-    ) -> Result<RequestsCsvWriter<BufWriter<File>>, ReportError> {
-        RequestsCsvWriter::create(&self.path.join(REQUESTS_CSV), setup)
+    /// Remove the directory and everything in it unless it holds `result` (a run that ended
+    /// without one — an error, an interruption before anything finished — leaves no folder).
+    /// True when it was removed.
+    pub fn remove_unless_it_holds(&self, result: &str) -> bool {
+        !self.path.join(result).is_file() && fs::remove_dir_all(&self.path).is_ok()
     }
 
-    /// A writer the driver feeds attempt records to as they are produced.
-    pub fn attempts_writer(
-        &self,
-        setup: Arc<RunSetup>,
-    ) -> Result<AttemptsCsvWriter<BufWriter<File>>, ReportError> {
-        AttemptsCsvWriter::create(&self.path.join(ATTEMPTS_CSV), setup)
+    /// The sink the driver streams records to: `requests.csv` and `attempts.csv`, under
+    /// temporary names until it is committed.
+    pub fn csv_sink(&self, setup: Arc<RunSetup>) -> Result<CsvSink, ReportError> {
+        CsvSink::create(
+            &self.path.join(REQUESTS_CSV),
+            &self.path.join(ATTEMPTS_CSV),
+            setup,
+        )
     }
 
-    /// Write `summary.json`.
-    pub fn write_summary(&self, summary: &Summary) -> Result<(), ReportError> {
-        self.write_text(SUMMARY_JSON, &summary_json(summary)?)
-    }
-
-    /// Write `report.md`.
-    pub fn write_report(&self, summary: &Summary) -> Result<(), ReportError> {
-        self.write_report_with(summary, "")
-    }
-
-    /// Write `report.md` with `appendix` (markdown sections of the driver's own) after it.
-    pub fn write_report_with(&self, summary: &Summary, appendix: &str) -> Result<(), ReportError> {
-        self.write_text(REPORT_MD, &(report_markdown(summary) + appendix))
-    }
-
-    /// Write `report.html` (charts from each strategy's series and TTFT histogram, scenario
-    /// order).
-    pub fn write_html(
-        &self,
-        summary: &Summary,
-        setup: &RunSetup,
-        strategies: &[StrategyCharts<'_>],
-    ) -> Result<(), ReportError> {
-        self.write_text(REPORT_HTML, &report_html(summary, setup, strategies)?)
+    /// Write `<dir>/<name>` atomically.
+    pub fn write_text(&self, name: &str, text: &str) -> Result<(), ReportError> {
+        write_file(&self.path.join(name), text.as_bytes())
     }
 
     /// Write `histograms/<strategy>.hlog` for each `(strategy name, interval log text)`, in
     /// scenario order (file names from [`hlog_file_names`]).
-    pub fn write_histograms(&self, logs: &[(&str, &[u8])]) -> Result<(), ReportError> {
+    pub(super) fn write_histograms(&self, logs: &[(&str, &[u8])]) -> Result<(), ReportError> {
         let folder = self.path.join(HISTOGRAMS_DIR);
         fs::create_dir_all(&folder).map_err(|error| ReportError::io(&folder, error))?;
         let names: Vec<&str> = logs.iter().map(|(name, _)| *name).collect();
         for ((_, log), file) in logs.iter().zip(hlog_file_names(&names)) {
-            let path = folder.join(file);
-            fs::write(&path, log).map_err(|error| ReportError::io(&path, error))?;
+            write_file(&folder.join(file), log)?;
         }
         Ok(())
     }
 
     /// Write `timeseries.csv` from every strategy's series, in scenario order.
-    pub fn write_timeseries(
+    pub(super) fn write_timeseries(
         &self,
         setup: &RunSetup,
         strategies: &[(&str, &SecondSeries)],
     ) -> Result<(), ReportError> {
-        let path = self.path.join(TIMESERIES_CSV);
-        let file = File::create(&path).map_err(|error| ReportError::io(&path, error))?;
-        let mut writer = write_timeseries_csv(BufWriter::new(file), setup, strategies)?;
-        writer
-            .flush()
-            .map_err(|error| ReportError::io(&path, error))
-    }
-
-    fn write_text(&self, name: &str, text: &str) -> Result<(), ReportError> {
-        let path = self.path.join(name);
-        fs::write(&path, text).map_err(|error| ReportError::io(&path, error))
+        let file = AtomicFile::create(&self.path.join(TIMESERIES_CSV))?;
+        write_timeseries_csv(file, setup, strategies)?.commit()
     }
 }

@@ -11,6 +11,7 @@ use super::setup::RunSetup;
 use super::summary::{
     BackendSummary, CostSummary, Goodput, LatencySummary, OutcomeTotals, StrategySummary,
 };
+use super::validity::Validity;
 
 fn latency(histogram: &LatencyHistogram) -> LatencySummary {
     let quantile = |q| histogram.quantile(q).map(format::seconds);
@@ -165,6 +166,8 @@ pub(crate) fn strategy_summary(totals: &StrategyTotals, setup: &RunSetup) -> Str
         slo: Vec::new(),
         slo_pass: true,
         unknown_backend_records: totals.unknown_backend_records,
+        // The simulator's verdict; a live driver replaces it with what its engine measured.
+        validity: Validity::by_construction(requests, setup.duration),
     };
     summary.slo = setup.slo.evaluate(&summary);
     summary.slo_pass = summary.slo.iter().all(|verdict| verdict.pass);

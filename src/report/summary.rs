@@ -11,9 +11,12 @@ use serde::{Deserialize, Serialize};
 use super::format;
 use super::setup::{Mode, RunSetup};
 use super::slo::SloVerdict;
+use super::validity::Validity;
 
-/// Version of the `summary.json` schema; bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the `summary.json` schema; bump on any incompatible change. Version 2 added
+/// `interrupted`, `strategies_planned` and every strategy's `validity`: a reader of version 1
+/// would take an invalid or interrupted run for a good one, so it must refuse version 2.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A whole run: metadata and one summary per strategy, in scenario order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +40,12 @@ pub struct Summary {
     /// outputs stay byte-identical).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
+    /// The run was stopped by a signal (SIGINT, SIGTERM) before it finished: `strategies`
+    /// holds the strategies that finished (and, live, the one that was running, marked
+    /// invalid).
+    pub interrupted: bool,
+    /// Strategies the run was to cover (more than `strategies` after an interruption).
+    pub strategies_planned: usize,
     /// One entry per strategy.
     pub strategies: Vec<StrategySummary>,
 }
@@ -53,8 +62,35 @@ impl Summary {
             throttlebox_version: env!("CARGO_PKG_VERSION").to_string(),
             command: None,
             started_at: None,
+            interrupted: false,
+            strategies_planned: setup.strategies.len(),
             strategies,
         }
+    }
+
+    /// Mark the run as stopped by a signal before it finished.
+    pub fn mark_interrupted(mut self) -> Summary {
+        self.interrupted = true;
+        self
+    }
+
+    /// Why the run cannot be trusted, one line each (empty: it can): the interruption and
+    /// every invalid strategy's reasons, prefixed with its name.
+    pub fn distrust(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.interrupted {
+            lines.push(format!(
+                "the run was interrupted: {} of {} strategies written",
+                self.strategies.len(),
+                self.strategies_planned
+            ));
+        }
+        for strategy in &self.strategies {
+            for reason in &strategy.validity.reasons {
+                lines.push(format!("{}: {reason}", strategy.name));
+            }
+        }
+        lines
     }
 
     /// Record the command line that produced the run.
@@ -226,4 +262,6 @@ pub struct StrategySummary {
     pub slo_pass: bool,
     /// Records that named a backend index the run does not have (not attributed).
     pub unknown_backend_records: u64,
+    /// Whether the run of this strategy can be trusted, and the figures that say so.
+    pub validity: Validity,
 }

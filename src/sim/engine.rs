@@ -15,14 +15,14 @@ use rand::Rng;
 use super::events::{EventKind, EventQueue};
 use super::flight::{Current, Flight, Flights};
 use super::observe::observation;
-use super::sink::RecordSink;
+use super::stop::{POLL_EVERY, StopFlag};
 use crate::balance::{
     Completion, Exhausted, Observation, Phase, RequestInfo, Status, Step, Strategy, Verdict,
 };
 use crate::metrics::{
     AttemptRecord, ErrorClass, RequestRecord, SecondSeries, StrategyHistograms, StrategyRecorder,
 };
-use crate::report::{ReportError, RunSetup, StrategySummary};
+use crate::report::{RecordSink, ReportError, RunSetup, StrategySummary};
 use crate::scenario::{ResolvedStrategy, Scenario, ScenarioError};
 use crate::workload::{Request, Workload, WorkloadError};
 
@@ -38,6 +38,10 @@ pub enum SimError {
     /// Writing records failed.
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// The stop flag was raised before the strategy finished (its partial results are
+    /// dropped).
+    #[error("stopped before the run finished")]
+    Stopped,
 }
 
 /// What one strategy's run produced besides the streamed records.
@@ -57,17 +61,27 @@ pub struct StrategyOutcome {
     pub peak_in_flight: usize,
 }
 
-/// Simulate strategy `index` of `scenario` over `workload`, streaming records into `sink`.
+/// Simulate strategy `index` of `scenario` over `workload`, streaming records into `sink`;
+/// [`SimError::Stopped`] once `stop` is raised.
 pub fn simulate_strategy(
     scenario: &Scenario,
     workload: &Workload,
     index: usize,
     setup: Arc<RunSetup>,
     sink: &mut dyn RecordSink,
+    stop: &StopFlag,
 ) -> Result<StrategyOutcome, SimError> {
     let mut engine = Engine::new(scenario, workload, index, setup);
     let mut arrivals = workload.requests().peekable();
+    let mut until_poll = POLL_EVERY;
     loop {
+        until_poll -= 1;
+        if until_poll == 0 {
+            if stop.is_raised() {
+                return Err(SimError::Stopped);
+            }
+            until_poll = POLL_EVERY;
+        }
         let next_arrival = match arrivals.peek() {
             Some(Ok(request)) => Some(request.at),
             Some(Err(_)) => {

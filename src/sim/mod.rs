@@ -2,16 +2,17 @@
 //! the mock fleet's pure model, in virtual time. Events sit in a heap ordered by (time,
 //! sequence); the very code the live mock and gateway run decides every admission, 429,
 //! retry-after, breaker trip and retry. Memory is bounded by the requests in flight: records
-//! stream to a [`RecordSink`] as they are produced.
+//! stream to a [`crate::report::RecordSink`] as they are produced. A [`StopFlag`] stops a run
+//! early; what finished is kept.
 
 mod engine;
 mod events;
 mod flight;
 mod observe;
 mod run;
-mod sink;
+mod stop;
 
 pub use engine::{SimError, StrategyOutcome, simulate_strategy};
 pub use observe::observation;
-pub use run::{SimRun, run_all};
-pub use sink::{CsvSink, DiscardSink, RecordSink};
+pub use run::{SimRun, run_all, run_all_until};
+pub use stop::{POLL_EVERY, StopFlag};

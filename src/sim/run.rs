@@ -1,18 +1,23 @@
 //! Running every strategy of a scenario: one thread per strategy (up to `jobs`), each with its
 //! own fleet, gateways and recorder; records stream into per-strategy part files that are
 //! joined in scenario order, so the output is byte-identical whatever the thread timing.
+//!
+//! A raised [`StopFlag`] stops the run: no strategy starts after it, running ones stop within
+//! [`super::POLL_EVERY`] events and are dropped, and the strategies that finished are written
+//! completely with the summary marked `interrupted`. Part files never outlive the run.
 
 use std::fs::{self, File};
-use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::Path;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::engine::{SimError, StrategyOutcome, simulate_strategy};
-use super::sink::{CsvSink, DiscardSink};
-use crate::report::html::StrategyCharts;
+use super::stop::StopFlag;
+use crate::report::atomic_file::AtomicFile;
 use crate::report::{
-    AttemptsCsvWriter, Mode, ReportError, RequestsCsvWriter, RunDir, RunSetup, Summary,
+    CsvSink, DiscardSink, Mode, ReportError, RunDir, RunOutputs, RunSetup, StrategyOutputs,
+    Summary, write_run,
 };
 use crate::scenario::Scenario;
 
@@ -21,7 +26,7 @@ use crate::scenario::Scenario;
 pub struct SimRun {
     /// The head-to-head summary.
     pub summary: Summary,
-    /// Per-strategy outcomes (scenario order).
+    /// Per-strategy outcomes (scenario order; after a stop, only the strategies that finished).
     pub outcomes: Vec<StrategyOutcome>,
     /// The run's setup.
     pub setup: Arc<RunSetup>,
@@ -38,23 +43,42 @@ pub fn run_all(
     command: &str,
     on_done: &(dyn Fn(&str) + Sync),
 ) -> Result<SimRun, SimError> {
+    run_all_until(scenario, dir, jobs, command, on_done, &StopFlag::new())
+}
+
+/// [`run_all`] until `stop` is raised: the strategies that finished by then are summarised
+/// and written (the summary marked `interrupted`); with none, nothing is written.
+pub fn run_all_until(
+    scenario: &Scenario,
+    dir: Option<&RunDir>,
+    jobs: usize,
+    command: &str,
+    on_done: &(dyn Fn(&str) + Sync),
+    stop: &StopFlag,
+) -> Result<SimRun, SimError> {
     let workload = scenario.workload()?;
     let duration = scenario.duration(&workload)?;
     let setup = Arc::new(scenario.run_setup(Mode::Sim, duration));
     let count = scenario.strategies.len();
+    let parts = dir.map(|dir| PartFiles {
+        dir: dir.path().to_path_buf(),
+        count,
+    });
     let next = AtomicUsize::new(0);
     let results: Vec<std::sync::Mutex<Option<Result<StrategyOutcome, SimError>>>> =
         (0..count).map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, count.max(1)) {
             scope.spawn(|| {
-                loop {
+                while !stop.is_raised() {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     if index >= count {
                         break;
                     }
-                    let outcome = run_one(scenario, index, setup.clone(), dir);
-                    on_done(&scenario.strategies[index].config.name);
+                    let outcome = run_one(scenario, index, setup.clone(), dir, stop);
+                    if outcome.is_ok() {
+                        on_done(&scenario.strategies[index].config.name);
+                    }
                     if let Ok(mut slot) = results[index].lock() {
                         *slot = Some(outcome);
                     }
@@ -62,65 +86,58 @@ pub fn run_all(
             });
         }
     });
-    let mut outcomes = Vec::with_capacity(count);
-    for slot in results {
-        let outcome = slot
-            .into_inner()
-            .ok()
-            .flatten()
-            .ok_or_else(|| ReportError::Invalid {
-                field: "simulation".to_string(),
-                reason: "a strategy thread panicked".to_string(),
-            })??;
-        outcomes.push(outcome);
+    let mut finished = Vec::with_capacity(count);
+    for (index, slot) in results.into_iter().enumerate() {
+        match slot.into_inner().ok().flatten() {
+            Some(Ok(outcome)) => finished.push((index, outcome)),
+            // Never started, or stopped part-way: left out.
+            None | Some(Err(SimError::Stopped)) if stop.is_raised() => {}
+            Some(Err(error)) => return Err(error),
+            None => {
+                return Err(ReportError::Invalid {
+                    field: "simulation".to_string(),
+                    reason: "a strategy thread panicked".to_string(),
+                }
+                .into());
+            }
+        }
     }
-    let summary = Summary::new(
+    let mut summary = Summary::new(
         &setup,
-        outcomes
+        finished
             .iter()
-            .map(|outcome| outcome.summary.clone())
+            .map(|(_, outcome)| outcome.summary.clone())
             .collect(),
     )
     .with_command(command);
-    if let Some(dir) = dir {
-        join_parts(dir, count, "requests")?;
-        join_parts(dir, count, "attempts")?;
-        let series: Vec<(&str, &crate::metrics::SecondSeries)> = scenario
-            .strategies
-            .iter()
-            .zip(&outcomes)
-            .map(|(strategy, outcome)| (strategy.config.name.as_str(), &outcome.series))
-            .collect();
-        dir.write_timeseries(&setup, &series)?;
-        dir.write_summary(&summary)?;
-        dir.write_report(&summary)?;
-        let charts: Vec<StrategyCharts<'_>> = series
-            .iter()
-            .zip(&outcomes)
-            .map(|((name, series), outcome)| StrategyCharts {
-                name,
-                series,
-                ttft: &outcome.histograms.ttft,
-            })
-            .collect();
-        dir.write_html(&summary, &setup, &charts)?;
-        let mut logs = Vec::with_capacity(count);
-        for ((name, _), outcome) in series.iter().zip(&outcomes) {
-            let log = outcome
-                .histograms
-                .interval_log
-                .as_deref()
-                .map_err(|reason| ReportError::Invalid {
-                    field: format!("interval log of strategy {name}"),
-                    reason: reason.clone(),
-                })?;
-            logs.push((*name, log));
+    if finished.len() < count {
+        summary = summary.mark_interrupted();
+    }
+    if let (Some(dir), Some(parts)) = (dir, &parts) {
+        if !finished.is_empty() {
+            let indices: Vec<usize> = finished.iter().map(|(index, _)| *index).collect();
+            parts.join(&indices, "requests")?;
+            parts.join(&indices, "attempts")?;
+            let outputs = RunOutputs {
+                setup: &setup,
+                summary: &summary,
+                strategies: finished
+                    .iter()
+                    .map(|(index, outcome)| StrategyOutputs {
+                        name: scenario.strategies[*index].config.name.as_str(),
+                        series: &outcome.series,
+                        histograms: &outcome.histograms,
+                    })
+                    .collect(),
+                report_appendix: String::new(),
+                extra_files: Vec::new(),
+            };
+            write_run(dir, &outputs)?;
         }
-        dir.write_histograms(&logs)?;
     }
     Ok(SimRun {
         summary,
-        outcomes,
+        outcomes: finished.into_iter().map(|(_, outcome)| outcome).collect(),
         setup,
     })
 }
@@ -130,50 +147,73 @@ fn run_one(
     index: usize,
     setup: Arc<RunSetup>,
     dir: Option<&RunDir>,
+    stop: &StopFlag,
 ) -> Result<StrategyOutcome, SimError> {
     let workload = scenario.workload()?;
     match dir {
-        None => simulate_strategy(scenario, &workload, index, setup, &mut DiscardSink),
+        None => simulate_strategy(scenario, &workload, index, setup, &mut DiscardSink, stop),
         Some(dir) => {
-            let mut sink = CsvSink {
-                requests: RequestsCsvWriter::create(
-                    &part_path(dir.path(), "requests", index),
-                    setup.clone(),
-                )?,
-                attempts: AttemptsCsvWriter::create(
-                    &part_path(dir.path(), "attempts", index),
-                    setup.clone(),
-                )?,
-            };
-            let outcome = simulate_strategy(scenario, &workload, index, setup, &mut sink)?;
-            sink.requests.finish()?;
-            sink.attempts.finish()?;
+            let mut sink = CsvSink::create(
+                &part_path(dir.path(), "requests", index),
+                &part_path(dir.path(), "attempts", index),
+                setup.clone(),
+            )?;
+            let outcome = simulate_strategy(scenario, &workload, index, setup, &mut sink, stop)?;
+            sink.commit()?;
             Ok(outcome)
         }
     }
 }
 
-fn part_path(dir: &Path, stem: &str, index: usize) -> std::path::PathBuf {
+fn part_path(dir: &Path, stem: &str, index: usize) -> PathBuf {
     dir.join(format!(".{stem}.part{index}.csv"))
 }
 
-/// Concatenate the part files into `<stem>.csv`, keeping the first part's header only.
-fn join_parts(dir: &RunDir, count: usize, stem: &str) -> Result<(), ReportError> {
-    let target = dir.path().join(format!("{stem}.csv"));
-    let file = File::create(&target).map_err(|error| ReportError::io(&target, error))?;
-    let mut out = BufWriter::new(file);
-    for index in 0..count {
-        let part = part_path(dir.path(), stem, index);
-        let input = File::open(&part).map_err(|error| ReportError::io(&part, error))?;
-        let mut reader = BufReader::new(input);
-        if index > 0 {
-            let mut header = String::new();
-            reader
-                .read_line(&mut header)
-                .map_err(|error| ReportError::io(&part, error))?;
+/// The per-strategy part files of a run directory; every one is removed when this is dropped,
+/// however the run ended.
+struct PartFiles {
+    dir: PathBuf,
+    count: usize,
+}
+
+impl PartFiles {
+    /// Concatenate the parts of `indices` (in that order) into `<stem>.csv`, keeping the first
+    /// part's header only.
+    fn join(&self, indices: &[usize], stem: &str) -> Result<(), ReportError> {
+        let mut out = AtomicFile::create(&self.dir.join(format!("{stem}.csv")))?;
+        for (position, index) in indices.iter().enumerate() {
+            let part = part_path(&self.dir, stem, *index);
+            let input = File::open(&part).map_err(|error| ReportError::io(&part, error))?;
+            let mut reader = BufReader::new(input);
+            if position > 0 {
+                let mut header = String::new();
+                reader
+                    .read_line(&mut header)
+                    .map_err(|error| ReportError::io(&part, error))?;
+            }
+            loop {
+                let chunk = reader
+                    .fill_buf()
+                    .map_err(|error| ReportError::io(&part, error))?;
+                if chunk.is_empty() {
+                    break;
+                }
+                let length = chunk.len();
+                // `out`'s errors name the target file.
+                out.write_all(chunk).map_err(ReportError::Named)?;
+                reader.consume(length);
+            }
         }
-        std::io::copy(&mut reader, &mut out).map_err(|error| ReportError::io(&target, error))?;
-        fs::remove_file(&part).map_err(|error| ReportError::io(&part, error))?;
+        out.commit()
     }
-    out.flush().map_err(|error| ReportError::io(&target, error))
+}
+
+impl Drop for PartFiles {
+    fn drop(&mut self) {
+        for stem in ["requests", "attempts"] {
+            for index in 0..self.count {
+                let _ = fs::remove_file(part_path(&self.dir, stem, index));
+            }
+        }
+    }
 }

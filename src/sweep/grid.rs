@@ -1,4 +1,6 @@
-//! The grid: axes parsed from `--set key=v1,v2`, their cartesian product, and running it.
+//! The grid: axes parsed from `--set key=v1,v2`, their cartesian product, and running it —
+//! until a [`StopFlag`] is raised, after which no cell starts, running cells stop within
+//! milliseconds, and the cells that finished are kept.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -6,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::report::Summary;
 use crate::scenario::{Override, Scenario, ScenarioError};
-use crate::sim::{SimError, run_all};
+use crate::sim::{SimError, StopFlag, run_all_until};
 
 /// Why a sweep could not run.
 #[derive(Debug, thiserror::Error)]
@@ -101,15 +103,32 @@ pub struct CellResult {
     pub summary: Summary,
 }
 
+/// The cells of a sweep that finished.
+#[derive(Debug, Clone)]
+pub struct SweepRun {
+    /// Finished cells, in grid order.
+    pub results: Vec<CellResult>,
+    /// Cells in the grid.
+    pub total: usize,
+}
+
+impl SweepRun {
+    /// Whether cells are missing (the sweep was stopped).
+    pub fn interrupted(&self) -> bool {
+        self.results.len() < self.total
+    }
+}
+
 /// Run every cell of the grid over the scenario at `path` (None: the embedded default), on
-/// up to `jobs` threads; `on_cell(done, total)` reports progress.
+/// up to `jobs` threads, until `stop` is raised; `on_cell(done, total)` reports progress.
 pub fn run_sweep(
     path: Option<&Path>,
     fixed: &[Override],
     axes: &[Axis],
     jobs: usize,
     on_cell: &(dyn Fn(usize, usize) + Sync),
-) -> Result<Vec<CellResult>, SweepError> {
+    stop: &StopFlag,
+) -> Result<SweepRun, SweepError> {
     let grid = cells(axes)?;
     let load = |cell: &Cell| -> Result<Scenario, ScenarioError> {
         let overrides: Vec<Override> = fixed.iter().chain(&cell.overrides).cloned().collect();
@@ -128,12 +147,12 @@ pub fn run_sweep(
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, total.max(1)) {
             scope.spawn(|| {
-                loop {
+                while !stop.is_raised() {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     if index >= total {
                         break;
                     }
-                    let outcome = run_all(&scenarios[index], None, 1, "sweep", &|_| {})
+                    let outcome = run_all_until(&scenarios[index], None, 1, "sweep", &|_| {}, stop)
                         .map(|run| run.summary);
                     if let Ok(mut slot) = results[index].lock() {
                         *slot = Some(outcome);
@@ -143,26 +162,35 @@ pub fn run_sweep(
             });
         }
     });
-    grid.into_iter()
-        .zip(results)
-        .map(|(cell, slot)| {
-            let outcome = slot.into_inner().ok().flatten();
-            match outcome {
-                Some(Ok(summary)) => Ok(CellResult { cell, summary }),
-                Some(Err(source)) => Err(SweepError::Sim {
+    let mut finished = Vec::with_capacity(total);
+    for (cell, slot) in grid.into_iter().zip(results) {
+        match slot.into_inner().ok().flatten() {
+            Some(Ok(summary)) if !summary.interrupted => {
+                finished.push(CellResult { cell, summary });
+            }
+            // Stopped part-way, or never started: left out.
+            Some(Ok(_)) | None if stop.is_raised() => {}
+            Some(Err(source)) => {
+                return Err(SweepError::Sim {
                     cell: cell.label(),
                     source: Box::new(source),
-                }),
-                None => Err(SweepError::Sim {
+                });
+            }
+            Some(Ok(_)) | None => {
+                return Err(SweepError::Sim {
                     cell: cell.label(),
                     source: Box::new(SimError::Report(crate::report::ReportError::Invalid {
                         field: "sweep".to_string(),
                         reason: "a worker thread panicked".to_string(),
                     })),
-                }),
+                });
             }
-        })
-        .collect()
+        }
+    }
+    Ok(SweepRun {
+        results: finished,
+        total,
+    })
 }
 
 #[cfg(test)]

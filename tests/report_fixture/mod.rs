@@ -11,7 +11,11 @@
 //! - 8: ptu-east 429, payg-west 429 (1 gateway retry), client sees 429, e2e 50 ms
 //! - 9: payg-west 500, client retry, payg-west 500; client sees 500, e2e 1.2 s
 //!
-//! Strategy 1 `round-robin`: 4 non-streaming requests, all 200 on payg-west, e2e 300 ms.
+//! Strategy 1 `round-robin`: 8 non-streaming requests on payg-west, e2e 300 ms:
+//! - 0..=3 start at i · 2.5 s and succeed (200);
+//! - 4..=7 start at i · 1.2 s and fail each in one of the classes that are neither 429 nor
+//!   5xx: 4 exhausted (the gateway answers 503 without an attempt), 5 connection failed,
+//!   6 client timeout, 7 a 400 — so the row is 50 % success, 0 % 429, 0 % 5xx, 50 % other.
 
 #![allow(dead_code)]
 
@@ -198,6 +202,40 @@ pub fn round_robin_records() -> (Vec<RequestRecord>, Vec<AttemptRecord>) {
         let mut only = attempt(i, 1, 1, start, end, 200);
         only.strategy = 1;
         attempts.push(only);
+    }
+    for (i, error, status) in [
+        (4u64, ErrorClass::Exhausted, 503u16),
+        (5, ErrorClass::ConnectError, 0),
+        (6, ErrorClass::Timeout, 0),
+        (7, ErrorClass::ClientError, 400),
+    ] {
+        let start = ms(i * 1200);
+        let end = start + ms(300);
+        let exhausted = error == ErrorClass::Exhausted;
+        requests.push(RequestRecord {
+            strategy: 1,
+            request_id: i,
+            intended_start: start,
+            actual_start: start,
+            end,
+            status,
+            error,
+            attempts: if exhausted { 0 } else { 1 },
+            backends_tried: if exhausted {
+                BackendsTried::default()
+            } else {
+                BackendsTried::from_iter([1])
+            },
+            final_backend: (!exhausted).then_some(1),
+            prompt_tokens: 500,
+            ..RequestRecord::default()
+        });
+        if !exhausted {
+            let mut only = attempt(i, 1, 1, start, end, status);
+            only.strategy = 1;
+            only.error = error;
+            attempts.push(only);
+        }
     }
     (requests, attempts)
 }

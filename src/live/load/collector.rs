@@ -15,8 +15,8 @@ use super::RecordMessage;
 use super::progress::Progress;
 use crate::live::clock::LiveClock;
 use crate::metrics::{LatencyHistogram, StrategyRecorder};
+use crate::report::RecordSink;
 use crate::report::ReportError;
-use crate::sim::RecordSink;
 
 /// Wall time between two drains of the channel.
 const BATCH: Duration = Duration::from_millis(10);

@@ -31,10 +31,10 @@ use super::http_client::{HttpClient, http_client};
 use super::precise_sleep::PreciseSleep;
 use crate::balance::Observation;
 use crate::metrics::{AttemptRecord, BackendIndex, RequestRecord, StrategyIndex, StrategyRecorder};
+use crate::report::RecordSink;
 use crate::report::RunSetup;
 use crate::scenario::{ClientConfig, Scenario};
 use crate::seed::{self, SimRng};
-use crate::sim::RecordSink;
 use crate::workload::Workload;
 
 /// Engine settings that are not in the scenario.

@@ -1,8 +1,8 @@
-//! `report.html`: one self-contained page (no fetches; opens from disk) with the run's
-//! metadata, the head-to-head table, charts drawn by plotters (SVG, inlined): latency
+//! `report.html`: one self-contained page (no fetches; opens from disk) with a banner when the
+//! run cannot be trusted, the run's metadata, the head-to-head and outcome tables, charts drawn by plotters (SVG, inlined): latency
 //! percentiles over time, the TTFT CDF per strategy, per-second successes and 429s stacked by
-//! backend, breaker state per backend and PTU utilization; then the per-backend and SLO
-//! tables.
+//! backend, breaker state per backend and PTU utilization; then the per-backend, SLO and
+//! validity tables.
 //!
 //! Pure and deterministic: the same summary, series and histograms give the same bytes. Never
 //! reads a clock and never decides anything about the run.
@@ -18,9 +18,11 @@ use self::data::{BackendCount, Points, bucket_seconds, per_backend, stacked};
 use self::page::{escape, figure};
 use super::error::ReportError;
 use super::format::seconds_text;
-use super::setup::RunSetup;
+use super::setup::{Mode, RunSetup};
 use super::summary::Summary;
-use super::tables::{backend_shares, head_to_head, slo_verdicts};
+use super::tables::{
+    backend_shares, head_to_head, outcome_breakdown, slo_verdicts, validity_table,
+};
 use crate::metrics::{LatencyHistogram, SecondSeries};
 
 /// What the charts of one strategy are drawn from.
@@ -84,6 +86,11 @@ pub fn report_html(
         "<h1>throttlebox run: {}</h1>",
         escape(&summary.scenario)
     );
+    out.push_str(&page::banner(
+        "This run cannot be trusted as it stands: its figures are incomplete or distorted by the \
+         load generator itself, so do not compare them (Validity, below).",
+        &summary.distrust(),
+    ));
     out.push_str("<table class=\"meta\">\n");
     let mut meta = |key: &str, value: String| {
         let _ = writeln!(out, "<tr><th>{key}</th><td>{}</td></tr>", escape(&value));
@@ -108,6 +115,12 @@ pub fn report_html(
          from the intended start (open loop), over successful requests. Definitions: report.md.",
     );
     out.push_str(&head_to_head(summary).render_html());
+    section(
+        &mut out,
+        "Outcomes",
+        "Every final outcome class as a share of requests; a row adds up to 100 %.",
+    );
+    out.push_str(&outcome_breakdown(summary).render_html());
 
     let x_range = (0.0, run_seconds.max(longest as f64).max(1.0));
     section(
@@ -302,6 +315,15 @@ pub fn report_html(
     {
         section(&mut out, "SLO verdicts", "One row per strategy and rule.");
         out.push_str(&slo_verdicts(summary).render_html());
+    }
+    if summary.mode != Mode::Sim {
+        section(
+            &mut out,
+            "Validity",
+            "What the load generator measured about itself, in scenario time, against the \
+             limits that keep the figures comparable (README, Validity).",
+        );
+        out.push_str(&validity_table(summary).render_html());
     }
     out.push_str(&page::tail());
     Ok(out)

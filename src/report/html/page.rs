@@ -22,6 +22,8 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 figure.chart{margin:0;border:1px solid #e4e4e8;border-radius:6px;padding:6px;background:#fff}
 figure.chart figcaption{font-size:13px;color:#444;padding:2px 6px 4px}
 figure.chart svg{display:block;max-width:100%;height:auto}
+div.banner{border:2px solid #c62828;background:#fdecea;border-radius:6px;padding:8px 16px;margin:12px 0}
+div.banner ul{margin:4px 0}
 ";
 
 /// Runs first: record script errors, failed loads, CSP violations and console errors.
@@ -53,6 +55,22 @@ pub fn head(title: &str) -> String {
 /// The end of the document.
 pub fn tail() -> String {
     format!("<script>{CHART_PROBE}</script>\n</body>\n</html>\n")
+}
+
+/// The warning at the top of a page of a run that cannot be trusted (empty without lines).
+pub fn banner(title: &str, lines: &[String]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "<div class=\"banner\" id=\"distrust\" role=\"alert\">\n<strong>{}</strong>\n<ul>\n",
+        escape(title)
+    );
+    for line in lines {
+        out.push_str(&format!("<li>{}</li>\n", escape(line)));
+    }
+    out.push_str("</ul>\n</div>\n");
+    out
 }
 
 /// One chart: `<figure id=… class="chart">` with the SVG inlined and a caption.
