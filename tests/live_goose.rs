@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use throttlebox::live::fleet::LiveFleet;
 use throttlebox::live::goose_adapter::{GOOSE_REPORT, GooseOptions, run_goose};
-use throttlebox::report::{Mode, RunDir};
+use throttlebox::report::{Mode, RunDir, hlog_file_names};
 use throttlebox::scenario::Scenario;
 
 const TIGHT_STREAMS: &str = r#"
@@ -96,7 +96,25 @@ async fn goose_users_yield_the_same_records_with_ttft_and_429s_apart() {
         html.contains("THROTTLED chat"),
         "goose's report counts 429s apart"
     );
-    assert!(dir.path().join("summary.json").exists() && dir.path().join("requests.csv").exists());
+    // The same file set as every other mode (one writer), besides goose's own report.
+    let hlog = format!("histograms/{}", hlog_file_names(&[&strategy.name])[0]);
+    for file in [
+        "summary.json",
+        "requests.csv",
+        "attempts.csv",
+        "timeseries.csv",
+        "report.md",
+        "report.html",
+        hlog.as_str(),
+    ] {
+        assert!(dir.path().join(file).is_file(), "{file}");
+    }
+    assert!(
+        strategy.validity.valid,
+        "closed model, no stop: {:?}",
+        strategy.validity.reasons
+    );
+    assert!(!outcome.interrupted);
     fleet.shutdown(Duration::from_secs(5)).await;
     let _ = std::fs::remove_dir_all(&results);
 }

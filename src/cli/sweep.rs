@@ -82,7 +82,13 @@ fn sweep(
     );
     eprintln!("sweeping {cells} cells on {jobs} thread(s)…");
     let clock = Stopwatch::start();
-    let on_cell = |done: usize, _| bar.set_position(done as u64);
+    let on_cell = |done: usize, total: usize| {
+        bar.set_position(done as u64);
+        if bar.is_hidden() {
+            // No terminal (a log, a pipe): a line per cell instead of the bar.
+            eprintln!("  {done}/{total} cells done");
+        }
+    };
     let sweep = run_sweep(
         args.scenario.as_deref(),
         fixed,

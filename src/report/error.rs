@@ -38,12 +38,13 @@ pub enum ReportError {
         reason: &'static str,
     },
     /// Writing or reading a file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (printed in the message, so not chained as a source: an
+        /// error chain would print it twice).
+        error: std::io::Error,
     },
     /// Writing a file failed; the message already names the file (see
     /// [`super::atomic_file::AtomicFile`]).
@@ -65,20 +66,32 @@ pub enum ReportError {
         /// The folder.
         path: PathBuf,
     },
-    /// The CSV encoder failed.
+    /// The CSV encoder failed (printed in the message, not chained as a source).
     #[error("CSV: {0}")]
-    Csv(#[from] csv::Error),
-    /// The JSON encoder failed.
+    Csv(csv::Error),
+    /// The JSON encoder failed (printed in the message, not chained as a source).
     #[error("JSON: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
+}
+
+impl From<csv::Error> for ReportError {
+    fn from(error: csv::Error) -> Self {
+        ReportError::Csv(error)
+    }
+}
+
+impl From<serde_json::Error> for ReportError {
+    fn from(error: serde_json::Error) -> Self {
+        ReportError::Json(error)
+    }
 }
 
 impl ReportError {
     /// Wrap an I/O error with the path it concerns.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         ReportError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

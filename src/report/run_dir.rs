@@ -166,3 +166,63 @@ impl RunDir {
         write_timeseries_csv(file, setup, strategies)?.commit()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("throttlebox-run-dir-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn an_existing_run_is_never_reused_and_default_names_get_a_suffix() {
+        let results = scratch("new");
+        let first = RunDir::create_new(&results, "run", false).expect("new");
+        fs::write(first.path().join(SUMMARY_JSON), "{}").expect("write");
+        let error = RunDir::create_new(&results, "run", false).expect_err("exists");
+        assert!(matches!(error, ReportError::RunExists { .. }), "{error}");
+        assert_eq!(
+            RunDir::create_unique(&results, "run")
+                .expect("unique")
+                .path(),
+            results.join("run-2")
+        );
+        assert_eq!(
+            RunDir::create_unique(&results, "run")
+                .expect("unique")
+                .path(),
+            results.join("run-3")
+        );
+        // Replacing removes everything that was in the folder.
+        fs::write(first.path().join("gate.xml"), "<x/>").expect("write");
+        let again = RunDir::create_new(&results, "run", true).expect("replaced");
+        assert_eq!(fs::read_dir(again.path()).expect("dir").count(), 0);
+        fs::remove_dir_all(results).ok();
+    }
+
+    #[test]
+    fn only_run_folders_are_replaced_and_a_folder_without_result_is_removed() {
+        let results = scratch("replace");
+        let other = results.join("notes");
+        fs::create_dir_all(&other).expect("dir");
+        fs::write(other.join("todo.txt"), "mine").expect("write");
+        let error = RunDir::create_new(&results, "notes", true).expect_err("not a run");
+        assert!(
+            matches!(error, ReportError::NotARunFolder { .. }),
+            "{error}"
+        );
+        assert!(other.join("todo.txt").is_file());
+        let dir = RunDir::create_new(&results, "empty", false).expect("new");
+        assert!(dir.remove_unless_it_holds(SUMMARY_JSON));
+        assert!(!dir.path().exists());
+        let kept = RunDir::create_new(&results, "kept", false).expect("new");
+        fs::write(kept.path().join(SUMMARY_JSON), "{}").expect("write");
+        assert!(!kept.remove_unless_it_holds(SUMMARY_JSON));
+        assert!(kept.path().join(SUMMARY_JSON).is_file());
+        fs::remove_dir_all(results).ok();
+    }
+}
