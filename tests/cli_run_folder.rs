@@ -7,20 +7,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_throttlebox");
+use crate::cli_support::{BIN, fixture};
+
 const FIXTURE: &str = "tests/fixtures/report-golden-small.toml";
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli-run-folder")
-        .join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE)
+    crate::cli_support::scratch("cli-run-folder", name)
 }
 
 fn throttlebox(args: &[&str], paths: &[&Path]) -> Output {

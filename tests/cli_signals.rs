@@ -12,23 +12,15 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use rustix::process::{Pid, Signal, kill_process};
+use throttlebox::report::run_dir::RUN_FILES;
 
-const BIN: &str = env!("CARGO_BIN_EXE_throttlebox");
-const FIXTURE: &str = "tests/fixtures/report-golden-small.toml";
+use crate::cli_support::{BIN, files, fixture};
+
 /// Longest a child may run before the watchdog kills it (the test then fails).
 const WATCHDOG: Duration = Duration::from_secs(240);
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli-signals")
-        .join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE)
+    crate::cli_support::scratch("cli-signals", name)
 }
 
 /// Run `throttlebox args…`, send `signal` once a line of its stderr satisfies `ready`, and
@@ -68,24 +60,6 @@ fn interrupt_when(
     guard.join().expect("watchdog");
     assert!(sent, "the child never said it was at work:\n{text}");
     (status, text)
-}
-
-/// Every name under `dir` (recursive, relative), sorted.
-fn files(dir: &Path) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in fs::read_dir(&folder).expect("readable folder") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path.clone());
-            }
-            let relative = path.strip_prefix(dir).expect("inside");
-            names.push(relative.display().to_string());
-        }
-    }
-    names.sort();
-    names
 }
 
 fn assert_no_temporaries(dir: &Path) {
@@ -132,16 +106,8 @@ fn live_run_args(results: &Path, run: &str) -> Vec<String> {
 
 fn check_interrupted_live_run(dir: &Path, stderr: &str) {
     let listing = files(dir);
-    for expected in [
-        "summary.json",
-        "requests.csv",
-        "attempts.csv",
-        "timeseries.csv",
-        "report.md",
-        "report.html",
-        "engine.json",
-        "histograms/apim-smart-policy.hlog",
-    ] {
+    let live_only = ["engine.json", "histograms/apim-smart-policy.hlog"];
+    for expected in RUN_FILES.iter().chain(&live_only) {
         assert!(
             listing.iter().any(|name| name == expected),
             "{expected} missing from {listing:?}\n{stderr}"
@@ -188,18 +154,24 @@ fn check_interrupted_live_run(dir: &Path, stderr: &str) {
     assert!(html.contains("id=\"distrust\""));
 }
 
-#[test]
-fn sigint_during_run_writes_the_strategy_in_flight_marked_interrupted_and_gate_refuses_it() {
-    let results = scratch("run-sigint");
+/// Stop a live `run` with `signal` once a request is done; check the exit code and the folder.
+fn interrupt_live_run(name: &str, signal: Signal, code: i32, said: &str) -> (PathBuf, PathBuf) {
+    let results = scratch(name);
     let (status, stderr) = interrupt_when(
         &live_run_args(&results, "stopped"),
         |line| done_count(line).is_some_and(|done| done > 0),
-        Signal::INT,
+        signal,
     );
-    assert_eq!(status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("SIGINT: stopping"), "{stderr}");
+    assert_eq!(status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains(said), "{stderr}");
     let dir = results.join("stopped");
     check_interrupted_live_run(&dir, &stderr);
+    (results, dir)
+}
+
+#[test]
+fn sigint_during_run_writes_the_strategy_in_flight_marked_interrupted_and_gate_refuses_it() {
+    let (results, dir) = interrupt_live_run("run-sigint", Signal::INT, 130, "SIGINT: stopping");
 
     // gate refuses it, with its own exit code, and records nothing as a baseline.
     let baseline = results.join("baseline.json");
@@ -224,15 +196,7 @@ fn sigint_during_run_writes_the_strategy_in_flight_marked_interrupted_and_gate_r
 
 #[test]
 fn sigterm_during_run_is_handled_like_sigint_and_exits_143() {
-    let results = scratch("run-sigterm");
-    let (status, stderr) = interrupt_when(
-        &live_run_args(&results, "stopped"),
-        |line| done_count(line).is_some_and(|done| done > 0),
-        Signal::TERM,
-    );
-    assert_eq!(status.code(), Some(143), "{stderr}");
-    assert!(stderr.contains("SIGTERM: stopping"), "{stderr}");
-    check_interrupted_live_run(&results.join("stopped"), &stderr);
+    interrupt_live_run("run-sigterm", Signal::TERM, 143, "SIGTERM: stopping");
 }
 
 fn sweep_args(results: &Path, duration: &str) -> Vec<String> {
@@ -304,5 +268,55 @@ fn sigterm_before_any_sweep_cell_finished_leaves_no_folder_and_exits_143() {
     assert!(
         !results.join("grid").exists(),
         "a folder without a result is removed"
+    );
+}
+
+#[test]
+fn sigterm_during_sim_keeps_the_finished_strategies_and_no_part_file() {
+    let results = scratch("sim-sigterm");
+    let args: Vec<String> = [
+        "sim",
+        &fixture().display().to_string(),
+        "--set",
+        "workload.duration=3h",
+        "--jobs",
+        "1",
+        "--run",
+        "stopped",
+        "--results",
+        &results.display().to_string(),
+    ]
+    .iter()
+    .map(|arg| arg.to_string())
+    .collect();
+    // One thread: when the first strategy is done, the second is streaming its part files.
+    let (status, stderr) = interrupt_when(&args, |line| line.contains("done:"), Signal::TERM);
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    let dir = results.join("stopped");
+    assert_no_temporaries(&dir);
+    let summary = summary(&dir);
+    assert_eq!(summary["interrupted"], true);
+    let written = summary["strategies"].as_array().expect("strategies").len();
+    assert!(
+        (1..3).contains(&written),
+        "{written} of 3 strategies written"
+    );
+    // Only finished strategies, each complete: its records are all in requests.csv.
+    let mut reader = csv::Reader::from_path(dir.join("requests.csv")).expect("requests.csv");
+    let rows = reader.records().count() as u64;
+    let recorded: u64 = summary["strategies"]
+        .as_array()
+        .expect("strategies")
+        .iter()
+        .map(|strategy| strategy["requests"].as_u64().expect("requests"))
+        .sum();
+    assert_eq!(rows, recorded);
+    assert!(
+        summary["strategies"]
+            .as_array()
+            .expect("strategies")
+            .iter()
+            .all(|strategy| strategy["validity"]["valid"] == true),
+        "a simulated strategy that finished is valid"
     );
 }

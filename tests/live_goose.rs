@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use throttlebox::live::fleet::LiveFleet;
 use throttlebox::live::goose_adapter::{GOOSE_REPORT, GooseOptions, run_goose};
+use throttlebox::report::run_dir::RUN_FILES;
 use throttlebox::report::{Mode, RunDir, hlog_file_names};
 use throttlebox::scenario::Scenario;
 
@@ -98,15 +99,7 @@ async fn goose_users_yield_the_same_records_with_ttft_and_429s_apart() {
     );
     // The same file set as every other mode (one writer), besides goose's own report.
     let hlog = format!("histograms/{}", hlog_file_names(&[&strategy.name])[0]);
-    for file in [
-        "summary.json",
-        "requests.csv",
-        "attempts.csv",
-        "timeseries.csv",
-        "report.md",
-        "report.html",
-        hlog.as_str(),
-    ] {
+    for file in RUN_FILES.iter().chain([&hlog.as_str()]) {
         assert!(dir.path().join(file).is_file(), "{file}");
     }
     assert!(

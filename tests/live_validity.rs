@@ -15,7 +15,7 @@ use throttlebox::report::{Mode, RunDir};
 use throttlebox::scenario::Scenario;
 use throttlebox::sim::run_all;
 
-const BIN: &str = env!("CARGO_BIN_EXE_throttlebox");
+use crate::cli_support::{BIN, files};
 
 /// One PAYG deployment that takes at least 2 s per answer, 5 requests per second for 30 s.
 const SLOW_TARGET: &str = r#"
@@ -48,12 +48,7 @@ preset = "round-robin"
 "#;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("live-validity")
-        .join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+    crate::cli_support::scratch("live-validity", name)
 }
 
 fn json(path: &Path) -> serde_json::Value {
@@ -142,28 +137,6 @@ fn a_live_run_that_drops_requests_is_invalid_with_the_dropped_count_as_the_reaso
     assert!(table.contains("capped/direct [INVALID]"), "{table}");
 }
 
-/// Every path under `dir`, relative, sorted.
-fn file_set(dir: &Path) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in fs::read_dir(&folder).expect("folder") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path.clone());
-            }
-            names.push(
-                path.strip_prefix(dir)
-                    .expect("inside")
-                    .display()
-                    .to_string(),
-            );
-        }
-    }
-    names.sort();
-    names
-}
-
 #[test]
 fn a_live_run_folder_holds_the_same_files_as_a_simulated_one() {
     let results = scratch("file-set");
@@ -195,10 +168,10 @@ fn a_live_run_folder_holds_the_same_files_as_a_simulated_one() {
     });
     assert_eq!(live.summary.mode, Mode::Live);
 
-    let mut expected = file_set(sim_dir.path());
+    let mut expected = files(sim_dir.path());
     assert!(expected.contains(&"report.html".to_string()));
     assert!(expected.iter().any(|name| name.ends_with(".hlog")));
     expected.push("engine.json".to_string());
     expected.sort();
-    assert_eq!(file_set(live_dir.path()), expected);
+    assert_eq!(files(live_dir.path()), expected);
 }

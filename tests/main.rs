@@ -5,6 +5,7 @@
 //! Select by module path, e.g. `cargo test --test integration live_goose::`.
 
 mod balance_support;
+mod cli_support;
 mod live_support;
 mod report_fixture;
 

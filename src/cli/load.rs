@@ -16,10 +16,11 @@ use throttlebox::report::{RunDir, Summary};
 use throttlebox::scenario::Scenario;
 
 use super::live_common::{block_on, report};
+use super::run_folder::Folder;
 use super::signals::{Signal, Signals};
 use super::sim::{command_line, load};
 use super::wall::timestamp;
-use super::{Outcome, run_folder, trust};
+use super::{Outcome, trust};
 
 /// Which load model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -109,11 +110,11 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
         strategy.config.name = args.label.clone();
     }
     let signals = Signals::install()?;
-    let dir = run_folder::open(&args.results, args.run.as_deref(), args.force, || {
-        format!("{}-load-{}", scenario.name(), timestamp())
-    })?;
-    let returned = drive(&args, &scenario, &dir, &signals);
-    run_folder::settle(&dir, SUMMARY_JSON, returned)
+    Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
+        || format!("{}-load-{}", scenario.name(), timestamp()),
+        SUMMARY_JSON,
+        |dir| drive(&args, &scenario, dir, &signals),
+    )
 }
 
 fn drive(

@@ -15,10 +15,11 @@ use throttlebox::plan::{
 use throttlebox::report::RunDir;
 use throttlebox::scenario::{Override, Scenario};
 
+use super::Outcome;
+use super::run_folder::Folder;
 use super::signals::Signals;
 use super::sim::default_jobs;
 use super::wall::{Stopwatch, timestamp};
-use super::{Outcome, run_folder};
 
 /// `throttlebox plan`.
 #[derive(Debug, clap::Args)]
@@ -131,11 +132,11 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Outcome> {
     let name = Scenario::load(&args.scenario, &overrides)?
         .name()
         .to_string();
-    let dir = run_folder::open(&args.results, args.run.as_deref(), args.force, || {
-        format!("{name}-plan-{}", timestamp())
-    })?;
-    let returned = search(&builder, &config, &dir, &signals);
-    run_folder::settle(&dir, PLAN_JSON, returned)
+    Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
+        || format!("{name}-plan-{}", timestamp()),
+        PLAN_JSON,
+        |dir| search(&builder, &config, dir, &signals),
+    )
 }
 
 fn search(

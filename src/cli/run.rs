@@ -14,10 +14,11 @@ use throttlebox::report::run_dir::SUMMARY_JSON;
 use throttlebox::scenario::Scenario;
 
 use super::live_common::{block_on, report};
+use super::run_folder::Folder;
 use super::signals::Signals;
 use super::sim::{command_line, load};
 use super::wall::timestamp;
-use super::{Outcome, run_folder, trust};
+use super::{Outcome, trust};
 
 /// `throttlebox run`.
 #[derive(Debug, clap::Args)]
@@ -70,11 +71,11 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let signals = Signals::install()?;
     let scenario = load(args.scenario.as_ref(), &args.sets)?;
-    let dir = run_folder::open(&args.results, args.run.as_deref(), args.force, || {
-        format!("{}-live-{}", scenario.name(), timestamp())
-    })?;
-    let returned = run_live_command(&args, &scenario, &dir, &signals);
-    run_folder::settle(&dir, SUMMARY_JSON, returned)
+    Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
+        || format!("{}-live-{}", scenario.name(), timestamp()),
+        SUMMARY_JSON,
+        |dir| run_live_command(&args, &scenario, dir, &signals),
+    )
 }
 
 fn run_live_command(

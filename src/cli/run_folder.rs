@@ -7,25 +7,42 @@ use std::path::Path;
 
 use throttlebox::report::RunDir;
 
-/// Create the folder: `<results>/<run>` when named (replacing an existing run folder only with
-/// `force`), else a fresh `<results>/<default>`.
-pub fn open(
-    results: &Path,
-    run: Option<&str>,
-    force: bool,
-    default: impl FnOnce() -> String,
-) -> anyhow::Result<RunDir> {
-    Ok(match run {
-        Some(name) => RunDir::create_new(results, name, force)?,
-        None => RunDir::create_unique(results, &default())?,
-    })
+/// Where a command puts its folder: `--results`, `--run`, `--force`.
+pub struct Folder<'a> {
+    /// The results folder.
+    pub results: &'a Path,
+    /// The run folder's name, when given.
+    pub run: Option<&'a str>,
+    /// Replace an existing run folder of that name.
+    pub force: bool,
 }
 
-/// Remove `dir` unless it holds `result` (its summary, sweep or plan file), then hand back
-/// what the command returned.
-pub fn settle<T>(dir: &RunDir, result: &str, returned: anyhow::Result<T>) -> anyhow::Result<T> {
-    if dir.remove_unless_it_holds(result) {
-        eprintln!("no result written: removed {}", dir.path().display());
+impl<'a> Folder<'a> {
+    /// From the command's `--results`, `--run` and `--force`.
+    pub fn new(results: &'a Path, run: Option<&'a str>, force: bool) -> Folder<'a> {
+        Folder {
+            results,
+            run,
+            force,
+        }
     }
-    returned
+
+    /// Create the folder (`default` names it when `--run` is not given), run `body` in it, and
+    /// remove it again unless it then holds `result` (the summary, sweep or plan file).
+    pub fn run_in<T>(
+        &self,
+        default: impl FnOnce() -> String,
+        result: &str,
+        body: impl FnOnce(&RunDir) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let dir = match self.run {
+            Some(name) => RunDir::create_new(self.results, name, self.force)?,
+            None => RunDir::create_unique(self.results, &default())?,
+        };
+        let returned = body(&dir);
+        if dir.remove_unless_it_holds(result) {
+            eprintln!("no result written: removed {}", dir.path().display());
+        }
+        returned
+    }
 }

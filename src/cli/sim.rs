@@ -9,9 +9,10 @@ use throttlebox::report::{RunDir, head_to_head_table};
 use throttlebox::scenario::{Override, Scenario};
 use throttlebox::sim::run_all_until;
 
+use super::run_folder::Folder;
 use super::signals::Signals;
 use super::wall::{Stopwatch, timestamp};
-use super::{Outcome, run_folder, trust};
+use super::{Outcome, trust};
 
 /// `throttlebox sim`.
 #[derive(Debug, clap::Args)]
@@ -61,11 +62,11 @@ pub fn default_jobs() -> usize {
 pub fn run(args: SimArgs) -> anyhow::Result<Outcome> {
     let signals = Signals::install()?;
     let scenario = load(args.scenario.as_ref(), &args.sets)?;
-    let dir = run_folder::open(&args.results, args.run.as_deref(), args.force, || {
-        format!("{}-{}", scenario.name(), timestamp())
-    })?;
-    let returned = simulate(&args, &scenario, &dir, &signals);
-    run_folder::settle(&dir, SUMMARY_JSON, returned)
+    Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
+        || format!("{}-{}", scenario.name(), timestamp()),
+        SUMMARY_JSON,
+        |dir| simulate(&args, &scenario, dir, &signals),
+    )
 }
 
 fn simulate(

@@ -9,10 +9,11 @@ use throttlebox::report::RunDir;
 use throttlebox::scenario::{Override, Scenario};
 use throttlebox::sweep::{Axis, SweepRun, grid_csv, grid_markdown, run_sweep};
 
+use super::Outcome;
+use super::run_folder::Folder;
 use super::signals::Signals;
 use super::sim::default_jobs;
 use super::wall::{Stopwatch, timestamp};
-use super::{Outcome, run_folder};
 
 /// `sweep.csv`: one row per cell and strategy; its presence marks a sweep folder.
 const SWEEP_CSV: &str = "sweep.csv";
@@ -59,11 +60,11 @@ pub fn run(args: SweepArgs) -> anyhow::Result<Outcome> {
         Some(path) => Scenario::load(path, &fixed)?,
         None => Scenario::embedded_default(&fixed)?,
     };
-    let dir = run_folder::open(&args.results, args.run.as_deref(), args.force, || {
-        format!("{}-sweep-{}", base.name(), timestamp())
-    })?;
-    let returned = sweep(&args, &fixed, &axes, &dir, &signals);
-    run_folder::settle(&dir, SWEEP_CSV, returned)
+    Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
+        || format!("{}-sweep-{}", base.name(), timestamp()),
+        SWEEP_CSV,
+        |dir| sweep(&args, &fixed, &axes, dir, &signals),
+    )
 }
 
 fn sweep(

@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn the_final_name_appears_only_on_commit() {
-        let dir = scratch("commit");
+        let dir = scratch("atomic-commit");
         let target = dir.join("summary.json");
         let mut file = AtomicFile::create(&target).expect("create");
         file.write_all(b"{}\n").expect("write");
@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn an_uncommitted_file_leaves_nothing_behind() {
-        let dir = scratch("drop");
+        let dir = scratch("atomic-drop");
         let mut file = AtomicFile::create(&dir.join("requests.csv")).expect("create");
         file.write_all(b"partial").expect("write");
         drop(file);
@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn a_full_disk_is_reported_with_the_final_file_name_and_leaves_no_file() {
         // The temporary is a symlink to /dev/full: every write fails with ENOSPC.
-        let dir = scratch("full");
+        let dir = scratch("atomic-full");
         let target = dir.join("requests.csv");
         std::os::unix::fs::symlink("/dev/full", temp_path(&target)).expect("symlink");
         let error = write_file(&target, &[b'x'; 100_000]).expect_err("disk full");

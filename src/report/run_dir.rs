@@ -27,6 +27,16 @@ pub const TIMESERIES_CSV: &str = "timeseries.csv";
 pub const REPORT_MD: &str = "report.md";
 /// `report.html`.
 pub const REPORT_HTML: &str = "report.html";
+/// The files of every run folder, whatever the mode (with `histograms/<strategy>.hlog`; a live
+/// open-loop run adds `engine.json`).
+pub const RUN_FILES: &[&str] = &[
+    SUMMARY_JSON,
+    REQUESTS_CSV,
+    ATTEMPTS_CSV,
+    TIMESERIES_CSV,
+    REPORT_MD,
+    REPORT_HTML,
+];
 /// The file whose presence marks a folder as a throttlebox result: `summary.json` of a run,
 /// `sweep.csv` of a sweep, `plan.json` of a plan. `--force` replaces only such folders.
 pub const RESULT_FILES: &[&str] = &[SUMMARY_JSON, "sweep.csv", "plan.json"];
@@ -180,7 +190,7 @@ mod tests {
 
     #[test]
     fn an_existing_run_is_never_reused_and_default_names_get_a_suffix() {
-        let results = scratch("new");
+        let results = scratch("run-dir-new");
         let first = RunDir::create_new(&results, "run", false).expect("new");
         fs::write(first.path().join(SUMMARY_JSON), "{}").expect("write");
         let error = RunDir::create_new(&results, "run", false).expect_err("exists");
@@ -206,7 +216,7 @@ mod tests {
 
     #[test]
     fn only_run_folders_are_replaced_and_a_folder_without_result_is_removed() {
-        let results = scratch("replace");
+        let results = scratch("run-dir-replace");
         let other = results.join("notes");
         fs::create_dir_all(&other).expect("dir");
         fs::write(other.join("todo.txt"), "mine").expect("write");

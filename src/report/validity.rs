@@ -156,22 +156,43 @@ pub struct Validity {
 impl Validity {
     /// A simulated strategy: every request sent on time (virtual time), the whole run covered.
     pub fn by_construction(requests: u64, planned: Duration) -> Validity {
-        Validity {
-            valid: true,
-            reasons: Vec::new(),
-            covered_s: format::seconds(planned),
-            time_scale: 1.0,
+        let measured = EngineMeasurements {
             scheduled: requests,
             sent: requests,
-            never_sent: 0,
-            cancelled: 0,
-            send_lag_p50_s: 0.0,
-            send_lag_p99_s: 0.0,
-            send_lag_max_s: 0.0,
-            hop_overhead_s: 0.0,
-            engine_cpu_saturation: None,
-            records_lost: None,
-            limits: None,
+            covered: planned,
+            ..EngineMeasurements::default()
+        };
+        Validity::of(&measured, 1.0, Duration::ZERO, Vec::new(), None)
+    }
+
+    /// The verdict with these reasons, the figures of `measured` (rounded as every summary
+    /// figure) and the limits applied.
+    fn of(
+        measured: &EngineMeasurements,
+        time_scale: f64,
+        hop_overhead: Duration,
+        reasons: Vec<String>,
+        limits: Option<ValidityLimits>,
+    ) -> Validity {
+        let seconds = format::seconds;
+        Validity {
+            valid: reasons.is_empty(),
+            reasons,
+            covered_s: seconds(measured.covered),
+            time_scale,
+            scheduled: measured.scheduled,
+            sent: measured.sent,
+            never_sent: measured.never_sent,
+            cancelled: measured.cancelled,
+            send_lag_p50_s: seconds(measured.send_lag.p50),
+            send_lag_p99_s: seconds(measured.send_lag.p99),
+            send_lag_max_s: seconds(measured.send_lag.max),
+            hop_overhead_s: seconds(hop_overhead),
+            engine_cpu_saturation: measured
+                .cpu_saturation
+                .map(|share| format::round(share, format::RATIO_DIGITS)),
+            records_lost: measured.records_lost,
+            limits,
         }
     }
 }
@@ -311,32 +332,15 @@ pub fn assess(measured: &EngineMeasurements, context: &ValidityContext) -> Valid
             "records_lost: {lost} records were produced but not kept"
         ));
     }
-    let seconds = |duration: Duration| format::seconds(duration);
-    Validity {
-        valid: reasons.is_empty(),
-        reasons,
-        covered_s: seconds(measured.covered),
-        time_scale: scale,
-        scheduled: measured.scheduled,
-        sent: measured.sent,
-        never_sent: measured.never_sent,
-        cancelled: measured.cancelled,
-        send_lag_p50_s: seconds(lag.p50),
-        send_lag_p99_s: seconds(lag.p99),
-        send_lag_max_s: seconds(lag.max),
-        hop_overhead_s: seconds(hop_overhead),
-        engine_cpu_saturation: measured
-            .cpu_saturation
-            .map(|share| format::round(share, format::RATIO_DIGITS)),
-        records_lost: measured.records_lost,
-        limits: Some(ValidityLimits {
-            send_lag_p50_s: seconds(p50_limit),
-            send_lag_p99_s: p99_limit.map(seconds),
-            send_lag_max_s: max_limit.map(seconds),
-            missing_share: format::round(missing_limit, 6),
-            hop_overhead_s: hop_limit.map(seconds),
-        }),
-    }
+    let seconds = format::seconds;
+    let limits = ValidityLimits {
+        send_lag_p50_s: seconds(p50_limit),
+        send_lag_p99_s: p99_limit.map(seconds),
+        send_lag_max_s: max_limit.map(seconds),
+        missing_share: format::round(missing_limit, 6),
+        hop_overhead_s: hop_limit.map(seconds),
+    };
+    Validity::of(measured, scale, hop_overhead, reasons, Some(limits))
 }
 
 #[cfg(test)]

@@ -182,36 +182,21 @@ pub fn priority_records() -> (Vec<RequestRecord>, Vec<AttemptRecord>) {
 pub fn round_robin_records() -> (Vec<RequestRecord>, Vec<AttemptRecord>) {
     let mut requests = Vec::new();
     let mut attempts = Vec::new();
-    for i in 0..4u64 {
-        let start = ms(i * 2500);
+    let ok = (ErrorClass::None, 200u16);
+    let outcomes = [
+        ok,
+        ok,
+        ok,
+        ok,
+        (ErrorClass::Exhausted, 503),
+        (ErrorClass::ConnectError, 0),
+        (ErrorClass::Timeout, 0),
+        (ErrorClass::ClientError, 400),
+    ];
+    for (i, (error, status)) in (0u64..).zip(outcomes) {
+        let start = if i < 4 { ms(i * 2500) } else { ms(i * 1200) };
         let end = start + ms(300);
-        requests.push(RequestRecord {
-            strategy: 1,
-            request_id: i,
-            intended_start: start,
-            actual_start: start,
-            end,
-            status: 200,
-            attempts: 1,
-            backends_tried: BackendsTried::from_iter([1]),
-            final_backend: Some(1),
-            prompt_tokens: 500,
-            completion_tokens: 100,
-            ..RequestRecord::default()
-        });
-        let mut only = attempt(i, 1, 1, start, end, 200);
-        only.strategy = 1;
-        attempts.push(only);
-    }
-    for (i, error, status) in [
-        (4u64, ErrorClass::Exhausted, 503u16),
-        (5, ErrorClass::ConnectError, 0),
-        (6, ErrorClass::Timeout, 0),
-        (7, ErrorClass::ClientError, 400),
-    ] {
-        let start = ms(i * 1200);
-        let end = start + ms(300);
-        let exhausted = error == ErrorClass::Exhausted;
+        let tried = error != ErrorClass::Exhausted;
         requests.push(RequestRecord {
             strategy: 1,
             request_id: i,
@@ -220,17 +205,16 @@ pub fn round_robin_records() -> (Vec<RequestRecord>, Vec<AttemptRecord>) {
             end,
             status,
             error,
-            attempts: if exhausted { 0 } else { 1 },
-            backends_tried: if exhausted {
-                BackendsTried::default()
-            } else {
-                BackendsTried::from_iter([1])
-            },
-            final_backend: (!exhausted).then_some(1),
+            attempts: u32::from(tried),
+            backends_tried: tried
+                .then(|| BackendsTried::from_iter([1]))
+                .unwrap_or_default(),
+            final_backend: tried.then_some(1),
             prompt_tokens: 500,
+            completion_tokens: if error == ErrorClass::None { 100 } else { 0 },
             ..RequestRecord::default()
         });
-        if !exhausted {
+        if tried {
             let mut only = attempt(i, 1, 1, start, end, status);
             only.strategy = 1;
             only.error = error;

@@ -1,0 +1,42 @@
+//! Helpers shared by the tests that drive the built binary: its path, the small fixture
+//! scenario, scratch folders under the target directory, and listing what a run left.
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The built `throttlebox` binary.
+pub const BIN: &str = env!("CARGO_BIN_EXE_throttlebox");
+
+/// The small three-strategy scenario of the golden files.
+pub fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report-golden-small.toml")
+}
+
+/// An empty folder `<target tmp>/<group>/<name>` (emptied if it exists).
+pub fn scratch(group: &str, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(group)
+        .join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Every path under `dir` (recursive, relative, folders included), sorted.
+pub fn files(dir: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in fs::read_dir(&folder).expect("readable folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path.clone());
+            }
+            let relative = path.strip_prefix(dir).expect("inside");
+            names.push(relative.display().to_string());
+        }
+    }
+    names.sort();
+    names
+}
