@@ -206,9 +206,11 @@ pub fn round_robin_records() -> (Vec<RequestRecord>, Vec<AttemptRecord>) {
             status,
             error,
             attempts: u32::from(tried),
-            backends_tried: tried
-                .then(|| BackendsTried::from_iter([1]))
-                .unwrap_or_default(),
+            backends_tried: if tried {
+                BackendsTried::from_iter([1])
+            } else {
+                BackendsTried::default()
+            },
             final_backend: tried.then_some(1),
             prompt_tokens: 500,
             completion_tokens: if error == ErrorClass::None { 100 } else { 0 },
