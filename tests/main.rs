@@ -41,6 +41,7 @@ mod report_series_props;
 mod report_sim_golden;
 mod report_summary;
 mod report_timeseries;
+mod report_validity;
 mod scenario_files;
 mod sim_determinism;
 mod sim_validation;
