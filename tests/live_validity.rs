@@ -57,6 +57,7 @@ fn json(path: &Path) -> serde_json::Value {
 
 #[test]
 fn a_live_run_that_drops_requests_is_invalid_with_the_dropped_count_as_the_reason() {
+    let _cores = crate::live_support::take_the_cores();
     let results = scratch("dropping");
     let scenario = results.join("slow-target.toml");
     fs::write(&scenario, SLOW_TARGET).expect("scenario file");
@@ -139,6 +140,7 @@ fn a_live_run_that_drops_requests_is_invalid_with_the_dropped_count_as_the_reaso
 
 #[test]
 fn a_live_run_folder_holds_the_same_files_as_a_simulated_one() {
+    let _cores = crate::live_support::take_the_cores();
     let results = scratch("file-set");
     let mut scenario = Scenario::parse(SLOW_TARGET, "<test>", None, &[]).expect("scenario");
     // Two strategies, five scenario seconds at 20×: a quarter of a second each.

@@ -3,10 +3,22 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use throttlebox::live::head_to_head::{LiveRun, LiveRunOptions, run_live};
 use throttlebox::live::load::LoadOptions;
 use throttlebox::scenario::{Override, Scenario};
+
+/// Taken by the tests whose live figures are compared with the simulator's (wall-clock
+/// latencies) and by the tests that load the cores for seconds (child processes simulating
+/// hours, live runs of the binary): on two cores, one of the latter beside one of the former
+/// stretches its latencies past the agreement's tolerance.
+static CORES: Mutex<()> = Mutex::new(());
+
+/// Hold the cores against the other timing-sensitive or CPU-heavy tests of this binary.
+pub fn take_the_cores() -> MutexGuard<'static, ()> {
+    CORES.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Load a shipped scenario with `--set`-style overrides, keeping only the named strategies.
 pub fn shipped(file: &str, sets: &[&str], keep: &[&str]) -> Scenario {
