@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use throttlebox::report::atomic_file::write_file;
 use throttlebox::report::{compare, load_runs};
 
 use super::Outcome;
@@ -26,8 +27,8 @@ pub fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
         .out
         .clone()
         .unwrap_or_else(|| args.runs[0].join("compare.md"));
-    std::fs::write(&out, comparison.render_markdown())
-        .map_err(|error| anyhow::anyhow!("{}: cannot write: {error}", out.display()))?;
+    // Atomically, as every file of a run folder (the error names the file).
+    write_file(&out, comparison.render_markdown().as_bytes())?;
     eprintln!("comparison written to {}", out.display());
     Ok(Outcome::Ok)
 }

@@ -7,10 +7,11 @@
 use std::path::{Path, PathBuf};
 
 use throttlebox::gate::{
-    Baseline, Budget, GATE_MD, GATE_XML, GateError, GateSection, GateVerdict, Status,
-    gate_markdown, judge, junit_xml, load_summary, refusal,
+    Baseline, Budget, GATE_MD, GATE_XML, GateSection, GateVerdict, Status, gate_markdown, judge,
+    junit_xml, load_summary, refusal,
 };
-use throttlebox::report::Summary;
+use throttlebox::report::atomic_file::write_file;
+use throttlebox::report::{ReportError, Summary};
 
 use super::Outcome;
 
@@ -145,6 +146,7 @@ fn run_folder(run: &Path) -> PathBuf {
     }
 }
 
-fn write(path: &Path, text: &str) -> Result<(), GateError> {
-    std::fs::write(path, text).map_err(|error| GateError::io(path, error))
+/// Written atomically, as every file of a run folder.
+fn write(path: &Path, text: &str) -> Result<(), ReportError> {
+    write_file(path, text.as_bytes())
 }
