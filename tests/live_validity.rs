@@ -136,6 +136,16 @@ fn a_live_run_that_drops_requests_is_invalid_with_the_dropped_count_as_the_reaso
     assert!(compare.status.success());
     let table = String::from_utf8_lossy(&compare.stdout);
     assert!(table.contains("capped/direct [INVALID]"), "{table}");
+    // A live run has its interval logs now: compare pools its latencies exactly.
+    assert!(!table.contains("runs without histograms"), "{table}");
+    let pooled = table
+        .split("pooled over runs")
+        .nth(1)
+        .expect("pooled table");
+    assert!(
+        pooled.lines().any(|line| line.starts_with("direct ")),
+        "{pooled}"
+    );
 }
 
 #[test]
