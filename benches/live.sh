@@ -37,7 +37,7 @@ stop_fleet() {
 }
 
 load() { # run-name target rate
-  "$BIN" load --scenario "$SCENARIO" --target "$2" --quiet --results "$OUT" --run "$1" \
+  "$BIN" load --scenario "$SCENARIO" --target "$2" --quiet --results "$OUT" --run "$1" --force \
     --set "workload.duration=$DURATION" --set "workload.apps[ping].arrivals.rate=$3" > /dev/null 2>&1
 }
 for rate in "${RATES[@]}"; do
@@ -48,9 +48,9 @@ for rate in "${RATES[@]}"; do
 done
 start_fleet
 "$BIN" load --engine goose --scenario "$SCENARIO" --target "$MOCK" --users "$USERS" --ramp-up 1s \
-  --run-time 10s --results "$OUT" --run goose-direct > "$OUT/goose-direct.out" 2>&1
+  --run-time 10s --results "$OUT" --run goose-direct --force > "$OUT/goose-direct.out" 2>&1
 "$BIN" load --engine goose --scenario "$SCENARIO" --target "$GATEWAY" --users "$USERS" --ramp-up 1s \
-  --run-time 10s --results "$OUT" --run goose-gateway > "$OUT/goose-gateway.out" 2>&1
+  --run-time 10s --results "$OUT" --run goose-gateway --force > "$OUT/goose-gateway.out" 2>&1
 stop_fleet
 
 python3 - "$OUT" "${RATES[@]}" <<'PY'

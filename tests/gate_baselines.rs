@@ -1,7 +1,7 @@
 //! The committed baselines (`results/baselines/*.json`) still hold: every shipped scenario
 //! that has one is simulated and gated against it, so `cargo test` catches a change of a
 //! strategy's behaviour as the CI gate does. After a deliberate change, re-record with
-//! `throttlebox sim scenarios/X.toml --results target/ci-results --run X &&
+//! `throttlebox sim scenarios/X.toml --results target/ci-results --run X --force &&
 //! throttlebox gate target/ci-results/X --update-baseline results/baselines/X.json`.
 
 use std::path::Path;
