@@ -1,6 +1,7 @@
 //! Command-line parsing (clap derive) and dispatch to one module per command. The commands are
 //! thin: they load the scenario, call the library, print, and choose the exit code.
 
+mod calibrate;
 mod compare;
 mod gate;
 mod gateway;
@@ -49,6 +50,9 @@ enum Command {
     Load(load::LoadArgs),
     /// Live head-to-head: every strategy over real sockets (in-process fleet + gateway).
     Run(run::RunArgs),
+    /// Build a scenario from your own logs (AOAI diagnostics, APIM gateway logs, any CSV) and
+    /// report how well it fits; `--export-logs` writes a run's records as such logs.
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// `throttlebox mock`.
@@ -96,6 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Gateway(args) => gateway::run(args),
         Command::Load(args) => load::run(args),
         Command::Run(args) => run::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
     }
 }
 
