@@ -32,14 +32,14 @@ fn write_report(name: &str) -> PathBuf {
     dir.path().join("report.html")
 }
 
-struct Page {
-    dom: String,
-    console: Vec<String>,
+pub(crate) struct Page {
+    pub(crate) dom: String,
+    pub(crate) console: Vec<String>,
 }
 
 impl Page {
     /// The value of attribute `name` on the `<html>` element, if present.
-    fn html_attribute(&self, name: &str) -> Option<String> {
+    pub(crate) fn html_attribute(&self, name: &str) -> Option<String> {
         let start = self.dom.find("<html")?;
         let tag = &self.dom[start..start + self.dom[start..].find('>')?];
         let needle = format!(" {name}=\"");
@@ -51,7 +51,7 @@ impl Page {
 
 /// Load `file` in headless Chromium and return the DOM after scripts ran, plus its console
 /// messages.
-fn open_in_chromium(file: &Path, profile: &str) -> Page {
+pub(crate) fn open_in_chromium(file: &Path, profile: &str) -> Page {
     let binary = std::env::var("THROTTLEBOX_CHROMIUM").unwrap_or_else(|_| "chromium".to_string());
     let profile = tmp().join(profile);
     let _ = fs::remove_dir_all(&profile);

@@ -4,8 +4,8 @@
 //! rescaling each by its bin's rate; 1 for Poisson, the Gamma shape is 1/CV²).
 //!
 //! The scenario schema expresses either a time-varying Poisson rate (`steps`) or a constant
-//! rate with Gamma gaps (`gamma`), not both: a varying rate wins, and burstiness that cannot
-//! then be expressed is stated in a note.
+//! rate with Gamma gaps (`gamma`; evenly spaced `constant` below a CV of 0.1), not both: a
+//! varying rate wins, and burstiness that cannot then be expressed is stated in a note.
 
 use std::time::Duration;
 
@@ -135,6 +135,10 @@ pub fn fit_arrivals(
                     rate: round_rate(*r),
                 })
                 .collect(),
+        }
+    } else if bursty && point < 0.1 {
+        ArrivalsConfig::Constant {
+            rate: round_rate(rate),
         }
     } else if bursty {
         ArrivalsConfig::Gamma {

@@ -203,7 +203,7 @@ fn fit_backend(
     );
     let decided: Vec<&&LogRecord> = rows
         .iter()
-        .filter(|r| r.throttled() || r.status.is_some_and(|s| (200..300).contains(&s)))
+        .filter(|r| r.throttled() || r.succeeded())
         .collect();
     let prompt_of = |r: &LogRecord| r.prompt.map_or(typical_prompt, f64::from);
     let (quota, mut config) = if provisioned {

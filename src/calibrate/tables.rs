@@ -115,11 +115,18 @@ fn latency_cell(backend: &BackendFit, k: usize) -> String {
     ][k];
     match &backend.latency.params[k] {
         Some(est) => format!("{}{unit}", estimate(est, scale, decimals)),
-        None => format!("{} (default)", default_of(&backend.latency.config, k)),
+        None => {
+            let provisioned = backend.resource.deployments[0].kind == DeploymentKind::Provisioned;
+            format!(
+                "{} (default)",
+                default_of(&backend.latency.config, k, provisioned)
+            )
+        }
     }
 }
 
-fn default_of(config: &LatencyConfig, k: usize) -> String {
+/// The value the mock uses for parameter `k` when the fit left it out.
+fn default_of(config: &LatencyConfig, k: usize, provisioned: bool) -> String {
     let show =
         |value: Option<f64>, fallback: &str| value.map_or(fallback.to_string(), |v| v.to_string());
     match k {
@@ -131,7 +138,10 @@ fn default_of(config: &LatencyConfig, k: usize) -> String {
         2 => show(config.ttft_jitter, "0.25"),
         4 => show(config.tps_jitter, "0.15"),
         5 => show(config.load_factor, "0"),
-        _ => "mock".to_string(),
+        0 if provisioned => "400 ms".to_string(),
+        0 => "600 ms".to_string(),
+        _ if provisioned => "60".to_string(),
+        _ => "80".to_string(),
     }
 }
 
