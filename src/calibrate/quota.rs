@@ -252,4 +252,32 @@ mod tests {
         assert_eq!(quota.misclassified, 0.0);
         assert!(quota.rpm.is_none());
     }
+
+    #[test]
+    fn a_request_window_is_recovered_when_it_binds() {
+        // A small call every 0.4 s against 60 RPM (10 per 10 s): tokens never bind.
+        let mut rows = Vec::new();
+        let mut admitted = std::collections::VecDeque::new();
+        for k in 0..1500i64 {
+            let start_ns = k * 400_000_000;
+            while admitted
+                .front()
+                .is_some_and(|t| bucket(start_ns) - bucket(*t) >= TEN_S_BUCKETS)
+            {
+                admitted.pop_front();
+            }
+            let ok = admitted.len() < 10;
+            if ok {
+                admitted.push_back(start_ns);
+            }
+            rows.push(QuotaRow { start_ns, admitted: ok, estimate: 50.0, sized: true });
+        }
+        let mut notes = Vec::new();
+        let quota = fit_standard("d", &rows, &mut Bootstrap::new(1, "q", 50), &mut notes);
+        let rpm = quota.rpm.expect("request-bound 429s identify the RPM");
+        assert_eq!(rpm.value, 60.0);
+        assert_eq!(rpm.ci, Some((60.0, 60.0)));
+        assert!(quota.tpm.is_none(), "{quota:?}");
+        assert!(notes.iter().any(|n| n.text.contains("TPM not identified")));
+    }
 }

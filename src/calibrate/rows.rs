@@ -177,7 +177,8 @@ pub fn read_rows(
             line: 1,
             column: "(file)".to_string(),
             value: "[".to_string(),
-            reason: "a JSON array: export JSON lines (one object per line) or CSV instead"
+            reason: "a JSON array (as `az monitor log-analytics query -o json` writes): turn it \
+                     into JSON lines with `jq -c '.[]'`, or export CSV"
                 .to_string(),
         }),
         _ => read_csv(path, reader, on_header, on_row).map(|()| Shape::Csv),
