@@ -110,6 +110,13 @@ fn resimulate(calibration: &Calibration) -> Vec<(u32, f64, f64)> {
         .collect()
 }
 
+/// Prompt (`pick` 1) or completion (2) lengths of `rows`.
+fn lengths(rows: &[(u32, f64, f64)], pick: usize) -> Vec<f64> {
+    rows.iter()
+        .map(|r| if pick == 1 { r.1 } else { r.2 })
+        .collect()
+}
+
 fn assert_hourly_counts(trace: &[(u32, f64, f64)], again: &[(u32, f64, f64)]) {
     for hour in [18, 19] {
         let count = |rows: &[(u32, f64, f64)]| rows.iter().filter(|r| r.0 == hour).count() as f64;
@@ -138,12 +145,7 @@ fn the_azure_conversation_trace_calibrates_workload_only_and_re_simulates_its_ho
     let again = resimulate(&calibration);
     assert_hourly_counts(&trace, &again);
     for (what, pick) in [("prompt", 1usize), ("completion", 2)] {
-        let column = |rows: &[(u32, f64, f64)]| {
-            rows.iter()
-                .map(|r| if pick == 1 { r.1 } else { r.2 })
-                .collect::<Vec<f64>>()
-        };
-        let (logged, simulated) = (column(&trace), column(&again));
+        let (logged, simulated) = (lengths(&trace, pick), lengths(&again, pick));
         for q in [0.1, 0.5, 0.9, 0.99] {
             let (a, b) = (percentile(&logged, q), percentile(&simulated, q));
             assert!(
@@ -162,14 +164,9 @@ fn a_lognormal_fit_of_the_trace_keeps_the_rate_and_the_median_lengths() {
     let again = resimulate(&calibration);
     assert_hourly_counts(&trace, &again);
     for (what, pick) in [("prompt", 1usize), ("completion", 2)] {
-        let column = |rows: &[(u32, f64, f64)]| {
-            rows.iter()
-                .map(|r| if pick == 1 { r.1 } else { r.2 })
-                .collect::<Vec<f64>>()
-        };
         let (a, b) = (
-            percentile(&column(&trace), 0.5),
-            percentile(&column(&again), 0.5),
+            percentile(&lengths(&trace, pick), 0.5),
+            percentile(&lengths(&again, pick), 0.5),
         );
         assert!(
             (a - b).abs() <= 0.10 * a,

@@ -6,14 +6,14 @@
 use throttlebox::calibrate::{calibrate, chart_ids, write_reports};
 
 use crate::calibrate_inputs::{diagnostics_lines, options, write};
-use crate::report_html_browser::open_in_chromium;
+use crate::report_html_browser::{assert_every_chart_drawn, assert_no_errors, open_in_chromium};
 
 #[test]
 fn calibration_html_renders_every_chart_without_errors_in_headless_chromium() {
     let calls = [("gpt-4o", "gpt-4o", "ChatCompletions_Create", "app-1")];
     let logs = write("browser.jsonl", &diagnostics_lines(&calls, 300));
     let calibration =
-        calibrate(&[logs.clone()], &options("azure-diagnostics")).expect("calibrates");
+        calibrate(std::slice::from_ref(&logs), &options("azure-diagnostics")).expect("calibrates");
     let dir = logs.with_file_name("browser-report");
     std::fs::create_dir_all(&dir).expect("report dir");
     write_reports(&calibration, &dir, "throttlebox calibrate browser.jsonl").expect("reports");
@@ -30,37 +30,12 @@ fn calibration_html_renders_every_chart_without_errors_in_headless_chromium() {
         "{}",
         &page.dom[..page.dom.len().min(400)]
     );
-    assert_eq!(
-        page.html_attribute("data-errors"),
-        None,
-        "the page reported errors"
-    );
-    assert!(
-        page.console.is_empty(),
-        "console messages: {:#?}",
-        page.console
-    );
+    assert_no_errors(&page);
     let ids = chart_ids(&calibration);
     assert_eq!(
         ids.len(),
         1 + 3 + 1,
         "rate, three workload QQ plots, one backend's durations"
     );
-    for id in &ids {
-        let at = page
-            .dom
-            .find(&format!("<figure class=\"chart\" id=\"{id}\">"))
-            .unwrap_or_else(|| panic!("chart {id} is missing from the rendered DOM"));
-        let figure = &page.dom[at..at + page.dom[at..].find("</figure>").expect("closed")];
-        assert!(
-            figure.contains("<svg") && figure.contains("<text"),
-            "chart {id} is empty"
-        );
-    }
-    let expected = ids.len().to_string();
-    assert_eq!(
-        page.html_attribute("data-charts-expected"),
-        Some(expected.clone())
-    );
-    assert_eq!(page.html_attribute("data-charts-rendered"), Some(expected));
+    assert_every_chart_drawn(&page, &ids);
 }

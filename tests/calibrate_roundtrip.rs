@@ -91,7 +91,7 @@ fn round_trip(format: &str, file: &str) -> (Calibration, Scenario) {
         bin_s: None,
         skip_bad_rows: false,
     };
-    let calibration = calibrate(&[logs.clone()], &options).expect("calibration");
+    let calibration = calibrate(std::slice::from_ref(&logs), &options).expect("calibration");
     let out = logs.with_extension("scenario.toml");
     std::fs::write(&out, &calibration.scenario).expect("write scenario");
     let loaded = Scenario::load(&out, &[]).expect("the calibrated scenario loads");

@@ -206,18 +206,23 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_steady_poisson_stream_fits_a_constant_poisson_rate() {
-        let times = poisson_times(5.0, 1200.0, 3);
+    /// Fit 20 minutes of `times` in 5-minute steps.
+    fn fit(times: &[f64]) -> (ArrivalFit, Vec<Note>) {
         let mut notes = Vec::new();
         let fit = fit_arrivals(
             "a",
-            &times,
+            times,
             1200.0,
             300.0,
             &mut Bootstrap::new(1, "a", 100),
             &mut notes,
         );
+        (fit, notes)
+    }
+
+    #[test]
+    fn a_steady_poisson_stream_fits_a_constant_poisson_rate() {
+        let (fit, notes) = fit(&poisson_times(5.0, 1200.0, 3));
         let ArrivalsConfig::Poisson { rate } = fit.process else {
             panic!("{:?}", fit.process)
         };
@@ -230,15 +235,7 @@ mod tests {
     fn a_rate_that_doubles_halfway_fits_steps() {
         let mut times = poisson_times(2.0, 600.0, 4);
         times.extend(poisson_times(6.0, 600.0, 5).iter().map(|t| t + 600.0));
-        let mut notes = Vec::new();
-        let fit = fit_arrivals(
-            "a",
-            &times,
-            1200.0,
-            300.0,
-            &mut Bootstrap::new(1, "a", 100),
-            &mut notes,
-        );
+        let (fit, _) = fit(&times);
         let ArrivalsConfig::Steps { steps } = &fit.process else {
             panic!("{:?}", fit.process)
         };

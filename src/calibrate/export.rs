@@ -114,20 +114,10 @@ fn calls(
     }
     let fleet = &scenario.file.fleet;
     let workload_deployment = scenario
-        .file
-        .workload
-        .apps
+        .workload()?
+        .deployments()
         .first()
-        .map(|a| a.deployment.clone())
-        .or_else(|| {
-            scenario
-                .file
-                .workload
-                .trace
-                .as_ref()
-                .map(|t| t.deployment.clone())
-        })
-        .unwrap_or_default();
+        .map_or_else(String::new, |name| name.to_string());
     let mut out = Vec::new();
     for attempt in attempts
         .iter()
@@ -228,18 +218,36 @@ fn diagnostics(call: &Call, json: bool) -> Map<String, Value> {
         "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/THROTTLEBOX/PROVIDERS/MICROSOFT.COGNITIVESERVICES/ACCOUNTS/{}",
         call.backend.to_ascii_uppercase()
     );
-    let mut row = Map::new();
+    // Resource-log JSON spells keys in camel case, Log Analytics columns in Pascal case.
+    let common = [
+        ("resourceId", "ResourceId", json!(resource_id)),
+        ("category", "Category", json!("RequestResponse")),
+        (
+            "operationName",
+            "OperationName",
+            json!("ChatCompletions_Create"),
+        ),
+        (
+            "resultSignature",
+            "ResultSignature",
+            json!(call.status.to_string()),
+        ),
+        (
+            "durationMs",
+            "DurationMs",
+            json!(call.duration_ms.round() as u64),
+        ),
+        ("correlationId", "CorrelationId", json!(correlation(call))),
+    ];
+    let mut row: Map<String, Value> = common
+        .into_iter()
+        .map(|(camel, pascal, value)| ((if json { camel } else { pascal }).to_string(), value))
+        .collect();
     let mut put = |key: &str, value: Value| {
         row.insert(key.to_string(), value);
     };
     if json {
         put("time", json!(utc_iso(end_ns, 7)));
-        put("resourceId", json!(resource_id));
-        put("category", json!("RequestResponse"));
-        put("operationName", json!("ChatCompletions_Create"));
-        put("resultSignature", json!(call.status.to_string()));
-        put("durationMs", json!(call.duration_ms.round() as u64));
-        put("correlationId", json!(correlation(call)));
         put(
             "location",
             json!(call.region.to_ascii_lowercase().replace(' ', "")),
@@ -248,12 +256,6 @@ fn diagnostics(call: &Call, json: bool) -> Map<String, Value> {
     } else {
         put("TimeGenerated [UTC]", json!(portal_time(end_ns)));
         put("Resource", json!(call.backend.to_ascii_uppercase()));
-        put("ResourceId", json!(resource_id));
-        put("Category", json!("RequestResponse"));
-        put("OperationName", json!("ChatCompletions_Create"));
-        put("ResultSignature", json!(call.status.to_string()));
-        put("DurationMs", json!(call.duration_ms.round() as u64));
-        put("CorrelationId", json!(correlation(call)));
         put("properties_s", json!(properties.to_string()));
     }
     put("PromptTokens", tokens(call, |t| t.0));

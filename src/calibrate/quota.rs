@@ -220,33 +220,53 @@ pub fn fit_standard(
 mod tests {
     use super::*;
 
+    /// `calls` calls `gap_ns` apart of `estimate` tokens each, admitted by `admit(admitted
+    /// start times, this start)`.
+    fn calls(
+        count: i64,
+        gap_ns: i64,
+        estimate: f64,
+        admit: impl Fn(&[i64], i64) -> bool,
+    ) -> Vec<QuotaRow> {
+        let mut admitted = Vec::new();
+        (0..count)
+            .map(|k| {
+                let start_ns = k * gap_ns;
+                let ok = admit(&admitted, start_ns);
+                if ok {
+                    admitted.push(start_ns);
+                }
+                QuotaRow {
+                    start_ns,
+                    admitted: ok,
+                    estimate,
+                    sized: true,
+                }
+            })
+            .collect()
+    }
+
+    /// Admitted calls within `buckets` 100 ms buckets of `now`.
+    fn within(admitted: &[i64], now: i64, buckets: i64) -> usize {
+        admitted
+            .iter()
+            .filter(|t| bucket(now) - bucket(**t) < buckets)
+            .count()
+    }
+
+    fn fit(rows: &[QuotaRow]) -> (StandardQuota, Vec<Note>) {
+        let mut notes = Vec::new();
+        let quota = fit_standard("d", rows, &mut Bootstrap::new(1, "q", 50), &mut notes);
+        (quota, notes)
+    }
+
     #[test]
     fn a_token_window_is_recovered_from_who_was_throttled() {
-        // One 1,000-token call every second against a 30,000 TPM window: the 31st call in
-        // any minute is throttled.
-        let mut rows = Vec::new();
-        let mut admitted = std::collections::VecDeque::new();
-        for k in 0..600i64 {
-            let start_ns = k * 1_000_000_000;
-            while admitted
-                .front()
-                .is_some_and(|t| bucket(start_ns) - bucket(*t) >= MINUTE_BUCKETS)
-            {
-                admitted.pop_front();
-            }
-            let ok = (admitted.len() as f64 + 1.0) * 1000.0 <= 30_000.0;
-            if ok {
-                admitted.push_back(start_ns);
-            }
-            rows.push(QuotaRow {
-                start_ns,
-                admitted: ok,
-                estimate: 1000.0,
-                sized: true,
-            });
-        }
-        let mut notes = Vec::new();
-        let quota = fit_standard("d", &rows, &mut Bootstrap::new(1, "q", 50), &mut notes);
+        // One 1,000-token call every second against a 30,000 TPM window.
+        let rows = calls(600, 1_000_000_000, 1000.0, |admitted, now| {
+            (within(admitted, now, MINUTE_BUCKETS) + 1) * 1000 <= 30_000
+        });
+        let (quota, _) = fit(&rows);
         let tpm = quota.tpm.unwrap();
         assert!((30_000.0..31_000.0).contains(&tpm.value), "{tpm:?}");
         assert_eq!(quota.misclassified, 0.0);
@@ -256,24 +276,10 @@ mod tests {
     #[test]
     fn a_request_window_is_recovered_when_it_binds() {
         // A small call every 0.4 s against 60 RPM (10 per 10 s): tokens never bind.
-        let mut rows = Vec::new();
-        let mut admitted = std::collections::VecDeque::new();
-        for k in 0..1500i64 {
-            let start_ns = k * 400_000_000;
-            while admitted
-                .front()
-                .is_some_and(|t| bucket(start_ns) - bucket(*t) >= TEN_S_BUCKETS)
-            {
-                admitted.pop_front();
-            }
-            let ok = admitted.len() < 10;
-            if ok {
-                admitted.push_back(start_ns);
-            }
-            rows.push(QuotaRow { start_ns, admitted: ok, estimate: 50.0, sized: true });
-        }
-        let mut notes = Vec::new();
-        let quota = fit_standard("d", &rows, &mut Bootstrap::new(1, "q", 50), &mut notes);
+        let rows = calls(1500, 400_000_000, 50.0, |admitted, now| {
+            within(admitted, now, TEN_S_BUCKETS) < 10
+        });
+        let (quota, notes) = fit(&rows);
         let rpm = quota.rpm.expect("request-bound 429s identify the RPM");
         assert_eq!(rpm.value, 60.0);
         assert_eq!(rpm.ci, Some((60.0, 60.0)));

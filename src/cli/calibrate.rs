@@ -2,7 +2,7 @@
 //! logs, with `calibration.md`/`.html` beside it; and `--export-logs RUN_DIR`, a run's records
 //! written as such logs (the round trip).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -76,7 +76,7 @@ pub struct CalibrateArgs {
     start: String,
 }
 
-fn export_run(args: &CalibrateArgs, run: &PathBuf) -> anyhow::Result<Outcome> {
+fn export_run(args: &CalibrateArgs, run: &Path) -> anyhow::Result<Outcome> {
     let scenario = load(args.scenario.as_ref(), &[])?;
     let start_ns = parse_datetime_ns(&args.start)
         .map_err(|reason| anyhow::anyhow!("--start {:?}: {reason}", args.start))?;
