@@ -403,3 +403,38 @@ fn exporting_apim_logs_refuses_a_strategy_that_retried_inside_the_gateway() {
     let written = export("round-robin");
     assert_eq!(written.status.code(), Some(0), "{written:?}");
 }
+
+#[test]
+fn a_calibration_is_reproducible_to_the_byte() {
+    let calls = [
+        ("gpt-4o", "gpt-4o", "ChatCompletions_Create", "a"),
+        ("gpt-4o", "gpt-4o", "ChatCompletions_Create", "b"),
+    ];
+    let file = write("twice.jsonl", &diagnostics_lines(&calls, 120));
+    let run = |seed: u64| {
+        let mut options = options("azure-diagnostics");
+        options.seed = Some(seed);
+        let calibration = calibrate(std::slice::from_ref(&file), &options).expect("calibrates");
+        let markdown =
+            std::fs::read_to_string(write_reports(&calibration, &format!("twice-{seed}")))
+                .expect("report");
+        (calibration.scenario, markdown)
+    };
+    let (first, again) = (run(5), run(5));
+    assert_eq!(
+        first, again,
+        "same logs, same seed: the same scenario and report"
+    );
+    let other = run(6).1;
+    let without_seed = |text: &str| {
+        text.lines()
+            .filter(|l| !l.starts_with("- **seed**"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_ne!(
+        without_seed(&first.1),
+        without_seed(&other),
+        "another seed draws other bootstrap resamples"
+    );
+}

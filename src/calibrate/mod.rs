@@ -33,7 +33,9 @@
 //!   `DeploymentName`, `ModelName`, `PromptTokens`, `CompletionTokens`, `IsStreamCompletion`.
 //!
 //! [uncertain] Whether AOAI's `DurationMs` covers a whole stream or only its first byte is
-//! not documented; calibration takes it as the whole call, as the exporter writes it.
+//! not documented; calibration takes it as the whole call, as the exporter writes it. Response
+//! headers (`x-ms-region`, `x-ratelimit-remaining-*`) are in neither export and are not read:
+//! the region comes from the resource log's `location`, quotas from which calls were throttled.
 
 mod arrivals;
 mod error;
