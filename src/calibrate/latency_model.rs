@@ -78,7 +78,10 @@ struct Target<'a> {
     offset: &'a dyn Fn(&LatencyRow) -> f64,
 }
 
-/// Variance factors (u_A, u_B) of the residuals of `rows`, non-negative.
+/// Variance factors (u_A, u_B) of the residuals of `rows`, non-negative: least squares of the
+/// squared residuals on the squared means, then again weighted by 1 / Var(r²) ∝ 1 / v² (the
+/// squared residuals of long generations are far noisier than those of short ones, and would
+/// otherwise drown the TTFT term).
 fn variances(
     rows: &[&LatencyRow],
     w: &[f64],
@@ -87,37 +90,44 @@ fn variances(
     target: &Target<'_>,
 ) -> (f64, f64) {
     let y = target.observed;
-    let parts = |i: usize| {
-        let (a, g) = means(beta, rows[i]);
-        ((y(rows[i]) - a - g).powi(2), a, g)
+    let parts: Vec<(f64, f64, f64)> = rows
+        .iter()
+        .map(|row| {
+            let (a, g) = means(beta, row);
+            ((y(row) - a - g).powi(2), a, g)
+        })
+        .collect();
+    let solve = |q: &dyn Fn(usize) -> f64| {
+        let only = |pick: fn(&(f64, f64, f64)) -> f64| {
+            ratio(
+                parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (w[i] * q(i), p.0, pick(p))),
+            )
+        };
+        let has = |pick: fn(&(f64, f64, f64)) -> f64| parts.iter().any(|p| pick(p) != 0.0);
+        match (has(|p| p.1), has(|p| p.2)) {
+            (false, _) => return (0.0, only(|p| p.2)),
+            (_, false) => return (only(|p| p.1), 0.0),
+            _ => {}
+        }
+        let both = least_squares(
+            parts.len(),
+            2,
+            |i, x| x.copy_from_slice(&[parts[i].1.powi(2), parts[i].2.powi(2)]),
+            |i| parts[i].0,
+            |i| w[i] * q(i),
+        );
+        match both {
+            Some(u) if u[0] >= 0.0 && u[1] >= 0.0 => (u[0], u[1]),
+            Some(u) if u[0] < 0.0 => (0.0, only(|p| p.2)),
+            _ => (only(|p| p.1), 0.0),
+        }
     };
-    let only = |pick: fn((f64, f64, f64)) -> f64| {
-        ratio((0..rows.len()).map(|i| {
-            let p = parts(i);
-            (w[i], p.0, pick(p))
-        }))
-    };
-    let has = |pick: fn((f64, f64, f64)) -> f64| (0..rows.len()).any(|i| pick(parts(i)) != 0.0);
-    match (has(|p| p.1), has(|p| p.2)) {
-        (false, _) => return (0.0, only(|p| p.2)),
-        (_, false) => return (only(|p| p.1), 0.0),
-        _ => {}
-    }
-    let both = least_squares(
-        rows.len(),
-        2,
-        |i, x| {
-            let (_, a, g) = parts(i);
-            x.copy_from_slice(&[a * a, g * g]);
-        },
-        |i| parts(i).0,
-        |i| w[i],
-    );
-    match both {
-        Some(u) if u[0] >= 0.0 && u[1] >= 0.0 => (u[0], u[1]),
-        Some(u) if u[0] < 0.0 => (0.0, only(|p| p.2)),
-        _ => (only(|p| p.1), 0.0),
-    }
+    let (u_a, u_b) = solve(&|_| 1.0);
+    let variance = |i: usize| (u_a * parts[i].1.powi(2) + u_b * parts[i].2.powi(2)).max(1e-9);
+    solve(&|i| 1.0 / variance(i).powi(2))
 }
 
 /// Weighted least squares of the target on `features`, reweighted twice by 1 / Var.
