@@ -438,3 +438,34 @@ fn a_calibration_is_reproducible_to_the_byte() {
         "another seed draws other bootstrap resamples"
     );
 }
+
+#[test]
+fn aoai_logs_without_token_counts_fit_what_they_can_and_say_the_rest() {
+    let with_tokens =
+        diagnostics_lines(&[("gpt-4o", "gpt-4o", "ChatCompletions_Create", "a")], 200);
+    let without: String = with_tokens
+        .lines()
+        .map(|line| match line.split_once(",\"PromptTokens\"") {
+            Some((before, _)) => format!("{before}}}\n"),
+            None => format!("{line}\n"),
+        })
+        .collect();
+    assert!(!without.contains("Tokens"));
+    let file = write("no-tokens.jsonl", &without);
+    let calibration = calibrate(&[file], &options("azure-diagnostics")).expect("calibrates");
+    let said = |text: &str| calibration.notes.iter().any(|n| n.text.contains(text));
+    assert!(
+        said("latency not identified: 0 successful calls with a duration and token counts"),
+        "{:?}",
+        calibration.notes
+    );
+    assert!(said(
+        "prompt tokens not in the logs: admission estimates assume the workload's default prompt of 900 tokens"
+    ));
+    assert!(said("prompt tokens not in the logs: log-normal median 900"));
+    assert!(
+        !calibration.workload_only,
+        "durations are there, only tokens are missing"
+    );
+    Scenario::parse(&calibration.scenario, "no tokens", None, &[]).expect("loads");
+}

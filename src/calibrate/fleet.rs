@@ -19,6 +19,7 @@ use super::ptu::{Bucket, PtuQuota, PtuRow, fit_ptu};
 use super::quota::{QuotaRow, StandardQuota, fit_standard};
 use super::record::{LogRecord, LogSet, NameId};
 use super::stats::{Bootstrap, quantile, sorted};
+use super::workload::DEFAULT_PROMPT_MEDIAN;
 
 /// What the fleet fit needs besides the logs.
 #[derive(Debug, Clone)]
@@ -192,7 +193,8 @@ fn fit_backend(
     );
     let prompts = sorted(rows.iter().filter_map(|r| r.prompt.map(f64::from)));
     let typical_prompt = if prompts.is_empty() {
-        0.0
+        notes.push(Note::new(name, format!("prompt tokens not in the logs: admission estimates assume the workload's default prompt of {DEFAULT_PROMPT_MEDIAN} tokens, so a fitted TPM is in those units")));
+        DEFAULT_PROMPT_MEDIAN
     } else {
         quantile(&prompts, 0.5)
     };

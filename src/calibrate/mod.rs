@@ -1,11 +1,11 @@
 //! `throttlebox calibrate`: a scenario built from the user's own logs, with a report of how
 //! well it fits and of what the logs could not identify.
 //!
-//! Pipeline: [`parse`] reads the exports (CSV or JSON lines) into calls; [`workload`] fits
-//! the arrivals (rate per step, Gamma CV), token lengths and stream share per app; [`fleet`]
-//! fits each backend's latency to the mock's model and its quota from the 429s; [`scenario`]
+//! Pipeline: `parse` reads the exports (CSV or JSON lines) into calls; `workload` fits
+//! the arrivals (rate per step, Gamma CV), token lengths and stream share per app; `fleet`
+//! fits each backend's latency to the mock's model and its quota from the 429s; `scenario`
 //! writes a file the scenario loader accepts; [`quality`] re-simulates the result against the
-//! logs; [`report`] and [`report_html`] write `calibration.md` and `calibration.html`. Every
+//! logs; `report` and `report_html` write `calibration.md` and `calibration.html`. Every
 //! interval is a Poisson bootstrap on a named stream of the seed, so a calibration is
 //! reproducible. [`export`] goes the other way (a run's records as log exports), for the
 //! round trip that proves the fit.
@@ -32,7 +32,7 @@
 //!   `CorrelationId` ("corresponding with the same field in ApiManagementGatewayLogs"),
 //!   `DeploymentName`, `ModelName`, `PromptTokens`, `CompletionTokens`, `IsStreamCompletion`.
 //!
-//! [uncertain] Whether AOAI's `DurationMs` covers a whole stream or only its first byte is
+//! Uncertain: whether AOAI's `DurationMs` covers a whole stream or only its first byte is
 //! not documented; calibration takes it as the whole call, as the exporter writes it. Response
 //! headers (`x-ms-region`, `x-ratelimit-remaining-*`) are in neither export and are not read:
 //! the region comes from the resource log's `location`, quotas from which calls were throttled.
@@ -61,14 +61,17 @@ mod workload;
 
 use std::path::{Path, PathBuf};
 
+pub use arrivals::ArrivalFit;
 pub use error::CalibrateError;
 pub use fleet::{BackendFit, QuotaFit};
 pub use format::LogFormat;
-pub use latency::PARAM_NAMES as LATENCY_PARAMS;
+pub use latency::{LatencyFit, PARAM_NAMES as LATENCY_PARAMS};
+pub use ptu::PtuQuota;
 pub use quality::Quality;
+pub use quota::StandardQuota;
 pub use report_html::chart_ids;
 pub use stats::Estimate;
-pub use tokens::TokenModel;
+pub use tokens::{TokenFit, TokenModel};
 pub use workload::{AppFit, WorkloadFit};
 
 use fleet::{FleetOptions, fit_fleet};

@@ -20,6 +20,8 @@ use crate::workload::{AppConfig, SessionPick, SizeDist, WorkloadConfig};
 const MAX_APPS: usize = 8;
 /// Calls an app needs to be kept apart.
 const MIN_APP_CALLS: usize = 30;
+/// Median prompt length when the logs have none (illustrative; a note says so).
+pub const DEFAULT_PROMPT_MEDIAN: f64 = 900.0;
 /// Sessions per app (the logs do not identify sessions).
 const SESSIONS: u32 = 100;
 
@@ -209,7 +211,7 @@ fn fit_app(
     let prompt_dist = prompt
         .as_ref()
         .map(|f| f.dist.clone())
-        .unwrap_or_else(|| default_size("prompt", 900.0, 0.5));
+        .unwrap_or_else(|| default_size("prompt", DEFAULT_PROMPT_MEDIAN, 0.5));
     let completion_dist = completion
         .as_ref()
         .map(|f| f.dist.clone())
