@@ -7,6 +7,7 @@
 pub use aoai_mock::{duration, seed};
 
 pub mod balance;
+pub mod calibrate;
 pub mod gate;
 pub mod live;
 pub mod metrics;

@@ -14,7 +14,7 @@ fn simulate(scenario: &throttlebox::scenario::Scenario) -> Summary {
         .summary
 }
 
-fn assert_agree(sim: &StrategySummary, live: &StrategySummary) {
+pub(crate) fn assert_agree(sim: &StrategySummary, live: &StrategySummary) {
     let name = &sim.name;
     let close = |what: &str, a: f64, b: f64, tolerance: f64| {
         assert!(

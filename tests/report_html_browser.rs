@@ -32,14 +32,14 @@ fn write_report(name: &str) -> PathBuf {
     dir.path().join("report.html")
 }
 
-struct Page {
-    dom: String,
-    console: Vec<String>,
+pub(crate) struct Page {
+    pub(crate) dom: String,
+    pub(crate) console: Vec<String>,
 }
 
 impl Page {
     /// The value of attribute `name` on the `<html>` element, if present.
-    fn html_attribute(&self, name: &str) -> Option<String> {
+    pub(crate) fn html_attribute(&self, name: &str) -> Option<String> {
         let start = self.dom.find("<html")?;
         let tag = &self.dom[start..start + self.dom[start..].find('>')?];
         let needle = format!(" {name}=\"");
@@ -51,7 +51,7 @@ impl Page {
 
 /// Load `file` in headless Chromium and return the DOM after scripts ran, plus its console
 /// messages.
-fn open_in_chromium(file: &Path, profile: &str) -> Page {
+pub(crate) fn open_in_chromium(file: &Path, profile: &str) -> Page {
     let binary = std::env::var("THROTTLEBOX_CHROMIUM").unwrap_or_else(|_| "chromium".to_string());
     let profile = tmp().join(profile);
     let _ = fs::remove_dir_all(&profile);
@@ -94,16 +94,9 @@ fn open_in_chromium(file: &Path, profile: &str) -> Page {
     }
 }
 
-#[test]
-fn report_html_renders_every_chart_without_errors_in_headless_chromium() {
-    let report = write_report("render");
-    let page = open_in_chromium(&report, "profile-render");
-    assert!(
-        page.dom
-            .contains("<h1>throttlebox run: report-golden-small</h1>"),
-        "the page did not render its heading; DOM starts with:\n{}",
-        &page.dom[..page.dom.len().min(500)]
-    );
+/// The page recorded no script error, failed load or CSP violation, and Chromium logged
+/// nothing to the console.
+pub(crate) fn assert_no_errors(page: &Page) {
     assert_eq!(
         page.html_attribute("data-errors"),
         None,
@@ -114,10 +107,12 @@ fn report_html_renders_every_chart_without_errors_in_headless_chromium() {
         "console messages: {:#?}",
         page.console
     );
+}
 
-    let ids = chart_ids(STRATEGIES);
-    assert_eq!(ids.len(), 3 + 4 * STRATEGIES);
-    for id in &ids {
+/// Every chart of `ids` is in the rendered DOM with an SVG and labels, the page has no other
+/// chart, and the browser laid out each one (the page's probe counts them).
+pub(crate) fn assert_every_chart_drawn(page: &Page, ids: &[String]) {
+    for id in ids {
         let at = page
             .dom
             .find(&format!("<figure class=\"chart\" id=\"{id}\">"))
@@ -140,6 +135,23 @@ fn report_html_renders_every_chart_without_errors_in_headless_chromium() {
         Some(expected),
         "the browser laid out fewer chart SVGs (non-empty box with labels) than the page has"
     );
+}
+
+#[test]
+fn report_html_renders_every_chart_without_errors_in_headless_chromium() {
+    let report = write_report("render");
+    let page = open_in_chromium(&report, "profile-render");
+    assert!(
+        page.dom
+            .contains("<h1>throttlebox run: report-golden-small</h1>"),
+        "the page did not render its heading; DOM starts with:\n{}",
+        &page.dom[..page.dom.len().min(500)]
+    );
+    assert_no_errors(&page);
+
+    let ids = chart_ids(STRATEGIES);
+    assert_eq!(ids.len(), 3 + 4 * STRATEGIES);
+    assert_every_chart_drawn(&page, &ids);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! interrupted) refused by `gate` or, with `--strict`, reported by `run`/`load`, 130/143 a
 //! command stopped by SIGINT/SIGTERM (what finished is written).
 
+mod calibrate;
 mod compare;
 mod gate;
 mod gateway;
@@ -55,6 +56,9 @@ enum Command {
     Load(load::LoadArgs),
     /// Live head-to-head: every strategy over real sockets (in-process fleet + gateway).
     Run(run::RunArgs),
+    /// Build a scenario from your own logs (AOAI diagnostics, APIM gateway logs, any CSV) and
+    /// report how well it fits; `--export-logs` writes a run's records as such logs.
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// `throttlebox mock`.
@@ -112,6 +116,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Gateway(args) => gateway::run(args),
         Command::Load(args) => load::run(args),
         Command::Run(args) => run::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
     }
 }
 

@@ -7,9 +7,9 @@
 //! Pure and deterministic: the same summary, series and histograms give the same bytes. Never
 //! reads a clock and never decides anything about the run.
 
-mod charts;
+pub(crate) mod charts;
 pub mod data;
-mod page;
+pub(crate) mod page;
 
 use std::fmt::Write as _;
 
