@@ -113,3 +113,23 @@ fn targets_parse_with_units_and_short_names() {
     assert_eq!(parse_fraction("--headroom", "20%").unwrap(), 0.2);
     assert!(parse_fraction("--headroom", "-5%").is_err());
 }
+
+/// `gpt-4.1-nano` used to prefix-match the `gpt-4.1` entry (regional 50/50) and copy
+/// gpt-4.1-mini's throughput; its own row is 59,400 input TPM per PTU, regional 25/25.
+#[test]
+fn gpt_4_1_nano_is_sized_by_its_own_row() {
+    let none = ModelOverrides::default();
+    for model in ["gpt-4.1-nano", "gpt-4.1-nano-2025-04-14"] {
+        let regional = PtuSizing::defaults(model, PtuDeploymentType::Regional, &none);
+        assert_eq!(
+            (regional.input_tpm_per_ptu, regional.min, regional.increment),
+            (59_400.0, 25, 25),
+            "{model}"
+        );
+    }
+    let o4 = PtuSizing::defaults("o4-mini", PtuDeploymentType::Regional, &none);
+    assert_eq!(
+        (o4.input_tpm_per_ptu, o4.min, o4.increment),
+        (5_400.0, 25, 25)
+    );
+}

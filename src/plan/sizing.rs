@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use aoai_mock::config::ModelOverrides;
-use aoai_mock::model::ModelProfile;
+use aoai_mock::model::{ModelProfile, model_entry};
 
 use super::error::PlanError;
 use crate::workload::Workload;
@@ -38,32 +38,23 @@ pub struct PtuSizing {
     pub increment: u32,
 }
 
-/// Regional (min, increment) per model prefix, longest prefix first (reference §8 table).
-const REGIONAL: &[(&str, u32, u32)] = &[
-    ("gpt-4.1-mini", 25, 25),
-    ("gpt-4.1", 50, 50),
-    ("gpt-4o-mini", 25, 25),
-    ("gpt-4o", 50, 50),
-    ("o3-mini", 25, 25),
-    ("o1", 25, 50),
-];
-
 impl PtuSizing {
-    /// The defaults for `model`: throughput and output weight from the mock's model table
-    /// (with the deployment's overrides, so the estimate and the simulation agree), minimum
-    /// and increment from the §8 table (global and data-zone 15/5; regional per model, 50/50
-    /// for models the table lacks).
+    /// The defaults for `model`: throughput and output weight from the model table (with the
+    /// deployment's overrides, so the estimate and the simulation agree), minimum and increment
+    /// from the model's row for `kind` (global and data-zone 15/5, regional 50/50 for a model
+    /// whose row publishes none).
     pub fn defaults(model: &str, kind: PtuDeploymentType, overrides: &ModelOverrides) -> PtuSizing {
         let profile = ModelProfile::resolve(model, overrides);
+        let figures = model_entry(model).map(|row| row.ptu);
         let (min, increment) = match kind {
-            PtuDeploymentType::Global | PtuDeploymentType::DataZone => (15, 5),
-            PtuDeploymentType::Regional => {
-                let lower = model.to_ascii_lowercase();
-                REGIONAL
-                    .iter()
-                    .find(|(prefix, _, _)| lower.starts_with(prefix))
-                    .map_or((50, 50), |&(_, min, increment)| (min, increment))
-            }
+            PtuDeploymentType::Global | PtuDeploymentType::DataZone => (
+                figures.and_then(|f| f.global_min).unwrap_or(15),
+                figures.and_then(|f| f.global_increment).unwrap_or(5),
+            ),
+            PtuDeploymentType::Regional => (
+                figures.and_then(|f| f.regional_min).unwrap_or(50),
+                figures.and_then(|f| f.regional_increment).unwrap_or(50),
+            ),
         };
         PtuSizing {
             input_tpm_per_ptu: profile.input_tpm_per_ptu,
