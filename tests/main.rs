@@ -28,6 +28,7 @@ mod live_sim_agreement;
 mod live_streaming;
 mod plan_cli;
 mod plan_payg_steady;
+mod plan_pricing;
 mod plan_sizing;
 mod report_cost_slo;
 mod report_csv;
