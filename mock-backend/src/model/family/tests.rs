@@ -14,7 +14,9 @@ fn ptu(model: &str) -> PtuFigures {
 /// global increment, regional min, regional increment) transcribed from Microsoft Learn,
 /// "Determine PTU sizing for a workload", ms.date 2026-05-22 (azure-ai-docs 24dcd56), tables
 /// "Latest Azure OpenAI models" and "Previous Azure OpenAI models".
-const DOCUMENTED: &[(&str, f64, f64, f64, u32, u32, u32, u32)] = &[
+type Documented = (&'static str, f64, f64, f64, u32, u32, u32, u32);
+
+const DOCUMENTED: &[Documented] = &[
     ("gpt-5.5", 1_200.0, 6.0, 100.0, 15, 5, 50, 50),
     ("gpt-5.4", 2_400.0, 6.0, 50.0, 15, 5, 50, 50),
     ("gpt-5.3-codex", 3_400.0, 8.0, 50.0, 15, 5, 50, 50),
