@@ -41,13 +41,16 @@ fn draw(plan: &PlanResult, svg: &mut String) -> Result<(), String> {
             ))
         })
         .collect();
+    // Up to 1.3 × PAYG's cost at the right edge (and the markers): lines dearer than that leave
+    // the chart at its top rather than squash the ones that compete.
     let top = curve
         .series
-        .iter()
-        .flat_map(|s| s.per_month.iter().copied())
+        .first()
+        .and_then(|payg| payg.per_month.last().copied())
+        .into_iter()
         .chain(markers.iter().map(|m| m.1))
         .fold(1.0, f64::max)
-        * 1.08;
+        * 1.3;
     let mut chart = ChartBuilder::on(&root)
         .caption(
             format!(
@@ -103,12 +106,14 @@ fn draw(plan: &PlanResult, svg: &mut String) -> Result<(), String> {
     }
     for (index, series) in curve.series.iter().enumerate() {
         let color = Palette99::pick(index).to_rgba();
-        let points: Vec<(f64, f64)> = curve
-            .loads_rps
-            .iter()
-            .copied()
-            .zip(series.per_month.iter().copied())
-            .collect();
+        let points = below(
+            curve
+                .loads_rps
+                .iter()
+                .copied()
+                .zip(series.per_month.iter().copied()),
+            top,
+        );
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
             .map_err(|e| error(&e))?
@@ -128,4 +133,24 @@ fn draw(plan: &PlanResult, svg: &mut String) -> Result<(), String> {
         .legend(|(x, y)| Circle::new((x + 9, y), 4, BLACK.filled()));
     super::chart::legend(&mut chart)?;
     root.present().map_err(|e| error(&e))
+}
+
+/// The points of a line up to where it first rises above `top`, ending on `top`.
+fn below(points: impl Iterator<Item = (f64, f64)>, top: f64) -> Vec<(f64, f64)> {
+    let mut kept: Vec<(f64, f64)> = Vec::new();
+    for (x, y) in points {
+        if y > top {
+            if let Some(&(x0, y0)) = kept.last() {
+                let at = if y > y0 {
+                    x0 + (x - x0) * (top - y0) / (y - y0)
+                } else {
+                    x
+                };
+                kept.push((at, top));
+            }
+            break;
+        }
+        kept.push((x, y));
+    }
+    kept
 }

@@ -220,7 +220,7 @@ fn break_even(out: &mut String, plan: &PlanResult) {
     let _ = writeln!(out, "### PTU or pay-as-you-go: break-even load\n");
     let _ = writeln!(
         out,
-        "A PTU-only fleet sized by the formula above (busiest minute, {:.0}% headroom) against the same calls on pay-as-you-go; above the break-even load the PTUs never cost more.\n",
+        "A PTU-only fleet sized by the formula above (busiest minute, {:.0}% headroom) against the same calls on pay-as-you-go; above the break-even load the PTUs never cost more. A hybrid (a PTU base with PAYG or spillover overflow) can beat both: the recommendations and the fleets below are priced from the simulation.\n",
         plan.headroom * 100.0
     );
     let _ = writeln!(

@@ -570,7 +570,8 @@ fn economics(
             .filter(|b| b.deployment_type == sizing.kind)
             .filter_map(|b| b.load_rps)
             .fold(0.0, f64::max);
-        let max_rps = (planned_rate * 2.5).max(furthest_break_even * 1.25);
+        let max_rps =
+            (planned_rate * 2.5).max((furthest_break_even * 1.25).min(planned_rate * 5.0));
         cost_curve(&units, sizing, &config.prices, planned_rate, max_rps)
     });
     (break_even, curve)
