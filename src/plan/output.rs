@@ -301,7 +301,7 @@ fn prices(out: &mut String, plan: &PlanResult) {
         plan.prices
             .currency
             .as_ref()
-            .map_or(String::new(), |c| format!(" (examples in {c})"))
+            .map_or(String::new(), |c| format!(" (the examples are in {c})"))
     );
     let _ = writeln!(
         out,
