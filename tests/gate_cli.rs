@@ -116,8 +116,9 @@ fn unchanged_scenario_passes_and_a_worse_breaker_fails() {
     let markdown = std::fs::read_to_string(worse.join("gate.md")).unwrap();
     assert!(markdown.contains("❌ FAIL") && markdown.contains("`budget.success_ratio`"));
 
-    // A looser budget on the command line lets the same run through the budget rule (the
-    // absolute SLO still fails it).
+    // Looser budgets on the command line let the same run through the budget rules (the
+    // absolute SLO still fails it). The worse breaker also slows the requests that do succeed
+    // (p99 TTFT +11% since gpt-4o's output tokens weigh 4× on the PTU), so both are loosened.
     let loose = run(&[
         "gate",
         worse.to_str().unwrap(),
@@ -125,6 +126,8 @@ fn unchanged_scenario_passes_and_a_worse_breaker_fails() {
         baseline,
         "--budget",
         "success_ratio=-80pt",
+        "--budget",
+        "p99_ttft=+50%",
     ]);
     assert_eq!(loose.status.code(), Some(1));
     let report = junit(&worse);

@@ -36,6 +36,7 @@ mod live_streaming;
 mod live_validity;
 mod plan_cli;
 mod plan_payg_steady;
+mod plan_pricing;
 mod plan_sizing;
 mod report_cost_slo;
 mod report_csv;

@@ -7,7 +7,8 @@
 use std::path::Path;
 
 use throttlebox::plan::{
-    FleetBuilder, FleetShape, PlanConfig, PtuDeploymentType, PtuSizing, Target, parse_targets, plan,
+    FleetBuilder, FleetShape, PlanConfig, PriceBook, PtuDeploymentType, PtuSizing, Target,
+    parse_targets, plan,
 };
 use throttlebox::scenario::Scenario;
 use throttlebox::sim::run_all;
@@ -53,29 +54,41 @@ fn plan_finds_the_hand_computed_payg_count() {
         targets: targets.clone(),
         growth: 1.0,
         headroom: HEADROOM,
-        sizing: PtuSizing::defaults("gpt-4o", PtuDeploymentType::Global, &Default::default()),
+        sizings: vec![PtuSizing::defaults(
+            "gpt-4o",
+            PtuDeploymentType::Global,
+            &Default::default(),
+        )],
+        cache_hit_rate: 0.0,
+        prices: PriceBook::resolve(&builder.costs().unwrap(), &builder.model).unwrap(),
         ptu_max: None,
         max_payg: 6,
         payg_tpms: Vec::new(),
+        spillover: true,
         duration: None,
         jobs: 2,
         stop: Default::default(),
     };
     let result = plan(&builder, &config).unwrap();
-    assert_eq!(result.analytical.payg_count_with_headroom, Some(expected));
+    assert_eq!(
+        result.payg_estimate.map(|p| p.count_with_headroom),
+        Some(expected)
+    );
+    // Pay-as-you-go windows settle within the scenario's 10 minutes: not lengthened.
+    assert!(!result.run.lengthened && result.run.warnings.is_empty());
     assert_eq!(result.strategies.len(), 2);
     for strategy in &result.strategies {
-        let best = strategy.best.as_ref().expect("a fleet meets the targets");
+        let best = strategy
+            .recommendation
+            .as_ref()
+            .expect("a fleet meets the targets");
         assert_eq!(
-            best.shape,
-            FleetShape {
-                ptu: 0,
-                payg: expected,
-                payg_tpm: tpm
-            },
+            best.fleet.shape,
+            FleetShape::pool(0, expected, tpm),
             "{}",
             strategy.strategy
         );
+        assert_eq!(best.cost.deployment_type, None, "no PTU to buy");
         // The knee lies above the tested load and the curve shows the targets failing past it.
         let knee = strategy.knee_factor.unwrap();
         assert!(knee >= 1.0 + HEADROOM, "{}: knee {knee}", strategy.strategy);
@@ -85,11 +98,7 @@ fn plan_finds_the_hand_computed_payg_count() {
     // One deployment fewer really misses the targets at the load with headroom.
     let smaller = builder
         .build(
-            FleetShape {
-                ptu: 0,
-                payg: expected - 1,
-                payg_tpm: tpm,
-            },
+            FleetShape::pool(0, expected - 1, tpm),
             1.0 + HEADROOM,
             None,
             None,
@@ -109,11 +118,7 @@ fn plan_finds_the_hand_computed_payg_count() {
 #[test]
 fn growth_scales_the_planned_rate() {
     let builder = FleetBuilder::new(&scenario_path(), &[], &["round-robin".to_string()]).unwrap();
-    let shape = FleetShape {
-        ptu: 0,
-        payg: 1,
-        payg_tpm: 50_000,
-    };
+    let shape = FleetShape::pool(0, 1, 50_000);
     let base = builder.build(shape, 1.0, None, None).unwrap();
     let grown = builder.build(shape, 1.5, None, None).unwrap();
     let rate = |scenario: &Scenario| match scenario.file.workload.apps[0].arrivals {

@@ -34,7 +34,7 @@ name = "ptu"             # drains 1,000 tokens/s; 100% = 1,000 (1 s horizon)
 model = "gpt-4o"
 kind = "provisioned"
 ptu = 1
-model_overrides = {{ input_tpm_per_ptu = 60000.0 }}
+model_overrides = {{ input_tpm_per_ptu = 60000.0, output_weight = 3.0 }} # the arithmetic below
 switches = {{ ptu_horizon = "1s" }}
 {INSTANT}
 

@@ -1,16 +1,17 @@
 //! `throttlebox plan SCENARIO --target 'p99_ttft<2s,success>=99.5%'`: search fleet sizes with
-//! the simulator and write `plan.json`, `plan.md`, `plan.html` and `plan.svg` into the run
-//! folder. Exit 0 when every planned strategy has a fleet meeting the targets, 1 when one has
-//! none among the candidates. SIGINT/SIGTERM stop the search within milliseconds; a plan needs
-//! every candidate, so none is written (exit 130/143, no folder left).
+//! the simulator, price them per deployment type and pricing mode, and write `plan.json`,
+//! `plan.md`, `plan.html`, `plan.svg` and `plan-cost.svg` into the run folder. Exit 0 when
+//! every planned strategy has a fleet meeting the targets, 1 when one has none among the
+//! candidates. SIGINT/SIGTERM stop the search within milliseconds; a plan needs every
+//! candidate, so none is written (exit 130/143, no folder left).
 
 use std::path::PathBuf;
 
 use throttlebox::plan::PlanError;
 use throttlebox::plan::{
-    FleetBuilder, PLAN_HTML, PLAN_JSON, PLAN_MD, PLAN_SVG, PlanConfig, PtuDeploymentType,
-    PtuSizing, chart::plan_svg, parse_fraction, parse_targets, plan, plan_html, plan_json,
-    plan_markdown,
+    FleetBuilder, PLAN_COST_SVG, PLAN_HTML, PLAN_JSON, PLAN_MD, PLAN_SVG, PlanConfig, PriceBook,
+    PriceOrigin, PtuDeploymentType, PtuSizing, chart::plan_svg, cost_chart::cost_svg,
+    parse_fraction, parse_targets, plan, plan_html, plan_json, plan_markdown,
 };
 use throttlebox::report::RunDir;
 use throttlebox::scenario::{Override, Scenario};
@@ -42,11 +43,19 @@ pub struct PlanArgs {
     /// Override a scenario setting before planning (as `sim --set`; repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// Run length of each simulation (shorter is faster); default: the scenario's. Keep it
-    /// several minutes: a PTU deployment's bucket holds 60 s of drain, so a short run can hide
-    /// a sustained overload that a longer one would show as 429s.
+    /// Run length of each simulation; default: the scenario's, lengthened when it is too short
+    /// for the PTU bucket (60 s of drain) to show an overload of one increment (the plan says
+    /// so). A shorter --duration is faster and is warned about.
     #[arg(long)]
     pub duration: Option<String>,
+    /// Share of prompt tokens served from the prompt cache, for the calculator figures (20% or
+    /// 0.2); the simulated workload sends none.
+    #[arg(long, default_value = "0%")]
+    pub cache_hit_rate: String,
+    /// Try no fleets that spill the PTU's overflow over to a standard deployment in its
+    /// resource (default: tried when the scenario has a PTU and a pay-as-you-go deployment).
+    #[arg(long)]
+    pub no_spillover: bool,
     /// Most pay-as-you-go deployments a candidate has.
     #[arg(long, default_value_t = 6)]
     pub max_payg: u32,
@@ -54,13 +63,20 @@ pub struct PlanArgs {
     /// scenario's PAYG deployment's).
     #[arg(long, value_delimiter = ',', value_name = "TPM,…")]
     pub payg_tpm: Vec<u64>,
-    /// PTU deployment type (sets the default minimum and increment).
-    #[arg(long, value_enum, default_value_t = PtuDeploymentType::Global)]
-    pub ptu_type: PtuDeploymentType,
-    /// Smallest PTU deployment (default: per model and type, loadgen reference §8).
+    /// PTU deployment types to plan, comma-separated (each has its minimum, increment and
+    /// price; default: every type with a price in [costs.ptu], or in the example prices).
+    #[arg(
+        long = "ptu-type",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "TYPE,…"
+    )]
+    pub ptu_types: Vec<PtuDeploymentType>,
+    /// Smallest PTU deployment, for every planned type (default: per model and type, from the
+    /// model table).
     #[arg(long)]
     pub ptu_min: Option<u32>,
-    /// PTU increment (default: per model and type).
+    /// PTU increment, for every planned type (default: per model and type).
     #[arg(long)]
     pub ptu_increment: Option<u32>,
     /// Largest PTU size tried (default: twice the analytical estimate with headroom).
@@ -92,6 +108,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Outcome> {
     let signals = Signals::install()?;
     let targets = parse_targets(&args.target)?;
     let headroom = parse_fraction("--headroom", &args.headroom)?;
+    let cache_hit_rate = parse_fraction("--cache-hit-rate", &args.cache_hit_rate)?;
     if !(args.growth.is_finite() && args.growth > 0.0) {
         anyhow::bail!("--growth = {}: must be positive", args.growth);
     }
@@ -102,23 +119,22 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Outcome> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut builder = FleetBuilder::new(&args.scenario, &overrides, &args.strategies)?;
     builder.set_ptu_model_overrides(args.input_tpm_per_ptu, args.output_weight);
-    let mut sizing = PtuSizing::defaults(
-        &builder.model,
-        args.ptu_type,
-        &builder.ptu_model_overrides(),
-    );
-    sizing.input_tpm_per_ptu = args.input_tpm_per_ptu.unwrap_or(sizing.input_tpm_per_ptu);
-    sizing.output_weight = args.output_weight.unwrap_or(sizing.output_weight);
-    sizing.min = args.ptu_min.unwrap_or(sizing.min);
-    sizing.increment = args.ptu_increment.unwrap_or(sizing.increment);
+    let prices = PriceBook::resolve(&builder.costs()?, &builder.model)?;
+    if matches!(prices.payg_origin, PriceOrigin::Example { .. }) {
+        builder.set_payg_prices(prices.payg_input_per_1k, prices.payg_output_per_1k);
+    }
+    let sizings = sizings(&args, &builder, &prices)?;
     let config = PlanConfig {
         targets,
         growth: args.growth,
         headroom,
-        sizing,
+        sizings,
+        cache_hit_rate,
+        prices,
         ptu_max: args.ptu_max,
         max_payg: args.max_payg,
         payg_tpms: args.payg_tpm,
+        spillover: !args.no_spillover,
         duration: args.duration.clone(),
         jobs: args.jobs.unwrap_or_else(default_jobs),
         stop: signals.stop_flag().clone(),
@@ -157,27 +173,80 @@ fn search(
         other => other?,
     };
     let svg = plan_svg(&result)?;
+    let cost = cost_svg(&result)?;
     let markdown = plan_markdown(&result);
     // plan.json last: its presence marks a complete plan folder.
     let json = plan_json(&result)?;
     for (name, text) in [
         (PLAN_MD, markdown.clone()),
-        (PLAN_HTML, plan_html(&result, &svg)),
+        (PLAN_HTML, plan_html(&result, &svg, &cost)),
         (PLAN_SVG, svg),
+        (PLAN_COST_SVG, cost),
         (PLAN_JSON, json),
     ] {
         dir.write_text(name, &text)?;
     }
     println!("{markdown}");
+    for warning in &result.run.warnings {
+        eprintln!("warning: {warning}");
+    }
     eprintln!(
         "{} candidate fleets simulated in {:.2?}; plan in {}",
         result.candidates_simulated,
         clock.elapsed(),
         dir.path().display()
     );
-    Ok(if result.strategies.iter().all(|s| s.best.is_some()) {
-        Outcome::Ok
+    Ok(
+        if result.strategies.iter().all(|s| s.recommendation.is_some()) {
+            Outcome::Ok
+        } else {
+            Outcome::Failed
+        },
+    )
+}
+
+/// The PTU figures of every planned deployment type: the ones asked for (each must be
+/// priced), else every priced one; flags override the model table's figures.
+fn sizings(
+    args: &PlanArgs,
+    builder: &FleetBuilder,
+    prices: &PriceBook,
+) -> anyhow::Result<Vec<PtuSizing>> {
+    let priced = prices.priced_types();
+    let kinds: Vec<PtuDeploymentType> = if args.ptu_types.is_empty() {
+        priced
     } else {
-        Outcome::Failed
-    })
+        for kind in &args.ptu_types {
+            if !priced.contains(kind) {
+                anyhow::bail!(
+                    "--ptu-type = {}: no price for it; give [costs.ptu.{}] hourly, monthly_reservation and/or yearly_reservation in {}",
+                    kind.key(),
+                    kind.key(),
+                    args.scenario.display()
+                );
+            }
+        }
+        let mut kinds = args.ptu_types.clone();
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds
+    };
+    if builder.has_ptu() && kinds.is_empty() {
+        anyhow::bail!(
+            "{}: the scenario has a PTU deployment but [costs.ptu] prices no deployment type (global, data-zone, regional)",
+            args.scenario.display()
+        );
+    }
+    Ok(kinds
+        .into_iter()
+        .map(|kind| {
+            let mut sizing =
+                PtuSizing::defaults(&builder.model, kind, &builder.ptu_model_overrides());
+            sizing.input_tpm_per_ptu = args.input_tpm_per_ptu.unwrap_or(sizing.input_tpm_per_ptu);
+            sizing.output_weight = args.output_weight.unwrap_or(sizing.output_weight);
+            sizing.min = args.ptu_min.unwrap_or(sizing.min);
+            sizing.increment = args.ptu_increment.unwrap_or(sizing.increment);
+            sizing
+        })
+        .collect())
 }

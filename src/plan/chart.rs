@@ -1,8 +1,9 @@
-//! The plan's chart: p99 TTFT and success ratio of each strategy's cheapest fleet against the
+//! The plan's SLO chart: p99 TTFT and success ratio of each strategy's recommended fleet against the
 //! offered load (requests per second), with the targets as dashed lines and the planned load
 //! as a vertical line. Drawn with `plotters` into an SVG string (no fonts needed: SVG text is
 //! laid out by the viewer).
 
+use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 
 use super::error::PlanError;
@@ -30,9 +31,17 @@ const PANELS: [Panel; 2] = [
 
 /// The chart as SVG text.
 pub fn plan_svg(plan: &PlanResult) -> Result<String, PlanError> {
+    render(super::output::PLAN_SVG, |svg| draw(plan, svg))
+}
+
+/// SVG text drawn by `draw`; a drawing error names the file `path`.
+pub(super) fn render(
+    path: &str,
+    draw: impl FnOnce(&mut String) -> Result<(), String>,
+) -> Result<String, PlanError> {
     let mut svg = String::new();
-    draw(plan, &mut svg).map_err(|message| PlanError::Output {
-        path: "plan.svg".to_string(),
+    draw(&mut svg).map_err(|message| PlanError::Output {
+        path: path.to_string(),
         message,
     })?;
     Ok(svg)
@@ -113,8 +122,8 @@ fn draw(plan: &PlanResult, svg: &mut String) -> Result<(), String> {
                         .map(|v| (p.rate_rps, v * panel.scale))
                 })
                 .collect();
-            let label = match &strategy.best {
-                Some(best) => format!("{} ({})", strategy.strategy, best.label),
+            let label = match &strategy.recommendation {
+                Some(choice) => format!("{} ({})", strategy.strategy, choice.fleet.label),
                 None => strategy.strategy.clone(),
             };
             chart
@@ -132,16 +141,25 @@ fn draw(plan: &PlanResult, svg: &mut String) -> Result<(), String> {
                 )
                 .map_err(|e| error(&e))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font(("sans-serif", 12))
-            .draw()
-            .map_err(|e| error(&e))?;
+        legend(&mut chart)?;
     }
     root.present().map_err(|e| error(&e))
+}
+
+/// The series legend both plan charts draw, upper left on a translucent white box.
+pub(super) fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 12))
+        .draw()
+        .map_err(|e| e.to_string())
 }
 
 /// Target bounds on this panel's figure, in display units.

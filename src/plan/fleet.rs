@@ -1,7 +1,9 @@
 //! Candidate fleets: the scenario's fleet resized to `k` PTUs on its provisioned deployment
-//! and `n` copies of its pay-as-you-go deployment, under a load scaled by a factor. Built by
-//! editing the scenario's TOML tree and parsing it again with [`Scenario::parse`], so every
-//! candidate goes through the same schema and validation as a scenario file.
+//! with its overflow — `n` copies of its pay-as-you-go deployment in the balancer's pool, or
+//! Azure's spillover from the PTU deployment to one standard deployment of `n ×` that size in
+//! the same resource — under a load scaled by a factor. Built by editing the scenario's TOML
+//! tree and parsing it again with [`Scenario::parse`], so every candidate goes through the same
+//! schema and validation as a scenario file.
 
 use std::path::PathBuf;
 
@@ -11,26 +13,59 @@ use toml::{Table, Value};
 use super::error::PlanError;
 use crate::scenario::{Override, Scenario, apply_overrides};
 
+/// Where traffic the PTU deployment cannot take goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Overflow {
+    /// To pay-as-you-go deployments in the balancer's pool (the gateway moves it).
+    Pool,
+    /// To a standard deployment in the PTU's resource by Azure's spillover (the service moves
+    /// it; the pool holds the PTU resource alone).
+    Spillover,
+}
+
 /// The size of a candidate fleet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct FleetShape {
     /// PTUs of the provisioned deployment (0: none).
     pub ptu: u32,
-    /// Number of pay-as-you-go deployments.
+    /// Number of pay-as-you-go deployments (spillover: the spillover deployment's size in
+    /// units of `payg_tpm`).
     pub payg: u32,
     /// TPM of each pay-as-you-go deployment.
     pub payg_tpm: u64,
+    /// Where the PTU's overflow goes.
+    pub overflow: Overflow,
 }
 
 impl FleetShape {
-    /// `50 PTU + 2 × 100k TPM`.
+    /// A fleet of `ptu` PTUs and `payg` pool deployments of `payg_tpm`.
+    pub fn pool(ptu: u32, payg: u32, payg_tpm: u64) -> FleetShape {
+        FleetShape {
+            ptu,
+            payg,
+            payg_tpm,
+            overflow: Overflow::Pool,
+        }
+    }
+
+    /// `50 PTU + 2 × 100k TPM`, `50 PTU → spillover 200k TPM`.
     pub fn label(&self) -> String {
         let payg = format!("{} × {}k TPM", self.payg, self.payg_tpm / 1000);
-        match (self.ptu, self.payg) {
-            (0, _) => payg,
-            (ptu, 0) => format!("{ptu} PTU"),
-            (ptu, _) => format!("{ptu} PTU + {payg}"),
+        match (self.ptu, self.payg, self.overflow) {
+            (0, _, _) => payg,
+            (ptu, 0, _) => format!("{ptu} PTU"),
+            (ptu, _, Overflow::Pool) => format!("{ptu} PTU + {payg}"),
+            (ptu, count, Overflow::Spillover) => format!(
+                "{ptu} PTU → spillover {}k TPM",
+                u64::from(count) * self.payg_tpm / 1000
+            ),
         }
+    }
+
+    /// Whether it has pay-as-you-go capacity (pool or spillover).
+    pub fn has_payg(&self) -> bool {
+        self.payg > 0
     }
 }
 
@@ -61,6 +96,10 @@ pub struct FleetBuilder {
     pub skipped_strategies: Vec<String>,
     /// PTU model overrides to write into every candidate.
     ptu_overrides: Table,
+    /// `[costs]` keys to write into every candidate (the plan's example PAYG prices).
+    cost_defaults: Table,
+    /// The PTU deployment's bucket horizon.
+    ptu_horizon: std::time::Duration,
 }
 
 impl FleetBuilder {
@@ -149,6 +188,9 @@ impl FleetBuilder {
             aoai_mock::config::Quota::Standard { tpm, .. } => Some(tpm),
             aoai_mock::config::Quota::Provisioned { .. } => None,
         });
+        let ptu_horizon = targeted(&ptu)
+            .and_then(|d| d.switches.ptu_horizon)
+            .unwrap_or(file.fleet.switches.ptu_horizon);
         let model = targeted(&ptu)
             .or_else(|| targeted(&payg))
             .map(|d| d.model)
@@ -194,6 +236,8 @@ impl FleetBuilder {
             strategies,
             skipped_strategies,
             ptu_overrides: Table::new(),
+            cost_defaults: Table::new(),
+            ptu_horizon,
         })
     }
 
@@ -205,6 +249,61 @@ impl FleetBuilder {
     /// Whether the scenario has a pay-as-you-go deployment to copy.
     pub fn has_payg(&self) -> bool {
         self.payg.is_some()
+    }
+
+    /// Whether candidates can spill the PTU's overflow over inside its resource (a PTU and a
+    /// standard deployment to copy).
+    pub fn can_spill_over(&self) -> bool {
+        self.ptu.is_some() && self.spillover_template().is_some()
+    }
+
+    /// The scenario's `[costs]` (after overrides).
+    pub fn costs(&self) -> Result<crate::report::CostConfig, PlanError> {
+        match self.tree.get("costs") {
+            None => Ok(crate::report::CostConfig::default()),
+            Some(value) => value.clone().try_into().map_err(|error: toml::de::Error| {
+                PlanError::input("SCENARIO", &self.origin, format!("costs: {error}"))
+            }),
+        }
+    }
+
+    /// Price every candidate's pay-as-you-go tokens at these (the scenario has none).
+    pub fn set_payg_prices(&mut self, input_per_1k: f64, output_per_1k: f64) {
+        self.cost_defaults
+            .insert("payg_input_per_1k".into(), Value::Float(input_per_1k));
+        self.cost_defaults
+            .insert("payg_output_per_1k".into(), Value::Float(output_per_1k));
+    }
+
+    /// The PTU run-length horizon of the scenario's fleet (its bucket holds this of drain).
+    pub fn ptu_horizon(&self) -> std::time::Duration {
+        self.ptu_horizon
+    }
+
+    /// Whether the workload is a trace (its length is its own; the plan cannot lengthen it).
+    pub fn is_trace(&self) -> bool {
+        self.tree
+            .get("workload")
+            .and_then(|workload| workload.get("trace"))
+            .is_some()
+    }
+
+    /// The standard deployment spillover candidates copy: the PTU resource's own spillover
+    /// target, else the pool's PAYG template's deployment.
+    fn spillover_template(&self) -> Option<Table> {
+        let own = self.ptu.as_ref().and_then(|template| {
+            let target = targeted_deployment(&template.resource, &self.deployment)?
+                .get("spillover_deployment")?
+                .as_str()?
+                .to_string();
+            targeted_deployment(&template.resource, &target).cloned()
+        });
+        own.or_else(|| {
+            self.payg
+                .as_ref()
+                .and_then(|template| targeted_deployment(&template.resource, &self.deployment))
+                .cloned()
+        })
     }
 
     /// Write these PTU model constants into every candidate's PTU deployment.
@@ -248,23 +347,18 @@ impl FleetBuilder {
         let mut names = Vec::new();
         if let (Some(template), true) = (&self.ptu, shape.ptu > 0) {
             let mut resource = template.resource.clone();
-            if let Some(deployment) = targeted_deployment_mut(&mut resource, &self.deployment) {
-                deployment.insert("ptu".into(), Value::Integer(i64::from(shape.ptu)));
-                if !self.ptu_overrides.is_empty() {
-                    let entry = deployment
-                        .entry("model_overrides")
-                        .or_insert_with(|| Value::Table(Table::new()));
-                    if let Value::Table(table) = entry {
-                        table.extend(self.ptu_overrides.clone());
-                    }
-                }
-            }
+            self.resize_ptu(&mut resource, shape);
             resources.push(Value::Table(resource));
             backends.push(backend(&template.name, template.priority));
             names.push(template.name.clone());
         }
+        let pool_payg = match shape.overflow {
+            Overflow::Pool => shape.payg,
+            Overflow::Spillover if shape.ptu > 0 => 0,
+            Overflow::Spillover => shape.payg,
+        };
         if let Some(template) = &self.payg {
-            for index in 0..shape.payg {
+            for index in 0..pool_payg {
                 let name = if index == 0 {
                     template.name.clone()
                 } else {
@@ -294,6 +388,7 @@ impl FleetBuilder {
             });
         }
         self.copy_cost_overrides(&mut tree, &names);
+        merge_into(&mut tree, "costs", &self.cost_defaults);
         scale_load(&mut tree, factor);
         if let Some(duration) = duration {
             set_path(
@@ -306,6 +401,51 @@ impl FleetBuilder {
             .map_err(|error| PlanError::input("SCENARIO", &self.origin, error.to_string()))?;
         let origin = format!("{} [{} at load ×{factor:.3}]", self.origin, shape.label());
         Ok(Scenario::parse(&text, &origin, self.base_dir.clone(), &[])?)
+    }
+
+    /// Set the PTU deployment of `resource` (a copy of the template's) to `shape`: its size,
+    /// the plan's model overrides, and its overflow — a spillover target of `payg × payg_tpm`
+    /// for [`Overflow::Spillover`], none for [`Overflow::Pool`] (the gateway moves it).
+    fn resize_ptu(&self, resource: &mut Table, shape: FleetShape) {
+        let spill_name = format!("{}-spillover", self.deployment);
+        let existing = targeted_deployment(resource, &self.deployment)
+            .and_then(|d| d.get("spillover_deployment"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let spill = shape.overflow == Overflow::Spillover && shape.payg > 0;
+        if let Some(deployment) = targeted_deployment_mut(resource, &self.deployment) {
+            deployment.insert("ptu".into(), Value::Integer(i64::from(shape.ptu)));
+            merge_into(deployment, "model_overrides", &self.ptu_overrides);
+            deployment.remove("spillover_deployment");
+            if spill {
+                let target = existing.clone().unwrap_or_else(|| spill_name.clone());
+                deployment.insert("spillover_deployment".into(), Value::String(target));
+            }
+        }
+        if !spill {
+            return;
+        }
+        let tpm = Value::Integer((u64::from(shape.payg) * shape.payg_tpm) as i64);
+        match existing.and_then(|name| targeted_deployment_mut(resource, &name)) {
+            Some(target) => {
+                target.remove("capacity");
+                target.remove("rpm");
+                target.insert("tpm".into(), tpm);
+            }
+            None => {
+                let Some(mut target) = self.spillover_template() else {
+                    return;
+                };
+                target.insert("name".into(), Value::String(spill_name));
+                target.remove("capacity");
+                target.remove("rpm");
+                target.remove("spillover_deployment");
+                target.insert("tpm".into(), tpm);
+                if let Some(Value::Array(deployments)) = resource.get_mut("deployments") {
+                    deployments.push(Value::Table(target));
+                }
+            }
+        }
     }
 
     /// Keep `[costs.deployments.*]` entries of deployments the candidate has; PAYG copies take
@@ -330,6 +470,20 @@ impl FleetBuilder {
                 prices.insert(name.clone(), entry.clone());
             }
         }
+    }
+}
+
+/// Add `extra`'s keys to the table at `key` of `table` (created if missing); nothing when
+/// `extra` is empty.
+fn merge_into(table: &mut Table, key: &str, extra: &Table) {
+    if extra.is_empty() {
+        return;
+    }
+    let entry = table
+        .entry(key.to_string())
+        .or_insert_with(|| Value::Table(Table::new()));
+    if let Value::Table(inner) = entry {
+        inner.extend(extra.clone());
     }
 }
 

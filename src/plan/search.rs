@@ -1,31 +1,35 @@
-//! The search: every candidate fleet (PTU sizes × numbers of PAYG deployments) simulated at
-//! the planned load plus headroom, the cheapest fleets that meet the targets per strategy, and
-//! for each strategy's cheapest fleet the knee — the load at which it stops meeting them
-//! (doubling, then bisection) — and a curve of its SLO metrics against load for the chart.
-//! Candidates run in parallel on `jobs` threads (`std::thread::scope`), each simulation as
-//! deterministic as a `sim` run, and results are gathered in a fixed order.
+//! The search: simulate candidate fleets at the planned load plus headroom — a grid of PTU
+//! sizes per deployment type with PAYG or spillover overflow, and PAYG-only fleets — refine
+//! around each strategy's cheapest fleets down to the increment, price every fleet that meets
+//! the targets (PAYG spend simulated at the planned load), and per strategy recommend the
+//! cheapest fleet, deployment type and pricing mode, with its knee. Beside it: the documented
+//! calculator figures, the break-even loads and the cost-against-load curves, and a check that
+//! the run is long enough for the PTU bucket to show an overload of one increment.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Serialize;
 
+use super::calculator::{
+    AnalyticEstimate, LoadProfile, PaygEstimate, estimate, payg_estimate, profile,
+};
+use super::choose::{
+    Choice, FleetResult, ModeChoice, Passing, by_mode, cheapest, cost_fleets, passing_fleets,
+};
+use super::economics::{BreakEven, CostCurve, UnitEconomics, break_evens, cost_curve};
 use super::error::PlanError;
 use super::fleet::{FleetBuilder, FleetShape};
-use super::sizing::{AnalyticEstimate, LoadProfile, PtuSizing, estimate, profile};
+use super::judge::Judge;
+use super::knee::{CurvePoint, Evaluate, knee_and_curve};
+use super::parallel::parallel_map;
+use super::prices::{HOURS_PER_MONTH, PriceBook};
+use super::rows::{Anchor, GridSpec, Rows, grid_keys, grid_sizes, refine};
+use super::runlength::{RunLength, needed, short_run_warning};
+use super::sizing::PtuSizing;
 use super::target::Target;
-use crate::gate::{Figures, figures};
 use crate::report::Summary;
 use crate::sim::{StopFlag, run_all_until};
-
-/// Most PTU sizes the search tries (wider steps beyond that).
-const MAX_PTU_LEVELS: u32 = 16;
-/// Bisection steps of the knee search.
-const KNEE_BISECTIONS: u32 = 6;
-/// Doublings of the load before the knee search gives up looking for a failing load.
-const KNEE_DOUBLINGS: u32 = 5;
-/// Loads (× the planned load) of the chart's curve, besides the knee probes.
-const CURVE_FACTORS: &[f64] = &[0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0];
 
 /// What to plan for.
 #[derive(Debug, Clone)]
@@ -36,49 +40,28 @@ pub struct PlanConfig {
     pub growth: f64,
     /// Spare capacity: fleets must meet the targets at the grown load × (1 + headroom).
     pub headroom: f64,
-    /// PTU figures.
-    pub sizing: PtuSizing,
-    /// Largest PTU size tried (None: twice the analytical estimate with headroom).
+    /// PTU figures, one per deployment type planned.
+    pub sizings: Vec<PtuSizing>,
+    /// Share of prompt tokens served from the prompt cache, for the calculator figures (the
+    /// simulated workload sends none).
+    pub cache_hit_rate: f64,
+    /// Prices.
+    pub prices: PriceBook,
+    /// Largest PTU size tried (None: twice the calculator's figure with headroom).
     pub ptu_max: Option<u32>,
     /// Most PAYG deployments tried.
     pub max_payg: u32,
     /// PAYG deployment sizes (TPM) to try (empty: the scenario's template's); the analytical
     /// count uses the first.
     pub payg_tpms: Vec<u64>,
-    /// Run length of each simulation (None: the scenario's).
+    /// Whether PTU fleets may spill over to a standard deployment in their resource.
+    pub spillover: bool,
+    /// Run length of each simulation (None: the scenario's, lengthened when too short).
     pub duration: Option<String>,
     /// Threads.
     pub jobs: usize,
-    /// Raised to stop the search early (no plan then: [`PlanError::Stopped`]).
+    /// Raised by SIGINT/SIGTERM: the search stops with [`PlanError::Stopped`].
     pub stop: StopFlag,
-}
-
-/// A fleet and how one strategy fared on it at the tested load.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FleetResult {
-    /// The fleet.
-    pub shape: FleetShape,
-    /// `50 PTU + 2 × 100k TPM`.
-    pub label: String,
-    /// Cost per hour at the tested load (PTU hours + PAYG tokens, from `[costs]`).
-    pub cost_per_hour: f64,
-    /// Whether every target was met.
-    pub meets_targets: bool,
-    /// The strategy's figures.
-    pub figures: Figures,
-}
-
-/// One point of the SLO-against-load curve.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CurvePoint {
-    /// Load as a multiple of the scenario's load.
-    pub load_factor: f64,
-    /// Requests per second.
-    pub rate_rps: f64,
-    /// Whether every target was met.
-    pub meets_targets: bool,
-    /// The strategy's figures.
-    pub figures: Figures,
 }
 
 /// The plan for one strategy.
@@ -86,19 +69,21 @@ pub struct CurvePoint {
 pub struct StrategyPlan {
     /// Strategy name.
     pub strategy: String,
-    /// The cheapest fleet meeting the targets (None: no candidate did).
-    pub best: Option<FleetResult>,
-    /// Per PTU size, the smallest PAYG count meeting the targets, cheapest first.
+    /// The cheapest fleet, type and pricing mode meeting the targets (None: no candidate did).
+    pub recommendation: Option<Choice>,
+    /// The cheapest per pricing mode.
+    pub by_mode: Vec<ModeChoice>,
+    /// Fleets meeting the targets (the first of each row), cheapest first.
     pub fleets: Vec<FleetResult>,
-    /// Highest load (× the scenario's) at which the best fleet still meets the targets.
+    /// Highest load (× the scenario's) at which the recommended fleet still meets the targets.
     pub knee_factor: Option<f64>,
     /// The knee in requests per second.
     pub knee_rps: Option<f64>,
-    /// `knee / planned load − 1`: the spare capacity the best fleet really has.
+    /// `knee / planned load − 1`: the spare capacity the recommended fleet really has.
     pub headroom: Option<f64>,
     /// Whether the knee search hit its ceiling (the knee is at least this high).
     pub knee_is_lower_bound: bool,
-    /// SLO metrics of the best fleet against load.
+    /// SLO metrics of the recommended fleet against load.
     pub curve: Vec<CurvePoint>,
 }
 
@@ -115,6 +100,8 @@ pub struct PlanResult {
     pub growth: f64,
     /// Required headroom.
     pub headroom: f64,
+    /// Cache hit rate the calculator figures assume.
+    pub cache_hit_rate: f64,
     /// The scenario's request rate (req/s).
     pub base_rate_rps: f64,
     /// The planned rate (× growth).
@@ -123,25 +110,52 @@ pub struct PlanResult {
     pub tested_rate_rps: f64,
     /// Model of the sized deployment.
     pub model: String,
-    /// PTU figures used.
-    pub sizing: PtuSizing,
+    /// Where the model's PTU figures come from.
+    pub model_source: Option<String>,
+    /// PTU figures per deployment type.
+    pub sizings: Vec<PtuSizing>,
     /// The workload at the planned load.
     pub load: LoadProfile,
-    /// The calculator's answer.
-    pub analytical: AnalyticEstimate,
+    /// The calculator's answers per deployment type.
+    pub analytical: Vec<AnalyticEstimate>,
+    /// The PAYG count the admission estimate gives (None: no PAYG template).
+    pub payg_estimate: Option<PaygEstimate>,
+    /// Prices used.
+    pub prices: PriceBook,
+    /// How long candidates ran and whether that was enough.
+    pub run: RunLength,
     /// PAYG deployment sizes (TPM) the candidates used (empty: no PAYG template).
     pub payg_tpms: Vec<u64>,
-    /// Candidate fleets simulated.
+    /// Whether spillover fleets were candidates.
+    pub spillover: bool,
+    /// Candidate fleets simulated at the tested load.
     pub candidates_simulated: usize,
+    /// The PTU sizes those had: the grid and the refinement around the cheapest.
+    pub ptu_sizes_simulated: Vec<u32>,
+    /// Raw PTUs the tested load drains in steady state (PTU-only fleets below it are refused).
+    pub sustained_ptu_at_tested: f64,
     /// Strategies left out, with why.
     pub skipped_strategies: Vec<String>,
     /// One plan per strategy.
     pub strategies: Vec<StrategyPlan>,
+    /// Loads above which formula-sized PTUs cost no more than PAYG.
+    pub break_even: Vec<BreakEven>,
+    /// Monthly cost against load (None: no deployment type is priced).
+    pub cost_curve: Option<CostCurve>,
 }
 
 /// Search the fleets of `builder`'s scenario for `config`.
 pub fn plan(builder: &FleetBuilder, config: &PlanConfig) -> Result<PlanResult, PlanError> {
-    config.sizing.validate()?;
+    for sizing in &config.sizings {
+        sizing.validate()?;
+    }
+    if !(0.0..1.0).contains(&config.cache_hit_rate) {
+        return Err(PlanError::input(
+            "--cache-hit-rate",
+            config.cache_hit_rate,
+            "must be at least 0% and below 100%",
+        ));
+    }
     let payg_tpms: Vec<u64> = if !builder.has_payg() {
         Vec::new()
     } else if config.payg_tpms.is_empty() {
@@ -152,114 +166,155 @@ pub fn plan(builder: &FleetBuilder, config: &PlanConfig) -> Result<PlanResult, P
     if let Some(zero) = payg_tpms.iter().find(|&&tpm| tpm == 0) {
         return Err(PlanError::input("--payg-tpm", zero, "must be positive"));
     }
-    let payg_tpm = payg_tpms.first().copied();
-    let probe_shape = FleetShape {
-        ptu: if builder.has_ptu() {
-            config.sizing.min
-        } else {
-            0
-        },
-        payg: u32::from(builder.has_payg()),
-        payg_tpm: payg_tpm.unwrap_or(1000),
-    };
-    let duration = config.duration.as_deref();
-    let planned = builder.build(probe_shape, config.growth, None, duration)?;
-    let workload = planned.workload()?;
-    let run_length = planned.duration(&workload)?;
-    let default_completion =
-        aoai_mock::model::ModelProfile::resolve(&builder.model, &Default::default())
-            .default_completion_estimate;
-    let load = profile(&workload, run_length, default_completion)?;
-    let analytical = estimate(&load, &config.sizing, config.headroom, payg_tpm);
+    let probe = FleetShape::pool(
+        config
+            .sizings
+            .first()
+            .filter(|_| builder.has_ptu())
+            .map_or(0, |s| s.min),
+        u32::from(builder.has_payg()),
+        payg_tpms.first().copied().unwrap_or(1000),
+    );
+    let (load, run, duration, planned) = load_and_run_length(builder, config, probe)?;
+    let analytical: Vec<AnalyticEstimate> = config
+        .sizings
+        .iter()
+        .map(|sizing| estimate(&load, sizing, config.cache_hit_rate, config.headroom))
+        .collect();
+    let payg_estimate = payg_tpms
+        .first()
+        .map(|&tpm| payg_estimate(&load, config.headroom, tpm));
     let planned_rate = load.calls_per_min / 60.0;
     let base_rate = planned_rate / config.growth;
     let tested_factor = config.growth * (1.0 + config.headroom);
 
-    let ptu_sizes = ptu_sizes(builder, config, &analytical);
-    let payg_counts: Vec<u32> = if builder.has_payg() {
-        (0..=config.max_payg).collect()
-    } else {
-        vec![0]
-    };
-    // Rows: each PTU size with each PAYG size (a PTU-only fleet once, with the first size).
-    let row_keys: Vec<(u32, u64, bool)> = ptu_sizes
-        .iter()
-        .flat_map(|&ptu| {
-            let sizes = if payg_tpms.is_empty() {
-                vec![0]
-            } else {
-                payg_tpms.clone()
-            };
-            sizes
-                .into_iter()
-                .enumerate()
-                .map(move |(index, tpm)| (ptu, tpm, index == 0))
-        })
-        .collect();
-    let evaluate = |shape: FleetShape,
-                    factor: f64,
-                    strategies: Option<&[String]>|
-     -> Result<Summary, PlanError> {
-        if config.stop.is_raised() {
-            return Err(PlanError::Stopped);
-        }
-        let scenario = builder.build(shape, factor, strategies, duration)?;
-        let run =
-            run_all_until(&scenario, None, 1, "plan", &|_| {}, &config.stop).map_err(|source| {
-                PlanError::Sim {
+    let duration = duration.as_deref();
+    let evaluate =
+        |shape: FleetShape, factor: f64, only: Option<&[String]>| -> Result<Summary, PlanError> {
+            if config.stop.is_raised() {
+                return Err(PlanError::Stopped);
+            }
+            let scenario = builder.build(shape, factor, only, duration)?;
+            let run = run_all_until(&scenario, None, 1, "plan", &|_| {}, &config.stop).map_err(
+                |source| PlanError::Sim {
                     fleet: shape.label(),
                     source: Box::new(source),
-                }
-            })?;
-        if run.summary.interrupted {
-            return Err(PlanError::Stopped);
-        }
-        Ok(run.summary)
-    };
-    // Per PTU size, PAYG counts upward until every strategy meets the targets.
-    let simulated = AtomicUsize::new(0);
-    let rows: Vec<Vec<(FleetShape, Summary)>> =
-        parallel_map(&row_keys, config.jobs, |&(ptu, tpm, first)| {
-            let mut row = Vec::new();
-            for &payg in payg_counts.iter().filter(|&&n| n > 0 || (ptu > 0 && first)) {
-                let shape = FleetShape {
-                    ptu,
-                    payg,
-                    payg_tpm: tpm,
-                };
-                let summary = evaluate(shape, tested_factor, None)?;
-                simulated.fetch_add(1, Ordering::Relaxed);
-                let all_met = summary
-                    .strategies
-                    .iter()
-                    .all(|s| Target::all_met(&config.targets, s));
-                row.push((shape, summary));
-                if all_met {
-                    break;
-                }
+                },
+            )?;
+            if run.summary.interrupted {
+                return Err(PlanError::Stopped);
             }
-            Ok(row)
-        })
-        .into_iter()
-        .collect::<Result<_, PlanError>>()?;
+            Ok(run.summary)
+        };
+    let at_tested = |shape: FleetShape| evaluate(shape, tested_factor, None);
+    let judge = Judge::new(
+        &config.targets,
+        config.sizings.first().map_or(0.0, |sizing| {
+            load.calculate(load.calls_per_min, 0.0, sizing).ptu_raw
+        }),
+        config.growth,
+    );
+    let rows = Rows::new(&at_tested, judge, tested_factor, config.max_payg);
+    let sizings: &[PtuSizing] = if builder.has_ptu() {
+        &config.sizings
+    } else {
+        &[]
+    };
+    let ceiling = config.ptu_max.unwrap_or_else(|| {
+        analytical
+            .iter()
+            .map(|a| a.calculator_with_headroom.ptu.saturating_mul(2))
+            .max()
+            .unwrap_or(0)
+    });
+    let spillover = config.spillover && builder.can_spill_over() && !payg_tpms.is_empty();
+    let spec = GridSpec {
+        sizings,
+        ceiling,
+        payg_tpms: &payg_tpms,
+        spillover,
+    };
+    rows.fill(&grid_keys(&spec), config.jobs)?;
 
-    let hours = run_length.as_secs_f64() / 3600.0;
+    // Refine below every strategy's cheapest PTU fleets, per type and mode.
+    let grid = grid_sizes(sizings, ceiling);
+    let hours = run.seconds / 3600.0;
+    let anchors = anchors(builder, config, &rows, sizings, hours);
+    parallel_map(&anchors, config.jobs, |anchor| refine(&rows, anchor, &grid))
+        .into_iter()
+        .collect::<Result<(), PlanError>>()?;
+
+    // PAYG spend of every passing fleet at the planned load.
+    let mut shapes: Vec<FleetShape> = builder
+        .strategies
+        .iter()
+        .flat_map(|name| passing_fleets(name, &rows, hours))
+        .map(|passing| passing.shape)
+        .filter(FleetShape::has_payg)
+        .collect();
+    shapes.sort_unstable();
+    shapes.dedup();
+    let spends = parallel_map(&shapes, config.jobs, |&shape| {
+        evaluate(shape, config.growth, None)
+    });
+    // Steady state: PAYG takes at least the demand the PTUs cannot drain.
+    let payg_all_per_hour = config
+        .prices
+        .payg_per_call(load.mean_prompt_tokens, load.mean_output_tokens)
+        * load.calls_per_min
+        * 60.0;
+    let mut spend: BTreeMap<(FleetShape, String), f64> = BTreeMap::new();
+    for (shape, summary) in shapes.iter().zip(spends) {
+        let summary = summary?;
+        let floor = judge.overflow_share(*shape, config.growth) * payg_all_per_hour;
+        for strategy in &summary.strategies {
+            spend.insert(
+                (*shape, strategy.name.clone()),
+                (strategy.cost.payg / hours).max(floor),
+            );
+        }
+    }
+
     let mut strategies: Vec<StrategyPlan> = builder
         .strategies
         .iter()
-        .map(|name| cheapest_fleets(name, &rows, &config.targets, hours))
+        .map(|name| {
+            let spend_of: BTreeMap<FleetShape, f64> = spend
+                .iter()
+                .filter(|((_, strategy), _)| strategy == name)
+                .map(|((shape, _), value)| (*shape, *value))
+                .collect();
+            let fleets = cost_fleets(
+                passing_fleets(name, &rows, hours),
+                &spend_of,
+                &config.prices,
+                sizings,
+            );
+            StrategyPlan {
+                strategy: name.clone(),
+                recommendation: cheapest(&fleets, None),
+                by_mode: by_mode(&fleets, &config.prices),
+                fleets,
+                knee_factor: None,
+                knee_rps: None,
+                headroom: None,
+                knee_is_lower_bound: false,
+                curve: Vec::new(),
+            }
+        })
         .collect();
     let knees = parallel_map(&strategies, config.jobs, |plan| {
-        let Some(best) = &plan.best else {
+        let Some(choice) = &plan.recommendation else {
             return Ok((None, false, Vec::new()));
         };
         knee_and_curve(
             &plan.strategy,
-            best.shape,
+            choice.fleet.shape,
             tested_factor,
-            config,
+            config.growth,
+            &judge,
             base_rate,
-            &evaluate,
+            &evaluate as &Evaluate<'_>,
         )
     });
     for (plan, knee) in strategies.iter_mut().zip(knees) {
@@ -270,207 +325,265 @@ pub fn plan(builder: &FleetBuilder, config: &PlanConfig) -> Result<PlanResult, P
         plan.knee_is_lower_bound = lower_bound;
         plan.curve = curve;
     }
+    let mut run = run;
+    recheck_run_length(&mut run, builder, sizings, &strategies);
+    let (break_even, cost_curve) = economics(config, &load, &strategies, planned_rate);
     Ok(PlanResult {
         scenario: planned.name().to_string(),
         seed: planned.file.seed,
         targets: config.targets.iter().map(ToString::to_string).collect(),
         growth: config.growth,
         headroom: config.headroom,
+        cache_hit_rate: config.cache_hit_rate,
         base_rate_rps: base_rate,
         planned_rate_rps: planned_rate,
         tested_rate_rps: base_rate * tested_factor,
         model: builder.model.clone(),
-        sizing: config.sizing,
+        model_source: aoai_mock::model::model_entry(&builder.model).and_then(|row| {
+            aoai_mock::model::model_source(&row.ptu_source).map(|source| {
+                format!(
+                    "{}{}",
+                    source,
+                    row.note
+                        .as_ref()
+                        .map_or(String::new(), |note| format!(" ({note})"))
+                )
+            })
+        }),
+        sizings: config.sizings.clone(),
         load,
         analytical,
+        payg_estimate,
+        prices: config.prices.clone(),
+        run,
         payg_tpms,
-        candidates_simulated: simulated.into_inner(),
+        spillover,
+        candidates_simulated: rows.fleets_simulated(),
+        ptu_sizes_simulated: rows.ptu_sizes(),
+        sustained_ptu_at_tested: judge.demand(tested_factor),
         skipped_strategies: builder
             .skipped_strategies
             .iter()
             .map(|name| format!("{name} (imports an APIM pool JSON that names its members)"))
             .collect(),
         strategies,
+        break_even,
+        cost_curve,
     })
 }
 
-fn ptu_sizes(
+/// The planned workload's profile, the run length (lengthened when too short and allowed),
+/// the `--duration` candidates run with, and the planned scenario.
+fn load_and_run_length(
     builder: &FleetBuilder,
     config: &PlanConfig,
-    analytical: &AnalyticEstimate,
-) -> Vec<u32> {
-    let mut sizes = Vec::new();
-    if builder.has_payg() {
-        sizes.push(0);
-    }
-    if !builder.has_ptu() {
-        return sizes;
-    }
-    let sizing = &config.sizing;
-    let ceiling = config.ptu_max.unwrap_or_else(|| {
-        sizing.deployable(
-            f64::from(analytical.ptu_peak_minute.max(analytical.ptu_with_headroom)) * 2.0,
-        )
-    });
-    let levels = (ceiling.saturating_sub(sizing.size(0)) / sizing.increment + 1).max(1);
-    let stride = levels.div_ceil(MAX_PTU_LEVELS).max(1);
-    let mut index = 0;
-    while sizing.size(index) <= ceiling {
-        sizes.push(sizing.size(index));
-        index += stride;
-    }
-    if sizes.last() != Some(&ceiling) && ceiling >= sizing.size(0) {
-        sizes.push(sizing.deployable(f64::from(ceiling)));
-    }
-    sizes.dedup();
-    sizes
-}
-
-fn cheapest_fleets(
-    name: &str,
-    rows: &[Vec<(FleetShape, Summary)>],
-    targets: &[Target],
-    hours: f64,
-) -> StrategyPlan {
-    let result = |shape: FleetShape, summary: &Summary| {
-        let strategy = summary.strategies.iter().find(|s| s.name == name)?;
-        Some(FleetResult {
-            shape,
-            label: shape.label(),
-            cost_per_hour: if hours > 0.0 {
-                strategy.cost.total / hours
-            } else {
-                0.0
-            },
-            meets_targets: Target::all_met(targets, strategy),
-            figures: figures(strategy),
-        })
-    };
-    let mut fleets: Vec<FleetResult> = rows
-        .iter()
-        .filter_map(|row| {
-            row.iter()
-                .filter_map(|(shape, summary)| result(*shape, summary))
-                .find(|fleet| fleet.meets_targets)
-        })
-        .collect();
-    fleets.sort_by(|a, b| {
-        a.cost_per_hour
-            .total_cmp(&b.cost_per_hour)
-            .then_with(|| capacity(&a.shape).cmp(&capacity(&b.shape)))
-    });
-    StrategyPlan {
-        strategy: name.to_string(),
-        best: fleets.first().cloned(),
-        fleets,
-        knee_factor: None,
-        knee_rps: None,
-        headroom: None,
-        knee_is_lower_bound: false,
-        curve: Vec::new(),
-    }
-}
-
-/// A fleet's size for tie-breaks: PTUs count as their drain in input TPM would, roughly; the
-/// order only matters between fleets of equal cost.
-fn capacity(shape: &FleetShape) -> (u64, u32) {
+    probe: FleetShape,
+) -> Result<
     (
-        u64::from(shape.ptu) * 2500 + u64::from(shape.payg) * shape.payg_tpm,
-        shape.payg,
-    )
-}
-
-type KneeAndCurve = (Option<f64>, bool, Vec<CurvePoint>);
-
-/// Simulate a fleet at a load factor, optionally for some strategies only.
-type Evaluate<'a> =
-    dyn Fn(FleetShape, f64, Option<&[String]>) -> Result<Summary, PlanError> + Sync + 'a;
-
-fn knee_and_curve(
-    strategy: &str,
-    shape: FleetShape,
-    tested_factor: f64,
-    config: &PlanConfig,
-    base_rate: f64,
-    evaluate: &Evaluate<'_>,
-) -> Result<KneeAndCurve, PlanError> {
-    let only = [strategy.to_string()];
-    let mut points: Vec<CurvePoint> = Vec::new();
-    let mut probe = |factor: f64| -> Result<bool, PlanError> {
-        if let Some(point) = points
-            .iter()
-            .find(|p| (p.load_factor - factor).abs() < 1e-12)
-        {
-            return Ok(point.meets_targets);
-        }
-        let summary = evaluate(shape, factor, Some(&only))?;
-        let Some(result) = summary.strategies.first() else {
-            return Ok(false);
-        };
-        let met = Target::all_met(&config.targets, result);
-        points.push(CurvePoint {
-            load_factor: factor,
-            rate_rps: factor * base_rate,
-            meets_targets: met,
-            figures: figures(result),
-        });
-        Ok(met)
+        LoadProfile,
+        RunLength,
+        Option<String>,
+        crate::scenario::Scenario,
+    ),
+    PlanError,
+> {
+    let default_completion =
+        aoai_mock::model::ModelProfile::resolve(&builder.model, &Default::default())
+            .default_completion_estimate;
+    let measure = |duration: Option<&str>| -> Result<_, PlanError> {
+        let planned = builder.build(probe, config.growth, None, duration)?;
+        let workload = planned.workload()?;
+        let length = planned.duration(&workload)?;
+        let load = profile(&workload, length, default_completion)?;
+        Ok((planned, load, length))
     };
-    let mut low = tested_factor;
-    let mut high = None;
-    let mut step = tested_factor;
-    for _ in 0..KNEE_DOUBLINGS {
-        step *= 2.0;
-        if probe(step)? {
-            low = step;
+    let (mut planned, mut load, scenario_length) = measure(config.duration.as_deref())?;
+    // The size to resolve: the calculator's figure with headroom, on the finest type.
+    let horizon = builder.ptu_horizon();
+    let (need, size, increment) = if builder.has_ptu() {
+        config
+            .sizings
+            .iter()
+            .map(|sizing| {
+                let size = estimate(&load, sizing, 0.0, config.headroom)
+                    .calculator_with_headroom
+                    .ptu;
+                (
+                    needed(horizon, size, sizing.increment),
+                    size,
+                    sizing.increment,
+                )
+            })
+            .max()
+            .unwrap_or((needed(horizon, 0, 0), 0, 0))
+    } else {
+        (super::runlength::WARM_UP, 0, 0)
+    };
+    let mut run = RunLength {
+        seconds: scenario_length.as_secs_f64(),
+        scenario_seconds: scenario_length.as_secs_f64(),
+        needed_seconds: need.as_secs_f64(),
+        lengthened: false,
+        warnings: Vec::new(),
+    };
+    let mut duration = config.duration.clone();
+    if scenario_length < need {
+        if config.duration.is_none() && !builder.is_trace() {
+            let text = format!("{}s", need.as_secs());
+            (planned, load, _) = measure(Some(&text))?;
+            run.seconds = need.as_secs_f64();
+            run.lengthened = true;
+            duration = Some(text);
         } else {
-            high = Some(step);
-            break;
+            run.warnings.push(short_run_warning(
+                scenario_length,
+                need,
+                horizon,
+                size,
+                increment,
+            ));
         }
     }
-    let lower_bound = high.is_none();
-    if let Some(mut high) = high {
-        for _ in 0..KNEE_BISECTIONS {
-            let middle = (low + high) / 2.0;
-            if probe(middle)? {
-                low = middle;
-            } else {
-                high = middle;
+    Ok((load, run, duration, planned))
+}
+
+/// Warn when a recommended PTU size needs a longer run than the plan had (these replace the
+/// warning made from the calculator's estimate before the search).
+fn recheck_run_length(
+    run: &mut RunLength,
+    builder: &FleetBuilder,
+    sizings: &[PtuSizing],
+    strategies: &[StrategyPlan],
+) {
+    let length = Duration::from_secs_f64(run.seconds);
+    if strategies.iter().any(|plan| {
+        plan.recommendation
+            .as_ref()
+            .is_some_and(|choice| choice.fleet.shape.ptu > 0)
+    }) {
+        run.warnings.clear();
+    }
+    for plan in strategies {
+        let Some(choice) = &plan.recommendation else {
+            continue;
+        };
+        let Some(sizing) = sizings
+            .iter()
+            .find(|s| Some(s.kind) == choice.cost.deployment_type)
+        else {
+            continue;
+        };
+        let ptu = choice.fleet.shape.ptu;
+        let need = needed(builder.ptu_horizon(), ptu, sizing.increment);
+        if need > length {
+            let warning =
+                short_run_warning(length, need, builder.ptu_horizon(), ptu, sizing.increment);
+            if !run.warnings.contains(&warning) {
+                run.warnings.push(warning);
             }
         }
     }
-    for factor in CURVE_FACTORS {
-        probe(factor * config.growth)?;
-    }
-    points.sort_by(|a, b| a.load_factor.total_cmp(&b.load_factor));
-    Ok((Some(low), lower_bound, points))
 }
 
-/// `f` over `items` on up to `jobs` threads, results in item order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, items.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(index) else { break };
-                    let result = f(item);
-                    if let Ok(mut slot) = slots[index].lock() {
-                        *slot = Some(result);
-                    }
-                }
-            });
+/// What to refine below, per strategy and type: the cheapest fleet with PTUs in every priced
+/// mode (PAYG spend taken at the tested load) and the smallest PTU-only fleet.
+fn anchors(
+    builder: &FleetBuilder,
+    config: &PlanConfig,
+    rows: &Rows<'_>,
+    sizings: &[PtuSizing],
+    hours: f64,
+) -> Vec<Anchor> {
+    let mut anchors = Vec::new();
+    for name in &builder.strategies {
+        let passing = passing_fleets(name, rows, hours);
+        for sizing in sizings {
+            let on_type = || {
+                passing
+                    .iter()
+                    .filter(|p| p.shape.ptu > 0 && sizing.fits(p.shape.ptu))
+            };
+            let mut picks: Vec<&Passing> = config
+                .prices
+                .rates(sizing.kind)
+                .filter_map(|rate| {
+                    let cost = |p: &Passing| {
+                        f64::from(p.shape.ptu) * rate.per_ptu_month
+                            + p.payg_per_hour_tested * HOURS_PER_MONTH
+                    };
+                    on_type().min_by(|a, b| {
+                        cost(a)
+                            .total_cmp(&cost(b))
+                            .then_with(|| a.shape.cmp(&b.shape))
+                    })
+                })
+                .collect();
+            picks.extend(
+                on_type()
+                    .filter(|p| !p.shape.has_payg())
+                    .min_by_key(|p| p.shape),
+            );
+            anchors.extend(picks.into_iter().map(|p| Anchor {
+                strategy: name.clone(),
+                sizing: *sizing,
+                shape: p.shape,
+                key: p.key,
+            }));
         }
+    }
+    anchors.sort_by(|a, b| {
+        (a.sizing.kind, a.shape, &a.strategy).cmp(&(b.sizing.kind, b.shape, &b.strategy))
     });
-    slots
-        .into_iter()
-        .map(|slot| {
-            slot.into_inner()
-                .ok()
-                .flatten()
-                .expect("every item is processed once the scope ends")
-        })
-        .collect()
+    anchors.dedup_by(|a, b| {
+        a.sizing.kind == b.sizing.kind && a.shape == b.shape && a.strategy == b.strategy
+    });
+    anchors
+}
+
+/// Break-even loads, and the cost curves on the recommended type (else the first priced one).
+fn economics(
+    config: &PlanConfig,
+    load: &LoadProfile,
+    strategies: &[StrategyPlan],
+    planned_rate: f64,
+) -> (Vec<BreakEven>, Option<CostCurve>) {
+    let break_even = break_evens(
+        load,
+        &config.sizings,
+        config.cache_hit_rate,
+        config.headroom,
+        &config.prices,
+    );
+    let kind = strategies
+        .iter()
+        .filter_map(|s| s.recommendation.as_ref()?.cost.deployment_type)
+        .next();
+    let sizing = config
+        .sizings
+        .iter()
+        .find(|s| Some(s.kind) == kind)
+        .or_else(|| {
+            config
+                .sizings
+                .iter()
+                .find(|s| config.prices.rates(s.kind).next().is_some())
+        });
+    let curve = sizing.map(|sizing| {
+        let units = UnitEconomics::new(
+            load,
+            sizing,
+            config.cache_hit_rate,
+            config.headroom,
+            &config.prices,
+        );
+        let furthest_break_even = break_even
+            .iter()
+            .filter(|b| b.deployment_type == sizing.kind)
+            .filter_map(|b| b.load_rps)
+            .fold(0.0, f64::max);
+        let max_rps =
+            (planned_rate * 2.5).max((furthest_break_even * 1.25).min(planned_rate * 5.0));
+        cost_curve(&units, sizing, &config.prices, planned_rate, max_rps)
+    });
+    (break_even, curve)
 }

@@ -17,6 +17,10 @@
 //! payg_output_per_1k = 0.01     # price per 1,000 completion tokens (default)
 //! [costs.deployments.payg-west] # per-deployment overrides, all optional
 //! payg_input_per_1k = 0.003
+//! [costs.ptu.global]            # the planner's PTU prices per deployment type (global,
+//! hourly = 1.0                  # data-zone, regional), per PTU: hourly, 1-month and
+//! monthly_reservation = 260.0   # 1-year reservation; `throttlebox plan` compares them.
+//! yearly_reservation = 2652.0   # A run's summary bills PTU hours at `ptu_per_hour`.
 //! ```
 
 use std::collections::BTreeMap;
@@ -43,6 +47,62 @@ pub struct CostConfig {
     /// Per-deployment overrides, by deployment name.
     #[serde(default)]
     pub deployments: BTreeMap<String, DeploymentPrices>,
+    /// The planner's PTU prices per deployment type (`[costs.ptu.global]` …).
+    #[serde(default, skip_serializing_if = "PtuPriceTable::is_empty")]
+    pub ptu: PtuPriceTable,
+}
+
+/// `[costs.ptu]`: PTU prices per deployment type; reservations are bought per type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PtuPriceTable {
+    /// Global provisioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global: Option<PtuPrices>,
+    /// Data Zone provisioned.
+    #[serde(
+        default,
+        rename = "data-zone",
+        alias = "data_zone",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub data_zone: Option<PtuPrices>,
+    /// Regional provisioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regional: Option<PtuPrices>,
+}
+
+impl PtuPriceTable {
+    /// No type is priced.
+    pub fn is_empty(&self) -> bool {
+        self.global.is_none() && self.data_zone.is_none() && self.regional.is_none()
+    }
+
+    /// The types with prices, as (`[costs.ptu]` key, prices).
+    pub fn entries(&self) -> impl Iterator<Item = (&'static str, &PtuPrices)> {
+        [
+            ("global", &self.global),
+            ("data-zone", &self.data_zone),
+            ("regional", &self.regional),
+        ]
+        .into_iter()
+        .filter_map(|(key, prices)| prices.as_ref().map(|prices| (key, prices)))
+    }
+}
+
+/// One deployment type's PTU prices (per PTU); an unset one is not offered to the planner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PtuPrices {
+    /// Per PTU-hour, billed hourly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hourly: Option<f64>,
+    /// Per PTU per month on a 1-month reservation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_reservation: Option<f64>,
+    /// Per PTU per year on a 1-year reservation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yearly_reservation: Option<f64>,
 }
 
 /// Prices of one deployment; unset ones fall back to the `[costs]` defaults.
@@ -88,6 +148,16 @@ impl CostConfig {
         check_price("costs.ptu_per_hour", self.ptu_per_hour)?;
         check_price("costs.payg_input_per_1k", self.payg_input_per_1k)?;
         check_price("costs.payg_output_per_1k", self.payg_output_per_1k)?;
+        for (kind, prices) in self.ptu.entries() {
+            check_optional_prices(
+                &format!("costs.ptu.{kind}"),
+                [
+                    ("hourly", prices.hourly),
+                    ("monthly_reservation", prices.monthly_reservation),
+                    ("yearly_reservation", prices.yearly_reservation),
+                ],
+            )?;
+        }
         for (name, prices) in &self.deployments {
             if !backends.iter().any(|backend| &backend.name == name) {
                 return Err(ReportError::Invalid {
@@ -95,15 +165,14 @@ impl CostConfig {
                     reason: "no deployment of that name in the scenario".to_string(),
                 });
             }
-            for (field, value) in [
-                ("ptu_per_hour", prices.ptu_per_hour),
-                ("payg_input_per_1k", prices.payg_input_per_1k),
-                ("payg_output_per_1k", prices.payg_output_per_1k),
-            ] {
-                if let Some(value) = value {
-                    check_price(&format!("costs.deployments.{name}.{field}"), value)?;
-                }
-            }
+            check_optional_prices(
+                &format!("costs.deployments.{name}"),
+                [
+                    ("ptu_per_hour", prices.ptu_per_hour),
+                    ("payg_input_per_1k", prices.payg_input_per_1k),
+                    ("payg_output_per_1k", prices.payg_output_per_1k),
+                ],
+            )?;
         }
         Ok(())
     }
@@ -119,6 +188,15 @@ impl CostConfig {
             pick(|p| p.payg_output_per_1k, self.payg_output_per_1k),
         )
     }
+}
+
+fn check_optional_prices(table: &str, prices: [(&str, Option<f64>); 3]) -> Result<(), ReportError> {
+    for (field, value) in prices {
+        if let Some(value) = value {
+            check_price(&format!("{table}.{field}"), value)?;
+        }
+    }
+    Ok(())
 }
 
 fn check_price(field: &str, value: f64) -> Result<(), ReportError> {

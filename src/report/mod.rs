@@ -29,7 +29,9 @@ pub mod timeseries_csv;
 pub mod validity;
 
 pub use compare::{ComparedRun, Comparison, compare, load_run, load_runs};
-pub use cost::{CostBreakdown, CostConfig, DeploymentPrices, TokenUsage, cost};
+pub use cost::{
+    CostBreakdown, CostConfig, DeploymentPrices, PtuPriceTable, PtuPrices, TokenUsage, cost,
+};
 pub use error::ReportError;
 pub use hlog::{HISTOGRAMS_DIR, MergedHistograms, hlog_file_names};
 pub use markdown::report_markdown;

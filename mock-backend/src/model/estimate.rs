@@ -136,7 +136,7 @@ mod tests {
         assert_eq!(standard_estimate(&profile("gpt-4o"), true, &req), 150);
         assert_eq!(
             ptu_estimate(&profile("gpt-4o"), true, &req),
-            100.0 + 3.0 * 50.0
+            100.0 + 4.0 * 50.0
         );
     }
 

@@ -1,12 +1,21 @@
-//! Model family constants (reference §5.1, §5.3, §6.2): RPM ratio, admission defaults, context
-//! window, PTU throughput and output weight, body version string, tokenizer encoding.
+//! Model family constants: the model table (`models.toml`, embedded) with the source of each
+//! row's figures — RPM ratio, admission defaults, context window, PTU throughput, output weight,
+//! latency floor and deployment minimums/increments, body version string, tokenizer — and the
+//! lookup from a deployment's `model` to its row (exact name, or the name followed by `-`,
+//! longest first), with the deployment's overrides applied.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
 
 use crate::config::ModelOverrides;
 
 /// Which BPE the shell uses to count this model's tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Encoding {
-    /// gpt-4o, gpt-4.1, o-series.
+    /// gpt-4o, gpt-4.1, gpt-5, o-series.
     O200kBase,
     /// gpt-35-turbo, gpt-4, text-embedding-*.
     Cl100kBase,
@@ -37,256 +46,183 @@ pub struct ModelProfile {
     pub encoding: Encoding,
 }
 
-struct Row {
-    prefix: &'static str,
-    rpm_per_1k_tpm: f64,
-    default_estimate: u32,
-    count_prompt: bool,
-    context_window: u32,
-    input_tpm_per_ptu: f64,
-    output_weight: f64,
-    ptu_floor_tps: f64,
-    version: &'static str,
-    embeddings: bool,
-    encoding: Encoding,
+/// A model's provisioned-throughput figures as published (see [`ModelEntry::ptu_source`]).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PtuFigures {
+    /// Input tokens per minute one PTU absorbs.
+    pub input_tpm_per_ptu: f64,
+    /// One output token counts as this many input tokens (the output-to-input ratio).
+    pub output_weight: f64,
+    /// The latency target: PTU generation never slower than this (tokens/s).
+    pub latency_floor_tps: f64,
+    /// Global and Data Zone provisioned minimum deployment (None: not published).
+    pub global_min: Option<u32>,
+    /// Global and Data Zone provisioned scale increment.
+    pub global_increment: Option<u32>,
+    /// Regional provisioned minimum deployment.
+    pub regional_min: Option<u32>,
+    /// Regional provisioned scale increment.
+    pub regional_increment: Option<u32>,
 }
 
-// One positional row per model reads as a table; named fields would triple its length.
-#[allow(clippy::too_many_arguments)]
-const fn chat(
-    prefix: &'static str,
-    rpm: f64,
-    estimate: u32,
-    count_prompt: bool,
-    context: u32,
-    ptu_tpm: f64,
-    weight: f64,
-    floor: f64,
-    version: &'static str,
-    encoding: Encoding,
-) -> Row {
-    Row {
-        prefix,
-        rpm_per_1k_tpm: rpm,
-        default_estimate: estimate,
-        count_prompt,
-        context_window: context,
-        input_tpm_per_ptu: ptu_tpm,
-        output_weight: weight,
-        ptu_floor_tps: floor,
-        version,
-        embeddings: false,
-        encoding,
+/// Where a row's figures come from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// The document.
+    pub document: String,
+    /// Its revision or date.
+    pub revision: String,
+    /// When it was read (or why it was not).
+    pub read: String,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}; {}; read {}",
+            self.document, self.revision, self.read
+        )
     }
 }
 
-const fn embedding(prefix: &'static str, version: &'static str) -> Row {
-    Row {
-        prefix,
-        rpm_per_1k_tpm: 6.0,
-        default_estimate: 0,
-        count_prompt: true,
-        context_window: 8191,
-        input_tpm_per_ptu: 2500.0,
-        output_weight: 3.0,
-        ptu_floor_tps: 25.0,
-        version,
-        embeddings: true,
-        encoding: Encoding::Cl100kBase,
+/// One row of the model table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    /// The model name (`gpt-4.1-nano`); matches itself and `name-…` (dated versions).
+    pub name: String,
+    /// `model` of response bodies.
+    pub version: String,
+    /// Tokenizer.
+    pub encoding: Encoding,
+    /// An embeddings model.
+    #[serde(default)]
+    pub embeddings: bool,
+    /// Standard deployments: RPM per 1,000 TPM.
+    pub rpm_per_1k_tpm: f64,
+    /// Completion tokens the standard estimate assumes without `max_tokens`.
+    pub default_completion_estimate: u32,
+    /// Whether the standard estimate counts the prompt.
+    pub count_prompt: bool,
+    /// Context window in tokens.
+    pub context_window: u32,
+    /// Provisioned-throughput figures.
+    pub ptu: PtuFigures,
+    /// Key of the source of the PTU figures.
+    pub ptu_source: String,
+    /// Key of the source of the standard-deployment figures.
+    pub quota_source: String,
+    /// What the sources do not confirm.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelTable {
+    sources: BTreeMap<String, Source>,
+    models: Vec<ModelEntry>,
+}
+
+/// The model table as shipped.
+pub const MODEL_TABLE_TOML: &str = include_str!("models.toml");
+
+/// The row unknown models fall back to.
+const FALLBACK_MODEL: &str = "gpt-4o";
+
+static TABLE: LazyLock<ModelTable> = LazyLock::new(|| {
+    // Compiled-in data, checked by `the_table_is_well_formed`: a malformed table is a build
+    // defect, not an input error, so it stops the program at first use.
+    let table: ModelTable =
+        toml::from_str(MODEL_TABLE_TOML).unwrap_or_else(|error| panic!("models.toml: {error}"));
+    if let Some(problem) = table.problem() {
+        panic!("models.toml: {problem}");
+    }
+    table
+});
+
+impl ModelTable {
+    /// What makes the table unusable: no fallback row, a duplicate name, an unknown source.
+    fn problem(&self) -> Option<String> {
+        if !self.models.iter().any(|row| row.name == FALLBACK_MODEL) {
+            return Some(format!("no {FALLBACK_MODEL} row to fall back to"));
+        }
+        for (index, row) in self.models.iter().enumerate() {
+            if self.models[..index]
+                .iter()
+                .any(|other| other.name == row.name)
+            {
+                return Some(format!("{} is listed twice", row.name));
+            }
+            for key in [&row.ptu_source, &row.quota_source] {
+                if !self.sources.contains_key(key) {
+                    return Some(format!("{}: no source {key:?} in [sources]", row.name));
+                }
+            }
+        }
+        None
     }
 }
 
-use Encoding::{Cl100kBase as CL, O200kBase as O2};
+/// Every row of the model table, in file order.
+pub fn model_table() -> &'static [ModelEntry] {
+    &TABLE.models
+}
 
-/// Longest prefix first. Unknown models fall back to the gpt-4o row with their own name as version.
-const TABLE: &[Row] = &[
-    chat(
-        "gpt-35-turbo",
-        6.0,
-        16,
-        false,
-        16_385,
-        2500.0,
-        3.0,
-        25.0,
-        "gpt-35-turbo-0125",
-        CL,
-    ),
-    chat(
-        "gpt-3.5-turbo",
-        6.0,
-        16,
-        false,
-        16_385,
-        2500.0,
-        3.0,
-        25.0,
-        "gpt-35-turbo-0125",
-        CL,
-    ),
-    chat(
-        "gpt-4o-mini",
-        6.0,
-        640,
-        true,
-        128_000,
-        37_000.0,
-        3.0,
-        33.0,
-        "gpt-4o-mini-2024-07-18",
-        O2,
-    ),
-    chat(
-        "gpt-4o",
-        6.0,
-        640,
-        true,
-        128_000,
-        2500.0,
-        3.0,
-        25.0,
-        "gpt-4o-2024-11-20",
-        O2,
-    ),
-    chat(
-        "gpt-4.1-nano",
-        1.0,
-        640,
-        true,
-        1_047_576,
-        14_900.0,
-        4.0,
-        50.0,
-        "gpt-4.1-nano-2025-04-14",
-        O2,
-    ),
-    chat(
-        "gpt-4.1-mini",
-        1.0,
-        640,
-        true,
-        1_047_576,
-        14_900.0,
-        4.0,
-        50.0,
-        "gpt-4.1-mini-2025-04-14",
-        O2,
-    ),
-    chat(
-        "gpt-4.1",
-        1.0,
-        640,
-        true,
-        1_047_576,
-        3000.0,
-        4.0,
-        44.0,
-        "gpt-4.1-2025-04-14",
-        O2,
-    ),
-    chat(
-        "gpt-4",
-        6.0,
-        640,
-        true,
-        8192,
-        2500.0,
-        3.0,
-        25.0,
-        "gpt-4-0613",
-        CL,
-    ),
-    chat(
-        "o1-mini",
-        0.1,
-        640,
-        true,
-        128_000,
-        2500.0,
-        3.0,
-        25.0,
-        "o1-mini-2024-09-12",
-        O2,
-    ),
-    chat(
-        "o1",
-        1.0 / 6.0,
-        640,
-        true,
-        200_000,
-        230.0,
-        3.0,
-        25.0,
-        "o1-2024-12-17",
-        O2,
-    ),
-    chat(
-        "o3-mini",
-        0.1,
-        640,
-        true,
-        200_000,
-        2500.0,
-        3.0,
-        66.0,
-        "o3-mini-2025-01-31",
-        O2,
-    ),
-    chat(
-        "o3",
-        1.0,
-        640,
-        true,
-        200_000,
-        2500.0,
-        3.0,
-        25.0,
-        "o3-2025-04-16",
-        O2,
-    ),
-    chat(
-        "o4-mini",
-        1.0,
-        640,
-        true,
-        200_000,
-        2500.0,
-        3.0,
-        25.0,
-        "o4-mini-2025-04-16",
-        O2,
-    ),
-    embedding("text-embedding-ada-002", "text-embedding-ada-002"),
-    embedding("text-embedding-3-small", "text-embedding-3-small"),
-    embedding("text-embedding-3-large", "text-embedding-3-large"),
-];
+/// The source named `key` in the model table.
+pub fn model_source(key: &str) -> Option<&'static Source> {
+    TABLE.sources.get(key)
+}
+
+/// The row for `model` (case-insensitive): the longest row name equal to it or followed in it
+/// by `-`. `gpt-4.1-nano-2025-04-14` is `gpt-4.1-nano`, never `gpt-4.1`; `gpt-4o` is never
+/// `gpt-4`.
+pub fn model_entry(model: &str) -> Option<&'static ModelEntry> {
+    let lower = model.to_ascii_lowercase();
+    model_table()
+        .iter()
+        .filter(|row| {
+            lower
+                .strip_prefix(row.name.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
+        })
+        .max_by_key(|row| row.name.len())
+}
+
+fn fallback() -> &'static ModelEntry {
+    let rows = model_table();
+    rows.iter()
+        .find(|row| row.name == FALLBACK_MODEL)
+        .unwrap_or(&rows[0])
+}
 
 impl ModelProfile {
-    /// The profile of `model` with `overrides` applied.
+    /// The profile of `model` with `overrides` applied (unknown models: the gpt-4o row with
+    /// their own name as version).
     pub fn resolve(model: &str, overrides: &ModelOverrides) -> ModelProfile {
-        let lower = model.to_ascii_lowercase();
-        let row = TABLE
-            .iter()
-            .filter(|row| lower.starts_with(row.prefix))
-            .max_by_key(|row| row.prefix.len());
-        let fallback = &TABLE[3];
-        let base = row.unwrap_or(fallback);
+        let row = model_entry(model);
+        let base = row.unwrap_or_else(fallback);
         let version = match row {
-            Some(row) => row.version.to_string(),
+            Some(row) => row.version.clone(),
             None => model.to_string(),
         };
         ModelProfile {
             rpm_per_1k_tpm: overrides.rpm_per_1k_tpm.unwrap_or(base.rpm_per_1k_tpm),
             default_completion_estimate: overrides
                 .default_completion_estimate
-                .unwrap_or(base.default_estimate),
+                .unwrap_or(base.default_completion_estimate),
             count_prompt: overrides.count_prompt.unwrap_or(base.count_prompt),
             context_window: overrides.context_window.unwrap_or(base.context_window),
             input_tpm_per_ptu: overrides
                 .input_tpm_per_ptu
-                .unwrap_or(base.input_tpm_per_ptu),
-            output_weight: overrides.output_weight.unwrap_or(base.output_weight),
-            ptu_floor_tps: overrides.ptu_floor_tps.unwrap_or(base.ptu_floor_tps),
+                .unwrap_or(base.ptu.input_tpm_per_ptu),
+            output_weight: overrides.output_weight.unwrap_or(base.ptu.output_weight),
+            ptu_floor_tps: overrides
+                .ptu_floor_tps
+                .unwrap_or(base.ptu.latency_floor_tps),
             model_version: overrides.model_version.clone().unwrap_or(version),
             embeddings: base.embeddings,
             encoding: base.encoding,
@@ -295,39 +231,4 @@ impl ModelProfile {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn longest_prefix_wins_and_versions_are_concrete() {
-        let none = ModelOverrides::default();
-        assert_eq!(
-            ModelProfile::resolve("gpt-4o-mini", &none).input_tpm_per_ptu,
-            37_000.0
-        );
-        assert_eq!(
-            ModelProfile::resolve("gpt-4o", &none).input_tpm_per_ptu,
-            2500.0
-        );
-        assert_eq!(ModelProfile::resolve("gpt-4.1", &none).output_weight, 4.0);
-        assert_eq!(ModelProfile::resolve("gpt-4", &none).context_window, 8192);
-        assert_eq!(ModelProfile::resolve("o3-mini", &none).rpm_per_1k_tpm, 0.1);
-        assert!(ModelProfile::resolve("text-embedding-3-small", &none).embeddings);
-        assert_eq!(
-            ModelProfile::resolve("my-model", &none).model_version,
-            "my-model"
-        );
-    }
-
-    #[test]
-    fn overrides_apply() {
-        let overrides = ModelOverrides {
-            context_window: Some(4096),
-            count_prompt: Some(true),
-            ..Default::default()
-        };
-        let profile = ModelProfile::resolve("gpt-35-turbo", &overrides);
-        assert_eq!(profile.context_window, 4096);
-        assert!(profile.count_prompt);
-    }
-}
+mod tests;

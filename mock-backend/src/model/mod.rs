@@ -60,7 +60,10 @@ mod window;
 pub use answer::{Answer, CAPACITY_RETRY_AFTER, Outcome, Rejection, Spillover};
 pub use deployment::Completion;
 pub use estimate::{ptu_actual, ptu_estimate, standard_estimate};
-pub use family::{Encoding, ModelProfile};
+pub use family::{
+    Encoding, MODEL_TABLE_TOML, ModelEntry, ModelProfile, PtuFigures, Source, model_entry,
+    model_source, model_table,
+};
 pub use faults::{Disruption, FaultRejection};
 pub use fleet::{DeploymentView, Fleet};
 pub use headers::{RateHeaders, ceil_millis, ceil_seconds};

@@ -24,7 +24,7 @@ name = "ptu"
 model = "gpt-4o"
 kind = "provisioned"
 ptu = 1
-model_overrides = { input_tpm_per_ptu = 6000.0 }
+model_overrides = { input_tpm_per_ptu = 6000.0, output_weight = 3.0 } # round numbers, whatever the table says
 latency = { ttft_base = "100ms", ttft_jitter = 0.0, tokens_per_second = 100.0, tps_jitter = 0.0 }
 completion_tokens = { distribution = "fixed", tokens = 50 }
 [[resources.deployments]]
