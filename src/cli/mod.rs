@@ -2,6 +2,7 @@
 //! thin: they load the scenario, call the library, print, and choose the exit code.
 
 mod compare;
+mod conform;
 mod gate;
 mod gateway;
 mod live_common;
@@ -49,6 +50,9 @@ enum Command {
     Load(load::LoadArgs),
     /// Live head-to-head: every strategy over real sockets (in-process fleet + gateway).
     Run(run::RunArgs),
+    /// Run a real balancer (LiteLLM, openai-priority-loadbalancer, the OpenAI SDK) in front
+    /// of the mock on the seeded schedule and compare it with the simulated preset.
+    Conform(conform::ConformArgs),
 }
 
 /// `throttlebox mock`.
@@ -96,6 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Gateway(args) => gateway::run(args),
         Command::Load(args) => load::run(args),
         Command::Run(args) => run::run(args),
+        Command::Conform(args) => conform::run(args),
     }
 }
 

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::BalanceError;
 use super::apim_import::ImportedPool;
-use super::exhaustion::Exhaustion;
+use super::exhaustion::{Exhaustion, LitellmWait};
+use super::litellm::LitellmOptions;
 use super::presets::Preset;
 use super::strategy::{Composition, Strategy};
 use super::types::BackendSpec;
@@ -54,7 +55,8 @@ pub struct StrategyConfig {
     /// Status of the exhaustion answer (APIM 503 → 429 mapping; generic presets).
     #[serde(default)]
     pub exhausted_status: Option<u16>,
-    /// LiteLLM: advertise the shortest remaining cooldown instead of 60 s.
+    /// LiteLLM: advertise the shortest remaining cooldown (true) or 60 s (false) instead of
+    /// the version's own answer.
     #[serde(default)]
     pub exhausted_min_cooldown: Option<bool>,
     /// Envoy-style panic threshold (percent of available backends).
@@ -66,6 +68,14 @@ pub struct StrategyConfig {
     /// Overall deadline per request.
     #[serde(default, with = "serde_human_opt")]
     pub deadline: Option<Duration>,
+    /// LiteLLM presets: the version modelled and the deployment mode (default: the pinned
+    /// version, proxy).
+    #[serde(default)]
+    pub litellm: Option<LitellmOptions>,
+    /// Whether the client sees a stream only at its end (default: the preset's; on for
+    /// `client-priority`, whose library buffers).
+    #[serde(default)]
+    pub buffers_streams: Option<bool>,
     /// Independent gateway instances (the simulator builds one `Strategy` per instance).
     #[serde(default = "one")]
     pub gateways: u32,
@@ -94,6 +104,8 @@ impl StrategyConfig {
             panic_threshold: None,
             overprovisioning: None,
             deadline: None,
+            litellm: None,
+            buffers_streams: None,
             gateways: 1,
             imported: None,
         }
@@ -144,7 +156,16 @@ impl StrategyConfig {
         if self.gateways == 0 {
             return Err(scope.invalid("gateways", "0: at least one gateway instance".into()));
         }
-        let mut composition = preset.composition(backends);
+        if self.litellm.is_some() && !preset.is_litellm() {
+            return Err(scope.not_applicable(
+                "litellm",
+                "it does not model LiteLLM (only litellm-* presets do)".into(),
+            ));
+        }
+        let mut composition = preset.composition_with(backends, self.litellm.unwrap_or_default());
+        if let Some(buffers) = self.buffers_streams {
+            composition.buffers_streams = buffers;
+        }
         if let Some(pool) = &self.imported {
             composition.breaker = pool.breaker_config();
         }
@@ -173,13 +194,20 @@ impl StrategyConfig {
             &exhaustion,
         )?;
         let cooldown_slot = match &mut composition.exhaustion {
-            Exhaustion::Litellm { min_cooldown } => Some(min_cooldown),
+            Exhaustion::Litellm { wait } => Some(wait),
             _ => None,
         };
+        let wait = self.exhausted_min_cooldown.map(|shortest| {
+            if shortest {
+                LitellmWait::ShortestRemaining
+            } else {
+                LitellmWait::Sixty
+            }
+        });
         set(
             &scope,
             "exhausted_min_cooldown",
-            self.exhausted_min_cooldown,
+            wait,
             cooldown_slot,
             &exhaustion,
         )?;

@@ -1,0 +1,78 @@
+//! The LiteLLM configuration the lab gives the real proxy and Router: one deployment per pool
+//! backend, `api_base` = the mock resource that stands for it, and the router settings the
+//! strategy resolves to (routing strategy, retries, cooldown). Written as JSON, which is YAML
+//! (LiteLLM reads it with `yaml.safe_load`).
+
+use serde_json::{Value, json};
+
+use super::error::LabError;
+use crate::balance::breaker::BreakerConfig;
+use crate::balance::{Preset, Strategy};
+use crate::scenario::ResolvedStrategy;
+
+/// The master key the lab's proxy requires (LiteLLM refuses to start without one).
+pub const MASTER_KEY: &str = "sk-throttlebox-lab";
+/// API version the lab's deployments are called with.
+pub const API_VERSION: &str = "2024-10-21";
+
+/// LiteLLM's `routing_strategy` for a preset.
+pub fn routing_strategy(preset: Option<Preset>) -> Option<&'static str> {
+    match preset {
+        Some(Preset::LitellmShuffle | Preset::Litellm) => Some("simple-shuffle"),
+        Some(Preset::LitellmLeastBusy) => Some("least-busy"),
+        Some(Preset::LitellmLatency) => Some("latency-based-routing"),
+        Some(Preset::LitellmUsage) => Some("usage-based-routing-v2"),
+        _ => None,
+    }
+}
+
+/// The config for `strategy` over deployments at `urls` (pool order), all serving the model
+/// group `model` (the workload's deployment name).
+pub fn lab_config(
+    strategy: &ResolvedStrategy,
+    model: &str,
+    urls: &[String],
+) -> Result<Value, LabError> {
+    let preset = strategy.config.preset;
+    let routing = routing_strategy(preset).ok_or_else(|| {
+        LabError::Setup(format!(
+            "strategy {:?} is not a LiteLLM preset",
+            strategy.config.name
+        ))
+    })?;
+    let built: Strategy = strategy.build();
+    let composition = built.composition();
+    let model_list: Vec<Value> = urls
+        .iter()
+        .zip(&strategy.specs)
+        .map(|(url, spec)| {
+            json!({
+                "model_name": model,
+                "litellm_params": {
+                    "model": format!("azure/{model}"),
+                    "api_base": url,
+                    "api_key": "throttlebox-lab",
+                    "api_version": API_VERSION,
+                },
+                "model_info": { "id": spec.name },
+            })
+        })
+        .collect();
+    let mut router = json!({
+        "routing_strategy": routing,
+        "num_retries": composition.retry.count,
+    });
+    if let BreakerConfig::Litellm(rule) = &composition.breaker {
+        if rule.cooldown_explicit {
+            router["cooldown_time"] = json!(rule.cooldown.as_secs_f64());
+        }
+        if let Some(allowed) = rule.allowed_fails {
+            router["allowed_fails"] = json!(allowed);
+        }
+    }
+    Ok(json!({
+        "model_list": model_list,
+        "router_settings": router,
+        "general_settings": { "master_key": MASTER_KEY },
+    }))
+}
