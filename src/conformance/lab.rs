@@ -307,7 +307,13 @@ pub async fn run_real(
     let mut proxy = None;
     let driver_config = match system {
         System::LitellmProxy | System::LitellmRouter => {
-            let config = lab_config(resolved, &model, &urls)?;
+            let named: Vec<(String, String)> = scenario
+                .pool
+                .iter()
+                .zip(&urls)
+                .map(|(backend, url)| (backend.name.clone(), url.clone()))
+                .collect();
+            let config = lab_config(resolved, &model, &named)?;
             let path = options
                 .work_dir
                 .join(format!("{}-config.yaml", system.name()));

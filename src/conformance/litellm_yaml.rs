@@ -1,7 +1,10 @@
-//! The LiteLLM configuration the lab gives the real proxy and Router: one deployment per pool
-//! backend, `api_base` = the mock resource that stands for it, and the router settings the
-//! strategy resolves to (routing strategy, retries, cooldown). Written as JSON, which is YAML
-//! (LiteLLM reads it with `yaml.safe_load`).
+//! The LiteLLM configuration the lab gives the real proxy and Router. For a preset: one
+//! deployment per pool backend, `api_base` = the mock resource that stands for it, and the
+//! router settings the strategy resolves to (routing strategy, retries, cooldown). For an
+//! imported config (`preset = "litellm"`, `config = …`): the user's own document, each mapped
+//! deployment pointed at its mock resource (deployments the workload cannot reach and shared
+//! Redis settings removed), the lab's master key. Written as JSON, which is YAML (LiteLLM reads
+//! it with `yaml.safe_load`).
 
 use serde_json::{Value, json};
 
@@ -26,13 +29,41 @@ pub fn routing_strategy(preset: Option<Preset>) -> Option<&'static str> {
     }
 }
 
-/// The config for `strategy` over deployments at `urls` (pool order), all serving the model
-/// group `model` (the workload's deployment name).
+/// The config for `strategy` whose backends are served at `urls` (by backend name), all
+/// serving the model group `model` (the workload's deployment name).
 pub fn lab_config(
     strategy: &ResolvedStrategy,
     model: &str,
-    urls: &[String],
+    urls: &[(String, String)],
 ) -> Result<Value, LabError> {
+    let url_of = |backend: &str| {
+        urls.iter()
+            .find(|(name, _)| name == backend)
+            .map(|(_, url)| url.clone())
+            .ok_or_else(|| LabError::Setup(format!("no mock resource for backend {backend:?}")))
+    };
+    if let Some(imported) = &strategy.config.litellm_config {
+        let mut document = imported.document.clone();
+        let mut model_list = Vec::new();
+        for deployment in &imported.deployments {
+            let mut entry = document["model_list"][deployment.index].clone();
+            let params = &mut entry["litellm_params"];
+            params["api_base"] = json!(url_of(&deployment.backend)?);
+            params["model"] = json!(format!("azure/{model}"));
+            params["api_key"] = json!("throttlebox-lab");
+            params["api_version"] = json!(API_VERSION);
+            model_list.push(entry);
+        }
+        document["model_list"] = Value::Array(model_list);
+        if let Some(router) = document
+            .get_mut("router_settings")
+            .and_then(Value::as_object_mut)
+        {
+            router.retain(|key, _| !key.starts_with("redis_"));
+        }
+        document["general_settings"] = json!({ "master_key": MASTER_KEY });
+        return Ok(document);
+    }
     let preset = strategy.config.preset;
     let routing = routing_strategy(preset).ok_or_else(|| {
         LabError::Setup(format!(
@@ -42,22 +73,22 @@ pub fn lab_config(
     })?;
     let built: Strategy = strategy.build();
     let composition = built.composition();
-    let model_list: Vec<Value> = urls
+    let model_list = strategy
+        .specs
         .iter()
-        .zip(&strategy.specs)
-        .map(|(url, spec)| {
-            json!({
+        .map(|spec| {
+            Ok(json!({
                 "model_name": model,
                 "litellm_params": {
                     "model": format!("azure/{model}"),
-                    "api_base": url,
+                    "api_base": url_of(&spec.name)?,
                     "api_key": "throttlebox-lab",
                     "api_version": API_VERSION,
                 },
                 "model_info": { "id": spec.name },
-            })
+            }))
         })
-        .collect();
+        .collect::<Result<Vec<Value>, LabError>>()?;
     let mut router = json!({
         "routing_strategy": routing,
         "num_retries": composition.retry.count,

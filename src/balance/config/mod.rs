@@ -16,6 +16,7 @@ use super::BalanceError;
 use super::apim_import::ImportedPool;
 use super::exhaustion::{Exhaustion, LitellmWait};
 use super::litellm::LitellmOptions;
+use super::litellm::import::ImportedLitellm;
 use super::presets::Preset;
 use super::strategy::{Composition, Strategy};
 use super::types::BackendSpec;
@@ -40,6 +41,10 @@ pub struct StrategyConfig {
     /// attaches the import with [`StrategyConfig::attach_pool`].
     #[serde(default)]
     pub apim_pool_json: Option<String>,
+    /// A LiteLLM proxy/router config (YAML) for `preset = "litellm"`; the scenario layer reads
+    /// it and attaches the import with [`StrategyConfig::attach_litellm`].
+    #[serde(default)]
+    pub config: Option<String>,
     /// Selector overrides.
     #[serde(default)]
     pub selector: Option<SelectorOverrides>,
@@ -82,6 +87,9 @@ pub struct StrategyConfig {
     /// The import attached by the scenario layer.
     #[serde(skip)]
     pub imported: Option<ImportedPool>,
+    /// The LiteLLM config attached by the scenario layer.
+    #[serde(skip)]
+    pub litellm_config: Option<ImportedLitellm>,
 }
 
 fn one() -> u32 {
@@ -95,6 +103,7 @@ impl StrategyConfig {
             name: name.into(),
             preset: Some(preset),
             apim_pool_json: None,
+            config: None,
             selector: None,
             priority_groups: None,
             breaker: None,
@@ -108,6 +117,7 @@ impl StrategyConfig {
             buffers_streams: None,
             gateways: 1,
             imported: None,
+            litellm_config: None,
         }
     }
 
@@ -116,8 +126,22 @@ impl StrategyConfig {
         self.imported = Some(pool);
     }
 
+    /// Attaches the LiteLLM config the scenario layer imported from `config`.
+    pub fn attach_litellm(&mut self, config: ImportedLitellm) {
+        self.litellm_config = Some(config);
+    }
+
     fn effective_preset(&self) -> Result<Preset, BalanceError> {
         let path = format!("strategies[{}]", self.name);
+        if self.config.is_some() {
+            return match self.preset {
+                None | Some(Preset::Litellm) if self.apim_pool_json.is_none() => Ok(Preset::Litellm),
+                _ => Err(BalanceError::field(
+                    format!("{path}.config"),
+                    "a LiteLLM config is read by preset = \"litellm\" (it gives the routing strategy itself)",
+                )),
+            };
+        }
         match (self.preset, &self.apim_pool_json) {
             (Some(preset), None) => Ok(preset),
             (None, Some(_)) | (Some(Preset::ApimPool), Some(_)) => Ok(Preset::ApimPool),
@@ -229,6 +253,12 @@ impl Strategy {
     /// Builds the strategy a `[[strategies]]` entry describes over `backends` (in scenario
     /// order; for an imported pool, the specs from [`ImportedPool::backend_specs`]).
     pub fn new(cfg: &StrategyConfig, backends: &[BackendSpec]) -> Result<Strategy, BalanceError> {
+        if cfg.config.is_some() && cfg.litellm_config.is_none() {
+            return Err(BalanceError::field(
+                format!("strategies[{}].config", cfg.name),
+                "config file not loaded: the scenario layer must import it and call attach_litellm",
+            ));
+        }
         if cfg.apim_pool_json.is_some() && cfg.imported.is_none() {
             return Err(BalanceError::field(
                 format!("strategies[{}].apim_pool_json", cfg.name),

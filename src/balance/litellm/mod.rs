@@ -27,6 +27,7 @@
 //! revisions cited in `presets.rs`, never measured), kept so old results can be reproduced.
 
 pub mod import;
+mod yaml;
 
 use serde::{Deserialize, Serialize};
 
