@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use balance_support::*;
 use throttlebox::balance::{
-    BackendSpec, BackendState, DeclaredWeights, Observation, RequestInfo, Step, Strategy,
-    Verdict,
+    BackendSpec, BackendState, DeclaredWeights, Observation, RequestInfo, Step, Strategy, Verdict,
 };
 
 const LEGACY: &str = "litellm = { version = \"legacy\" }";
@@ -48,7 +47,9 @@ fn least_busy_takes_the_least_busy_healthy_deployment_first_on_ties() {
                 }
             });
             assert_eq!(cooled(&strategy, 1.0), [true, false, false]);
-            let next = run(&mut strategy, secs(1.0), &mut rng, ok).backend().unwrap();
+            let next = run(&mut strategy, secs(1.0), &mut rng, ok)
+                .backend()
+                .unwrap();
             counts[next] += 1;
         }
     }
@@ -109,7 +110,10 @@ fn with_no_healthy_deployment_a_retry_waits_for_retry_after_plus_jitter() {
     });
     assert_eq!(done.tried.len(), 3);
     let ended = done.ended_at.as_secs_f64();
-    assert!((6.0..=7.5).contains(&ended), "two waits of 3–3.75 s: {ended}");
+    assert!(
+        (6.0..=7.5).contains(&ended),
+        "two waits of 3–3.75 s: {ended}"
+    );
 }
 
 #[test]
@@ -148,14 +152,20 @@ fn no_deployments_available_says_the_shortest_configured_cooldown_rounded_up() {
     // whatever is left of them; the legacy model said 60.
     let mut rng = rng();
     for (extra, expected) in [("", 2), (LEGACY, 60)] {
-        let mut strategy = litellm("litellm-least-busy", &format!("retry = {{ count = 0 }}\n{extra}"), 2);
+        let mut strategy = litellm(
+            "litellm-least-busy",
+            &format!("retry = {{ count = 0 }}\n{extra}"),
+            2,
+        );
         for wait in [2, 7] {
             run(&mut strategy, secs(0.0), &mut rng, |_, _| {
                 Observation::http(429).with_retry_after_secs(wait)
             });
         }
         assert_eq!(cooled(&strategy, 1.5), [true, true]);
-        let answer = run(&mut strategy, secs(1.5), &mut rng, ok).exhausted().unwrap();
+        let answer = run(&mut strategy, secs(1.5), &mut rng, ok)
+            .exhausted()
+            .unwrap();
         assert_eq!(answer.status, 429);
         assert_eq!(answer.retry_after, Some(Duration::from_secs(expected)));
     }
@@ -188,8 +198,10 @@ fn the_proxy_hides_a_passed_back_429s_retry_after_from_the_client() {
 
 fn shuffle_share_of_first(backends: &[BackendSpec], extra: &str) -> f64 {
     let mut rng = rng();
-    let cfg: throttlebox::balance::StrategyConfig =
-        toml::from_str(&format!("name = \"s\"\npreset = \"litellm-shuffle\"\n{extra}")).unwrap();
+    let cfg: throttlebox::balance::StrategyConfig = toml::from_str(&format!(
+        "name = \"s\"\npreset = \"litellm-shuffle\"\n{extra}"
+    ))
+    .unwrap();
     let mut strategy = Strategy::new(&cfg, backends).unwrap();
     (0..6000)
         .filter(|i| run(&mut strategy, secs(f64::from(*i)), &mut rng, ok).backend() == Some(0))
@@ -208,9 +220,7 @@ fn simple_shuffle_is_uniform_unless_the_config_declares_weights() {
     assert!((shuffle_share_of_first(&quotas, "") - 0.5).abs() < 0.03);
     assert!((shuffle_share_of_first(&quotas, LEGACY) - 0.25).abs() < 0.03);
     // Declared in litellm_params: weight wins over rpm, rpm over tpm.
-    let declared = |weight, rpm, tpm| {
-        Some(DeclaredWeights { weight, rpm, tpm })
-    };
+    let declared = |weight, rpm, tpm| Some(DeclaredWeights { weight, rpm, tpm });
     let mut by_weight = quotas.clone();
     by_weight[0].declared = declared(Some(3.0), Some(1.0), None);
     by_weight[1].declared = declared(Some(1.0), Some(9.0), None);
@@ -235,7 +245,10 @@ fn a_failure_during_a_cooldown_moves_its_deadline() {
         let info = RequestInfo::default();
         let mut first = strategy.begin(secs(0.0), &info);
         let mut second = strategy.begin(secs(0.0), &info);
-        assert_eq!(strategy.next(secs(0.0), &mut first, &mut rng), Step::Send(0));
+        assert_eq!(
+            strategy.next(secs(0.0), &mut first, &mut rng),
+            Step::Send(0)
+        );
         let step = strategy.next(secs(0.0), &mut second, &mut rng);
         assert_eq!(step, Step::Send(1));
         let busy = Observation::http(429).with_retry_after_secs(10);
@@ -244,7 +257,10 @@ fn a_failure_during_a_cooldown_moves_its_deadline() {
             Verdict::Return
         );
         let mut third = strategy.begin(secs(0.0), &info);
-        assert_eq!(strategy.next(secs(0.0), &mut third, &mut rng), Step::Send(1));
+        assert_eq!(
+            strategy.next(secs(0.0), &mut third, &mut rng),
+            Step::Send(1)
+        );
         assert_eq!(
             strategy.on_response(secs(3.0), &mut second, 1, &busy, &mut rng),
             Verdict::Return

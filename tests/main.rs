@@ -13,6 +13,7 @@ mod balance_breaker_traces;
 mod balance_config;
 mod balance_flag_presets;
 mod balance_litellm;
+mod balance_litellm_import;
 mod balance_properties;
 mod balance_selectors;
 mod compare_runs;

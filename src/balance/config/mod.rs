@@ -135,7 +135,9 @@ impl StrategyConfig {
         let path = format!("strategies[{}]", self.name);
         if self.config.is_some() {
             return match self.preset {
-                None | Some(Preset::Litellm) if self.apim_pool_json.is_none() => Ok(Preset::Litellm),
+                None | Some(Preset::Litellm) if self.apim_pool_json.is_none() => {
+                    Ok(Preset::Litellm)
+                }
                 _ => Err(BalanceError::field(
                     format!("{path}.config"),
                     "a LiteLLM config is read by preset = \"litellm\" (it gives the routing strategy itself)",
@@ -186,7 +188,11 @@ impl StrategyConfig {
                 "it does not model LiteLLM (only litellm-* presets do)".into(),
             ));
         }
-        let mut composition = preset.composition_with(backends, self.litellm.unwrap_or_default());
+        let options = self.litellm.unwrap_or_default();
+        let mut composition = preset.composition_with(backends, options);
+        if let Some(imported) = &self.litellm_config {
+            composition = imported.composition(options, composition);
+        }
         if let Some(buffers) = self.buffers_streams {
             composition.buffers_streams = buffers;
         }

@@ -107,22 +107,64 @@ const INERT_LITELLM: &[&str] = &[
 ];
 /// Keys that change routing in ways the simulator does not model, with why.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("enable_pre_call_checks", "pre-call context-window/rpm filtering is not modelled"),
-    ("routing_strategy_args", "routing strategy arguments are not modelled"),
+    (
+        "enable_pre_call_checks",
+        "pre-call context-window/rpm filtering is not modelled",
+    ),
+    (
+        "routing_strategy_args",
+        "routing strategy arguments are not modelled",
+    ),
     ("model_group_alias", "model group aliases are not modelled"),
-    ("context_window_fallbacks", "context-window fallbacks are not modelled"),
-    ("content_policy_fallbacks", "content-policy fallbacks are not modelled"),
-    ("timeout", "per-request timeouts are set in the scenario ([gateway] attempt_timeout)"),
-    ("stream_timeout", "per-request timeouts are set in the scenario ([gateway] attempt_timeout)"),
-    ("request_timeout", "per-request timeouts are set in the scenario ([gateway] attempt_timeout)"),
+    (
+        "context_window_fallbacks",
+        "context-window fallbacks are not modelled",
+    ),
+    (
+        "content_policy_fallbacks",
+        "content-policy fallbacks are not modelled",
+    ),
+    (
+        "timeout",
+        "per-request timeouts are set in the scenario ([gateway] attempt_timeout)",
+    ),
+    (
+        "stream_timeout",
+        "per-request timeouts are set in the scenario ([gateway] attempt_timeout)",
+    ),
+    (
+        "request_timeout",
+        "per-request timeouts are set in the scenario ([gateway] attempt_timeout)",
+    ),
     ("retry_after", "a minimum retry wait is not modelled"),
-    ("allowed_fails_policy", "per-error allowed fails are not modelled"),
-    ("model_group_retry_policy", "per-group retry policies are not modelled"),
-    ("default_litellm_params", "default deployment parameters are not modelled"),
-    ("cache_responses", "response caching (answers without a backend call) is not modelled"),
-    ("cache", "response caching (answers without a backend call) is not modelled"),
-    ("max_retries", "the provider client's own retries inside LiteLLM are not modelled (LiteLLM sets 0)"),
-    ("num_retries_per_deployment", "per-deployment retry counts are not modelled"),
+    (
+        "allowed_fails_policy",
+        "per-error allowed fails are not modelled",
+    ),
+    (
+        "model_group_retry_policy",
+        "per-group retry policies are not modelled",
+    ),
+    (
+        "default_litellm_params",
+        "default deployment parameters are not modelled",
+    ),
+    (
+        "cache_responses",
+        "response caching (answers without a backend call) is not modelled",
+    ),
+    (
+        "cache",
+        "response caching (answers without a backend call) is not modelled",
+    ),
+    (
+        "max_retries",
+        "the provider client's own retries inside LiteLLM are not modelled (LiteLLM sets 0)",
+    ),
+    (
+        "num_retries_per_deployment",
+        "per-deployment retry counts are not modelled",
+    ),
 ];
 
 fn refuse(at: &At<'_>, value: &Value, key: &str) -> BalanceError {
@@ -345,7 +387,9 @@ pub fn import_config(
         let here = root.key(key);
         match key.as_str() {
             "model_list" => model_list = Some(value),
-            "router_settings" => fallback_values.extend(settings(&here, value, INERT_ROUTER, &mut read)?),
+            "router_settings" => {
+                fallback_values.extend(settings(&here, value, INERT_ROUTER, &mut read)?)
+            }
             "litellm_settings" => {
                 fallback_values.extend(settings(&here, value, INERT_LITELLM, &mut read)?)
             }
@@ -455,7 +499,10 @@ impl ImportedLitellm {
             built.retry.count = count;
         }
         built.priority_groups = self.groups.len() > 1
-            || self.deployments.iter().any(|deployment| deployment.order.is_some());
+            || self
+                .deployments
+                .iter()
+                .any(|deployment| deployment.order.is_some());
         if self.disable_cooldowns {
             built.breaker = BreakerConfig::None;
         } else if let BreakerConfig::Litellm(rule) = &mut built.breaker {

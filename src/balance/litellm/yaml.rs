@@ -162,11 +162,8 @@ mod tests {
 
     #[test]
     fn yaml_becomes_the_json_tree_with_order_and_types_kept() {
-        let value = parse(
-            "a: 1\nb: [x, 2.5, true, null]\nc: {d: \"e\"}\n",
-            "t.yaml",
-        )
-        .expect("parses");
+        let value =
+            parse("a: 1\nb: [x, 2.5, true, null]\nc: {d: \"e\"}\n", "t.yaml").expect("parses");
         assert_eq!(
             value,
             serde_json::json!({"a": 1, "b": ["x", 2.5, true, null], "c": {"d": "e"}})
