@@ -17,6 +17,7 @@ mod balance_litellm_import;
 mod balance_properties;
 mod balance_selectors;
 mod compare_runs;
+mod conformance_lab;
 mod gate_baselines;
 mod gate_budget;
 mod gate_cli;

@@ -2,8 +2,8 @@
 //! deployment per pool backend, `api_base` = the mock resource that stands for it, and the
 //! router settings the strategy resolves to (routing strategy, retries, cooldown). For an
 //! imported config (`preset = "litellm"`, `config = …`): the user's own document, each mapped
-//! deployment pointed at its mock resource (deployments the workload cannot reach and shared
-//! Redis settings removed), the lab's master key. Written as JSON, which is YAML (LiteLLM reads
+//! deployment pointed at its mock resource (deployments the workload cannot reach, shared Redis
+//! settings and logging callbacks removed), the lab's master key. Written as JSON, which is YAML (LiteLLM reads
 //! it with `yaml.safe_load`).
 
 use serde_json::{Value, json};
@@ -60,6 +60,16 @@ pub fn lab_config(
             .and_then(Value::as_object_mut)
         {
             router.retain(|key, _| !key.starts_with("redis_"));
+        }
+        // Logging integrations need their own packages and services, and route nothing.
+        if let Some(settings) = document
+            .get_mut("litellm_settings")
+            .and_then(Value::as_object_mut)
+        {
+            settings.retain(|key, _| !key.ends_with("callback") && key != "callbacks");
+        }
+        if let Some(top) = document.as_object_mut() {
+            top.remove("environment_variables");
         }
         document["general_settings"] = json!({ "master_key": MASTER_KEY });
         return Ok(document);
