@@ -3,7 +3,8 @@
 //! each run in front of the mock on one minute of the lab's seeded schedule, made to throttle
 //! on AOAI's 10-second request window (60 RPM deployments, 3.2 req/s of small requests) so that
 //! 429s, cooldowns and retries start at once and last seconds, and compared with the simulated
-//! preset within bounds from the simulator's seed-to-seed spread (`src/conformance`). The four
+//! preset within 4 σ of the simulator's seed-to-seed spread over 20 seeds (`src/conformance`;
+//! 4 rather than the tables' 3 keeps a false alarm over ~30 figures near 0.2% a run). The four
 //! run at once (each its own fleet and processes) to keep the suite short; the 5-minute pass is
 //! `benches/conformance.sh`.
 //!
@@ -56,7 +57,7 @@ async fn one(system: System, strategy: &str, file: &str, sets: Vec<Override>) ->
     ));
     let options = CheckOptions {
         strategy: Some(strategy.to_string()),
-        seeds: (12..20).collect(),
+        seeds: (12..32).collect(),
         before: Vec::new(),
         lab: LabOptions {
             python: python::lab_python(None),
@@ -86,8 +87,8 @@ fn assert_agrees(result: &Conformance, check_ttft: bool) {
             continue;
         }
         assert!(
-            row.within,
-            "{} vs {}: {} out of bound\n{table}",
+            row.within_factor(4.0),
+            "{} vs {}: {} beyond 4 σ of the simulator's seed-to-seed spread\n{table}",
             result.system.name(),
             result.strategy,
             row.metric
