@@ -51,11 +51,10 @@ fn assert_agree(sim: &StrategySummary, live: &StrategySummary) {
     );
 }
 
-/// Live runs in this file take turns: two at once would share the cores and stretch latencies.
-static ONE_LIVE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 fn agree(file: &str, sets: &[&str], keep: &[&str], time_scale: f64) {
-    let _turn = ONE_LIVE_RUN_AT_A_TIME
+    // Live runs take turns (with each other and the conformance lab): two at once would share
+    // the cores and stretch latencies.
+    let _turn = live_support::TIMED_RUNS_ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let scenario = live_support::shipped(file, sets, keep);

@@ -395,17 +395,9 @@ impl Strategy {
         if !retry.wants(status, attempt.retries) {
             return None;
         }
-        let wait = if retry.litellm_backoff {
-            // LiteLLM retries at once while the group has another healthy deployment.
-            let healthy = self.specs.len() > 1 && !self.available().is_empty();
-            if healthy {
-                Duration::ZERO
-            } else {
-                retry.litellm_delay(attempt.retries, retry_after_s, rng)
-            }
-        } else {
-            retry.delay(attempt.retries + 1, rng)
-        };
+        // LiteLLM retries at once while the group has another healthy deployment.
+        let healthy = retry.litellm_backoff && self.specs.len() > 1 && !self.available().is_empty();
+        let wait = retry.wait(attempt.retries, healthy, retry_after_s, rng);
         if self
             .deadline(attempt)
             .is_some_and(|deadline| now + wait >= deadline)
@@ -586,14 +578,10 @@ impl Strategy {
     /// The response the client sees for a backend answer this strategy passes back: the same,
     /// without its `retry-after` headers when the balancer renames them.
     pub fn client_observation(&self, observation: &Observation) -> Observation {
-        if !self.composition.renames_retry_headers {
-            return *observation;
-        }
-        Observation {
-            retry_after: None,
-            retry_after_s: None,
-            retry_after_ms: None,
-            ..*observation
+        if self.composition.renames_retry_headers {
+            observation.without_retry_after()
+        } else {
+            *observation
         }
     }
 

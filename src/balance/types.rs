@@ -225,6 +225,16 @@ impl Observation {
         self
     }
 
+    /// The same response without its `retry-after` / `retry-after-ms` headers.
+    pub fn without_retry_after(self) -> Self {
+        Self {
+            retry_after: None,
+            retry_after_s: None,
+            retry_after_ms: None,
+            ..self
+        }
+    }
+
     /// Adds `x-ratelimit-reset-requests` / `-tokens` headers.
     pub fn with_resets(mut self, requests: Option<Duration>, tokens: Option<Duration>) -> Self {
         self.ratelimit_reset_requests = requests;

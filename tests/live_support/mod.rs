@@ -62,3 +62,9 @@ pub fn run(scenario: &Scenario, time_scale: f64) -> LiveRun {
             .expect("live run")
     })
 }
+
+/// Runs whose latencies are compared with the simulator's take turns: the live agreement runs
+/// (time-compressed, so every millisecond of CPU starvation is magnified) and the conformance
+/// lab's real balancers (LiteLLM's proxy alone takes a good share of a core) would stretch each
+/// other's latencies on a 2-core machine.
+pub static TIMED_RUNS_ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -96,6 +96,23 @@ impl GatewayRetry {
         retries_done < self.count && self.on.contains(status)
     }
 
+    /// The wait before the next retry, `made` retries made so far: APIM-style (see
+    /// [`GatewayRetry::delay`]), or with `litellm_backoff` none while a deployment is
+    /// `healthy`, else [`GatewayRetry::litellm_delay`].
+    pub fn wait(
+        &self,
+        made: u32,
+        healthy: bool,
+        retry_after_s: Option<Duration>,
+        rng: &mut SimRng,
+    ) -> Duration {
+        match (self.litellm_backoff, healthy) {
+            (false, _) => self.delay(made + 1, rng),
+            (true, true) => Duration::ZERO,
+            (true, false) => self.litellm_delay(made, retry_after_s, rng),
+        }
+    }
+
     /// LiteLLM's wait when no healthy deployment is left, with `made` retries made so far and
     /// the failed answer's integer `retry-after`.
     pub fn litellm_delay(
