@@ -21,6 +21,13 @@ fn litellm(preset: &str, extra: &str, n: usize) -> Strategy {
     )
 }
 
+/// One request at 0 s on which every attempt meets a 429 with `retry-after: wait`.
+fn all_429(strategy: &mut Strategy, wait: u64, rng: &mut throttlebox::seed::SimRng) -> Run {
+    run(strategy, secs(0.0), rng, |_, _| {
+        Observation::http(429).with_retry_after_secs(wait)
+    })
+}
+
 fn cooled(strategy: &Strategy, at: f64) -> Vec<bool> {
     strategy
         .backend_states(secs(at))
@@ -63,9 +70,7 @@ fn proxy_mode_cools_only_the_first_failed_attempt_of_a_request() {
     // the cooldown callback, so one deployment cools; the Router library cools each it tried.
     let mut rng = rng();
     let mut proxy = litellm("litellm-least-busy", "", 3);
-    let done = run(&mut proxy, secs(0.0), &mut rng, |_, _| {
-        Observation::http(429).with_retry_after_secs(20)
-    });
+    let done = all_429(&mut proxy, 20, &mut rng);
     assert_eq!(done.tried.len(), 3, "num_retries 2: three attempts");
     assert_eq!(cooled(&proxy, 0.0), [true, false, false]);
     // The retries' in-flight counts were never lowered (LiteLLM leaks them): least-busy now
@@ -73,9 +78,7 @@ fn proxy_mode_cools_only_the_first_failed_attempt_of_a_request() {
     assert_eq!(proxy.inflight(), &[0, 1, 1]);
 
     let mut library = litellm("litellm-least-busy", "litellm = { mode = \"library\" }", 3);
-    let done = run(&mut library, secs(0.0), &mut rng, |_, _| {
-        Observation::http(429).with_retry_after_secs(20)
-    });
+    let done = all_429(&mut library, 20, &mut rng);
     assert_eq!(done.tried, [0, 1, 2]);
     assert_eq!(cooled(&library, 0.0), [true, true, true]);
     assert_eq!(library.inflight(), &[0, 0, 0]);
@@ -88,14 +91,10 @@ fn a_retry_may_return_to_a_deployment_that_failed_but_is_not_cooling() {
     // deployment and stopped once none was left.
     let mut rng = rng();
     let mut strategy = litellm("litellm-least-busy", "", 2);
-    let done = run(&mut strategy, secs(0.0), &mut rng, |_, _| {
-        Observation::http(429).with_retry_after_secs(20)
-    });
+    let done = all_429(&mut strategy, 20, &mut rng);
     assert_eq!(done.tried, [0, 1, 1]);
     let mut legacy = litellm("litellm-least-busy", LEGACY, 2);
-    let done = run(&mut legacy, secs(0.0), &mut rng, |_, _| {
-        Observation::http(429).with_retry_after_secs(20)
-    });
+    let done = all_429(&mut legacy, 20, &mut rng);
     assert_eq!(done.tried.len(), 2);
 }
 
@@ -105,9 +104,7 @@ fn with_no_healthy_deployment_a_retry_waits_for_retry_after_plus_jitter() {
     // (3 s) plus up to 0.75 s of jitter before trying again.
     let mut rng = rng();
     let mut strategy = litellm("litellm-shuffle", "", 1);
-    let done = run(&mut strategy, secs(0.0), &mut rng, |_, _| {
-        Observation::http(429).with_retry_after_secs(3)
-    });
+    let done = all_429(&mut strategy, 3, &mut rng);
     assert_eq!(done.tried.len(), 3);
     let ended = done.ended_at.as_secs_f64();
     assert!(
