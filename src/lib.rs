@@ -8,6 +8,7 @@ pub use aoai_mock::{duration, seed};
 
 pub mod balance;
 pub mod calibrate;
+pub mod conformance;
 pub mod gate;
 pub mod live;
 pub mod metrics;

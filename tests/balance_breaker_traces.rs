@@ -15,11 +15,20 @@ fn not_open(state: BackendState) -> bool {
     !matches!(state, BackendState::Open { .. })
 }
 
+/// The legacy model of the LiteLLM presets (before the conformance lab; 1.108.7's behaviour is
+/// in balance_litellm.rs).
+fn legacy(preset: &str, backends: usize) -> throttlebox::balance::Strategy {
+    from_toml(
+        &format!("name = \"l\"\npreset = \"{preset}\"\nlitellm = {{ version = \"legacy\" }}"),
+        &plain(backends),
+    )
+}
+
 #[test]
 fn litellm_cools_for_5_s_and_429_only_with_two_deployments() {
     let mut rng = rng();
     // Two deployments: one 429 (no header) cools it for the default 5 s, no probe.
-    let mut pair = preset(Preset::LitellmShuffle, &plain(2));
+    let mut pair = legacy("litellm-shuffle", 2);
     let mut failed = None;
     run(&mut pair, secs(0.0), &mut rng, |b, _| {
         if failed.is_none() {
@@ -38,7 +47,7 @@ fn litellm_cools_for_5_s_and_429_only_with_two_deployments() {
     );
     assert!(not_open(pair.backend_state(secs(5.0), cooled)));
     // Retry-After is used when no explicit cooldown is set.
-    let mut with_header = preset(Preset::LitellmShuffle, &plain(2));
+    let mut with_header = legacy("litellm-shuffle", 2);
     run(&mut with_header, secs(0.0), &mut rng, |_, _| {
         Observation::http(429).with_retry_after_secs(9)
     });
@@ -50,7 +59,7 @@ fn litellm_cools_for_5_s_and_429_only_with_two_deployments() {
             })
     );
     // One deployment: a 429 never cools it (rule 1 needs a group > 1) ...
-    let mut single = preset(Preset::LitellmShuffle, &plain(1));
+    let mut single = legacy("litellm-shuffle", 1);
     for i in 0..4 {
         run(&mut single, secs(f64::from(i)), &mut rng, |_, _| {
             Observation::http(429)
@@ -68,7 +77,7 @@ fn litellm_cools_for_5_s_and_429_only_with_two_deployments() {
         }
     );
     // Connection errors are ignored; re-cooling keeps the first deadline.
-    let mut keep = preset(Preset::LitellmShuffle, &plain(2));
+    let mut keep = legacy("litellm-shuffle", 2);
     run(&mut keep, secs(0.0), &mut rng, |b, _| {
         if b == 0 {
             Observation::new(Status::ConnectError)
@@ -78,7 +87,7 @@ fn litellm_cools_for_5_s_and_429_only_with_two_deployments() {
     });
     assert!(not_open(keep.backend_state(secs(0.0), 0)));
     // All cooled: "No deployments available", retry-after 60.
-    let mut both = preset(Preset::LitellmShuffle, &plain(2));
+    let mut both = legacy("litellm-shuffle", 2);
     run(&mut both, secs(0.0), &mut rng, |_, _| {
         Observation::http(429)
     });
@@ -89,7 +98,7 @@ fn litellm_cools_for_5_s_and_429_only_with_two_deployments() {
     );
     assert!(answer.body_message.starts_with("No deployments available"));
     let mut newer = from_toml(
-        "name = \"n\"\npreset = \"litellm-shuffle\"\nexhausted_min_cooldown = true",
+        "name = \"n\"\npreset = \"litellm-shuffle\"\nexhausted_min_cooldown = true\nlitellm = { version = \"legacy\" }",
         &plain(2),
     );
     run(&mut newer, secs(0.0), &mut rng, |_, _| {

@@ -207,7 +207,7 @@ fn apim_random_retries_on_429_up_to_pool_size_minus_one() {
 }
 
 #[test]
-fn litellm_shuffle_weights_by_weight_then_rpm() {
+fn legacy_litellm_shuffle_weights_by_weight_then_rpm() {
     let mut rng = rng();
     let weighted = vec![
         throttlebox::balance::BackendSpec::named("a").with_weight(3),
@@ -218,7 +218,10 @@ fn litellm_shuffle_weights_by_weight_then_rpm() {
         throttlebox::balance::BackendSpec::named("b").with_limits(None, Some(300)),
     ];
     for (backends, expected_a) in [(weighted, 0.75), (by_rpm, 0.25)] {
-        let mut strategy = preset(Preset::LitellmShuffle, &backends);
+        let mut strategy = from_toml(
+            "name = \"s\"\npreset = \"litellm-shuffle\"\nlitellm = { version = \"legacy\" }",
+            &backends,
+        );
         let share = (0..8000)
             .filter(|i| run(&mut strategy, secs(f64::from(*i)), &mut rng, ok).backend() == Some(0))
             .count() as f64

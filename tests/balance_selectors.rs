@@ -333,7 +333,8 @@ fn usage_based_takes_the_lowest_minute_usage_and_skips_full_deployments() {
     );
     // first: 600 used, second: 650 → 600 + 300 ≤ 1000 → first.
     assert_eq!(start(&mut strategy, secs(2.0), &mut rng, info).0, first);
-    // A 500-token request fits nowhere: "No deployments available".
+    // A 500-token request fits nowhere: "No deployments available", after the retries' backoff,
+    // with retry-after = the router's cooldown (5 s) rounded up, as none is cooling (1.108.7).
     let big = RequestInfo {
         est_tokens: 500,
         ..Default::default()
@@ -343,7 +344,7 @@ fn usage_based_takes_the_lowest_minute_usage_and_skips_full_deployments() {
         .unwrap();
     assert_eq!(
         (none.status, none.retry_after),
-        (429, Some(Duration::from_secs(60)))
+        (429, Some(Duration::from_secs(5)))
     );
     // The fixed minute resets at 60 s.
     assert!(

@@ -1,8 +1,11 @@
 //! What each system answers when no backend can take the request: APIM's pool 503 (optionally
 //! mapped to 429), the smart policy's "send to the first backend", PowerProxy's 429 with
 //! `retry-after-ms: 10000`, the client-side balancer's 429 with `Retry-After = int(min
-//! open-until − now) + 1`, Kong's 500, LiteLLM's "No deployments available" (429,
-//! `retry-after: 60` or the shortest remaining cooldown).
+//! open-until − now) + 1`, Kong's 500, LiteLLM's "No deployments available" (429 with
+//! `retry-after` = the shortest configured cooldown rounded up, as LiteLLM 1.108.7's proxy
+//! answers: `proxy/common_request_processing.py` `_apply_router_cooldown_retry_after`,
+//! `math.ceil(RouterRateLimitError.cooldown_time)`, from `CooldownCache.get_min_cooldown`; the
+//! legacy model said 60 s, or the shortest remaining cooldown).
 
 use std::time::Duration;
 
@@ -48,17 +51,29 @@ pub enum Exhaustion {
     ClientPriority,
     /// Kong: 500.
     Kong,
-    /// LiteLLM: 429 "No deployments available"; `retry-after` 60 s, or the shortest remaining
-    /// cooldown with `min_cooldown` (newer `get_min_cooldown`).
+    /// LiteLLM: 429 "No deployments available" with the `retry-after` of `wait`.
     Litellm {
-        /// Advertise the shortest remaining cooldown instead of 60 s.
-        min_cooldown: bool,
+        /// What `retry-after` says.
+        wait: LitellmWait,
     },
     /// Generic: this status, no Retry-After.
     Status {
         /// Status returned.
         status: u16,
     },
+}
+
+/// The `retry-after` of LiteLLM's "No deployments available".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LitellmWait {
+    /// LiteLLM 1.108.7: the shortest configured cooldown among the active ones (else the
+    /// router's `cooldown_time`), rounded up to whole seconds.
+    ShortestConfigured,
+    /// Legacy model: a fixed 60 s.
+    Sixty,
+    /// Legacy model with `exhausted_min_cooldown`: the shortest remaining cooldown.
+    ShortestRemaining,
 }
 
 /// Message of APIM's pool-unavailable answer.
@@ -81,9 +96,15 @@ pub const DEADLINE_MESSAGE: &str = "Gateway deadline exceeded";
 pub const LITELLM_RPM_MESSAGE: &str = "Deployment over its rpm limit (pre-call check)";
 
 impl Exhaustion {
-    /// The answer at `now`, given the earliest time a backend's breaker closes (if known).
-    /// `SendToFirst` has no answer of its own (None).
-    pub fn answer(&self, now: Duration, earliest_reopen: Option<Duration>) -> Option<Exhausted> {
+    /// The answer at `now`, given the earliest time a backend's breaker closes (if known) and
+    /// the shortest configured cooldown (LiteLLM's breaker only). `SendToFirst` has no answer
+    /// of its own (None).
+    pub fn answer(
+        &self,
+        now: Duration,
+        earliest_reopen: Option<Duration>,
+        shortest_cooldown: Option<Duration>,
+    ) -> Option<Exhausted> {
         let respond = |status, retry_after, retry_after_header, body_message| {
             Some(Exhausted {
                 status,
@@ -114,9 +135,12 @@ impl Exhaustion {
                 )
             }
             Exhaustion::Kong => respond(500, None, RetryAfterHeader::Seconds, KONG_MESSAGE),
-            Exhaustion::Litellm { min_cooldown } => {
-                let wait = match (min_cooldown, earliest_reopen) {
-                    (true, Some(until)) => until.saturating_sub(now),
+            Exhaustion::Litellm { wait } => {
+                let wait = match (wait, earliest_reopen, shortest_cooldown) {
+                    (LitellmWait::ShortestRemaining, Some(until), _) => until.saturating_sub(now),
+                    (LitellmWait::ShortestConfigured, _, Some(shortest)) => {
+                        Duration::from_secs(shortest.as_secs_f64().ceil() as u64)
+                    }
                     _ => Duration::from_secs(60),
                 };
                 respond(429, Some(wait), RetryAfterHeader::Seconds, LITELLM_MESSAGE)

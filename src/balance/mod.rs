@@ -13,6 +13,7 @@ pub mod config;
 mod error;
 pub mod exhaustion;
 mod headers;
+pub mod litellm;
 pub mod mask;
 pub mod presets;
 pub mod retry;
@@ -25,6 +26,7 @@ pub use apim_import::{ImportedPool, PoolMember, import_member_rule, import_pool}
 pub use config::StrategyConfig;
 pub use error::BalanceError;
 pub use exhaustion::{Exhausted, Exhaustion, RetryAfterHeader};
+pub use litellm::{LitellmMode, LitellmOptions, LitellmVersion};
 pub use presets::Preset;
 pub use retry::client::{ClientRetryPolicy, Sdk};
 pub use retry::gateway::GatewayRetry;
@@ -32,6 +34,6 @@ pub use selector::affinity::fnv1a as session_hash;
 pub use status_set::StatusSet;
 pub use strategy::{Attempt, Composition, Step, Strategy, Verdict};
 pub use types::{
-    BackendId, BackendSpec, BackendState, Completion, Observation, Phase, Reason, RequestInfo,
-    Status, Transition,
+    BackendId, BackendSpec, BackendState, Completion, DeclaredWeights, FailureLogging, Observation,
+    Phase, Reason, RequestInfo, Status, Transition,
 };

@@ -7,20 +7,18 @@ use super::breaker::BreakerConfig;
 use super::breaker::apim::ApimRule;
 use super::breaker::envoy::EnvoyRule;
 use super::breaker::kong::KongRule;
-use super::breaker::litellm::LitellmRule;
 use super::breaker::throttle_flag::{ThrottleFlagRule, WaitHeader};
 use super::exhaustion::Exhaustion;
+use super::litellm::{self, LitellmOptions, Routing};
 use super::retry::gateway::GatewayRetry;
 use super::selector::SelectorConfig;
 use super::selector::affinity::AffinityConfig;
 use super::selector::headroom::HeadroomConfig;
-use super::selector::latency::LatencyConfig;
 use super::selector::least_outstanding::{LeastOutstandingConfig, PowerOfDConfig, TieBreak};
 use super::selector::peak_ewma::PeakEwmaConfig;
-use super::selector::usage::UsageConfig;
-use super::selector::weighted::WeightSource;
 use super::status_set::StatusSet;
 use super::strategy::Composition;
+use super::types::FailureLogging;
 
 use std::time::Duration;
 
@@ -49,21 +47,35 @@ pub enum Preset {
     /// when all failed, 429 `retry-after-ms: 10000` when nothing could be tried. Its
     /// per-endpoint `non_streaming_fraction` is the backends' own setting (`BackendSpec`).
     Powerproxy,
-    /// openai-priority-loadbalancer (simonkurtz-MSFT/python-openai-loadbalancer at 4493ab1):
-    /// random in the best priority, throttle on 429/≥ 500 for RA → reset-requests → 10 s, retry
-    /// while any backend is available (safety cap 100 retries, absent in the source), 429 with
-    /// `Retry-After = int(min open-until − now) + 1` when none is.
+    /// openai-priority-loadbalancer (simonkurtz-MSFT/python-openai-loadbalancer at 4493ab1;
+    /// PyPI 1.1.1): random in the best priority, throttle on 429/≥ 500 for RA → reset-requests →
+    /// 10 s, retry while any backend is available (safety cap 100 retries, absent in the
+    /// source), 429 with `Retry-After = int(min open-until − now) + 1` when none is. It sends
+    /// through its own `httpx.AsyncClient().send(request)` without `stream=True`
+    /// (`openai_priority_loadbalancer.py` 1.1.1, `AsyncLoadBalancer.__init__` and
+    /// `handle_async_request`), so it reads a streamed body whole before the SDK sees a byte:
+    /// the client's first token comes at the end of the body (`buffers_streams`).
     ClientPriority,
-    /// LiteLLM `simple-shuffle` (`simple_shuffle.py` at 1116dd5): weighted random (weight >
-    /// rpm > tpm), cooldown breaker, `num_retries` 2 [uncertain default] skipping failed
-    /// deployments, "No deployments available" (429, retry-after 60).
+    /// LiteLLM's router as a LiteLLM config describes it (`config = "litellm.yaml"`: routing
+    /// strategy, retries, cooldowns, per-deployment weights); without a config, LiteLLM's
+    /// defaults (simple-shuffle, 2 retries, 5 s cooldown). Modelled as [`LitellmVersion`] says.
+    ///
+    /// [`LitellmVersion`]: super::litellm::LitellmVersion
+    Litellm,
+    /// LiteLLM `simple-shuffle`: uniform random unless the config declares `weight`, `rpm` or
+    /// `tpm` (LiteLLM 1.108.7 `router_strategy/simple_shuffle.py`; legacy: `simple_shuffle.py`
+    /// at 1116dd5, weighted by the fleet's quotas), the cooldown breaker and retry loop of
+    /// `balance::litellm` (by version and mode), "No deployments available" as 429.
     LitellmShuffle,
-    /// LiteLLM `least-busy` (`least_busy.py` at 00e06b8) with the same cooldown and retries.
+    /// LiteLLM `least-busy`: the fewest in-flight requests among healthy deployments, first on
+    /// ties (1.108.7 `router_strategy/least_busy.py`; legacy: `least_busy.py` at 00e06b8, the
+    /// argmin over every deployment then a random healthy one), same cooldown and retries.
     LitellmLeastBusy,
     /// LiteLLM `latency-based-routing` (`lowest_latency.py` at 015b945), buffer 0, 10 samples,
-    /// replace-last list update, TTFT-per-token stream samples.
+    /// replace-last list update, TTFT-per-token stream samples; cooldown and retries by version.
     LitellmLatency,
-    /// LiteLLM `usage-based-routing-v2` (`lowest_tpm_rpm_v2.py` at 005df01), fixed minute.
+    /// LiteLLM `usage-based-routing-v2` (`lowest_tpm_rpm_v2.py` at 005df01), fixed minute;
+    /// cooldown and retries by version.
     LitellmUsage,
     /// tower `balance::p2c` + `load::PeakEwma` (tower-rs/tower at 8358ee7): P2C on
     /// `rtt × (pending + 1)`, decay 10 s, default RTT 1 s; no breaker, no retries.
@@ -95,12 +107,13 @@ pub enum Preset {
 
 impl Preset {
     /// Every preset, for listings and tests.
-    pub const ALL: [Preset; 18] = [
+    pub const ALL: [Preset; 19] = [
         Preset::ApimPool,
         Preset::ApimSmartPolicy,
         Preset::ApimRandom,
         Preset::Powerproxy,
         Preset::ClientPriority,
+        Preset::Litellm,
         Preset::LitellmShuffle,
         Preset::LitellmLeastBusy,
         Preset::LitellmLatency,
@@ -124,6 +137,7 @@ impl Preset {
             Preset::ApimRandom => "apim-random",
             Preset::Powerproxy => "powerproxy",
             Preset::ClientPriority => "client-priority",
+            Preset::Litellm => "litellm",
             Preset::LitellmShuffle => "litellm-shuffle",
             Preset::LitellmLeastBusy => "litellm-least-busy",
             Preset::LitellmLatency => "litellm-latency",
@@ -140,8 +154,30 @@ impl Preset {
         }
     }
 
-    /// The preset's parts for a pool of `backends` backends.
+    /// Whether the preset models LiteLLM (and so takes `litellm = { version, mode }`).
+    pub fn is_litellm(self) -> bool {
+        self.litellm_routing().is_some()
+    }
+
+    /// The LiteLLM routing strategy of a LiteLLM preset.
+    pub fn litellm_routing(self) -> Option<Routing> {
+        match self {
+            Preset::Litellm | Preset::LitellmShuffle => Some(Routing::SimpleShuffle),
+            Preset::LitellmLeastBusy => Some(Routing::LeastBusy),
+            Preset::LitellmLatency => Some(Routing::LatencyBasedRouting),
+            Preset::LitellmUsage => Some(Routing::UsageBasedRoutingV2),
+            _ => None,
+        }
+    }
+
+    /// The preset's parts for a pool of `backends` backends (LiteLLM presets: the pinned
+    /// version, proxy mode).
     pub fn composition(self, backends: usize) -> Composition {
+        self.composition_with(backends, LitellmOptions::default())
+    }
+
+    /// The preset's parts, LiteLLM presets modelled as `litellm` says.
+    pub fn composition_with(self, backends: usize, litellm: LitellmOptions) -> Composition {
         let plain = |selector| Composition {
             selector,
             priority_groups: false,
@@ -151,25 +187,13 @@ impl Preset {
             panic_threshold: None,
             overprovisioning: None,
             deadline: None,
+            failure_logging: FailureLogging::PerAttempt,
+            renames_retry_headers: false,
+            buffers_streams: false,
         };
         let throttling = StatusSet::codes(&[429]).union(StatusSet::range(500, 599));
-        let litellm_retry = GatewayRetry {
-            count: 2,
-            on: StatusSet::codes(&[408, 409, 429])
-                .union(StatusSet::range(500, 599))
-                .with_transport_errors(),
-            exclude_tried: true,
-            require_remaining: true,
-            ..GatewayRetry::none()
-        };
-        let litellm = |selector| Composition {
-            breaker: BreakerConfig::Litellm(LitellmRule::default()),
-            retry: litellm_retry.clone(),
-            exhaustion: Exhaustion::Litellm {
-                min_cooldown: false,
-            },
-            ..plain(selector)
-        };
+        let litellm =
+            |routing| litellm::composition(routing, litellm, plain(SelectorConfig::Random));
         match self {
             Preset::ApimPool => Composition {
                 priority_groups: true,
@@ -219,21 +243,13 @@ impl Preset {
                     ..GatewayRetry::none()
                 },
                 exhaustion: Exhaustion::ClientPriority,
+                buffers_streams: true,
                 ..plain(SelectorConfig::Random)
             },
-            Preset::LitellmShuffle => {
-                litellm(SelectorConfig::WeightedRandom(WeightSource::LitellmShuffle))
-            }
-            Preset::LitellmLeastBusy => {
-                litellm(SelectorConfig::LeastOutstanding(LeastOutstandingConfig {
-                    tie_break: TieBreak::First,
-                    litellm_quirk: true,
-                }))
-            }
-            Preset::LitellmLatency => {
-                litellm(SelectorConfig::LowestLatency(LatencyConfig::default()))
-            }
-            Preset::LitellmUsage => litellm(SelectorConfig::Usage(UsageConfig::default())),
+            Preset::Litellm | Preset::LitellmShuffle => litellm(Routing::SimpleShuffle),
+            Preset::LitellmLeastBusy => litellm(Routing::LeastBusy),
+            Preset::LitellmLatency => litellm(Routing::LatencyBasedRouting),
+            Preset::LitellmUsage => litellm(Routing::UsageBasedRoutingV2),
             Preset::P2cPeakEwma => plain(SelectorConfig::PeakEwma(PeakEwmaConfig::default())),
             Preset::TokenHeadroom => Composition {
                 breaker: BreakerConfig::ThrottleFlag(ThrottleFlagRule {

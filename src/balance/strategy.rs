@@ -34,7 +34,8 @@ use super::mask::{MAX_BACKENDS, Mask};
 use super::retry::gateway::GatewayRetry;
 use super::selector::{PickContext, Selector, SelectorConfig};
 use super::types::{
-    BackendId, BackendSpec, BackendState, Completion, Observation, RequestInfo, Status, Transition,
+    BackendId, BackendSpec, BackendState, Completion, FailureLogging, Observation, RequestInfo,
+    Status, Transition,
 };
 use crate::seed::SimRng;
 
@@ -61,6 +62,17 @@ pub struct Composition {
     /// Overall deadline per request (from `begin`).
     #[serde(with = "aoai_mock::duration::serde_human_opt")]
     pub deadline: Option<Duration>,
+    /// Which failed attempts of a request the breaker and the selector hear about.
+    #[serde(default, skip_serializing_if = "FailureLogging::is_per_attempt")]
+    pub failure_logging: FailureLogging,
+    /// The backend's `retry-after` headers reach the client renamed (LiteLLM's
+    /// `llm_provider-retry-after`), so the client sees none on a passed-through failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub renames_retry_headers: bool,
+    /// The balancer reads a streamed body whole before the client sees its first byte
+    /// (openai-priority-loadbalancer 1.1.1): the client's first token comes at the end.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub buffers_streams: bool,
 }
 
 /// What the driver does next for a request.
@@ -98,6 +110,8 @@ pub struct Attempt {
     retries: u32,
     not_before: Duration,
     in_flight: Option<(BackendId, Duration)>,
+    /// A failed attempt of this request has been logged (see [`FailureLogging`]).
+    failure_logged: bool,
 }
 
 impl Attempt {
@@ -228,6 +242,7 @@ impl Strategy {
             retries: 0,
             not_before: now,
             in_flight: None,
+            failure_logged: false,
         }
     }
 
@@ -366,18 +381,23 @@ impl Strategy {
         Step::Send(backend)
     }
 
-    /// Takes a retry if the policy allows one after `status`; returns the wait, or None.
+    /// Takes a retry if the policy allows one after `status` (whose integer `retry-after`
+    /// was `retry_after_s`); returns the wait, or None.
     fn take_retry(
         &self,
         now: Duration,
         attempt: &mut Attempt,
         status: Status,
+        retry_after_s: Option<Duration>,
         rng: &mut SimRng,
     ) -> Option<Duration> {
-        if !self.composition.retry.wants(status, attempt.retries) {
+        let retry = &self.composition.retry;
+        if !retry.wants(status, attempt.retries) {
             return None;
         }
-        let wait = self.composition.retry.delay(attempt.retries + 1, rng);
+        // LiteLLM retries at once while the group has another healthy deployment.
+        let healthy = retry.litellm_backoff && self.specs.len() > 1 && !self.available().is_empty();
+        let wait = retry.wait(attempt.retries, healthy, retry_after_s, rng);
         if self
             .deadline(attempt)
             .is_some_and(|deadline| now + wait >= deadline)
@@ -437,17 +457,17 @@ impl Strategy {
                     return self.send(now, attempt, backend);
                 }
                 None => {
-                    let Some(answer) = self
-                        .composition
-                        .exhaustion
-                        .answer(now, self.earliest_reopen(now))
-                    else {
+                    let Some(answer) = self.composition.exhaustion.answer(
+                        now,
+                        self.earliest_reopen(now),
+                        self.breakers.shortest_cooldown(now),
+                    ) else {
                         return self.send(now, attempt, 0);
                     };
                     if !self.composition.retry.retry_exhaustion {
                         return Step::Respond(answer);
                     }
-                    match self.take_retry(now, attempt, Status::Http(answer.status), rng) {
+                    match self.take_retry(now, attempt, Status::Http(answer.status), None, rng) {
                         Some(wait) if !wait.is_zero() => {
                             attempt.not_before = now + wait;
                             return Step::WaitUntil(attempt.not_before);
@@ -478,7 +498,7 @@ impl Strategy {
         self.breakers
             .record(now, backend, &outcome, rng, &mut self.log);
         attempt.tried = attempt.tried.with(backend);
-        match self.take_retry(now, attempt, observation.status, rng) {
+        match self.take_retry(now, attempt, observation.status, None, rng) {
             Some(wait) if !wait.is_zero() => {
                 attempt.not_before = now + wait;
                 Some(Step::WaitUntil(attempt.not_before))
@@ -511,16 +531,32 @@ impl Strategy {
             observation,
             elapsed: now.saturating_sub(sent_at),
         };
-        self.breakers
-            .record(now, backend, &outcome, rng, &mut self.log);
-        self.selector.on_response(now, backend, observation);
+        let failed = !observation.status.is_success();
+        let logged = !(failed
+            && attempt.failure_logged
+            && self.composition.failure_logging == FailureLogging::FirstPerRequest);
+        if logged {
+            self.breakers
+                .record(now, backend, &outcome, rng, &mut self.log);
+            self.selector.on_response(now, backend, observation);
+            attempt.failure_logged |= failed;
+        } else {
+            // The in-flight count this attempt raised is never lowered (see FailureLogging).
+            self.inflight[backend] += 1;
+        }
         if self.composition.retry.require_remaining {
             self.breakers.refresh(now, rng, &mut self.log);
             if self.candidates(attempt, self.available()).is_empty() {
                 return Verdict::Return;
             }
         }
-        match self.take_retry(now, attempt, observation.status, rng) {
+        match self.take_retry(
+            now,
+            attempt,
+            observation.status,
+            observation.retry_after_s,
+            rng,
+        ) {
             Some(wait) => {
                 attempt.not_before = now + wait;
                 attempt.in_flight = None;
@@ -537,6 +573,22 @@ impl Strategy {
             *count = count.saturating_sub(1);
             self.selector.on_complete(now, backend, completion);
         }
+    }
+
+    /// The response the client sees for a backend answer this strategy passes back: the same,
+    /// without its `retry-after` headers when the balancer renames them.
+    pub fn client_observation(&self, observation: &Observation) -> Observation {
+        if self.composition.renames_retry_headers {
+            observation.without_retry_after()
+        } else {
+            *observation
+        }
+    }
+
+    /// Whether the client sees a stream's first byte only at its end (see
+    /// [`Composition::buffers_streams`]).
+    pub fn buffers_streams(&self) -> bool {
+        self.composition.buffers_streams
     }
 
     /// Takes the breaker transitions recorded so far, in time order.

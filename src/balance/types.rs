@@ -31,6 +31,25 @@ pub struct BackendSpec {
     /// with this probability (drawn once per request; streams always pass). None: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub non_streaming_fraction: Option<f64>,
+    /// What a LiteLLM config declares for this deployment in `litellm_params` (`weight`,
+    /// `rpm`, `tpm`): what simple-shuffle weighs by. None: nothing declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared: Option<DeclaredWeights>,
+}
+
+/// The `weight`, `rpm` and `tpm` a LiteLLM deployment declares (each absent = 0 to LiteLLM).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredWeights {
+    /// `litellm_params.weight`.
+    #[serde(default)]
+    pub weight: Option<f64>,
+    /// `litellm_params.rpm`.
+    #[serde(default)]
+    pub rpm: Option<f64>,
+    /// `litellm_params.tpm`.
+    #[serde(default)]
+    pub tpm: Option<f64>,
 }
 
 fn default_priority() -> u32 {
@@ -51,6 +70,7 @@ impl BackendSpec {
             tpm_limit: None,
             rpm_limit: None,
             non_streaming_fraction: None,
+            declared: None,
         }
     }
 
@@ -90,6 +110,30 @@ impl BackendSpec {
         self.tpm_limit = tpm;
         self.rpm_limit = rpm;
         self
+    }
+}
+
+/// Which failed attempts of one request reach the breaker and the selector.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureLogging {
+    /// Every failed attempt.
+    #[default]
+    PerAttempt,
+    /// Only the first failed attempt of a request: LiteLLM's proxy shares one logging object
+    /// between a request's retries, and its failure callbacks (cooldown, least-busy's
+    /// in-flight decrement) run once per object (LiteLLM 1.108.7
+    /// `litellm/litellm_core_utils/litellm_logging.py`, the `has_logged_{event_type}` guard;
+    /// `router_utils/fallback_event_handlers.py` documents it). The in-flight count was raised
+    /// per attempt (`least_busy.py` `log_pre_api_call`), so each unlogged failure leaves it one
+    /// higher for good.
+    FirstPerRequest,
+}
+
+impl FailureLogging {
+    /// Whether every failed attempt is logged (the default).
+    pub fn is_per_attempt(&self) -> bool {
+        *self == FailureLogging::PerAttempt
     }
 }
 
@@ -179,6 +223,16 @@ impl Observation {
         self.retry_after_ms = Some(value);
         self.retry_after = Some(value);
         self
+    }
+
+    /// The same response without its `retry-after` / `retry-after-ms` headers.
+    pub fn without_retry_after(self) -> Self {
+        Self {
+            retry_after: None,
+            retry_after_s: None,
+            retry_after_ms: None,
+            ..self
+        }
     }
 
     /// Adds `x-ratelimit-reset-requests` / `-tokens` headers.

@@ -6,6 +6,7 @@
 
 mod calibrate;
 mod compare;
+mod conform;
 mod gate;
 mod gateway;
 mod live_common;
@@ -59,6 +60,9 @@ enum Command {
     /// Build a scenario from your own logs (AOAI diagnostics, APIM gateway logs, any CSV) and
     /// report how well it fits; `--export-logs` writes a run's records as such logs.
     Calibrate(calibrate::CalibrateArgs),
+    /// Run a real balancer (LiteLLM, openai-priority-loadbalancer, the OpenAI SDK) in front
+    /// of the mock on the seeded schedule and compare it with the simulated preset.
+    Conform(conform::ConformArgs),
 }
 
 /// `throttlebox mock`.
@@ -117,6 +121,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Load(args) => load::run(args),
         Command::Run(args) => run::run(args),
         Command::Calibrate(args) => calibrate::run(args),
+        Command::Conform(args) => conform::run(args),
     }
 }
 

@@ -159,7 +159,13 @@ impl Scenario {
         self.spillover_targets = spillover_targets(&file.fleet, &self.pool, &deployments);
         let base_dir = self.base_dir.clone();
         let read = |relative: &str| read_relative(base_dir.as_deref(), relative, &origin);
-        self.strategies = resolve_strategies(file, &self.pool, &origin, &read)?;
+        self.strategies = resolve_strategies(
+            file,
+            &self.pool,
+            deployments.first().map(String::as_str),
+            &origin,
+            &read,
+        )?;
         self.run_setup(Mode::Sim, Duration::ZERO)
             .validate()
             .map_err(|error| ScenarioError::part(&origin, error))?;

@@ -7,6 +7,7 @@ use aoai_mock::config::{DeploymentKind, FleetConfig, Quota};
 
 use super::error::ScenarioError;
 use super::file::ScenarioFile;
+use crate::balance::litellm::import::import_config;
 use crate::balance::{BackendSpec, Strategy, StrategyConfig, import_pool};
 
 /// One member of the scenario's pool.
@@ -129,6 +130,7 @@ fn resource_names(fleet: &FleetConfig) -> String {
 pub(crate) fn resolve_strategies(
     file: &ScenarioFile,
     pool: &[PoolBackend],
+    model_group: Option<&str>,
     origin: &str,
     read_file: &dyn Fn(&str) -> Result<String, ScenarioError>,
 ) -> Result<Vec<ResolvedStrategy>, ScenarioError> {
@@ -147,8 +149,17 @@ pub(crate) fn resolve_strategies(
                 ));
             }
             let mut config = entry.clone();
-            let specs = match &entry.apim_pool_json {
-                Some(path) => {
+            let specs = match (&entry.apim_pool_json, &entry.config) {
+                (_, Some(path)) => {
+                    let text = read_file(path)?;
+                    let group = model_group.unwrap_or_default();
+                    let imported = import_config(&text, path, group, &pool_specs)
+                        .map_err(|error| ScenarioError::part(origin, error))?;
+                    let specs = imported.backend_specs(&pool_specs);
+                    config.attach_litellm(imported);
+                    specs
+                }
+                (Some(path), None) => {
                     let text = read_file(path)?;
                     let imported = import_pool(&text, path)
                         .map_err(|error| ScenarioError::part(origin, error))?;
@@ -158,7 +169,7 @@ pub(crate) fn resolve_strategies(
                     config.attach_pool(imported);
                     specs
                 }
-                None => pool_specs.clone(),
+                (None, None) => pool_specs.clone(),
             };
             let to_pool = specs
                 .iter()

@@ -457,7 +457,9 @@ impl<'a> Engine<'a> {
                 };
                 self.gateways[gateway].on_complete(now, current.backend, &completion);
                 self.write_attempt(slot, &current, now, None, sink)?;
-                self.client_outcome(now, slot, &obs, error_class(&obs), sink)
+                // What reaches the client: LiteLLM renames the backend's retry headers.
+                let seen = self.gateways[gateway].client_observation(&obs);
+                self.client_outcome(now, slot, &seen, error_class(&obs), sink)
             }
             Verdict::Retry => {
                 self.abandon_plan(now, &current);
@@ -513,7 +515,13 @@ impl<'a> Engine<'a> {
         };
         let gateway = flight.gateway;
         self.gateways[gateway].on_complete(now, current.backend, &completion);
-        // A non-streaming client sees no first token, only the whole body.
+        // A non-streaming client sees no first token, only the whole body; behind a balancer
+        // that buffers streams, the first token reaches the client with the end of the body.
+        let first_token = if self.gateways[gateway].buffers_streams() {
+            now
+        } else {
+            first_token
+        };
         let first_token_at = (plan.stream && first_token <= now).then_some(first_token);
         self.write_attempt(slot, &current, now, first_token_at, sink)?;
         let Some(flight) = self.flights.get_mut(slot) else {

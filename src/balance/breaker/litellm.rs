@@ -1,6 +1,16 @@
 //! LiteLLM router cooldown (`router_utils/cooldown_handlers.py` at 04f2117 plus the newer
-//! decision rules, `cooldown_cache.py` at 00fa1b6): a deployment is cooled down for a TTL with
-//! no probe; recovery is TTL expiry only.
+//! decision rules, `cooldown_cache.py` at 00fa1b6; re-checked against the installed LiteLLM
+//! 1.108.7, `litellm/router_utils/cooldown_handlers.py` `_should_cooldown_deployment`): a
+//! deployment is cooled down for a TTL with no probe; recovery is TTL expiry only.
+//!
+//! How long (`cooldown`): LiteLLM 1.108.7 (`litellm/router.py` `deployment_callback_on_failure`)
+//! takes a per-deployment `cooldown_time` first, else the backend's `retry-after` header read as
+//! an integer (`litellm/utils.py` `_get_retry_after_from_exception_header`: `int(header)`, so the
+//! whole seconds AOAI sends, not `retry-after-ms`), else the router's `cooldown_time` (default
+//! 5 s); a wait of 0 cools nothing (`_should_run_cooldown_logic`). A new cooldown overwrites the
+//! cache entry, moving the deadline (`cooldown_cache.py` `add_deployment_to_cooldown`: `set_cache`
+//! with the new TTL). The legacy model (`CooldownSource::Resolved`, `ReCool::KeepFirst`) read
+//! `retry-after-ms` first and let an explicit router `cooldown_time` win.
 //!
 //! Counted failures: 429, 401, 408 (and timeouts), 404, any 5xx; ignored: other 4xx and
 //! connection errors ("APIConnectionError"). Default decision, with this minute's per-deployment
@@ -8,25 +18,38 @@
 //! this minute failed and there were ≥ `single_deployment_threshold`; (3) failure share >
 //! `failure_threshold` with ≥ `minimum_requests` and more than one deployment; (4) a
 //! non-retryable status (401, 404). Legacy mode (`allowed_fails` set): cool when
-//! `fails + 1 > allowed_fails`, fails counted with TTL = cooldown. Re-cooling keeps the first
-//! deadline (issue #40130) unless `re_cool = "extend"`.
+//! `fails + 1 > allowed_fails`, fails counted with TTL = cooldown. Re-cooling moves the deadline
+//! (`re_cool = "extend"`, 1.108.7) or keeps the first one (`"keep-first"`, the legacy model,
+//! issue #40130).
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::{BreakerRule, Outcome, TransitionLog, expire, status_code, timed_state};
-use crate::balance::types::{BackendId, BackendState, Phase, Reason, Status};
+use crate::balance::types::{BackendId, BackendState, Observation, Phase, Reason, Status};
 use crate::seed::SimRng;
 
 /// What a failure during an active cooldown does to the deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReCool {
-    /// Keep the first deadline (pinned behaviour, issue #40130).
+    /// Keep the first deadline (the legacy model, issue #40130).
     KeepFirst,
-    /// Move the deadline to now + cooldown.
+    /// Move the deadline to now + cooldown (LiteLLM 1.108.7: the cache entry is overwritten).
     Extend,
+}
+
+/// Where the cooldown length comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CooldownSource {
+    /// LiteLLM 1.108.7: per-deployment `cooldown_time` → integer `retry-after` → router
+    /// `cooldown_time` (`router.py` `deployment_callback_on_failure`).
+    IntegerRetryAfter,
+    /// The model before the conformance lab: the resolved wait (`retry-after-ms` first) unless
+    /// an explicit router `cooldown_time` is set [unmeasured].
+    Resolved,
 }
 
 /// LiteLLM cooldown parameters.
@@ -50,6 +73,17 @@ pub struct LitellmRule {
     pub single_deployment_threshold: u32,
     /// Re-cooling switch.
     pub re_cool: ReCool,
+    /// Where the cooldown length comes from.
+    #[serde(default = "integer_retry_after")]
+    pub source: CooldownSource,
+    /// Per-deployment `cooldown_time` (LiteLLM config `litellm_params.cooldown_time`), by
+    /// backend id; empty or None: not set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deployment_cooldowns: Vec<Option<Duration>>,
+}
+
+fn integer_retry_after() -> CooldownSource {
+    CooldownSource::IntegerRetryAfter
 }
 
 impl Default for LitellmRule {
@@ -62,7 +96,40 @@ impl Default for LitellmRule {
             failure_threshold: 0.5,
             minimum_requests: 5,
             single_deployment_threshold: 1000,
+            re_cool: ReCool::Extend,
+            source: CooldownSource::IntegerRetryAfter,
+            deployment_cooldowns: Vec::new(),
+        }
+    }
+}
+
+impl LitellmRule {
+    /// The model before the conformance lab (LiteLLM `legacy`): resolved waits, keep-first.
+    pub fn legacy() -> Self {
+        Self {
             re_cool: ReCool::KeepFirst,
+            source: CooldownSource::Resolved,
+            ..Self::default()
+        }
+    }
+
+    /// The cooldown a counted failure of `backend` imposes (None: no cooldown at all).
+    fn wait(&self, backend: BackendId, observation: &Observation) -> Option<Duration> {
+        match self.source {
+            CooldownSource::Resolved => Some(match observation.retry_after {
+                Some(retry_after) if self.honour_retry_after && !self.cooldown_explicit => {
+                    retry_after
+                }
+                _ => self.cooldown,
+            }),
+            CooldownSource::IntegerRetryAfter => {
+                let deployment = self.deployment_cooldowns.get(backend).copied().flatten();
+                let header = observation
+                    .retry_after_s
+                    .filter(|_| self.honour_retry_after);
+                let wait = deployment.or(header).unwrap_or(self.cooldown);
+                (!wait.is_zero()).then_some(wait)
+            }
         }
     }
 }
@@ -92,6 +159,8 @@ struct Deployment {
     legacy_fails: u32,
     legacy_fails_expire: Duration,
     cooled_until: Option<Duration>,
+    /// The length of the current cooldown (LiteLLM's stored `cooldown_time`).
+    cooled_for: Duration,
 }
 
 /// Cooldown state of every deployment of one model group.
@@ -108,6 +177,18 @@ impl LitellmBreaker {
             rule,
             deployments: vec![Deployment::default(); n],
         }
+    }
+
+    /// The shortest configured length among the cooldowns active at `now`, else the router's
+    /// `cooldown_time`: LiteLLM's `CooldownCache.get_min_cooldown`, which its "No deployments
+    /// available" answer rounds up into `retry-after`.
+    pub fn shortest_cooldown(&self, now: Duration) -> Duration {
+        self.deployments
+            .iter()
+            .filter(|deployment| deployment.cooled_until.is_some_and(|until| now < until))
+            .map(|deployment| deployment.cooled_for)
+            .min()
+            .unwrap_or(self.rule.cooldown)
     }
 
     fn should_cool(&mut self, now: Duration, backend: BackendId, status: Status) -> bool {
@@ -175,22 +256,21 @@ impl BreakerRule for LitellmBreaker {
         if !self.should_cool(now, backend, status) {
             return;
         }
-        let wait = match outcome.observation.retry_after {
-            Some(retry_after) if self.rule.honour_retry_after && !self.rule.cooldown_explicit => {
-                retry_after
-            }
-            _ => self.rule.cooldown,
+        let Some(wait) = self.rule.wait(backend, outcome.observation) else {
+            return;
         };
         let deployment = &mut self.deployments[backend];
         match deployment.cooled_until {
             Some(until) if now < until => {
                 if self.rule.re_cool == ReCool::Extend {
                     deployment.cooled_until = Some(now + wait);
+                    deployment.cooled_for = wait;
                 }
             }
             _ => {
                 expire(&mut deployment.cooled_until, now, backend, log);
                 deployment.cooled_until = Some(now + wait);
+                deployment.cooled_for = wait;
                 log.push(
                     now,
                     backend,

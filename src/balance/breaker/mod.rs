@@ -220,6 +220,15 @@ impl Breakers {
         dispatch!(self, rule => rule.record(now, backend, outcome, rng, log), none => ())
     }
 
+    /// LiteLLM: the shortest configured cooldown among the active ones (else the router's
+    /// default); None for every other breaker.
+    pub fn shortest_cooldown(&self, now: Duration) -> Option<Duration> {
+        match self {
+            Breakers::Litellm(rule) => Some(rule.shortest_cooldown(now)),
+            _ => None,
+        }
+    }
+
     /// See [`BreakerRule::state`].
     pub fn state(&self, now: Duration, backend: BackendId) -> BackendState {
         dispatch!(self, rule => rule.state(now, backend), none => BackendState::Closed)

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use super::BalanceError;
 use super::apim_import::ImportedPool;
-use super::exhaustion::Exhaustion;
+use super::exhaustion::{Exhaustion, LitellmWait};
+use super::litellm::LitellmOptions;
+use super::litellm::import::ImportedLitellm;
 use super::presets::Preset;
 use super::strategy::{Composition, Strategy};
 use super::types::BackendSpec;
@@ -39,6 +41,10 @@ pub struct StrategyConfig {
     /// attaches the import with [`StrategyConfig::attach_pool`].
     #[serde(default)]
     pub apim_pool_json: Option<String>,
+    /// A LiteLLM proxy/router config (YAML) for `preset = "litellm"`; the scenario layer reads
+    /// it and attaches the import with [`StrategyConfig::attach_litellm`].
+    #[serde(default)]
+    pub config: Option<String>,
     /// Selector overrides.
     #[serde(default)]
     pub selector: Option<SelectorOverrides>,
@@ -54,7 +60,8 @@ pub struct StrategyConfig {
     /// Status of the exhaustion answer (APIM 503 → 429 mapping; generic presets).
     #[serde(default)]
     pub exhausted_status: Option<u16>,
-    /// LiteLLM: advertise the shortest remaining cooldown instead of 60 s.
+    /// LiteLLM: advertise the shortest remaining cooldown (true) or 60 s (false) instead of
+    /// the version's own answer.
     #[serde(default)]
     pub exhausted_min_cooldown: Option<bool>,
     /// Envoy-style panic threshold (percent of available backends).
@@ -66,12 +73,23 @@ pub struct StrategyConfig {
     /// Overall deadline per request.
     #[serde(default, with = "serde_human_opt")]
     pub deadline: Option<Duration>,
+    /// LiteLLM presets: the version modelled and the deployment mode (default: the pinned
+    /// version, proxy).
+    #[serde(default)]
+    pub litellm: Option<LitellmOptions>,
+    /// Whether the client sees a stream only at its end (default: the preset's; on for
+    /// `client-priority`, whose library buffers).
+    #[serde(default)]
+    pub buffers_streams: Option<bool>,
     /// Independent gateway instances (the simulator builds one `Strategy` per instance).
     #[serde(default = "one")]
     pub gateways: u32,
     /// The import attached by the scenario layer.
     #[serde(skip)]
     pub imported: Option<ImportedPool>,
+    /// The LiteLLM config attached by the scenario layer.
+    #[serde(skip)]
+    pub litellm_config: Option<ImportedLitellm>,
 }
 
 fn one() -> u32 {
@@ -85,6 +103,7 @@ impl StrategyConfig {
             name: name.into(),
             preset: Some(preset),
             apim_pool_json: None,
+            config: None,
             selector: None,
             priority_groups: None,
             breaker: None,
@@ -94,8 +113,11 @@ impl StrategyConfig {
             panic_threshold: None,
             overprovisioning: None,
             deadline: None,
+            litellm: None,
+            buffers_streams: None,
             gateways: 1,
             imported: None,
+            litellm_config: None,
         }
     }
 
@@ -104,8 +126,24 @@ impl StrategyConfig {
         self.imported = Some(pool);
     }
 
+    /// Attaches the LiteLLM config the scenario layer imported from `config`.
+    pub fn attach_litellm(&mut self, config: ImportedLitellm) {
+        self.litellm_config = Some(config);
+    }
+
     fn effective_preset(&self) -> Result<Preset, BalanceError> {
         let path = format!("strategies[{}]", self.name);
+        if self.config.is_some() {
+            return match self.preset {
+                None | Some(Preset::Litellm) if self.apim_pool_json.is_none() => {
+                    Ok(Preset::Litellm)
+                }
+                _ => Err(BalanceError::field(
+                    format!("{path}.config"),
+                    "a LiteLLM config is read by preset = \"litellm\" (it gives the routing strategy itself)",
+                )),
+            };
+        }
         match (self.preset, &self.apim_pool_json) {
             (Some(preset), None) => Ok(preset),
             (None, Some(_)) | (Some(Preset::ApimPool), Some(_)) => Ok(Preset::ApimPool),
@@ -144,7 +182,20 @@ impl StrategyConfig {
         if self.gateways == 0 {
             return Err(scope.invalid("gateways", "0: at least one gateway instance".into()));
         }
-        let mut composition = preset.composition(backends);
+        if self.litellm.is_some() && !preset.is_litellm() {
+            return Err(scope.not_applicable(
+                "litellm",
+                "it does not model LiteLLM (only litellm-* presets do)".into(),
+            ));
+        }
+        let options = self.litellm.unwrap_or_default();
+        let mut composition = preset.composition_with(backends, options);
+        if let Some(imported) = &self.litellm_config {
+            composition = imported.composition(options, composition);
+        }
+        if let Some(buffers) = self.buffers_streams {
+            composition.buffers_streams = buffers;
+        }
         if let Some(pool) = &self.imported {
             composition.breaker = pool.breaker_config();
         }
@@ -173,13 +224,20 @@ impl StrategyConfig {
             &exhaustion,
         )?;
         let cooldown_slot = match &mut composition.exhaustion {
-            Exhaustion::Litellm { min_cooldown } => Some(min_cooldown),
+            Exhaustion::Litellm { wait } => Some(wait),
             _ => None,
         };
+        let wait = self.exhausted_min_cooldown.map(|shortest| {
+            if shortest {
+                LitellmWait::ShortestRemaining
+            } else {
+                LitellmWait::Sixty
+            }
+        });
         set(
             &scope,
             "exhausted_min_cooldown",
-            self.exhausted_min_cooldown,
+            wait,
             cooldown_slot,
             &exhaustion,
         )?;
@@ -201,6 +259,12 @@ impl Strategy {
     /// Builds the strategy a `[[strategies]]` entry describes over `backends` (in scenario
     /// order; for an imported pool, the specs from [`ImportedPool::backend_specs`]).
     pub fn new(cfg: &StrategyConfig, backends: &[BackendSpec]) -> Result<Strategy, BalanceError> {
+        if cfg.config.is_some() && cfg.litellm_config.is_none() {
+            return Err(BalanceError::field(
+                format!("strategies[{}].config", cfg.name),
+                "config file not loaded: the scenario layer must import it and call attach_litellm",
+            ));
+        }
         if cfg.apim_pool_json.is_some() && cfg.imported.is_none() {
             return Err(BalanceError::field(
                 format!("strategies[{}].apim_pool_json", cfg.name),

@@ -6,7 +6,13 @@
 //!   pool after the breaker saw the failure.
 //! - the smart policy: `count=50 interval=0`, condition "429 or ≥ 500, a response exists, and
 //!   some backend is not throttling" (`require_remaining`).
-//! - PowerProxy / LiteLLM: each target at most once (`exclude_tried`).
+//! - PowerProxy / legacy LiteLLM model: each target at most once (`exclude_tried`).
+//! - LiteLLM 1.108.7 (`litellm/router.py` `async_function_with_retries`,
+//!   `_time_to_sleep_before_retry`; `litellm/utils.py` `calculate_retry_after`): a retry may
+//!   return to any healthy deployment (only non-retryable answers are skipped); it goes at once
+//!   while the group has a healthy deployment, else after the failed answer's integer
+//!   `retry-after` when it is in (0, 60] s, else `min(0.5 · 2^k, 8)` s with k the retries made so
+//!   far, plus a jitter `U(0, 0.75)` s either way (`litellm_backoff`).
 
 use std::time::Duration;
 
@@ -44,7 +50,17 @@ pub struct GatewayRetry {
     /// The exhaustion answer (e.g. APIM's pool 503) is itself a response the condition sees,
     /// so a retry with an interval may find a recovered backend [inferred].
     pub retry_exhaustion: bool,
+    /// Wait as LiteLLM 1.108.7 does (see the module doc) instead of the APIM-style interval.
+    #[serde(default)]
+    pub litellm_backoff: bool,
 }
+
+/// LiteLLM's `INITIAL_RETRY_DELAY` (s).
+const LITELLM_INITIAL_DELAY: f64 = 0.5;
+/// LiteLLM's `MAX_RETRY_DELAY` (s).
+const LITELLM_MAX_DELAY: f64 = 8.0;
+/// LiteLLM's `JITTER` (s).
+const LITELLM_JITTER: f64 = 0.75;
 
 impl GatewayRetry {
     /// No retries.
@@ -59,6 +75,7 @@ impl GatewayRetry {
             exclude_tried: false,
             require_remaining: false,
             retry_exhaustion: false,
+            litellm_backoff: false,
         }
     }
 
@@ -77,6 +94,39 @@ impl GatewayRetry {
     /// Whether the loop may retry after `status`, having made `retries_done` retries.
     pub fn wants(&self, status: Status, retries_done: u32) -> bool {
         retries_done < self.count && self.on.contains(status)
+    }
+
+    /// The wait before the next retry, `made` retries made so far: APIM-style (see
+    /// [`GatewayRetry::delay`]), or with `litellm_backoff` none while a deployment is
+    /// `healthy`, else [`GatewayRetry::litellm_delay`].
+    pub fn wait(
+        &self,
+        made: u32,
+        healthy: bool,
+        retry_after_s: Option<Duration>,
+        rng: &mut SimRng,
+    ) -> Duration {
+        match (self.litellm_backoff, healthy) {
+            (false, _) => self.delay(made + 1, rng),
+            (true, true) => Duration::ZERO,
+            (true, false) => self.litellm_delay(made, retry_after_s, rng),
+        }
+    }
+
+    /// LiteLLM's wait when no healthy deployment is left, with `made` retries made so far and
+    /// the failed answer's integer `retry-after`.
+    pub fn litellm_delay(
+        &self,
+        made: u32,
+        retry_after_s: Option<Duration>,
+        rng: &mut SimRng,
+    ) -> Duration {
+        let jitter = LITELLM_JITTER * rng.random::<f64>();
+        let base = match retry_after_s {
+            Some(wait) if !wait.is_zero() && wait <= Duration::from_secs(60) => wait.as_secs_f64(),
+            _ => (LITELLM_INITIAL_DELAY * 2f64.powi(made.min(30) as i32)).min(LITELLM_MAX_DELAY),
+        };
+        Duration::from_secs_f64(base + jitter)
     }
 
     /// Wait before retry number `n` (1-based).

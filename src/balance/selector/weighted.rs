@@ -1,12 +1,13 @@
 //! Weighted selection: smooth weighted round-robin (nginx; APIM weighted pools [uncertain],
 //! Kong round-robin) and weighted random (`P(b) = w_b / Σw`, LiteLLM simple-shuffle with its
-//! weight > rpm > tpm precedence).
+//! weight > rpm > tpm precedence: as LiteLLM 1.108.7 does it over what the config declares, or
+//! as the legacy model did over the fleet's limits).
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{PickContext, uniform};
-use crate::balance::types::{BackendId, BackendSpec};
+use crate::balance::types::{BackendId, BackendSpec, DeclaredWeights};
 use crate::seed::SimRng;
 
 /// Smooth WRR: per pick `cur_b += w_b` for every eligible b, choose the argmax (first on a
@@ -55,15 +56,22 @@ impl SmoothWeighted {
 pub enum WeightSource {
     /// `BackendSpec::weight`.
     Weight,
-    /// LiteLLM simple-shuffle precedence, decided by the first eligible deployment: weights if
-    /// they differ (a spec has no "unset" weight, so equal weights read as unset), else its rpm
-    /// limit if it has one, else its tpm limit if it has one, else uniform. Missing values = 0.
+    /// The legacy model of LiteLLM simple-shuffle, decided by the first eligible deployment:
+    /// weights if they differ (a spec has no "unset" weight, so equal weights read as unset),
+    /// else its rpm limit if it has one, else its tpm limit if it has one, else uniform. Missing
+    /// values = 0. It weighs by the fleet's quotas, which LiteLLM never sees.
     LitellmShuffle,
+    /// LiteLLM 1.108.7 simple-shuffle (`litellm/router_strategy/simple_shuffle.py`
+    /// `simple_shuffle`): the first of `weight`, `rpm`, `tpm` whose largest declared value
+    /// over the eligible deployments is positive weighs the draw (`random.choices`, missing =
+    /// 0); nothing declared → `random.choice`, uniform.
+    LitellmDeclared,
 }
 
 fn weight_of(source: WeightSource, spec: &BackendSpec, by: Option<ByLimit>) -> u64 {
     match (source, by) {
-        (WeightSource::Weight, _) | (WeightSource::LitellmShuffle, None) => u64::from(spec.weight),
+        (WeightSource::Weight | WeightSource::LitellmDeclared, _)
+        | (WeightSource::LitellmShuffle, None) => u64::from(spec.weight),
         (WeightSource::LitellmShuffle, Some(ByLimit::Rpm)) => spec.rpm_limit.unwrap_or(0),
         (WeightSource::LitellmShuffle, Some(ByLimit::Tpm)) => spec.tpm_limit.unwrap_or(0),
     }
@@ -75,12 +83,45 @@ enum ByLimit {
     Tpm,
 }
 
+/// LiteLLM 1.108.7 simple-shuffle over the declared `weight`, `rpm`, `tpm`.
+fn litellm_declared(ctx: &PickContext<'_>, rng: &mut SimRng) -> Option<BackendId> {
+    let metrics: [fn(&DeclaredWeights) -> Option<f64>; 3] = [|d| d.weight, |d| d.rpm, |d| d.tpm];
+    for metric in metrics {
+        let weight = |id: BackendId| {
+            ctx.specs[id]
+                .declared
+                .as_ref()
+                .and_then(metric)
+                .unwrap_or(0.0)
+        };
+        let largest = ctx.eligible.iter().map(weight).fold(0.0, f64::max);
+        if largest <= 0.0 {
+            continue;
+        }
+        // random.choices: cumulative weights, then the first whose sum exceeds U·total.
+        let total: f64 = ctx.eligible.iter().map(|id| weight(id).max(0.0)).sum();
+        let mut draw = rng.random::<f64>() * total;
+        for id in ctx.eligible.iter() {
+            let w = weight(id).max(0.0);
+            if draw < w {
+                return Some(id);
+            }
+            draw -= w;
+        }
+        return ctx.eligible.iter().filter(|id| weight(*id) > 0.0).last();
+    }
+    uniform(ctx.eligible, rng)
+}
+
 /// Weighted random pick: `r = U·Σw`, walk subtracting. All-zero weights → uniform.
 pub fn weighted_random(
     source: WeightSource,
     ctx: &PickContext<'_>,
     rng: &mut SimRng,
 ) -> Option<BackendId> {
+    if source == WeightSource::LitellmDeclared {
+        return litellm_declared(ctx, rng);
+    }
     let mut by = None;
     if source == WeightSource::LitellmShuffle {
         let first = ctx.eligible.first()?;
