@@ -7,6 +7,7 @@
 mod balance_support;
 mod live_support;
 mod report_fixture;
+mod wire_support;
 
 mod balance_apim;
 mod balance_breaker_traces;
@@ -22,7 +23,9 @@ mod gate_judge;
 mod gate_mann_whitney;
 mod live_connection_cap;
 mod live_end_to_end;
+mod live_gateway_hardening;
 mod live_goose;
+mod live_mock_hardening;
 mod live_open_loop;
 mod live_sim_agreement;
 mod live_streaming;

@@ -1,20 +1,19 @@
-//! One HTTP request, start to end: route, auth, body limits and parsing, tokenizing, asking the
-//! model (one short lock), and rendering its answer.
+//! One HTTP request on the data path, start to end: route, auth, body limits and parsing,
+//! tokenizing, asking the model (one short lock), and rendering its answer.
 
-use super::admin;
 use super::answer;
 use super::auth;
 use super::body::MockBody;
 use super::decide;
 use super::errors::{self, ThrottleContext};
 use super::ids;
+use super::limits::{self, BodyRefusal};
 use super::parse::{self, BodyError, ParsedRequest};
 use super::respond::{self, Cut, Identity};
 use super::router::{self, Route};
 use super::state::{Listener, Shared, ShellCounters};
 use crate::model::{DeploymentId, Operation, Outcome};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Request, Response};
@@ -29,8 +28,6 @@ pub async fn handle(
 ) -> Result<Response<MockBody>, Cut> {
     let listener = &shared.listeners[index];
     match router::route(request.method(), request.uri().path()) {
-        Route::Metrics => Ok(admin::metrics(&shared)),
-        Route::AdminConfig => Ok(admin::config(&shared, listener, request).await),
         Route::NotFound => {
             ShellCounters::bump(&listener.counters.unknown_paths);
             Ok(refusal(
@@ -109,8 +106,8 @@ enum Early {
     Refused(u16, String, fn(&ShellCounters) -> &AtomicU64),
     /// The model's 404 for this deployment name.
     UnknownDeployment(String),
-    /// The client cut the request body short.
-    Cut(Cut),
+    /// The body was not read to the end (too large, no budget, too slow, broken, cut).
+    Body(BodyRefusal),
 }
 
 fn bad_body(body: String) -> Early {
@@ -185,7 +182,28 @@ async fn inference(
                 &api_version,
             ));
         }
-        Err(Early::Cut(cut)) => return Err(cut),
+        Err(Early::Body(cause)) => {
+            let Some((status, body, retry_after)) = limits::refusal_answer(&cause) else {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "request body cut short",
+                ));
+            };
+            let counters = &listener.counters;
+            ShellCounters::bump(match cause {
+                BodyRefusal::TooLarge { .. } => &counters.too_large,
+                BodyRefusal::OverBudget => &counters.over_budget,
+                BodyRefusal::TimedOut(_) => &counters.timed_out,
+                _ => &counters.bad_bodies,
+            });
+            let mut response = refusal(&shared, listener, headers, status, body);
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(hyper::header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            return Ok(response);
+        }
     };
     let spillover_header = headers
         .get("x-ms-spillover-deployment")
@@ -235,30 +253,18 @@ async fn prepare(
         ),
         None => None,
     };
-    let too_large = || {
-        Early::Refused(413, errors::too_large(shared.max_body_bytes), |c| {
-            &c.too_large
-        })
-    };
     let declared = headers
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > shared.max_body_bytes) {
-        return Err(too_large());
-    }
-    let bytes = match Limited::new(incoming, shared.max_body_bytes as usize)
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
-        Err(_) => {
-            return Err(Early::Cut(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "request body cut short",
-            )));
-        }
-    };
+    let (bytes, _held) = limits::read_body(
+        incoming,
+        declared,
+        shared.max_body_bytes,
+        &shared.budget,
+        shared.limits.body_timeout,
+    )
+    .await
+    .map_err(Early::Body)?;
     let forced = header_u32(headers, "x-mock-completion-tokens")
         .map_err(|message| bad_body(errors::invalid_value(&message, None)))?;
     let retry_count = header_u32(headers, "x-stainless-retry-count")
@@ -269,6 +275,7 @@ async fn prepare(
         bad_body(match error {
             BodyError::Malformed => errors::malformed_json(),
             BodyError::Missing(name) => errors::missing_property(name),
+            BodyError::TooShort(name) => errors::too_short(name),
             BodyError::Invalid(detail) => errors::invalid_value(&detail, None),
         })
     })?;

@@ -85,6 +85,8 @@ pub enum BodyError {
     Malformed,
     /// A required property is absent.
     Missing(&'static str),
+    /// A required list is empty (`messages: []`, `input: []`).
+    TooShort(&'static str),
     /// A property has the wrong type or value.
     Invalid(String),
 }
@@ -118,15 +120,22 @@ pub fn parse(operation: Operation, bytes: &[u8]) -> Result<ParsedRequest, BodyEr
         _ => BodyError::Malformed,
     })?;
     let (messages, inputs) = match operation {
-        Operation::ChatCompletions => (body.messages.ok_or(BodyError::Missing("messages"))?, None),
+        Operation::ChatCompletions => match body.messages {
+            None => return Err(BodyError::Missing("messages")),
+            Some(messages) if messages.is_empty() => return Err(BodyError::TooShort("messages")),
+            Some(messages) => (messages, None),
+        },
         Operation::Completions => (
             Vec::new(),
             Some(body.prompt.ok_or(BodyError::Missing("prompt"))?),
         ),
-        Operation::Embeddings => (
-            Vec::new(),
-            Some(body.input.ok_or(BodyError::Missing("input"))?),
-        ),
+        Operation::Embeddings => match body.input {
+            None => return Err(BodyError::Missing("input")),
+            Some(Texts::Many(texts)) if texts.is_empty() => {
+                return Err(BodyError::TooShort("input"));
+            }
+            Some(input) => (Vec::new(), Some(input)),
+        },
     };
     let (texts, token_inputs) = match inputs {
         None => (Vec::new(), Vec::new()),
@@ -325,6 +334,14 @@ mod tests {
             ),
             Err(BodyError::Invalid(_))
         ));
+        assert_eq!(
+            parse(Operation::ChatCompletions, br#"{"messages":[]}"#).err(),
+            Some(BodyError::TooShort("messages"))
+        );
+        assert_eq!(
+            parse(Operation::Embeddings, br#"{"input":[]}"#).err(),
+            Some(BodyError::TooShort("input"))
+        );
     }
 
     #[test]
