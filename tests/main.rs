@@ -41,6 +41,7 @@ mod report_sim_golden;
 mod report_summary;
 mod report_timeseries;
 mod scenario_files;
+mod scenario_preflight;
 mod sim_determinism;
 mod sim_validation;
 mod sweep_cli;

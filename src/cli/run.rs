@@ -9,6 +9,7 @@ use std::time::Duration;
 use throttlebox::live::head_to_head::{LiveRunOptions, run_live};
 use throttlebox::live::load::LoadOptions;
 use throttlebox::report::RunDir;
+use throttlebox::scenario::preflight::{self, Job};
 
 use super::Outcome;
 use super::live_common::{block_on, report, stop_on_ctrl_c};
@@ -53,11 +54,20 @@ pub struct RunArgs {
     /// Exit 1 when any strategy misses an SLO.
     #[arg(long)]
     pub check_slo: bool,
+    /// Run even when the pre-flight estimate (requests, disk, memory, wall-clock time) is over
+    /// the safety limits.
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// Run the command.
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let scenario = load(args.scenario.as_ref(), &args.sets)?;
+    let job = Job::Live {
+        time_scale: args.time_scale,
+        max_in_flight: args.max_in_flight,
+    };
+    preflight::refuse_unless_allowed(&scenario, job, args.allow_large)?;
     let run_name = args
         .run
         .clone()

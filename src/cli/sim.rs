@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use throttlebox::report::{RunDir, head_to_head_table};
+use throttlebox::scenario::preflight::{self, Job};
 use throttlebox::scenario::{Override, Scenario};
 use throttlebox::sim::run_all;
 
@@ -31,6 +32,10 @@ pub struct SimArgs {
     /// Exit 1 when any strategy misses an SLO.
     #[arg(long)]
     pub check_slo: bool,
+    /// Run even when the pre-flight estimate (requests, disk, memory) is over the safety
+    /// limits.
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// Load `scenario` (or the embedded default) with `--set` overrides.
@@ -53,12 +58,13 @@ pub fn default_jobs() -> usize {
 /// Run the command.
 pub fn run(args: SimArgs) -> anyhow::Result<Outcome> {
     let scenario = load(args.scenario.as_ref(), &args.sets)?;
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
+    preflight::refuse_unless_allowed(&scenario, Job::Sim { jobs }, args.allow_large)?;
     let run_name = args
         .run
         .clone()
         .unwrap_or_else(|| format!("{}-{}", scenario.name(), timestamp()));
     let dir = RunDir::create(&args.results, &run_name)?;
-    let jobs = args.jobs.unwrap_or_else(default_jobs);
     let command = command_line();
     eprintln!(
         "simulating {} strategies of {} ({}) on {jobs} thread(s)…",

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use indicatif::{ProgressBar, ProgressStyle};
 use throttlebox::report::RunDir;
 use throttlebox::scenario::Override;
-use throttlebox::sweep::{Axis, grid_csv, grid_markdown, run_sweep};
+use throttlebox::sweep::{Axis, grid_csv, grid_markdown, preflight, run_sweep};
 
 use super::Outcome;
 use super::sim::default_jobs;
@@ -30,6 +30,10 @@ pub struct SweepArgs {
     /// Threads; default: all cores.
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Run even when the pre-flight estimate of the whole grid (requests, memory) is over the
+    /// safety limits.
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// Run the command.
@@ -44,6 +48,13 @@ pub fn run(args: SweepArgs) -> anyhow::Result<Outcome> {
         }
     }
     let jobs = args.jobs.unwrap_or_else(default_jobs);
+    preflight(
+        args.scenario.as_deref(),
+        &fixed,
+        &axes,
+        jobs,
+        args.allow_large,
+    )?;
     let cells: usize = axes.iter().map(|axis| axis.values.len()).product();
     let bar = ProgressBar::new(cells as u64);
     bar.set_style(
