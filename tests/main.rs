@@ -23,6 +23,7 @@ mod gate_judge;
 mod gate_mann_whitney;
 mod live_connection_cap;
 mod live_end_to_end;
+mod live_fuzz;
 mod live_gateway_hardening;
 mod live_goose;
 mod live_mock_hardening;

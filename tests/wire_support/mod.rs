@@ -49,13 +49,20 @@ pub struct Exchange {
     pub bytes: Vec<u8>,
     /// The server closed the connection (EOF or reset) before the bound.
     pub closed: bool,
+    /// The request was a HEAD (its response has no body).
+    pub head: bool,
 }
 
 impl Exchange {
-    /// The first response, parsed strictly (panics with the raw bytes if malformed or absent).
+    /// The first final response, parsed strictly: `Ok(None)` when none arrived whole.
+    pub fn parsed(&self) -> Result<Option<RawResponse>, String> {
+        Ok(final_response(&self.bytes, self.head, self.closed)?.map(|(response, _)| response))
+    }
+
+    /// The first final response (panics with the raw bytes if malformed or absent).
     pub fn response(&self) -> RawResponse {
-        match parse_response(&self.bytes) {
-            Ok(Some((response, _))) => response,
+        match self.parsed() {
+            Ok(Some(response)) => response,
             Ok(None) => panic!(
                 "no complete response (closed: {}): {:?}",
                 self.closed,
@@ -72,14 +79,20 @@ impl Exchange {
 /// Send `request` on a new connection and read until a whole response has arrived, the server
 /// closes, or [`EXCHANGE_BOUND`] passes (a failure for the caller to report).
 pub async fn exchange(addr: SocketAddr, request: &[u8]) -> Exchange {
+    let head = request.starts_with(b"HEAD ");
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     // The server may answer and close before taking every byte (a 413 on the head alone).
     let _ = stream.write_all(request).await;
-    read_response(&mut stream).await
+    read_answer(&mut stream, head).await
 }
 
 /// Read from `stream` until a whole response has arrived or the server closes.
 pub async fn read_response(stream: &mut TcpStream) -> Exchange {
+    read_answer(stream, false).await
+}
+
+/// [`read_response`] for a request that was a HEAD when `head`.
+async fn read_answer(stream: &mut TcpStream, head: bool) -> Exchange {
     let mut bytes = Vec::new();
     let mut buffer = vec![0u8; 64 * 1024];
     let reading = async {
@@ -88,7 +101,7 @@ pub async fn read_response(stream: &mut TcpStream) -> Exchange {
                 Ok(0) | Err(_) => return true,
                 Ok(n) => {
                     bytes.extend_from_slice(&buffer[..n]);
-                    if matches!(parse_response(&bytes), Ok(Some(_)) | Err(_)) {
+                    if matches!(final_response(&bytes, head, false), Ok(Some(_)) | Err(_)) {
                         return false;
                     }
                 }
@@ -98,7 +111,11 @@ pub async fn read_response(stream: &mut TcpStream) -> Exchange {
     let closed = tokio::time::timeout(EXCHANGE_BOUND, reading)
         .await
         .unwrap_or_else(|_| panic!("no answer and no close within {EXCHANGE_BOUND:?}"));
-    Exchange { bytes, closed }
+    Exchange {
+        bytes,
+        closed,
+        head,
+    }
 }
 
 /// Wait until the server closes `stream` (bytes it sends first are returned).
@@ -123,17 +140,47 @@ pub async fn until(condition: impl Fn() -> bool) {
     .expect("the server reached the state awaited");
 }
 
+/// The first final (non-1xx) response in `bytes`, as [`parse_response`] parses it; the
+/// response to a HEAD (`head`) has no body; `closed`: the server has closed the connection
+/// (which ends an HTTP/1.0 body without a length).
+pub fn final_response(
+    mut bytes: &[u8],
+    head: bool,
+    closed: bool,
+) -> Result<Option<(RawResponse, usize)>, String> {
+    let mut used = 0;
+    loop {
+        let Some((response, length)) = parse_one(bytes, head, closed)? else {
+            return Ok(None);
+        };
+        used += length;
+        if response.status >= 200 {
+            return Ok(Some((response, used)));
+        }
+        bytes = &bytes[length..];
+    }
+}
+
 /// Parse one response from the start of `bytes`: `Ok(None)` while incomplete, `Err` when what
 /// is there cannot be HTTP/1.1.
 pub fn parse_response(bytes: &[u8]) -> Result<Option<(RawResponse, usize)>, String> {
+    parse_one(bytes, false, false)
+}
+
+fn parse_one(
+    bytes: &[u8],
+    to_head: bool,
+    closed: bool,
+) -> Result<Option<(RawResponse, usize)>, String> {
     let mut headers = [httparse::EMPTY_HEADER; 128];
     let mut head = httparse::Response::new(&mut headers);
     let head_len = match head.parse(bytes).map_err(|e| e.to_string())? {
         httparse::Status::Partial => return Ok(None),
         httparse::Status::Complete(n) => n,
     };
-    if head.version != Some(1) {
-        return Err(format!("version HTTP/1.{:?}", head.version));
+    // HTTP/1.0 to a 1.0 client, HTTP/1.1 otherwise.
+    if !matches!(head.version, Some(0 | 1)) {
+        return Err(format!("version {:?}", head.version));
     }
     let status = head.code.ok_or("no status")?;
     let headers: Vec<(String, String)> = head
@@ -148,7 +195,7 @@ pub fn parse_response(bytes: &[u8]) -> Result<Option<(RawResponse, usize)>, Stri
         .collect();
     let find = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v);
     let rest = &bytes[head_len..];
-    let bodiless = status == 204 || status == 304 || (100..200).contains(&status);
+    let bodiless = to_head || status == 204 || status == 304 || (100..200).contains(&status);
     let (body, used) = if bodiless {
         (Vec::new(), 0)
     } else if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
@@ -165,8 +212,14 @@ pub fn parse_response(bytes: &[u8]) -> Result<Option<(RawResponse, usize)>, Stri
             return Ok(None);
         }
         (rest[..length].to_vec(), length)
+    } else if head.version == Some(0) {
+        // HTTP/1.0: the body ends with the connection.
+        if !closed {
+            return Ok(None);
+        }
+        (rest.to_vec(), rest.len())
     } else {
-        return Err("a response body framed by neither length nor chunks".into());
+        return Err("an HTTP/1.1 response body framed by neither length nor chunks".into());
     };
     Ok(Some((
         RawResponse {
