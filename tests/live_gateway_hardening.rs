@@ -7,16 +7,20 @@
 //! real system would. Hop-by-hop headers stay on their hop.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use aoai_mock::http::limits::Limits;
+use throttlebox::live::LiveClock;
 use throttlebox::live::fleet::LiveFleet;
 use throttlebox::live::gateway::{GatewaySettings, RunningGateway};
-use throttlebox::scenario::Scenario;
+use throttlebox::scenario::{Override, Scenario};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::wire_support::{
-    CHAT_BODY, CHAT_PATH, chat_request, exchange, is_aoai_error, recording_backend, until,
+    CHAT_BODY, CHAT_PATH, assert_budget_refuses_then_recovers,
+    assert_half_sent_body_gets_408_and_a_close, assert_half_sent_head_is_closed, chat_request,
+    exchange, is_aoai_error, recording_backend,
 };
 
 /// Two healthy backends behind a breaker that trips on one connect error, timeout or 5xx and
@@ -84,6 +88,14 @@ pub async fn guarded_gateway() -> (LiveFleet, RunningGateway) {
     (fleet, gateway)
 }
 
+/// A gateway for `scenario`'s first strategy over the backends at `urls`, on its own clock.
+pub async fn gateway_over(scenario: &Scenario, urls: &[String]) -> RunningGateway {
+    let settings = GatewaySettings::from_scenario(scenario, 0, urls, loopback()).expect("settings");
+    RunningGateway::start(settings, LiveClock::start(1.0))
+        .await
+        .expect("gateway")
+}
+
 /// A valid chat request through the gateway is served by a backend.
 pub async fn assert_served(gateway: &RunningGateway) {
     for _ in 0..2 {
@@ -93,6 +105,14 @@ pub async fn assert_served(gateway: &RunningGateway) {
         assert_eq!(answer.status, 200, "{}", answer.text());
         assert!(answer.header("x-throttlebox-exhausted").is_none());
     }
+}
+
+/// No breaker moved and valid requests are still served; then stop both.
+async fn unharmed_then_stop(fleet: LiveFleet, gateway: RunningGateway) {
+    assert_no_breaker_moved(&gateway);
+    assert_served(&gateway).await;
+    gateway.shutdown().await;
+    fleet.shutdown(Duration::from_secs(5)).await;
 }
 
 fn assert_no_breaker_moved(gateway: &RunningGateway) {
@@ -119,10 +139,7 @@ async fn options_star_is_answered_by_the_gateway_and_no_breaker_moves() {
         assert!(is_aoai_error(&answer.body), "{}", answer.text());
         assert!(answer.header("x-throttlebox-upstream-error").is_none());
     }
-    assert_no_breaker_moved(&gateway);
-    assert_served(&gateway).await;
-    gateway.shutdown().await;
-    fleet.shutdown(std::time::Duration::from_secs(5)).await;
+    unharmed_then_stop(fleet, gateway).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,10 +170,7 @@ async fn a_chunked_body_over_the_limit_is_a_413_from_the_gateway_and_no_breaker_
         assert_eq!(answer.status, 413, "{}", answer.text());
         assert!(is_aoai_error(&answer.body), "{}", answer.text());
     }
-    assert_no_breaker_moved(&gateway);
-    assert_served(&gateway).await;
-    gateway.shutdown().await;
-    fleet.shutdown(std::time::Duration::from_secs(5)).await;
+    unharmed_then_stop(fleet, gateway).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,7 +210,7 @@ async fn admin_paths_are_not_forwarded() {
         assert_eq!(answer.status, 200, "quota untouched: {}", answer.text());
     }
     gateway.shutdown().await;
-    fleet.shutdown(std::time::Duration::from_secs(5)).await;
+    fleet.shutdown(Duration::from_secs(5)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,9 +238,7 @@ async fn protocol_errors_carry_an_aoai_body() {
             assert_eq!(answer.header("content-type"), Some("application/json"));
         }
     }
-    assert_no_breaker_moved(&gateway);
-    gateway.shutdown().await;
-    fleet.shutdown(std::time::Duration::from_secs(5)).await;
+    unharmed_then_stop(fleet, gateway).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,23 +252,15 @@ async fn bad_chunked_framing_is_a_400_not_a_silent_close() {
         assert_eq!(answer.status, 400, "{addr}: {}", answer.text());
         assert!(is_aoai_error(&answer.body), "{addr}: {}", answer.text());
     }
-    assert_no_breaker_moved(&gateway);
-    assert_served(&gateway).await;
-    gateway.shutdown().await;
-    fleet.shutdown(std::time::Duration::from_secs(5)).await;
+    unharmed_then_stop(fleet, gateway).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hop_by_hop_headers_stay_on_their_hop() {
     const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: x-backend-private\r\nx-backend-private: 1\r\nproxy-authenticate: Basic realm=\"backend\"\r\ncontent-length: 2\r\n\r\n{}";
     let (backend, mut heads) = recording_backend(ANSWER).await;
-    let scenario = guarded();
-    let urls = vec![format!("http://{backend}"), format!("http://{backend}")];
-    let settings =
-        GatewaySettings::from_scenario(&scenario, 0, &urls, loopback()).expect("settings");
-    let gateway = RunningGateway::start(settings, throttlebox::live::LiveClock::start(1.0))
-        .await
-        .expect("gateway");
+    let backend = format!("http://{backend}");
+    let gateway = gateway_over(&guarded(), &[backend.clone(), backend]).await;
     let request = chat_request(
         CHAT_PATH,
         "connection: keep-alive, x-client-private\r\nx-client-private: secret\r\nproxy-authorization: Basic c2VjcmV0\r\nx-kept: yes\r\n",
@@ -295,13 +299,8 @@ async fn backend_failures_are_told_apart_and_blamed_on_the_backend() {
             drop(stream);
         }
     });
-    let scenario = guarded();
-    let urls = vec![format!("http://{refused}"), format!("http://{reset}")];
-    let settings =
-        GatewaySettings::from_scenario(&scenario, 0, &urls, loopback()).expect("settings");
-    let gateway = RunningGateway::start(settings, throttlebox::live::LiveClock::start(1.0))
-        .await
-        .expect("gateway");
+    let urls = [format!("http://{refused}"), format!("http://{reset}")];
+    let gateway = gateway_over(&guarded(), &urls).await;
     // One request per backend: each fails without an HTTP answer, and the client is told
     // which failure it was.
     let mut told = Vec::new();
@@ -362,13 +361,8 @@ async fn a_reset_mid_body_reaches_the_client_cut_and_trips_nothing() {
             });
         }
     });
-    let scenario = guarded();
-    let urls = vec![format!("http://{backend}"), format!("http://{backend}")];
-    let settings =
-        GatewaySettings::from_scenario(&scenario, 0, &urls, loopback()).expect("settings");
-    let gateway = RunningGateway::start(settings, throttlebox::live::LiveClock::start(1.0))
-        .await
-        .expect("gateway");
+    let backend = format!("http://{backend}");
+    let gateway = gateway_over(&guarded(), &[backend.clone(), backend]).await;
     let got = exchange(gateway.addr(), &chat_request(CHAT_PATH, "", CHAT_BODY)).await;
     assert!(got.closed, "the cut reaches the client as a close");
     let text = String::from_utf8_lossy(&got.bytes);
@@ -393,7 +387,7 @@ async fn a_taken_address_is_named() {
         "http://127.0.0.1:9".to_string(),
     ];
     let settings = GatewaySettings::from_scenario(&scenario, 0, &urls, addr).expect("settings");
-    let error = RunningGateway::start(settings, throttlebox::live::LiveClock::start(1.0))
+    let error = RunningGateway::start(settings, LiveClock::start(1.0))
         .await
         .err()
         .expect("the port is taken");
@@ -415,87 +409,68 @@ async fn limited_gateway(limits: Limits) -> (LiveFleet, RunningGateway) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_sent_body_gets_a_408_and_the_connection_is_closed() {
-    let limits = Limits {
-        body_timeout: std::time::Duration::from_millis(300),
+    let (fleet, gateway) = limited_gateway(Limits {
+        body_timeout: Duration::from_millis(300),
         ..Limits::default()
-    };
-    let (fleet, gateway) = limited_gateway(limits).await;
-    let mut stream = TcpStream::connect(gateway.addr()).await.expect("connect");
-    let head = format!(
-        "POST {CHAT_PATH} HTTP/1.1\r\nhost: x\r\napi-key: test-key\r\ncontent-length: 100\r\n\r\n{{\"messages\""
-    );
-    stream.write_all(head.as_bytes()).await.expect("write");
-    let answer = crate::wire_support::read_response(&mut stream)
-        .await
-        .response();
-    assert_eq!(answer.status, 408, "{}", answer.text());
-    assert!(is_aoai_error(&answer.body), "{}", answer.text());
-    crate::wire_support::until_closed(&mut stream).await;
+    })
+    .await;
+    assert_half_sent_body_gets_408_and_a_close(gateway.addr()).await;
     assert_eq!(gateway.body_bytes_in_flight(), 0);
-    assert_no_breaker_moved(&gateway);
-    gateway.shutdown().await;
-    fleet.shutdown(std::time::Duration::from_secs(5)).await;
+    unharmed_then_stop(fleet, gateway).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_sent_head_is_closed_after_the_header_timeout() {
-    let limits = Limits {
-        header_timeout: std::time::Duration::from_millis(300),
+    let (fleet, gateway) = limited_gateway(Limits {
+        header_timeout: Duration::from_millis(300),
         ..Limits::default()
-    };
-    let (fleet, gateway) = limited_gateway(limits).await;
-    let mut stream = TcpStream::connect(gateway.addr()).await.expect("connect");
-    stream
-        .write_all(b"POST /openai/deployments/gpt-4o/chat/completions HTTP/1.1\r\nhost: x\r\napi-")
-        .await
-        .expect("write");
-    crate::wire_support::until_closed(&mut stream).await;
-    assert_no_breaker_moved(&gateway);
-    gateway.shutdown().await;
-    fleet.shutdown(std::time::Duration::from_secs(5)).await;
+    })
+    .await;
+    assert_half_sent_head_is_closed(gateway.addr()).await;
+    unharmed_then_stop(fleet, gateway).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn beyond_its_body_budget_the_gateway_answers_503_with_retry_after() {
-    let limits = Limits {
+    let (fleet, gateway) = limited_gateway(Limits {
         body_budget: 1 << 20,
         ..Limits::default()
-    };
-    let (fleet, gateway) = limited_gateway(limits).await;
-    // A holds 800 KiB of the 1 MiB budget (declared, still arriving) ...
-    let mut holder = TcpStream::connect(gateway.addr()).await.expect("connect");
-    let head = format!(
-        "POST {CHAT_PATH} HTTP/1.1\r\nhost: x\r\napi-key: test-key\r\ncontent-length: {}\r\n\r\n{{",
-        800 << 10
-    );
-    holder.write_all(head.as_bytes()).await.expect("write");
-    until(|| gateway.body_bytes_in_flight() == 800 << 10).await;
-    // ... so B's 300 KiB find no room: refused at once, with a time to come back.
-    let body = format!(
-        r#"{{"messages":[{{"role":"user","content":"{}"}}]}}"#,
-        "x".repeat(300 << 10)
-    );
-    let answer = exchange(gateway.addr(), &chat_request(CHAT_PATH, "", &body))
+    })
+    .await;
+    assert_budget_refuses_then_recovers(gateway.addr(), || gateway.body_bytes_in_flight()).await;
+    unharmed_then_stop(fleet, gateway).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_never_answers_is_a_timeout_blamed_on_it() {
+    // Accepts, reads, and keeps the connection open without a word.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let backend = silent.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let overrides = [Override::new("gateway.attempt_timeout", "300ms").expect("set")];
+    let scenario = Scenario::parse(GUARDED, "<guarded>", None, &overrides).expect("scenario");
+    let backend = format!("http://{backend}");
+    let gateway = gateway_over(&scenario, &[backend.clone(), backend]).await;
+    let answer = exchange(gateway.addr(), &chat_request(CHAT_PATH, "", CHAT_BODY))
         .await
         .response();
-    assert_eq!(answer.status, 503, "{}", answer.text());
+    assert_eq!(answer.status, 504, "{}", answer.text());
     assert!(is_aoai_error(&answer.body), "{}", answer.text());
-    assert!(
-        answer
-            .header("retry-after")
-            .is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s >= 1)),
-        "{:?}",
-        answer.headers
+    assert_eq!(
+        answer.header("x-throttlebox-upstream-error"),
+        Some("timeout")
     );
-    assert!(answer.header("x-throttlebox-exhausted").is_none());
-    // When A leaves, its share comes back and B's body fits.
-    drop(holder);
-    until(|| gateway.body_bytes_in_flight() == 0).await;
-    let answer = exchange(gateway.addr(), &chat_request(CHAT_PATH, "", &body))
-        .await
-        .response();
-    assert_eq!(answer.status, 200, "{}", answer.text());
-    assert_no_breaker_moved(&gateway);
+    let timeline = gateway.breaker_timeline();
+    assert!(
+        timeline.iter().any(|event| event.open),
+        "a timeout is the backend's: {timeline:?}"
+    );
     gateway.shutdown().await;
-    fleet.shutdown(std::time::Duration::from_secs(5)).await;
 }

@@ -5,15 +5,13 @@
 
 use std::time::Duration;
 
+use crate::wire_support::{
+    CHAT_PATH, assert_budget_refuses_then_recovers, assert_half_sent_body_gets_408_and_a_close,
+    assert_half_sent_head_is_closed, chat_request, exchange, is_aoai_error,
+};
 use aoai_mock::config::FleetConfig;
 use aoai_mock::http::limits::Limits;
 use aoai_mock::http::{RunningFleet, ServeOptions};
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
-
-use crate::wire_support::{
-    CHAT_PATH, chat_request, exchange, is_aoai_error, read_response, until, until_closed,
-};
 
 pub const FLEET: &str = r#"
 [[resources]]
@@ -116,17 +114,7 @@ async fn a_half_sent_body_gets_a_408_and_the_connection_is_closed() {
         ..Limits::default()
     })
     .await;
-    let mut stream = TcpStream::connect(fleet.listeners[0].addr)
-        .await
-        .expect("connect");
-    let head = format!(
-        "POST {CHAT_PATH} HTTP/1.1\r\nhost: x\r\napi-key: test-key\r\ncontent-length: 100\r\n\r\n{{\"messages\""
-    );
-    stream.write_all(head.as_bytes()).await.expect("write");
-    let answer = read_response(&mut stream).await.response();
-    assert_eq!(answer.status, 408, "{}", answer.text());
-    assert!(is_aoai_error(&answer.body), "{}", answer.text());
-    until_closed(&mut stream).await;
+    assert_half_sent_body_gets_408_and_a_close(fleet.listeners[0].addr).await;
     assert_eq!(fleet.body_bytes_in_flight(), 0);
     fleet.shutdown().await;
 }
@@ -138,14 +126,7 @@ async fn a_half_sent_head_is_closed_after_the_header_timeout() {
         ..Limits::default()
     })
     .await;
-    let mut stream = TcpStream::connect(fleet.listeners[0].addr)
-        .await
-        .expect("connect");
-    stream
-        .write_all(b"POST /openai/deployments/gpt-4o/chat/completions HTTP/1.1\r\nhost: x\r\n")
-        .await
-        .expect("write");
-    until_closed(&mut stream).await;
+    assert_half_sent_head_is_closed(fleet.listeners[0].addr).await;
     fleet.shutdown().await;
 }
 
@@ -156,29 +137,7 @@ async fn beyond_its_body_budget_the_mock_answers_503_with_retry_after() {
         ..Limits::default()
     })
     .await;
-    let data = fleet.listeners[0].addr;
-    let mut holder = TcpStream::connect(data).await.expect("connect");
-    let head = format!(
-        "POST {CHAT_PATH} HTTP/1.1\r\nhost: x\r\napi-key: test-key\r\ncontent-length: {}\r\n\r\n{{",
-        800 << 10
-    );
-    holder.write_all(head.as_bytes()).await.expect("write");
-    until(|| fleet.body_bytes_in_flight() == 800 << 10).await;
-    let body = format!(
-        r#"{{"messages":[{{"role":"user","content":"{}"}}],"max_tokens":1}}"#,
-        "x".repeat(300 << 10)
-    );
-    let answer = exchange(data, &chat_request(CHAT_PATH, "", &body))
-        .await
-        .response();
-    assert_eq!(answer.status, 503, "{}", answer.text());
-    assert!(is_aoai_error(&answer.body), "{}", answer.text());
-    assert_eq!(answer.header("retry-after"), Some("1"));
-    drop(holder);
-    until(|| fleet.body_bytes_in_flight() == 0).await;
-    let answer = exchange(data, &chat_request(CHAT_PATH, "", &body))
-        .await
-        .response();
-    assert_ne!(answer.status, 503, "{}", answer.text());
+    assert_budget_refuses_then_recovers(fleet.listeners[0].addr, || fleet.body_bytes_in_flight())
+        .await;
     fleet.shutdown().await;
 }

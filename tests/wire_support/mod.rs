@@ -280,6 +280,60 @@ pub fn is_aoai_error(body: &[u8]) -> bool {
         && value.get("message").is_some_and(|m| m.is_string())
 }
 
+/// A head promising a 100-byte body, then 11 bytes of it and nothing more: the server must
+/// answer 408 (AOAI-shaped) when its body timeout ends and close the connection.
+pub async fn assert_half_sent_body_gets_408_and_a_close(addr: SocketAddr) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "POST {CHAT_PATH} HTTP/1.1\r\nhost: x\r\napi-key: test-key\r\ncontent-length: 100\r\n\r\n{{\"messages\""
+    );
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let answer = read_response(&mut stream).await.response();
+    assert_eq!(answer.status, 408, "{}", answer.text());
+    assert!(is_aoai_error(&answer.body), "{}", answer.text());
+    until_closed(&mut stream).await;
+}
+
+/// Half a request head and nothing more: the server must close when its head timeout ends.
+pub async fn assert_half_sent_head_is_closed(addr: SocketAddr) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"POST /openai/deployments/gpt-4o/chat/completions HTTP/1.1\r\nhost: x\r\napi-")
+        .await
+        .expect("write");
+    until_closed(&mut stream).await;
+}
+
+/// With a 1 MiB body budget at `addr` (its bytes in use read by `held`): a client declaring
+/// 800 KiB holds most of it, so a 300 KiB body is refused at once with 503, AOAI's shape and a
+/// `retry-after`; once the holder leaves, the same body is served.
+pub async fn assert_budget_refuses_then_recovers(addr: SocketAddr, held: impl Fn() -> u64) {
+    let mut holder = TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "POST {CHAT_PATH} HTTP/1.1\r\nhost: x\r\napi-key: test-key\r\ncontent-length: {}\r\n\r\n{{",
+        800 << 10
+    );
+    holder.write_all(head.as_bytes()).await.expect("write");
+    until(|| held() == 800 << 10).await;
+    let body = format!(
+        r#"{{"messages":[{{"role":"user","content":"{}"}}],"max_tokens":1}}"#,
+        "x".repeat(300 << 10)
+    );
+    let answer = exchange(addr, &chat_request(CHAT_PATH, "", &body))
+        .await
+        .response();
+    assert_eq!(answer.status, 503, "{}", answer.text());
+    assert!(is_aoai_error(&answer.body), "{}", answer.text());
+    assert_eq!(answer.header("retry-after"), Some("1"));
+    assert!(answer.header("x-throttlebox-exhausted").is_none());
+    drop(holder);
+    until(|| held() == 0).await;
+    let answer = exchange(addr, &chat_request(CHAT_PATH, "", &body))
+        .await
+        .response();
+    assert_eq!(answer.status, 200, "{}", answer.text());
+}
+
 /// A chat request's bytes (`content-length` framing) with extra header lines.
 pub fn chat_request(path: &str, extra_headers: &str, body: &str) -> Vec<u8> {
     format!(

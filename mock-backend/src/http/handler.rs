@@ -253,12 +253,9 @@ async fn prepare(
         ),
         None => None,
     };
-    let declared = headers
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let (bytes, _held) = limits::read_body(
+        headers,
         incoming,
-        declared,
         shared.max_body_bytes,
         &shared.budget,
         shared.limits.body_timeout,

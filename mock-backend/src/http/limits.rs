@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
+use hyper::HeaderMap;
 use hyper::body::Body;
+use hyper::header::CONTENT_LENGTH;
 
 use super::errors;
 
@@ -138,12 +140,12 @@ pub enum BodyRefusal {
     Cut,
 }
 
-/// Read `body` whole: at most `limit` bytes (a `declared` content length above it is refused
-/// before reading), holding them in `budget` for as long as the returned [`Reservation`]
-/// lives, within `timeout`.
+/// Read the `body` of a request with `headers` whole: at most `limit` bytes (a declared
+/// `content-length` above it is refused before reading), holding them in `budget` for as long
+/// as the returned [`Reservation`] lives, within `timeout`.
 pub async fn read_body<B>(
+    headers: &HeaderMap,
     body: B,
-    declared: Option<u64>,
     limit: u64,
     budget: &Arc<BodyBudget>,
     timeout: Duration,
@@ -151,6 +153,9 @@ pub async fn read_body<B>(
 where
     B: Body<Data = Bytes, Error = hyper::Error> + Unpin,
 {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.trim().parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit) {
         return Err(BodyRefusal::TooLarge { limit });
     }

@@ -6,7 +6,7 @@ use super::admin_listener::{self, AdminOptions};
 use super::clock::Clock;
 use super::handler;
 use super::limits::Limits;
-use super::sockets::{self, ConnectionCounters};
+use super::sockets::{self, ConnectionCounters, Listening};
 use super::state::Shared;
 use super::tokens;
 use crate::config::FleetConfig;
@@ -124,6 +124,12 @@ impl RunningFleet {
         let max_connections =
             sockets::connection_budget(config.resources.len().max(1) as u64).unwrap_or(usize::MAX);
         let counters = Arc::new(ConnectionCounters::default());
+        let listening = Listening {
+            max_connections,
+            counters: counters.clone(),
+            shutdown: watcher,
+            header_timeout: limits.header_timeout,
+        };
         let mut listeners = Vec::with_capacity(config.resources.len());
         let mut accept_loops = Vec::with_capacity(config.resources.len() + 1);
         for (index, resource) in config.resources.iter().enumerate() {
@@ -134,26 +140,16 @@ impl RunningFleet {
                 region: resource.region.clone(),
                 addr: socket.local_addr()?,
             });
+            // Boxed per request: hyper keeps a box the size of the service's future for the
+            // whole life of the connection, and `handle`'s future is ~4 KB. Boxed here, the
+            // connection keeps a pointer and the 4 KB are freed when the response head is ready
+            // (a held stream no longer pays for them; see BENCHMARKS.md, memory with 10,000
+            // open streams).
             let shared = shared.clone();
-            let stop = watcher.clone();
-            accept_loops.push(tokio::spawn(sockets::accept_connections(
-                socket,
-                max_connections,
-                counters.clone(),
-                watcher.clone(),
-                move |stream| {
-                    // Boxed per request: hyper keeps a box the size of the service's future for
-                    // the whole life of the connection, and `handle`'s future is ~4 KB. Boxed
-                    // here, the connection keeps a pointer and the 4 KB are freed when the
-                    // response head is ready (a held stream no longer pays for them; see
-                    // BENCHMARKS.md, memory with 10,000 open streams).
-                    let shared = shared.clone();
-                    let service = service_fn(move |request| {
-                        Box::pin(handler::handle(shared.clone(), index, request))
-                    });
-                    sockets::serve_connection(stream, service, limits.header_timeout, stop.clone())
-                },
-            )));
+            let service = service_fn(move |request| {
+                Box::pin(handler::handle(shared.clone(), index, request))
+            });
+            accept_loops.push(listening.spawn(socket, service));
         }
         let admin = match &options.admin {
             None => None,
@@ -162,26 +158,10 @@ impl RunningFleet {
                 let addr = socket.local_addr()?;
                 let shared = shared.clone();
                 let token: Option<Arc<str>> = admin.token.as_deref().map(Arc::from);
-                let stop = watcher.clone();
-                accept_loops.push(tokio::spawn(sockets::accept_connections(
-                    socket,
-                    max_connections,
-                    counters.clone(),
-                    watcher.clone(),
-                    move |stream| {
-                        let shared = shared.clone();
-                        let token = token.clone();
-                        let service = service_fn(move |request| {
-                            admin_listener::handle(shared.clone(), token.clone(), request)
-                        });
-                        sockets::serve_connection(
-                            stream,
-                            service,
-                            limits.header_timeout,
-                            stop.clone(),
-                        )
-                    },
-                )));
+                let service = service_fn(move |request| {
+                    admin_listener::handle(shared.clone(), token.clone(), request)
+                });
+                accept_loops.push(listening.spawn(socket, service));
                 Some(addr)
             }
         };

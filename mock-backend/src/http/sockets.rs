@@ -19,7 +19,7 @@ use hyper::service::HttpService;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 
 /// How long a server keeps an idle keep-alive connection (no request under way) before
 /// closing it, by default: the head-read timeout ([`super::limits::Limits::header_timeout`]).
@@ -120,6 +120,49 @@ pub async fn serve_connection<S>(
         _ = shutdown.changed() => connection.as_mut().graceful_shutdown(),
     }
     let _ = connection.await;
+}
+
+/// What the listeners of one server share: the cap on open connections, the counters, the stop
+/// signal, and the head-read timeout.
+#[derive(Debug, Clone)]
+pub struct Listening {
+    /// Connections open at once beyond which a new one is closed on arrival.
+    pub max_connections: usize,
+    /// Refused and panicked connections.
+    pub counters: Arc<ConnectionCounters>,
+    /// Turns true to stop accepting and finish the responses under way.
+    pub shutdown: watch::Receiver<bool>,
+    /// [`http1_server`]'s head-read timeout.
+    pub header_timeout: Duration,
+}
+
+impl Listening {
+    /// Serve HTTP/1.1 with `service` on every connection accepted on `socket` ([`accept_connections`],
+    /// [`serve_connection`]), on a task of its own, until the stop.
+    pub fn spawn<S>(&self, socket: TcpListener, service: S) -> JoinHandle<()>
+    where
+        S: HttpService<Incoming> + Clone + Send + 'static,
+        S::Future: Send,
+        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        S::ResBody: Send + 'static,
+        <S::ResBody as Body>::Data: Send,
+        <S::ResBody as Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let Listening {
+            max_connections,
+            counters,
+            shutdown,
+            header_timeout,
+        } = self.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(accept_connections(
+            socket,
+            max_connections,
+            counters,
+            shutdown,
+            move |stream| serve_connection(stream, service.clone(), header_timeout, stop.clone()),
+        ))
+    }
 }
 
 /// Accept connections on `socket` until `shutdown` turns true, serving each with `serve` on a

@@ -24,7 +24,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use aoai_mock::http::limits::{BodyBudget, Limits};
-use aoai_mock::http::sockets::{self, ConnectionCounters};
+use aoai_mock::http::sockets::{self, ConnectionCounters, Listening};
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use hyper::Uri;
@@ -199,16 +199,15 @@ impl RunningGateway {
             counters: Arc::new(ConnectionCounters::default()),
         });
         let (shutdown, watcher) = watch::channel(false);
-        let max_connections = settings.max_connections.unwrap_or(usize::MAX);
+        let listening = Listening {
+            max_connections: settings.max_connections.unwrap_or(usize::MAX),
+            counters: shared.counters.clone(),
+            shutdown: watcher,
+            header_timeout: settings.limits.header_timeout,
+        };
         let serving = shared.clone();
-        let stop = watcher.clone();
-        let accept_loop = tokio::spawn(sockets::accept_connections(
-            socket,
-            max_connections,
-            shared.counters.clone(),
-            watcher,
-            move |stream| serve_connection(stream, serving.clone(), stop.clone()),
-        ));
+        let service = service_fn(move |request| proxy::handle(serving.clone(), request));
+        let accept_loop = listening.spawn(socket, service);
         Ok(RunningGateway {
             addr,
             shared,
@@ -252,14 +251,4 @@ impl RunningGateway {
         let _ = self.shutdown.send(true);
         let _ = self.accept_loop.await;
     }
-}
-
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    shared: Arc<GatewayShared>,
-    shutdown: watch::Receiver<bool>,
-) {
-    let header_timeout = shared.limits.header_timeout;
-    let service = service_fn(move |request| proxy::handle(shared.clone(), request));
-    sockets::serve_connection(stream, service, header_timeout, shutdown).await;
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use aoai_mock::http::limits::read_body;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_LENGTH, HeaderValue};
+use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Request, Response};
 
 use super::answers;
@@ -37,14 +37,10 @@ pub(crate) async fn handle(
     if let Some(answer) = answers::unserved(&parts) {
         return Ok(answer);
     }
-    let declared = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok()?.trim().parse().ok());
     // The body stays in the budget until the request is answered (retries resend it).
     let (body, _held) = match read_body(
+        &parts.headers,
         incoming,
-        declared,
         shared.max_body_bytes,
         &shared.budget,
         shared.limits.body_timeout,
