@@ -56,8 +56,8 @@ pub struct AdminFlags {
     /// Bearer token the admin listener requires (`Authorization: Bearer TOKEN`).
     #[arg(long, env = "AOAI_MOCK_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
-    /// Serve no admin listener.
-    #[arg(long, conflicts_with_all = ["admin_listen", "admin_token"])]
+    /// Serve no admin listener (the other admin flags are then ignored).
+    #[arg(long)]
     pub no_admin: bool,
 }
 
