@@ -305,16 +305,18 @@ pub async fn assert_half_sent_head_is_closed(addr: SocketAddr) {
 }
 
 /// With a 1 MiB body budget at `addr` (its bytes in use read by `held`): a client declaring
-/// 800 KiB holds most of it, so a 300 KiB body is refused at once with 503, AOAI's shape and a
-/// `retry-after`; once the holder leaves, the same body is served.
+/// 700 KiB holds most of what large bodies may use (three quarters), so a 300 KiB body is
+/// refused at once with 503, AOAI's shape and a `retry-after`, while a small request is still
+/// served from the quarter kept for small bodies; once the holder leaves, the large body is
+/// served too.
 pub async fn assert_budget_refuses_then_recovers(addr: SocketAddr, held: impl Fn() -> u64) {
     let mut holder = TcpStream::connect(addr).await.expect("connect");
     let head = format!(
         "POST {CHAT_PATH} HTTP/1.1\r\nhost: x\r\napi-key: test-key\r\ncontent-length: {}\r\n\r\n{{",
-        800 << 10
+        700 << 10
     );
     holder.write_all(head.as_bytes()).await.expect("write");
-    until(|| held() == 800 << 10).await;
+    until(|| held() == 700 << 10).await;
     let body = format!(
         r#"{{"messages":[{{"role":"user","content":"{}"}}],"max_tokens":1}}"#,
         "x".repeat(300 << 10)
@@ -326,6 +328,10 @@ pub async fn assert_budget_refuses_then_recovers(addr: SocketAddr, held: impl Fn
     assert!(is_aoai_error(&answer.body), "{}", answer.text());
     assert_eq!(answer.header("retry-after"), Some("1"));
     assert!(answer.header("x-throttlebox-exhausted").is_none());
+    let small = exchange(addr, &chat_request(CHAT_PATH, "", CHAT_BODY))
+        .await
+        .response();
+    assert_eq!(small.status, 200, "{}", small.text());
     drop(holder);
     until(|| held() == 0).await;
     let answer = exchange(addr, &chat_request(CHAT_PATH, "", &body))

@@ -8,7 +8,7 @@ use super::decide;
 use super::errors::{self, ThrottleContext};
 use super::ids;
 use super::limits::{self, BodyRefusal};
-use super::parse::{self, BodyError, ParsedRequest};
+use super::parse::{self, BodyError, Measured, ParsedRequest};
 use super::respond::{self, Cut, Identity};
 use super::router::{self, Route};
 use super::state::{Listener, Shared, ShellCounters};
@@ -208,20 +208,46 @@ async fn inference(
     let spillover_header = headers
         .get("x-ms-spillover-deployment")
         .and_then(|v| v.to_str().ok());
-    let mut shape = ready.parsed.shape(ready.encoding, spillover_header);
+    let (parsed, measured) = measure(&shared, ready.parsed, ready.encoding).await?;
+    let mut shape = parsed.shape(measured, spillover_header);
     shape.forced_completion_tokens = ready.forced;
     shape.client_retry_count = ready.retry_count;
     let decided = decide::decide(&shared, ready.target, &shape, operation);
     let wanted = answer::Wanted {
         operation,
         api_version: &api_version,
-        include_usage: ready.parsed.include_usage,
-        dimensions: ready.parsed.dimensions,
-        inputs: ready.parsed.inputs(),
-        embedding_encoding: ready.parsed.embedding_encoding,
+        include_usage: parsed.include_usage,
+        dimensions: parsed.dimensions,
+        inputs: parsed.inputs(),
+        embedding_encoding: parsed.embedding_encoding,
         client_request_id: headers.get("x-ms-client-request-id").cloned(),
     };
     answer::render(shared.clone(), index, decided, wanted).await
+}
+
+/// Count `parsed`'s prompt: a small one here; a large one on the blocking pool, one at a time,
+/// so a client's megabytes of prompt (seconds of BPE) never stall the threads every other
+/// request runs on, nor take more than one core.
+async fn measure(
+    shared: &Shared,
+    parsed: ParsedRequest,
+    encoding: crate::model::Encoding,
+) -> Result<(ParsedRequest, Measured), Cut> {
+    if parsed.text_bytes() <= limits::LARGE_PROMPT_BYTES {
+        let measured = parsed.measure(encoding);
+        return Ok((parsed, measured));
+    }
+    let _turn = shared
+        .tokenizing
+        .acquire()
+        .await
+        .map_err(std::io::Error::other)?;
+    tokio::task::spawn_blocking(move || {
+        let measured = parsed.measure(encoding);
+        (parsed, measured)
+    })
+    .await
+    .map_err(std::io::Error::other)
 }
 
 /// The shell's checks, in AOAI's order: auth, api-version, deployment (path), size, body,

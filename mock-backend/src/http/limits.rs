@@ -26,6 +26,9 @@ pub const DEFAULT_BODY_BUDGET: u64 = 256 << 20;
 /// Largest request head (request line and headers) a server buffers; beyond it, 431 (414 for
 /// a request line over hyper's 64 KiB URI limit).
 pub const MAX_HEAD_BYTES: usize = 128 << 10;
+/// Prompt text above which the mock counts tokens off the request threads, one prompt at a
+/// time (a megabyte of text is about half a second of BPE).
+pub const LARGE_PROMPT_BYTES: usize = 64 << 10;
 /// The `retry-after` (seconds) of a refusal for lack of body budget.
 pub const BUSY_RETRY_AFTER_SECONDS: u64 = 1;
 
@@ -53,6 +56,10 @@ impl Default for Limits {
     }
 }
 
+/// Bodies up to this size are small: a quarter of the budget is kept for them alone, so large
+/// bodies, however many, never lock ordinary requests out.
+pub const SMALL_BODY: u64 = 64 << 10;
+
 /// The bytes of request bodies held across every connection of a server.
 #[derive(Debug)]
 pub struct BodyBudget {
@@ -74,10 +81,16 @@ impl BodyBudget {
         self.used.load(Ordering::Relaxed)
     }
 
-    fn take(&self, bytes: u64) -> bool {
+    /// Take `bytes` more for a body that will then hold `body` bytes in all.
+    fn take(&self, bytes: u64, body: u64) -> bool {
+        let ceiling = if body <= SMALL_BODY {
+            self.limit
+        } else {
+            self.limit - self.limit / 4
+        };
         self.used
             .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |used| {
-                used.checked_add(bytes).filter(|total| *total <= self.limit)
+                used.checked_add(bytes).filter(|total| *total <= ceiling)
             })
             .is_ok()
     }
@@ -102,7 +115,7 @@ impl Reservation {
     /// Hold at least `bytes` in all; false (nothing taken) when the budget has no room.
     pub fn hold(&mut self, bytes: u64) -> bool {
         let more = bytes.saturating_sub(self.held);
-        if more == 0 || self.budget.take(more) {
+        if more == 0 || self.budget.take(more, bytes) {
             self.held += more;
             true
         } else {
@@ -278,6 +291,33 @@ mod tests {
         assert!(second.hold(100));
         assert!(!second.hold(101));
         assert_eq!(budget.in_use(), 100);
+    }
+
+    #[test]
+    fn large_bodies_leave_a_quarter_of_the_budget_to_small_ones() {
+        let budget = BodyBudget::new(1 << 20);
+        let mut large = Reservation::on(&budget);
+        assert!(large.hold(700 << 10));
+        assert!(
+            !large.hold(800 << 10),
+            "large bodies stop at three quarters"
+        );
+        let mut other_large = Reservation::on(&budget);
+        assert!(!other_large.hold(100 << 10));
+        let small: Vec<Reservation> = (0..5)
+            .map(|_| {
+                let mut small = Reservation::on(&budget);
+                assert!(small.hold(SMALL_BODY), "small ones still fit");
+                small
+            })
+            .collect();
+        assert_eq!(budget.in_use(), (700 << 10) + 5 * SMALL_BODY);
+        let mut one_more = Reservation::on(&budget);
+        assert!(
+            !one_more.hold(SMALL_BODY),
+            "and the whole budget still bounds them"
+        );
+        drop(small);
     }
 
     #[test]

@@ -91,6 +91,15 @@ pub enum BodyError {
     Invalid(String),
 }
 
+/// A prompt's size as the model counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Measured {
+    /// Tokens by the deployment's BPE.
+    pub prompt_tokens: u32,
+    /// Characters of text.
+    pub prompt_chars: u32,
+}
+
 /// A parsed request body.
 pub struct ParsedRequest {
     /// Body `model` (the deployment on /openai/v1).
@@ -216,12 +225,14 @@ impl ParsedRequest {
         (self.texts.len() + self.token_inputs.len()).max(1)
     }
 
-    /// The model's view of this request, with prompt tokens counted by `encoding`.
-    pub fn shape<'a>(
-        &self,
-        encoding: Encoding,
-        spillover_header: Option<&'a str>,
-    ) -> RequestShape<'a> {
+    /// Bytes of prompt text (what tokenizing costs grows with).
+    pub fn text_bytes(&self) -> usize {
+        let messages: usize = self.message_texts().map(|text| text.len()).sum();
+        messages + self.texts.iter().map(String::len).sum::<usize>()
+    }
+
+    /// Prompt tokens (by `encoding`'s BPE) and characters: the costly part of [`Self::shape`].
+    pub fn measure(&self, encoding: Encoding) -> Measured {
         let (prompt_tokens, prompt_chars) = match self.operation {
             Operation::ChatCompletions => {
                 let mut chars = 0usize;
@@ -263,6 +274,22 @@ impl ParsedRequest {
                 (tokens, RequestShape::embedding_chars(lengths))
             }
         };
+        Measured {
+            prompt_tokens,
+            prompt_chars,
+        }
+    }
+
+    /// The model's view of this request, with its prompt `measured`.
+    pub fn shape<'a>(
+        &self,
+        measured: Measured,
+        spillover_header: Option<&'a str>,
+    ) -> RequestShape<'a> {
+        let Measured {
+            prompt_tokens,
+            prompt_chars,
+        } = measured;
         RequestShape {
             operation: self.operation,
             prompt_tokens,
@@ -297,20 +324,16 @@ mod tests {
             ),
             (Some(50), 2, true, true)
         );
-        let shape = parsed.shape(Encoding::O200kBase, None);
+        let shape = parsed.shape(parsed.measure(Encoding::O200kBase), None);
         assert_eq!((shape.prompt_tokens, shape.prompt_chars), (9, 11));
     }
 
     #[test]
     fn content_parts_are_joined() {
         let body = br#"{"messages":[{"role":"user","content":[{"type":"text","text":"abcd"},{"type":"image_url","image_url":{"url":"x"}}]}]}"#;
-        assert_eq!(
-            parse(Operation::ChatCompletions, body)
-                .unwrap()
-                .shape(Encoding::O200kBase, None)
-                .prompt_chars,
-            4
-        );
+        let parsed = parse(Operation::ChatCompletions, body).unwrap();
+        assert_eq!(parsed.measure(Encoding::O200kBase).prompt_chars, 4);
+        assert_eq!(parsed.text_bytes(), 4);
     }
 
     #[test]
@@ -348,6 +371,6 @@ mod tests {
     fn embeddings_estimate_chars_are_rounded_per_input() {
         let parsed = parse(Operation::Embeddings, br#"{"input":["a","bbbbb"]}"#).unwrap();
         assert_eq!(parsed.inputs(), 2);
-        assert_eq!(parsed.shape(Encoding::Cl100kBase, None).prompt_chars, 4 + 8);
+        assert_eq!(parsed.measure(Encoding::Cl100kBase).prompt_chars, 4 + 8);
     }
 }

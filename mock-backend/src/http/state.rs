@@ -73,6 +73,8 @@ pub struct Shared {
     pub limits: Limits,
     /// Request body bytes held by every connection of every listener.
     pub budget: std::sync::Arc<BodyBudget>,
+    /// One permit: large prompts are tokenized one at a time.
+    pub tokenizing: tokio::sync::Semaphore,
     /// Fleet-wide `client_request_id_fallback` is `not_set` (for answers no deployment decided).
     pub client_id_not_set: bool,
 }
@@ -110,6 +112,7 @@ impl Shared {
             max_body_bytes: config.max_body_bytes,
             limits,
             budget: BodyBudget::new(limits.body_budget),
+            tokenizing: tokio::sync::Semaphore::new(1),
             client_id_not_set: config.switches.client_request_id_fallback
                 == crate::config::ClientRequestIdFallback::NotSet,
         }
