@@ -304,18 +304,22 @@ pub async fn assert_half_sent_head_is_closed(addr: SocketAddr) {
     until_closed(&mut stream).await;
 }
 
-/// With a 1 MiB body budget at `addr` (its bytes in use read by `held`): a client declaring
-/// 700 KiB holds most of what large bodies may use (three quarters), so a 300 KiB body is
-/// refused at once with 503, AOAI's shape and a `retry-after`, while a small request is still
-/// served from the quarter kept for small bodies; once the holder leaves, the large body is
-/// served too.
+/// With a 1 MiB body budget at `addr` (its bytes in use read by `held`): a client that has
+/// sent 700 KiB of an 800 KiB body holds most of what large bodies may use (three quarters),
+/// so a 300 KiB body is refused with 503, AOAI's shape and a `retry-after`, while a small
+/// request is still served from the quarter kept for small bodies; once the holder leaves,
+/// the large body is served too.
 pub async fn assert_budget_refuses_then_recovers(addr: SocketAddr, held: impl Fn() -> u64) {
     let mut holder = TcpStream::connect(addr).await.expect("connect");
     let head = format!(
-        "POST {CHAT_PATH} HTTP/1.1\r\nhost: x\r\napi-key: test-key\r\ncontent-length: {}\r\n\r\n{{",
-        700 << 10
+        "POST {CHAT_PATH} HTTP/1.1\r\nhost: x\r\napi-key: test-key\r\ncontent-length: {}\r\n\r\n",
+        800 << 10
     );
     holder.write_all(head.as_bytes()).await.expect("write");
+    holder
+        .write_all(&vec![b' '; 700 << 10])
+        .await
+        .expect("write");
     until(|| held() == 700 << 10).await;
     let body = format!(
         r#"{{"messages":[{{"role":"user","content":"{}"}}],"max_tokens":1}}"#,

@@ -154,8 +154,9 @@ pub enum BodyRefusal {
 }
 
 /// Read the `body` of a request with `headers` whole: at most `limit` bytes (a declared
-/// `content-length` above it is refused before reading), holding them in `budget` for as long
-/// as the returned [`Reservation`] lives, within `timeout`.
+/// `content-length` above it is refused before reading), holding the bytes received in `budget`
+/// for as long as the returned [`Reservation`] lives, within `timeout`. The budget counts what
+/// has arrived, not what a head promises: a client cannot book memory it does not send.
 pub async fn read_body<B>(
     headers: &HeaderMap,
     body: B,
@@ -173,11 +174,6 @@ where
         return Err(BodyRefusal::TooLarge { limit });
     }
     let mut reservation = Reservation::on(budget);
-    if let Some(length) = declared
-        && !reservation.hold(length)
-    {
-        return Err(BodyRefusal::OverBudget);
-    }
     let reading = collect(body, limit, &mut reservation);
     match tokio::time::timeout(timeout, reading).await {
         Ok(Ok(bytes)) => Ok((bytes, reservation)),

@@ -17,6 +17,7 @@ pub mod flags;
 mod handler;
 mod ids;
 pub mod limits;
+mod linger;
 mod parse;
 mod protocol_errors;
 mod respond;

@@ -6,7 +6,8 @@
 //! loop both servers run — which closes connections beyond a cap at once instead of letting
 //! the process run out of descriptors (after which new connections would wait in the kernel's
 //! accept queue, their requests unanswered until the client gives up) and counts connection
-//! tasks that panicked — and serving one connection until it ends or the server stops.
+//! tasks that panicked — and serving one connection until it ends or the server stops, with a
+//! lingering close.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -100,7 +101,9 @@ pub struct ConnectionCounters {
 
 /// Serve HTTP/1.1 on `stream` with `service` until the connection ends; when `shutdown` turns
 /// true, finish the response under way and close. hyper's own answers to unparsable heads get
-/// an AOAI error body ([`ErrorBodies`](super::protocol_errors::ErrorBodies)).
+/// an AOAI error body ([`ErrorBodies`](super::protocol_errors::ErrorBodies)), and the close
+/// lingers ([`Lingering`](super::linger::Lingering)) so an answer given before the whole request
+/// was read reaches the client.
 pub async fn serve_connection<S>(
     stream: TcpStream,
     service: S,
@@ -112,7 +115,9 @@ pub async fn serve_connection<S>(
     S::ResBody: 'static,
     <S::ResBody as Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let io = TokioIo::new(super::protocol_errors::ErrorBodies::new(stream));
+    let io = TokioIo::new(super::protocol_errors::ErrorBodies::new(
+        super::linger::Lingering::new(stream),
+    ));
     let connection = http1_server(header_timeout).serve_connection(io, service);
     tokio::pin!(connection);
     tokio::select! {
