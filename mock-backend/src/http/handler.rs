@@ -139,6 +139,9 @@ struct Ready {
     encoding: crate::model::Encoding,
     forced: Option<u32>,
     retry_count: u32,
+    /// The body's bytes stay in the budget until its prompt is counted (a large one may wait
+    /// its turn to be tokenized: the budget bounds how many wait).
+    held: limits::Reservation,
 }
 
 async fn inference(
@@ -209,6 +212,7 @@ async fn inference(
         .get("x-ms-spillover-deployment")
         .and_then(|v| v.to_str().ok());
     let (parsed, measured) = measure(&shared, ready.parsed, ready.encoding).await?;
+    drop(ready.held);
     let mut shape = parsed.shape(measured, spillover_header);
     shape.forced_completion_tokens = ready.forced;
     shape.client_retry_count = ready.retry_count;
@@ -279,7 +283,7 @@ async fn prepare(
         ),
         None => None,
     };
-    let (bytes, _held) = limits::read_body(
+    let (bytes, held) = limits::read_body(
         headers,
         incoming,
         shared.max_body_bytes,
@@ -334,6 +338,7 @@ async fn prepare(
         encoding,
         forced,
         retry_count,
+        held,
     })
 }
 
