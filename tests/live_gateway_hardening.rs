@@ -169,6 +169,11 @@ async fn a_chunked_body_over_the_limit_is_a_413_from_the_gateway_and_no_breaker_
             .response();
         assert_eq!(answer.status, 413, "{}", answer.text());
         assert!(is_aoai_error(&answer.body), "{}", answer.text());
+        assert_eq!(
+            answer.header("connection"),
+            Some("close"),
+            "the body was left unread"
+        );
     }
     unharmed_then_stop(fleet, gateway).await;
 }

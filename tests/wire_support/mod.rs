@@ -331,6 +331,11 @@ pub async fn assert_budget_refuses_then_recovers(addr: SocketAddr, held: impl Fn
     assert_eq!(answer.status, 503, "{}", answer.text());
     assert!(is_aoai_error(&answer.body), "{}", answer.text());
     assert_eq!(answer.header("retry-after"), Some("1"));
+    assert_eq!(
+        answer.header("connection"),
+        Some("close"),
+        "the body was left unread"
+    );
     assert!(answer.header("x-throttlebox-exhausted").is_none());
     let small = exchange(addr, &chat_request(CHAT_PATH, "", CHAT_BODY))
         .await

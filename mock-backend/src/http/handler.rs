@@ -78,6 +78,9 @@ fn identity(shared: &Shared, listener: &Listener, headers: &HeaderMap) -> Identi
     }
 }
 
+/// A refusal decided by the shell. Every one but a 400 is decided before the request body is
+/// read (a 400 judges the body), so when the request has one the answer closes the connection
+/// ([`limits::close_after`]); the 404 for an unknown `/openai/v1` model closes needlessly.
 fn refusal(
     shared: &Shared,
     listener: &Listener,
@@ -85,7 +88,11 @@ fn refusal(
     status: u16,
     body: impl Into<Bytes>,
 ) -> Response<MockBody> {
-    respond::json(status, body, identity(shared, listener, headers))
+    let mut response = respond::json(status, body, identity(shared, listener, headers));
+    if status != 400 && limits::has_body(headers) {
+        limits::close_after(response.headers_mut());
+    }
+    response
 }
 
 fn header_u32(headers: &HeaderMap, name: &str) -> Result<Option<u32>, String> {
@@ -176,14 +183,12 @@ async fn inference(
             return Ok(refusal(&shared, listener, headers, status, body));
         }
         Err(Early::UnknownDeployment(name)) => {
-            return Ok(unknown(
-                &shared,
-                listener,
-                headers,
-                &name,
-                operation,
-                &api_version,
-            ));
+            let mut response = unknown(&shared, listener, headers, &name, operation, &api_version);
+            // A deployment named in the path is looked up before the body is read.
+            if limits::has_body(headers) {
+                limits::close_after(response.headers_mut());
+            }
+            return Ok(response);
         }
         Err(Early::Body(cause)) => {
             let Some((status, body, retry_after)) = limits::refusal_answer(&cause) else {
@@ -200,6 +205,8 @@ async fn inference(
                 _ => &counters.bad_bodies,
             });
             let mut response = refusal(&shared, listener, headers, status, body);
+            // Whatever the status, the body was not read to the end.
+            limits::close_after(response.headers_mut());
             if let Some(seconds) = retry_after {
                 response
                     .headers_mut()

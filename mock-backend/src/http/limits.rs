@@ -12,7 +12,7 @@ use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use hyper::HeaderMap;
 use hyper::body::Body;
-use hyper::header::CONTENT_LENGTH;
+use hyper::header::{CONNECTION, CONTENT_LENGTH, HeaderValue, TRANSFER_ENCODING};
 
 use super::errors;
 
@@ -227,6 +227,22 @@ fn classify(error: &hyper::Error) -> BodyRefusal {
         source = current.source();
     }
     BodyRefusal::Cut
+}
+
+/// Whether a request with `headers` carries a body (a declared length above zero, or chunks).
+pub fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(TRANSFER_ENCODING)
+        || headers
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.trim().parse::<u64>().ok())
+            .is_some_and(|length| length > 0)
+}
+
+/// Mark a response `connection: close`: it answers a request whose body was not read to the
+/// end, so the connection closes after it. Without the mark a pooling client would take the
+/// connection back, send its next request on it, and meet a closed socket.
+pub fn close_after(headers: &mut HeaderMap) {
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
 }
 
 /// How a server answers a refusal: status, AOAI-shaped JSON body, and the `retry-after`

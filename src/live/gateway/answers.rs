@@ -6,7 +6,7 @@
 //! `retry-after` when its body budget is full). None of these feeds a breaker.
 
 use aoai_mock::http::errors;
-use aoai_mock::http::limits::{BodyRefusal, refusal_answer};
+use aoai_mock::http::limits::{BodyRefusal, close_after, has_body, refusal_answer};
 use aoai_mock::http::router::{Route, route};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -86,22 +86,27 @@ pub fn upstream_failure(failure: Failure, backend: &str) -> Response<GatewayBody
 
 /// The gateway's own answer to a request no backend serves (an unknown path, `OPTIONS *`, the
 /// mock's admin and metrics paths, a method other than POST); None when it is an inference
-/// request to forward.
+/// request to forward. Its body is left unread, so with one the connection closes after.
 pub fn unserved(parts: &Parts) -> Option<Response<GatewayBody>> {
-    match route(&parts.method, parts.uri.path()) {
-        Route::Inference { .. } => None,
-        Route::NotFound => Some(json(404, errors::RESOURCE_NOT_FOUND)),
+    let mut response = match route(&parts.method, parts.uri.path()) {
+        Route::Inference { .. } => return None,
+        Route::NotFound => json(404, errors::RESOURCE_NOT_FOUND),
         Route::MethodNotAllowed(allow) => {
             let mut response = json(405, errors::METHOD_NOT_ALLOWED);
             response
                 .headers_mut()
                 .insert(ALLOW, HeaderValue::from_static(allow));
-            Some(response)
+            response
         }
+    };
+    if has_body(&parts.headers) {
+        close_after(response.headers_mut());
     }
+    Some(response)
 }
 
-/// The answer to a request body the gateway did not read to the end.
+/// The answer to a request body the gateway did not read to the end (the connection closes
+/// after it).
 pub fn body_refused(refusal: &BodyRefusal) -> Response<GatewayBody> {
     let Some((status, body, retry_after)) = refusal_answer(refusal) else {
         // The client is gone; whatever is written here goes nowhere.
@@ -112,6 +117,7 @@ pub fn body_refused(refusal: &BodyRefusal) -> Response<GatewayBody> {
         );
     };
     let mut response = json(status, body);
+    close_after(response.headers_mut());
     if let Some(seconds) = retry_after {
         response
             .headers_mut()
@@ -169,5 +175,10 @@ mod tests {
         let busy = body_refused(&BodyRefusal::OverBudget);
         assert_eq!(busy.status(), 503);
         assert!(busy.headers().contains_key(RETRY_AFTER));
+        assert_eq!(
+            busy.headers()["connection"],
+            "close",
+            "its body was not read"
+        );
     }
 }
