@@ -32,6 +32,8 @@ const SCENARIO: &str = concat!(
 );
 /// 2024-05-10T08:00:00Z: run second 0 in the exported logs.
 const START_NS: i64 = 1_715_328_000_000_000_000;
+/// The fixture's arrival rate (requests per second).
+const RATE: f64 = 1.8;
 /// (backend, TTFT base s, tokens per second, TPM, PTU) of the fixture.
 const TRUTH: [(&str, f64, f64, u64, u32); 3] = [
     ("payg-north", 0.8, 70.0, 80_000, 0),
@@ -132,7 +134,7 @@ fn check_parameters(calibration: &Calibration, ttft_logged: bool) {
                 );
                 assert!(
                     fit.rpm.is_none(),
-                    "{name}: no request-bound 429s in this run"
+                    "{name}: no request-bound 429s in this run: {fit:?}"
                 );
             }
             QuotaFit::Provisioned(fit) => {
@@ -147,7 +149,7 @@ fn check_parameters(calibration: &Calibration, ttft_logged: bool) {
     let [app] = calibration.workload.apps.as_slice() else {
         panic!("one app: {:?}", calibration.workload.apps.len())
     };
-    within("arrival rate", app.arrivals.mean_rate.value, 2.0, 0.05);
+    within("arrival rate", app.arrivals.mean_rate.value, RATE, 0.05);
     let share = app.stream_share.expect("stream share logged").value;
     assert!((share - 0.5).abs() <= 0.05, "stream share {share}");
     within(

@@ -3,6 +3,8 @@
 
 use anyhow::Context;
 use aoai_mock::config::FleetConfig;
+use aoai_mock::http::ServeOptions;
+use aoai_mock::http::flags::{AdminFlags, LimitFlags};
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +20,10 @@ struct Args {
     /// Longest wait for open responses to finish after Ctrl-C.
     #[arg(long, default_value = "10s", value_parser = aoai_mock::duration::parse)]
     drain: Duration,
+    #[command(flatten)]
+    limits: LimitFlags,
+    #[command(flatten)]
+    admin: AdminFlags,
 }
 
 fn main() -> ExitCode {
@@ -37,5 +43,10 @@ fn run(args: Args) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(&args.config).with_context(|| format!("reading {origin}"))?;
     let config = FleetConfig::from_toml_str(&text, &origin)?;
-    aoai_mock::http::serve_until_ctrl_c(&config, args.drain).context("serving the fleet")
+    let options = ServeOptions {
+        time_scale: 1.0,
+        limits: args.limits.limits(),
+        admin: args.admin.options(),
+    };
+    aoai_mock::http::serve_until_ctrl_c(&config, args.drain, &options).context("serving the fleet")
 }

@@ -133,7 +133,7 @@ async fn unknown_deployment_path_and_method() {
         (405, Some("POST"))
     );
     assert!(wrong_method.json()["error"]["code"].is_string());
-    let text = metrics(addr).await;
+    let text = metrics(&fleet).await;
     assert_eq!(
         metric(
             &text,
@@ -297,16 +297,17 @@ async fn v1_routes_take_the_deployment_from_the_body() {
         "POST",
         "/openai/v1/chat/completions",
         &headers,
-        r#"{"messages":[]}"#,
+        r#"{"messages":[{"role":"user","content":"hi"}]}"#,
     )
     .await;
     assert_eq!(no_model.status, 400);
+    assert_eq!(no_model.json()["error"]["param"], "model");
     let unknown = send(
         addr,
         "POST",
         "/openai/v1/chat/completions",
         &headers,
-        r#"{"model":"zzz","messages":[]}"#,
+        r#"{"model":"zzz","messages":[{"role":"user","content":"hi"}]}"#,
     )
     .await;
     assert_eq!(unknown.status, 404);

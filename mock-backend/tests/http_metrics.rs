@@ -48,7 +48,7 @@ async fn metrics_count_admissions_tokens_and_retries_per_deployment() {
         ],
     )
     .await;
-    let text = metrics(addr).await;
+    let text = metrics(&fleet).await;
     let labels = r#"{resource="east",deployment="chat""#;
     assert_eq!(
         metric(&text, &format!("aoai_mock_admitted_total{labels}}}")),

@@ -106,7 +106,7 @@ async fn a_call_rate_429_says_when_the_10s_window_has_room() {
         message
             .contains("ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21")
     );
-    let text = metrics(addr).await;
+    let text = metrics(&fleet).await;
     assert_eq!(
         metric(
             &text,
@@ -179,8 +179,9 @@ async fn the_admin_endpoint_raises_a_quota_without_restart() {
             .status,
         429
     );
+    let admin = admin(&fleet);
     let patched = send(
-        addr,
+        admin,
         "PATCH",
         "/admin/config",
         &[("content-type", "application/json")],
@@ -193,10 +194,10 @@ async fn the_admin_endpoint_raises_a_quota_without_restart() {
         (after.status, after.header_u64("x-ratelimit-limit-tokens")),
         (200, 100_000)
     );
-    let config = send(addr, "GET", "/admin/config", &[], "").await.json();
+    let config = send(admin, "GET", "/admin/config", &[], "").await.json();
     assert_eq!(config["resources"][0]["deployments"][1]["tpm"], 100_000);
     let refused = send(
-        addr,
+        admin,
         "PATCH",
         "/++/config",
         &[],
@@ -210,7 +211,7 @@ async fn the_admin_endpoint_raises_a_quota_without_restart() {
         refused.body
     );
     let unknown_field = send(
-        addr,
+        admin,
         "PATCH",
         "/admin/config",
         &[],
@@ -277,7 +278,7 @@ async fn ptu_utilization_rises_with_a_burst_429s_immediately_and_drains() {
         util_after < *utilizations.last().unwrap(),
         "{util_after} after draining vs {utilizations:?}"
     );
-    let text = metrics(addr).await;
+    let text = metrics(&fleet).await;
     assert_eq!(
         metric(
             &text,
@@ -343,7 +344,7 @@ async fn ptu_refusals_spill_over_by_setting_or_header() {
         (by_header.status, by_header.header("x-ms-deployment-name")),
         (200, Some("payg"))
     );
-    let text = metrics(addr).await;
+    let text = metrics(&fleet).await;
     assert_eq!(
         metric(
             &text,

@@ -111,7 +111,7 @@ async fn a_stream_follows_aoai_event_order_with_one_id_and_usage() {
         (Some(9), Some(5), Some(14))
     );
     assert_eq!(events[9], "[DONE]");
-    let text = metrics(addr(&fleet)).await;
+    let text = metrics(&fleet).await;
     assert_eq!(
         metric(
             &text,

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod http_admin;
 mod http_faults;
 mod http_inputs;
 mod http_metrics;

@@ -91,7 +91,7 @@ async fn openai_python_sdk_chats_streams_embeds_and_retries_on_the_mock_429() {
 
     // Server side: the mock refused exactly one `tiny` request for its request window and saw
     // the SDK's retry (x-stainless-retry-count = 1), which it admitted.
-    let text = metrics(addr(&fleet)).await;
+    let text = metrics(&fleet).await;
     let tiny = r#"resource="sdk",deployment="tiny""#;
     let value = |name: &str, extra: &str| metric(&text, &format!("{name}{{{tiny}{extra}}}"));
     assert_eq!(

@@ -83,7 +83,15 @@ fn window_loads(rows: &[QuotaRow]) -> Vec<(u32, f64)> {
         .collect()
 }
 
-/// The best (Q, T interval, errors) under weights `w`; `by_s` orders the rows by load s.
+/// Calls (by weight) a request-window bound must explain beyond what the token window alone
+/// explains before it counts as identified: one call on a window's edge — a 429 whose logged
+/// estimate is a token short — is noise, not evidence of an RPM, and a spurious RPM far below
+/// the real one would throttle the calibrated fleet.
+const REQUEST_BOUND_EVIDENCE: f64 = 3.0;
+
+/// The best (Q, T interval, errors) under weights `w`; `by_s` orders the rows by load s. A
+/// request bound Q is taken only when it explains [`REQUEST_BOUND_EVIDENCE`] more calls than
+/// the token bound alone.
 fn classify(
     loads: &[(u32, f64)],
     y: &[bool],
@@ -126,7 +134,12 @@ fn classify(
                 interval = (loads[i].1, next);
             }
         }
-        if best_here < best.2 - 1e-9 {
+        let margin = if q.is_some() {
+            REQUEST_BOUND_EVIDENCE
+        } else {
+            1e-9
+        };
+        if best_here < best.2 - margin {
             best = (q, interval, best_here);
         }
     }

@@ -40,6 +40,12 @@ pub struct GatewayArgs {
     /// Longest wait for open responses after Ctrl-C.
     #[arg(long, default_value = "10s", value_parser = throttlebox::duration::parse)]
     pub drain: Duration,
+    /// Largest request body the gateway reads (413 above it; `B`, `KiB`, `MiB`, `GiB`);
+    /// default: the fleet's `max_body_bytes`.
+    #[arg(long, value_parser = aoai_mock::http::flags::parse_bytes)]
+    pub max_body: Option<u64>,
+    #[command(flatten)]
+    pub limits: aoai_mock::http::flags::LimitFlags,
 }
 
 /// The pool's URLs: `--backend` values, else the fleet's fixed ports.
@@ -99,7 +105,9 @@ pub fn run(args: GatewayArgs) -> anyhow::Result<Outcome> {
             )
         })?;
     let urls = backend_urls(&scenario, &args.backends)?;
-    let settings = GatewaySettings::from_scenario(&scenario, index, &urls, args.listen)?;
+    let mut settings = GatewaySettings::from_scenario(&scenario, index, &urls, args.listen)?;
+    settings.limits = args.limits.limits();
+    settings.max_body_bytes = args.max_body.unwrap_or(settings.max_body_bytes);
     block_on(async move {
         let gateway = RunningGateway::start(settings, LiveClock::start(args.time_scale)).await?;
         println!("listening {} strategy={:?}", gateway.url(), args.strategy);
@@ -117,6 +125,10 @@ pub fn run(args: GatewayArgs) -> anyhow::Result<Outcome> {
                 "{refused} client connections were closed on arrival: the gateway was at its \
                  connection cap (half the open-file limit)"
             );
+        }
+        let panicked = gateway.panicked_connections();
+        if panicked > 0 {
+            eprintln!("{panicked} connections were lost to a panic in the gateway (a bug)");
         }
         if tokio::time::timeout(args.drain, gateway.shutdown())
             .await

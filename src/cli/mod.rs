@@ -77,6 +77,10 @@ struct MockArgs {
     /// Run the fleet's clock K times faster than the wall clock (quotas, latencies, faults).
     #[arg(long, default_value_t = 1.0, value_parser = live_common::parse_time_scale)]
     time_scale: f64,
+    #[command(flatten)]
+    limits: aoai_mock::http::flags::LimitFlags,
+    #[command(flatten)]
+    admin: aoai_mock::http::flags::AdminFlags,
 }
 
 /// How a command ended, for the exit code.
@@ -146,6 +150,11 @@ fn mock(args: MockArgs) -> anyhow::Result<Outcome> {
             }
         }
     };
-    aoai_mock::http::serve_scaled_until_ctrl_c(&fleet, args.drain, args.time_scale)?;
+    let options = aoai_mock::http::ServeOptions {
+        time_scale: args.time_scale,
+        limits: args.limits.limits(),
+        admin: args.admin.options(),
+    };
+    aoai_mock::http::serve_until_ctrl_c(&fleet, args.drain, &options)?;
     Ok(Outcome::Ok)
 }

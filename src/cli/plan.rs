@@ -14,6 +14,7 @@ use throttlebox::plan::{
     parse_fraction, parse_targets, plan, plan_html, plan_json, plan_markdown,
 };
 use throttlebox::report::RunDir;
+use throttlebox::scenario::preflight::{self, Job};
 use throttlebox::scenario::{Override, Scenario};
 
 use super::Outcome;
@@ -101,6 +102,28 @@ pub struct PlanArgs {
     /// Threads; default: all cores.
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Plan even when the pre-flight estimate of one candidate's simulation (requests, memory)
+    /// is over the safety limits.
+    #[arg(long)]
+    pub allow_large: bool,
+}
+
+/// Refuse a plan whose every candidate simulation would be absurdly large (the scenario at its
+/// planned length and `load` × its rates), unless `--allow-large`.
+fn preflight_candidate(
+    args: &PlanArgs,
+    overrides: &[Override],
+    load: f64,
+    jobs: usize,
+) -> anyhow::Result<()> {
+    let mut overrides = overrides.to_vec();
+    if let Some(duration) = &args.duration {
+        overrides.push(Override::new("workload.duration", duration)?);
+    }
+    let scenario = Scenario::load(&args.scenario, &overrides)?;
+    let job = Job::PlanCandidate { load, jobs };
+    preflight::refuse_unless_allowed(&scenario, job, args.allow_large)?;
+    Ok(())
 }
 
 /// Run the command.
@@ -117,6 +140,9 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Outcome> {
         .iter()
         .map(|text| Override::parse(text))
         .collect::<Result<Vec<_>, _>>()?;
+    let load = args.growth * (1.0 + headroom);
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
+    preflight_candidate(&args, &overrides, load, jobs)?;
     let mut builder = FleetBuilder::new(&args.scenario, &overrides, &args.strategies)?;
     builder.set_ptu_model_overrides(args.input_tpm_per_ptu, args.output_weight);
     let prices = PriceBook::resolve(&builder.costs()?, &builder.model)?;
@@ -136,7 +162,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Outcome> {
         payg_tpms: args.payg_tpm,
         spillover: !args.no_spillover,
         duration: args.duration.clone(),
-        jobs: args.jobs.unwrap_or_else(default_jobs),
+        jobs,
         stop: signals.stop_flag().clone(),
     };
     eprintln!(

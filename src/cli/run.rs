@@ -12,6 +12,7 @@ use throttlebox::live::load::LoadOptions;
 use throttlebox::report::RunDir;
 use throttlebox::report::run_dir::SUMMARY_JSON;
 use throttlebox::scenario::Scenario;
+use throttlebox::scenario::preflight::{self, Job};
 
 use super::live_common::{block_on, report};
 use super::run_folder::Folder;
@@ -65,12 +66,21 @@ pub struct RunArgs {
     /// Exit 3 when the run cannot be trusted (a strategy's validity failed, or interrupted).
     #[arg(long)]
     pub strict: bool,
+    /// Run even when the pre-flight estimate (requests, disk, memory, wall-clock time) is over
+    /// the safety limits.
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// Run the command.
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let signals = Signals::install()?;
     let scenario = load(args.scenario.as_ref(), &args.sets)?;
+    let job = Job::Live {
+        time_scale: args.time_scale,
+        max_in_flight: args.max_in_flight,
+    };
+    preflight::refuse_unless_allowed(&scenario, job, args.allow_large)?;
     Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
         || format!("{}-live-{}", scenario.name(), timestamp()),
         SUMMARY_JSON,

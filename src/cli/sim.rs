@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use throttlebox::report::run_dir::SUMMARY_JSON;
 use throttlebox::report::{RunDir, head_to_head_table};
+use throttlebox::scenario::preflight::{self, Job};
 use throttlebox::scenario::{Override, Scenario};
 use throttlebox::sim::run_all_until;
 
@@ -39,6 +40,10 @@ pub struct SimArgs {
     /// Exit 1 when any strategy misses an SLO.
     #[arg(long)]
     pub check_slo: bool,
+    /// Run even when the pre-flight estimate (requests, disk, memory) is over the safety
+    /// limits.
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// Load `scenario` (or the embedded default) with `--set` overrides.
@@ -62,10 +67,12 @@ pub fn default_jobs() -> usize {
 pub fn run(args: SimArgs) -> anyhow::Result<Outcome> {
     let signals = Signals::install()?;
     let scenario = load(args.scenario.as_ref(), &args.sets)?;
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
+    preflight::refuse_unless_allowed(&scenario, Job::Sim { jobs }, args.allow_large)?;
     Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
         || format!("{}-{}", scenario.name(), timestamp()),
         SUMMARY_JSON,
-        |dir| simulate(&args, &scenario, dir, &signals),
+        |dir| simulate(&args, &scenario, dir, &signals, jobs),
     )
 }
 
@@ -74,8 +81,8 @@ fn simulate(
     scenario: &Scenario,
     dir: &RunDir,
     signals: &Signals,
+    jobs: usize,
 ) -> anyhow::Result<Outcome> {
-    let jobs = args.jobs.unwrap_or_else(default_jobs);
     let command = command_line();
     eprintln!(
         "simulating {} strategies of {} ({}) on {jobs} thread(s)…",

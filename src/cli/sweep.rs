@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use indicatif::{ProgressBar, ProgressStyle};
 use throttlebox::report::RunDir;
 use throttlebox::scenario::{Override, Scenario};
-use throttlebox::sweep::{Axis, SweepRun, grid_csv, grid_markdown, run_sweep};
+use throttlebox::sweep::{Axis, SweepRun, grid_csv, grid_markdown, preflight, run_sweep};
 
 use super::Outcome;
 use super::run_folder::Folder;
@@ -42,6 +42,10 @@ pub struct SweepArgs {
     /// Threads; default: all cores.
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Run even when the pre-flight estimate of the whole grid (requests, memory) is over the
+    /// safety limits.
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// Run the command.
@@ -60,6 +64,14 @@ pub fn run(args: SweepArgs) -> anyhow::Result<Outcome> {
         Some(path) => Scenario::load(path, &fixed)?,
         None => Scenario::embedded_default(&fixed)?,
     };
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
+    preflight(
+        args.scenario.as_deref(),
+        &fixed,
+        &axes,
+        jobs,
+        args.allow_large,
+    )?;
     Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
         || format!("{}-sweep-{}", base.name(), timestamp()),
         SWEEP_CSV,

@@ -2,12 +2,14 @@
 //! pool, the workload, the strategies to compare, client and gateway behaviour, SLOs, costs and
 //! the seed. This module owns parsing (`deny_unknown_fields`), cross-field validation with
 //! errors that name the file, key path and value, `--set` overrides, the APIM pool import
-//! hand-off, and the embedded default scenario. It decides nothing at run time.
+//! hand-off, the embedded default scenario, and the pre-flight estimate of what running one
+//! will cost ([`preflight`]). It decides nothing at run time.
 
 mod error;
 mod file;
 mod load;
 mod overrides;
+pub mod preflight;
 mod resolve;
 
 pub use error::ScenarioError;

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::report::Summary;
+use crate::scenario::preflight::{self, CEILINGS, Estimate, Job, PreflightError, WorkloadFacts};
 use crate::scenario::{Override, Scenario, ScenarioError};
 use crate::sim::{SimError, StopFlag, run_all_until};
 
@@ -119,6 +120,39 @@ impl SweepRun {
     }
 }
 
+/// The scenario at `path` (None: the embedded default) with `fixed` and `cell`'s overrides.
+fn load_cell(
+    path: Option<&Path>,
+    fixed: &[Override],
+    cell: &Cell,
+) -> Result<Scenario, ScenarioError> {
+    let overrides: Vec<Override> = fixed.iter().chain(&cell.overrides).cloned().collect();
+    match path {
+        Some(path) => Scenario::load(path, &overrides),
+        None => Scenario::embedded_default(&overrides),
+    }
+}
+
+/// The pre-flight estimate of the whole grid (every cell, `jobs` at once), refused above the
+/// safety ceilings unless `allow_large` (see [`crate::scenario::preflight`]).
+pub fn preflight(
+    path: Option<&Path>,
+    fixed: &[Override],
+    axes: &[Axis],
+    jobs: usize,
+    allow_large: bool,
+) -> Result<Estimate, PreflightError> {
+    let estimate = cells(axes)?
+        .iter()
+        .map(|cell| {
+            let facts = WorkloadFacts::of(&load_cell(path, fixed, cell)?)?;
+            Ok(preflight::estimate(&facts, Job::SweepCell { jobs }))
+        })
+        .sum::<Result<Estimate, ScenarioError>>()?;
+    estimate.check(&CEILINGS, allow_large)?;
+    Ok(estimate)
+}
+
 /// Run every cell of the grid over the scenario at `path` (None: the embedded default), on
 /// up to `jobs` threads, until `stop` is raised; `on_cell(done, total)` reports progress.
 pub fn run_sweep(
@@ -130,15 +164,11 @@ pub fn run_sweep(
     stop: &StopFlag,
 ) -> Result<SweepRun, SweepError> {
     let grid = cells(axes)?;
-    let load = |cell: &Cell| -> Result<Scenario, ScenarioError> {
-        let overrides: Vec<Override> = fixed.iter().chain(&cell.overrides).cloned().collect();
-        match path {
-            Some(path) => Scenario::load(path, &overrides),
-            None => Scenario::embedded_default(&overrides),
-        }
-    };
     // Validate every cell before spending CPU on any.
-    let scenarios = grid.iter().map(load).collect::<Result<Vec<_>, _>>()?;
+    let scenarios = grid
+        .iter()
+        .map(|cell| load_cell(path, fixed, cell))
+        .collect::<Result<Vec<_>, _>>()?;
     let total = grid.len();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);

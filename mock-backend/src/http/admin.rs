@@ -1,10 +1,15 @@
-//! Operations endpoints on every listener: `GET /metrics` (Prometheus text, per deployment) and
-//! `GET`/`PATCH /admin/config` (alias `/++/config`) to read the fleet and change a deployment's
-//! quota, latency, faults or switches without a restart.
+//! The operations endpoints behind the admin listener ([`super::admin_listener`]): `GET
+//! /metrics` (Prometheus text, per deployment) and `GET`/`PATCH /admin/config` to read the
+//! fleet — its API keys redacted — and change a deployment's quota, latency, faults or
+//! switches without a restart.
+//!
+//! Every series is labelled with its `resource`, so a view of one resource (what a per-resource
+//! listener would report) is [`render`] given that resource's deployments and listener alone.
 
 use super::body::MockBody;
 use super::errors;
 use super::state::{Listener, Shared};
+use crate::config::FleetConfig;
 use crate::model::{
     ConfigPatch, DeploymentCounters, FleetMetrics, LATENCY_BUCKETS, LatencyHistogram,
 };
@@ -15,7 +20,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
-fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<MockBody> {
+/// A whole response of `content_type`.
+pub fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<MockBody> {
     let mut response = Response::new(MockBody::full(body));
     *response.status_mut() = status;
     response
@@ -206,7 +212,7 @@ pub fn render(m: &FleetMetrics, listeners: &[Listener]) -> String {
     family(
         "aoai_mock_shell_refusals_total",
         "counter",
-        "Refusals before the model: status=401, 400 (body), 404 (path), 405, 413.",
+        "Refusals before the model: status=401, 400 (body), 404 (path), 405, 408 (body too slow), 413, 503 (body budget full).",
         &mut listeners.iter().flat_map(|l| {
             let c = &l.counters;
             [
@@ -214,7 +220,9 @@ pub fn render(m: &FleetMetrics, listeners: &[Listener]) -> String {
                 ("400", c.bad_bodies.load(Ordering::Relaxed)),
                 ("404", c.unknown_paths.load(Ordering::Relaxed)),
                 ("405", c.wrong_methods.load(Ordering::Relaxed)),
+                ("408", c.timed_out.load(Ordering::Relaxed)),
                 ("413", c.too_large.load(Ordering::Relaxed)),
+                ("503", c.over_budget.load(Ordering::Relaxed)),
             ]
             .into_iter()
             .map(move |(status, v)| {
@@ -258,15 +266,28 @@ pub fn render(m: &FleetMetrics, listeners: &[Listener]) -> String {
     out
 }
 
-/// `GET /admin/config`: the fleet as JSON. `PATCH /admin/config` with a [`ConfigPatch`] JSON
-/// body (`resource` defaults to this listener's): 200 with the fleet, or 400 naming the field.
-pub async fn config(
-    shared: &Shared,
-    listener: &Listener,
-    request: Request<Incoming>,
-) -> Response<MockBody> {
+/// What API keys read as in `/admin/config`.
+pub const REDACTED: &str = "<redacted>";
+
+/// The fleet as JSON with every API key replaced by [`REDACTED`] (their number stays).
+fn redacted(config: &FleetConfig) -> String {
+    let mut json = serde_json::to_value(config).unwrap_or_default();
+    if let Some(resources) = json.get_mut("resources").and_then(|r| r.as_array_mut()) {
+        for resource in resources {
+            if let Some(keys) = resource.get_mut("api_keys").and_then(|k| k.as_array_mut()) {
+                keys.fill(serde_json::Value::from(REDACTED));
+            }
+        }
+    }
+    serde_json::to_string_pretty(&json).unwrap_or_default()
+}
+
+/// `GET /admin/config`: the fleet as JSON, keys redacted. `PATCH /admin/config` with a
+/// [`ConfigPatch`] JSON body (without `resource`, the only resource with a deployment of that
+/// name): 200 with the fleet, or 400 naming the field.
+pub async fn config(shared: &Shared, request: Request<Incoming>) -> Response<MockBody> {
     if request.method() == Method::GET {
-        let json = serde_json::to_string_pretty(shared.core().fleet.config()).unwrap_or_default();
+        let json = redacted(shared.core().fleet.config());
         return text(StatusCode::OK, "application/json", json);
     }
     let bytes = match Limited::new(request.into_body(), 1 << 20).collect().await {
@@ -279,7 +300,7 @@ pub async fn config(
             );
         }
     };
-    let mut patch: ConfigPatch = match serde_json::from_slice(&bytes) {
+    let patch: ConfigPatch = match serde_json::from_slice(&bytes) {
         Ok(patch) => patch,
         Err(error) => {
             return text(
@@ -289,14 +310,13 @@ pub async fn config(
             );
         }
     };
-    patch.resource.get_or_insert_with(|| listener.name.clone());
     let now = shared.clock.now();
     let mut core = shared.core();
     match core.fleet.apply(now, &patch) {
         Ok(()) => text(
             StatusCode::OK,
             "application/json",
-            serde_json::to_string_pretty(core.fleet.config()).unwrap_or_default(),
+            redacted(core.fleet.config()),
         ),
         Err(error) => text(
             StatusCode::BAD_REQUEST,

@@ -87,6 +87,11 @@ pub fn missing_property(name: &str) -> String {
     )
 }
 
+/// 400 for an empty list that must hold at least one item (OpenAI's wording).
+pub fn too_short(name: &str) -> String {
+    model(&format!("[] is too short - '{name}'"), None, None)
+}
+
 /// 400 for a property of the wrong type or value.
 pub fn invalid_value(detail: &str, param: Option<&str>) -> String {
     model(&format!("Invalid request: {detail}"), param, None)

@@ -1,20 +1,19 @@
-//! One HTTP request, start to end: route, auth, body limits and parsing, tokenizing, asking the
-//! model (one short lock), and rendering its answer.
+//! One HTTP request on the data path, start to end: route, auth, body limits and parsing,
+//! tokenizing, asking the model (one short lock), and rendering its answer.
 
-use super::admin;
 use super::answer;
 use super::auth;
 use super::body::MockBody;
 use super::decide;
 use super::errors::{self, ThrottleContext};
 use super::ids;
-use super::parse::{self, BodyError, ParsedRequest};
+use super::limits::{self, BodyRefusal};
+use super::parse::{self, BodyError, Measured, ParsedRequest};
 use super::respond::{self, Cut, Identity};
 use super::router::{self, Route};
 use super::state::{Listener, Shared, ShellCounters};
 use crate::model::{DeploymentId, Operation, Outcome};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Request, Response};
@@ -29,8 +28,6 @@ pub async fn handle(
 ) -> Result<Response<MockBody>, Cut> {
     let listener = &shared.listeners[index];
     match router::route(request.method(), request.uri().path()) {
-        Route::Metrics => Ok(admin::metrics(&shared)),
-        Route::AdminConfig => Ok(admin::config(&shared, listener, request).await),
         Route::NotFound => {
             ShellCounters::bump(&listener.counters.unknown_paths);
             Ok(refusal(
@@ -81,6 +78,9 @@ fn identity(shared: &Shared, listener: &Listener, headers: &HeaderMap) -> Identi
     }
 }
 
+/// A refusal decided by the shell. Every one but a 400 is decided before the request body is
+/// read (a 400 judges the body), so when the request has one the answer closes the connection
+/// ([`limits::close_after`]); the 404 for an unknown `/openai/v1` model closes needlessly.
 fn refusal(
     shared: &Shared,
     listener: &Listener,
@@ -88,7 +88,11 @@ fn refusal(
     status: u16,
     body: impl Into<Bytes>,
 ) -> Response<MockBody> {
-    respond::json(status, body, identity(shared, listener, headers))
+    let mut response = respond::json(status, body, identity(shared, listener, headers));
+    if status != 400 && limits::has_body(headers) {
+        limits::close_after(response.headers_mut());
+    }
+    response
 }
 
 fn header_u32(headers: &HeaderMap, name: &str) -> Result<Option<u32>, String> {
@@ -109,8 +113,8 @@ enum Early {
     Refused(u16, String, fn(&ShellCounters) -> &AtomicU64),
     /// The model's 404 for this deployment name.
     UnknownDeployment(String),
-    /// The client cut the request body short.
-    Cut(Cut),
+    /// The body was not read to the end (too large, no budget, too slow, broken, cut).
+    Body(BodyRefusal),
 }
 
 fn bad_body(body: String) -> Early {
@@ -142,6 +146,9 @@ struct Ready {
     encoding: crate::model::Encoding,
     forced: Option<u32>,
     retry_count: u32,
+    /// The body's bytes stay in the budget until its prompt is counted (a large one may wait
+    /// its turn to be tokenized: the budget bounds how many wait).
+    held: limits::Reservation,
 }
 
 async fn inference(
@@ -176,34 +183,82 @@ async fn inference(
             return Ok(refusal(&shared, listener, headers, status, body));
         }
         Err(Early::UnknownDeployment(name)) => {
-            return Ok(unknown(
-                &shared,
-                listener,
-                headers,
-                &name,
-                operation,
-                &api_version,
-            ));
+            let mut response = unknown(&shared, listener, headers, &name, operation, &api_version);
+            // A deployment named in the path is looked up before the body is read.
+            if limits::has_body(headers) {
+                limits::close_after(response.headers_mut());
+            }
+            return Ok(response);
         }
-        Err(Early::Cut(cut)) => return Err(cut),
+        Err(Early::Body(cause)) => {
+            let Some((status, body, retry_after)) = limits::refusal_answer(&cause) else {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "request body cut short",
+                ));
+            };
+            let counters = &listener.counters;
+            ShellCounters::bump(match cause {
+                BodyRefusal::TooLarge { .. } => &counters.too_large,
+                BodyRefusal::OverBudget => &counters.over_budget,
+                BodyRefusal::TimedOut(_) => &counters.timed_out,
+                _ => &counters.bad_bodies,
+            });
+            let mut response = refusal(&shared, listener, headers, status, body);
+            // Whatever the status, the body was not read to the end.
+            limits::close_after(response.headers_mut());
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(hyper::header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            return Ok(response);
+        }
     };
     let spillover_header = headers
         .get("x-ms-spillover-deployment")
         .and_then(|v| v.to_str().ok());
-    let mut shape = ready.parsed.shape(ready.encoding, spillover_header);
+    let (parsed, measured) = measure(&shared, ready.parsed, ready.encoding).await?;
+    drop(ready.held);
+    let mut shape = parsed.shape(measured, spillover_header);
     shape.forced_completion_tokens = ready.forced;
     shape.client_retry_count = ready.retry_count;
     let decided = decide::decide(&shared, ready.target, &shape, operation);
     let wanted = answer::Wanted {
         operation,
         api_version: &api_version,
-        include_usage: ready.parsed.include_usage,
-        dimensions: ready.parsed.dimensions,
-        inputs: ready.parsed.inputs(),
-        embedding_encoding: ready.parsed.embedding_encoding,
+        include_usage: parsed.include_usage,
+        dimensions: parsed.dimensions,
+        inputs: parsed.inputs(),
+        embedding_encoding: parsed.embedding_encoding,
         client_request_id: headers.get("x-ms-client-request-id").cloned(),
     };
     answer::render(shared.clone(), index, decided, wanted).await
+}
+
+/// Count `parsed`'s prompt: a small one here; a large one on the blocking pool, one at a time,
+/// so a client's megabytes of prompt (seconds of BPE) never stall the threads every other
+/// request runs on, nor take more than one core.
+async fn measure(
+    shared: &Shared,
+    parsed: ParsedRequest,
+    encoding: crate::model::Encoding,
+) -> Result<(ParsedRequest, Measured), Cut> {
+    if parsed.text_bytes() <= limits::LARGE_PROMPT_BYTES {
+        let measured = parsed.measure(encoding);
+        return Ok((parsed, measured));
+    }
+    let _turn = shared
+        .tokenizing
+        .acquire()
+        .await
+        .map_err(std::io::Error::other)?;
+    tokio::task::spawn_blocking(move || {
+        let measured = parsed.measure(encoding);
+        (parsed, measured)
+    })
+    .await
+    .map_err(std::io::Error::other)
 }
 
 /// The shell's checks, in AOAI's order: auth, api-version, deployment (path), size, body,
@@ -235,30 +290,15 @@ async fn prepare(
         ),
         None => None,
     };
-    let too_large = || {
-        Early::Refused(413, errors::too_large(shared.max_body_bytes), |c| {
-            &c.too_large
-        })
-    };
-    let declared = headers
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > shared.max_body_bytes) {
-        return Err(too_large());
-    }
-    let bytes = match Limited::new(incoming, shared.max_body_bytes as usize)
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
-        Err(_) => {
-            return Err(Early::Cut(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "request body cut short",
-            )));
-        }
-    };
+    let (bytes, held) = limits::read_body(
+        headers,
+        incoming,
+        shared.max_body_bytes,
+        &shared.budget,
+        shared.limits.body_timeout,
+    )
+    .await
+    .map_err(Early::Body)?;
     let forced = header_u32(headers, "x-mock-completion-tokens")
         .map_err(|message| bad_body(errors::invalid_value(&message, None)))?;
     let retry_count = header_u32(headers, "x-stainless-retry-count")
@@ -269,6 +309,7 @@ async fn prepare(
         bad_body(match error {
             BodyError::Malformed => errors::malformed_json(),
             BodyError::Missing(name) => errors::missing_property(name),
+            BodyError::TooShort(name) => errors::too_short(name),
             BodyError::Invalid(detail) => errors::invalid_value(&detail, None),
         })
     })?;
@@ -304,6 +345,7 @@ async fn prepare(
         encoding,
         forced,
         retry_count,
+        held,
     })
 }
 

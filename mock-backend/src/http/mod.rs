@@ -1,20 +1,27 @@
 //! The hyper shell around the model: listeners, routes, auth, error and success bodies, SSE,
-//! admin and metrics endpoints. It reads the clock (only in [`clock`]), tokenizes prompts, asks
-//! the model under a short lock, and sleeps until the planned times. No decision is made here.
+//! the admin listener (admin and metrics endpoints, off the data path), and the bounds on what
+//! clients control ([`limits`]). It reads the clock (only in [`clock`]), tokenizes prompts,
+//! asks the model under a short lock, and sleeps until the planned times. No decision is made
+//! here.
 
 mod admin;
+mod admin_listener;
 mod answer;
 mod auth;
 mod bodies;
 mod body;
 pub mod clock;
 mod decide;
-mod errors;
+pub mod errors;
+pub mod flags;
 mod handler;
 mod ids;
+pub mod limits;
+mod linger;
 mod parse;
+mod protocol_errors;
 mod respond;
-mod router;
+pub mod router;
 mod serve;
 mod server;
 pub mod sockets;
@@ -22,6 +29,7 @@ mod state;
 mod stream;
 mod tokens;
 
-pub use admin::render as render_metrics;
-pub use serve::{serve_scaled_until_ctrl_c, serve_until_ctrl_c};
-pub use server::{BoundListener, RunningFleet};
+pub use admin::{REDACTED, render as render_metrics};
+pub use admin_listener::AdminOptions;
+pub use serve::serve_until_ctrl_c;
+pub use server::{BoundListener, RunningFleet, ServeOptions};

@@ -85,8 +85,19 @@ pub enum BodyError {
     Malformed,
     /// A required property is absent.
     Missing(&'static str),
+    /// A required list is empty (`messages: []`, `input: []`).
+    TooShort(&'static str),
     /// A property has the wrong type or value.
     Invalid(String),
+}
+
+/// A prompt's size as the model counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Measured {
+    /// Tokens by the deployment's BPE.
+    pub prompt_tokens: u32,
+    /// Characters of text.
+    pub prompt_chars: u32,
 }
 
 /// A parsed request body.
@@ -118,15 +129,22 @@ pub fn parse(operation: Operation, bytes: &[u8]) -> Result<ParsedRequest, BodyEr
         _ => BodyError::Malformed,
     })?;
     let (messages, inputs) = match operation {
-        Operation::ChatCompletions => (body.messages.ok_or(BodyError::Missing("messages"))?, None),
+        Operation::ChatCompletions => match body.messages {
+            None => return Err(BodyError::Missing("messages")),
+            Some(messages) if messages.is_empty() => return Err(BodyError::TooShort("messages")),
+            Some(messages) => (messages, None),
+        },
         Operation::Completions => (
             Vec::new(),
             Some(body.prompt.ok_or(BodyError::Missing("prompt"))?),
         ),
-        Operation::Embeddings => (
-            Vec::new(),
-            Some(body.input.ok_or(BodyError::Missing("input"))?),
-        ),
+        Operation::Embeddings => match body.input {
+            None => return Err(BodyError::Missing("input")),
+            Some(Texts::Many(texts)) if texts.is_empty() => {
+                return Err(BodyError::TooShort("input"));
+            }
+            Some(input) => (Vec::new(), Some(input)),
+        },
     };
     let (texts, token_inputs) = match inputs {
         None => (Vec::new(), Vec::new()),
@@ -207,12 +225,14 @@ impl ParsedRequest {
         (self.texts.len() + self.token_inputs.len()).max(1)
     }
 
-    /// The model's view of this request, with prompt tokens counted by `encoding`.
-    pub fn shape<'a>(
-        &self,
-        encoding: Encoding,
-        spillover_header: Option<&'a str>,
-    ) -> RequestShape<'a> {
+    /// Bytes of prompt text (what tokenizing costs grows with).
+    pub fn text_bytes(&self) -> usize {
+        let messages: usize = self.message_texts().map(|text| text.len()).sum();
+        messages + self.texts.iter().map(String::len).sum::<usize>()
+    }
+
+    /// Prompt tokens (by `encoding`'s BPE) and characters: the costly part of [`Self::shape`].
+    pub fn measure(&self, encoding: Encoding) -> Measured {
         let (prompt_tokens, prompt_chars) = match self.operation {
             Operation::ChatCompletions => {
                 let mut chars = 0usize;
@@ -254,6 +274,22 @@ impl ParsedRequest {
                 (tokens, RequestShape::embedding_chars(lengths))
             }
         };
+        Measured {
+            prompt_tokens,
+            prompt_chars,
+        }
+    }
+
+    /// The model's view of this request, with its prompt `measured`.
+    pub fn shape<'a>(
+        &self,
+        measured: Measured,
+        spillover_header: Option<&'a str>,
+    ) -> RequestShape<'a> {
+        let Measured {
+            prompt_tokens,
+            prompt_chars,
+        } = measured;
         RequestShape {
             operation: self.operation,
             prompt_tokens,
@@ -288,20 +324,16 @@ mod tests {
             ),
             (Some(50), 2, true, true)
         );
-        let shape = parsed.shape(Encoding::O200kBase, None);
+        let shape = parsed.shape(parsed.measure(Encoding::O200kBase), None);
         assert_eq!((shape.prompt_tokens, shape.prompt_chars), (9, 11));
     }
 
     #[test]
     fn content_parts_are_joined() {
         let body = br#"{"messages":[{"role":"user","content":[{"type":"text","text":"abcd"},{"type":"image_url","image_url":{"url":"x"}}]}]}"#;
-        assert_eq!(
-            parse(Operation::ChatCompletions, body)
-                .unwrap()
-                .shape(Encoding::O200kBase, None)
-                .prompt_chars,
-            4
-        );
+        let parsed = parse(Operation::ChatCompletions, body).unwrap();
+        assert_eq!(parsed.measure(Encoding::O200kBase).prompt_chars, 4);
+        assert_eq!(parsed.text_bytes(), 4);
     }
 
     #[test]
@@ -325,12 +357,20 @@ mod tests {
             ),
             Err(BodyError::Invalid(_))
         ));
+        assert_eq!(
+            parse(Operation::ChatCompletions, br#"{"messages":[]}"#).err(),
+            Some(BodyError::TooShort("messages"))
+        );
+        assert_eq!(
+            parse(Operation::Embeddings, br#"{"input":[]}"#).err(),
+            Some(BodyError::TooShort("input"))
+        );
     }
 
     #[test]
     fn embeddings_estimate_chars_are_rounded_per_input() {
         let parsed = parse(Operation::Embeddings, br#"{"input":["a","bbbbb"]}"#).unwrap();
         assert_eq!(parsed.inputs(), 2);
-        assert_eq!(parsed.shape(Encoding::Cl100kBase, None).prompt_chars, 4 + 8);
+        assert_eq!(parsed.measure(Encoding::Cl100kBase).prompt_chars, 4 + 8);
     }
 }

@@ -1,4 +1,6 @@
-//! Which endpoint a method and path name. Pure string work, no I/O.
+//! Which endpoint of the data path a method and path name: the inference routes only (admin
+//! and metrics are on their own listener, `admin_listener`). Pure string work, no I/O; the
+//! throttlebox gateway routes with it too, to answer what no backend serves itself.
 
 use crate::model::Operation;
 use hyper::Method;
@@ -13,10 +15,6 @@ pub enum Route<'a> {
         /// The operation.
         operation: Operation,
     },
-    /// `GET /metrics`.
-    Metrics,
-    /// `GET`/`PATCH /admin/config` (alias `/++/config`).
-    AdminConfig,
     /// Known path, wrong method; the value is the `Allow` header.
     MethodNotAllowed(&'static str),
     /// Not an endpoint of the mock.
@@ -35,47 +33,32 @@ fn operation(tail: &str) -> Option<Operation> {
 /// Route `method` + `path` (without the query).
 pub fn route<'a>(method: &Method, path: &'a str) -> Route<'a> {
     let path = path.strip_suffix('/').unwrap_or(path);
-    let (found, allow) = if path == "/metrics" {
-        (Route::Metrics, "GET")
-    } else if path == "/admin/config" || path == "/++/config" {
-        (Route::AdminConfig, "GET, PATCH")
-    } else if let Some(rest) = path.strip_prefix("/openai/deployments/") {
+    let found = if let Some(rest) = path.strip_prefix("/openai/deployments/") {
         match rest.split_once('/') {
             Some((deployment, tail)) if !deployment.is_empty() => match operation(tail) {
-                Some(operation) => (
-                    Route::Inference {
-                        deployment: Some(deployment),
-                        operation,
-                    },
-                    "POST",
-                ),
+                Some(operation) => Route::Inference {
+                    deployment: Some(deployment),
+                    operation,
+                },
                 None => return Route::NotFound,
             },
             _ => return Route::NotFound,
         }
     } else if let Some(tail) = path.strip_prefix("/openai/v1/") {
         match operation(tail) {
-            Some(operation) if operation != Operation::Completions => (
-                Route::Inference {
-                    deployment: None,
-                    operation,
-                },
-                "POST",
-            ),
+            Some(operation) if operation != Operation::Completions => Route::Inference {
+                deployment: None,
+                operation,
+            },
             _ => return Route::NotFound,
         }
     } else {
         return Route::NotFound;
     };
-    let allowed = match found {
-        Route::Metrics => method == Method::GET,
-        Route::AdminConfig => method == Method::GET || method == Method::PATCH,
-        _ => method == Method::POST,
-    };
-    if allowed {
+    if method == Method::POST {
         found
     } else {
-        Route::MethodNotAllowed(allow)
+        Route::MethodNotAllowed("POST")
     }
 }
 
@@ -119,11 +102,13 @@ mod tests {
             route(&Method::POST, "/openai/v1/completions"),
             Route::NotFound
         );
-        assert_eq!(
-            route(&Method::POST, "/metrics"),
-            Route::MethodNotAllowed("GET")
-        );
-        assert_eq!(route(&Method::PATCH, "/++/config"), Route::AdminConfig);
+        for off_the_data_path in ["/metrics", "/admin/config", "/++/config", "*", ""] {
+            assert_eq!(
+                route(&Method::GET, off_the_data_path),
+                Route::NotFound,
+                "{off_the_data_path}"
+            );
+        }
     }
 
     #[test]

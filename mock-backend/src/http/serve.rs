@@ -5,26 +5,22 @@
 use std::io::Write;
 use std::time::Duration;
 
-use super::server::RunningFleet;
+use super::server::{RunningFleet, ServeOptions};
 use crate::config::FleetConfig;
 
-/// Serve `config` until Ctrl-C, printing one `listening <resource> <url> region=…` line per
-/// listener on stdout (scripts read the ports from it when `port = 0`).
-pub fn serve_until_ctrl_c(config: &FleetConfig, drain: Duration) -> std::io::Result<()> {
-    serve_scaled_until_ctrl_c(config, drain, 1.0)
-}
-
-/// [`serve_until_ctrl_c`] with the fleet's clock `time_scale` times faster than the wall clock.
-pub fn serve_scaled_until_ctrl_c(
+/// Serve `config` with `options` until Ctrl-C, printing one `listening <resource> <url>
+/// region=…` line per data listener on stdout (scripts read the ports from it when `port =
+/// 0`), then `admin <url>` for the admin listener.
+pub fn serve_until_ctrl_c(
     config: &FleetConfig,
     drain: Duration,
-    time_scale: f64,
+    options: &ServeOptions,
 ) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let fleet = RunningFleet::start_scaled(config, time_scale).await?;
+        let fleet = RunningFleet::start_with(config, options).await?;
         {
             let mut out = std::io::stdout().lock();
             for listener in &fleet.listeners {
@@ -36,6 +32,16 @@ pub fn serve_scaled_until_ctrl_c(
                     listener.region
                 )?;
             }
+            if let Some(admin) = fleet.admin {
+                let token = match options.admin.as_ref().and_then(|a| a.token.as_ref()) {
+                    Some(_) => "bearer token required",
+                    None => "no token",
+                };
+                writeln!(
+                    out,
+                    "admin http://{admin} (GET /metrics, GET|PATCH /admin/config; {token})"
+                )?;
+            }
             out.flush()?;
         }
         tokio::signal::ctrl_c().await?;
@@ -45,6 +51,10 @@ pub fn serve_scaled_until_ctrl_c(
                 "{refused} client connections were closed on arrival: the listeners were at \
                  their share of the open-file limit"
             );
+        }
+        let panicked = fleet.panicked_connections();
+        if panicked > 0 {
+            eprintln!("{panicked} connections were lost to a panic in the server (a bug)");
         }
         eprintln!(
             "shutting down: waiting up to {} for open responses",

@@ -1,18 +1,20 @@
-//! Listeners: bind one port per resource, serve HTTP/1.1 connections with hyper, shut down
-//! gracefully (stop accepting, let in-flight responses finish).
+//! Listeners: bind one port per resource (the data path) and, when asked, the admin listener;
+//! serve HTTP/1.1 connections with hyper under the [`Limits`]; shut down gracefully (stop
+//! accepting, let in-flight responses finish).
 
+use super::admin_listener::{self, AdminOptions};
 use super::clock::Clock;
 use super::handler;
-use super::sockets;
+use super::limits::Limits;
+use super::sockets::{self, ConnectionCounters, Listening};
 use super::state::Shared;
 use super::tokens;
 use crate::config::FleetConfig;
 use crate::model::FleetMetrics;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -35,21 +37,55 @@ impl BoundListener {
     }
 }
 
+/// How a fleet is served, beyond its file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeOptions {
+    /// The fleet's clock runs this many times faster than the wall clock.
+    pub time_scale: f64,
+    /// What clients may make the listeners hold, and for how long.
+    pub limits: Limits,
+    /// The admin listener (`/metrics`, `/admin/config`); None: not served.
+    pub admin: Option<AdminOptions>,
+}
+
+impl Default for ServeOptions {
+    /// Real time, default limits, no admin listener.
+    fn default() -> Self {
+        ServeOptions {
+            time_scale: 1.0,
+            limits: Limits::default(),
+            admin: None,
+        }
+    }
+}
+
 /// A running fleet.
 pub struct RunningFleet {
     /// One per resource, in configuration order.
     pub listeners: Vec<BoundListener>,
+    /// The admin listener's address, when one is served.
+    pub admin: Option<SocketAddr>,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     accept_loops: Vec<JoinHandle<()>>,
-    refused: Arc<AtomicU64>,
+    counters: Arc<ConnectionCounters>,
+}
+
+/// Bind `addr` for `what`; the error names both.
+async fn bind(addr: SocketAddr, what: &str) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|error| {
+        std::io::Error::new(
+            error.kind(),
+            format!("{what}: cannot listen on {addr}: {error}"),
+        )
+    })
 }
 
 impl RunningFleet {
     /// Build the tokenizers the fleet's models use, bind every listener and start serving.
     /// Returns once all are bound.
     pub async fn start(config: &FleetConfig) -> std::io::Result<RunningFleet> {
-        RunningFleet::start_scaled(config, 1.0).await
+        RunningFleet::start_with(config, &ServeOptions::default()).await
     }
 
     /// [`RunningFleet::start`] with a clock `time_scale` times faster than the wall clock:
@@ -58,7 +94,27 @@ impl RunningFleet {
         config: &FleetConfig,
         time_scale: f64,
     ) -> std::io::Result<RunningFleet> {
-        let shared = Arc::new(Shared::new(config, Clock::scaled(time_scale)));
+        let options = ServeOptions {
+            time_scale,
+            ..ServeOptions::default()
+        };
+        RunningFleet::start_with(config, &options).await
+    }
+
+    /// [`RunningFleet::start`] with every serving option.
+    pub async fn start_with(
+        config: &FleetConfig,
+        options: &ServeOptions,
+    ) -> std::io::Result<RunningFleet> {
+        if let Some(admin) = &options.admin {
+            admin.check().map_err(std::io::Error::other)?;
+        }
+        let limits = options.limits;
+        let shared = Arc::new(Shared::new(
+            config,
+            Clock::scaled(options.time_scale),
+            limits,
+        ));
         let encodings = shared.encodings_in_use(config);
         tokio::task::spawn_blocking(move || tokens::warm_up(&encodings))
             .await
@@ -67,32 +123,55 @@ impl RunningFleet {
         // The listeners share the process's descriptors.
         let max_connections =
             sockets::connection_budget(config.resources.len().max(1) as u64).unwrap_or(usize::MAX);
-        let refused = Arc::new(AtomicU64::new(0));
+        let counters = Arc::new(ConnectionCounters::default());
+        let listening = Listening {
+            max_connections,
+            counters: counters.clone(),
+            shutdown: watcher,
+            header_timeout: limits.header_timeout,
+        };
         let mut listeners = Vec::with_capacity(config.resources.len());
-        let mut accept_loops = Vec::with_capacity(config.resources.len());
+        let mut accept_loops = Vec::with_capacity(config.resources.len() + 1);
         for (index, resource) in config.resources.iter().enumerate() {
-            let socket = TcpListener::bind((config.bind, resource.port)).await?;
+            let addr = SocketAddr::new(config.bind, resource.port);
+            let socket = bind(addr, &format!("resource {}", resource.name)).await?;
             listeners.push(BoundListener {
                 resource: resource.name.clone(),
                 region: resource.region.clone(),
                 addr: socket.local_addr()?,
             });
+            // Boxed per request: hyper keeps a box the size of the service's future for the
+            // whole life of the connection, and `handle`'s future is ~4 KB. Boxed here, the
+            // connection keeps a pointer and the 4 KB are freed when the response head is ready
+            // (a held stream no longer pays for them; see BENCHMARKS.md, memory with 10,000
+            // open streams).
             let shared = shared.clone();
-            let stop = watcher.clone();
-            accept_loops.push(tokio::spawn(sockets::accept_connections(
-                socket,
-                max_connections,
-                refused.clone(),
-                watcher.clone(),
-                move |stream| serve_connection(stream, shared.clone(), index, stop.clone()),
-            )));
+            let service = service_fn(move |request| {
+                Box::pin(handler::handle(shared.clone(), index, request))
+            });
+            accept_loops.push(listening.spawn(socket, service));
         }
+        let admin = match &options.admin {
+            None => None,
+            Some(admin) => {
+                let socket = bind(admin.listen, "admin listener").await?;
+                let addr = socket.local_addr()?;
+                let shared = shared.clone();
+                let token: Option<Arc<str>> = admin.token.as_deref().map(Arc::from);
+                let service = service_fn(move |request| {
+                    admin_listener::handle(shared.clone(), token.clone(), request)
+                });
+                accept_loops.push(listening.spawn(socket, service));
+                Some(addr)
+            }
+        };
         Ok(RunningFleet {
             listeners,
+            admin,
             shared,
             shutdown,
             accept_loops,
-            refused,
+            counters,
         })
     }
 
@@ -115,7 +194,17 @@ impl RunningFleet {
     /// Client connections closed on arrival so far: the listeners were at their share of
     /// the open-file limit.
     pub fn refused_connections(&self) -> u64 {
-        self.refused.load(Ordering::Relaxed)
+        self.counters.refused.load(Ordering::Relaxed)
+    }
+
+    /// Connection tasks that ended in a panic so far (each lost its own connection only).
+    pub fn panicked_connections(&self) -> u64 {
+        self.counters.panicked.load(Ordering::Relaxed)
+    }
+
+    /// Request body bytes the listeners hold now (what the body budget counts).
+    pub fn body_bytes_in_flight(&self) -> u64 {
+        self.shared.budget.in_use()
     }
 
     /// Stop accepting, ask open connections to finish their current response, and wait.
@@ -125,25 +214,4 @@ impl RunningFleet {
             let _ = accept_loop.await;
         }
     }
-}
-
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    shared: Arc<Shared>,
-    index: usize,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    // Boxed per request: hyper keeps a box the size of the service's future for the whole life
-    // of the connection, and `handle`'s future is ~4 KB. Boxed here, the connection keeps a
-    // pointer and the 4 KB are freed when the response head is ready (a held stream no longer
-    // pays for them; see BENCHMARKS.md, memory with 10,000 open streams).
-    let service =
-        service_fn(move |request| Box::pin(handler::handle(shared.clone(), index, request)));
-    let connection = super::sockets::http1_server().serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(connection);
-    tokio::select! {
-        _ = connection.as_mut() => return,
-        _ = shutdown.changed() => connection.as_mut().graceful_shutdown(),
-    }
-    let _ = connection.await;
 }

@@ -1,27 +1,32 @@
-//! How many sockets a process may hold, and how the servers treat idle ones: raising the
-//! soft open-file limit to the hard one at start-up (Linux defaults the soft limit to 1,024,
-//! far below what 10,000 requests in flight need), the share of it a component may spend on
-//! connections, and the idle keep-alive timeout every hyper server here applies so that idle
-//! client connections do not hold descriptors forever; and the accept loop both servers run,
-//! which closes connections beyond a cap at once instead of letting the process run out of
-//! descriptors (after which new connections would wait in the kernel's accept queue, their
-//! requests unanswered until the client gives up).
+//! How many sockets a process may hold, and how the servers treat them: raising the soft
+//! open-file limit to the hard one at start-up (Linux defaults the soft limit to 1,024, far
+//! below what 10,000 requests in flight need), the share of it a component may spend on
+//! connections, the HTTP/1.1 settings every hyper server here applies (the head-read timeout,
+//! which also closes idle keep-alive connections, and the largest head buffered), the accept
+//! loop both servers run — which closes connections beyond a cap at once instead of letting
+//! the process run out of descriptors (after which new connections would wait in the kernel's
+//! accept queue, their requests unanswered until the client gives up) and counts connection
+//! tasks that panicked — and serving one connection until it ends or the server stops, with a
+//! lingering close.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use hyper::body::{Body, Incoming};
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioTimer;
+use hyper::service::HttpService;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 
 /// How long a server keeps an idle keep-alive connection (no request under way) before
-/// closing it. Clients here drop idle pooled connections sooner ([`CLIENT_IDLE`]), so a
-/// client never sends on a connection the server is closing.
-pub const SERVER_IDLE: Duration = Duration::from_secs(60);
+/// closing it, by default: the head-read timeout ([`super::limits::Limits::header_timeout`]).
+/// Clients here drop idle pooled connections sooner ([`CLIENT_IDLE`]), so a client never sends
+/// on a connection the server is closing.
+pub const SERVER_IDLE: Duration = super::limits::DEFAULT_HEADER_TIMEOUT;
 
 /// How long the HTTP clients here keep an idle pooled connection.
 pub const CLIENT_IDLE: Duration = Duration::from_secs(30);
@@ -72,23 +77,107 @@ pub fn connection_budget(sharers: u64) -> Option<usize> {
     Some(usize::try_from(share).unwrap_or(usize::MAX).max(1))
 }
 
-/// An HTTP/1.1 connection builder with the idle keep-alive timeout: hyper's header-read
-/// timer runs while a connection waits for its next request, so it closes idle connections.
-pub fn http1_server() -> http1::Builder {
+/// An HTTP/1.1 connection builder: hyper's head-read timer runs from the moment a connection
+/// waits for its next request, so `header_timeout` bounds both a slowly sent head and an idle
+/// keep-alive connection; a head over [`MAX_HEAD_BYTES`](super::limits::MAX_HEAD_BYTES) is
+/// answered 431.
+pub fn http1_server(header_timeout: Duration) -> http1::Builder {
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(SERVER_IDLE);
+        .header_read_timeout(header_timeout)
+        .max_buf_size(super::limits::MAX_HEAD_BYTES);
     builder
+}
+
+/// What an accept loop counts.
+#[derive(Debug, Default)]
+pub struct ConnectionCounters {
+    /// Connections closed on arrival: the cap was reached.
+    pub refused: AtomicU64,
+    /// Connection tasks that ended in a panic (each lost its connection, not the process).
+    pub panicked: AtomicU64,
+}
+
+/// Serve HTTP/1.1 on `stream` with `service` until the connection ends; when `shutdown` turns
+/// true, finish the response under way and close. hyper's own answers to unparsable heads get
+/// an AOAI error body ([`ErrorBodies`](super::protocol_errors::ErrorBodies)), and the close
+/// lingers ([`Lingering`](super::linger::Lingering)) so an answer given before the whole request
+/// was read reaches the client.
+pub async fn serve_connection<S>(
+    stream: TcpStream,
+    service: S,
+    header_timeout: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    S: HttpService<Incoming>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::ResBody: 'static,
+    <S::ResBody as Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let io = TokioIo::new(super::protocol_errors::ErrorBodies::new(
+        super::linger::Lingering::new(stream),
+    ));
+    let connection = http1_server(header_timeout).serve_connection(io, service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = shutdown.changed() => connection.as_mut().graceful_shutdown(),
+    }
+    let _ = connection.await;
+}
+
+/// What the listeners of one server share: the cap on open connections, the counters, the stop
+/// signal, and the head-read timeout.
+#[derive(Debug, Clone)]
+pub struct Listening {
+    /// Connections open at once beyond which a new one is closed on arrival.
+    pub max_connections: usize,
+    /// Refused and panicked connections.
+    pub counters: Arc<ConnectionCounters>,
+    /// Turns true to stop accepting and finish the responses under way.
+    pub shutdown: watch::Receiver<bool>,
+    /// [`http1_server`]'s head-read timeout.
+    pub header_timeout: Duration,
+}
+
+impl Listening {
+    /// Serve HTTP/1.1 with `service` on every connection accepted on `socket` ([`accept_connections`],
+    /// [`serve_connection`]), on a task of its own, until the stop.
+    pub fn spawn<S>(&self, socket: TcpListener, service: S) -> JoinHandle<()>
+    where
+        S: HttpService<Incoming> + Clone + Send + 'static,
+        S::Future: Send,
+        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        S::ResBody: Send + 'static,
+        <S::ResBody as Body>::Data: Send,
+        <S::ResBody as Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let Listening {
+            max_connections,
+            counters,
+            shutdown,
+            header_timeout,
+        } = self.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(accept_connections(
+            socket,
+            max_connections,
+            counters,
+            shutdown,
+            move |stream| serve_connection(stream, service.clone(), header_timeout, stop.clone()),
+        ))
+    }
 }
 
 /// Accept connections on `socket` until `shutdown` turns true, serving each with `serve` on a
 /// task of its own (Nagle off). With `max_connections` open, a new connection is closed as
-/// soon as it is accepted and counted in `refused`. After the stop, waits for the open ones.
+/// soon as it is accepted and counted in `counters.refused`; a task that panics is counted in
+/// `counters.panicked`. After the stop, waits for the open ones.
 pub async fn accept_connections<S, F>(
     socket: TcpListener,
     max_connections: usize,
-    refused: Arc<AtomicU64>,
+    counters: Arc<ConnectionCounters>,
     mut shutdown: watch::Receiver<bool>,
     mut serve: S,
 ) where
@@ -96,15 +185,20 @@ pub async fn accept_connections<S, F>(
     F: Future<Output = ()> + Send + 'static,
 {
     let mut connections = JoinSet::new();
+    let reaped = |ended: Result<(), tokio::task::JoinError>| {
+        if ended.is_err_and(|error| error.is_panic()) {
+            counters.panicked.fetch_add(1, Ordering::Relaxed);
+        }
+    };
     loop {
         tokio::select! {
             // Reap ended connections first, so the cap counts only open ones.
             biased;
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            Some(ended) = connections.join_next(), if !connections.is_empty() => reaped(ended),
             _ = shutdown.changed() => break,
             accepted = socket.accept() => match accepted {
                 Ok(_) if connections.len() >= max_connections => {
-                    refused.fetch_add(1, Ordering::Relaxed);
+                    counters.refused.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
@@ -116,7 +210,9 @@ pub async fn accept_connections<S, F>(
         }
     }
     drop(socket);
-    while connections.join_next().await.is_some() {}
+    while let Some(ended) = connections.join_next().await {
+        reaped(ended);
+    }
 }
 
 #[cfg(test)]

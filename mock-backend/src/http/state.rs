@@ -2,6 +2,7 @@
 //! short-held mutex (never held across an await), the clock, and per-listener facts.
 
 use super::clock::Clock;
+use super::limits::{BodyBudget, Limits};
 use crate::config::FleetConfig;
 use crate::model::{Completion, Encoding, Fleet, ResourceId, Ticket};
 use crate::seed::SimRng;
@@ -30,6 +31,10 @@ pub struct ShellCounters {
     pub wrong_methods: AtomicU64,
     /// 413s.
     pub too_large: AtomicU64,
+    /// 408s: a body not all there within the body timeout.
+    pub timed_out: AtomicU64,
+    /// 503s: no room in the body budget.
+    pub over_budget: AtomicU64,
 }
 
 impl ShellCounters {
@@ -64,13 +69,20 @@ pub struct Shared {
     pub listeners: Vec<Listener>,
     /// 413 above this.
     pub max_body_bytes: u64,
+    /// Head and body timeouts, body budget.
+    pub limits: Limits,
+    /// Request body bytes held by every connection of every listener.
+    pub budget: std::sync::Arc<BodyBudget>,
+    /// One permit: large prompts are tokenized one at a time.
+    pub tokenizing: tokio::sync::Semaphore,
     /// Fleet-wide `client_request_id_fallback` is `not_set` (for answers no deployment decided).
     pub client_id_not_set: bool,
 }
 
 impl Shared {
-    /// Shared state for `config` (listeners in configuration order), timed by `clock`.
-    pub fn new(config: &FleetConfig, clock: Clock) -> Shared {
+    /// Shared state for `config` (listeners in configuration order), timed by `clock`, bounded
+    /// by `limits`.
+    pub fn new(config: &FleetConfig, clock: Clock, limits: Limits) -> Shared {
         let fleet = Fleet::new(config);
         let listeners = config
             .resources
@@ -98,6 +110,9 @@ impl Shared {
             clock,
             listeners,
             max_body_bytes: config.max_body_bytes,
+            limits,
+            budget: BodyBudget::new(limits.body_budget),
+            tokenizing: tokio::sync::Semaphore::new(1),
             client_id_not_set: config.switches.client_request_id_fallback
                 == crate::config::ClientRequestIdFallback::NotSet,
         }
@@ -185,7 +200,10 @@ mod tests {
 
     fn shared(toml: &str) -> (Shared, FleetConfig) {
         let config = FleetConfig::from_toml_str(toml, "test.toml").unwrap();
-        (Shared::new(&config, Clock::start()), config)
+        (
+            Shared::new(&config, Clock::start(), Limits::default()),
+            config,
+        )
     }
 
     #[test]

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use aoai_mock::config::FleetConfig;
-use aoai_mock::http::RunningFleet;
+use aoai_mock::http::{AdminOptions, RunningFleet, ServeOptions};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -11,10 +11,24 @@ use hyper::{HeaderMap, Request};
 use std::net::SocketAddr;
 use tokio::net::TcpStream;
 
-/// Start `toml` (a fleet file) and return the running fleet; ready when this returns.
+/// Start `toml` (a fleet file) with its admin listener on loopback and return the running
+/// fleet; ready when this returns.
 pub async fn start(toml: &str) -> RunningFleet {
     let config = FleetConfig::from_toml_str(toml, "test-fleet.toml").expect("test fleet is valid");
-    RunningFleet::start(&config).await.expect("listeners bind")
+    let options = ServeOptions {
+        admin: Some(AdminOptions::loopback()),
+        ..ServeOptions::default()
+    };
+    RunningFleet::start_with(&config, &options)
+        .await
+        .expect("listeners bind")
+}
+
+/// Address of the admin listener.
+pub fn admin(fleet: &RunningFleet) -> SocketAddr {
+    fleet
+        .admin
+        .expect("the test fleet serves its admin listener")
 }
 
 /// Address of the first listener.
@@ -144,9 +158,9 @@ pub fn chat_body(max_tokens: u32, stream: bool) -> String {
     )
 }
 
-/// GET /metrics as text.
-pub async fn metrics(addr: SocketAddr) -> String {
-    send(addr, "GET", "/metrics", &[], "").await.body
+/// GET /metrics on the admin listener, as text.
+pub async fn metrics(fleet: &RunningFleet) -> String {
+    send(admin(fleet), "GET", "/metrics", &[], "").await.body
 }
 
 /// The value of the metric line starting with `prefix` (name and labels).

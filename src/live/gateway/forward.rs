@@ -1,27 +1,28 @@
-//! Forwarding one attempt to one backend: the client's method, path, query, headers (auth
-//! included; hop-by-hop headers dropped) and buffered body, waiting at most the attempt timeout
-//! for the response headers. The body is not read here.
+//! Forwarding one attempt to one backend: the client's method, path, query, end-to-end headers
+//! (auth included; [`hop_by_hop`](super::hop_by_hop) ones left behind) and buffered body,
+//! waiting at most the attempt timeout for the response headers. The body is not read here.
+//! A failure says what happened on the backend's side, as a balancer in front of it would tell.
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use hyper::http::request::Parts;
 use hyper::{Request, Response, Uri};
 
 use super::GatewayShared;
-use crate::live::trail::AttemptStatus;
+use super::hop_by_hop;
 
-/// Hop-by-hop headers (RFC 9110 §7.6.1) and those hyper sets itself.
-pub(crate) fn is_hop_by_hop(name: &hyper::header::HeaderName) -> bool {
-    name == CONNECTION
-        || name == TRANSFER_ENCODING
-        || name == HOST
-        || name == CONTENT_LENGTH
-        || matches!(
-            name.as_str(),
-            "keep-alive" | "proxy-connection" | "te" | "trailer" | "upgrade"
-        )
+/// Why an attempt got no HTTP answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// No connection: refused, unreachable, or the connect itself failed.
+    Refused,
+    /// Connected, then closed or reset before a complete response head.
+    Reset,
+    /// No response head within the attempt timeout.
+    Timeout,
+    /// The gateway could not form the request (its own fault: nothing was sent).
+    Local,
 }
 
 /// How an attempt went.
@@ -29,7 +30,25 @@ pub(crate) enum Forwarded {
     /// Response headers arrived.
     Answer(Response<Incoming>),
     /// No HTTP answer.
-    Failed(AttemptStatus),
+    Failed(Failure),
+}
+
+/// What a client error says happened.
+fn classify(error: &hyper_util::client::legacy::Error) -> Failure {
+    if error.is_connect() {
+        return Failure::Refused;
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if cause
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_user)
+        {
+            return Failure::Local;
+        }
+        source = cause.source();
+    }
+    Failure::Reset
 }
 
 /// Send the client's request to pool backend `pool`.
@@ -45,24 +64,19 @@ pub(crate) async fn forward(
         .path_and_query()
         .map_or("/", |path_and_query| path_and_query.as_str());
     let Ok(uri) = format!("{base}{path}").parse::<Uri>() else {
-        return Forwarded::Failed(AttemptStatus::Connect);
+        return Forwarded::Failed(Failure::Local);
     };
     let mut request = Request::new(Full::new(body));
     *request.method_mut() = parts.method.clone();
     *request.uri_mut() = uri;
-    let headers = request.headers_mut();
-    for (name, value) in &parts.headers {
-        if !is_hop_by_hop(name) {
-            headers.append(name, value.clone());
-        }
-    }
+    *request.headers_mut() = hop_by_hop::request_headers(&parts.headers);
     let sent = shared
         .clock
         .timeout(shared.attempt_timeout, shared.client.request(request))
         .await;
     match sent {
         Ok(Ok(response)) => Forwarded::Answer(response),
-        Ok(Err(_)) => Forwarded::Failed(AttemptStatus::Connect),
-        Err(_) => Forwarded::Failed(AttemptStatus::Timeout),
+        Ok(Err(error)) => Forwarded::Failed(classify(&error)),
+        Err(_) => Forwarded::Failed(Failure::Timeout),
     }
 }

@@ -4,11 +4,15 @@
 //! responses — SSE streams included — frame by frame.
 //!
 //! Owns: the listener and connection tasks, the per-request driver loop ([`proxy`]), the
-//! strategy instances behind short std-mutex locks ([`instances`]). Decides nothing itself:
-//! every choice is the strategy's.
+//! strategy instances behind short std-mutex locks ([`instances`]), the bounds on what its
+//! clients control (head and body timeouts, the largest body, a body budget across all
+//! connections: [`aoai_mock::http::limits`]) and the answers it gives without a backend
+//! ([`answers`]). Decides nothing about balancing itself: every choice is the strategy's, and a
+//! client-side fault never reaches it.
 
 mod answers;
 mod forward;
+mod hop_by_hop;
 mod instances;
 mod proxy;
 mod relay;
@@ -16,14 +20,15 @@ mod request_info;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use aoai_mock::http::sockets;
+use aoai_mock::http::limits::{BodyBudget, Limits};
+use aoai_mock::http::sockets::{self, ConnectionCounters, Listening};
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
+use hyper::Uri;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -66,6 +71,34 @@ pub struct GatewaySettings {
     /// is accepted (counted), so the gateway keeps descriptors for its backend connections
     /// instead of running out of both. None: no cap.
     pub max_connections: Option<usize>,
+    /// Largest request body the gateway reads; above it, 413 from the gateway itself. By
+    /// default the fleet's own limit, so no body a backend would refuse is sent to one.
+    pub max_body_bytes: u64,
+    /// Head and body timeouts and the body budget.
+    pub limits: Limits,
+}
+
+/// Check that `url` is a base URL the gateway can send to: `http://HOST:PORT`, no path.
+fn check_base(name: &str, url: &str) -> Result<(), LiveError> {
+    let fail = |why: &str| {
+        Err(LiveError::invalid(
+            "backends",
+            format!("{name}={url}: {why} (expected http://HOST:PORT)"),
+        ))
+    };
+    let Ok(uri) = url.parse::<Uri>() else {
+        return fail("not a URL");
+    };
+    if uri.scheme_str() != Some("http") {
+        return fail("only http:// is supported");
+    }
+    if uri.authority().is_none() {
+        return fail("no host");
+    }
+    if uri.path_and_query().is_some_and(|p| p.as_str() != "/") {
+        return fail("a base URL has no path or query");
+    }
+    Ok(())
 }
 
 impl GatewaySettings {
@@ -85,22 +118,29 @@ impl GatewaySettings {
                 format!("{} URLs for a pool of {}", urls.len(), scenario.pool.len()),
             ));
         }
+        let upstreams = scenario
+            .pool
+            .iter()
+            .zip(urls)
+            .map(|(backend, url)| {
+                let base = url.trim_end_matches('/').to_string();
+                check_base(&backend.name, &base)?;
+                Ok(Upstream {
+                    name: backend.name.clone(),
+                    base,
+                })
+            })
+            .collect::<Result<_, LiveError>>()?;
         Ok(GatewaySettings {
             strategy,
-            upstreams: scenario
-                .pool
-                .iter()
-                .zip(urls)
-                .map(|(backend, url)| Upstream {
-                    name: backend.name.clone(),
-                    base: url.trim_end_matches('/').to_string(),
-                })
-                .collect(),
+            upstreams,
             attempt_timeout: scenario.file.gateway.attempt_timeout,
             seed: scenario.file.seed,
             listen,
             // Each client connection may hold one backend connection too.
             max_connections: sockets::connection_budget(2),
+            max_body_bytes: scenario.fleet().max_body_bytes,
+            limits: Limits::default(),
         })
     }
 }
@@ -113,8 +153,14 @@ pub(crate) struct GatewayShared {
     pub backends: Vec<Upstream>,
     pub to_pool: Vec<usize>,
     pub attempt_timeout: Duration,
-    /// Client connections closed on arrival because `max_connections` were open.
-    pub refused_connections: Arc<AtomicU64>,
+    /// Largest request body read.
+    pub max_body_bytes: u64,
+    /// Head and body timeouts, body budget.
+    pub limits: Limits,
+    /// Request body bytes held across all connections.
+    pub budget: Arc<BodyBudget>,
+    /// Connections closed on arrival because `max_connections` were open; tasks that panicked.
+    pub counters: Arc<ConnectionCounters>,
 }
 
 /// A gateway serving on a bound port.
@@ -131,9 +177,12 @@ impl RunningGateway {
         settings: GatewaySettings,
         clock: LiveClock,
     ) -> Result<RunningGateway, LiveError> {
-        let socket = TcpListener::bind(settings.listen)
-            .await
-            .map_err(|error| LiveError::io(format!("gateway: bind {}", settings.listen), error))?;
+        let socket = TcpListener::bind(settings.listen).await.map_err(|error| {
+            LiveError::io(
+                format!("gateway: cannot listen on {}", settings.listen),
+                error,
+            )
+        })?;
         let addr = socket
             .local_addr()
             .map_err(|error| LiveError::io("gateway: local address", error))?;
@@ -144,19 +193,21 @@ impl RunningGateway {
             backends: settings.upstreams,
             to_pool: settings.strategy.to_pool.clone(),
             attempt_timeout: settings.attempt_timeout,
-            refused_connections: Arc::new(AtomicU64::new(0)),
+            max_body_bytes: settings.max_body_bytes,
+            limits: settings.limits,
+            budget: BodyBudget::new(settings.limits.body_budget),
+            counters: Arc::new(ConnectionCounters::default()),
         });
         let (shutdown, watcher) = watch::channel(false);
-        let max_connections = settings.max_connections.unwrap_or(usize::MAX);
+        let listening = Listening {
+            max_connections: settings.max_connections.unwrap_or(usize::MAX),
+            counters: shared.counters.clone(),
+            shutdown: watcher,
+            header_timeout: settings.limits.header_timeout,
+        };
         let serving = shared.clone();
-        let stop = watcher.clone();
-        let accept_loop = tokio::spawn(sockets::accept_connections(
-            socket,
-            max_connections,
-            shared.refused_connections.clone(),
-            watcher,
-            move |stream| serve_connection(stream, serving.clone(), stop.clone()),
-        ));
+        let service = service_fn(move |request| proxy::handle(serving.clone(), request));
+        let accept_loop = listening.spawn(socket, service);
         Ok(RunningGateway {
             addr,
             shared,
@@ -177,7 +228,17 @@ impl RunningGateway {
 
     /// Client connections closed on arrival so far because the cap was reached.
     pub fn refused_connections(&self) -> u64 {
-        self.shared.refused_connections.load(Ordering::Relaxed)
+        self.shared.counters.refused.load(Ordering::Relaxed)
+    }
+
+    /// Connection tasks that ended in a panic so far (each lost its own connection only).
+    pub fn panicked_connections(&self) -> u64 {
+        self.shared.counters.panicked.load(Ordering::Relaxed)
+    }
+
+    /// Request body bytes held now (what the body budget counts).
+    pub fn body_bytes_in_flight(&self) -> u64 {
+        self.shared.budget.in_use()
     }
 
     /// Breaker transitions of instance 0 so far (pool order, scenario time).
@@ -190,19 +251,4 @@ impl RunningGateway {
         let _ = self.shutdown.send(true);
         let _ = self.accept_loop.await;
     }
-}
-
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    shared: Arc<GatewayShared>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let service = service_fn(move |request| proxy::handle(shared.clone(), request));
-    let connection = sockets::http1_server().serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(connection);
-    tokio::select! {
-        _ = connection.as_mut() => return,
-        _ = shutdown.changed() => connection.as_mut().graceful_shutdown(),
-    }
-    let _ = connection.await;
 }

@@ -1,27 +1,28 @@
-//! One client request through the gateway: buffer the (small) body, pick an instance, and run
-//! the strategy's driver loop (`begin` → `next` → forward → `on_response` → relay →
-//! `on_complete`) exactly as the simulator does, answering exhaustion itself. Every response
-//! carries the throttlebox headers (`x-throttlebox-backend`, `-attempts`, `-retries`, `-trail`).
+//! One client request through the gateway: answer what no backend serves, read the body under
+//! the gateway's limits (both without touching the strategy: a client-side fault never reaches
+//! a breaker), pick an instance, and run the strategy's driver loop (`begin` → `next` →
+//! forward → `on_response` → relay → `on_complete`) exactly as the simulator does, answering
+//! exhaustion itself. Every response carries the throttlebox headers (`x-throttlebox-backend`,
+//! `-attempts`, `-retries`, `-trail`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Limited};
+use aoai_mock::http::limits::read_body;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Request, Response};
 
 use super::answers;
-use super::forward::{Forwarded, forward, is_hop_by_hop};
+use super::forward::{Failure, Forwarded, forward};
+use super::hop_by_hop;
 use super::relay::{CompletionHook, Relay};
 use super::request_info::request_info;
 use super::{GatewayBody, GatewayShared};
-use crate::balance::{Attempt, Completion, Observation, Status, Step, Verdict};
+use crate::balance::{Attempt, BackendId, Completion, Observation, Status, Step, Verdict};
 use crate::live::trail::{self, AttemptStatus, TrailEntry};
-
-/// Largest request body the gateway buffers.
-const MAX_REQUEST_BODY: usize = 16 << 20;
 
 /// Longest time spent draining a dropped response so its connection can be reused.
 const DRAIN_DROPPED: Duration = Duration::from_secs(2);
@@ -33,15 +34,21 @@ pub(crate) async fn handle(
 ) -> Result<Response<GatewayBody>, Infallible> {
     let received = shared.clock.now();
     let (parts, incoming) = request.into_parts();
-    let body = match Limited::new(incoming, MAX_REQUEST_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            return Ok(answers::json_error(
-                400,
-                "InvalidRequest",
-                "request body unreadable or larger than 16 MiB",
-            ));
-        }
+    if let Some(answer) = answers::unserved(&parts) {
+        return Ok(answer);
+    }
+    // The body stays in the budget until the request is answered (retries resend it).
+    let (body, _held) = match read_body(
+        &parts.headers,
+        incoming,
+        shared.max_body_bytes,
+        &shared.budget,
+        shared.limits.body_timeout,
+    )
+    .await
+    {
+        Ok(read) => read,
+        Err(refusal) => return Ok(answers::body_refused(&refusal)),
     };
     let info = request_info(&parts.headers, &body);
     let instance = shared.instances.pick();
@@ -68,6 +75,13 @@ pub(crate) async fn handle(
         };
         let pool = shared.to_pool[backend];
         let sent = shared.clock.now();
+        let mut unsettled = Unsettled {
+            shared: &shared,
+            instance,
+            backend,
+            sent,
+            armed: true,
+        };
         let forwarded = forward(&shared, pool, &parts, body.clone()).await;
         let now = shared.clock.now();
         let (status, observation) = match &forwarded {
@@ -79,14 +93,24 @@ pub(crate) async fn handle(
                 });
                 (AttemptStatus::Http(status), observation)
             }
-            Forwarded::Failed(AttemptStatus::Timeout) => {
+            Forwarded::Failed(Failure::Timeout) => {
                 (AttemptStatus::Timeout, Observation::new(Status::Timeout))
             }
-            Forwarded::Failed(_) => (
+            // What a balancer sees of a refused or reset connection: a connect failure.
+            Forwarded::Failed(Failure::Refused | Failure::Reset) => (
                 AttemptStatus::Connect,
                 Observation::new(Status::ConnectError),
             ),
+            // Nothing was sent: nothing to observe; the attempt is settled as it is dropped.
+            Forwarded::Failed(Failure::Local) => {
+                drop(unsettled);
+                let name = &shared.backends[pool].name;
+                let mut response = answers::upstream_failure(Failure::Local, name);
+                report(response.headers_mut(), &attempt, &trail, None);
+                return Ok(response);
+            }
         };
+        unsettled.armed = false;
         let verdict = shared.instances.with(instance, |strategy, rng| {
             strategy.on_response(now, &mut attempt, backend, &observation, rng)
         });
@@ -140,9 +164,41 @@ pub(crate) async fn handle(
                 Response::from_parts(parts, incoming.boxed())
             }
         };
-        strip_hop_by_hop(response.headers_mut());
+        hop_by_hop::strip_response(response.headers_mut());
         report(response.headers_mut(), &attempt, &trail, Some(name));
         return Ok(response);
+    }
+}
+
+/// An attempt sent and not yet observed. Dropped before its answer is observed — the client
+/// went away and hyper dropped the request, or nothing could be sent — it settles the attempt
+/// (`on_complete`, as the relay does for a body cut short) so the backend's count of requests
+/// in flight comes back down; the breaker sees nothing.
+struct Unsettled<'a> {
+    shared: &'a Arc<GatewayShared>,
+    instance: usize,
+    backend: BackendId,
+    sent: Duration,
+    /// Still unobserved.
+    armed: bool,
+}
+
+impl Drop for Unsettled<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let now = self.shared.clock.now();
+        let completion = Completion {
+            latency: now.saturating_sub(self.sent),
+            ttft: None,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            stream: false,
+        };
+        self.shared.instances.with(self.instance, |strategy, _| {
+            strategy.on_complete(now, self.backend, &completion)
+        });
     }
 }
 
@@ -151,17 +207,6 @@ fn drain(response: Response<Incoming>) {
     tokio::spawn(async move {
         let _ = tokio::time::timeout(DRAIN_DROPPED, response.into_body().collect()).await;
     });
-}
-
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let names: Vec<_> = headers
-        .keys()
-        .filter(|name| is_hop_by_hop(name) && *name != hyper::header::CONTENT_LENGTH)
-        .cloned()
-        .collect();
-    for name in names {
-        headers.remove(name);
-    }
 }
 
 /// Add the throttlebox headers.
