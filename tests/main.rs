@@ -24,6 +24,7 @@ mod live_connection_cap;
 mod live_end_to_end;
 mod live_goose;
 mod live_open_loop;
+mod live_send_path;
 mod live_sim_agreement;
 mod live_streaming;
 mod plan_cli;

@@ -115,6 +115,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
                     progress: !args.quiet,
                     api_key: args.api_key.clone(),
                     fallback_backend: None,
+                    ..LoadOptions::default()
                 },
                 ..LiveRunOptions::default()
             };

@@ -24,10 +24,10 @@ use hyper::header::HeaderValue;
 use super::clock::LiveClock;
 use super::error::LiveError;
 use super::head_to_head::RunSink;
-use super::load::collector::collect;
 use super::load::logical::{finish, record_try};
 use super::load::try_once::{TryOutcome, TryResult};
 use super::load::{EngineContext, LoadOptions, LoadPlan};
+use super::load::{collector, records};
 use super::setup::live_setup;
 use super::sse::BodyWatch;
 use super::trail::{GatewayReport, SESSION};
@@ -134,13 +134,13 @@ pub async fn run_goose(
         },
         label,
     };
-    let (records, receiver) = std::sync::mpsc::channel();
+    let (records, receiver) = records::channel(plan.options.record_buffer);
     let sink = RunSink::Csv(Box::new(CsvSink {
         requests: dir.requests_writer(setup.clone())?,
         attempts: dir.attempts_writer(setup.clone())?,
     }));
     let recorder = StrategyRecorder::new(0, setup.clone());
-    let collector = tokio::task::spawn_blocking(move || collect(receiver, recorder, sink, None));
+    let collector = collector::spawn(receiver, recorder, sink, None)?;
     let schedule = workload.requests();
     let shared = Arc::new(Shared {
         engine: EngineContext::new(scenario, &workload, &plan, api_key, records),
@@ -149,9 +149,7 @@ pub async fn run_goose(
     let report_path = dir.path().join(GOOSE_REPORT);
     let metrics = attack(shared.clone(), options, &report_path).await;
     drop(shared);
-    let (recorder, sink, _) = collector
-        .await
-        .map_err(|error| LiveError::invalid("collector", error.to_string()))??;
+    let (recorder, sink, _) = collector.finish().await?;
     sink.finish()?;
     let metrics = metrics?;
     let (strategy, series) = recorder.finish_with_series();

@@ -1,0 +1,415 @@
+//! The open-loop engine's send path waits on nothing but its timer (issue #10): the caller's
+//! runtime (which hosts the in-process fleet and gateway in `run`) with every worker blocked
+//! holds up no send; a sink that blocks (a stalled disk, a terminal that stopped reading) holds
+//! up no send, and what overflows the bounded record channel meanwhile is counted lost rather
+//! than held in memory; a target whose accept queue is full (the handshake never completes)
+//! gets every request, and each fails as a connect error at the connect timeout instead of
+//! holding its slot until the client timeout. Counts only: no wall-clock assertion.
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use throttlebox::live::LiveClock;
+use throttlebox::live::load::{LoadOptions, LoadOutcome, LoadPlan, run_load};
+use throttlebox::live::setup::live_setup;
+use throttlebox::metrics::{AttemptRecord, ErrorClass, RequestRecord};
+use throttlebox::report::ReportError;
+use throttlebox::scenario::Scenario;
+use throttlebox::sim::RecordSink;
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::watch;
+
+use crate::live_support::inline;
+
+/// `rate` requests a second for `seconds`, no retries, a 20 s client timeout.
+fn steady(rate: u32, seconds: u32) -> Scenario {
+    inline(&format!(
+        r#"
+name = "steady"
+seed = 5
+[[fleet.resources]]
+name = "only"
+region = "East US"
+[[fleet.resources.deployments]]
+name = "gpt-4o"
+model = "gpt-4o"
+kind = "standard"
+capacity = 100
+[[backends]]
+resource = "only"
+[workload]
+duration = "{seconds}s"
+[[workload.apps]]
+name = "chat"
+deployment = "gpt-4o"
+arrivals = {{ process = "constant", rate = {rate}.0 }}
+prompt_tokens = {{ dist = "constant", value = 10 }}
+output_tokens = {{ dist = "constant", value = 5 }}
+[client]
+retry = {{ max_retries = 0 }}
+timeout = "20s"
+[[strategies]]
+name = "direct"
+preset = "round-robin"
+"#
+    ))
+}
+
+/// A backend that answers every request at once; `received` counts the requests.
+async fn counting_backend(received: watch::Sender<u64>) -> SocketAddr {
+    let socket = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind");
+    let addr = socket.local_addr().expect("addr");
+    let received = Arc::new(received);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = socket.accept().await {
+            let received = received.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |_request: Request<hyper::body::Incoming>| {
+                    received.send_modify(|count| *count += 1);
+                    async move {
+                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
+                            br#"{"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5}}"#,
+                        ))))
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// A gate the test opens once.
+#[derive(Default)]
+struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+    /// Requests the backend had received when the sink first blocked.
+    entered_at: Mutex<Option<u64>>,
+}
+
+impl Gate {
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*open {
+            open = self
+                .opened
+                .wait(open)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn open(&self) {
+        *self.open.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.opened.notify_all();
+    }
+}
+
+/// A sink whose first write blocks until the gate opens (a disk that stalls); it counts what
+/// reaches it.
+struct BlockingSink {
+    gate: Arc<Gate>,
+    received: watch::Receiver<u64>,
+    written: u64,
+}
+
+impl BlockingSink {
+    fn write(&mut self) -> Result<(), ReportError> {
+        if self.written == 0 {
+            *self
+                .gate
+                .entered_at
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(*self.received.borrow());
+            self.gate.wait();
+        }
+        self.written += 1;
+        Ok(())
+    }
+}
+
+impl RecordSink for BlockingSink {
+    fn request(&mut self, _: &RequestRecord) -> Result<(), ReportError> {
+        self.write()
+    }
+
+    fn attempt(&mut self, _: &AttemptRecord) -> Result<(), ReportError> {
+        self.write()
+    }
+}
+
+fn plan(scenario: &Scenario, target: String, options: LoadOptions) -> LoadPlan {
+    let workload = scenario.workload().expect("workload");
+    let duration = scenario.duration(&workload).expect("duration");
+    let (setup, fallback) = live_setup(scenario, duration, true);
+    LoadPlan {
+        target,
+        strategy: 0,
+        setup: Arc::new(setup),
+        clock: LiveClock::start(1.0),
+        options: LoadOptions {
+            fallback_backend: fallback,
+            ..options
+        },
+        label: "direct".to_string(),
+    }
+}
+
+/// Bounds every wait of these tests: a failure, not a measurement.
+const GUARD: Duration = Duration::from_secs(120);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_sink_holds_up_no_send_and_what_overflows_the_record_buffer_is_counted() {
+    const REQUESTS: u64 = 300; // 50 a second for 6 s
+    const BUFFER: usize = 8;
+    let scenario = steady(50, 6);
+    let (received_sender, mut received) = watch::channel(0u64);
+    let backend = counting_backend(received_sender).await;
+    let gate = Arc::new(Gate::default());
+    let sink = BlockingSink {
+        gate: gate.clone(),
+        received: received.clone(),
+        written: 0,
+    };
+    let options = LoadOptions {
+        record_buffer: BUFFER,
+        ..LoadOptions::default()
+    };
+    let plan = plan(&scenario, format!("http://{backend}"), options);
+    let (_keep_open, stop) = watch::channel(false);
+    let load = tokio::spawn(async move {
+        let workload = scenario.workload().expect("workload");
+        run_load(&scenario, &workload, plan, sink, stop).await
+    });
+    // Every scheduled request reaches the backend while the sink is still blocked (the gate
+    // opens only after that).
+    tokio::time::timeout(GUARD, received.wait_for(|count| *count >= REQUESTS))
+        .await
+        .expect("every request sent while the sink was blocked: the sends waited for the sink")
+        .expect("backend alive");
+    let entered_at = *gate
+        .entered_at
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    gate.open();
+    let outcome: LoadOutcome<BlockingSink> = tokio::time::timeout(GUARD, load)
+        .await
+        .expect("the run ends once the sink is released")
+        .expect("joined")
+        .expect("load");
+    let stats = &outcome.stats;
+    assert_eq!(
+        (stats.scheduled, stats.sent, stats.dropped, stats.cancelled),
+        (REQUESTS, REQUESTS, 0, 0)
+    );
+    let entered_at = entered_at.expect("the sink was written to");
+    assert!(
+        entered_at < REQUESTS,
+        "the sink blocked only after every send ({entered_at}): nothing was shown"
+    );
+    // One request record and one attempt record per request: what the sink did not get was
+    // counted lost; while it was blocked, the buffer held at most BUFFER of them.
+    assert_eq!(
+        outcome.sink.written + stats.records_lost,
+        2 * REQUESTS,
+        "every record written or counted lost"
+    );
+    assert!(
+        stats.records_lost > 0,
+        "the records produced while the sink was blocked exceed the buffer of {BUFFER}"
+    );
+    assert!(
+        stats
+            .cpu_saturation
+            .is_some_and(|share| (0.0..=1.0).contains(&share))
+    );
+}
+
+/// Blocks every worker of a runtime until released or dropped (a lock held elsewhere, a
+/// stalled write: what a worker thread of a runtime shared with a fleet and gateway may run
+/// into). Released on drop, so a failing test does not leave a runtime that cannot shut down.
+struct WorkerBlock {
+    gate: Arc<Gate>,
+}
+
+impl Drop for WorkerBlock {
+    fn drop(&mut self) {
+        self.gate.open();
+    }
+}
+
+impl WorkerBlock {
+    fn block(runtime: &tokio::runtime::Runtime, workers: usize) -> WorkerBlock {
+        let gate = Arc::new(Gate::default());
+        let (sender, blocked) = std::sync::mpsc::channel();
+        for _ in 0..workers {
+            let gate = gate.clone();
+            let sender = sender.clone();
+            runtime.spawn(async move {
+                let _ = sender.send(());
+                gate.wait();
+            });
+        }
+        for _ in 0..workers {
+            blocked
+                .recv_timeout(GUARD)
+                .expect("every worker of the runtime blocked");
+        }
+        WorkerBlock { gate }
+    }
+}
+
+#[test]
+fn every_worker_of_the_callers_runtime_blocked_holds_up_no_send() {
+    const REQUESTS: u64 = 150; // 50 a second for 3 s
+    const WORKERS: usize = 2;
+    let scenario = steady(50, 3);
+    // The runtime `run` hosts the fleet and gateway on, and awaits the engine from.
+    let caller = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKERS)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // The test's own, for the backend and the waiting.
+    let test = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (received_sender, mut received) = watch::channel(0u64);
+    let backend = test.block_on(counting_backend(received_sender));
+    let plan = plan(
+        &scenario,
+        format!("http://{backend}"),
+        LoadOptions::default(),
+    );
+    let (_keep_open, stop) = watch::channel(false);
+    let load = caller.spawn(async move {
+        let workload = scenario.workload().expect("workload");
+        run_load(&scenario, &workload, plan, Keep::default(), stop).await
+    });
+    // Once the engine is sending, every worker of the caller's runtime is blocked.
+    test.block_on(async {
+        tokio::time::timeout(GUARD, received.wait_for(|count| *count >= 1))
+            .await
+            .expect("the engine started")
+            .expect("backend alive");
+    });
+    let block = WorkerBlock::block(&caller, WORKERS);
+    let at_block = *received.borrow();
+    test.block_on(async {
+        tokio::time::timeout(GUARD, received.wait_for(|count| *count >= REQUESTS))
+            .await
+            .expect(
+                "every request sent while the caller's runtime was blocked: the engine ran on it",
+            )
+            .expect("backend alive");
+    });
+    drop(block);
+    let outcome = test
+        .block_on(async { tokio::time::timeout(GUARD, load).await })
+        .expect("the run ends once the runtime is released")
+        .expect("joined")
+        .expect("load");
+    assert!(
+        at_block < REQUESTS,
+        "the runtime was blocked only after every send ({at_block}): nothing was shown"
+    );
+    let stats = &outcome.stats;
+    assert_eq!(
+        (
+            stats.scheduled,
+            stats.sent,
+            stats.dropped,
+            stats.records_lost
+        ),
+        (REQUESTS, REQUESTS, 0, 0)
+    );
+    assert_eq!(outcome.sink.requests.len() as u64, REQUESTS);
+    assert!(outcome.sink.requests.iter().all(RequestRecord::succeeded));
+}
+
+/// A listener whose accept queue is full: backlog 0, one connection queued and never
+/// accepted, so the kernel drops every further SYN (the handshake never completes).
+async fn full_accept_queue() -> (TcpListener, std::net::TcpStream) {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .expect("bind");
+    let listener = socket.listen(0).expect("listen");
+    let addr = listener.local_addr().expect("addr");
+    // Completed by the kernel (the queue had room for one), never accepted.
+    let queued = tokio::task::spawn_blocking(move || std::net::TcpStream::connect(addr))
+        .await
+        .expect("joined")
+        .expect("the first connection is queued");
+    (listener, queued)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_with_a_full_accept_queue_gets_every_request_and_each_fails_at_the_connect_timeout()
+ {
+    const REQUESTS: u64 = 20; // 20 a second for 1 s
+    let scenario = steady(20, 1);
+    let (listener, _queued) = full_accept_queue().await;
+    let target = format!("http://{}", listener.local_addr().expect("addr"));
+    let options = LoadOptions {
+        connect_timeout: Duration::from_millis(200),
+        ..LoadOptions::default()
+    };
+    let plan = plan(&scenario, target, options);
+    let (_keep_open, stop) = watch::channel(false);
+    let sink = Keep::default();
+    let workload = scenario.workload().expect("workload");
+    let outcome = tokio::time::timeout(GUARD, run_load(&scenario, &workload, plan, sink, stop))
+        .await
+        .expect("bounded")
+        .expect("load");
+    let stats = &outcome.stats;
+    assert_eq!(
+        (
+            stats.scheduled,
+            stats.sent,
+            stats.dropped,
+            stats.records_lost
+        ),
+        (REQUESTS, REQUESTS, 0, 0)
+    );
+    let records = &outcome.sink.requests;
+    assert_eq!(records.len() as u64, REQUESTS);
+    // Not a timeout at the client deadline (20 s): the connect gave up first.
+    assert!(
+        records.iter().all(|r| r.error == ErrorClass::ConnectError),
+        "{:?}",
+        records.iter().map(|r| r.error).collect::<Vec<_>>()
+    );
+}
+
+/// Keeps the request records.
+#[derive(Default)]
+struct Keep {
+    requests: Vec<RequestRecord>,
+}
+
+impl RecordSink for Keep {
+    fn request(&mut self, record: &RequestRecord) -> Result<(), ReportError> {
+        self.requests.push(*record);
+        Ok(())
+    }
+
+    fn attempt(&mut self, _: &AttemptRecord) -> Result<(), ReportError> {
+        Ok(())
+    }
+}
