@@ -61,6 +61,23 @@ def nonblocking_connect(addr):
     return c, 0
 
 
+def open_at_rate(credit, rate, elapsed, addr):
+    """Connections due at `rate` a second after `elapsed` seconds, plus the credit carried
+    over: (credit left, sockets opened, attempts refused). The credit is capped: a starved
+    loop (it competes for the CPU it disturbs) must not catch up in a burst that opens more
+    sockets than the descriptor limit allows."""
+    credit = min(credit + rate * elapsed, 100)
+    opened, refused = [], 0
+    while credit >= 1:
+        credit -= 1
+        c, _ = nonblocking_connect(addr)
+        if c is None:
+            refused += 1
+        else:
+            opened.append(c)
+    return credit, opened, refused
+
+
 def sockets_loop(args):
     """Held, churned and flooded connections, one thread, non-blocking."""
     sel = selectors.DefaultSelector()
@@ -93,27 +110,16 @@ def sockets_loop(args):
                 refused += 1
                 break
             held_clients.append(c)
-        # Capped: a starved loop (it competes for the CPU it disturbs) must not catch up in a
-        # burst that opens more sockets than the descriptor limit allows.
-        churn_credit = min(churn_credit + args.churn * elapsed, 100)
-        while churn_credit >= 1:
-            churn_credit -= 1
-            c, err = nonblocking_connect(churn_addr)
-            if c is None:
-                refused += 1
-                continue
+        churn_credit, opened, failed = open_at_rate(churn_credit, args.churn, elapsed, churn_addr)
+        refused += failed
+        for c in opened:
             # Linger 0 would send RST (no TIME_WAIT); a plain close after the handshake keeps
             # TIME_WAIT on this (client) side. One whose SYN was dropped is given up after 2 s.
             sel.register(c, selectors.EVENT_WRITE, "churn-client")
             churning.append((c, now))
-        flood_credit = min(flood_credit + args.flood * elapsed, 100)
-        while flood_credit >= 1:
-            flood_credit -= 1
-            c, err = nonblocking_connect(flood_addr)
-            if c is None:
-                refused += 1
-                continue
-            flooding.append((c, now))
+        flood_credit, opened, failed = open_at_rate(flood_credit, args.flood, elapsed, flood_addr)
+        refused += failed
+        flooding.extend((c, now) for c in opened)
         while flooding and now - flooding[0][1] > 10:
             flooding.pop(0)[0].close()
         while churning and now - churning[0][1] > 2:

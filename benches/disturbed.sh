@@ -28,7 +28,15 @@ python3 "$HERE/disturb.py" --seconds "${DISTURB_SECONDS:-900}" --hold "${HOLD:-3
   --churn "${CHURN:-1000}" --flood "${FLOOD:-300}" --cpu "${CPU:-4}" --dd "${DD_MB:-2048}" \
   --dir "${DD_DIR:-/tmp}" 2> "$LOG" &
 DISTURB=$!
-trap 'kill -TERM "$DISTURB" 2>/dev/null; wait "$DISTURB" 2>/dev/null || true; tail -n 2 "$LOG" >&2' EXIT
+# At the end, the namespace's TCP counters (it started at zero, so these are this run's): accept
+# queue overflows (SYNs dropped), SYN retransmissions, retransmission timeouts. The flood's
+# own listener overflows by design; run with FLOOD=0 to see whether other listeners did.
+report() {
+  kill -TERM "$DISTURB" 2>/dev/null; wait "$DISTURB" 2>/dev/null || true
+  tail -n 2 "$LOG" >&2
+  nstat -asz TcpExtListenOverflows TcpExtTCPSynRetrans TcpExtTCPTimeouts 2>/dev/null | tail -n +2 | awk '{printf "disturbed.sh: %s %s\n", $1, $2}' >&2 || true
+}
+trap report EXIT
 [ "${QUIET_DISTURBANCE:-0}" = 1 ] || tail -f "$LOG" --pid "$DISTURB" >&2 &
 sleep "${DISTURB_WARMUP:-3}"
 "$@"

@@ -18,37 +18,8 @@ use throttlebox::live::load::{LoadOptions, LoadPlan, run_load};
 use throttlebox::live::setup::live_setup;
 use throttlebox::metrics::RequestRecord;
 use throttlebox::report::{AttemptsCsvWriter, ReportError, RequestsCsvWriter};
-use throttlebox::scenario::Scenario;
 use throttlebox::sim::RecordSink;
 use tokio::net::TcpListener;
-
-const STEADY: &str = r#"
-name = "steady"
-seed = 5
-[[fleet.resources]]
-name = "only"
-region = "East US"
-[[fleet.resources.deployments]]
-name = "gpt-4o"
-model = "gpt-4o"
-kind = "standard"
-capacity = 100
-[[backends]]
-resource = "only"
-[workload]
-duration = "3s"
-[[workload.apps]]
-name = "chat"
-deployment = "gpt-4o"
-arrivals = { process = "constant", rate = 50.0 }
-prompt_tokens = { dist = "constant", value = 10 }
-output_tokens = { dist = "constant", value = 5 }
-[client]
-retry = { max_retries = 0 }
-[[strategies]]
-name = "direct"
-preset = "round-robin"
-"#;
 
 const STALL_FROM: Duration = Duration::from_millis(1_000);
 const STALL_UNTIL: Duration = Duration::from_millis(2_000);
@@ -102,7 +73,7 @@ impl RecordSink for Keep {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_scheduled_during_a_stall_carry_the_stall_in_their_latency() {
-    let scenario = Scenario::parse(STEADY, "<test>", None, &[]).expect("scenario");
+    let scenario = crate::live_support::steady(50, 3);
     let workload = scenario.workload().expect("workload");
     let (setup, fallback) = live_setup(&scenario, Duration::from_secs(3), true);
     let setup = std::sync::Arc::new(setup);

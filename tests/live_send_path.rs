@@ -27,41 +27,7 @@ use throttlebox::sim::RecordSink;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 
-use crate::live_support::inline;
-
-/// `rate` requests a second for `seconds`, no retries, a 20 s client timeout.
-fn steady(rate: u32, seconds: u32) -> Scenario {
-    inline(&format!(
-        r#"
-name = "steady"
-seed = 5
-[[fleet.resources]]
-name = "only"
-region = "East US"
-[[fleet.resources.deployments]]
-name = "gpt-4o"
-model = "gpt-4o"
-kind = "standard"
-capacity = 100
-[[backends]]
-resource = "only"
-[workload]
-duration = "{seconds}s"
-[[workload.apps]]
-name = "chat"
-deployment = "gpt-4o"
-arrivals = {{ process = "constant", rate = {rate}.0 }}
-prompt_tokens = {{ dist = "constant", value = 10 }}
-output_tokens = {{ dist = "constant", value = 5 }}
-[client]
-retry = {{ max_retries = 0 }}
-timeout = "20s"
-[[strategies]]
-name = "direct"
-preset = "round-robin"
-"#
-    ))
-}
+use crate::live_support::steady;
 
 /// A backend that answers every request at once; `received` counts the requests.
 async fn counting_backend(received: watch::Sender<u64>) -> SocketAddr {
@@ -327,17 +293,7 @@ fn every_worker_of_the_callers_runtime_blocked_holds_up_no_send() {
         at_block < REQUESTS,
         "the runtime was blocked only after every send ({at_block}): nothing was shown"
     );
-    let stats = &outcome.stats;
-    assert_eq!(
-        (
-            stats.scheduled,
-            stats.sent,
-            stats.dropped,
-            stats.records_lost
-        ),
-        (REQUESTS, REQUESTS, 0, 0)
-    );
-    assert_eq!(outcome.sink.requests.len() as u64, REQUESTS);
+    every_request_sent_and_recorded(&outcome, REQUESTS);
     assert!(outcome.sink.requests.iter().all(RequestRecord::succeeded));
 }
 
@@ -377,6 +333,18 @@ async fn a_target_with_a_full_accept_queue_gets_every_request_and_each_fails_at_
         .await
         .expect("bounded")
         .expect("load");
+    every_request_sent_and_recorded(&outcome, REQUESTS);
+    let records = &outcome.sink.requests;
+    // Not a timeout at the client deadline (20 s): the connect gave up first.
+    assert!(
+        records.iter().all(|r| r.error == ErrorClass::ConnectError),
+        "{:?}",
+        records.iter().map(|r| r.error).collect::<Vec<_>>()
+    );
+}
+
+/// All `requests` scheduled were sent, none dropped, and each left its record.
+fn every_request_sent_and_recorded(outcome: &LoadOutcome<Keep>, requests: u64) {
     let stats = &outcome.stats;
     assert_eq!(
         (
@@ -385,16 +353,9 @@ async fn a_target_with_a_full_accept_queue_gets_every_request_and_each_fails_at_
             stats.dropped,
             stats.records_lost
         ),
-        (REQUESTS, REQUESTS, 0, 0)
+        (requests, requests, 0, 0)
     );
-    let records = &outcome.sink.requests;
-    assert_eq!(records.len() as u64, REQUESTS);
-    // Not a timeout at the client deadline (20 s): the connect gave up first.
-    assert!(
-        records.iter().all(|r| r.error == ErrorClass::ConnectError),
-        "{:?}",
-        records.iter().map(|r| r.error).collect::<Vec<_>>()
-    );
+    assert_eq!(outcome.sink.requests.len() as u64, requests);
 }
 
 /// Keeps the request records.

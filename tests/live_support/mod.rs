@@ -27,6 +27,41 @@ pub fn inline(text: &str) -> Scenario {
     Scenario::parse(text, "<test>", None, &[]).expect("scenario parses")
 }
 
+/// One PAYG deployment far from its quota, `rate` small non-streamed requests a second for
+/// `seconds`, no retries, a 20 s client timeout (the open-loop engine's tests).
+pub fn steady(rate: u32, seconds: u32) -> Scenario {
+    inline(&format!(
+        r#"
+name = "steady"
+seed = 5
+[[fleet.resources]]
+name = "only"
+region = "East US"
+[[fleet.resources.deployments]]
+name = "gpt-4o"
+model = "gpt-4o"
+kind = "standard"
+capacity = 100
+[[backends]]
+resource = "only"
+[workload]
+duration = "{seconds}s"
+[[workload.apps]]
+name = "chat"
+deployment = "gpt-4o"
+arrivals = {{ process = "constant", rate = {rate}.0 }}
+prompt_tokens = {{ dist = "constant", value = 10 }}
+output_tokens = {{ dist = "constant", value = 5 }}
+[client]
+retry = {{ max_retries = 0 }}
+timeout = "20s"
+[[strategies]]
+name = "direct"
+preset = "round-robin"
+"#
+    ))
+}
+
 /// Keep only the named strategies, in the given order.
 pub fn keep_strategies(scenario: &mut Scenario, keep: &[&str]) {
     if keep.is_empty() {
