@@ -14,7 +14,8 @@
 # connections a second, FLOOD [300] connection attempts a second at the full accept queue,
 # CPU [4] busy loops, DD_MB [2048] size of the file rewritten (in DD_DIR [/tmp]), PORTS
 # ["32768 36863"] the namespace's ephemeral port range, DISTURB_SECONDS [900],
-# DISTURB_WARMUP [3]. QUIET_DISTURBANCE=1 keeps its per-second lines out of stderr (they go to
+# DISTURB_WARMUP [3], SHARED_SESSION [0] (1: the disturbance in the command's own session,
+# below). QUIET_DISTURBANCE=1 keeps its per-second lines out of stderr (they go to
 # $DISTURB_LOG [/tmp/disturb.log]).
 set -euo pipefail
 if [ -z "${DISTURBED_NETNS:-}" ]; then
@@ -24,7 +25,12 @@ HERE=$(dirname "$0")
 ip link set lo up
 echo "${PORTS:-32768 36863}" > /proc/sys/net/ipv4/ip_local_port_range
 LOG=${DISTURB_LOG:-/tmp/disturb.log}
-python3 "$HERE/disturb.py" --seconds "${DISTURB_SECONDS:-900}" --hold "${HOLD:-3000}" \
+# Its own session (so its own autogroup, as a program started elsewhere on the machine has),
+# unless SHARED_SESSION=1 puts it in the measured command's scheduling group: a harsher case,
+# where the busy loops take their CPU from the measured process's own share.
+SESSION=setsid
+[ "${SHARED_SESSION:-0}" = 1 ] && SESSION=
+$SESSION python3 "$HERE/disturb.py" --seconds "${DISTURB_SECONDS:-900}" --hold "${HOLD:-3000}" \
   --churn "${CHURN:-1000}" --flood "${FLOOD:-300}" --cpu "${CPU:-4}" --dd "${DD_MB:-2048}" \
   --dir "${DD_DIR:-/tmp}" 2> "$LOG" &
 DISTURB=$!
