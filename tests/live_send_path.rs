@@ -6,17 +6,10 @@
 //! gets every request, and each fails as a connect error at the connect timeout instead of
 //! holding its slot until the client timeout. Counts only: no wall-clock assertion.
 
-use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use throttlebox::live::LiveClock;
 use throttlebox::live::load::{LoadOptions, LoadOutcome, LoadPlan, run_load};
 use throttlebox::live::setup::live_setup;
@@ -27,34 +20,16 @@ use throttlebox::sim::RecordSink;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 
-use crate::live_support::steady;
+use crate::live_support::{answering_backend, steady};
 
 /// A backend that answers every request at once; `received` counts the requests.
 async fn counting_backend(received: watch::Sender<u64>) -> SocketAddr {
-    let socket = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .await
-        .expect("bind");
-    let addr = socket.local_addr().expect("addr");
     let received = Arc::new(received);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = socket.accept().await {
-            let received = received.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |_request: Request<hyper::body::Incoming>| {
-                    received.send_modify(|count| *count += 1);
-                    async move {
-                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
-                            br#"{"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5}}"#,
-                        ))))
-                    }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
+    answering_backend(move || {
+        received.send_modify(|count| *count += 1);
+        std::future::ready(())
+    })
+    .await
 }
 
 /// A gate the test opens once.
