@@ -14,7 +14,10 @@
 # STALL_MS (freeze the mock with SIGSTOP for that long halfway through every measured run — a
 # backend pause, to see how the engine and the mock recover from the backlog), COUNT_CONNECTIONS=1
 # (sample the mock's established connections with `ss` every 100 ms; the peak is printed).
-# Needs cyclictest (`apt-get install rt-tests`) for the reference column.
+# Needs cyclictest (`apt-get install rt-tests`) for the reference column. Under the reproduced
+# disturbance of issue #10: `benches/disturbed.sh benches/send-lag.sh RATE ...`. Columns after
+# issue #10: the scheduler's own lag (decision max µs), records lost, and the engine's CPU
+# saturation / CPU wait (shares of the run's wall time).
 set -euo pipefail
 BIN=${BIN:-target/release/throttlebox}
 OUT=${OUT:-/tmp/throttlebox-lag}
@@ -40,7 +43,8 @@ load() { # run-name rate seconds
 # are not the engine's steady state.
 load warm-up "${RATES[0]}" 5
 
-printf "%-7s %-4s %9s %8s %9s %9s %9s %8s %11s %10s | %s\n" rate run sent dropped "p50 µs" "p99 µs" "max µs" "e2e p99" "peak flight" "peak conns" "cyclictest p99 / max µs"
+echo "$(date -u +%FT%TZ) load average: $(cut -d' ' -f1-3 /proc/loadavg); $BIN"
+printf "%-7s %-4s %9s %8s %9s %9s %9s %13s %8s %11s %10s %6s %10s | %s\n" rate run sent dropped "p50 µs" "p99 µs" "max µs" "decision max" "e2e p99" "peak flight" "peak conns" lost "cpu busy/wait" "cyclictest p99 / max µs"
 for rate in "${RATES[@]}"; do
   for run in $(seq "$REPEAT"); do
     reference="-"
@@ -82,7 +86,11 @@ e = json.load(open(sys.argv[1] + "/engine.json"))[0]["engine"]
 e2e = json.load(open(sys.argv[1] + "/summary.json"))["strategies"][0]["e2e"]["p99_s"]
 lag = e["send_lag_wall_us"]
 e2e_ms = f"{e2e * 1000:.0f} ms" if e2e is not None else "-"
-print(f"{sys.argv[2]:<7} {sys.argv[3]:<4} {e['sent']:>9} {e['dropped']:>8} {lag['p50']:>9} {lag['p99']:>9} {lag['max']:>9} {e2e_ms:>8} {e['peak_in_flight']:>11} {sys.argv[5]:>10} | {sys.argv[4]}")
+# Reported by builds after issue #10 only ("-" before).
+decision = e.get("decision_lag_wall_us", {}).get("max", "-")
+share = lambda v: "-" if v is None else f"{v:.2f}"
+cpu = f"{share(e.get('cpu_saturation'))}/{share(e.get('cpu_wait'))}"
+print(f"{sys.argv[2]:<7} {sys.argv[3]:<4} {e['sent']:>9} {e['dropped']:>8} {lag['p50']:>9} {lag['p99']:>9} {lag['max']:>9} {decision:>13} {e2e_ms:>8} {e['peak_in_flight']:>11} {sys.argv[5]:>10} {e.get('records_lost', '-'):>6} {cpu:>13} | {sys.argv[4]}")
 PY
   done
 done

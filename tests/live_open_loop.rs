@@ -3,52 +3,15 @@
 //! their latency, measured from the intended send time, contains the stall; the report carries
 //! the engine's own send lag for every request.
 
-use std::convert::Infallible;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use throttlebox::live::LiveClock;
 use throttlebox::live::load::{LoadOptions, LoadPlan, run_load};
 use throttlebox::live::setup::live_setup;
 use throttlebox::metrics::RequestRecord;
 use throttlebox::report::RecordSink;
 use throttlebox::report::{AttemptsCsvWriter, ReportError, RequestsCsvWriter};
-use throttlebox::scenario::Scenario;
-use tokio::net::TcpListener;
-
-const STEADY: &str = r#"
-name = "steady"
-seed = 5
-[[fleet.resources]]
-name = "only"
-region = "East US"
-[[fleet.resources.deployments]]
-name = "gpt-4o"
-model = "gpt-4o"
-kind = "standard"
-capacity = 100
-[[backends]]
-resource = "only"
-[workload]
-duration = "3s"
-[[workload.apps]]
-name = "chat"
-deployment = "gpt-4o"
-arrivals = { process = "constant", rate = 50.0 }
-prompt_tokens = { dist = "constant", value = 10 }
-output_tokens = { dist = "constant", value = 5 }
-[client]
-retry = { max_retries = 0 }
-[[strategies]]
-name = "direct"
-preset = "round-robin"
-"#;
 
 const STALL_FROM: Duration = Duration::from_millis(1_000);
 const STALL_UNTIL: Duration = Duration::from_millis(2_000);
@@ -56,30 +19,12 @@ const STALL_UNTIL: Duration = Duration::from_millis(2_000);
 /// A backend that answers at once, except that nothing is answered during [1 s, 2 s): a
 /// request arriving then waits for the stall to end.
 async fn stalling_backend(clock: LiveClock) -> SocketAddr {
-    let socket = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .await
-        .expect("bind");
-    let addr = socket.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = socket.accept().await {
-            tokio::spawn(async move {
-                let service =
-                    service_fn(move |_request: Request<hyper::body::Incoming>| async move {
-                        let now = clock.now();
-                        if (STALL_FROM..STALL_UNTIL).contains(&now) {
-                            clock.sleep_until(STALL_UNTIL).await;
-                        }
-                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
-                            br#"{"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5}}"#,
-                        ))))
-                    });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
+    crate::live_support::answering_backend(move || async move {
+        if (STALL_FROM..STALL_UNTIL).contains(&clock.now()) {
+            clock.sleep_until(STALL_UNTIL).await;
         }
-    });
-    addr
+    })
+    .await
 }
 
 /// Keeps every request record (and writes the CSV rows, as a run directory would).
@@ -102,7 +47,7 @@ impl RecordSink for Keep {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_scheduled_during_a_stall_carry_the_stall_in_their_latency() {
-    let scenario = Scenario::parse(STEADY, "<test>", None, &[]).expect("scenario");
+    let scenario = crate::live_support::steady(50, 3);
     let workload = scenario.workload().expect("workload");
     let (setup, fallback) = live_setup(&scenario, Duration::from_secs(3), true);
     let setup = std::sync::Arc::new(setup);

@@ -38,6 +38,7 @@ mod live_gateway_hardening;
 mod live_goose;
 mod live_mock_hardening;
 mod live_open_loop;
+mod live_send_path;
 mod live_sim_agreement;
 mod live_streaming;
 mod live_validity;

@@ -228,6 +228,11 @@ fn engine_cpu_saturation_records_lost_and_interruption_are_reasons() {
         |m| m.cpu_saturation = Some(0.91),
     );
     fires_above_only(
+        "engine_cpu_wait",
+        |m| m.cpu_wait = Some(0.25),
+        |m| m.cpu_wait = Some(0.26),
+    );
+    fires_above_only(
         "records_lost",
         |m| m.records_lost = Some(0),
         |m| m.records_lost = Some(1),

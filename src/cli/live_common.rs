@@ -23,7 +23,7 @@ pub fn report(run: &LiveRun, dir: &RunDir) {
     for (strategy, outcome) in run.summary.strategies.iter().zip(&run.outcomes) {
         let engine = &outcome.engine;
         eprintln!(
-            "  {}: sent {}, dropped {}, cancelled {}, peak in flight {} (cap {}{}), send lag (wall) p50 {} µs, p99 {} µs, max {} µs{}",
+            "  {}: sent {}, dropped {}, cancelled {}, peak in flight {} (cap {}{}), send lag (wall) p50 {} µs, p99 {} µs, max {} µs{}{}{}",
             strategy.name,
             engine.sent,
             engine.dropped,
@@ -36,6 +36,19 @@ pub fn report(run: &LiveRun, dir: &RunDir) {
             engine.send_lag_wall_us.p50,
             engine.send_lag_wall_us.p99,
             engine.send_lag_wall_us.max,
+            engine.cpu_saturation.map_or(String::new(), |busy| format!(
+                ", engine CPU busy {:.0}%{}",
+                busy * 100.0,
+                engine.cpu_wait.map_or(String::new(), |wait| format!(
+                    " / waiting {:.0}%",
+                    wait * 100.0
+                ))
+            )),
+            if engine.records_lost > 0 {
+                format!(", {} records lost", engine.records_lost)
+            } else {
+                String::new()
+            },
             if engine.interrupted {
                 " (interrupted)"
             } else {

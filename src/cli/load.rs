@@ -138,6 +138,7 @@ fn drive(
                     progress: !args.quiet,
                     api_key: args.api_key.clone(),
                     fallback_backend: None,
+                    ..LoadOptions::default()
                 },
                 ..LiveRunOptions::default()
             };

@@ -21,15 +21,18 @@ pub fn engine_markdown<'a>(runs: impl Iterator<Item = (&'a str, &'a EngineStats)
          Send lag is the actual minus the intended send time (wall clock); latency above is \
          measured from the intended time, so a wait for a free connection under a connection \
          cap counts there, not in send lag.\n\n\
-         | strategy | sent | never sent (cap) | cancelled | in-flight cap | connection cap | peak in flight | send lag p50 / p99 / max |\n\
-         |---|---:|---:|---:|---:|---:|---:|---|\n",
+         | strategy | sent | never sent (cap) | cancelled | records lost | in-flight cap | connection cap | peak in flight | send lag p50 / p99 / max | decision lag p99 | engine CPU busy / waiting |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|\n",
     );
     let mut unsent = 0;
     for (strategy, engine) in runs {
         unsent += engine.dropped + engine.cancelled;
         let lag = &engine.send_lag_wall_us;
+        let share = |share: Option<f64>| {
+            share.map_or_else(|| "—".to_string(), |share| format!("{:.0}%", share * 100.0))
+        };
         text.push_str(&format!(
-            "| {strategy}{} | {} | {} | {} | {} | {} | {} | {} / {} / {} µs |\n",
+            "| {strategy}{} | {} | {} | {} | {} | {} | {} | {} | {} / {} / {} µs | {} µs | {} / {} |\n",
             if engine.interrupted {
                 " (interrupted)"
             } else {
@@ -38,6 +41,7 @@ pub fn engine_markdown<'a>(runs: impl Iterator<Item = (&'a str, &'a EngineStats)
             engine.sent,
             engine.dropped,
             engine.cancelled,
+            engine.records_lost,
             engine.max_in_flight,
             engine
                 .max_connections
@@ -45,7 +49,10 @@ pub fn engine_markdown<'a>(runs: impl Iterator<Item = (&'a str, &'a EngineStats)
             engine.peak_in_flight,
             lag.p50,
             lag.p99,
-            lag.max
+            lag.max,
+            engine.decision_lag_wall_us.p99,
+            share(engine.cpu_saturation),
+            share(engine.cpu_wait)
         ));
     }
     if unsent > 0 {
@@ -85,15 +92,21 @@ mod tests {
         let clean = stats(0);
         let capped = EngineStats {
             max_connections: Some(16),
+            records_lost: 4,
+            cpu_saturation: Some(0.42),
+            cpu_wait: Some(0.31),
             ..stats(37)
         };
         let text = engine_markdown([("rr", &clean), ("p2c", &capped)].into_iter());
         assert!(
-            text.contains("| rr | 1000 | 0 | 0 | 100 | — | 100 | 60 / 400 / 1500 µs |"),
+            text.contains(
+                "| rr | 1000 | 0 | 0 | 0 | 100 | — | 100 | 60 / 400 / 1500 µs | 0 µs | — / — |"
+            ),
             "{text}"
         );
         assert!(
-            text.contains("| p2c | 963 | 37 | 0 | 100 | 16 | 100 |"),
+            text.contains("| p2c | 963 | 37 | 0 | 4 | 100 | 16 | 100 |")
+                && text.contains("| 42% / 31% |"),
             "{text}"
         );
         assert!(

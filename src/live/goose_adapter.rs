@@ -25,10 +25,10 @@ use hyper::header::HeaderValue;
 
 use super::clock::LiveClock;
 use super::error::LiveError;
-use super::load::collector::collect;
 use super::load::logical::{finish, record_try};
 use super::load::try_once::{TryOutcome, TryResult};
 use super::load::{EngineContext, LoadOptions, LoadPlan};
+use super::load::{collector, records};
 use super::setup::live_setup;
 use super::sse::BodyWatch;
 use super::trail::{GatewayReport, SESSION};
@@ -143,10 +143,10 @@ pub async fn run_goose(
         },
         label,
     };
-    let (records, receiver) = std::sync::mpsc::channel();
+    let (records, receiver) = records::channel(plan.options.record_buffer);
     let sink = RunSink::Csv(Box::new(dir.csv_sink(setup.clone())?));
     let recorder = StrategyRecorder::new(0, setup.clone());
-    let collector = tokio::task::spawn_blocking(move || collect(receiver, recorder, sink, None));
+    let collector = collector::spawn(receiver, recorder, sink, None)?;
     let schedule = workload.requests();
     let shared = Arc::new(Shared {
         engine: EngineContext::new(scenario, &workload, &plan, api_key, records),
@@ -166,9 +166,7 @@ pub async fn run_goose(
     let interrupted = goose::is_killswitch_triggered();
     let covered = clock.now().min(planned);
     drop(shared);
-    let (recorder, sink, _) = collector
-        .await
-        .map_err(|error| LiveError::invalid("collector", error.to_string()))??;
+    let (recorder, sink, _) = collector.finish().await?;
     sink.finish()?;
     let metrics = metrics?;
     let (mut strategy, series, histograms) = recorder.finish_recording();

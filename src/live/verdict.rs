@@ -35,9 +35,9 @@ pub fn engine_measurements(
         },
         interrupted: stats.interrupted,
         covered,
-        // Not measured by the engine yet: wiring them in is one line each.
-        cpu_saturation: None,
-        records_lost: None,
+        cpu_saturation: stats.cpu_saturation,
+        cpu_wait: stats.cpu_wait,
+        records_lost: Some(stats.records_lost),
     }
 }
 

@@ -2,8 +2,19 @@
 //! strategies, and running the live head-to-head on loopback without progress output.
 #![allow(dead_code)]
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
 
 use throttlebox::live::head_to_head::{LiveRun, LiveRunOptions, run_live};
 use throttlebox::live::load::LoadOptions;
@@ -37,6 +48,74 @@ pub fn shipped(file: &str, sets: &[&str], keep: &[&str]) -> Scenario {
 /// Parse an inline scenario.
 pub fn inline(text: &str) -> Scenario {
     Scenario::parse(text, "<test>", None, &[]).expect("scenario parses")
+}
+
+/// One PAYG deployment far from its quota, `rate` small non-streamed requests a second for
+/// `seconds`, no retries, a 20 s client timeout (the open-loop engine's tests).
+pub fn steady(rate: u32, seconds: u32) -> Scenario {
+    inline(&format!(
+        r#"
+name = "steady"
+seed = 5
+[[fleet.resources]]
+name = "only"
+region = "East US"
+[[fleet.resources.deployments]]
+name = "gpt-4o"
+model = "gpt-4o"
+kind = "standard"
+capacity = 100
+[[backends]]
+resource = "only"
+[workload]
+duration = "{seconds}s"
+[[workload.apps]]
+name = "chat"
+deployment = "gpt-4o"
+arrivals = {{ process = "constant", rate = {rate}.0 }}
+prompt_tokens = {{ dist = "constant", value = 10 }}
+output_tokens = {{ dist = "constant", value = 5 }}
+[client]
+retry = {{ max_retries = 0 }}
+timeout = "20s"
+[[strategies]]
+name = "direct"
+preset = "round-robin"
+"#
+    ))
+}
+
+/// A backend on loopback that answers every request with a small chat completion (10 prompt
+/// and 5 completion tokens) once `before_answer`, run per request, is done.
+pub async fn answering_backend<F, Fut>(before_answer: F) -> SocketAddr
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let socket = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind");
+    let addr = socket.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = socket.accept().await {
+            let before_answer = before_answer.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |_request: Request<hyper::body::Incoming>| {
+                    let before = before_answer();
+                    async move {
+                        before.await;
+                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
+                            br#"{"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5}}"#,
+                        ))))
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
 }
 
 /// Keep only the named strategies, in the given order.

@@ -1,19 +1,24 @@
 //! The one owner of a load run's recorder and record files: folds every record into the
-//! [`StrategyRecorder`] and streams it to the sink, on its own thread, and prints the progress
-//! line between batches. A write error stops the writing (the first one is returned) but not
-//! the folding.
+//! [`StrategyRecorder`] and streams it to the sink, on a thread of its own (not a runtime
+//! thread: a sink that blocks on a slow disk holds up no task), and composes the progress line
+//! between batches (a printer thread writes it). A write error stops the writing (the first
+//! one is returned) but not the folding. The request tasks never wait for it: the record
+//! channel is bounded and drops (counts) what does not fit.
 //!
 //! The collector drains the channel in batches, every [`BATCH`] of wall time, instead of
 //! blocking on each record: a receiver blocked on an empty channel is woken by every send, and
 //! at 10,000 requests per second those wake-ups (two records per request) cost the engine a
 //! context switch each, on the cores that also time the sends.
 
-use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::Duration;
+
+use tokio::sync::oneshot;
 
 use super::RecordMessage;
 use super::progress::Progress;
+use super::records::RecordReceiver;
 use crate::live::clock::LiveClock;
+use crate::live::error::LiveError;
 use crate::metrics::{LatencyHistogram, StrategyRecorder};
 use crate::report::RecordSink;
 use crate::report::ReportError;
@@ -21,14 +26,52 @@ use crate::report::ReportError;
 /// Wall time between two drains of the channel.
 const BATCH: Duration = Duration::from_millis(10);
 
-/// Consume `records` until every sender is gone; hand back the recorder, the sink and the
-/// send-lag histogram (scenario time, µs resolution).
-pub(crate) fn collect<S: RecordSink>(
-    records: Receiver<RecordMessage>,
+/// What the collector hands back: the recorder, the sink and the send-lag histogram (scenario
+/// time, µs resolution).
+pub(crate) type Collected<S> = (StrategyRecorder, S, LatencyHistogram);
+
+/// A collector running on its own thread.
+pub(crate) struct CollectorThread<S> {
+    result: oneshot::Receiver<Result<Collected<S>, ReportError>>,
+}
+
+impl<S> CollectorThread<S> {
+    /// Wait (without blocking a runtime thread) for the collector to finish: once every
+    /// record sender is gone and the channel is drained.
+    pub async fn finish(self) -> Result<Collected<S>, LiveError> {
+        let collected = self
+            .result
+            .await
+            .map_err(|_| LiveError::invalid("collector", "the record collector thread failed"))?;
+        Ok(collected?)
+    }
+}
+
+/// Start [`collect`] on a thread of its own.
+pub(crate) fn spawn<S: RecordSink + Send + 'static>(
+    records: RecordReceiver,
     recorder: StrategyRecorder,
     sink: S,
     progress: Option<Progress>,
-) -> Result<(StrategyRecorder, S, LatencyHistogram), ReportError> {
+) -> Result<CollectorThread<S>, LiveError> {
+    let (done, result) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("tb-collector".to_string())
+        .spawn(move || {
+            let _ = done.send(collect(records, recorder, sink, progress));
+        })
+        .map_err(|error| LiveError::io("start the record collector thread", error))?;
+    Ok(CollectorThread { result })
+}
+
+/// Consume `records` until every sender is gone; hand back the recorder, the sink and the
+/// send-lag histogram.
+pub(crate) fn collect<S: RecordSink>(
+    mut records: RecordReceiver,
+    recorder: StrategyRecorder,
+    sink: S,
+    progress: Option<Progress>,
+) -> Result<Collected<S>, ReportError> {
     let mut collector = Collector {
         recorder,
         sink,
@@ -37,7 +80,7 @@ pub(crate) fn collect<S: RecordSink>(
         send_lag: LatencyHistogram::new(),
     };
     loop {
-        let open = collector.drain(&records);
+        let open = records.drain(|message| collector.fold(&message));
         if let Some(progress) = &mut collector.progress {
             progress.tick();
         }
@@ -46,8 +89,8 @@ pub(crate) fn collect<S: RecordSink>(
         }
         LiveClock::pause_thread(BATCH);
     }
-    if let Some(progress) = &mut collector.progress {
-        progress.print();
+    if let Some(progress) = collector.progress.take() {
+        progress.finish();
     }
     match collector.failure {
         Some(error) => Err(error),
@@ -65,17 +108,6 @@ struct Collector<S> {
 }
 
 impl<S: RecordSink> Collector<S> {
-    /// Fold every record waiting in `records`; false once every sender is gone.
-    fn drain(&mut self, records: &Receiver<RecordMessage>) -> bool {
-        loop {
-            match records.try_recv() {
-                Ok(message) => self.fold(&message),
-                Err(TryRecvError::Empty) => return true,
-                Err(TryRecvError::Disconnected) => return false,
-            }
-        }
-    }
-
     fn fold(&mut self, message: &RecordMessage) {
         let written = match message {
             RecordMessage::Request(record) => {
@@ -108,9 +140,9 @@ impl<S: RecordSink> Collector<S> {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::sync::mpsc::channel;
 
     use super::*;
+    use crate::live::load::records::channel;
     use crate::metrics::{AttemptRecord, RequestRecord};
     use crate::report::Mode;
     use crate::scenario::Scenario;
@@ -157,8 +189,8 @@ mod tests {
 
     /// Two senders on other threads, records left in the channel when both hang up: the
     /// batches lose none of them.
-    fn send_from_two_threads(per_thread: u64) -> Receiver<RecordMessage> {
-        let (sender, receiver) = channel();
+    fn send_from_two_threads(per_thread: u64) -> RecordReceiver {
+        let (sender, receiver) = channel(4 * per_thread as usize);
         let threads: Vec<_> = (0..2)
             .map(|thread| {
                 let sender = sender.clone();
@@ -172,8 +204,8 @@ mod tests {
                             status: 200,
                             ..RequestRecord::default()
                         };
-                        let _ = sender.send(RecordMessage::Request(record));
-                        let _ = sender.send(RecordMessage::Attempt(AttemptRecord {
+                        sender.send(RecordMessage::Request(record));
+                        sender.send(RecordMessage::Attempt(AttemptRecord {
                             request_id,
                             attempt: 1,
                             status: 200,

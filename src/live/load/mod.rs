@@ -1,11 +1,16 @@
 //! The open-loop load engine: sends the workload's seeded schedule (`Workload::requests()`, the
-//! iterator the simulator replays) at the intended times whatever the responses do — a
-//! scheduler task sleeps on a precise timer (`precise_sleep`: a timerfd on Linux) until each
-//! intended time and spawns the request on its own worker, never waiting for earlier ones — so
-//! latency is measured from the intended send time (no coordinated omission), and
-//! the actual send time is recorded beside it (send lag). In-flight requests are capped; what
-//! could not be sent is counted as dropped. Records go through a channel to one collector
-//! that owns the recorder and the CSV writers.
+//! iterator the simulator replays) at the intended times whatever the responses do — the
+//! [`scheduler`] spawns each request at its intended time, never waiting for earlier ones — so
+//! latency is measured from the intended send time (no coordinated omission), and the actual
+//! send time is recorded beside it (send lag). In-flight requests are capped; what could not be
+//! sent is counted as dropped. Records go through a bounded channel ([`records`]) to one
+//! collector thread that owns the recorder and the CSV writers.
+//!
+//! Independent of the rest of the process: the scheduler, the requests and their connections
+//! run on the engine's own runtime ([`runtime`]), so an in-process fleet and gateway (on the
+//! caller's runtime) never hold a send up in a run queue; the collector and the progress printer
+//! are threads of their own, and a full record channel loses (counts) records rather than
+//! waiting. A connect that does not complete fails after [`LoadOptions::connect_timeout`].
 //!
 //! Bounded: the schedule is finite, every request ends by the client timeout, and after a stop
 //! (Ctrl-C) in-flight requests get at most the drain time before they are cancelled.
@@ -13,6 +18,9 @@
 pub(crate) mod collector;
 pub(crate) mod logical;
 mod progress;
+pub(crate) mod records;
+mod runtime;
+mod scheduler;
 pub(crate) mod try_once;
 pub mod wire;
 
@@ -23,14 +31,14 @@ use std::time::Duration;
 
 use hyper::header::HeaderValue;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use super::clock::LiveClock;
 use super::error::LiveError;
-use super::http_client::{HttpClient, http_client};
-use super::precise_sleep::PreciseSleep;
+use super::http_client::{HttpClient, connecting_client};
 use crate::balance::Observation;
-use crate::metrics::{AttemptRecord, BackendIndex, RequestRecord, StrategyIndex, StrategyRecorder};
+use crate::metrics::{
+    AttemptRecord, BackendIndex, LatencyHistogram, RequestRecord, StrategyIndex, StrategyRecorder,
+};
 use crate::report::RecordSink;
 use crate::report::RunSetup;
 use crate::scenario::{ClientConfig, Scenario};
@@ -54,6 +62,12 @@ pub struct LoadOptions {
     /// Backend index for responses that name no known backend (a target that is not a
     /// throttlebox gateway); None: such attempts are counted but not recorded per backend.
     pub fallback_backend: Option<BackendIndex>,
+    /// Longest wait (wall) for a new connection's handshake: a connect that has not completed
+    /// by then fails as a connect error (the client retry policy then applies).
+    pub connect_timeout: Duration,
+    /// Most records waiting for the collector; beyond it records are dropped and counted
+    /// (`records_lost`) rather than waited for.
+    pub record_buffer: usize,
 }
 
 impl Default for LoadOptions {
@@ -65,6 +79,9 @@ impl Default for LoadOptions {
             progress: false,
             api_key: "throttlebox-load".to_string(),
             fallback_backend: None,
+            // The OpenAI Python SDK's (httpx's) connect timeout.
+            connect_timeout: Duration::from_secs(5),
+            record_buffer: records::DEFAULT_RECORD_BUFFER,
         }
     }
 }
@@ -86,7 +103,7 @@ pub struct LoadPlan {
 }
 
 /// What the engine itself did (beside the records).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct EngineStats {
     /// Requests the schedule produced (before the stop, if any).
     pub scheduled: u64,
@@ -106,8 +123,22 @@ pub struct EngineStats {
     /// The run was stopped early (Ctrl-C).
     pub interrupted: bool,
     /// Send lag (actual − intended send) of the recorded requests, wall-clock microseconds:
-    /// the engine's own accuracy, at µs resolution (the summary keeps scenario time).
+    /// the engine's own accuracy, at µs resolution (the summary keeps scenario time). The
+    /// actual send is when the request's task starts, just before it connects or writes.
     pub send_lag_wall_us: LagQuantiles,
+    /// The scheduler's own lateness: the moment it decided to send each scheduled request,
+    /// minus the intended time (wall µs). Far below the send lag: the dispatch to a worker was
+    /// late (the engine's runtime was busy); about equal: the timer woke late (the machine).
+    pub decision_lag_wall_us: LagQuantiles,
+    /// Records the collector could not take in time (its channel was full: the sink or the
+    /// disk stalled): their requests were sent but are missing from the records.
+    pub records_lost: u64,
+    /// The engine's own saturation: the share of the run's wall time its worker threads were
+    /// busy (1 = never idle: it could not have sent more), averaged over the workers.
+    pub cpu_saturation: Option<f64>,
+    /// The share of the run's wall time the engine's threads were ready to run but waited for
+    /// a CPU (the machine starved them), averaged over the workers; Linux only.
+    pub cpu_wait: Option<f64>,
 }
 
 /// Quantiles of a lag distribution, microseconds.
@@ -121,6 +152,21 @@ pub struct LagQuantiles {
     pub p999: u64,
     /// Largest.
     pub max: u64,
+}
+
+impl LagQuantiles {
+    /// The quantiles of `lag` (scenario time), converted to wall time by `clock`.
+    fn wall(lag: &LatencyHistogram, clock: LiveClock) -> LagQuantiles {
+        let wall_us = |scenario: Option<Duration>| {
+            scenario.map_or(0, |scenario| clock.wall_span(scenario).as_micros() as u64)
+        };
+        LagQuantiles {
+            p50: wall_us(lag.quantile(0.5)),
+            p99: wall_us(lag.quantile(0.99)),
+            p999: wall_us(lag.quantile(0.999)),
+            max: wall_us(lag.max()),
+        }
+    }
 }
 
 /// A finished load run.
@@ -161,7 +207,7 @@ pub(crate) struct EngineContext {
     pub backend_names: Vec<String>,
     pub fallback_backend: Option<BackendIndex>,
     retry_rng: Mutex<SimRng>,
-    records: std::sync::mpsc::Sender<RecordMessage>,
+    records: records::RecordSender,
 }
 
 impl EngineContext {
@@ -171,11 +217,14 @@ impl EngineContext {
         workload: &Workload,
         plan: &LoadPlan,
         api_key: HeaderValue,
-        records: std::sync::mpsc::Sender<RecordMessage>,
+        records: records::RecordSender,
     ) -> EngineContext {
         EngineContext {
             clock: plan.clock,
-            http: http_client(plan.options.max_connections),
+            http: connecting_client(
+                plan.options.max_connections,
+                Some(plan.options.connect_timeout),
+            ),
             urls: workload
                 .deployments()
                 .iter()
@@ -191,9 +240,9 @@ impl EngineContext {
         }
     }
 
+    /// Hand a record to the collector (never waits: a full channel counts it lost).
     pub fn send(&self, message: RecordMessage) {
-        // The collector outlives every request task; a send can only fail after a panic there.
-        let _ = self.records.send(message);
+        self.records.send(message);
     }
 
     pub fn backend_index(&self, name: &str) -> Option<BackendIndex> {
@@ -234,141 +283,56 @@ async fn stop_requested(stop: &mut watch::Receiver<bool>) {
     }
 }
 
-/// Send every request of `workload` at its intended time, spawning each on this worker;
-/// stops early when `stop` turns true.
-async fn schedule_requests(
-    workload: Workload,
-    ctx: Arc<EngineContext>,
-    counters: Arc<Counters>,
-    max_in_flight: u64,
-    mut stop: watch::Receiver<bool>,
-) -> (EngineStats, JoinSet<()>, Option<LiveError>) {
-    let mut stats = EngineStats {
-        max_in_flight,
-        ..EngineStats::default()
-    };
-    let mut tasks = JoinSet::new();
-    let timer = match PreciseSleep::new() {
-        Ok(timer) => timer,
-        Err(error) => return (stats, tasks, Some(LiveError::io("the send timer", error))),
-    };
-    let mut failure = None;
-    for item in workload.requests() {
-        let request = match item {
-            Ok(request) => request,
-            Err(error) => {
-                failure = Some(LiveError::from(error));
-                break;
-            }
-        };
-        let wait = ctx
-            .clock
-            .wall_span(request.at.saturating_sub(ctx.clock.now()));
-        if wait.is_zero() {
-            // Behind schedule (after a stall): sends go out back to back, but the scheduler
-            // still yields every coop budget's worth so the requests it spawned can run.
-            tokio::task::coop::consume_budget().await;
-        }
-        tokio::select! {
-            biased;
-            () = stop_requested(&mut stop) => {
-                stats.interrupted = true;
-                break;
-            }
-            slept = timer.sleep(wait) => if let Err(error) = slept {
-                failure = Some(LiveError::io("the send timer", error));
-                break;
-            },
-        }
-        stats.scheduled += 1;
-        while tasks.try_join_next().is_some() {}
-        if counters.in_flight.load(Ordering::Relaxed) >= max_in_flight {
-            stats.dropped += 1;
-            counters.dropped.fetch_add(1, Ordering::Relaxed);
-            continue;
-        }
-        let in_flight = counters.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
-        stats.peak_in_flight = stats.peak_in_flight.max(in_flight);
-        stats.sent += 1;
-        counters.sent.fetch_add(1, Ordering::Relaxed);
-        let guard = InFlight(counters.clone());
-        let task_ctx = ctx.clone();
-        tasks.spawn(async move {
-            let _guard = guard;
-            logical::drive(task_ctx, request).await;
-        });
-    }
-    (stats, tasks, failure)
-}
-
-/// Drive `workload` against `plan.target` open-loop, streaming records into `sink`.
+/// Drive `workload` against `plan.target` open-loop, streaming records into `sink`. The
+/// engine runs on a runtime of its own (whatever runtime awaits this only waits).
 pub async fn run_load<S: RecordSink + Send + 'static>(
     scenario: &Scenario,
     workload: &Workload,
     plan: LoadPlan,
     sink: S,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Result<LoadOutcome<S>, LiveError> {
     let api_key = HeaderValue::from_str(&plan.options.api_key)
         .map_err(|_| LiveError::invalid("--api-key", "not a valid header value"))?;
-    let (records, receiver) = std::sync::mpsc::channel();
+    let (records, receiver) = records::channel(plan.options.record_buffer);
+    let records_lost = records.lost_counter();
     let counters = Arc::new(Counters::default());
     let recorder = StrategyRecorder::new(plan.strategy, plan.setup.clone());
     let printer = plan
         .options
         .progress
         .then(|| progress::Progress::new(plan.label.clone(), plan.clock, counters.clone()));
-    let collector =
-        tokio::task::spawn_blocking(move || collector::collect(receiver, recorder, sink, printer));
+    let collector = collector::spawn(receiver, recorder, sink, printer)?;
     let ctx = Arc::new(EngineContext::new(
         scenario, workload, &plan, api_key, records,
     ));
-    // The scheduler is a task: it sleeps on a precise timer and spawns each request on its
-    // own worker; it never waits for a response.
-    let scheduler = tokio::spawn(schedule_requests(
+    let engine = runtime::EngineRuntime::start()?;
+    let driven = engine.spawn(scheduler::drive(
         workload.clone(),
-        ctx.clone(),
-        counters.clone(),
+        ctx,
+        counters,
         plan.options.max_in_flight as u64,
-        stop.clone(),
+        plan.options.drain,
+        stop,
     ));
-    let (mut stats, mut tasks, failure) = scheduler.await.map_err(|error| {
-        LiveError::invalid(
-            "scheduler",
-            format!("the request scheduler failed: {error}"),
-        )
-    })?;
+    let scheduled = match driven {
+        Some(driven) => driven.await.ok(),
+        None => None,
+    };
+    let cpu = engine.cpu_use();
+    drop(engine);
+    let scheduler::Scheduled {
+        mut stats,
+        decision_lag,
+        failure,
+    } = scheduled.ok_or_else(|| LiveError::invalid("scheduler", "the request scheduler failed"))?;
+    let (recorder, sink, send_lag) = collector.finish().await?;
     stats.max_connections = plan.options.max_connections.map(|cap| cap.get() as u64);
-    if !stats.interrupted {
-        // Every request ends by the client timeout; a stop meanwhile bounds the wait.
-        tokio::select! {
-            () = async { while tasks.join_next().await.is_some() {} } => {}
-            () = stop_requested(&mut stop) => stats.interrupted = true,
-        }
-    }
-    if stats.interrupted && !tasks.is_empty() {
-        let drain = async { while tasks.join_next().await.is_some() {} };
-        let _ = tokio::time::timeout(plan.options.drain, drain).await;
-        stats.cancelled = tasks.len() as u64;
-        tasks.shutdown().await;
-    }
-    drop(ctx);
-    let (recorder, sink, lag) = collector.await.map_err(|error| {
-        LiveError::invalid("collector", format!("the record collector failed: {error}"))
-    })??;
-    let wall_us = |q: f64| {
-        lag.quantile(q).map_or(0, |scenario| {
-            plan.clock.wall_span(scenario).as_micros() as u64
-        })
-    };
-    stats.send_lag_wall_us = LagQuantiles {
-        p50: wall_us(0.5),
-        p99: wall_us(0.99),
-        p999: wall_us(0.999),
-        max: lag
-            .max()
-            .map_or(0, |max| plan.clock.wall_span(max).as_micros() as u64),
-    };
+    stats.send_lag_wall_us = LagQuantiles::wall(&send_lag, plan.clock);
+    stats.decision_lag_wall_us = LagQuantiles::wall(&decision_lag, plan.clock);
+    stats.records_lost = records_lost.load(Ordering::Relaxed);
+    stats.cpu_saturation = cpu.busy;
+    stats.cpu_wait = cpu.waiting;
     if let Some(error) = failure {
         return Err(error);
     }
