@@ -115,7 +115,7 @@ fn sweep(
 }
 
 /// `sweep.md` (first, with a note when cells are missing), then `sweep.csv`.
-fn write(dir: &RunDir, axes: &[Axis], sweep: &SweepRun) -> anyhow::Result<()> {
+pub(super) fn write(dir: &RunDir, axes: &[Axis], sweep: &SweepRun) -> anyhow::Result<()> {
     let keys: Vec<String> = axes.iter().map(|axis| axis.key.clone()).collect();
     let mut markdown = String::new();
     if sweep.interrupted() {
