@@ -48,6 +48,7 @@ mod report_summary;
 mod report_timeseries;
 mod report_validity;
 mod scenario_files;
+mod shard_sim_merge;
 mod sim_determinism;
 mod sim_validation;
 mod sweep_cli;

@@ -14,6 +14,7 @@ mod merge;
 mod plan;
 mod run;
 mod run_folder;
+mod shard_sweep;
 mod signals;
 mod sim;
 mod sweep;

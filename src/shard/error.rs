@@ -16,6 +16,14 @@ pub enum ShardError {
         /// The folder.
         folder: PathBuf,
     },
+    /// The folder is a plan: plan shards are complete plans of their strategies.
+    #[error(
+        "{folder}: a plan folder: plan shards are not merged, each is the complete plan of its strategies (docs/scale.md, \"Sweeps and plans\")"
+    )]
+    PlanShard {
+        /// The folder.
+        folder: PathBuf,
+    },
     /// A shard disagrees with the first shard (or with itself) on a field that must match.
     #[error("{folder}: {field} is {found}, expected {expected}")]
     Mismatch {

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::error::ShardError;
-use super::manifest::{ShardManifest, Split};
+use super::manifest::{SHARD_JSON, ShardManifest, Split};
 
 /// A shard folder and its `shard.json`.
 #[derive(Debug, Clone)]
@@ -21,9 +21,38 @@ pub struct ShardFolder {
     pub manifest: ShardManifest,
 }
 
-/// Read every folder's `shard.json`, check that they make up one whole run, and return them
-/// in shard order.
-pub fn read_shards(folders: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
+/// The shard folders `given` names: each folder holding a `shard.json`, and for a folder
+/// without one, its subfolders that hold one (`merge results/run-1/shards` takes every shard
+/// an Indexed Job wrote there), sorted by name.
+fn expand(given: &[PathBuf]) -> Result<Vec<PathBuf>, ShardError> {
+    let mut folders = Vec::new();
+    for folder in given {
+        if folder.join(SHARD_JSON).is_file() || !folder.is_dir() {
+            folders.push(folder.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(folder).map_err(|error| ShardError::Io {
+            path: folder.clone(),
+            error,
+        })?;
+        let mut inside: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.join(SHARD_JSON).is_file())
+            .collect();
+        if inside.is_empty() {
+            // Reported by the reader, naming the folder.
+            folders.push(folder.clone());
+        }
+        inside.sort();
+        folders.extend(inside);
+    }
+    Ok(folders)
+}
+
+/// Read every shard folder's `shard.json` (see [`expand`] for a folder of shard folders),
+/// check that they make up one whole run, and return them in shard order.
+pub fn read_shards(given: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
+    let folders = expand(given)?;
     let mut shards = folders
         .iter()
         .map(|path| {

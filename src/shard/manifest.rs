@@ -201,7 +201,11 @@ impl ShardManifest {
     pub fn read(folder: &Path) -> Result<ShardManifest, ShardError> {
         let path = folder.join(SHARD_JSON);
         let text = std::fs::read_to_string(&path).map_err(|error| {
-            if error.kind() == std::io::ErrorKind::NotFound {
+            if error.kind() == std::io::ErrorKind::NotFound && folder.join("plan.json").is_file() {
+                ShardError::PlanShard {
+                    folder: folder.to_path_buf(),
+                }
+            } else if error.kind() == std::io::ErrorKind::NotFound {
                 ShardError::NotAShard {
                     folder: folder.to_path_buf(),
                 }

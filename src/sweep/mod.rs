@@ -6,5 +6,5 @@
 mod grid;
 mod table;
 
-pub use grid::{Axis, Cell, CellResult, SweepError, SweepRun, cells, run_sweep};
+pub use grid::{Axis, Cell, CellResult, SweepError, SweepRun, cells, run_sweep, run_sweep_where};
 pub use table::{METRICS, grid_csv, grid_markdown};
