@@ -22,6 +22,7 @@ mod calibrate_roundtrip;
 mod cli_run_folder;
 mod cli_signals;
 mod compare_runs;
+mod deploy_manifests;
 mod gate_baselines;
 mod gate_budget;
 mod gate_cli;
