@@ -15,7 +15,8 @@
 //! open-loop engine is different: there one real fleet (or gateway) takes the union of every
 //! shard's requests, so live shards split the schedule's requests.
 //!
-//! Never reads a clock; pure apart from reading and writing the shard folders.
+//! Reads the wall clock only in [`StartAt`] (the shared start of live shards); otherwise pure
+//! apart from reading and writing the shard folders.
 
 mod digest;
 mod error;
@@ -24,7 +25,9 @@ mod manifest;
 mod merge_run;
 mod merge_sweep;
 mod records;
+mod schedule;
 mod spec;
+mod start;
 mod write;
 
 pub use digest::{Fnv64, ScheduleDigest, scenario_digest, schedule_digest};
@@ -36,5 +39,7 @@ pub use manifest::{
 };
 pub use merge_run::merge_strategy_shards;
 pub use merge_sweep::{MergedSweep, merge_sweep_shards};
+pub use schedule::shard_schedule;
 pub use spec::{MAX_SHARDS, Shard, ShardParseError};
+pub use start::{StartAt, StartAtParseError, Started};
 pub use write::{ShardIdentity, without_shard_flag};
