@@ -350,6 +350,7 @@ fn the_indexed_job_gives_each_pod_its_shard_and_the_merge_job_joins_them() {
         "every shard must have a strategy"
     );
     // What the pods run, run here: the N shard processes side by side, then the merge.
+    let _cores = crate::live_support::take_the_cores();
     let results = scratch("deploy", "job-args");
     let children: Vec<_> = (0..shards as u32)
         .map(|index| {
@@ -391,12 +392,15 @@ fn the_indexed_job_gives_each_pod_its_shard_and_the_merge_job_joins_them() {
     );
 }
 
-/// The Containerfile's `ARG` defaults and its stages (`FROM` line, then its instructions).
-fn containerfile() -> (BTreeMap<String, String>, Vec<(String, Vec<String>)>) {
+/// A build stage: its `FROM` (`ARG` defaults substituted) and its instructions.
+type Stage = (String, Vec<String>);
+
+/// The Containerfile's stages.
+fn containerfile() -> Vec<Stage> {
     let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Containerfile"))
         .expect("Containerfile");
     let mut args: BTreeMap<String, String> = BTreeMap::new();
-    let mut stages: Vec<(String, Vec<String>)> = Vec::new();
+    let mut stages: Vec<Stage> = Vec::new();
     let mut logical = String::new();
     for line in text.lines() {
         let line = line.trim();
@@ -429,12 +433,12 @@ fn containerfile() -> (BTreeMap<String, String>, Vec<(String, Vec<String>)>) {
             body.push(instruction);
         }
     }
-    (args, stages)
+    stages
 }
 
 #[test]
 fn the_containerfile_builds_in_a_pinned_stage_and_runs_the_binary_as_non_root() {
-    let (_, stages) = containerfile();
+    let stages = containerfile();
     assert_eq!(stages.len(), 2, "{stages:?}");
     let (builder, build) = &stages[0];
     // rust:<major.minor.patch>-…: a pinned toolchain, not `latest` or a moving `1`.

@@ -4,8 +4,11 @@
 //! the field; plan shards plan their strategies.
 
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+
+use rustix::process::{Pid, Signal, kill_process};
 
 use crate::cli_support::{BIN, files, fixture, scratch};
 
@@ -38,6 +41,8 @@ fn succeeded(output: &Output) {
 /// the same relative `--results out --run r` (so the shards' commands without `--shard` are
 /// the unsharded one), and return (unsharded folder, shard folders).
 fn run_sharded(root: &Path, args: &[&str], count: u32) -> (PathBuf, Vec<PathBuf>) {
+    // N + 1 processes load the cores for a moment: not beside a live-vs-simulator comparison.
+    let _cores = crate::live_support::take_the_cores();
     let mut common: Vec<&str> = args.to_vec();
     common.extend(["--results", "out", "--run", "r", "--jobs", "1"]);
     let whole = start(&root.join("whole"), &common);
@@ -74,6 +79,20 @@ fn merge(shards: &[PathBuf], out: &Path, extra: &[&str]) -> Output {
         .expect("throttlebox merge runs")
 }
 
+/// A run folder's `summary.json` and its strategies' names.
+fn summary_of(folder: &Path) -> (serde_json::Value, Vec<String>) {
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(folder.join("summary.json")).expect("summary"))
+            .expect("json");
+    let names = summary["strategies"]
+        .as_array()
+        .expect("strategies")
+        .iter()
+        .map(|s| s["name"].as_str().expect("name").to_string())
+        .collect();
+    (summary, names)
+}
+
 /// Every file under `expected` is under `actual` with the same bytes, and nothing else is.
 fn assert_identical_folders(expected: &Path, actual: &Path) {
     assert_eq!(files(expected), files(actual));
@@ -96,15 +115,7 @@ fn sim_shards_merged_are_the_unsharded_run_byte_for_byte() {
     // The embedded default: six strategies, so shards of two, two, one and one strategy.
     let (whole, shards) = run_sharded(&root, &["sim", "--set", "workload.duration=3m"], 4);
     for (index, shard) in shards.iter().enumerate() {
-        let summary: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(shard.join("summary.json")).expect("summary"))
-                .expect("json");
-        let names: Vec<&str> = summary["strategies"]
-            .as_array()
-            .expect("strategies")
-            .iter()
-            .map(|s| s["name"].as_str().expect("name"))
-            .collect();
+        let (_, names) = summary_of(shard);
         let expected = [
             vec!["apim-pool (seed JSON)", "token-headroom"],
             vec!["apim-pool trip 10s", "round-robin"],
@@ -208,7 +219,7 @@ fn shards_that_do_not_line_up_are_refused_naming_the_folder_and_field() {
     let output = merge(&[first.clone(), other_seed.clone()], &out, &[]);
     assert_refused(&output, &out, &["b1", "setup.seed", "8", "a0"]);
 
-    let output = merge(&[first.clone()], &out, &[]);
+    let output = merge(std::slice::from_ref(&first), &out, &[]);
     assert_refused(&output, &out, &["missing: shard 1/2"]);
 
     let output = merge(&[first.clone(), second.clone(), second.clone()], &out, &[]);
@@ -296,4 +307,72 @@ fn plan_shards_plan_their_strategies_and_are_not_merged() {
         "{}",
         stderr_of(&output)
     );
+}
+
+#[test]
+fn an_interrupted_shard_makes_the_merged_run_interrupted_with_what_finished() {
+    let root = scratch("shard-sim", "interrupted");
+    let fixture = fixture();
+    let scenario = fixture.to_str().expect("utf-8 path");
+    let args = |spec: &str| {
+        vec![
+            "sim",
+            scenario,
+            "--set",
+            "workload.duration=3h",
+            "--jobs",
+            "1",
+            "--results",
+            "out",
+            "--run",
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .chain([
+            format!("shard-{}", &spec[..1]),
+            "--shard".to_string(),
+            spec.to_string(),
+        ])
+        .collect::<Vec<String>>()
+    };
+    let _cores = crate::live_support::take_the_cores();
+    // Shard 0/2 holds strategies 0 and 2; one thread: SIGTERM once the first is done.
+    let mut child = Command::new(BIN)
+        .args(args("0/2"))
+        .current_dir(&root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("shard starts");
+    let pid = Pid::from_child(&child);
+    let stderr = child.stderr.take().expect("stderr");
+    let mut sent = false;
+    for line in BufReader::new(stderr).lines() {
+        if !sent && line.expect("text").contains("done:") {
+            kill_process(pid, Signal::TERM).expect("signal delivered");
+            sent = true;
+        }
+    }
+    assert!(sent, "the shard never finished a strategy");
+    assert_eq!(child.wait().expect("ends").code(), Some(143));
+    succeeded(&finish(start(
+        &root,
+        &args("1/2").iter().map(String::as_str).collect::<Vec<_>>(),
+    )));
+    let shards = [root.join("out/shard-0"), root.join("out/shard-1")];
+    let merged = root.join("merged");
+    let output = merge(&shards, &merged, &[]);
+    succeeded(&output);
+    assert!(
+        stderr_of(&output).contains("interrupted"),
+        "{}",
+        stderr_of(&output)
+    );
+    let (summary, names) = summary_of(&merged);
+    assert_eq!(summary["interrupted"], true);
+    assert_eq!(summary["strategies_planned"], 3);
+    assert_eq!(names.len(), 2, "{names:?}");
+    // --strict says the merged run cannot be trusted.
+    let output = merge(&shards, &root.join("merged-strict"), &["--strict"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
 }

@@ -46,16 +46,18 @@ mod tests {
         let count = 3;
         let mut union: Vec<Request> = Vec::new();
         for index in 0..count {
-            let part: Vec<Request> =
-                shard_schedule(workload.requests(), Shard { index, count })
-                    .map(Result::unwrap)
-                    .collect();
+            let part: Vec<Request> = shard_schedule(workload.requests(), Shard { index, count })
+                .map(Result::unwrap)
+                .collect();
             assert!(part.iter().all(|r| r.id % 3 == u64::from(index)));
             // Each shard carries a third of the load in each half of the profile.
             let early = part.iter().filter(|r| r.at.as_secs() < 120).count();
             let late = part.len() - early;
             let whole_early = whole.iter().filter(|r| r.at.as_secs() < 120).count();
-            assert!(early.abs_diff(whole_early / 3) <= 1, "{early} of {whole_early}");
+            assert!(
+                early.abs_diff(whole_early / 3) <= 1,
+                "{early} of {whole_early}"
+            );
             assert!(late.abs_diff((whole.len() - whole_early) / 3) <= 1);
             union.extend(part);
         }

@@ -130,7 +130,12 @@ mod tests {
             Duration::from_secs(1_796_637_600) + Duration::from_millis(250)
         );
         assert_eq!(at.to_string(), "2026-12-07T10:00:00.250Z");
-        for bad in ["2026-12-07T10:00:00", "tomorrow", "2026-13-07T10:00:00Z", ""] {
+        for bad in [
+            "2026-12-07T10:00:00",
+            "tomorrow",
+            "2026-13-07T10:00:00Z",
+            "",
+        ] {
             let error = bad.parse::<StartAt>().expect_err(bad).to_string();
             assert!(error.contains(&format!("{bad:?}")), "{error}");
         }
