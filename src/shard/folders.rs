@@ -62,11 +62,11 @@ pub fn read_shards(given: &[PathBuf]) -> Result<Vec<ShardFolder>, ShardError> {
             })
         })
         .collect::<Result<Vec<_>, ShardError>>()?;
-    let Some(first) = shards.first().cloned() else {
+    let Some((first, rest)) = shards.split_first() else {
         return Err(ShardError::Incomplete("no shard folder given".to_string()));
     };
-    for shard in &shards[1..] {
-        line_up(shard, &first)?;
+    for shard in rest {
+        line_up(shard, first)?;
     }
     shards.sort_by_key(|shard| shard.manifest.shard.index);
     check_complete(&shards)?;
