@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod plan;
 pub mod report;
 pub mod scenario;
+pub mod shard;
 pub mod sim;
 pub mod sweep;
 pub mod workload;

@@ -11,9 +11,11 @@ mod gate;
 mod gateway;
 mod live_common;
 mod load;
+mod merge;
 mod plan;
 mod run;
 mod run_folder;
+mod shard_sweep;
 mod signals;
 mod sim;
 mod sweep;
@@ -43,6 +45,9 @@ enum Command {
     /// Compare existing runs head to head (a row per run and strategy) and pool their
     /// latency histograms exactly.
     Compare(compare::CompareArgs),
+    /// Join the folders of a sharded run (`sim`/`sweep --shard K/N`) into the unsharded
+    /// run's folder, after checking that the shards line up.
+    Merge(merge::MergeArgs),
     /// Judge a run against its SLOs and a committed baseline (exit 1 on a regression);
     /// writes gate.xml (JUnit) and gate.md into the run folder.
     Gate(gate::GateArgs),
@@ -118,6 +123,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Sim(args) => sim::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Gate(args) => gate::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Mock(args) => mock(args),

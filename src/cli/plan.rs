@@ -16,6 +16,7 @@ use throttlebox::plan::{
 use throttlebox::report::RunDir;
 use throttlebox::scenario::preflight::{self, Job};
 use throttlebox::scenario::{Override, Scenario};
+use throttlebox::shard::Shard;
 
 use super::Outcome;
 use super::run_folder::Folder;
@@ -106,6 +107,10 @@ pub struct PlanArgs {
     /// is over the safety limits.
     #[arg(long)]
     pub allow_large: bool,
+    /// Plan shard K of N (K from 0): only the strategies whose position among those planned is
+    /// K modulo N. Each shard's folder is the complete plan of its strategies.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
 }
 
 /// Refuse a plan whose every candidate simulation would be absurdly large (the scenario at its
@@ -144,6 +149,15 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Outcome> {
     let jobs = args.jobs.unwrap_or_else(default_jobs);
     preflight_candidate(&args, &overrides, load, jobs)?;
     let mut builder = FleetBuilder::new(&args.scenario, &overrides, &args.strategies)?;
+    if let Some(shard) = args.shard {
+        let planned = builder.strategies.len();
+        builder.strategies = shard.pick(builder.strategies).collect();
+        if builder.strategies.is_empty() {
+            anyhow::bail!(
+                "--shard {shard}: {planned} strategies to plan, so at most {planned} shards have one"
+            );
+        }
+    }
     builder.set_ptu_model_overrides(args.input_tpm_per_ptu, args.output_weight);
     let prices = PriceBook::resolve(&builder.costs()?, &builder.model)?;
     if matches!(prices.payg_origin, PriceOrigin::Example { .. }) {

@@ -8,7 +8,8 @@ use throttlebox::report::run_dir::SUMMARY_JSON;
 use throttlebox::report::{RunDir, head_to_head_table};
 use throttlebox::scenario::preflight::{self, Job};
 use throttlebox::scenario::{Override, Scenario};
-use throttlebox::sim::run_all_until;
+use throttlebox::shard::{SHARD_JSON, Shard, ShardIdentity, without_shard_flag};
+use throttlebox::sim::{Selection, SimRun, StopFlag, run_all_until, run_selected_until};
 
 use super::run_folder::Folder;
 use super::signals::Signals;
@@ -44,6 +45,11 @@ pub struct SimArgs {
     /// limits.
     #[arg(long)]
     pub allow_large: bool,
+    /// Run shard K of N (K from 0): only the strategies whose position in the scenario is K
+    /// modulo N, plus `shard.json`; `throttlebox merge` joins the N folders into the
+    /// unsharded run, byte for byte.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
 }
 
 /// Load `scenario` (or the embedded default) with `--set` overrides.
@@ -93,7 +99,10 @@ fn simulate(
     let clock = Stopwatch::start();
     let progress = |name: &str| eprintln!("  done: {name} ({:.2?})", clock.elapsed());
     let stop = signals.stop_flag();
-    let run = run_all_until(scenario, Some(dir), jobs, &command, &progress, stop)?;
+    let run = match args.shard {
+        None => run_all_until(scenario, Some(dir), jobs, &command, &progress, stop)?,
+        Some(shard) => run_shard(scenario, shard, dir, jobs, &command, &progress, stop)?,
+    };
     if !run.outcomes.is_empty() {
         let simulated: u64 = run.outcomes.iter().map(|outcome| outcome.requests).sum();
         println!("{}", head_to_head_table(&run.summary));
@@ -109,6 +118,59 @@ fn simulate(
         false,
         args.check_slo,
     ))
+}
+
+/// Simulate shard `shard`'s strategies and write its `shard.json` beside the run's files.
+fn run_shard(
+    scenario: &Scenario,
+    shard: Shard,
+    dir: &RunDir,
+    jobs: usize,
+    command: &str,
+    progress: &(dyn Fn(&str) + Sync),
+    stop: &StopFlag,
+) -> anyhow::Result<SimRun> {
+    let strategies = shard.positions(scenario.strategies.len());
+    if strategies.is_empty() {
+        anyhow::bail!(
+            "--shard {shard}: the scenario has {} strategies, so at most {} shards have one to simulate",
+            scenario.strategies.len(),
+            scenario.strategies.len()
+        );
+    }
+    let words: Vec<String> = std::env::args().collect();
+    let identity = ShardIdentity::new(scenario, shard, without_shard_flag(&words))?;
+    let manifest = |setup: &throttlebox::report::RunSetup,
+                    finished: &[(usize, &throttlebox::sim::StrategyOutcome)]| {
+        let json = identity.strategies_json(setup, finished).map_err(|error| {
+            throttlebox::report::ReportError::Invalid {
+                field: SHARD_JSON.to_string(),
+                reason: error.to_string(),
+            }
+        })?;
+        Ok(vec![(SHARD_JSON, json)])
+    };
+    let selection = Selection {
+        strategies,
+        extra_files: Some(&manifest),
+    };
+    eprintln!(
+        "shard {shard}: strategies {:?}",
+        selection
+            .strategies
+            .iter()
+            .map(|&index| scenario.strategies[index].config.name.as_str())
+            .collect::<Vec<_>>()
+    );
+    Ok(run_selected_until(
+        scenario,
+        &selection,
+        Some(dir),
+        jobs,
+        command,
+        progress,
+        stop,
+    )?)
 }
 
 /// The command as typed (for the report's metadata).

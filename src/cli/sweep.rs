@@ -7,13 +7,14 @@ use std::path::PathBuf;
 use indicatif::{ProgressBar, ProgressStyle};
 use throttlebox::report::RunDir;
 use throttlebox::scenario::{Override, Scenario};
-use throttlebox::sweep::{Axis, SweepRun, grid_csv, grid_markdown, preflight, run_sweep};
+use throttlebox::shard::Shard;
+use throttlebox::sweep::{Axis, SweepRun, grid_csv, grid_markdown, preflight, run_sweep_where};
 
-use super::Outcome;
 use super::run_folder::Folder;
 use super::signals::Signals;
 use super::sim::default_jobs;
 use super::wall::{Stopwatch, timestamp};
+use super::{Outcome, shard_sweep};
 
 /// `sweep.csv`: one row per cell and strategy; its presence marks a sweep folder.
 const SWEEP_CSV: &str = "sweep.csv";
@@ -46,6 +47,10 @@ pub struct SweepArgs {
     /// safety limits.
     #[arg(long)]
     pub allow_large: bool,
+    /// Run shard K of N (K from 0): only the cells whose grid position is K modulo N, plus
+    /// `shard.json`; `throttlebox merge` joins the N folders into the whole sweep.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
 }
 
 /// Run the command.
@@ -75,19 +80,27 @@ pub fn run(args: SweepArgs) -> anyhow::Result<Outcome> {
     Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
         || format!("{}-sweep-{}", base.name(), timestamp()),
         SWEEP_CSV,
-        |dir| sweep(&args, &fixed, &axes, dir, &signals),
+        |dir| sweep(&args, &base, &fixed, &axes, dir, &signals),
     )
 }
 
 fn sweep(
     args: &SweepArgs,
+    base: &Scenario,
     fixed: &[Override],
     axes: &[Axis],
     dir: &RunDir,
     signals: &Signals,
 ) -> anyhow::Result<Outcome> {
     let jobs = args.jobs.unwrap_or_else(default_jobs);
-    let cells: usize = axes.iter().map(|axis| axis.values.len()).product();
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    let grid: usize = axes.iter().map(|axis| axis.values.len()).product();
+    let cells = shard.positions(grid).len();
+    if cells == 0 {
+        anyhow::bail!(
+            "--shard {shard}: the grid has {grid} cells, so at most {grid} shards have one to run"
+        );
+    }
     let bar = ProgressBar::new(cells as u64);
     bar.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} cells")
@@ -102,16 +115,20 @@ fn sweep(
             eprintln!("  {done}/{total} cells done");
         }
     };
-    let sweep = run_sweep(
+    let sweep = run_sweep_where(
         args.scenario.as_deref(),
         fixed,
         axes,
+        &|position| shard.owns(position as u64),
         jobs,
         &on_cell,
         signals.stop_flag(),
     )?;
     bar.finish_and_clear();
     if !sweep.results.is_empty() {
+        if let Some(shard) = args.shard {
+            shard_sweep::write_manifest(dir, base, shard, &args.sets, axes, &sweep)?;
+        }
         write(dir, axes, &sweep)?;
     }
     eprintln!(
@@ -127,7 +144,7 @@ fn sweep(
 }
 
 /// `sweep.md` (first, with a note when cells are missing), then `sweep.csv`.
-fn write(dir: &RunDir, axes: &[Axis], sweep: &SweepRun) -> anyhow::Result<()> {
+pub(super) fn write(dir: &RunDir, axes: &[Axis], sweep: &SweepRun) -> anyhow::Result<()> {
     let keys: Vec<String> = axes.iter().map(|axis| axis.key.clone()).collect();
     let mut markdown = String::new();
     if sweep.interrupted() {

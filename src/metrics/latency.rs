@@ -34,6 +34,17 @@ impl LatencyHistogram {
         }
     }
 
+    /// The histogram of `histogram`'s counts (µs, the bounds of
+    /// [`super::intervals::latency_histogram`], e.g. merged from interval logs) whose exact
+    /// largest value was `max`; `None` when the bounds differ.
+    pub fn from_parts(histogram: Histogram<u64>, max: Duration) -> Option<Self> {
+        let expected = Self::new().histogram;
+        let same_bounds = histogram.low() == expected.low()
+            && histogram.high() == expected.high()
+            && histogram.sigfig() == expected.sigfig();
+        same_bounds.then_some(LatencyHistogram { histogram, max })
+    }
+
     /// Record one value (saturating at one day).
     pub fn record(&mut self, value: Duration) {
         let micros = u64::try_from(value.as_micros()).unwrap_or(u64::MAX);

@@ -165,6 +165,31 @@ impl SecondLatency {
     pub fn late_samples(&self) -> u64 {
         self.late
     }
+
+    /// Every second's p50 and p99 in µs, from second 0 to `seconds − 1` (what
+    /// [`SecondLatency::percentiles`] answers, as plain data).
+    pub fn to_micros(&self, seconds: usize) -> Vec<Option<[u32; 2]>> {
+        (0..seconds)
+            .map(|second| {
+                self.percentiles(second).map(|(p50, p99)| {
+                    [p50, p99].map(|value| u32::try_from(value.as_micros()).unwrap_or(u32::MAX))
+                })
+            })
+            .collect()
+    }
+
+    /// The percentiles [`SecondLatency::to_micros`] gave, every second finalised, with `late`
+    /// late samples.
+    pub fn from_micros(seconds: &[Option<[u32; 2]>], late: u64) -> SecondLatency {
+        SecondLatency {
+            slots: Vec::new(),
+            finalised: seconds
+                .iter()
+                .map(|second| second.map(|[p50, p99]| Finalised { p50, p99 }))
+                .collect(),
+            late,
+        }
+    }
 }
 
 #[cfg(test)]

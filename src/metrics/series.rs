@@ -16,6 +16,10 @@ use std::time::Duration;
 use super::record::ErrorClass;
 use super::second_latency::SecondLatency;
 
+mod snapshot;
+
+pub use snapshot::{BackendSecondSnapshot, SeriesSnapshot};
+
 /// The longest series kept: 31 days of seconds. Guards against a bogus timestamp asking
 /// for an enormous allocation.
 pub const MAX_SECONDS: usize = 31 * 86_400;

@@ -14,5 +14,5 @@ mod stop;
 
 pub use engine::{SimError, StrategyOutcome, simulate_strategy};
 pub use observe::observation;
-pub use run::{SimRun, run_all, run_all_until};
+pub use run::{ExtraFiles, Selection, SimRun, run_all, run_all_until, run_selected_until};
 pub use stop::{POLL_EVERY, StopFlag};

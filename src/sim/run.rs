@@ -2,6 +2,9 @@
 //! own fleet, gateways and recorder; records stream into per-strategy part files that are
 //! joined in scenario order, so the output is byte-identical whatever the thread timing.
 //!
+//! A [`Selection`] runs some strategies only (a shard of a sharded run): each keeps its
+//! scenario index and name, so its records and files are those of a full run.
+//!
 //! A raised [`StopFlag`] stops the run: no strategy starts after it, running ones stop within
 //! [`super::POLL_EVERY`] events and are dropped, and the strategies that finished are written
 //! completely with the summary marked `interrupted`. Part files never outlive the run.
@@ -56,13 +59,71 @@ pub fn run_all_until(
     on_done: &(dyn Fn(&str) + Sync),
     stop: &StopFlag,
 ) -> Result<SimRun, SimError> {
+    let selection = Selection::all(scenario.strategies.len());
+    run_selected_until(scenario, &selection, dir, jobs, command, on_done, stop)
+}
+
+/// Files a caller adds to a run folder (written before `summary.json`), made from the run's
+/// setup and the strategies that finished: `(scenario index, outcome)`, scenario order.
+pub type ExtraFiles<'a> = &'a (
+        dyn Fn(
+    &RunSetup,
+    &[(usize, &StrategyOutcome)],
+) -> Result<Vec<(&'static str, String)>, ReportError>
+            + Sync
+    );
+
+/// Which strategies of a scenario a run covers (a shard of a sharded run covers some), and
+/// what it writes besides the usual files.
+pub struct Selection<'a> {
+    /// Scenario indices of the strategies to run, ascending. Records, interval logs and
+    /// summaries keep these indices and the scenario's names, so a strategy's output does not
+    /// depend on which others ran.
+    pub strategies: Vec<usize>,
+    /// Extra files for the run folder (a shard's `shard.json`).
+    pub extra_files: Option<ExtraFiles<'a>>,
+}
+
+impl Selection<'_> {
+    /// Every strategy of a scenario with `count` strategies.
+    pub fn all(count: usize) -> Selection<'static> {
+        Selection {
+            strategies: (0..count).collect(),
+            extra_files: None,
+        }
+    }
+}
+
+/// [`run_all_until`] for the strategies of `selection` only; the summary plans just those
+/// (`strategies_planned`), and is marked `interrupted` when one of them did not finish.
+pub fn run_selected_until(
+    scenario: &Scenario,
+    selection: &Selection<'_>,
+    dir: Option<&RunDir>,
+    jobs: usize,
+    command: &str,
+    on_done: &(dyn Fn(&str) + Sync),
+    stop: &StopFlag,
+) -> Result<SimRun, SimError> {
     let workload = scenario.workload()?;
     let duration = scenario.duration(&workload)?;
     let setup = Arc::new(scenario.run_setup(Mode::Sim, duration));
-    let count = scenario.strategies.len();
+    let selected = &selection.strategies;
+    if let Some(bad) = selected
+        .iter()
+        .find(|&&index| index >= scenario.strategies.len())
+    {
+        return Err(ReportError::UnknownIndex {
+            kind: "strategy",
+            index: u16::try_from(*bad).unwrap_or(u16::MAX),
+            len: scenario.strategies.len(),
+        }
+        .into());
+    }
+    let count = selected.len();
     let parts = dir.map(|dir| PartFiles {
         dir: dir.path().to_path_buf(),
-        count,
+        indices: selected.clone(),
     });
     let next = AtomicUsize::new(0);
     let results: Vec<std::sync::Mutex<Option<Result<StrategyOutcome, SimError>>>> =
@@ -71,15 +132,15 @@ pub fn run_all_until(
         for _ in 0..jobs.clamp(1, count.max(1)) {
             scope.spawn(|| {
                 while !stop.is_raised() {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    if index >= count {
+                    let position = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&index) = selected.get(position) else {
                         break;
-                    }
+                    };
                     let outcome = run_one(scenario, index, setup.clone(), dir, stop);
                     if outcome.is_ok() {
                         on_done(&scenario.strategies[index].config.name);
                     }
-                    if let Ok(mut slot) = results[index].lock() {
+                    if let Ok(mut slot) = results[position].lock() {
                         *slot = Some(outcome);
                     }
                 }
@@ -87,7 +148,7 @@ pub fn run_all_until(
         }
     });
     let mut finished = Vec::with_capacity(count);
-    for (index, slot) in results.into_iter().enumerate() {
+    for (&index, slot) in selected.iter().zip(results) {
         match slot.into_inner().ok().flatten() {
             Some(Ok(outcome)) => finished.push((index, outcome)),
             // Never started, or stopped part-way: left out.
@@ -110,6 +171,7 @@ pub fn run_all_until(
             .collect(),
     )
     .with_command(command);
+    summary.strategies_planned = count;
     if finished.len() < count {
         summary = summary.mark_interrupted();
     }
@@ -118,6 +180,16 @@ pub fn run_all_until(
             let indices: Vec<usize> = finished.iter().map(|(index, _)| *index).collect();
             parts.join(&indices, "requests")?;
             parts.join(&indices, "attempts")?;
+            let extra_files = match selection.extra_files {
+                Some(make) => make(
+                    &setup,
+                    &finished
+                        .iter()
+                        .map(|(index, outcome)| (*index, outcome))
+                        .collect::<Vec<_>>(),
+                )?,
+                None => Vec::new(),
+            };
             let outputs = RunOutputs {
                 setup: &setup,
                 summary: &summary,
@@ -130,7 +202,7 @@ pub fn run_all_until(
                     })
                     .collect(),
                 report_appendix: String::new(),
-                extra_files: Vec::new(),
+                extra_files,
             };
             write_run(dir, &outputs)?;
         }
@@ -173,7 +245,7 @@ fn part_path(dir: &Path, stem: &str, index: usize) -> PathBuf {
 /// however the run ended.
 struct PartFiles {
     dir: PathBuf,
-    count: usize,
+    indices: Vec<usize>,
 }
 
 impl PartFiles {
@@ -211,8 +283,8 @@ impl PartFiles {
 impl Drop for PartFiles {
     fn drop(&mut self) {
         for stem in ["requests", "attempts"] {
-            for index in 0..self.count {
-                let _ = fs::remove_file(part_path(&self.dir, stem, index));
+            for index in &self.indices {
+                let _ = fs::remove_file(part_path(&self.dir, stem, *index));
             }
         }
     }

@@ -163,7 +163,26 @@ pub fn run_sweep(
     on_cell: &(dyn Fn(usize, usize) + Sync),
     stop: &StopFlag,
 ) -> Result<SweepRun, SweepError> {
-    let grid = cells(axes)?;
+    run_sweep_where(path, fixed, axes, &|_| true, jobs, on_cell, stop)
+}
+
+/// [`run_sweep`] over the cells whose grid position `keep` accepts (a shard's); `total` is
+/// then the number of those cells.
+pub fn run_sweep_where(
+    path: Option<&Path>,
+    fixed: &[Override],
+    axes: &[Axis],
+    keep: &(dyn Fn(usize) -> bool + Sync),
+    jobs: usize,
+    on_cell: &(dyn Fn(usize, usize) + Sync),
+    stop: &StopFlag,
+) -> Result<SweepRun, SweepError> {
+    let grid: Vec<Cell> = cells(axes)?
+        .into_iter()
+        .enumerate()
+        .filter(|(position, _)| keep(*position))
+        .map(|(_, cell)| cell)
+        .collect();
     // Validate every cell before spending CPU on any.
     let scenarios = grid
         .iter()

@@ -6,5 +6,7 @@
 mod grid;
 mod table;
 
-pub use grid::{Axis, Cell, CellResult, SweepError, SweepRun, cells, preflight, run_sweep};
+pub use grid::{
+    Axis, Cell, CellResult, SweepError, SweepRun, cells, preflight, run_sweep, run_sweep_where,
+};
 pub use table::{METRICS, grid_csv, grid_markdown};

@@ -1,0 +1,234 @@
+//! `shard.json`: what a shard adds to its run folder so `throttlebox merge` can check that the
+//! shards belong together and rebuild the unsharded run exactly. It names the shard (K of N),
+//! how the run was split and which items this shard holds, the fingerprints of the scenario
+//! and schedule, the run setup the reports were written with, and per strategy what the
+//! ordinary files keep only rounded (the per-second series, the exact largest latencies).
+//! Written before `summary.json`, like every file of a run folder.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::digest::ScheduleDigest;
+use super::error::ShardError;
+use super::spec::Shard;
+use crate::metrics::series::SeriesSnapshot;
+use crate::report::{BackendInfo, CostConfig, Mode, RunSetup, SloConfig, Summary};
+
+/// The file name.
+pub const SHARD_JSON: &str = "shard.json";
+/// Version of the `shard.json` format this build writes and reads.
+pub const SHARD_FORMAT: u32 = 1;
+
+/// How a run was split between shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// `sim --shard`: whole strategies (strategy `i` to shard `i mod N`); each shard
+    /// simulates its strategies against the whole workload.
+    Strategies,
+    /// `sweep --shard`: whole grid cells (cell `i` to shard `i mod N`).
+    Cells,
+}
+
+impl Split {
+    /// `strategies` or `cells`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Split::Strategies => "strategies",
+            Split::Cells => "cells",
+        }
+    }
+}
+
+/// [`RunSetup`] as data (what the reports were written with).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetupRecord {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// `sim` or `live`.
+    pub mode: Mode,
+    /// Run length, nanoseconds.
+    pub duration_ns: u64,
+    /// Strategy names, scenario order.
+    pub strategies: Vec<String>,
+    /// Backends: name and PTUs.
+    pub backends: Vec<(String, u32)>,
+    /// App names.
+    pub apps: Vec<String>,
+    /// Prices.
+    pub costs: CostConfig,
+    /// SLOs.
+    pub slo: SloConfig,
+}
+
+impl From<&RunSetup> for SetupRecord {
+    fn from(setup: &RunSetup) -> Self {
+        SetupRecord {
+            scenario: setup.scenario.clone(),
+            seed: setup.seed,
+            mode: setup.mode,
+            duration_ns: u64::try_from(setup.duration.as_nanos()).unwrap_or(u64::MAX),
+            strategies: setup.strategies.clone(),
+            backends: setup
+                .backends
+                .iter()
+                .map(|backend| (backend.name.clone(), backend.provisioned_ptus))
+                .collect(),
+            apps: setup.apps.clone(),
+            costs: setup.costs.clone(),
+            slo: setup.slo.clone(),
+        }
+    }
+}
+
+impl SetupRecord {
+    /// The run setup again.
+    pub fn to_setup(&self) -> RunSetup {
+        RunSetup {
+            scenario: self.scenario.clone(),
+            seed: self.seed,
+            mode: self.mode,
+            duration: Duration::from_nanos(self.duration_ns),
+            strategies: self.strategies.clone(),
+            backends: self
+                .backends
+                .iter()
+                .map(|(name, ptus)| BackendInfo {
+                    name: name.clone(),
+                    provisioned_ptus: *ptus,
+                })
+                .collect(),
+            apps: self.apps.clone(),
+            costs: self.costs.clone(),
+            slo: self.slo.clone(),
+        }
+    }
+}
+
+/// What a shard keeps of one strategy besides the ordinary files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyPart {
+    /// The strategy's scenario index.
+    pub index: usize,
+    /// Exact largest end-to-end latency, ns (the interval log keeps bucket tops only).
+    pub e2e_max_ns: u64,
+    /// Exact largest TTFT, ns.
+    pub ttft_max_ns: u64,
+    /// Interval-log samples that arrived late (see `metrics::intervals`).
+    pub late_interval_samples: u64,
+    /// The per-second series, exact.
+    pub series: SeriesSnapshot,
+}
+
+/// A sweep axis as given (`--set key=v1,v2`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AxisRecord {
+    /// The key.
+    pub key: String,
+    /// Its values, as written.
+    pub values: Vec<String>,
+}
+
+/// One finished grid cell of a sweep shard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellPart {
+    /// The cell's position in the whole grid (first axis slowest).
+    pub index: usize,
+    /// Every strategy's summary for the cell.
+    pub summary: Summary,
+}
+
+/// What a sweep shard keeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepPart {
+    /// The axes (more than one value each), in order.
+    pub axes: Vec<AxisRecord>,
+    /// The single-valued `--set`s every cell shares, as given.
+    pub fixed: Vec<String>,
+    /// Cells in the whole grid.
+    pub total_cells: usize,
+    /// The cells of this shard that finished, in grid order.
+    pub cells: Vec<CellPart>,
+}
+
+/// `shard.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardManifest {
+    /// [`SHARD_FORMAT`].
+    pub shard_format: u32,
+    /// Which shard.
+    pub shard: Shard,
+    /// How the run was split.
+    pub split: Split,
+    /// The items (strategy or cell positions) this shard was given, ascending.
+    pub items: Vec<usize>,
+    /// The throttlebox that wrote it.
+    pub throttlebox_version: String,
+    /// The command as typed, without its `--shard` (the unsharded run's command).
+    pub unsharded_command: String,
+    /// Fingerprint of the resolved scenario ([`super::digest::scenario_digest`]).
+    pub scenario_digest: String,
+    /// Fingerprint of the seeded schedule.
+    pub schedule: ScheduleDigest,
+    /// The run setup (None for a sweep, whose cells each have their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<SetupRecord>,
+    /// Per strategy of a `strategies` split.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strategies: Vec<StrategyPart>,
+    /// The sweep of a `cells` split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepPart>,
+}
+
+impl ShardManifest {
+    /// The JSON text (compact — the per-second series make a pretty one several times
+    /// larger — with a trailing newline).
+    pub fn to_json(&self) -> Result<String, ShardError> {
+        let mut text = serde_json::to_string(self).map_err(|error| ShardError::Json {
+            path: SHARD_JSON.into(),
+            error,
+        })?;
+        text.push('\n');
+        Ok(text)
+    }
+
+    /// Read `<folder>/shard.json`.
+    pub fn read(folder: &Path) -> Result<ShardManifest, ShardError> {
+        let path = folder.join(SHARD_JSON);
+        let text = std::fs::read_to_string(&path).map_err(|error| {
+            if error.kind() == std::io::ErrorKind::NotFound && folder.join("plan.json").is_file() {
+                ShardError::PlanShard {
+                    folder: folder.to_path_buf(),
+                }
+            } else if error.kind() == std::io::ErrorKind::NotFound {
+                ShardError::NotAShard {
+                    folder: folder.to_path_buf(),
+                }
+            } else {
+                ShardError::Io {
+                    path: path.clone(),
+                    error,
+                }
+            }
+        })?;
+        let manifest: ShardManifest =
+            serde_json::from_str(&text).map_err(|error| ShardError::Json {
+                path: path.clone(),
+                error,
+            })?;
+        if manifest.shard_format != SHARD_FORMAT {
+            return Err(ShardError::Mismatch {
+                folder: folder.to_path_buf(),
+                field: "shard_format".to_string(),
+                found: manifest.shard_format.to_string(),
+                expected: format!("{SHARD_FORMAT} (what this throttlebox reads)"),
+            });
+        }
+        Ok(manifest)
+    }
+}
