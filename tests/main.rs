@@ -15,6 +15,7 @@ mod balance_config;
 mod balance_flag_presets;
 mod balance_litellm;
 mod balance_litellm_import;
+mod balance_overrides;
 mod balance_properties;
 mod balance_selectors;
 mod calibrate_azure_trace;
