@@ -24,6 +24,7 @@ mod calibrate_inputs;
 mod calibrate_roundtrip;
 mod cli_run_folder;
 mod cli_signals;
+mod cli_vocabulary;
 mod compare_runs;
 mod conformance_lab;
 mod gate_baselines;

@@ -9,6 +9,7 @@ use throttlebox::report::{RunDir, head_to_head_table};
 use throttlebox::scenario::{Override, Scenario};
 use throttlebox::sim::run_all_until;
 
+use super::deprecated::scenario_notes;
 use super::run_folder::Folder;
 use super::signals::Signals;
 use super::wall::{Stopwatch, timestamp};
@@ -47,10 +48,12 @@ pub fn load(scenario: Option<&PathBuf>, sets: &[String]) -> anyhow::Result<Scena
         .iter()
         .map(|text| Override::parse(text))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(match scenario {
+    let scenario = match scenario {
         Some(path) => Scenario::load(path, &overrides)?,
         None => Scenario::embedded_default(&overrides)?,
-    })
+    };
+    scenario_notes(&scenario);
+    Ok(scenario)
 }
 
 /// Cores to use by default.

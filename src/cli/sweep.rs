@@ -10,6 +10,7 @@ use throttlebox::scenario::{Override, Scenario};
 use throttlebox::sweep::{Axis, SweepRun, grid_csv, grid_markdown, run_sweep};
 
 use super::Outcome;
+use super::deprecated::scenario_notes;
 use super::run_folder::Folder;
 use super::signals::Signals;
 use super::sim::default_jobs;
@@ -60,6 +61,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<Outcome> {
         Some(path) => Scenario::load(path, &fixed)?,
         None => Scenario::embedded_default(&fixed)?,
     };
+    scenario_notes(&base);
     Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
         || format!("{}-sweep-{}", base.name(), timestamp()),
         SWEEP_CSV,
