@@ -11,6 +11,7 @@ use throttlebox::scenario::{Override, Scenario};
 use throttlebox::shard::{SHARD_JSON, Shard, ShardIdentity, without_shard_flag};
 use throttlebox::sim::{Selection, SimRun, StopFlag, run_all_until, run_selected_until};
 
+use super::deprecated::scenario_notes;
 use super::run_folder::Folder;
 use super::signals::Signals;
 use super::wall::{Stopwatch, timestamp};
@@ -58,10 +59,12 @@ pub fn load(scenario: Option<&PathBuf>, sets: &[String]) -> anyhow::Result<Scena
         .iter()
         .map(|text| Override::parse(text))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(match scenario {
+    let scenario = match scenario {
         Some(path) => Scenario::load(path, &overrides)?,
         None => Scenario::embedded_default(&overrides)?,
-    })
+    };
+    scenario_notes(&scenario);
+    Ok(scenario)
 }
 
 /// Cores to use by default.

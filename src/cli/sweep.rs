@@ -10,6 +10,7 @@ use throttlebox::scenario::{Override, Scenario};
 use throttlebox::shard::Shard;
 use throttlebox::sweep::{Axis, SweepRun, grid_csv, grid_markdown, preflight, run_sweep_where};
 
+use super::deprecated::scenario_notes;
 use super::run_folder::Folder;
 use super::signals::Signals;
 use super::sim::default_jobs;
@@ -69,6 +70,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<Outcome> {
         Some(path) => Scenario::load(path, &fixed)?,
         None => Scenario::embedded_default(&fixed)?,
     };
+    scenario_notes(&base);
     let jobs = args.jobs.unwrap_or_else(default_jobs);
     preflight(
         args.scenario.as_deref(),

@@ -1,4 +1,4 @@
-//! Planning targets: `--target 'p99_ttft<2s,success>=99.5%'`, a comma-separated list of
+//! Planning targets: `--slo 'p99_ttft<2s,success>=99.5%'`, a comma-separated list of
 //! `METRIC OP VALUE` with `OP` one of `<`, `<=`, `>`, `>=`. Metrics are the gate's
 //! ([`crate::gate::METRICS`]) plus the short names `success`, `429` (client 429 ratio),
 //! `goodput`, `5xx`; latencies take durations (`2s`, `800ms`), ratios a percentage (`99.5%`)
@@ -46,7 +46,7 @@ pub fn parse_targets(text: &str) -> Result<Vec<Target>, PlanError> {
         .collect::<Result<Vec<_>, _>>()?;
     if targets.is_empty() {
         return Err(PlanError::input(
-            "--target",
+            "--slo",
             text,
             "give at least one target, e.g. 'p99_ttft<2s,success>=99.5%'",
         ));
@@ -55,7 +55,7 @@ pub fn parse_targets(text: &str) -> Result<Vec<Target>, PlanError> {
 }
 
 fn parse_target(text: &str) -> Result<Target, PlanError> {
-    let bad = |reason: String| PlanError::input("--target", text, reason);
+    let bad = |reason: String| PlanError::input("--slo", text, reason);
     let position = text.find(['<', '>']).ok_or_else(|| {
         bad("expected METRIC<VALUE, METRIC<=VALUE, METRIC>VALUE or METRIC>=VALUE".into())
     })?;
