@@ -12,9 +12,8 @@ use aoai_mock::config::{DeploymentConfig, ModelOverrides, ResourceConfig, Switch
 use aoai_mock::model::ModelProfile;
 
 use super::Note;
-use super::latency::{
-    LatencyFit, LatencyRow, SATURATION_IN_FLIGHT, fit_latency, in_flight_at_starts,
-};
+use super::latency::{LatencyFit, SATURATION_IN_FLIGHT, fit_latency, in_flight_at_starts};
+use super::latency_model::LatencyRow;
 use super::ptu::{Bucket, PtuQuota, PtuRow, fit_ptu};
 use super::quota::{QuotaRow, StandardQuota, fit_standard};
 use super::record::{LogRecord, LogSet, NameId};

@@ -16,7 +16,7 @@ use std::time::Duration;
 use aoai_mock::config::LatencyConfig;
 
 use super::Note;
-use super::latency_model::{Spec, fit};
+use super::latency_model::{LatencyRow, Spec, fit};
 use super::stats::{Bootstrap, Estimate, sd};
 
 /// Calls a fit needs.
@@ -25,21 +25,6 @@ pub const MIN_ROWS: usize = 30;
 pub const SATURATION_IN_FLIGHT: f64 = 64.0;
 /// The mock's default prefill cost per prompt token.
 const DEFAULT_PER_TOKEN_S: f64 = 20e-6;
-
-/// One successful call.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LatencyRow {
-    /// Prompt tokens.
-    pub prompt: f64,
-    /// Completion tokens − 1 (inter-token gaps), at least 0.
-    pub gaps: f64,
-    /// Duration, seconds.
-    pub e2e: f64,
-    /// Time to first token, seconds, if logged.
-    pub ttft: Option<f64>,
-    /// min(in-flight at its start / 64, 1).
-    pub load: f64,
-}
 
 /// The fitted latency of one deployment.
 #[derive(Debug, Clone)]

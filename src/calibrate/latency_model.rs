@@ -7,8 +7,22 @@
 //! u = e^{σ²} − 1). Weighted least squares with weights 1 / Var, iterated; the u's by least
 //! squares of squared residuals on the squared means.
 
-use super::latency::LatencyRow;
 use super::stats::least_squares;
+
+/// One successful call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatencyRow {
+    /// Prompt tokens.
+    pub prompt: f64,
+    /// Completion tokens − 1 (inter-token gaps), at least 0.
+    pub gaps: f64,
+    /// Duration, seconds.
+    pub e2e: f64,
+    /// Time to first token, seconds, if logged.
+    pub ttft: Option<f64>,
+    /// min(in-flight at its start / 64, 1).
+    pub load: f64,
+}
 
 /// Which parameters the fit leaves free.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -8,7 +8,7 @@ use super::latency::PARAM_NAMES;
 use super::stats::Estimate;
 use super::values::utc_iso;
 use super::{BackendFit, Calibration};
-use crate::report::table::{Align, Table};
+use crate::report::text_table::{Align, Table};
 
 /// One titled table with a sentence saying how to read it.
 #[derive(Debug, Clone)]

@@ -34,7 +34,8 @@ use super::sse::BodyWatch;
 use super::trail::{GatewayReport, SESSION};
 use super::verdict::validity_context;
 use crate::balance::{Observation, Status};
-use crate::metrics::{ErrorClass, RequestRecord, StrategyRecorder};
+use crate::metrics::{ErrorClass, RequestRecord};
+use crate::report::StrategyRecorder;
 use crate::report::validity::assess;
 use crate::report::{
     EngineMeasurements, RunDir, RunOutputs, RunSink, StrategyOutputs, Summary, write_run,

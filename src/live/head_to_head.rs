@@ -22,12 +22,13 @@ use super::gateway::{BreakerEvent, GatewaySettings, RunningGateway};
 use super::load::{EngineStats, LoadOptions, LoadPlan, run_load};
 use super::setup::{drop_unmeasured_rows, live_setup};
 use super::verdict::{engine_measurements, validity_context};
-use crate::metrics::{SecondSeries, StrategyHistograms, StrategyRecorder};
+use crate::metrics::SecondSeries;
 use crate::report::validity::assess;
 use crate::report::{
     DiscardSink, RunDir, RunOutputs, RunSetup, RunSink, StrategyOutputs, StrategySummary, Summary,
     write_run,
 };
+use crate::report::{StrategyHistograms, StrategyRecorder};
 use crate::scenario::Scenario;
 
 /// `engine.json`: what the load engine itself did, per strategy.

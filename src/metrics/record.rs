@@ -1,4 +1,4 @@
-//! The two record types every driver emits (DESIGN.md, principle 3): one [`RequestRecord`] per
+//! The two record types every driver emits (ARCHITECTURE.md, principle 3): one [`RequestRecord`] per
 //! logical client request and one [`AttemptRecord`] per backend attempt.
 //!
 //! Records are plain `Copy` values with no heap data, so producing one costs no allocation.

@@ -7,13 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
+use super::comparison_tables::{backend_shares, head_to_head, outcome_breakdown};
 use super::error::ReportError;
 use super::format::seconds_text;
 use super::hlog::{HISTOGRAMS_DIR, MergedHistograms, hlog_file_names};
 use super::run_dir::SUMMARY_JSON;
 use super::summary::{SCHEMA_VERSION, Summary};
-use super::table::{Align, Table};
-use super::tables::{backend_shares, head_to_head, outcome_breakdown};
+use super::text_table::{Align, Table};
 use crate::metrics::intervals::{E2E_TAG, TTFT_TAG};
 
 /// One run read back from its directory.

@@ -29,7 +29,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::error::ReportError;
-use super::setup::BackendInfo;
+use super::labels::BackendInfo;
 
 /// The scenario's `[costs]` table.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

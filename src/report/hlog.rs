@@ -155,6 +155,7 @@ impl MergedHistograms {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::intervals::{E2E_TAG, IntervalHistograms, TTFT_TAG};
 
     #[test]
     fn file_names_are_plain_and_unique() {
@@ -186,5 +187,38 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("x.hlog"), "{error}");
+    }
+
+    /// The interval log the recorder writes reads back whole, late samples included.
+    #[test]
+    fn late_samples_are_kept_in_a_later_interval_and_nothing_is_lost() {
+        let mut intervals = IntervalHistograms::new(Duration::from_secs(10), "test");
+        intervals.record(Duration::from_secs(1), Duration::from_millis(100), None);
+        // Interval 0 is written once a sample three intervals newer arrives.
+        intervals.record(
+            Duration::from_secs(35),
+            Duration::from_millis(200),
+            Some(Duration::from_millis(50)),
+        );
+        intervals.record(Duration::from_secs(2), Duration::from_millis(300), None);
+        assert_eq!(intervals.late_samples(), 1);
+        let log = intervals.finish().expect("log");
+        let text = String::from_utf8(log.clone()).expect("utf-8");
+        assert!(text.starts_with("#test\n"), "{text}");
+        assert_eq!(text.matches("Tag=e2e,0.000,10.000,").count(), 1);
+        assert_eq!(
+            text.matches("Tag=e2e,10.000,10.000,").count(),
+            1,
+            "late sample's interval"
+        );
+        assert_eq!(
+            text.matches("Tag=ttft,").count(),
+            1,
+            "empty ttft intervals are left out"
+        );
+        let mut merged = MergedHistograms::new();
+        merged.add_log(&log, "test").expect("reads back");
+        assert_eq!(merged.tag(E2E_TAG).map(|h| h.len()), Some(3));
+        assert_eq!(merged.tag(TTFT_TAG).map(|h| h.len()), Some(1));
     }
 }

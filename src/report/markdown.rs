@@ -3,12 +3,12 @@
 //! definitions, for pull requests and humans. Deterministic: only the summary's content goes
 //! in (the wall-clock start only when the caller put it in the summary).
 
-use super::format::seconds_text;
-use super::setup::Mode;
-use super::summary::Summary;
-use super::tables::{
+use super::comparison_tables::{
     backend_shares, head_to_head, outcome_breakdown, slo_verdicts, validity_table,
 };
+use super::format::seconds_text;
+use super::labels::Mode;
+use super::summary::Summary;
 
 const DEFINITIONS: &str = "\
 - **e2e**: end of response − intended start (open-loop schedule; includes generator lag and \

@@ -8,45 +8,51 @@
 
 pub mod atomic_file;
 pub mod compare;
+pub mod comparison_tables;
 pub mod cost;
 mod csv_fields;
 pub mod error;
 pub mod format;
 pub mod hlog;
 pub mod html;
+pub mod labels;
 pub mod markdown;
 pub mod outputs;
+pub mod recorder;
 pub mod records_csv;
 pub mod run_dir;
 pub mod setup;
 pub mod sink;
 pub mod slo;
+mod slo_evaluate;
 pub(crate) mod summarize;
 pub mod summary;
-pub mod table;
-pub mod tables;
+pub mod text_table;
 pub mod timeseries_csv;
+mod totals;
 pub mod validity;
 
 pub use compare::{ComparedRun, Comparison, compare, load_run, load_runs};
+pub use comparison_tables::head_to_head_table;
 pub use cost::{
     CostBreakdown, CostConfig, DeploymentPrices, PtuPriceTable, PtuPrices, TokenUsage, cost,
 };
 pub use error::ReportError;
 pub use hlog::{HISTOGRAMS_DIR, MergedHistograms, hlog_file_names};
+pub use labels::{BackendInfo, Mode};
 pub use markdown::report_markdown;
 pub use outputs::{RunOutputs, StrategyOutputs, write_run};
+pub use recorder::{StrategyHistograms, StrategyRecorder};
 pub use records_csv::{
     ATTEMPTS_HEADER, AttemptsCsvWriter, REQUESTS_HEADER, RequestsCsvWriter, read_requests_csv,
 };
 pub use run_dir::{RunDir, summary_json};
-pub use setup::{BackendInfo, Mode, RunSetup};
+pub use setup::RunSetup;
 pub use sink::{CsvSink, DiscardSink, RecordSink, RunSink};
 pub use slo::{SloConfig, SloVerdict};
 pub use summary::{
     BackendSummary, CostSummary, Goodput, LatencySummary, OutcomeTotals, SCHEMA_VERSION,
     StrategySummary, Summary,
 };
-pub use tables::head_to_head_table;
 pub use timeseries_csv::{TIMESERIES_HEADER, write_timeseries_csv};
 pub use validity::{EngineMeasurements, Validity, ValidityContext};

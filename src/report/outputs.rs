@@ -8,10 +8,11 @@
 use super::error::ReportError;
 use super::html::{StrategyCharts, report_html};
 use super::markdown::report_markdown;
+use super::recorder::StrategyHistograms;
 use super::run_dir::{REPORT_HTML, REPORT_MD, RunDir, SUMMARY_JSON, summary_json};
 use super::setup::RunSetup;
 use super::summary::Summary;
-use crate::metrics::{SecondSeries, StrategyHistograms};
+use crate::metrics::SecondSeries;
 
 /// What one strategy leaves besides its summary: the per-second series and the histograms.
 #[derive(Debug, Clone, Copy)]

@@ -4,40 +4,10 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use super::cost::CostConfig;
 use super::error::ReportError;
+use super::labels::{BackendInfo, Mode};
 use super::slo::SloConfig;
-
-/// Which driver produced the records: the only thing a report can tell about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Discrete-event simulator (virtual time).
-    Sim,
-    /// Real sockets (wall clock).
-    Live,
-}
-
-impl Mode {
-    /// `"sim"` or `"live"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Sim => "sim",
-            Mode::Live => "live",
-        }
-    }
-}
-
-/// A backend (deployment) as the reports see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BackendInfo {
-    /// Its name in the scenario.
-    pub name: String,
-    /// Provisioned throughput units; 0 for a pay-as-you-go (Standard) deployment.
-    pub provisioned_ptus: u32,
-}
 
 /// Everything about a run the records refer to by index.
 #[derive(Debug, Clone, PartialEq)]

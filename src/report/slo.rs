@@ -1,6 +1,6 @@
 //! Service-level objectives (the scenario's `[slo]` table) and their verdicts.
 //!
-//! Verdicts compare the *reported* (rounded) figures of a [`StrategySummary`], so a verdict
+//! Verdicts (`slo_evaluate.rs`) compare the *reported* (rounded) figures of a strategy's summary, so a verdict
 //! always agrees with the numbers printed next to it. A value equal to its limit passes. A
 //! latency rule with no samples (no successful request, or no stream for TTFT) fails: an
 //! objective that cannot be measured is not met.
@@ -24,7 +24,6 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ReportError;
 use super::format;
-use super::summary::StrategySummary;
 use crate::duration::serde_human_opt;
 
 /// The scenario's `[slo]` table; every rule is optional.
@@ -90,12 +89,6 @@ impl SloVerdict {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Bound {
-    AtMost,
-    AtLeast,
-}
-
 impl SloConfig {
     /// Refuse ratios outside 0..1 and negative or non-finite costs, naming the field.
     pub fn validate(&self) -> Result<(), ReportError> {
@@ -121,64 +114,5 @@ impl SloConfig {
             }
         }
         Ok(())
-    }
-
-    /// One verdict per configured rule, in a fixed order (latencies, ratios, cost).
-    pub fn evaluate(&self, summary: &StrategySummary) -> Vec<SloVerdict> {
-        let seconds = |limit: Option<Duration>| limit.map(format::seconds);
-        let rules = [
-            (
-                "p99_ttft",
-                seconds(self.p99_ttft),
-                summary.ttft.p99_s,
-                Bound::AtMost,
-            ),
-            (
-                "p95_e2e",
-                seconds(self.p95_e2e),
-                summary.e2e.p95_s,
-                Bound::AtMost,
-            ),
-            (
-                "p99_e2e",
-                seconds(self.p99_e2e),
-                summary.e2e.p99_s,
-                Bound::AtMost,
-            ),
-            (
-                "min_success_ratio",
-                self.min_success_ratio,
-                Some(summary.success_ratio),
-                Bound::AtLeast,
-            ),
-            (
-                "max_client_429_ratio",
-                self.max_client_429_ratio,
-                Some(summary.client_429_ratio),
-                Bound::AtMost,
-            ),
-            (
-                "max_cost",
-                self.max_cost,
-                Some(summary.cost.total),
-                Bound::AtMost,
-            ),
-        ];
-        rules
-            .into_iter()
-            .filter_map(|(rule, limit, actual, bound)| {
-                let limit = limit?;
-                let pass = actual.is_some_and(|actual| match bound {
-                    Bound::AtMost => actual <= limit,
-                    Bound::AtLeast => actual >= limit,
-                });
-                Some(SloVerdict {
-                    rule: rule.to_string(),
-                    limit,
-                    actual,
-                    pass,
-                })
-            })
-            .collect()
     }
 }

@@ -1,9 +1,9 @@
 //! Pure: a strategy's running totals → its [`StrategySummary`] (ratios, percentiles, per
 //! backend shares, cost, goodput, SLO verdicts), rounded for byte-stable output.
 
+use super::totals::StrategyTotals;
 use crate::metrics::latency::LatencyHistogram;
 use crate::metrics::record::ErrorClass;
-use crate::metrics::recorder::StrategyTotals;
 
 use super::cost::{TokenUsage, cost};
 use super::format::{self, COST_DIGITS, PERCENT_DIGITS};

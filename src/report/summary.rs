@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::format;
-use super::setup::{Mode, RunSetup};
+use super::labels::Mode;
+use super::setup::RunSetup;
 use super::slo::SloVerdict;
 use super::validity::Validity;
 

@@ -15,7 +15,8 @@ use super::folders::ShardFolder;
 use super::manifest::StrategyPart;
 use super::records::merge_strategy_blocks;
 use crate::metrics::intervals::{E2E_TAG, TTFT_TAG, latency_histogram};
-use crate::metrics::{LatencyHistogram, SecondSeries, StrategyHistograms};
+use crate::metrics::{LatencyHistogram, SecondSeries};
+use crate::report::StrategyHistograms;
 use crate::report::run_dir::{ATTEMPTS_CSV, REQUESTS_CSV, SUMMARY_JSON};
 use crate::report::{
     HISTOGRAMS_DIR, MergedHistograms, RunDir, RunOutputs, StrategyOutputs, StrategySummary,

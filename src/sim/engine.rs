@@ -19,10 +19,10 @@ use super::stop::{POLL_EVERY, StopFlag};
 use crate::balance::{
     Completion, Exhausted, Observation, Phase, RequestInfo, Status, Step, Strategy, Verdict,
 };
-use crate::metrics::{
-    AttemptRecord, ErrorClass, RequestRecord, SecondSeries, StrategyHistograms, StrategyRecorder,
+use crate::metrics::{AttemptRecord, ErrorClass, RequestRecord, SecondSeries};
+use crate::report::{
+    RecordSink, ReportError, RunSetup, StrategyHistograms, StrategyRecorder, StrategySummary,
 };
-use crate::report::{RecordSink, ReportError, RunSetup, StrategySummary};
 use crate::scenario::{ResolvedStrategy, Scenario, ScenarioError};
 use crate::workload::{Request, Workload, WorkloadError};
 

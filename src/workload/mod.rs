@@ -10,15 +10,16 @@
 
 pub mod app;
 pub mod arrivals;
+mod compiled;
 pub mod config;
 pub mod error;
 pub mod merge;
-mod plan;
 pub mod rate;
 pub mod request;
 pub mod sizes;
 pub mod trace;
 
+pub use compiled::{AppSummary, TRACE_SOURCE_NAME, Workload, WorkloadSummary};
 pub use config::{
     AppConfig, ArrivalsConfig, NamedTraceFormat, RateStep, SessionPick, SizeDist, Spike,
     TimestampKind, TraceColumns, TraceConfig, TraceFormat, TraceMaxTokens, TraceWindow,
@@ -26,5 +27,4 @@ pub use config::{
 };
 pub use error::WorkloadError;
 pub use merge::Requests;
-pub use plan::{AppSummary, TRACE_SOURCE_NAME, Workload, WorkloadSummary};
 pub use request::{CHARS_PER_TOKEN, DeploymentId, Request, prompt_chars, prompt_text};

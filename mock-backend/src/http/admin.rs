@@ -6,8 +6,8 @@
 //! Every series is labelled with its `resource`, so a view of one resource (what a per-resource
 //! listener would report) is [`render`] given that resource's deployments and listener alone.
 
-use super::body::MockBody;
 use super::errors;
+use super::mock_body::MockBody;
 use super::state::{Listener, Shared};
 use crate::config::FleetConfig;
 use crate::model::{

@@ -16,8 +16,8 @@ use hyper::header::{ALLOW, AUTHORIZATION, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::admin;
-use super::body::MockBody;
 use super::errors;
+use super::mock_body::MockBody;
 use super::state::Shared;
 
 /// Where the admin listener listens and what it asks of callers.

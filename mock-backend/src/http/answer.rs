@@ -1,14 +1,15 @@
 //! Rendering a decided request: a refusal body with its headers now, or the admitted plan acted
 //! out — wait (or fault) until the headers are due, then a whole body or a stream.
 
-use super::bodies;
-use super::body::MockBody;
 use super::decide::Decided;
 use super::errors::{self, ThrottleContext};
 use super::ids;
-use super::respond::{self, Cut, Identity, StreamJob};
+use super::mock_body::MockBody;
+use super::payload;
+use super::respond::{self, Identity};
 use super::state::{Settlement, Shared};
 use super::stream;
+use super::stream::{Cut, StreamJob};
 use crate::config::ClientRequestIdFallback;
 use crate::model::{Operation, Outcome};
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
@@ -28,7 +29,7 @@ pub struct Wanted<'a> {
     /// Number of embedding inputs.
     pub inputs: usize,
     /// Embeddings `encoding_format`.
-    pub embedding_encoding: bodies::EmbeddingEncoding,
+    pub embedding_encoding: payload::EmbeddingEncoding,
     /// `x-ms-client-request-id` as sent.
     pub client_request_id: Option<HeaderValue>,
 }
@@ -102,13 +103,16 @@ pub async fn render(
     };
     respond::wait_or_disrupt(&shared, job.admitted_at, &plan, plan.headers_at).await?;
     let (body, content_type) = if plan.stream {
-        (stream::body(job, settlement), "text/event-stream")
+        (
+            MockBody::Stream(Box::new(stream::sse_stream(job, settlement))),
+            "text/event-stream",
+        )
     } else {
         let text = if wanted.operation == Operation::Embeddings {
             let dimensions = wanted
                 .dimensions
-                .unwrap_or_else(|| bodies::default_dimensions(&job.model));
-            bodies::embeddings_body(
+                .unwrap_or_else(|| payload::default_dimensions(&job.model));
+            payload::embeddings_body(
                 &job.model,
                 wanted.inputs,
                 dimensions,

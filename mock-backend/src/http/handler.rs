@@ -3,15 +3,16 @@
 
 use super::answer;
 use super::auth;
-use super::body::MockBody;
 use super::decide;
 use super::errors::{self, ThrottleContext};
 use super::ids;
 use super::limits::{self, BodyRefusal};
+use super::mock_body::MockBody;
 use super::parse::{self, BodyError, Measured, ParsedRequest};
-use super::respond::{self, Cut, Identity};
+use super::respond::{self, Identity};
 use super::router::{self, Route};
 use super::state::{Listener, Shared, ShellCounters};
+use super::stream::Cut;
 use crate::model::{DeploymentId, Operation, Outcome};
 use bytes::Bytes;
 use hyper::body::Incoming;

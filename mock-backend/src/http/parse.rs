@@ -1,7 +1,7 @@
 //! Request bodies: JSON → the fields the mock uses, then token and character counts for the
 //! model. Unknown fields are ignored (clients send many); wrong types are a 400.
 
-use super::bodies::EmbeddingEncoding;
+use super::payload::EmbeddingEncoding;
 use super::tokens;
 use crate::model::{ContentFilterTrigger, Encoding, Operation, RequestShape};
 

@@ -2,18 +2,15 @@
 //! and spillover headers, and acting out an admitted plan in wall-clock time (sleep until the
 //! planned offsets, reset or hang as the fault says; the SSE events themselves are in `stream`).
 
-use super::bodies::{self, Completion};
-use super::body::MockBody;
+use super::mock_body::MockBody;
+use super::payload::{self, Completion};
 use super::state::Shared;
+use super::stream::{Cut, StreamJob};
 use crate::model::{Disruption, RateHeaders, ResponsePlan, ceil_millis};
 use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{HeaderMap, Response, StatusCode};
-use std::sync::Arc;
 use std::time::Duration;
-
-/// Why a connection is closed without a (complete) response.
-pub type Cut = std::io::Error;
 
 /// The per-response identity: ids, region, echoed client id, model session.
 pub struct Identity {
@@ -129,32 +126,6 @@ pub fn success_headers(deployment: &str, plan: &ResponsePlan, headers: &mut Head
     }
 }
 
-/// What rendering an admitted response (a whole body or a stream) needs, owned.
-pub struct StreamJob {
-    /// Shared state (for settlement and the clock).
-    pub shared: Arc<Shared>,
-    /// Admission time (plan offsets count from here).
-    pub admitted_at: Duration,
-    /// The plan.
-    pub plan: ResponsePlan,
-    /// Completion id.
-    pub id: String,
-    /// Model version.
-    pub model: String,
-    /// `fp_…`.
-    pub fingerprint: String,
-    /// Unix seconds.
-    pub created: u64,
-    /// Word list start.
-    pub words_start: usize,
-    /// Send the usage event.
-    pub include_usage: bool,
-    /// Chat or legacy completions.
-    pub operation: crate::model::Operation,
-    /// Asynchronous content-filter stream shape.
-    pub async_filter: bool,
-}
-
 /// Sleep until the plan's disruption or `until`, whichever is first. Err = cut the connection.
 pub async fn wait_or_disrupt(
     shared: &Shared,
@@ -184,7 +155,7 @@ fn cut(reason: &'static str) -> Cut {
 
 /// Non-stream body of an admitted chat/completions request.
 pub fn completion_body(job: &StreamJob) -> String {
-    bodies::completion_body(
+    payload::completion_body(
         &Completion {
             id: &job.id,
             created: job.created,

@@ -2,9 +2,7 @@
 //! them — sleep until each event is due, render it, hand it over — with no task or channel of
 //! its own. A client that leaves drops the body, which settles the request as aborted.
 
-use super::bodies::{Completion, StreamEvents};
-use super::body::MockBody;
-use super::respond::{Cut, StreamJob};
+use super::payload::{Completion, StreamEvents};
 use super::state::{Settlement, Shared};
 use crate::model::{Disruption, ResponsePlan};
 use bytes::Bytes;
@@ -30,6 +28,35 @@ enum Step {
     Done,
 }
 
+/// Why a connection is closed without a (complete) response.
+pub type Cut = std::io::Error;
+
+/// What rendering an admitted response (a whole body or a stream) needs, owned.
+pub struct StreamJob {
+    /// Shared state (for settlement and the clock).
+    pub shared: Arc<Shared>,
+    /// Admission time (plan offsets count from here).
+    pub admitted_at: Duration,
+    /// The plan.
+    pub plan: ResponsePlan,
+    /// Completion id.
+    pub id: String,
+    /// Model version.
+    pub model: String,
+    /// `fp_…`.
+    pub fingerprint: String,
+    /// Unix seconds.
+    pub created: u64,
+    /// Word list start.
+    pub words_start: usize,
+    /// Send the usage event.
+    pub include_usage: bool,
+    /// Chat or legacy completions.
+    pub operation: crate::model::Operation,
+    /// Asynchronous content-filter stream shape.
+    pub async_filter: bool,
+}
+
 /// A stream in progress.
 pub struct SseStream {
     shared: Arc<Shared>,
@@ -47,8 +74,8 @@ pub struct SseStream {
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
-/// The body of `job`'s stream (its headers are being sent now).
-pub fn body(job: StreamJob, settlement: Settlement) -> MockBody {
+/// The stream of `job`'s events (its headers are being sent now).
+pub fn sse_stream(job: StreamJob, settlement: Settlement) -> SseStream {
     let events = StreamEvents::new(
         Completion {
             id: &job.id,
@@ -60,7 +87,7 @@ pub fn body(job: StreamJob, settlement: Settlement) -> MockBody {
         },
         job.async_filter,
     );
-    MockBody::Stream(Box::new(SseStream {
+    SseStream {
         shared: job.shared,
         admitted_at: job.admitted_at,
         plan: job.plan,
@@ -71,7 +98,7 @@ pub fn body(job: StreamJob, settlement: Settlement) -> MockBody {
         chars_sent: 0,
         annotated_to: 0,
         timer: None,
-    }))
+    }
 }
 
 fn cut_mid_stream() -> Cut {

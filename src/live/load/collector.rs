@@ -19,9 +19,10 @@ use super::progress::Progress;
 use super::records::RecordReceiver;
 use crate::live::clock::LiveClock;
 use crate::live::error::LiveError;
-use crate::metrics::{LatencyHistogram, StrategyRecorder};
+use crate::metrics::LatencyHistogram;
 use crate::report::RecordSink;
 use crate::report::ReportError;
+use crate::report::StrategyRecorder;
 
 /// Wall time between two drains of the channel.
 const BATCH: Duration = Duration::from_millis(10);

@@ -36,11 +36,9 @@ use super::clock::LiveClock;
 use super::error::LiveError;
 use super::http_client::{HttpClient, connecting_client};
 use crate::balance::Observation;
-use crate::metrics::{
-    AttemptRecord, BackendIndex, LatencyHistogram, RequestRecord, StrategyIndex, StrategyRecorder,
-};
-use crate::report::RecordSink;
+use crate::metrics::{AttemptRecord, BackendIndex, LatencyHistogram, RequestRecord, StrategyIndex};
 use crate::report::RunSetup;
+use crate::report::{RecordSink, StrategyRecorder};
 use crate::scenario::{ClientConfig, Scenario};
 use crate::seed::{self, SimRng};
 use crate::workload::Workload;

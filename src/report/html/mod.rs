@@ -16,13 +16,14 @@ use std::fmt::Write as _;
 use self::charts::{Axes, LegendAt, Line, lines, stacked_areas, timeline};
 use self::data::{BackendCount, Points, bucket_seconds, per_backend, stacked};
 use self::page::{escape, figure};
-use super::error::ReportError;
-use super::format::seconds_text;
-use super::setup::{Mode, RunSetup};
-use super::summary::Summary;
-use super::tables::{
+use super::comparison_tables::{
     backend_shares, head_to_head, outcome_breakdown, slo_verdicts, validity_table,
 };
+use super::error::ReportError;
+use super::format::seconds_text;
+use super::labels::Mode;
+use super::setup::RunSetup;
+use super::summary::Summary;
 use crate::metrics::{LatencyHistogram, SecondSeries};
 
 /// What the charts of one strategy are drawn from.

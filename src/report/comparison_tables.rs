@@ -6,7 +6,7 @@
 
 use super::format::{self, fixed_text, percent_text, seconds_text};
 use super::summary::{StrategySummary, Summary};
-use super::table::{Align, Table};
+use super::text_table::{Align, Table};
 
 /// Appended to the name of a strategy whose validity failed.
 pub const INVALID_MARK: &str = "[INVALID]";
