@@ -63,6 +63,7 @@ mod scenario_preflight;
 mod shard_sim_merge;
 mod sim_determinism;
 mod sim_validation;
+mod structure_imports;
 mod sweep_cli;
 mod workload_config;
 mod workload_determinism;

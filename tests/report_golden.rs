@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use report_fixture::{
     priority_records, record_priority, record_round_robin, round_robin_records, setup,
 };
-use throttlebox::metrics::StrategyRecorder;
+use throttlebox::report::StrategyRecorder;
 use throttlebox::report::{
     RecordSink, RunDir, RunOutputs, StrategyOutputs, Summary, head_to_head_table, report_markdown,
     summary_json, write_run,

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use report_fixture::setup;
-use throttlebox::metrics::{AttemptRecord, ErrorClass, RequestRecord, StrategyRecorder};
+use throttlebox::metrics::{AttemptRecord, ErrorClass, RequestRecord};
+use throttlebox::report::StrategyRecorder;
 
 fn class_of(code: u8) -> (u16, ErrorClass) {
     match code % 5 {

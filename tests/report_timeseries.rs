@@ -6,7 +6,8 @@ use crate::report_fixture;
 use std::time::Duration;
 
 use report_fixture::{ms, setup};
-use throttlebox::metrics::{AttemptRecord, ErrorClass, RequestRecord, StrategyRecorder};
+use throttlebox::metrics::{AttemptRecord, ErrorClass, RequestRecord};
+use throttlebox::report::StrategyRecorder;
 use throttlebox::report::{TIMESERIES_HEADER, write_timeseries_csv};
 
 fn request(id: u64, intended: u64, actual: u64, end: u64, status: u16) -> RequestRecord {

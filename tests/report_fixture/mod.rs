@@ -22,11 +22,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use throttlebox::metrics::{
-    AttemptRecord, BackendsTried, ErrorClass, RequestRecord, StrategyRecorder,
-};
+use throttlebox::metrics::{AttemptRecord, BackendsTried, ErrorClass, RequestRecord};
 use throttlebox::report::{
-    BackendInfo, CostConfig, DeploymentPrices, Mode, RunSetup, SloConfig, StrategySummary, Summary,
+    BackendInfo, CostConfig, DeploymentPrices, Mode, RunSetup, SloConfig, StrategyRecorder,
+    StrategySummary, Summary,
 };
 
 pub fn ms(millis: u64) -> Duration {
