@@ -512,7 +512,6 @@ fn no_source_file_is_over_the_size_limit() {
     );
 }
 
-
 /// The folder (or top-level file) of the crate a file belongs to: `src/report/`,
 /// `mock-backend/src/seed.rs`.
 fn unit_of(file: &Path) -> String {
@@ -569,7 +568,9 @@ fn every_folder_imports_only_what_architecture_md_allows() {
                 continue; // crate roots declare and re-export; they use nothing
             }
             let Some(may) = allowed.get(&from) else {
-                wrong.insert(format!("{from} has no row in ARCHITECTURE.md's folder table"));
+                wrong.insert(format!(
+                    "{from} has no row in ARCHITECTURE.md's folder table"
+                ));
                 continue;
             };
             for (target, shown) in targets {
@@ -583,5 +584,9 @@ fn every_folder_imports_only_what_architecture_md_allows() {
             }
         }
     }
-    assert!(wrong.is_empty(), "{}", wrong.into_iter().collect::<Vec<_>>().join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{}",
+        wrong.into_iter().collect::<Vec<_>>().join("\n")
+    );
 }

@@ -9,6 +9,7 @@
 
 pub mod apim_import;
 pub mod breaker;
+pub mod composition;
 pub mod config;
 mod error;
 pub mod exhaustion;
@@ -24,6 +25,7 @@ pub mod strategy;
 pub mod types;
 
 pub use apim_import::{ImportedPool, PoolMember, import_member_rule, import_pool};
+pub use composition::Composition;
 pub use config::StrategyConfig;
 pub use error::BalanceError;
 pub use exhaustion::{Exhausted, Exhaustion, RetryAfterHeader};
@@ -33,7 +35,7 @@ pub use retry::client::{ClientRetryPolicy, Sdk};
 pub use retry::gateway::GatewayRetry;
 pub use selector::affinity::fnv1a as session_hash;
 pub use status_set::StatusSet;
-pub use strategy::{Attempt, Composition, Step, Strategy, Verdict};
+pub use strategy::{Attempt, Step, Strategy, Verdict};
 pub use types::{
     BackendId, BackendSpec, BackendState, Completion, DeclaredWeights, FailureLogging, Observation,
     Phase, Reason, RequestInfo, Status, Transition,

@@ -8,6 +8,7 @@ use super::breaker::apim::ApimRule;
 use super::breaker::envoy::EnvoyRule;
 use super::breaker::kong::KongRule;
 use super::breaker::throttle_flag::{ThrottleFlagRule, WaitHeader};
+use super::composition::Composition;
 use super::exhaustion::Exhaustion;
 use super::litellm::{self, LitellmOptions, Routing};
 use super::retry::gateway::GatewayRetry;
@@ -17,7 +18,6 @@ use super::selector::headroom::HeadroomConfig;
 use super::selector::least_outstanding::{LeastOutstandingConfig, PowerOfDConfig, TieBreak};
 use super::selector::peak_ewma::PeakEwmaConfig;
 use super::status_set::StatusSet;
-use super::strategy::Composition;
 use super::types::FailureLogging;
 
 use std::time::Duration;

@@ -4,9 +4,9 @@
 
 use super::scope::Scope;
 use crate::balance::BalanceError;
+use crate::balance::composition::Composition;
 use crate::balance::exhaustion::Exhaustion;
 use crate::balance::part::Part;
-use crate::balance::strategy::Composition;
 
 /// Range checks on the resolved values (so imports and overrides get the same checks).
 pub(super) fn check_values(

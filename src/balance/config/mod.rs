@@ -15,12 +15,13 @@ use toml::Table;
 
 use super::BalanceError;
 use super::apim_import::ImportedPool;
+use super::composition::Composition;
 use super::exhaustion::{Exhaustion, LitellmWait};
 use super::litellm::LitellmOptions;
 use super::litellm::import::ImportedLitellm;
 use super::part::with_overrides;
 use super::presets::Preset;
-use super::strategy::{Composition, Strategy};
+use super::strategy::Strategy;
 use super::types::BackendSpec;
 use aoai_mock::duration::serde_human_opt;
 use checks::check_values;

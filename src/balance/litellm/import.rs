@@ -23,7 +23,7 @@ use super::yaml::{At, parse};
 use super::{LitellmOptions, Routing, composition};
 use crate::balance::BalanceError;
 use crate::balance::breaker::BreakerConfig;
-use crate::balance::strategy::Composition;
+use crate::balance::composition::Composition;
 use crate::balance::types::{BackendSpec, DeclaredWeights};
 
 /// One deployment of the config that the workload's calls can reach.

@@ -33,13 +33,13 @@ use serde::{Deserialize, Serialize};
 
 use super::breaker::BreakerConfig;
 use super::breaker::litellm::LitellmRule;
+use super::composition::Composition;
 use super::exhaustion::{Exhaustion, LitellmWait};
 use super::retry::gateway::GatewayRetry;
 use super::selector::SelectorConfig;
 use super::selector::least_outstanding::{LeastOutstandingConfig, TieBreak};
 use super::selector::weighted::WeightSource;
 use super::status_set::StatusSet;
-use super::strategy::Composition;
 use super::types::FailureLogging;
 
 /// The LiteLLM version a preset models.
