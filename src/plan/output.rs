@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::error::PlanError;
 use super::search::{PlanResult, StrategyPlan};
-use crate::gate::metric;
+use crate::report::metric::metric;
 
 /// `plan.json`.
 pub const PLAN_JSON: &str = "plan.json";

@@ -14,8 +14,8 @@ use super::error::PlanError;
 use super::fleet::{FleetBuilder, FleetShape};
 use super::sizing::{AnalyticEstimate, LoadProfile, PtuSizing, estimate, profile};
 use super::target::Target;
-use crate::gate::{Figures, figures};
 use crate::report::Summary;
+use crate::report::metric::{Figures, figures};
 use crate::sim::{StopFlag, run_all_until};
 
 /// Most PTU sizes the search tries (wider steps beyond that).

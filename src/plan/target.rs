@@ -1,6 +1,6 @@
 //! Planning targets: `--target 'p99_ttft<2s,success>=99.5%'`, a comma-separated list of
 //! `METRIC OP VALUE` with `OP` one of `<`, `<=`, `>`, `>=`. Metrics are the gate's
-//! ([`crate::gate::METRICS`]) plus the short names `success`, `429` (client 429 ratio),
+//! ([`crate::report::metric::METRICS`]) plus the short names `success`, `429` (client 429 ratio),
 //! `goodput`, `5xx`; latencies take durations (`2s`, `800ms`), ratios a percentage (`99.5%`)
 //! or a fraction (`0.995`). A metric that was not measured does not meet its target.
 
@@ -9,8 +9,8 @@ use std::fmt;
 use serde::Serialize;
 
 use super::error::PlanError;
-use crate::gate::{Metric, Unit, metric};
 use crate::report::StrategySummary;
+use crate::report::metric::{Metric, Unit, metric};
 
 /// A comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -80,7 +80,7 @@ fn parse_target(text: &str) -> Result<Target, PlanError> {
     let metric = metric(full_name).ok_or_else(|| {
         bad(format!(
             "unknown metric {name:?} (known: success, 429, 5xx, goodput, {})",
-            crate::gate::metric::METRICS
+            crate::report::metric::METRICS
                 .iter()
                 .map(|m| m.name)
                 .collect::<Vec<_>>()
