@@ -10,6 +10,7 @@ pub mod balance;
 pub mod gate;
 pub mod live;
 pub mod metrics;
+pub mod parallel;
 pub mod plan;
 pub mod report;
 pub mod scenario;

@@ -1,13 +1,17 @@
-//! `throttlebox sweep SCENARIO --set key=v1,v2 …`: the grid on all cores with a progress bar,
-//! written as `sweep.csv` and `sweep.md` in the run directory. SIGINT/SIGTERM stop it: the
-//! cells that finished are written (`sweep.md` says how many are missing), exit 130/143.
+//! `throttlebox sweep SCENARIO --set key=v1,v2 … [--strategy NAME] [--constraint '…']`: the
+//! grid on all cores with a progress bar, written as `sweep.csv`, `sweep.md` and `sweep.html`
+//! in the run directory. SIGINT/SIGTERM stop it: the cells that finished are written
+//! (`sweep.md` says how many are missing), exit 130/143.
 
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use throttlebox::report::RunDir;
+use throttlebox::report::bound::{Bound, parse_bounds};
 use throttlebox::scenario::{Override, Scenario};
-use throttlebox::sweep::{Axis, SweepRun, grid_csv, grid_markdown, run_sweep};
+use throttlebox::sweep::{
+    Axis, SweepRequest, SweepRun, grid_csv, grid_markdown, run_sweep, sweep_html,
+};
 
 use super::Outcome;
 use super::run_folder::Folder;
@@ -17,8 +21,10 @@ use super::wall::{Stopwatch, timestamp};
 
 /// `sweep.csv`: one row per cell and strategy; its presence marks a sweep folder.
 const SWEEP_CSV: &str = "sweep.csv";
-/// `sweep.md`: the grid with the best cell per metric in bold.
+/// `sweep.md`: a table per strategy, the best cell per metric in bold.
 const SWEEP_MD: &str = "sweep.md";
+/// `sweep.html`: a heatmap (two axes) or curves (one axis) per metric.
+const SWEEP_HTML: &str = "sweep.html";
 
 /// `throttlebox sweep`.
 #[derive(Debug, clap::Args)]
@@ -29,6 +35,13 @@ pub struct SweepArgs {
     /// product). A single value fixes a setting for every cell.
     #[arg(long = "set", value_name = "KEY=V1,V2,…", required = true)]
     pub sets: Vec<String>,
+    /// Run only this strategy (repeatable; default: every strategy of the scenario).
+    #[arg(long = "strategy", value_name = "NAME")]
+    pub strategies: Vec<String>,
+    /// Bounds a cell must meet to count as best: `success>=99.9%,p99_ttft<2s` (the metrics
+    /// of `plan --target` and `gate`).
+    #[arg(long, value_name = "METRIC OP VALUE,…", default_value = "")]
+    pub constraint: String,
     /// Folder the run directory is created in.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
@@ -47,6 +60,7 @@ pub struct SweepArgs {
 /// Run the command.
 pub fn run(args: SweepArgs) -> anyhow::Result<Outcome> {
     let signals = Signals::install()?;
+    let bounds = parse_bounds("--constraint", &args.constraint)?;
     let mut axes = Vec::new();
     let mut fixed = Vec::new();
     for text in &args.sets {
@@ -63,7 +77,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<Outcome> {
     Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
         || format!("{}-sweep-{}", base.name(), timestamp()),
         SWEEP_CSV,
-        |dir| sweep(&args, &fixed, &axes, dir, &signals),
+        |dir| sweep(&args, &fixed, &axes, &bounds, base.name(), dir, &signals),
     )
 }
 
@@ -71,40 +85,46 @@ fn sweep(
     args: &SweepArgs,
     fixed: &[Override],
     axes: &[Axis],
+    bounds: &[Bound],
+    name: &str,
     dir: &RunDir,
     signals: &Signals,
 ) -> anyhow::Result<Outcome> {
     let jobs = args.jobs.unwrap_or_else(default_jobs);
     let cells: usize = axes.iter().map(|axis| axis.values.len()).product();
-    let bar = ProgressBar::new(cells as u64);
+    let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} cells")
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} simulations")
             .map_err(|error| anyhow::anyhow!("progress bar template: {error}"))?,
     );
     eprintln!("sweeping {cells} cells on {jobs} thread(s)…");
     let clock = Stopwatch::start();
-    let on_cell = |done: usize, total: usize| {
+    let on_done = |done: usize, total: usize| {
+        bar.set_length(total as u64);
         bar.set_position(done as u64);
         if bar.is_hidden() {
-            // No terminal (a log, a pipe): a line per cell instead of the bar.
-            eprintln!("  {done}/{total} cells done");
+            // No terminal (a log, a pipe): a line per simulation instead of the bar.
+            eprintln!("  {done}/{total} simulations done");
         }
     };
-    let sweep = run_sweep(
-        args.scenario.as_deref(),
+    let request = SweepRequest {
+        path: args.scenario.as_deref(),
         fixed,
         axes,
+        strategies: &args.strategies,
         jobs,
-        &on_cell,
-        signals.stop_flag(),
-    )?;
+    };
+    let sweep = run_sweep(&request, &on_done, signals.stop_flag())?;
     bar.finish_and_clear();
-    if !sweep.results.is_empty() {
-        write(dir, axes, &sweep)?;
+    if !sweep.is_empty() {
+        write(dir, bounds, &sweep, name)?;
     }
     eprintln!(
-        "{} of {cells} cells on {jobs} thread(s) in {:.2?}; results in {}",
-        sweep.results.len(),
+        "{} of {cells} cells ({} simulations, {} simulated requests) on {jobs} thread(s) in \
+         {:.2?}; results in {}",
+        sweep.finished_cells,
+        sweep.simulations,
+        sweep.simulated_requests,
         clock.elapsed(),
         dir.path().display()
     );
@@ -114,20 +134,21 @@ fn sweep(
     })
 }
 
-/// `sweep.md` (first, with a note when cells are missing), then `sweep.csv`.
-fn write(dir: &RunDir, axes: &[Axis], sweep: &SweepRun) -> anyhow::Result<()> {
-    let keys: Vec<String> = axes.iter().map(|axis| axis.key.clone()).collect();
+/// `sweep.md` (with a note when cells are missing) and `sweep.html`, then `sweep.csv`, whose
+/// presence marks a sweep folder.
+fn write(dir: &RunDir, bounds: &[Bound], sweep: &SweepRun, scenario: &str) -> anyhow::Result<()> {
     let mut markdown = String::new();
     if sweep.interrupted() {
         markdown.push_str(&format!(
             "> **Interrupted**: {} of {} cells finished; the others are missing below.\n\n",
-            sweep.results.len(),
-            sweep.total
+            sweep.finished_cells,
+            sweep.cells.len()
         ));
     }
-    markdown.push_str(&grid_markdown(&keys, &sweep.results));
+    markdown.push_str(&grid_markdown(sweep, bounds));
     dir.write_text(SWEEP_MD, &markdown)?;
-    dir.write_text(SWEEP_CSV, &grid_csv(&keys, &sweep.results)?)?;
+    dir.write_text(SWEEP_HTML, &sweep_html(sweep, bounds, scenario)?)?;
+    dir.write_text(SWEEP_CSV, &grid_csv(sweep, bounds)?)?;
     println!("{markdown}");
     Ok(())
 }

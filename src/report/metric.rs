@@ -171,6 +171,33 @@ impl Metric {
         }
     }
 
+    /// `value` without its unit, short enough for a chart cell or tick: `99.78`, `1.241`.
+    pub fn short_text(&self, value: f64) -> String {
+        match self.unit {
+            Unit::Seconds => format!("{value:.3}"),
+            Unit::Ratio => format!("{:.2}", value * 100.0),
+            Unit::Money => format!("{value:.2}"),
+            Unit::Number => format!("{value:.3}"),
+        }
+    }
+
+    /// The unit [`Metric::short_text`] leaves out, for axis titles: `s`, `%`, `` (none).
+    pub fn unit_text(&self) -> &'static str {
+        match self.unit {
+            Unit::Seconds => "s",
+            Unit::Ratio => "%",
+            Unit::Money | Unit::Number => "",
+        }
+    }
+
+    /// `name (unit)` for an axis title.
+    pub fn axis_title(&self) -> String {
+        match self.unit_text() {
+            "" => self.name.to_string(),
+            unit => format!("{} ({unit})", self.name),
+        }
+    }
+
     /// Whether `a` is better than `b` in this metric's direction.
     pub fn better(&self, a: f64, b: f64) -> bool {
         if self.higher_is_better { a > b } else { a < b }

@@ -1,0 +1,248 @@
+//! Running a sweep: every cell of the grid for the strategies the axes reach, every other
+//! strategy once (the axes cannot change its figures), on [`parallel_map`] — until a
+//! [`StopFlag`] is raised, after which no simulation starts, running ones stop within
+//! milliseconds, and the cells whose every strategy finished are kept.
+
+use std::path::Path;
+
+use super::grid::{Axis, Cell, cells};
+use super::select::{one_strategy, only_strategies, touched};
+use crate::parallel::{WorkerPanic, parallel_map};
+use crate::report::StrategySummary;
+use crate::scenario::{Override, Scenario, ScenarioError};
+use crate::sim::{SimError, StopFlag, run_all_until};
+
+/// Why a sweep could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// A `--set` axis, `--strategy` or a cell's scenario is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// A cell's simulation failed.
+    #[error("cell {cell}: {source}")]
+    Sim {
+        /// The cell's settings.
+        cell: String,
+        /// Why.
+        source: Box<SimError>,
+    },
+    /// A simulation panicked (a bug).
+    #[error(transparent)]
+    Panicked(#[from] WorkerPanic),
+}
+
+/// What the sweep is asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepRequest<'a> {
+    /// Scenario file (None: the embedded default).
+    pub path: Option<&'a Path>,
+    /// Settings of every cell (`--set` with one value).
+    pub fixed: &'a [Override],
+    /// The axes.
+    pub axes: &'a [Axis],
+    /// Strategies to run (empty: all).
+    pub strategies: &'a [String],
+    /// Threads.
+    pub jobs: usize,
+}
+
+/// One strategy's figures in one cell (`cell` None: independent of the axes).
+#[derive(Debug, Clone)]
+pub struct CellResult {
+    /// Index into [`SweepRun::cells`], or None for a strategy the axes do not reach.
+    pub cell: Option<usize>,
+    /// Its figures.
+    pub summary: StrategySummary,
+}
+
+/// One strategy of the sweep and its results.
+#[derive(Debug, Clone)]
+pub struct SweptStrategy {
+    /// Its name.
+    pub name: String,
+    /// Whether some axis reaches it (else it was simulated once).
+    pub varies: bool,
+    /// Its results: one per finished cell when it varies, else at most one.
+    pub results: Vec<CellResult>,
+}
+
+/// The results of a sweep.
+#[derive(Debug, Clone)]
+pub struct SweepRun {
+    /// The axes.
+    pub axes: Vec<Axis>,
+    /// Every cell of the grid, first axis slowest.
+    pub cells: Vec<Cell>,
+    /// The strategies, in scenario order.
+    pub strategies: Vec<SweptStrategy>,
+    /// Cells whose every varying strategy finished.
+    pub finished_cells: usize,
+    /// Simulations that ran to the end.
+    pub simulations: usize,
+    /// Simulated requests over all of them.
+    pub simulated_requests: u64,
+}
+
+impl SweepRun {
+    /// Whether something is missing (the sweep was stopped).
+    pub fn interrupted(&self) -> bool {
+        self.finished_cells < self.cells.len()
+            || self
+                .strategies
+                .iter()
+                .any(|s| !s.varies && s.results.is_empty())
+    }
+
+    /// Whether anything finished.
+    pub fn is_empty(&self) -> bool {
+        self.strategies.iter().all(|s| s.results.is_empty())
+    }
+}
+
+/// One simulation to run: a strategy alone in a cell's scenario.
+struct Job {
+    cell: Option<usize>,
+    strategy: usize,
+    scenario: Scenario,
+}
+
+fn load(path: Option<&Path>, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    match path {
+        Some(path) => Scenario::load(path, overrides),
+        None => Scenario::embedded_default(overrides),
+    }
+}
+
+/// Run the sweep until `stop` is raised; `on_done(done, total)` reports progress in
+/// simulations.
+pub fn run_sweep(
+    request: &SweepRequest<'_>,
+    on_done: &(dyn Fn(usize, usize) + Sync),
+    stop: &StopFlag,
+) -> Result<SweepRun, SweepError> {
+    let grid = cells(request.axes)?;
+    let base = only_strategies(&load(request.path, request.fixed)?, request.strategies)?;
+    // Validate every cell before spending CPU on any.
+    let scenarios = grid
+        .iter()
+        .map(|cell| {
+            let overrides: Vec<Override> = request
+                .fixed
+                .iter()
+                .chain(&cell.overrides)
+                .cloned()
+                .collect();
+            only_strategies(&load(request.path, &overrides)?, request.strategies)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut varies = vec![false; base.strategies.len()];
+    for scenario in &scenarios {
+        for (flag, reached) in varies.iter_mut().zip(touched(&base, scenario)) {
+            *flag |= reached;
+        }
+    }
+    let mut jobs = Vec::new();
+    for (strategy, varies) in varies.iter().enumerate() {
+        if !varies {
+            jobs.push(Job {
+                cell: None,
+                strategy,
+                scenario: one_strategy(&base, strategy),
+            });
+        }
+    }
+    for (cell, scenario) in scenarios.iter().enumerate() {
+        for (strategy, varies) in varies.iter().enumerate() {
+            if *varies {
+                jobs.push(Job {
+                    cell: Some(cell),
+                    strategy,
+                    scenario: one_strategy(scenario, strategy),
+                });
+            }
+        }
+    }
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = jobs.len();
+    let outcomes = parallel_map(
+        &jobs,
+        request.jobs,
+        stop,
+        &|_, job| {
+            run_all_until(&job.scenario, None, 1, "sweep", &|_| {}, stop)
+                .map(|run| run.summary.strategies.into_iter().next())
+        },
+        &|_, _| {
+            on_done(
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                total,
+            )
+        },
+    )?;
+    let mut strategies: Vec<SweptStrategy> = base
+        .strategies
+        .iter()
+        .zip(&varies)
+        .map(|(strategy, varies)| SweptStrategy {
+            name: strategy.config.name.clone(),
+            varies: *varies,
+            results: Vec::new(),
+        })
+        .collect();
+    let mut complete = vec![true; grid.len()];
+    let mut simulations = 0;
+    let mut simulated_requests = 0;
+    for (job, outcome) in jobs.iter().zip(outcomes) {
+        let label = || {
+            job.cell
+                .map_or_else(|| "(base)".to_string(), |c| grid[c].label())
+        };
+        let summary = match outcome {
+            Some(Ok(Some(summary))) => summary,
+            // Stopped part-way, or never started.
+            Some(Ok(None)) | None if stop.is_raised() => {
+                if let Some(cell) = job.cell {
+                    complete[cell] = false;
+                }
+                continue;
+            }
+            Some(Err(source)) => {
+                return Err(SweepError::Sim {
+                    cell: label(),
+                    source: Box::new(source),
+                });
+            }
+            Some(Ok(None)) | None => {
+                return Err(SweepError::Sim {
+                    cell: label(),
+                    source: Box::new(SimError::Stopped),
+                });
+            }
+        };
+        simulations += 1;
+        simulated_requests += summary.requests;
+        strategies[job.strategy].results.push(CellResult {
+            cell: job.cell,
+            summary,
+        });
+    }
+    // A cell is kept only with every varying strategy in it.
+    for strategy in strategies.iter_mut().filter(|s| s.varies) {
+        strategy
+            .results
+            .retain(|result| result.cell.is_some_and(|cell| complete[cell]));
+    }
+    let finished_cells = if varies.iter().any(|v| *v) {
+        complete.iter().filter(|c| **c).count()
+    } else {
+        grid.len()
+    };
+    Ok(SweepRun {
+        axes: request.axes.to_vec(),
+        cells: grid,
+        strategies,
+        finished_cells,
+        simulations,
+        simulated_requests,
+    })
+}
