@@ -16,4 +16,5 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;
+pub mod tune;
 pub mod workload;

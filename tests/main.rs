@@ -46,6 +46,7 @@ mod scenario_files;
 mod sim_determinism;
 mod sim_validation;
 mod sweep_cli;
+mod tune_search;
 mod workload_config;
 mod workload_determinism;
 mod workload_memory;

@@ -1,6 +1,6 @@
-//! `report.html` in a real headless browser: a fixed-seed simulator run writes the report,
-//! Chromium (Debian's `chromium` package; `.ci/install-chromium`) loads it from disk and
-//! dumps the DOM after the page's scripts ran. The page records script errors, failed loads
+//! `report.html`, `sweep.html` and `tune.html` in a real headless browser: fixed-seed
+//! simulator runs write the pages, Chromium (Debian's `chromium` package;
+//! `.ci/install-chromium`) loads them from disk and dumps the DOM after the pages' scripts ran. The page records script errors, failed loads
 //! and CSP violations in `data-errors` on `<html>` and how many chart SVGs the browser laid
 //! out in `data-charts-rendered`; Chromium's console log is checked too.
 //!
@@ -12,9 +12,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use throttlebox::report::RunDir;
+use throttlebox::report::bound::parse_bounds;
 use throttlebox::report::html::chart_ids;
-use throttlebox::scenario::Scenario;
-use throttlebox::sim::run_all;
+use throttlebox::scenario::{Override, Scenario};
+use throttlebox::sim::{StopFlag, run_all};
+use throttlebox::sweep::{Axis, SweepRequest, run_sweep, sweep_chart_ids, sweep_html};
+use throttlebox::tune::{
+    JudgeRule, Objective, Param, TuneRequest, tune, tune_chart_ids, tune_html,
+};
 
 const SCENARIO: &str = "tests/fixtures/report-golden-small.toml";
 const STRATEGIES: usize = 3;
@@ -94,16 +99,9 @@ fn open_in_chromium(file: &Path, profile: &str) -> Page {
     }
 }
 
-#[test]
-fn report_html_renders_every_chart_without_errors_in_headless_chromium() {
-    let report = write_report("render");
-    let page = open_in_chromium(&report, "profile-render");
-    assert!(
-        page.dom
-            .contains("<h1>throttlebox run: report-golden-small</h1>"),
-        "the page did not render its heading; DOM starts with:\n{}",
-        &page.dom[..page.dom.len().min(500)]
-    );
+/// The page rendered without errors, and every chart of `ids` (and no other) was laid out with
+/// an SVG and labels.
+fn assert_every_chart_renders(page: &Page, ids: &[String]) {
     assert_eq!(
         page.html_attribute("data-errors"),
         None,
@@ -114,10 +112,7 @@ fn report_html_renders_every_chart_without_errors_in_headless_chromium() {
         "console messages: {:#?}",
         page.console
     );
-
-    let ids = chart_ids(STRATEGIES);
-    assert_eq!(ids.len(), 3 + 4 * STRATEGIES);
-    for id in &ids {
+    for id in ids {
         let at = page
             .dom
             .find(&format!("<figure class=\"chart\" id=\"{id}\">"))
@@ -140,6 +135,99 @@ fn report_html_renders_every_chart_without_errors_in_headless_chromium() {
         Some(expected),
         "the browser laid out fewer chart SVGs (non-empty box with labels) than the page has"
     );
+}
+
+#[test]
+fn report_html_renders_every_chart_without_errors_in_headless_chromium() {
+    let report = write_report("render");
+    let page = open_in_chromium(&report, "profile-render");
+    assert!(
+        page.dom
+            .contains("<h1>throttlebox run: report-golden-small</h1>"),
+        "the page did not render its heading; DOM starts with:\n{}",
+        &page.dom[..page.dom.len().min(500)]
+    );
+    let ids = chart_ids(STRATEGIES);
+    assert_eq!(ids.len(), 3 + 4 * STRATEGIES);
+    assert_every_chart_renders(&page, &ids);
+}
+
+#[test]
+fn sweep_html_renders_a_heatmap_per_metric_and_strategy_in_headless_chromium() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO);
+    let axes = [
+        Axis::parse("retry.count=0,2").expect("axis"),
+        Axis::parse("seed=7,8,9").expect("axis"),
+    ];
+    let constraint = parse_bounds("--constraint", "success>=99.5%").expect("bounds");
+    let run = run_sweep(
+        &SweepRequest {
+            path: Some(&path),
+            fixed: &[],
+            axes: &axes,
+            strategies: &[],
+            jobs: 2,
+        },
+        &|_, _| {},
+        &StopFlag::new(),
+    )
+    .expect("sweep runs");
+    let file = tmp().join("sweep.html");
+    fs::create_dir_all(tmp()).expect("folder");
+    fs::write(
+        &file,
+        sweep_html(&run, &constraint, "report-golden-small").expect("page"),
+    )
+    .expect("write");
+    let page = open_in_chromium(&file, "profile-sweep");
+    let ids = sweep_chart_ids(&run);
+    // Nine metrics × three strategies, each a heatmap over the two axes.
+    assert_eq!(ids.len(), 9 * STRATEGIES);
+    assert_every_chart_renders(&page, &ids);
+}
+
+#[test]
+fn tune_html_renders_its_heatmap_sensitivity_and_convergence_in_headless_chromium() {
+    let run = tune(
+        TuneRequest {
+            path: None,
+            fixed: vec![Override::parse("workload.duration=2m").expect("set")],
+            strategy: "apim-pool trip 10s".to_string(),
+            params: vec![
+                Param::parse("breaker.trip_duration=5s..120s").expect("param"),
+                Param::parse("breaker.interval=5s..120s").expect("param"),
+            ],
+            objective: Objective::parse("min cost").expect("objective"),
+            bounds: parse_bounds("--constraint", "success>=99%,p99_ttft<2s").expect("bounds"),
+            rule: JudgeRule::Interval,
+            seeds: 2,
+            budget: 60_000,
+            profile_points: 5,
+            jobs: 2,
+            stop: StopFlag::new(),
+        },
+        &|_| {},
+        &|_, _| {},
+    )
+    .expect("tune runs");
+    let file = tmp().join("tune.html");
+    fs::create_dir_all(tmp()).expect("folder");
+    fs::write(&file, tune_html(&run).expect("page")).expect("write");
+    let page = open_in_chromium(&file, "profile-tune");
+    let ids = tune_chart_ids(&run);
+    for expected in [
+        "chart-heatmap-0-1",
+        "chart-sensitivity-0-cost",
+        "chart-sensitivity-1-success_ratio",
+        "chart-sensitivity-0-p99_ttft",
+        "chart-convergence",
+    ] {
+        assert!(
+            ids.iter().any(|id| id == expected),
+            "{expected} not drawn: {ids:?}"
+        );
+    }
+    assert_every_chart_renders(&page, &ids);
 }
 
 #[test]

@@ -181,6 +181,15 @@ impl Metric {
         }
     }
 
+    /// An axis tick: [`Metric::short_text`], or nothing where no value can be (a ratio above
+    /// 100 % or below 0, room a chart leaves for its legend).
+    pub fn tick_text(&self, value: f64) -> String {
+        if self.unit == Unit::Ratio && !(-1e-9..=1.0 + 1e-9).contains(&value) {
+            return String::new();
+        }
+        self.short_text(value)
+    }
+
     /// The unit [`Metric::short_text`] leaves out, for axis titles: `s`, `%`, `` (none).
     pub fn unit_text(&self) -> &'static str {
         match self.unit {

@@ -119,7 +119,7 @@ fn curve_figure(run: &SweepRun, metric: &Metric, bounds: &[Bound]) -> Result<Str
             x_range: (-0.5, axis.values.len() as f64 - 0.5),
             x_ticks: axis.values.len(),
             x_text: &label,
-            y_text: &|y| metric.short_text(y),
+            y_text: &|y| metric.tick_text(y),
             curves: &drawn,
             limits: &limits(metric, bounds),
             marker: None,

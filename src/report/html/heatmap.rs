@@ -155,7 +155,14 @@ pub fn heatmap(id: &str, map: &Heatmap<'_>) -> Result<String, ReportError> {
                     ));
                 }
                 if cell.mark == CellMark::Chosen {
+                    // Black outside, white inside: visible on dark and bright cells alike.
+                    let [(x0, y0), (x1, y1)] = corners(x, y);
+                    let inset = 0.07;
                     outlines.push(Rectangle::new(corners(x, y), BLACK.stroke_width(3)));
+                    outlines.push(Rectangle::new(
+                        [(x0 + inset, y0 + inset), (x1 - inset, y1 - inset)],
+                        WHITE.stroke_width(2),
+                    ));
                 }
                 if write_values {
                     let ink = if t > 0.55 || faded { &BLACK } else { &WHITE };
@@ -268,7 +275,7 @@ mod tests {
         )
         .expect("drawn");
         for text in ["1.0", "2.0", "3.0", "10s", "trip", "interval", "▢ chosen"] {
-            assert!(svg.contains(&format!(">{text}<")), "{text} missing");
+            assert!(svg.contains(&format!(">\n{text}\n<")), "{text} missing");
         }
     }
 }
