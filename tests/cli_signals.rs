@@ -14,7 +14,7 @@ use std::time::Duration;
 use rustix::process::{Pid, Signal, kill_process};
 use throttlebox::report::run_dir::RUN_FILES;
 
-use crate::cli_support::{BIN, files, fixture};
+use crate::cli_support::{BIN, files, fixture, owned};
 
 /// Longest a child may run before the watchdog kills it (the test then fails).
 const WATCHDOG: Duration = Duration::from_secs(240);
@@ -276,7 +276,7 @@ fn sigterm_before_any_sweep_cell_finished_leaves_no_folder_and_exits_143() {
 #[test]
 fn sigterm_during_sim_keeps_the_finished_strategies_and_no_part_file() {
     let results = scratch("sim-sigterm");
-    let args: Vec<String> = [
+    let args = owned(&[
         "sim",
         &fixture().display().to_string(),
         "--set",
@@ -287,10 +287,7 @@ fn sigterm_during_sim_keeps_the_finished_strategies_and_no_part_file() {
         "stopped",
         "--results",
         &results.display().to_string(),
-    ]
-    .iter()
-    .map(|arg| arg.to_string())
-    .collect();
+    ]);
     // One thread: when the first strategy is done, the second is streaming its part files.
     let (status, stderr) = interrupt_when(&args, |line| line.contains("done:"), Signal::TERM);
     assert_eq!(status.code(), Some(143), "{stderr}");
@@ -326,7 +323,7 @@ fn sigterm_during_sim_keeps_the_finished_strategies_and_no_part_file() {
 #[test]
 fn sigint_during_tune_keeps_what_was_found_and_exits_130() {
     let results = scratch("tune-sigint");
-    let args: Vec<String> = [
+    let args = owned(&[
         "tune",
         "--strategy",
         "apim-pool trip 10s",
@@ -346,10 +343,7 @@ fn sigint_during_tune_keeps_what_was_found_and_exits_130() {
         "stopped",
         "--results",
         &results.display().to_string(),
-    ]
-    .iter()
-    .map(|arg| arg.to_string())
-    .collect();
+    ]);
     // The first evaluation line comes when the design is done; the signal lands in the
     // promoted rungs, hours of simulated traffic from the end.
     let (status, stderr) =

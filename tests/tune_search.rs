@@ -23,7 +23,7 @@ use throttlebox::tune::evaluate::estimates;
 use throttlebox::tune::judge::{rank, verdict};
 use throttlebox::tune::{JudgeRule, Objective, Param, TuneRequest, tune};
 
-use crate::cli_support::{BIN, scratch};
+use crate::cli_support::{BIN, owned, scratch};
 
 const STRATEGY: &str = "apim-pool trip 10s";
 
@@ -140,7 +140,7 @@ fn tune_is_at_least_as_good_as_the_ten_by_ten_grid_with_a_quarter_of_its_request
 }
 
 fn tune_args(results: &Path, run: &str, seeds: &str, budget: &str) -> Vec<String> {
-    [
+    owned(&[
         "tune",
         "--strategy",
         STRATEGY,
@@ -162,13 +162,11 @@ fn tune_args(results: &Path, run: &str, seeds: &str, budget: &str) -> Vec<String
         run,
         "--results",
         &results.display().to_string(),
-    ]
-    .iter()
-    .map(|arg| arg.to_string())
-    .collect()
+    ])
 }
 
-fn tune_json(results: &Path, run: &str, args: &[String]) -> serde_json::Value {
+/// Run the binary with `args`; it must succeed.
+fn succeed(args: &[String]) {
     let output = Command::new(BIN)
         .args(args)
         .output()
@@ -178,6 +176,10 @@ fn tune_json(results: &Path, run: &str, args: &[String]) -> serde_json::Value {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+fn tune_json(results: &Path, run: &str, args: &[String]) -> serde_json::Value {
+    succeed(args);
     let text = fs::read_to_string(results.join(run).join("tune.json")).expect("tune.json");
     serde_json::from_str(&text).expect("tune.json is JSON")
 }
@@ -199,22 +201,21 @@ fn the_optimum_of_one_seed_that_fails_on_others_is_not_recommended() {
     let lucky = recommended_trip(&single);
 
     // Check the single-seed optimum on the other seeds here, with sweep.
-    let output = Command::new(BIN)
-        .args(["sweep", "--strategy", STRATEGY, "--set", "seed=46,47,48,49"])
-        .args(["--set", &format!("breaker.trip_duration={lucky}")])
-        .args([
-            "--run",
-            "check",
-            "--results",
-            &results.display().to_string(),
-        ])
-        .output()
-        .expect("throttlebox runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let trip = format!("breaker.trip_duration={lucky}");
+    let folder = results.display().to_string();
+    succeed(&owned(&[
+        "sweep",
+        "--strategy",
+        STRATEGY,
+        "--set",
+        "seed=46,47,48,49",
+        "--set",
+        &trip,
+        "--run",
+        "check",
+        "--results",
+        &folder,
+    ]));
     let csv = fs::read_to_string(results.join("check/sweep.csv")).expect("sweep.csv");
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let column = reader
@@ -256,7 +257,7 @@ fn the_optimum_of_one_seed_that_fails_on_others_is_not_recommended() {
 fn the_same_inputs_give_byte_identical_outputs_whatever_the_threads() {
     let results = scratch("tune-cli", "determinism");
     let args = |run: &str, jobs: &str| -> Vec<String> {
-        [
+        owned(&[
             "tune",
             "--strategy",
             STRATEGY,
@@ -280,10 +281,7 @@ fn the_same_inputs_give_byte_identical_outputs_whatever_the_threads() {
             run,
             "--results",
             &results.display().to_string(),
-        ]
-        .iter()
-        .map(|arg| arg.to_string())
-        .collect()
+        ])
     };
     for (run, jobs) in [("one", "1"), ("two", "2")] {
         let output = Command::new(BIN)

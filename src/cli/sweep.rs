@@ -14,7 +14,7 @@ use throttlebox::sweep::{
 };
 
 use super::Outcome;
-use super::run_folder::Folder;
+use super::run_folder::FolderArgs;
 use super::signals::Signals;
 use super::sim::default_jobs;
 use super::wall::{Stopwatch, timestamp};
@@ -42,16 +42,8 @@ pub struct SweepArgs {
     /// of `plan --target` and `gate`).
     #[arg(long, value_name = "METRIC OP VALUE,…", default_value = "")]
     pub constraint: String,
-    /// Folder the run directory is created in.
-    #[arg(long, default_value = "results")]
-    pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-sweep-<UTC timestamp>`); an existing one is
-    /// refused unless `--force`.
-    #[arg(long)]
-    pub run: Option<String>,
-    /// Replace an existing `--run` folder (and everything in it).
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub folder: FolderArgs,
     /// Threads; default: all cores.
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -74,7 +66,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<Outcome> {
         Some(path) => Scenario::load(path, &fixed)?,
         None => Scenario::embedded_default(&fixed)?,
     };
-    Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
+    args.folder.folder().run_in(
         || format!("{}-sweep-{}", base.name(), timestamp()),
         SWEEP_CSV,
         |dir| sweep(&args, &fixed, &axes, &bounds, base.name(), dir, &signals),

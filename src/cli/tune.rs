@@ -17,7 +17,7 @@ use throttlebox::tune::{
 };
 
 use super::Outcome;
-use super::run_folder::Folder;
+use super::run_folder::FolderArgs;
 use super::signals::Signals;
 use super::sim::default_jobs;
 use super::wall::{Stopwatch, timestamp};
@@ -62,16 +62,8 @@ pub struct TuneArgs {
     /// Override a scenario setting for every evaluation (as `sim --set`; repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// Folder the run directory is created in.
-    #[arg(long, default_value = "results")]
-    pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-tune-<UTC timestamp>`); an existing one is
-    /// refused unless `--force`.
-    #[arg(long)]
-    pub run: Option<String>,
-    /// Replace an existing `--run` folder (and everything in it).
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub folder: FolderArgs,
     /// Threads; default: all cores.
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -110,7 +102,7 @@ pub fn run(args: TuneArgs) -> anyhow::Result<Outcome> {
     let name = throttlebox::tune::evaluate::load(args.scenario.as_deref(), &fixed)?
         .name()
         .to_string();
-    Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
+    args.folder.folder().run_in(
         || format!("{name}-tune-{}", timestamp()),
         TUNE_JSON,
         |dir| search(request, dir, &signals),

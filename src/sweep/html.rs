@@ -142,7 +142,13 @@ fn heatmap_figures(
     strategy: &SweptStrategy,
 ) -> Result<String, ReportError> {
     let (x_axis, y_axis) = (&run.axes[0], &run.axes[1]);
-    let best_value = best(strategy, metric, bounds);
+    // Outline the best cells only where some cell is not best.
+    let best_value = best(strategy, metric, bounds).filter(|best| {
+        strategy
+            .results
+            .iter()
+            .any(|r| (metric.read)(&r.summary) != Some(*best))
+    });
     let rest: usize = run.axes[2..].iter().map(|a| a.values.len()).product();
     let mut out = String::new();
     for slice in 0..rest.min(MAX_SLICES) {

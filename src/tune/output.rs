@@ -233,6 +233,15 @@ fn objective_text(run: &TuneRun, evaluation: &Evaluation) -> String {
     }
 }
 
+/// `` `key=value …` — cost 12.7 (95 % interval …)``.
+fn headline(run: &TuneRun, evaluation: &Evaluation) -> String {
+    format!(
+        "{} — {}",
+        setting_text(run, evaluation),
+        objective_text(run, evaluation)
+    )
+}
+
 fn figures_table(out: &mut String, evaluation: &Evaluation) {
     out.push_str("| metric | mean | 95 % interval | sd |\n|:---|---:|---:|---:|\n");
     for metric in METRICS {
@@ -361,23 +370,13 @@ pub fn tune_markdown(run: &TuneRun) -> Result<String, TuneError> {
             out.push_str("No setting evaluated meets the constraints.");
             if let Some(best) = run.best {
                 let e = &run.evaluations[best];
-                let _ = write!(
-                    out,
-                    " The closest: {} ({}).",
-                    setting_text(run, e),
-                    objective_text(run, e)
-                );
+                let _ = write!(out, " The closest: {}.", headline(run, e));
             }
             out.push_str("\n\n");
         }
         Some(index) => {
             let e = &run.evaluations[index];
-            let _ = writeln!(
-                out,
-                "{} — {}.\n",
-                setting_text(run, e),
-                objective_text(run, e)
-            );
+            let _ = writeln!(out, "{}.\n", headline(run, e));
             match run.check_of(index) {
                 Some(check) if check.robust => out.push_str(
                     "Robust: every neighbour (a tenth of each range, or one step, down and up) \
@@ -422,10 +421,9 @@ pub fn tune_markdown(run: &TuneRun) -> Result<String, TuneError> {
             };
             let _ = writeln!(
                 out,
-                "## Not recommended: the best setting found\n\n{} — {} — is better on the \
-                 objective, but {reason}.\n",
-                setting_text(run, e),
-                objective_text(run, e)
+                "## Not recommended: the best setting found\n\n{} — is better on the objective, \
+                 but {reason}.\n",
+                headline(run, e)
             );
         }
     }
@@ -433,13 +431,17 @@ pub fn tune_markdown(run: &TuneRun) -> Result<String, TuneError> {
         let e = &run.evaluations[index];
         let _ = writeln!(
             out,
-            "## Runner-up\n\n{} — {}; {}.\n",
-            setting_text(run, e),
-            objective_text(run, e),
+            "## Runner-up\n\n{}; {}; {}.\n",
+            headline(run, e),
             if e.verdict.feasible {
                 "meets the constraints"
             } else {
                 "breaks a constraint"
+            },
+            match run.check_of(index) {
+                Some(check) if check.robust => "so does its neighbourhood",
+                Some(check) if check.complete => "a cliff edge",
+                _ => "its neighbourhood was not checked",
             }
         );
         slack_table(&mut out, run, e);

@@ -12,10 +12,12 @@
 //!    through the best setting (the others held), for the sensitivity curves.
 //! 4. **Robustness.** The best setting that meets the constraints is checked: its neighbours —
 //!    a tenth of each range (one level for integers) down and up every ordered parameter —
-//!    must meet them too. If one does not, it is a cliff edge: the next best is checked (up to
-//!    [`MAX_CHECKS`]; a neighbour already evaluated and failing settles a check for free), and
-//!    the recommendation is the best setting whose neighbourhood holds (the best one, flagged,
-//!    when none does). Budget for one check is kept from the start.
+//!    must meet them too. If one does not, it is a cliff edge, and the setting one neighbour
+//!    step back from the failing neighbours is evaluated and checked next (the next best
+//!    setting found when that step leads nowhere new), up to [`MAX_CHECKS`] checks; a
+//!    neighbour already evaluated and failing settles a check for free. The recommendation is
+//!    the best setting whose neighbourhood holds (the best one, flagged, when none does).
+//!    Budget for one check is kept from the start.
 //!
 //! Budgets are in simulated requests, fixed before the start, so the same inputs always take
 //! the same path; a stop (SIGINT/SIGTERM) ends the search after the simulations in flight, and
@@ -115,7 +117,8 @@ pub struct TuneRun {
     pub recommended: Option<usize>,
     /// The best setting found (rank first), robust or not.
     pub best: Option<usize>,
-    /// The next best setting after the recommendation.
+    /// The next choice after the recommendation: the best other setting meeting the
+    /// constraints that is not a known cliff edge (else any other meeting them).
     pub runner_up: Option<usize>,
     /// Whether a stop ended the search early.
     pub interrupted: bool,
@@ -428,24 +431,48 @@ fn robustness(evaluator: &mut Evaluator<'_>) -> Result<Vec<Check>, TuneError> {
     let params = evaluator.context.params.clone();
     let full = evaluator.context.full();
     let mut checks: Vec<Check> = Vec::new();
+    // After a cliff edge: the setting a step back from it, tried next.
+    let mut step_back: Option<Setting> = None;
     while checks.len() < MAX_CHECKS && !evaluator.stopped() {
-        let Some(candidate) = ranked_full(evaluator).into_iter().find(|index| {
+        let unchecked = |index: &usize, evaluator: &Evaluator<'_>| {
             evaluator.evaluations[*index].verdict.feasible
                 && !checks.iter().any(|c| c.candidate == *index)
+        };
+        let mut candidate = None;
+        if let Some(setting) = step_back.take() {
+            evaluator.evaluate(
+                std::slice::from_ref(&setting),
+                full,
+                Stage::Neighbourhood,
+                0,
+            )?;
+            candidate = evaluator
+                .full_evaluation(&setting)
+                .map(|e| e.index)
+                .filter(|index| unchecked(index, evaluator));
+        }
+        let Some(candidate) = candidate.or_else(|| {
+            ranked_full(evaluator)
+                .into_iter()
+                .find(|index| unchecked(index, evaluator))
         }) else {
             break;
         };
         let setting = evaluator.evaluations[candidate].setting.clone();
         let neighbours = neighbours(&params, &setting);
-        let broken = |evaluator: &Evaluator<'_>| {
-            neighbours.iter().any(|s| {
-                evaluator
-                    .full_evaluation(s)
-                    .is_some_and(|e| !e.verdict.feasible)
-            })
+        let broken = |evaluator: &Evaluator<'_>| -> Vec<Setting> {
+            neighbours
+                .iter()
+                .filter(|s| {
+                    evaluator
+                        .full_evaluation(s)
+                        .is_some_and(|e| !e.verdict.feasible)
+                })
+                .cloned()
+                .collect()
         };
         // A neighbour already known to break a constraint settles it without a simulation.
-        let known_edge = broken(evaluator);
+        let known_edge = !broken(evaluator).is_empty();
         if !known_edge {
             evaluator.evaluate(&neighbours, full, Stage::Neighbourhood, 0)?;
         }
@@ -454,7 +481,8 @@ fn robustness(evaluator: &mut Evaluator<'_>) -> Result<Vec<Check>, TuneError> {
             .filter_map(|s| evaluator.full_evaluation(s).map(|e| e.index))
             .collect();
         let complete = known_edge || found.len() == neighbours.len();
-        let robust = complete && !broken(evaluator);
+        let edges = broken(evaluator);
+        let robust = complete && edges.is_empty();
         checks.push(Check {
             candidate,
             neighbours: found,
@@ -464,8 +492,26 @@ fn robustness(evaluator: &mut Evaluator<'_>) -> Result<Vec<Check>, TuneError> {
         if robust || !complete {
             break;
         }
+        step_back = Some(away_from(&params, &setting, &edges)).filter(|s| s != &setting);
     }
     Ok(checks)
+}
+
+/// `setting` moved one neighbour step away from each of its neighbours in `edges`.
+fn away_from(params: &[Param], setting: &Setting, edges: &[Setting]) -> Setting {
+    let position = setting.position(params);
+    let mut moved = setting.clone();
+    for edge in edges {
+        for (index, param) in params.iter().enumerate() {
+            if edge.0[index] == setting.0[index] {
+                continue;
+            }
+            let toward = param.encode(&edge.0[index]) - position[index];
+            let step = param.level_width().unwrap_or(NEIGHBOUR_STEP);
+            moved.0[index] = param.decode(position[index] - toward.signum() * step);
+        }
+    }
+    moved
 }
 
 /// A tenth of each range down and up every ordered parameter (one level for integers).
@@ -514,11 +560,24 @@ fn conclude(
             .any(|check| check.candidate == *index && check.robust)
     });
     let recommended = robust.or_else(|| ranked.iter().copied().find(feasible));
-    let runner_up = ranked
-        .iter()
-        .copied()
-        .filter(|index| Some(*index) != recommended)
-        .find(|index| recommended.is_none() || feasible(index));
+    // The next choice: not the recommendation, and not a setting known to be a cliff edge.
+    let edge = |index: &usize| {
+        checks
+            .iter()
+            .any(|check| check.candidate == *index && check.complete && !check.robust)
+    };
+    let others = || {
+        ranked
+            .iter()
+            .copied()
+            .filter(|index| Some(*index) != recommended)
+    };
+    let runner_up = match recommended {
+        None => others().next(),
+        Some(_) => others()
+            .find(|index| feasible(index) && !edge(index))
+            .or_else(|| others().find(feasible)),
+    };
     TuneRun {
         scenario,
         budget: evaluator.budget,

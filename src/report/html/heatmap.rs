@@ -1,7 +1,8 @@
 //! The heatmap chart kind: a metric over two settings, one cell per pair of values, coloured on
 //! the viridis scale with the better end bright, the value written in each cell when they fit,
-//! cells that break a constraint crossed out, a chosen cell outlined, and a colour bar. Used by
-//! `sweep.html` (a cell per grid cell) and `tune.html` (cells of the search space).
+//! cells that break a constraint crossed out, a chosen cell outlined, and a colour bar spanning
+//! the cells that meet the constraints (the others clamped to its ends). Used by `sweep.html`
+//! (a cell per grid cell) and `tune.html` (cells of the search space).
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -73,18 +74,26 @@ fn label_at(labels: &[String], position: f64) -> String {
 pub fn heatmap(id: &str, map: &Heatmap<'_>) -> Result<String, ReportError> {
     let nx = map.x.labels.len().max(1);
     let ny = map.y.labels.len().max(1);
-    let values: Vec<f64> = map
-        .cells
-        .iter()
-        .flatten()
-        .filter_map(|cell| cell.value)
-        .collect();
+    // The scale spans the cells that meet the constraints (all cells when none does), so
+    // their differences show; the others are clamped to its ends.
+    let scaled = |only_feasible: bool| -> Vec<f64> {
+        map.cells
+            .iter()
+            .flatten()
+            .filter(|cell| !only_feasible || cell.mark != CellMark::Infeasible)
+            .filter_map(|cell| cell.value)
+            .collect()
+    };
+    let values = match scaled(true) {
+        feasible if feasible.is_empty() => scaled(false),
+        feasible => feasible,
+    };
     let low = values.iter().copied().fold(f64::INFINITY, f64::min);
     let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     // 0 = worst, 1 = best.
     let goodness = |value: f64| {
         let t = if high > low {
-            (value - low) / (high - low)
+            ((value - low) / (high - low)).clamp(0.0, 1.0)
         } else {
             0.5
         };
