@@ -154,6 +154,8 @@ fn report_html_renders_every_chart_without_errors_in_headless_chromium() {
 
 #[test]
 fn sweep_html_renders_a_heatmap_per_metric_and_strategy_in_headless_chromium() {
+    // Simulates in this process: not while the memory test measures its peak.
+    let _cores = crate::live_support::take_the_cores();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO);
     let axes = [
         Axis::parse("retry.count=0,2").expect("axis"),
@@ -168,7 +170,7 @@ fn sweep_html_renders_a_heatmap_per_metric_and_strategy_in_headless_chromium() {
             strategies: &[],
             jobs: 2,
         },
-        &|_, _| {},
+        &|_| {},
         &StopFlag::new(),
     )
     .expect("sweep runs");
@@ -188,6 +190,8 @@ fn sweep_html_renders_a_heatmap_per_metric_and_strategy_in_headless_chromium() {
 
 #[test]
 fn tune_html_renders_its_heatmap_sensitivity_and_convergence_in_headless_chromium() {
+    // Simulates in this process: not while the memory test measures its peak.
+    let _cores = crate::live_support::take_the_cores();
     let run = tune(
         TuneRequest {
             path: None,

@@ -10,7 +10,7 @@ use throttlebox::report::RunDir;
 use throttlebox::report::bound::{Bound, parse_bounds};
 use throttlebox::scenario::{Override, Scenario};
 use throttlebox::sweep::{
-    Axis, SweepRequest, SweepRun, grid_csv, grid_markdown, run_sweep, sweep_html,
+    Axis, SweepProgress, SweepRequest, SweepRun, grid_csv, grid_markdown, run_sweep, sweep_html,
 };
 
 use super::Outcome;
@@ -86,17 +86,24 @@ fn sweep(
     let cells: usize = axes.iter().map(|axis| axis.values.len()).product();
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} simulations")
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} simulations, {msg}")
             .map_err(|error| anyhow::anyhow!("progress bar template: {error}"))?,
     );
     eprintln!("sweeping {cells} cells on {jobs} thread(s)…");
     let clock = Stopwatch::start();
-    let on_done = |done: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
+    let on_done = |progress: SweepProgress| {
+        bar.set_length(progress.total_simulations as u64);
+        bar.set_position(progress.simulations as u64);
+        bar.set_message(format!("{}/{} cells", progress.cells, progress.total_cells));
         if bar.is_hidden() {
             // No terminal (a log, a pipe): a line per simulation instead of the bar.
-            eprintln!("  {done}/{total} simulations done");
+            eprintln!(
+                "  {}/{} simulations done, {}/{} cells complete",
+                progress.simulations,
+                progress.total_simulations,
+                progress.cells,
+                progress.total_cells
+            );
         }
     };
     let request = SweepRequest {

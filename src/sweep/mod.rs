@@ -12,7 +12,9 @@ mod table;
 
 pub use grid::{Axis, Cell, cells, position};
 pub use html::{sweep_chart_ids, sweep_html};
-pub use run::{CellResult, SweepError, SweepRequest, SweepRun, SweptStrategy, run_sweep};
+pub use run::{
+    CellResult, SweepError, SweepProgress, SweepRequest, SweepRun, SweptStrategy, run_sweep,
+};
 pub use select::{one_strategy, only_strategies, touched};
 pub use table::{
     Emphasis, ONCE_TITLE, SWEEP_METRICS, best, grid_csv, grid_markdown, meets, sweep_metrics,

@@ -4,6 +4,7 @@
 //! milliseconds, and the cells whose every strategy finished are kept.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::grid::{Axis, Cell, cells};
 use super::select::{one_strategy, only_strategies, touched};
@@ -113,11 +114,23 @@ fn load(path: Option<&Path>, overrides: &[Override]) -> Result<Scenario, Scenari
     }
 }
 
-/// Run the sweep until `stop` is raised; `on_done(done, total)` reports progress in
-/// simulations.
+/// How far a sweep is, reported after each simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepProgress {
+    /// Simulations finished.
+    pub simulations: usize,
+    /// Simulations in all.
+    pub total_simulations: usize,
+    /// Cells whose every varying strategy finished.
+    pub cells: usize,
+    /// Cells in the grid.
+    pub total_cells: usize,
+}
+
+/// Run the sweep until `stop` is raised; `on_done` reports progress after each simulation.
 pub fn run_sweep(
     request: &SweepRequest<'_>,
-    on_done: &(dyn Fn(usize, usize) + Sync),
+    on_done: &(dyn Fn(SweepProgress) + Sync),
     stop: &StopFlag,
 ) -> Result<SweepRun, SweepError> {
     let grid = cells(request.axes)?;
@@ -151,19 +164,20 @@ pub fn run_sweep(
             });
         }
     }
-    for (cell, scenario) in scenarios.iter().enumerate() {
+    for (cell, scenario) in scenarios.into_iter().enumerate() {
         for (strategy, varies) in varies.iter().enumerate() {
             if *varies {
                 jobs.push(Job {
                     cell: Some(cell),
                     strategy,
-                    scenario: one_strategy(scenario, strategy),
+                    scenario: one_strategy(&scenario, strategy),
                 });
             }
         }
     }
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let total = jobs.len();
+    let per_cell = varies.iter().filter(|v| **v).count();
+    let left: Vec<AtomicUsize> = grid.iter().map(|_| AtomicUsize::new(per_cell)).collect();
+    let (done, cells_done) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let outcomes = parallel_map(
         &jobs,
         request.jobs,
@@ -172,11 +186,18 @@ pub fn run_sweep(
             run_all_until(&job.scenario, None, 1, "sweep", &|_| {}, stop)
                 .map(|run| run.summary.strategies.into_iter().next())
         },
-        &|_, _| {
-            on_done(
-                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
-                total,
-            )
+        &|index, outcome| {
+            let finished = matches!(outcome, Ok(Some(_)));
+            let cell = jobs[index].cell;
+            let completes = finished
+                && cell.is_some_and(|cell| left[cell].fetch_sub(1, Ordering::Relaxed) == 1);
+            on_done(SweepProgress {
+                simulations: done.fetch_add(1, Ordering::Relaxed) + 1,
+                total_simulations: jobs.len(),
+                cells: cells_done.fetch_add(usize::from(completes), Ordering::Relaxed)
+                    + usize::from(completes),
+                total_cells: grid.len(),
+            })
         },
     )?;
     let mut strategies: Vec<SweptStrategy> = base

@@ -5,9 +5,9 @@
 //!
 //! Owns the search space ([`param`]), the objective and the judging rule ([`judge`]), the
 //! statistics over seeds ([`stats`]), the initial design ([`design`]), evaluation with a
-//! budget in simulated requests ([`evaluate`]), the search ([`search`]) and the outputs: the
-//! config fragments to paste ([`fragment`]), `tune.json`/`tune.md` ([`output`]) and
-//! `tune.html` ([`html`]). Every decision depends on simulated figures only, so the same inputs
+//! budget in simulated requests ([`evaluate`]), the search ([`search`]), the neighbourhood
+//! checks ([`robust`]) and the outputs: the config fragments to paste ([`fragment`]),
+//! `tune.json`/`tune.md` ([`output`]) and `tune.html` ([`html`]). Every decision depends on simulated figures only, so the same inputs
 //! give byte-identical outputs on any machine.
 
 pub mod design;
@@ -18,6 +18,7 @@ pub mod html;
 pub mod judge;
 pub mod output;
 pub mod param;
+pub mod robust;
 pub mod search;
 pub mod stats;
 
