@@ -14,8 +14,8 @@ pub struct FolderArgs {
     /// Folder the run directory is created in.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-<command>-<UTC timestamp>`); an existing one
-    /// is refused unless `--force`.
+    /// Run directory name (default: the scenario's name, the command's and the UTC time); an
+    /// existing one is refused unless `--force`.
     #[arg(long)]
     pub run: Option<String>,
     /// Replace an existing `--run` folder (and everything in it).

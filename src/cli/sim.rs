@@ -9,7 +9,7 @@ use throttlebox::report::{RunDir, head_to_head_table};
 use throttlebox::scenario::{Override, Scenario};
 use throttlebox::sim::run_all_until;
 
-use super::run_folder::Folder;
+use super::run_folder::FolderArgs;
 use super::signals::Signals;
 use super::wall::{Stopwatch, timestamp};
 use super::{Outcome, trust};
@@ -23,16 +23,8 @@ pub struct SimArgs {
     /// `--set workload.apps[chat].arrivals.rate=5` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// Folder the run directory is created in.
-    #[arg(long, default_value = "results")]
-    pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-<UTC timestamp>`); an existing one is
-    /// refused unless `--force`.
-    #[arg(long)]
-    pub run: Option<String>,
-    /// Replace an existing `--run` folder (and everything in it).
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub folder: FolderArgs,
     /// Threads (strategies run in parallel); default: all cores.
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -62,7 +54,7 @@ pub fn default_jobs() -> usize {
 pub fn run(args: SimArgs) -> anyhow::Result<Outcome> {
     let signals = Signals::install()?;
     let scenario = load(args.scenario.as_ref(), &args.sets)?;
-    Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
+    args.folder.folder().run_in(
         || format!("{}-{}", scenario.name(), timestamp()),
         SUMMARY_JSON,
         |dir| simulate(&args, &scenario, dir, &signals),

@@ -99,7 +99,7 @@ pub fn run(args: TuneArgs) -> anyhow::Result<Outcome> {
         jobs: args.jobs.unwrap_or_else(default_jobs),
         stop: signals.stop_flag().clone(),
     };
-    let name = throttlebox::tune::evaluate::load(args.scenario.as_deref(), &fixed)?
+    let name = throttlebox::sweep::load_scenario(args.scenario.as_deref(), &fixed)?
         .name()
         .to_string();
     args.folder.folder().run_in(

@@ -15,7 +15,7 @@ pub use html::{sweep_chart_ids, sweep_html};
 pub use run::{
     CellResult, SweepError, SweepProgress, SweepRequest, SweepRun, SweptStrategy, run_sweep,
 };
-pub use select::{one_strategy, only_strategies, touched};
+pub use select::{load_scenario, one_strategy, only_strategies, touched};
 pub use table::{
     Emphasis, ONCE_TITLE, SWEEP_METRICS, best, grid_csv, grid_markdown, meets, sweep_metrics,
     sweep_tables,

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::grid::{Axis, Cell, cells};
-use super::select::{one_strategy, only_strategies, touched};
+use super::select::{load_scenario as load, one_strategy, only_strategies, touched};
 use crate::parallel::{WorkerPanic, parallel_map};
 use crate::report::StrategySummary;
 use crate::scenario::{Override, Scenario, ScenarioError};
@@ -105,13 +105,6 @@ struct Job {
     cell: Option<usize>,
     strategy: usize,
     scenario: Scenario,
-}
-
-fn load(path: Option<&Path>, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-    match path {
-        Some(path) => Scenario::load(path, overrides),
-        None => Scenario::embedded_default(overrides),
-    }
 }
 
 /// How far a sweep is, reported after each simulation.

@@ -1,9 +1,22 @@
-//! Which strategies a run simulates: `--strategy NAME` keeps some of a scenario's strategies,
+//! Loading a scenario (a file or the embedded default) and which strategies a run simulates: `--strategy NAME` keeps some of a scenario's strategies,
 //! and [`touched`] tells which strategies a setting reaches — by comparing what the scenario
 //! resolves to with and without it, so it holds for any key (`breaker.trip_duration` reaches
 //! the strategies that have that breaker; `workload.duration` or `seed` reaches all).
 
-use crate::scenario::{Scenario, ScenarioError};
+use std::path::Path;
+
+use crate::scenario::{Override, Scenario, ScenarioError};
+
+/// The scenario at `path`, or the embedded default when None, with `overrides`.
+pub fn load_scenario(
+    path: Option<&Path>,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
+    match path {
+        Some(path) => Scenario::load(path, overrides),
+        None => Scenario::embedded_default(overrides),
+    }
+}
 
 /// `scenario` with only the strategies named in `names` (all when empty), in scenario order.
 /// A name the scenario does not have is an error listing the names it has.
@@ -71,7 +84,6 @@ pub fn touched(base: &Scenario, varied: &Scenario) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Override;
 
     fn default_with(sets: &[&str]) -> Scenario {
         let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();

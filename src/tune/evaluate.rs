@@ -9,7 +9,7 @@
 //! search's decisions depend on simulated figures only, never on how fast the machine is.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use crate::report::bound::Bound;
 use crate::report::metric::{Figures, figures};
 use crate::scenario::{Override, Scenario, ScenarioError};
 use crate::sim::{StopFlag, run_all_until};
-use crate::sweep::only_strategies;
+use crate::sweep::{load_scenario as load, only_strategies};
 
 /// A setting: one value per parameter, as written to `--set`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -167,14 +167,6 @@ impl Context {
             &scenario,
             std::slice::from_ref(&self.strategy),
         )?)
-    }
-}
-
-/// Load the scenario at `path` (None: the embedded default) with `overrides`.
-pub fn load(path: Option<&Path>, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-    match path {
-        Some(path) => Scenario::load(path, overrides),
-        None => Scenario::embedded_default(overrides),
     }
 }
 

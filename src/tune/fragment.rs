@@ -164,7 +164,7 @@ fn aimed_loads(
         .collect();
     overrides
         .ok()
-        .and_then(|overrides| super::evaluate::load(context.path.as_deref(), &overrides).ok())
+        .and_then(|overrides| crate::sweep::load_scenario(context.path.as_deref(), &overrides).ok())
         .and_then(|scenario| {
             scenario
                 .strategies

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use super::design::latin_hypercube;
 use super::error::TuneError;
-use super::evaluate::{Context, Evaluation, Evaluator, Fidelity, Setting, Stage, arrivals, load};
+use super::evaluate::{Context, Evaluation, Evaluator, Fidelity, Setting, Stage, arrivals};
 use super::judge::{JudgeRule, Objective, rank};
 use super::param::Param;
 pub use super::robust::Check;
@@ -32,6 +32,7 @@ use super::robust::robustness;
 use crate::report::bound::Bound;
 use crate::scenario::Override;
 use crate::sim::StopFlag;
+use crate::sweep::load_scenario as load;
 use crate::sweep::{only_strategies, touched};
 
 /// Smallest refinement step, in unit coordinates.
