@@ -7,7 +7,9 @@
 //! - the optimum found on one seed, which breaks the constraint on other seeds, is not what a
 //!   tune over several seeds recommends;
 //! - the same inputs give byte-identical `tune.json`, `tune.md` and `tune.html`, whatever the
-//!   thread count; bad flags are usage errors (exit 2).
+//!   thread count; bad flags are usage errors (exit 2);
+//! - what to paste is read off the strategy that ran: APIM's rule with ISO-8601 durations,
+//!   LiteLLM's `router_settings`.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -19,7 +21,9 @@ use throttlebox::report::metric::figures;
 use throttlebox::scenario::Override;
 use throttlebox::sim::StopFlag;
 use throttlebox::sweep::{Axis, SweepRequest, run_sweep};
-use throttlebox::tune::evaluate::estimates;
+use throttlebox::tune::Setting;
+use throttlebox::tune::evaluate::{Context, estimates};
+use throttlebox::tune::fragment::fragments;
 use throttlebox::tune::judge::{rank, verdict};
 use throttlebox::tune::{JudgeRule, Objective, Param, TuneRequest, tune};
 
@@ -364,4 +368,72 @@ fn bad_tune_flags_are_usage_errors_that_say_why() {
         fs::read_dir(&results).expect("folder").next().is_none(),
         "no run folder is left behind"
     );
+}
+
+#[test]
+fn the_fragments_to_paste_are_read_off_the_strategy_that_ran() {
+    let context = |path: Option<std::path::PathBuf>, strategy: &str, params: &[&str]| Context {
+        path,
+        fixed: Vec::new(),
+        strategy: strategy.to_string(),
+        params: params
+            .iter()
+            .map(|p| Param::parse(p).expect("param"))
+            .collect(),
+        seeds: vec![1],
+        full_duration: std::time::Duration::from_secs(60),
+        objective: Objective::parse("min cost").expect("objective"),
+        bounds: Vec::new(),
+        rule: JudgeRule::Interval,
+        jobs: 1,
+        stop: StopFlag::new(),
+    };
+    let burst = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/multi-region-burst.toml");
+    let litellm = context(
+        Some(burst),
+        "litellm-usage",
+        &["breaker.cooldown=1s..60s", "retry.count=0..4"],
+    );
+    let pasted = fragments(&litellm, &Setting(vec!["12s".into(), "3".into()])).expect("fragments");
+    assert_eq!(
+        pasted.set_line,
+        "--set 'breaker.cooldown=12s' --set 'retry.count=3'"
+    );
+    assert_eq!(
+        pasted.strategy_set_line.as_deref(),
+        Some(
+            "--set 'strategies[litellm-usage].breaker.cooldown=12s' --set \
+             'strategies[litellm-usage].retry.count=3'"
+        )
+    );
+    let yaml = pasted.litellm.expect("router_settings");
+    assert!(yaml.starts_with("router_settings:\n"), "{yaml}");
+    assert!(
+        yaml.contains("  cooldown_time: 12\n") && yaml.contains("  num_retries: 3\n"),
+        "{yaml}"
+    );
+    assert!(pasted.apim_rule.is_none());
+
+    let apim = context(
+        None,
+        STRATEGY,
+        &[
+            "breaker.trip_duration=5s..120s",
+            "breaker.interval=5s..120s",
+        ],
+    );
+    let pasted = fragments(&apim, &Setting(vec!["6.2s".into(), "42s".into()])).expect("fragments");
+    let rule: serde_json::Value =
+        serde_json::from_str(&pasted.apim_rule.expect("the APIM rule")).expect("JSON");
+    assert_eq!(rule["tripDuration"], "PT6.2S");
+    assert_eq!(rule["failureCondition"]["interval"], "PT42S");
+    // The rest of the imported rule is kept: its name, count and status codes.
+    assert_eq!(rule["name"], "breakThrottling ");
+    assert_eq!(rule["failureCondition"]["count"], 1);
+    assert_eq!(
+        rule["failureCondition"]["statusCodeRanges"],
+        serde_json::json!([{ "min": 429, "max": 429 }])
+    );
+    assert_eq!(rule["acceptRetryAfter"], false);
+    assert!(pasted.litellm.is_none() && pasted.apim_retry.is_none());
 }

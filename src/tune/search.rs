@@ -439,12 +439,9 @@ fn conclude(
             .iter()
             .any(|check| check.candidate == *index && check.complete && !check.robust)
     };
-    let others = || {
-        ranked
-            .iter()
-            .copied()
-            .filter(|index| Some(*index) != recommended)
-    };
+    // The first choice: the recommendation, or the closest setting when none meets them.
+    let first = recommended.or(best);
+    let others = || ranked.iter().copied().filter(|index| Some(*index) != first);
     let runner_up = match recommended {
         None => others().next(),
         Some(_) => others()
