@@ -62,6 +62,7 @@ mod shard_sim_merge;
 mod sim_determinism;
 mod sim_validation;
 mod sweep_cli;
+mod tune_search;
 mod workload_config;
 mod workload_determinism;
 mod workload_memory;

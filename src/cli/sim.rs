@@ -11,7 +11,7 @@ use throttlebox::scenario::{Override, Scenario};
 use throttlebox::shard::{SHARD_JSON, Shard, ShardIdentity, without_shard_flag};
 use throttlebox::sim::{Selection, SimRun, StopFlag, run_all_until, run_selected_until};
 
-use super::run_folder::Folder;
+use super::run_folder::FolderArgs;
 use super::signals::Signals;
 use super::wall::{Stopwatch, timestamp};
 use super::{Outcome, trust};
@@ -25,16 +25,8 @@ pub struct SimArgs {
     /// `--set workload.apps[chat].arrivals.rate=5` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// Folder the run directory is created in.
-    #[arg(long, default_value = "results")]
-    pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-<UTC timestamp>`); an existing one is
-    /// refused unless `--force`.
-    #[arg(long)]
-    pub run: Option<String>,
-    /// Replace an existing `--run` folder (and everything in it).
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub folder: FolderArgs,
     /// Threads (strategies run in parallel); default: all cores.
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -75,7 +67,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<Outcome> {
     let scenario = load(args.scenario.as_ref(), &args.sets)?;
     let jobs = args.jobs.unwrap_or_else(default_jobs);
     preflight::refuse_unless_allowed(&scenario, Job::Sim { jobs }, args.allow_large)?;
-    Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
+    args.folder.folder().run_in(
         || format!("{}-{}", scenario.name(), timestamp()),
         SUMMARY_JSON,
         |dir| simulate(&args, &scenario, dir, &signals, jobs),

@@ -7,6 +7,7 @@
 //! on an output path: the same records give byte-identical files.
 
 pub mod atomic_file;
+pub mod bound;
 pub mod compare;
 pub mod cost;
 mod csv_fields;
@@ -15,6 +16,7 @@ pub mod format;
 pub mod hlog;
 pub mod html;
 pub mod markdown;
+pub mod metric;
 pub mod outputs;
 pub mod records_csv;
 pub mod run_dir;

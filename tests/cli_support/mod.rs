@@ -23,6 +23,11 @@ pub fn scratch(group: &str, name: &str) -> PathBuf {
     dir
 }
 
+/// Command-line arguments as owned strings.
+pub fn owned(args: &[&str]) -> Vec<String> {
+    args.iter().map(|arg| arg.to_string()).collect()
+}
+
 /// Every path under `dir` (recursive, relative, folders included), sorted.
 pub fn files(dir: &Path) -> Vec<String> {
     let mut names = Vec::new();
