@@ -27,7 +27,7 @@ trap 'for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done' EXIT
 # handicap the next measurement.
 start_fleet() {
   start_mock; PIDS+=("$MOCK_PID")
-  "$BIN" gateway --scenario "$SCENARIO" --strategy round-robin --backend "only=$MOCK" > "$OUT/gateway.out" 2>&1 & GATEWAY_PID=$!; PIDS+=($!)
+  "$BIN" gateway "$SCENARIO" --strategy round-robin --backend "only=$MOCK" > "$OUT/gateway.out" 2>&1 & GATEWAY_PID=$!; PIDS+=($!)
   wait_for "$OUT/gateway.out" "^listening"
   GATEWAY=$(awk '/^listening/{print $2}' "$OUT/gateway.out")
 }
@@ -37,7 +37,7 @@ stop_fleet() {
 }
 
 load() { # run-name target rate
-  "$BIN" load --scenario "$SCENARIO" --target "$2" --quiet --results "$OUT" --run "$1" --force \
+  "$BIN" load "$SCENARIO" --target "$2" --quiet --results "$OUT" --run "$1" --force \
     --set "workload.duration=$DURATION" --set "workload.apps[ping].arrivals.rate=$3" > /dev/null 2>&1
 }
 for rate in "${RATES[@]}"; do
@@ -47,9 +47,9 @@ for rate in "${RATES[@]}"; do
   stop_fleet
 done
 start_fleet
-"$BIN" load --engine goose --scenario "$SCENARIO" --target "$MOCK" --users "$USERS" --ramp-up 1s \
+"$BIN" load --engine goose "$SCENARIO" --target "$MOCK" --users "$USERS" --ramp-up 1s \
   --run-time 10s --results "$OUT" --run goose-direct --force > "$OUT/goose-direct.out" 2>&1
-"$BIN" load --engine goose --scenario "$SCENARIO" --target "$GATEWAY" --users "$USERS" --ramp-up 1s \
+"$BIN" load --engine goose "$SCENARIO" --target "$GATEWAY" --users "$USERS" --ramp-up 1s \
   --run-time 10s --results "$OUT" --run goose-gateway --force > "$OUT/goose-gateway.out" 2>&1
 stop_fleet
 

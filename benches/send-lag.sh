@@ -35,7 +35,7 @@ trap '[ -n "$MOCK_PID" ] && kill -INT "$MOCK_PID" 2>/dev/null || true' EXIT
 start_mock
 load() { # run-name rate seconds
   # shellcheck disable=SC2086 # LOAD_FLAGS is a list of flags
-  "$BIN" load --scenario "$SCENARIO" --target "$MOCK" --quiet --results "$OUT" --run "$1" --force ${LOAD_FLAGS:-} \
+  "$BIN" load "$SCENARIO" --target "$MOCK" --quiet --results "$OUT" --run "$1" --force ${LOAD_FLAGS:-} \
     --set "workload.duration=${3}s" --set "workload.apps[ping].arrivals.rate=$2" > /dev/null 2>&1
 }
 # One long-lived mock, as `throttlebox mock` is used, warmed by 5 s of traffic at the first rate:

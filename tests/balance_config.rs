@@ -135,16 +135,32 @@ fn bad_values_are_refused_with_their_path() {
         toml::from_str::<StrategyConfig>("name = \"x\"\npreset = \"apim-pool\"\nbreakr = {}")
             .unwrap_err();
     assert!(unknown.to_string().contains("breakr"), "{unknown}");
-    let status = toml::from_str::<StrategyConfig>(
-        "name = \"x\"\npreset = \"apim-pool\"\nretry = { on = [\"42x\"] }",
-    )
-    .unwrap_err();
-    assert!(status.to_string().contains("42x"), "{status}");
-    let duration = toml::from_str::<StrategyConfig>(
-        "name = \"x\"\npreset = \"apim-pool\"\nbreaker = { trip_duration = \"soon\" }",
-    )
-    .unwrap_err();
-    assert!(duration.to_string().contains("soon"), "{duration}");
+    // A part's settings are parsed by the part's own schema when the entry is resolved: the
+    // refusal names the key path and the value.
+    for (body, path, value) in [
+        (
+            "retry = { on = [\"42x\"] }",
+            "strategies[x].retry.on: ",
+            "42x",
+        ),
+        (
+            "breaker = { trip_duration = \"soon\" }",
+            "strategies[x].breaker.trip_duration: ",
+            "\"soon\"",
+        ),
+        (
+            "selector = { kind = \"fastest\" }",
+            "strategies[x].selector.kind: ",
+            "\"fastest\"",
+        ),
+    ] {
+        let cfg: StrategyConfig =
+            toml::from_str(&format!("name = \"x\"\npreset = \"apim-pool\"\n{body}")).unwrap();
+        let err = cfg.validate().unwrap_err();
+        assert!(matches!(err, BalanceError::InvalidField { .. }), "{err}");
+        let text = err.to_string();
+        assert!(text.starts_with(path) && text.contains(value), "{text}");
+    }
     let preset_name =
         toml::from_str::<StrategyConfig>("name = \"x\"\npreset = \"apim-poool\"").unwrap_err();
     assert!(

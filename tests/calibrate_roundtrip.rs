@@ -12,7 +12,12 @@
 //! - the calibrated scenario loads through `Scenario::load`;
 //! - re-simulated, its head-to-head agrees with the original's within the sim-vs-live bounds
 //!   of `live_sim_agreement.rs` (success and client 429 ratios and each backend's attempt
-//!   share within 5 points, median end-to-end latency within 10%), for every strategy.
+//!   share within 5 points, median end-to-end latency within 10%), for every strategy. Both
+//!   sides are the mean over the same eight seeds: one 10-minute run of least-outstanding
+//!   puts payg-west's attempt share anywhere in 0.44–0.53 depending on the seed (standard
+//!   deviation 0.027, measured over seeds 1–12), so a single-seed comparison would judge the
+//!   seed, not the calibration; over eight common seeds the difference's standard deviation
+//!   is about 0.013, and the 5-point bound is about four of them.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -20,8 +25,8 @@ use std::sync::OnceLock;
 use throttlebox::calibrate::{
     Calibration, LogFormat, Options, QuotaFit, TokenModel, calibrate, export::export_logs,
 };
-use throttlebox::report::{RunDir, Summary};
-use throttlebox::scenario::Scenario;
+use throttlebox::report::{RunDir, StrategySummary, Summary};
+use throttlebox::scenario::{Override, Scenario};
 use throttlebox::sim::run_all;
 
 use crate::live_sim_agreement::assert_agree;
@@ -34,6 +39,8 @@ const SCENARIO: &str = concat!(
 const START_NS: i64 = 1_715_328_000_000_000_000;
 /// The fixture's arrival rate (requests per second).
 const RATE: f64 = 1.8;
+/// The seeds both sides of the head-to-head are averaged over (the fixture's own seed is 11).
+const HEAD_TO_HEAD_SEEDS: std::ops::Range<u64> = 11..19;
 /// (backend, TTFT base s, tokens per second, TPM, PTU) of the fixture.
 const TRUTH: [(&str, f64, f64, u64, u32); 3] = [
     ("payg-north", 0.8, 70.0, 80_000, 0),
@@ -64,7 +71,7 @@ fn original() -> &'static (PathBuf, Summary) {
 }
 
 /// Export the original run as `format` into `file`, calibrate it back, and load the result.
-fn round_trip(format: &str, file: &str) -> (Calibration, Scenario) {
+fn round_trip(format: &str, file: &str) -> (Calibration, Scenario, PathBuf) {
     let (run, _) = original();
     let format: LogFormat = format.parse().expect("format");
     let logs = tmp().join(file);
@@ -97,7 +104,7 @@ fn round_trip(format: &str, file: &str) -> (Calibration, Scenario) {
     let out = logs.with_extension("scenario.toml");
     std::fs::write(&out, &calibration.scenario).expect("write scenario");
     let loaded = Scenario::load(&out, &[]).expect("the calibrated scenario loads");
-    (calibration, loaded)
+    (calibration, loaded, out)
 }
 
 fn within(what: &str, got: f64, want: f64, relative: f64) {
@@ -160,11 +167,42 @@ fn check_parameters(calibration: &Calibration, ttft_logged: bool) {
     );
 }
 
-fn check_head_to_head(calibrated: &Scenario) {
-    let (_, original) = original();
-    let again = simulate(calibrated, None);
-    assert_eq!(again.strategies.len(), original.strategies.len());
-    for (before, after) in original.strategies.iter().zip(&again.strategies) {
+/// `file`'s head-to-head averaged over [`HEAD_TO_HEAD_SEEDS`]: the ratios, attempt shares
+/// and median end-to-end latencies are means over the seeds, the request count their sum.
+fn mean_head_to_head(file: &Path) -> Vec<StrategySummary> {
+    let runs: Vec<Summary> = HEAD_TO_HEAD_SEEDS
+        .map(|seed| {
+            let seed = Override::new("seed", &seed.to_string()).expect("seed override");
+            let scenario = Scenario::load(file, &[seed]).expect("scenario loads");
+            simulate(&scenario, None)
+        })
+        .collect();
+    let n = runs.len() as f64;
+    let mut mean = runs[0].strategies.clone();
+    for (k, strategy) in mean.iter_mut().enumerate() {
+        let each = || runs.iter().map(|run| &run.strategies[k]);
+        strategy.requests = each().map(|s| s.requests).sum();
+        strategy.success_ratio = each().map(|s| s.success_ratio).sum::<f64>() / n;
+        strategy.client_429_ratio = each().map(|s| s.client_429_ratio).sum::<f64>() / n;
+        strategy.e2e.p50_s = Some(
+            each()
+                .map(|s| s.e2e.p50_s.expect("median end-to-end latency"))
+                .sum::<f64>()
+                / n,
+        );
+        for (b, backend) in strategy.backends.iter_mut().enumerate() {
+            backend.attempt_share = each().map(|s| s.backends[b].attempt_share).sum::<f64>() / n;
+        }
+    }
+    mean
+}
+
+fn check_head_to_head(calibrated: &Path) {
+    static ORIGINAL: OnceLock<Vec<StrategySummary>> = OnceLock::new();
+    let original = ORIGINAL.get_or_init(|| mean_head_to_head(Path::new(SCENARIO)));
+    let again = mean_head_to_head(calibrated);
+    assert_eq!(again.len(), original.len());
+    for (before, after) in original.iter().zip(&again) {
         assert_eq!(before.name, after.name);
         assert_agree(before, after);
     }
@@ -172,7 +210,7 @@ fn check_head_to_head(calibrated: &Scenario) {
 
 #[test]
 fn azure_diagnostics_csv_round_trip() {
-    let (calibration, scenario) = round_trip("azure-diagnostics", "diagnostics.csv");
+    let (calibration, scenario, file) = round_trip("azure-diagnostics", "diagnostics.csv");
     check_parameters(&calibration, false);
     assert_eq!(
         scenario.file.fleet.resources[0].region, "unknown",
@@ -184,12 +222,12 @@ fn azure_diagnostics_csv_round_trip() {
             .iter()
             .any(|n| n.text.starts_with("region not in the logs"))
     );
-    check_head_to_head(&scenario);
+    check_head_to_head(&file);
 }
 
 #[test]
 fn azure_diagnostics_json_lines_round_trip() {
-    let (calibration, scenario) = round_trip("azure-diagnostics", "diagnostics.jsonl");
+    let (calibration, scenario, file) = round_trip("azure-diagnostics", "diagnostics.jsonl");
     check_parameters(&calibration, false);
     let regions: Vec<&str> = scenario
         .file
@@ -203,20 +241,20 @@ fn azure_diagnostics_json_lines_round_trip() {
         ["northcentralus", "westus", "eastus"],
         "resource logs name the location"
     );
-    check_head_to_head(&scenario);
+    check_head_to_head(&file);
 }
 
 #[test]
 fn apim_gateway_round_trip() {
-    let (calibration, scenario) = round_trip("apim-gateway", "apim.csv");
+    let (calibration, _, file) = round_trip("apim-gateway", "apim.csv");
     check_parameters(&calibration, false);
-    check_head_to_head(&scenario);
+    check_head_to_head(&file);
 }
 
 #[test]
 fn mapped_columns_round_trip_with_a_ttft_column() {
     let mapping = "columns:time=time,backend=backend,region=region,deployment=deployment,model=model,app=app,status=status,duration_ms=duration_ms,ttft_ms=ttft_ms,stream=stream,prompt=prompt_tokens,completion=completion_tokens";
-    let (calibration, scenario) = round_trip(mapping, "columns.jsonl");
+    let (calibration, scenario, file) = round_trip(mapping, "columns.jsonl");
     check_parameters(&calibration, true);
     for backend in &calibration.fleet {
         let jitter = backend.latency.params[2]
@@ -229,5 +267,5 @@ fn mapped_columns_round_trip_with_a_ttft_column() {
         );
     }
     assert_eq!(scenario.file.fleet.resources[2].region, "East US");
-    check_head_to_head(&scenario);
+    check_head_to_head(&file);
 }

@@ -143,6 +143,12 @@ async fn an_engine_capped_at_the_gateways_cap_waits_for_a_connection_instead_of_
     assert_eq!(summary.success_ratio, 1.0, "{:?}", summary.outcomes);
     assert_eq!(gateway.refused_connections(), 0);
     assert_eq!(capped.outcomes[0].engine.max_connections, Some(2));
+    let rows: Vec<&str> = summary.backends.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(
+        rows,
+        ["only"],
+        "the gateway names its backend: no empty `target` row"
+    );
     let slowest = summary.e2e.max_s.expect("latencies");
     assert!(
         slowest >= 0.45,

@@ -85,6 +85,12 @@ async fn goose_users_yield_the_same_records_with_ttft_and_429s_apart() {
         strategy.ttft.p50_s.is_some_and(|ttft| ttft >= 0.1),
         "TTFT from the stream, ≥ the mock's 100 ms"
     );
+    let rows: Vec<&str> = strategy.backends.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(
+        rows,
+        ["target"],
+        "the mock names no pool backend: no zero row for the fleet's"
+    );
     let html = std::fs::read_to_string(dir.path().join(GOOSE_REPORT)).expect("goose report");
     if std::env::var_os("KEEP_GOOSE_REPORT").is_some() {
         std::fs::write("/tmp/goose-report-test.html", &html).ok();

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_throttlebox");
 
-/// `throttlebox plan FILE --target TARGET EXTRA… --jobs 2` into `<tmp>/<folder>/<run>` (the
+/// `throttlebox plan FILE --slo TARGETS EXTRA… --jobs 2` into `<tmp>/<folder>/<run>` (the
 /// folder emptied first when `run` is the first of it); the output and the run folder.
 fn plan_run(
     file: &str,
@@ -22,7 +22,7 @@ fn plan_run(
     let _ = std::fs::remove_dir_all(results.join(run));
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     let output = Command::new(BIN)
-        .args(["plan", scenario.to_str().unwrap(), "--target", target])
+        .args(["plan", scenario.to_str().unwrap(), "--slo", target])
         .args(extra)
         .args([
             "--results",
@@ -150,12 +150,7 @@ fn plans_are_deterministic() {
 fn an_unpriced_deployment_type_is_a_usage_error() {
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plan-hybrid.toml");
     let output = Command::new(BIN)
-        .args([
-            "plan",
-            scenario.to_str().unwrap(),
-            "--target",
-            "success>=99%",
-        ])
+        .args(["plan", scenario.to_str().unwrap(), "--slo", "success>=99%"])
         .args(["--ptu-type", "regional"])
         .output()
         .unwrap();
@@ -168,13 +163,13 @@ fn an_unpriced_deployment_type_is_a_usage_error() {
 fn bad_target_is_a_usage_error() {
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/payg-steady.toml");
     let output = Command::new(BIN)
-        .args(["plan", scenario.to_str().unwrap(), "--target", "latency<2s"])
+        .args(["plan", scenario.to_str().unwrap(), "--slo", "latency<2s"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("--target") && stderr.contains("unknown metric"),
+        stderr.contains("--slo") && stderr.contains("unknown metric"),
         "{stderr}"
     );
 }

@@ -241,7 +241,7 @@ fn targets_parse_with_units_and_short_names() {
         "success>=150%",
     ] {
         let error = parse_targets(bad).unwrap_err().to_string();
-        assert!(error.contains("--target"), "{bad}: {error}");
+        assert!(error.contains("--slo"), "{bad}: {error}");
     }
     assert_eq!(parse_fraction("--headroom", "20%").unwrap(), 0.2);
     assert!(parse_fraction("--headroom", "-5%").is_err());

@@ -42,7 +42,10 @@ fn run(args: Args) -> anyhow::Result<()> {
     let origin = args.config.display().to_string();
     let text =
         std::fs::read_to_string(&args.config).with_context(|| format!("reading {origin}"))?;
-    let config = FleetConfig::from_toml_str(&text, &origin)?;
+    let (config, deprecations) = FleetConfig::from_toml_str_noting(&text, &origin)?;
+    for note in deprecations {
+        eprintln!("warning: deprecated: {note}");
+    }
     let options = ServeOptions {
         time_scale: 1.0,
         limits: args.limits.limits(),

@@ -18,7 +18,7 @@ model = "gpt-4o"
 kind = "standard"
 tpm = 1000000
 latency = { ttft_base = "30ms", ttft_per_prompt_token = "1ms", ttft_jitter = 0.5, tokens_per_second = 400.0, tps_jitter = 0.5 }
-completion_tokens = { distribution = "uniform", min = 5, max = 40 }
+completion_tokens = { dist = "uniform", min = 5, max = 40 }
 "#;
 
 #[tokio::test]

@@ -27,7 +27,7 @@ name = "chat"
 model = "gpt-4o"
 kind = "standard"
 tpm = 1000000
-completion_tokens = {{ distribution = "fixed", tokens = 12 }}
+completion_tokens = {{ dist = "constant", value = 12 }}
 {INSTANT}
 [[resources.deployments]]
 name = "embed"

@@ -15,6 +15,7 @@ pub mod exhaustion;
 mod headers;
 pub mod litellm;
 pub mod mask;
+pub mod part;
 pub mod presets;
 pub mod retry;
 pub mod selector;

@@ -12,6 +12,7 @@ use throttlebox::conformance::{CheckOptions, LabOptions, System, check, markdown
 use throttlebox::scenario::{Override, Scenario};
 
 use super::Outcome;
+use super::deprecated::scenario_notes;
 use super::live_common::block_on;
 use super::wall::timestamp;
 
@@ -67,7 +68,9 @@ pub fn run(args: ConformArgs) -> anyhow::Result<Outcome> {
     let load = move |overrides: &[Override]| {
         Scenario::load(&path, overrides).map_err(|error| error.to_string())
     };
-    let name = load(&sets).map_err(anyhow::Error::msg)?.name().to_string();
+    let loaded = load(&sets).map_err(anyhow::Error::msg)?;
+    scenario_notes(&loaded);
+    let name = loaded.name().to_string();
     let run_name = args
         .run
         .clone()

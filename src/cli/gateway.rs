@@ -3,7 +3,6 @@
 //! the fleet's fixed ports (`port = …` in the scenario's `[fleet]`).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -12,15 +11,15 @@ use throttlebox::live::gateway::{GatewaySettings, RunningGateway};
 use throttlebox::scenario::Scenario;
 
 use super::Outcome;
+use super::deprecated::ScenarioArg;
 use super::live_common::block_on;
 use super::sim::load;
 
 /// `throttlebox gateway`.
 #[derive(Debug, clap::Args)]
 pub struct GatewayArgs {
-    /// Scenario file (TOML); default: the embedded `ptu-payg-pool` scenario.
-    #[arg(long)]
-    pub scenario: Option<PathBuf>,
+    #[command(flatten)]
+    pub scenario: ScenarioArg,
     /// The strategy to serve (its name in the scenario).
     #[arg(long)]
     pub strategy: String,
@@ -87,7 +86,7 @@ fn backend_urls(scenario: &Scenario, given: &[String]) -> anyhow::Result<Vec<Str
 
 /// Run the command.
 pub fn run(args: GatewayArgs) -> anyhow::Result<Outcome> {
-    let scenario = load(args.scenario.as_ref(), &args.sets)?;
+    let scenario = load(args.scenario.path("gateway"), &args.sets)?;
     let index = scenario
         .strategies
         .iter()

@@ -15,6 +15,7 @@ use throttlebox::report::run_dir::SUMMARY_JSON;
 use throttlebox::report::{RunDir, Summary};
 use throttlebox::scenario::Scenario;
 
+use super::deprecated::ScenarioArg;
 use super::live_common::{block_on, report};
 use super::run_folder::Folder;
 use super::signals::{Signal, Signals};
@@ -34,11 +35,10 @@ pub enum Engine {
 /// `throttlebox load`.
 #[derive(Debug, clap::Args)]
 pub struct LoadArgs {
-    /// Scenario file (TOML); default: the embedded `ptu-payg-pool` scenario.
-    #[arg(long)]
-    pub scenario: Option<PathBuf>,
+    #[command(flatten)]
+    pub scenario: ScenarioArg,
     /// Base URL to drive (a throttlebox gateway, another gateway, or a mock resource).
-    #[arg(long)]
+    #[arg(long, value_name = "URL")]
     pub target: String,
     /// Load model.
     #[arg(long, value_enum, default_value_t = Engine::Open)]
@@ -103,7 +103,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
             "--max-connections applies to the open-loop engine (goose holds one connection per user)"
         );
     }
-    let mut scenario = load(args.scenario.as_ref(), &args.sets)?;
+    let mut scenario = load(args.scenario.path("load"), &args.sets)?;
     // One "strategy": whatever the target does, under the label.
     scenario.strategies.truncate(1);
     if let Some(strategy) = scenario.strategies.first_mut() {

@@ -7,6 +7,7 @@
 mod calibrate;
 mod compare;
 mod conform;
+mod deprecated;
 mod gate;
 mod gateway;
 mod live_common;
@@ -153,11 +154,16 @@ fn mock(args: MockArgs) -> anyhow::Result<Outcome> {
                 .map(|table| table.contains_key("fleet"))
                 .unwrap_or(false);
             if is_scenario {
-                throttlebox::scenario::Scenario::load(path, &[])?
-                    .fleet()
-                    .clone()
+                let scenario = throttlebox::scenario::Scenario::load(path, &[])?;
+                deprecated::scenario_notes(&scenario);
+                scenario.fleet().clone()
             } else {
-                aoai_mock::config::FleetConfig::from_toml_str(&text, &path.display().to_string())?
+                let (fleet, notes) = aoai_mock::config::FleetConfig::from_toml_str_noting(
+                    &text,
+                    &path.display().to_string(),
+                )?;
+                notes.iter().for_each(|text| deprecated::note(text));
+                fleet
             }
         }
     };

@@ -1,4 +1,4 @@
-//! `throttlebox plan SCENARIO --target 'p99_ttft<2s,success>=99.5%'`: search fleet sizes with
+//! `throttlebox plan SCENARIO --slo 'p99_ttft<2s,success>=99.5%'`: search fleet sizes with
 //! the simulator, price them per deployment type and pricing mode, and write `plan.json`,
 //! `plan.md`, `plan.html`, `plan.svg` and `plan-cost.svg` into the run folder. Exit 0 when
 //! every planned strategy has a fleet meeting the targets, 1 when one has none among the
@@ -19,20 +19,32 @@ use throttlebox::scenario::{Override, Scenario};
 use throttlebox::shard::Shard;
 
 use super::Outcome;
+use super::deprecated::{Renamed, scenario_notes};
 use super::run_folder::Folder;
 use super::signals::Signals;
 use super::sim::default_jobs;
 use super::wall::{Stopwatch, timestamp};
+
+/// `--slo` was `--target`, which every other command reads as a URL.
+const SLO_FLAG: Renamed<'static> = Renamed {
+    command: "plan",
+    new: "--slo",
+    old: "--target",
+    why: "`--target` is a URL in `run` and `load`",
+};
 
 /// `throttlebox plan`.
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
     /// Scenario file (TOML) whose workload, strategies and prices the plan uses.
     pub scenario: PathBuf,
-    /// Targets every strategy's fleet must meet: `p99_ttft<2s,success>=99.5%` (metrics:
+    /// SLO targets every strategy's fleet must meet: `p99_ttft<2s,success>=99.5%` (metrics:
     /// p50/p95/p99 _ttft and _e2e, success, 429, 5xx, goodput, retries_per_request).
-    #[arg(long)]
-    pub target: String,
+    #[arg(long, required_unless_present = "target")]
+    pub slo: Option<String>,
+    /// The old spelling of `--slo`.
+    #[arg(long, hide = true, conflicts_with = "slo")]
+    pub target: Option<String>,
     /// Workload growth: every arrival rate (or a trace's rate_scale) × this.
     #[arg(long, default_value_t = 1.0)]
     pub growth: f64,
@@ -134,7 +146,10 @@ fn preflight_candidate(
 /// Run the command.
 pub fn run(args: PlanArgs) -> anyhow::Result<Outcome> {
     let signals = Signals::install()?;
-    let targets = parse_targets(&args.target)?;
+    let slo = SLO_FLAG
+        .value(args.slo.clone(), args.target.clone())
+        .ok_or_else(|| anyhow::anyhow!("--slo is required"))?;
+    let targets = parse_targets(&slo)?;
     let headroom = parse_fraction("--headroom", &args.headroom)?;
     let cache_hit_rate = parse_fraction("--cache-hit-rate", &args.cache_hit_rate)?;
     if !(args.growth.is_finite() && args.growth > 0.0) {
@@ -185,9 +200,9 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Outcome> {
         args.scenario.display(),
         config.jobs
     );
-    let name = Scenario::load(&args.scenario, &overrides)?
-        .name()
-        .to_string();
+    let loaded = Scenario::load(&args.scenario, &overrides)?;
+    scenario_notes(&loaded);
+    let name = loaded.name().to_string();
     Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
         || format!("{name}-plan-{}", timestamp()),
         PLAN_JSON,

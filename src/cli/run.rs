@@ -34,7 +34,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1.0, value_parser = super::live_common::parse_time_scale)]
     pub time_scale: f64,
     /// Drive this gateway (base URL) instead of an in-process fleet + gateway per strategy.
-    #[arg(long)]
+    #[arg(long, value_name = "URL")]
     pub target: Option<String>,
     /// Most requests in flight; requests due beyond it are dropped and counted.
     #[arg(long, default_value_t = 10_000)]

@@ -10,7 +10,9 @@ use throttlebox::scenario::preflight::{self, Job};
 use throttlebox::scenario::{Override, Scenario};
 use throttlebox::shard::{SHARD_JSON, Shard, ShardIdentity, without_shard_flag};
 use throttlebox::sim::{Selection, SimRun, StopFlag, run_all_until, run_selected_until};
+use throttlebox::sweep::load_scenario;
 
+use super::deprecated::scenario_notes;
 use super::run_folder::FolderArgs;
 use super::signals::Signals;
 use super::wall::{Stopwatch, timestamp};
@@ -50,10 +52,9 @@ pub fn load(scenario: Option<&PathBuf>, sets: &[String]) -> anyhow::Result<Scena
         .iter()
         .map(|text| Override::parse(text))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(match scenario {
-        Some(path) => Scenario::load(path, &overrides)?,
-        None => Scenario::embedded_default(&overrides)?,
-    })
+    let scenario = load_scenario(scenario.map(PathBuf::as_path), &overrides)?;
+    scenario_notes(&scenario);
+    Ok(scenario)
 }
 
 /// Cores to use by default.

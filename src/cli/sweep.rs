@@ -17,6 +17,7 @@ use throttlebox::sweep::{
     run_sweep, sweep_html,
 };
 
+use super::deprecated::scenario_notes;
 use super::run_folder::FolderArgs;
 use super::signals::Signals;
 use super::sim::default_jobs;
@@ -43,7 +44,7 @@ pub struct SweepArgs {
     #[arg(long = "strategy", value_name = "NAME")]
     pub strategies: Vec<String>,
     /// Bounds a cell must meet to count as best: `success>=99.9%,p99_ttft<2s` (the metrics
-    /// of `plan --target` and `gate`).
+    /// of `plan --slo` and `gate`).
     #[arg(long, value_name = "METRIC OP VALUE,…", default_value = "")]
     pub constraint: String,
     #[command(flatten)]
@@ -76,6 +77,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<Outcome> {
         }
     }
     let base = load_scenario(args.scenario.as_deref(), &fixed)?;
+    scenario_notes(&base);
     let shard = args.shard.unwrap_or(Shard::WHOLE);
     let grid: usize = axes.iter().map(|axis| axis.values.len()).product();
     if shard.positions(grid).is_empty() {

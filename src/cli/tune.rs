@@ -19,6 +19,7 @@ use throttlebox::tune::{
 };
 
 use super::Outcome;
+use super::deprecated::scenario_notes;
 use super::run_folder::FolderArgs;
 use super::signals::Signals;
 use super::sim::default_jobs;
@@ -41,7 +42,7 @@ pub struct TuneArgs {
     #[arg(long)]
     pub objective: String,
     /// Bounds the recommendation must meet: `success>=99.9%,p99_ttft<2s` (the metrics of
-    /// `plan --target` and `gate`).
+    /// `plan --slo` and `gate`).
     #[arg(long, value_name = "METRIC OP VALUE,…", default_value = "")]
     pub constraint: String,
     /// Judge constraints on the 95 % confidence interval over the seeds (default) or the mean.
@@ -116,9 +117,9 @@ pub fn run(args: TuneArgs) -> anyhow::Result<Outcome> {
         jobs: args.jobs.unwrap_or_else(default_jobs),
         stop: signals.stop_flag().clone(),
     };
-    let name = throttlebox::sweep::load_scenario(args.scenario.as_deref(), &fixed)?
-        .name()
-        .to_string();
+    let scenario = throttlebox::sweep::load_scenario(args.scenario.as_deref(), &fixed)?;
+    scenario_notes(&scenario);
+    let name = scenario.name().to_string();
     args.folder.folder().run_in(
         || format!("{name}-tune-{}", timestamp()),
         TUNE_JSON,

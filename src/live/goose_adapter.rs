@@ -29,7 +29,7 @@ use super::load::logical::{finish, record_try};
 use super::load::try_once::{TryOutcome, TryResult};
 use super::load::{EngineContext, LoadOptions, LoadPlan};
 use super::load::{collector, records};
-use super::setup::live_setup;
+use super::setup::{drop_unmeasured_rows, live_setup};
 use super::sse::BodyWatch;
 use super::trail::{GatewayReport, SESSION};
 use super::verdict::validity_context;
@@ -180,6 +180,7 @@ pub async fn run_goose(
     };
     let context = validity_context(scenario.fleet(), &setup, &strategy, options.time_scale, 1);
     strategy.validity = assess(&measured, &context);
+    drop_unmeasured_rows(&mut strategy, fallback);
     let mut summary = Summary::new(&setup, vec![strategy]).with_command(command);
     if interrupted {
         summary = summary.mark_interrupted();

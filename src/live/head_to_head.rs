@@ -20,7 +20,7 @@ use super::error::LiveError;
 use super::fleet::LiveFleet;
 use super::gateway::{BreakerEvent, GatewaySettings, RunningGateway};
 use super::load::{EngineStats, LoadOptions, LoadPlan, run_load};
-use super::setup::live_setup;
+use super::setup::{drop_unmeasured_rows, live_setup};
 use super::verdict::{engine_measurements, validity_context};
 use crate::metrics::{SecondSeries, StrategyHistograms, StrategyRecorder};
 use crate::report::validity::assess;
@@ -207,8 +207,9 @@ async fn run_strategy(
         let stopped_at = stop_time(stop.clone(), clock);
         let outcome = run_load(scenario, workload, plan(target.clone(), clock), sink, stop).await?;
         let covered = covered(&outcome.stats, stopped_at, setup.duration).await;
-        let (summary, series, histograms, engine) =
+        let (mut summary, series, histograms, engine) =
             judged(outcome.recorder, outcome.stats, covered);
+        drop_unmeasured_rows(&mut summary, load.fallback_backend);
         let result = LiveStrategyOutcome {
             summary,
             series,

@@ -10,7 +10,7 @@ pub enum PlanError {
     /// A flag or target is malformed.
     #[error("{field} = {value}: {reason}")]
     Input {
-        /// The flag (`--target`, `--headroom`).
+        /// The flag (`--slo`, `--headroom`).
         field: String,
         /// The value as given.
         value: String,

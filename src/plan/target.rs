@@ -1,4 +1,4 @@
-//! Planning targets: `--target 'p99_ttft<2s,success>=99.5%'`, the bounds of
+//! Planning targets: `--slo 'p99_ttft<2s,success>=99.5%'`, the bounds of
 //! [`crate::report::bound`] (the one grammar `gate`, `sweep --constraint` and `tune` read, with
 //! the metric vocabulary's short names `success`, `429`, `5xx`, `goodput`), at least one of
 //! them; and the `--headroom`/`--cache-hit-rate` fractions.
@@ -8,7 +8,7 @@ use crate::report::bound::parse_bounds;
 pub use crate::report::bound::{Bound as Target, Comparison};
 
 /// The flag the targets are given to.
-const FLAG: &str = "--target";
+const FLAG: &str = "--slo";
 
 /// Parse a comma-separated target list (at least one target).
 pub fn parse_targets(text: &str) -> Result<Vec<Target>, PlanError> {

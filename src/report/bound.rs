@@ -4,7 +4,7 @@
 //! take durations (`2s`, `800ms`), ratios a percentage (`99.5%`) or a fraction (`0.995`), money
 //! and counts a number. A metric that was not measured does not meet its bound.
 //!
-//! `plan --target`, `sweep --constraint` and `tune --constraint` judge with these.
+//! `plan --slo`, `sweep --constraint` and `tune --constraint` judge with these.
 
 use std::fmt;
 

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use aoai_mock::config::spelling::modernize;
 use aoai_mock::config::{DeploymentKind, FleetConfig};
 use toml::{Table, Value};
 
@@ -42,6 +43,9 @@ pub struct Scenario {
     pub strategies: Vec<ResolvedStrategy>,
     /// The overrides that were applied.
     pub overrides: Vec<Override>,
+    /// A note per deprecated spelling the file used (read all the same), naming the file and
+    /// key; the command line prints them.
+    pub deprecations: Vec<String>,
 }
 
 impl Scenario {
@@ -87,7 +91,12 @@ impl Scenario {
                 "set the seed once at the top level (`seed = …`); the fleet derives its streams from it",
             ));
         }
-        let mut file: ScenarioFile = if overrides.is_empty() {
+        let deprecations = match tree.get_mut("fleet") {
+            Some(Value::Table(fleet)) => modernize(fleet, origin, "fleet."),
+            _ => Vec::new(),
+        };
+        // From the text when the tree is as written: its errors carry line and column.
+        let mut file: ScenarioFile = if overrides.is_empty() && deprecations.is_empty() {
             toml::from_str(text).map_err(parse_error)?
         } else {
             apply_overrides(&mut tree, overrides, origin, &strategy_accepts)?;
@@ -102,6 +111,7 @@ impl Scenario {
             spillover_targets: Vec::new(),
             strategies: Vec::new(),
             overrides: overrides.to_vec(),
+            deprecations,
         };
         scenario.validate()?;
         Ok(scenario)

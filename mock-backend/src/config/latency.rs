@@ -39,14 +39,17 @@ pub struct LatencyConfig {
     pub embeddings_time: Option<Duration>,
 }
 
-/// How many tokens a completion has when the request does not force it.
+/// How many tokens a completion has when the request does not force it, spelled as the
+/// workload's token distributions: `{ dist = "constant", value = N }`, `"uniform"`,
+/// `"lognormal"`, `"exponential"` (the old `distribution = "fixed"` spelling is read by
+/// [`super::spelling`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "distribution", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
 pub enum CompletionTokens {
-    /// Always `tokens`.
-    Fixed {
+    /// Always `value`.
+    Constant {
         /// The completion length.
-        tokens: u32,
+        value: u32,
     },
     /// Uniform in `min..=max`.
     Uniform {
@@ -56,7 +59,7 @@ pub enum CompletionTokens {
         max: u32,
     },
     /// Log-normal with the given median and sigma.
-    LogNormal {
+    Lognormal {
         /// Median length.
         median: f64,
         /// Sigma of the underlying normal.

@@ -7,6 +7,7 @@
 mod error;
 mod faults;
 mod latency;
+pub mod spelling;
 mod switches;
 
 pub use error::ConfigError;
@@ -227,15 +228,33 @@ impl DeploymentConfig {
 
 impl FleetConfig {
     /// Parse and validate a standalone fleet file; `origin` (the file name) prefixes errors.
+    /// Deprecated spellings are read; [`FleetConfig::from_toml_str_noting`] also says which.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<FleetConfig, ConfigError> {
-        let config: FleetConfig = toml::from_str(text).map_err(|error| ConfigError::Parse {
+        Self::from_toml_str_noting(text, origin).map(|(config, _)| config)
+    }
+
+    /// [`FleetConfig::from_toml_str`], plus a deprecation note (naming the file and key) for
+    /// every old spelling it read (see [`spelling`]).
+    pub fn from_toml_str_noting(
+        text: &str,
+        origin: &str,
+    ) -> Result<(FleetConfig, Vec<String>), ConfigError> {
+        let parse_error = |error: toml::de::Error| ConfigError::Parse {
             origin: origin.to_string(),
             message: error.to_string(),
-        })?;
+        };
+        let mut tree: toml::Table = toml::from_str(text).map_err(parse_error)?;
+        let notes = spelling::modernize(&mut tree, origin, "");
+        // From the text when nothing was rewritten: its errors carry line and column.
+        let config: FleetConfig = if notes.is_empty() {
+            toml::from_str(text).map_err(parse_error)?
+        } else {
+            FleetConfig::deserialize(toml::Value::Table(tree)).map_err(parse_error)?
+        };
         config
             .validate()
             .map_err(|error| error.located(origin, ""))?;
-        Ok(config)
+        Ok((config, notes))
     }
 
     /// Cross-field rules (names unique, quotas present and positive, spillover targets exist and
@@ -491,14 +510,14 @@ impl DeploymentConfig {
     fn validate_completion(&self, path: &str) -> Result<(), ConfigError> {
         let field = format!("{path}.completion_tokens");
         match &self.completion_tokens {
-            CompletionTokens::Fixed { .. } => Ok(()),
+            CompletionTokens::Constant { .. } => Ok(()),
             CompletionTokens::Uniform { min, max } if min > max => Err(ConfigError::invalid(
                 format!("{field}.min"),
                 min,
                 "must not exceed max",
             )),
             CompletionTokens::Uniform { .. } => Ok(()),
-            CompletionTokens::LogNormal { median, sigma } => {
+            CompletionTokens::Lognormal { median, sigma } => {
                 if !(median.is_finite() && *median > 0.0) {
                     Err(ConfigError::invalid(
                         format!("{field}.median"),

@@ -45,13 +45,56 @@ fn unknown_keys_are_refused_with_the_origin() {
 #[test]
 fn rule_violations_name_path_and_value() {
     let cases = [
-        (MINIMAL.replace("capacity = 30", "tpm = 0"), "resources[0].deployments[0].tpm", "0"),
-        (MINIMAL.replace("kind = \"standard\"\ncapacity = 30", "kind = \"provisioned\""), "resources[0].deployments[0].ptu", "\"none\""),
-        (MINIMAL.replace("capacity = 30", "capacity = 30\nspillover_deployment = \"x\""), "resources[0].deployments[0].spillover_deployment", "\"set\""),
-        (MINIMAL.replace("capacity = 30", "capacity = 30\nfaults = [{ kind = \"server_errors\", rate = 1.5 }]"), "resources[0].deployments[0].faults[0].rate", "1.5"),
-        (MINIMAL.replace("capacity = 30", "capacity = 30\nfaults = [{ kind = \"brownout\" }]"), "resources[0].deployments[0].faults[0].multiplier", "None"),
-        (MINIMAL.replace("capacity = 30", "capacity = 30\ncompletion_tokens = { distribution = \"uniform\", min = 9, max = 3 }"), "resources[0].deployments[0].completion_tokens.min", "9"),
-        (MINIMAL.to_string() + "[[resources]]\nname = \"east\"\nregion = \"x\"\n", "resources[1].name", "\"east\""),
+        (
+            MINIMAL.replace("capacity = 30", "tpm = 0"),
+            "resources[0].deployments[0].tpm",
+            "0",
+        ),
+        (
+            MINIMAL.replace(
+                "kind = \"standard\"\ncapacity = 30",
+                "kind = \"provisioned\"",
+            ),
+            "resources[0].deployments[0].ptu",
+            "\"none\"",
+        ),
+        (
+            MINIMAL.replace(
+                "capacity = 30",
+                "capacity = 30\nspillover_deployment = \"x\"",
+            ),
+            "resources[0].deployments[0].spillover_deployment",
+            "\"set\"",
+        ),
+        (
+            MINIMAL.replace(
+                "capacity = 30",
+                "capacity = 30\nfaults = [{ kind = \"server_errors\", rate = 1.5 }]",
+            ),
+            "resources[0].deployments[0].faults[0].rate",
+            "1.5",
+        ),
+        (
+            MINIMAL.replace(
+                "capacity = 30",
+                "capacity = 30\nfaults = [{ kind = \"brownout\" }]",
+            ),
+            "resources[0].deployments[0].faults[0].multiplier",
+            "None",
+        ),
+        (
+            MINIMAL.replace(
+                "capacity = 30",
+                "capacity = 30\ncompletion_tokens = { dist = \"uniform\", min = 9, max = 3 }",
+            ),
+            "resources[0].deployments[0].completion_tokens.min",
+            "9",
+        ),
+        (
+            MINIMAL.to_string() + "[[resources]]\nname = \"east\"\nregion = \"x\"\n",
+            "resources[1].name",
+            "\"east\"",
+        ),
     ];
     for (toml, path, value) in cases {
         match FleetConfig::from_toml_str(&toml, "f.toml") {
@@ -136,7 +179,7 @@ fn switches_merge_per_deployment() {
 fn tagged_tables_refuse_unknown_keys_too() {
     let toml = MINIMAL.replace(
         "capacity = 30",
-        "capacity = 30\ncompletion_tokens = { distribution = \"fixed\", tokens = 5, bogus = 1 }",
+        "capacity = 30\ncompletion_tokens = { dist = \"constant\", value = 5, bogus = 1 }",
     );
     assert!(
         FleetConfig::from_toml_str(&toml, "f.toml")
@@ -149,4 +192,41 @@ fn tagged_tables_refuse_unknown_keys_too() {
         "capacity = 30\nservice = { concurrency = 2, service_time = { gamma = \"1s\" } }",
     );
     assert!(FleetConfig::from_toml_str(&toml, "f.toml").is_err());
+}
+
+#[test]
+fn the_old_completion_tokens_spelling_reads_the_same_with_a_note() {
+    let with = |tokens: &str| {
+        MINIMAL.replace(
+            "capacity = 30",
+            &format!("capacity = 30\ncompletion_tokens = {tokens}"),
+        )
+    };
+    let (now, none) = FleetConfig::from_toml_str_noting(
+        &with("{ dist = \"lognormal\", median = 90.0, sigma = 0.5 }"),
+        "f.toml",
+    )
+    .unwrap();
+    assert!(none.is_empty());
+    let (then, notes) = FleetConfig::from_toml_str_noting(
+        &with("{ distribution = \"log_normal\", median = 90.0, sigma = 0.5 }"),
+        "f.toml",
+    )
+    .unwrap();
+    assert_eq!(then, now);
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0].starts_with("f.toml: resources[0].deployments[0].completion_tokens"),
+        "{}",
+        notes[0]
+    );
+    let (fixed, _) = FleetConfig::from_toml_str_noting(
+        &with("{ distribution = \"fixed\", tokens = 7 }"),
+        "f.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        fixed.resources[0].deployments[0].completion_tokens,
+        CompletionTokens::Constant { value: 7 }
+    );
 }

@@ -104,9 +104,9 @@ fn log_normal_unit(rng: &mut SimRng, sigma: f64) -> f64 {
 /// Draw a completion length (per choice) from `distribution`, at least 1.
 pub fn draw_completion_tokens(distribution: &CompletionTokens, rng: &mut SimRng) -> u32 {
     let drawn = match *distribution {
-        CompletionTokens::Fixed { tokens } => f64::from(tokens),
+        CompletionTokens::Constant { value } => f64::from(value),
         CompletionTokens::Uniform { min, max } => f64::from(rng.random_range(min..=max)),
-        CompletionTokens::LogNormal { median, sigma } => {
+        CompletionTokens::Lognormal { median, sigma } => {
             let z: f64 = StandardNormal.sample(rng);
             median * (sigma * z).exp()
         }
@@ -192,7 +192,7 @@ mod tests {
     fn completion_draws_respect_their_distribution() {
         let mut rng = stream(9, "c");
         assert_eq!(
-            draw_completion_tokens(&CompletionTokens::Fixed { tokens: 7 }, &mut rng),
+            draw_completion_tokens(&CompletionTokens::Constant { value: 7 }, &mut rng),
             7
         );
         for _ in 0..500 {

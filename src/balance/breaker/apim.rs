@@ -14,8 +14,10 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use toml::Table;
 
 use super::{BreakerRule, Outcome, TransitionLog, expire, timed_state};
+use crate::balance::part::{Part, Problem};
 use crate::balance::status_set::StatusSet;
 use crate::balance::types::{BackendId, BackendState, Phase, Reason};
 use crate::seed::SimRng;
@@ -40,7 +42,7 @@ pub enum RetryAfterMode {
     Max,
 }
 
-/// One APIM circuit breaker rule.
+/// One APIM circuit breaker rule; its serde fields are the `breaker = { … }` settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApimRule {
@@ -52,6 +54,7 @@ pub struct ApimRule {
     #[serde(with = "aoai_mock::duration::serde_human")]
     pub interval: Duration,
     /// `statusCodeRanges` plus the transport errors matched by `errorReasons`.
+    #[serde(rename = "status_codes")]
     pub failure_statuses: StatusSet,
     /// `errorReasons` as written (kept for reports; matching is in `failure_statuses`).
     pub error_reasons: Vec<String>,
@@ -66,6 +69,54 @@ pub struct ApimRule {
     pub retry_after: RetryAfterMode,
     /// Switch: calls needed in the interval before `percentage` can trip (default 1).
     pub min_volume: u32,
+}
+
+impl Default for ApimRule {
+    /// The typical AOAI rule (what `breaker = { kind = "apim" }` starts from).
+    fn default() -> Self {
+        Self::aoai_default()
+    }
+}
+
+impl Part for ApimRule {
+    fn check(&self) -> Result<(), Problem> {
+        if self.count.is_none() && self.percentage.is_none() {
+            return Err(Problem::new(
+                "count",
+                "missing: an APIM rule needs `count` or `percentage`",
+            ));
+        }
+        if self.count == Some(0) {
+            return Err(Problem::new("count", "0: must be at least 1"));
+        }
+        if let Some(share) = self.percentage
+            && !(1..=100).contains(&share)
+        {
+            return Err(Problem::new(
+                "percentage",
+                format!("{share}: must be 1–100"),
+            ));
+        }
+        if self.interval.is_zero() {
+            return Err(Problem::new("interval", "0: must be positive"));
+        }
+        if self.failure_statuses.is_empty() {
+            return Err(Problem::new(
+                "status_codes",
+                "empty: nothing would count as a failure",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `errorReasons` add the transport errors they name to the failure statuses.
+    fn settle(&mut self, _before: &Self, written: &Table) {
+        if written.contains_key("status_codes") || written.contains_key("error_reasons") {
+            self.failure_statuses = self
+                .failure_statuses
+                .union(Self::transport_errors_for(&self.error_reasons));
+        }
+    }
 }
 
 impl ApimRule {

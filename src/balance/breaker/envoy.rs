@@ -19,6 +19,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{BreakerRule, Outcome, TransitionLog, expire, timed_state};
+use crate::balance::part::{Part, Problem};
 use crate::balance::status_set::StatusSet;
 use crate::balance::types::{BackendId, BackendState, Phase, Reason};
 use crate::seed::SimRng;
@@ -30,6 +31,7 @@ pub struct EnvoyRule {
     /// `consecutive_5xx` (5).
     pub consecutive: u32,
     /// Responses counted as failures (5xx and locally originated errors).
+    #[serde(rename = "status_codes")]
     pub failure_statuses: StatusSet,
     /// `base_ejection_time` (30 s).
     #[serde(with = "aoai_mock::duration::serde_human")]
@@ -74,6 +76,29 @@ impl Default for EnvoyRule {
             success_rate_request_volume: 100,
             success_rate_stdev_factor: 1900,
         }
+    }
+}
+
+impl Part for EnvoyRule {
+    fn check(&self) -> Result<(), Problem> {
+        if self.consecutive == 0 {
+            return Err(Problem::new("consecutive", "0: must be at least 1"));
+        }
+        for (setting, percent) in [
+            ("max_ejection_percent", self.max_ejection_percent),
+            ("enforcing_success_rate", self.enforcing_success_rate),
+        ] {
+            if percent > 100 {
+                return Err(Problem::new(setting, format!("{percent}: must be 0–100")));
+            }
+        }
+        if self.success_rate_request_volume == 0 {
+            return Err(Problem::new(
+                "success_rate_request_volume",
+                "0: must be at least 1",
+            ));
+        }
+        Ok(())
     }
 }
 

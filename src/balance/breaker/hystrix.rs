@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::window::{SlidingWindow, Window, end_probes};
 use super::{BreakerRule, Outcome, TransitionLog};
+use crate::balance::part::{Part, Problem};
 use crate::balance::status_set::StatusSet;
 use crate::balance::types::{BackendId, BackendState, Phase, Reason};
 use crate::seed::SimRng;
@@ -33,6 +34,7 @@ pub struct HystrixRule {
     #[serde(with = "aoai_mock::duration::serde_human")]
     pub execution_timeout: Duration,
     /// Responses counted as failures (Hystrix counts exceptions: 429, 5xx, transport errors).
+    #[serde(rename = "status_codes")]
     pub failure_statuses: StatusSet,
 }
 
@@ -48,6 +50,18 @@ impl Default for HystrixRule {
                 .union(StatusSet::range(500, 599))
                 .with_transport_errors(),
         }
+    }
+}
+
+impl Part for HystrixRule {
+    fn check(&self) -> Result<(), Problem> {
+        if self.rolling_window_seconds == 0 || self.error_threshold_percentage > 100 {
+            return Err(Problem::new(
+                "rolling_window_seconds",
+                "rolling_window_seconds must be ≥ 1 and error_threshold_percentage ≤ 100",
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{BreakerRule, Outcome, TransitionLog};
+use crate::balance::part::{Part, Problem};
 use crate::balance::status_set::StatusSet;
 use crate::balance::types::{BackendId, BackendState, Phase, Reason};
 use crate::seed::SimRng;
@@ -25,6 +26,7 @@ pub struct KongRule {
     #[serde(with = "aoai_mock::duration::serde_human")]
     pub fail_timeout: Duration,
     /// Outcomes that count as failures (`failover_criteria`).
+    #[serde(rename = "status_codes")]
     pub failure_statuses: StatusSet,
 }
 
@@ -35,6 +37,15 @@ impl Default for KongRule {
             fail_timeout: Duration::from_millis(10_000),
             failure_statuses: StatusSet::EMPTY.with_transport_errors(),
         }
+    }
+}
+
+impl Part for KongRule {
+    fn check(&self) -> Result<(), Problem> {
+        if self.max_fails == 0 {
+            return Err(Problem::new("max_fails", "0: must be at least 1"));
+        }
+        Ok(())
     }
 }
 

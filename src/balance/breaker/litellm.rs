@@ -25,8 +25,10 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use toml::Table;
 
 use super::{BreakerRule, Outcome, TransitionLog, expire, status_code, timed_state};
+use crate::balance::part::{Part, Problem};
 use crate::balance::types::{BackendId, BackendState, Observation, Phase, Reason, Status};
 use crate::seed::SimRng;
 
@@ -52,14 +54,17 @@ pub enum CooldownSource {
     Resolved,
 }
 
-/// LiteLLM cooldown parameters.
+/// LiteLLM cooldown parameters; the `breaker = { … }` settings are the serde fields (the
+/// skipped ones come from the version modelled or the imported config).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LitellmRule {
     /// `cooldown_time` (default `DEFAULT_COOLDOWN_TIME_SECONDS` = 5 s).
     #[serde(with = "aoai_mock::duration::serde_human")]
     pub cooldown: Duration,
-    /// Whether `cooldown_time` was set explicitly (then it wins over Retry-After).
+    /// Whether `cooldown_time` was set explicitly (then it wins over Retry-After); writing
+    /// `cooldown` sets it.
+    #[serde(skip)]
     pub cooldown_explicit: bool,
     /// Use the provider's Retry-After when no explicit cooldown is set [uncertain precedence].
     pub honour_retry_after: bool,
@@ -73,12 +78,12 @@ pub struct LitellmRule {
     pub single_deployment_threshold: u32,
     /// Re-cooling switch.
     pub re_cool: ReCool,
-    /// Where the cooldown length comes from.
-    #[serde(default = "integer_retry_after")]
+    /// Where the cooldown length comes from (the version's).
+    #[serde(skip, default = "integer_retry_after")]
     pub source: CooldownSource,
     /// Per-deployment `cooldown_time` (LiteLLM config `litellm_params.cooldown_time`), by
     /// backend id; empty or None: not set.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip)]
     pub deployment_cooldowns: Vec<Option<Duration>>,
 }
 
@@ -100,6 +105,24 @@ impl Default for LitellmRule {
             source: CooldownSource::IntegerRetryAfter,
             deployment_cooldowns: Vec::new(),
         }
+    }
+}
+
+impl Part for LitellmRule {
+    fn check(&self) -> Result<(), Problem> {
+        if !(0.0..=1.0).contains(&self.failure_threshold) {
+            return Err(Problem::new(
+                "failure_threshold",
+                format!("{}: must be 0–1", self.failure_threshold),
+            ));
+        }
+        Ok(())
+    }
+
+    fn settle(&mut self, before: &Self, written: &Table) {
+        self.cooldown_explicit = before.cooldown_explicit || written.contains_key("cooldown");
+        self.source = before.source;
+        self.deployment_cooldowns = before.deployment_cooldowns.clone();
     }
 }
 

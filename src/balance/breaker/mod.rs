@@ -5,6 +5,10 @@
 //! timer-driven transitions (recorded at the instant they took effect, not when noticed),
 //! `available` says whether selection may use a backend, `on_send` lets half-open breakers
 //! count probes, `record` feeds a response. Every phase change goes to the `TransitionLog`.
+//!
+//! Each breaker's parameter struct is a [`Part`]: its serde fields are the settings a scenario
+//! writes in `breaker = { … }`, its range checks live beside it. Adding a breaker is its module
+//! plus its arm in each `match` of this file (the kinds table, [`BreakerConfig`], [`Breakers`]).
 
 pub mod apim;
 pub mod envoy;
@@ -18,7 +22,9 @@ mod window;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use toml::Table;
 
+use super::part::{OverrideError, Part, Problem, no_settings, start_from, with_overrides};
 use super::types::{BackendId, BackendState, Observation, Phase, Reason, Transition};
 use crate::seed::SimRng;
 
@@ -114,6 +120,84 @@ pub enum BreakerConfig {
 }
 
 impl BreakerConfig {
+    /// Every kind `breaker = { kind = … }` can name, with the parameters it starts from.
+    pub fn kinds() -> [BreakerConfig; 8] {
+        [
+            BreakerConfig::None,
+            BreakerConfig::Apim(apim::ApimRule::default()),
+            BreakerConfig::ThrottleFlag(throttle_flag::ThrottleFlagRule::default()),
+            BreakerConfig::Envoy(envoy::EnvoyRule::default()),
+            BreakerConfig::Resilience4j(resilience4j::Resilience4jRule::default()),
+            BreakerConfig::Hystrix(hystrix::HystrixRule::default()),
+            BreakerConfig::Litellm(litellm::LitellmRule::default()),
+            BreakerConfig::Kong(kong::KongRule::default()),
+        ]
+    }
+
+    /// This breaker with a `breaker = { … }` table written onto it: `kind` swaps in that
+    /// kind's defaults first; every other key is a setting of the (new) kind, refused by name
+    /// if it has none such. Per-backend APIM rules (an imported pool) take it rule by rule.
+    pub fn overridden(&self, given: &Table) -> Result<BreakerConfig, OverrideError> {
+        let (start, settings) =
+            start_from(self, given, &Self::kinds(), Self::kind_name, "breaker")?;
+        let described = format!("breaker is {}", start.kind_name());
+        let described = described.as_str();
+        Ok(match &start {
+            BreakerConfig::None => {
+                no_settings(&settings, described)?;
+                BreakerConfig::None
+            }
+            BreakerConfig::Apim(rule) => {
+                BreakerConfig::Apim(with_overrides(rule, &settings, described)?)
+            }
+            BreakerConfig::ApimPerBackend { rules } => BreakerConfig::ApimPerBackend {
+                rules: rules
+                    .iter()
+                    .map(|rule| {
+                        rule.as_ref()
+                            .map(|rule| with_overrides(rule, &settings, described))
+                            .transpose()
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
+            BreakerConfig::ThrottleFlag(rule) => {
+                BreakerConfig::ThrottleFlag(with_overrides(rule, &settings, described)?)
+            }
+            BreakerConfig::Envoy(rule) => {
+                BreakerConfig::Envoy(with_overrides(rule, &settings, described)?)
+            }
+            BreakerConfig::Resilience4j(rule) => {
+                BreakerConfig::Resilience4j(with_overrides(rule, &settings, described)?)
+            }
+            BreakerConfig::Hystrix(rule) => {
+                BreakerConfig::Hystrix(with_overrides(rule, &settings, described)?)
+            }
+            BreakerConfig::Litellm(rule) => {
+                BreakerConfig::Litellm(with_overrides(rule, &settings, described)?)
+            }
+            BreakerConfig::Kong(rule) => {
+                BreakerConfig::Kong(with_overrides(rule, &settings, described)?)
+            }
+        })
+    }
+
+    /// Range checks of the parameters (every rule, for per-backend APIM rules).
+    pub fn check(&self) -> Result<(), Problem> {
+        match self {
+            BreakerConfig::None => Ok(()),
+            BreakerConfig::Apim(rule) => rule.check(),
+            BreakerConfig::ApimPerBackend { rules } => {
+                rules.iter().flatten().try_for_each(Part::check)
+            }
+            BreakerConfig::ThrottleFlag(rule) => rule.check(),
+            BreakerConfig::Envoy(rule) => rule.check(),
+            BreakerConfig::Resilience4j(rule) => rule.check(),
+            BreakerConfig::Hystrix(rule) => rule.check(),
+            BreakerConfig::Litellm(rule) => rule.check(),
+            BreakerConfig::Kong(rule) => rule.check(),
+        }
+    }
+
     /// The kind's name as written in config (`apim`, `throttle-flag`, ...).
     pub fn kind_name(&self) -> &'static str {
         match self {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 pub use super::window::SlidingWindow;
 use super::window::{Tally, Window, end_probes};
 use super::{BreakerRule, Outcome, TransitionLog};
+use crate::balance::part::{Part, Problem};
 use crate::balance::status_set::StatusSet;
 use crate::balance::types::{BackendId, BackendState, Phase, Reason};
 use crate::seed::SimRng;
@@ -42,6 +43,7 @@ pub struct Resilience4jRule {
     pub automatic_transition: bool,
     /// Responses recorded as failures (resilience4j records exceptions; here 429, 5xx and
     /// transport errors).
+    #[serde(rename = "status_codes")]
     pub failure_statuses: StatusSet,
 }
 
@@ -61,6 +63,29 @@ impl Default for Resilience4jRule {
                 .union(StatusSet::range(500, 599))
                 .with_transport_errors(),
         }
+    }
+}
+
+impl Part for Resilience4jRule {
+    fn check(&self) -> Result<(), Problem> {
+        for (setting, value) in [
+            ("failure_rate_threshold", self.failure_rate_threshold),
+            ("slow_call_rate_threshold", self.slow_call_rate_threshold),
+        ] {
+            if !(value > 0.0 && value <= 100.0) {
+                return Err(Problem::new(
+                    setting,
+                    format!("{value}: must be in (0, 100]"),
+                ));
+            }
+        }
+        if self.half_open_calls == 0 || self.window_size == 0 {
+            return Err(Problem::new(
+                "window_size",
+                "half_open_calls and window_size must be at least 1",
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{BreakerRule, Outcome, TransitionLog, expire, timed_state};
+use crate::balance::part::Part;
 use crate::balance::status_set::StatusSet;
 use crate::balance::types::{BackendId, BackendState, Observation, Phase, Reason};
 use crate::seed::SimRng;
@@ -46,6 +47,7 @@ impl WaitHeader {
 #[serde(deny_unknown_fields)]
 pub struct ThrottleFlagRule {
     /// Responses that throttle the backend.
+    #[serde(rename = "status_codes")]
     pub statuses: StatusSet,
     /// Headers read for the wait, first present wins.
     pub headers: Vec<WaitHeader>,
@@ -53,6 +55,15 @@ pub struct ThrottleFlagRule {
     #[serde(with = "aoai_mock::duration::serde_human")]
     pub default_wait: Duration,
 }
+
+impl Default for ThrottleFlagRule {
+    /// The smart policy's rule (what `breaker = { kind = "throttle-flag" }` starts from).
+    fn default() -> Self {
+        Self::smart_policy(false)
+    }
+}
+
+impl Part for ThrottleFlagRule {}
 
 impl ThrottleFlagRule {
     /// Smart APIM policy (seed-examples.md §1): 429 / ≥ 500 → Retry-After → reset-requests →

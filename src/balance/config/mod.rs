@@ -1,31 +1,29 @@
 //! `StrategyConfig`: one `[[strategies]]` entry of a scenario file — a preset (or an imported
-//! APIM pool) plus overrides. An override names a field of one of the preset's parts; giving
-//! one the preset's parts do not have is an error naming it (`breaker.percentage` on
-//! `powerproxy` is refused, not ignored). `kind` overrides swap a part for another kind with
-//! its defaults, after which that kind's fields apply.
+//! APIM pool) plus overrides. An override table (`selector`, `breaker`, `retry`) names settings
+//! of one of the preset's parts; each part owns its settings and the table is written onto the
+//! part's own (see [`crate::balance::part`]), so one the preset's part does not have is an
+//! error naming it (`breaker.percentage` on `powerproxy` is refused, not ignored). `kind` swaps
+//! a part for another kind with its defaults, after which that kind's settings apply.
 
 mod checks;
-mod overrides;
 mod scope;
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use toml::Table;
 
 use super::BalanceError;
 use super::apim_import::ImportedPool;
 use super::exhaustion::{Exhaustion, LitellmWait};
 use super::litellm::LitellmOptions;
 use super::litellm::import::ImportedLitellm;
+use super::part::with_overrides;
 use super::presets::Preset;
 use super::strategy::{Composition, Strategy};
 use super::types::BackendSpec;
 use aoai_mock::duration::serde_human_opt;
 use checks::check_values;
-pub use overrides::{
-    BreakerKind, BreakerOverrides, RetryOverrides, SelectorKind, SelectorOverrides, WeightedMode,
-};
-use overrides::{apply_breaker_everywhere, apply_retry, apply_selector};
 use scope::{Scope, set};
 
 /// One `[[strategies]]` entry.
@@ -45,18 +43,18 @@ pub struct StrategyConfig {
     /// it and attaches the import with [`StrategyConfig::attach_litellm`].
     #[serde(default)]
     pub config: Option<String>,
-    /// Selector overrides.
+    /// Selector overrides (`selector = { kind = …, <its settings> }`).
     #[serde(default)]
-    pub selector: Option<SelectorOverrides>,
+    pub selector: Option<Table>,
     /// Turn priority groups on or off.
     #[serde(default)]
     pub priority_groups: Option<bool>,
-    /// Breaker overrides.
+    /// Breaker overrides (`breaker = { kind = …, <its settings> }`).
     #[serde(default)]
-    pub breaker: Option<BreakerOverrides>,
+    pub breaker: Option<Table>,
     /// Gateway retry overrides (every preset has a retry loop; `count = 0` for none).
     #[serde(default)]
-    pub retry: Option<RetryOverrides>,
+    pub retry: Option<Table>,
     /// Status of the exhaustion answer (APIM 503 → 429 mapping; generic presets).
     #[serde(default)]
     pub exhausted_status: Option<u16>,
@@ -199,17 +197,24 @@ impl StrategyConfig {
         if let Some(pool) = &self.imported {
             composition.breaker = pool.breaker_config();
         }
-        if let Some(overrides) = &self.selector {
-            apply_selector(&scope, overrides, &mut composition.selector)?;
+        if let Some(given) = &self.selector {
+            composition.selector = composition
+                .selector
+                .overridden(given)
+                .map_err(|error| scope.refused("selector", error))?;
         }
         if let Some(groups) = self.priority_groups {
             composition.priority_groups = groups;
         }
-        if let Some(overrides) = &self.breaker {
-            apply_breaker_everywhere(&scope, overrides, &mut composition.breaker)?;
+        if let Some(given) = &self.breaker {
+            composition.breaker = composition
+                .breaker
+                .overridden(given)
+                .map_err(|error| scope.refused("breaker", error))?;
         }
-        if let Some(overrides) = &self.retry {
-            apply_retry(overrides, &mut composition);
+        if let Some(given) = &self.retry {
+            composition.retry = with_overrides(&composition.retry, given, "gateway retry loop")
+                .map_err(|error| scope.refused("retry", error))?;
         }
         let exhaustion = format!("exhaustion answer ({:?})", composition.exhaustion);
         let status_slot = match &mut composition.exhaustion {

@@ -18,12 +18,14 @@ use std::time::Duration;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use toml::Table;
 
+use crate::balance::part::Part;
 use crate::balance::status_set::StatusSet;
 use crate::balance::types::Status;
 use crate::seed::SimRng;
 
-/// Gateway retry parameters.
+/// Gateway retry parameters; the `retry = { … }` settings are the serde fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayRetry {
@@ -50,9 +52,16 @@ pub struct GatewayRetry {
     /// The exhaustion answer (e.g. APIM's pool 503) is itself a response the condition sees,
     /// so a retry with an interval may find a recovered backend [inferred].
     pub retry_exhaustion: bool,
-    /// Wait as LiteLLM 1.108.7 does (see the module doc) instead of the APIM-style interval.
-    #[serde(default)]
+    /// Wait as LiteLLM 1.108.7 does (see the module doc) instead of the APIM-style interval
+    /// (set by the LiteLLM version modelled).
+    #[serde(skip)]
     pub litellm_backoff: bool,
+}
+
+impl Part for GatewayRetry {
+    fn settle(&mut self, before: &Self, _written: &Table) {
+        self.litellm_backoff = before.litellm_backoff;
+    }
 }
 
 /// LiteLLM's `INITIAL_RETRY_DELAY` (s).

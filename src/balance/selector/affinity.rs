@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{PickContext, uniform};
 use crate::balance::mask::Mask;
+use crate::balance::part::Part;
 use crate::balance::types::{BackendId, BackendSpec};
 use crate::seed::SimRng;
 
@@ -37,6 +38,8 @@ impl Default for AffinityConfig {
         }
     }
 }
+
+impl Part for AffinityConfig {}
 
 /// FNV-1a of a string: stable across runs and platforms.
 pub fn fnv1a(text: &str) -> u64 {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::PickContext;
+use crate::balance::part::Part;
 use crate::balance::types::{BackendId, BackendSpec, Observation};
 
 /// Headroom parameters.
@@ -33,6 +34,8 @@ impl Default for HeadroomConfig {
         }
     }
 }
+
+impl Part for HeadroomConfig {}
 
 #[derive(Debug, Clone, Copy)]
 struct Remaining {

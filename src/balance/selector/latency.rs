@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{PickContext, uniform};
 use crate::balance::mask::Mask;
+use crate::balance::part::{Part, Problem};
 use crate::balance::types::{BackendId, Completion, Observation, Status};
 use crate::seed::SimRng;
 
@@ -64,6 +65,21 @@ impl Default for LatencyConfig {
             list_update: ListUpdate::ReplaceLast,
             stream_sample: StreamSample::TtftPerToken,
         }
+    }
+}
+
+impl Part for LatencyConfig {
+    fn check(&self) -> Result<(), Problem> {
+        if self.buffer.is_nan() || self.buffer < 0.0 {
+            return Err(Problem::new(
+                "buffer",
+                format!("{}: must be ≥ 0", self.buffer),
+            ));
+        }
+        if self.max_samples == 0 {
+            return Err(Problem::new("max_samples", "0: must be at least 1"));
+        }
+        Ok(())
     }
 }
 

@@ -5,9 +5,11 @@
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use toml::Table;
 
 use super::{PickContext, uniform};
 use crate::balance::mask::{MAX_BACKENDS, Mask};
+use crate::balance::part::{Part, Problem};
 use crate::balance::types::BackendId;
 use crate::seed::SimRng;
 
@@ -29,8 +31,25 @@ pub struct LeastOutstandingConfig {
     pub tie_break: TieBreak,
     /// LiteLLM least-busy (`least_busy.py` at 00e06b8): argmin over every deployment in the
     /// request-count map (all of them; unseen = 0), cooled or not; if that argmin is not
-    /// eligible, `random.choice` over the eligible set.
+    /// eligible, `random.choice` over the eligible set. Set by the LiteLLM version modelled.
+    #[serde(skip)]
     pub litellm_quirk: bool,
+}
+
+impl Default for LeastOutstandingConfig {
+    /// Random tie break over the eligible set (`selector = { kind = "least-outstanding" }`).
+    fn default() -> Self {
+        Self {
+            tie_break: TieBreak::Random,
+            litellm_quirk: false,
+        }
+    }
+}
+
+impl Part for LeastOutstandingConfig {
+    fn settle(&mut self, before: &Self, _written: &Table) {
+        self.litellm_quirk = before.litellm_quirk;
+    }
 }
 
 impl LeastOutstandingConfig {
@@ -66,6 +85,25 @@ pub struct PowerOfDConfig {
     pub d: u32,
     /// Distinct samples (tower) or with replacement (the supermarket model).
     pub distinct: bool,
+}
+
+impl Default for PowerOfDConfig {
+    /// P2C with distinct samples (`selector = { kind = "power-of-d" }`).
+    fn default() -> Self {
+        Self {
+            d: 2,
+            distinct: true,
+        }
+    }
+}
+
+impl Part for PowerOfDConfig {
+    fn check(&self) -> Result<(), Problem> {
+        if self.d == 0 {
+            return Err(Problem::new("d", "0: must be at least 1"));
+        }
+        Ok(())
+    }
 }
 
 /// Draws `d` backends of `eligible` into `out`, returning how many were drawn (`min(d, count)`

@@ -5,6 +5,11 @@
 //! in-flight counts; it never returns a backend outside that set. Selectors that learn from
 //! traffic (latency, usage, headroom) get `on_send`, `on_response` and `on_complete` hooks.
 //! Enum dispatch keeps strategies `Clone` and allocation-free per request.
+//!
+//! Each selector's parameter struct is a [`Part`]: its serde fields are the settings a scenario
+//! writes in `selector = { … }`, its range checks live beside it. Adding a selector is its
+//! module plus its arm in each `match` of this file (the kinds table, [`SelectorConfig`],
+//! [`Selector`]).
 
 pub mod affinity;
 pub mod headroom;
@@ -18,8 +23,10 @@ use std::time::Duration;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use toml::Table;
 
 use super::mask::Mask;
+use super::part::{OverrideError, Part, Problem, no_settings, start_from, with_overrides};
 use super::types::{BackendId, BackendSpec, Completion, Observation};
 use crate::seed::SimRng;
 
@@ -73,6 +80,90 @@ pub enum SelectorConfig {
 }
 
 impl SelectorConfig {
+    /// Every kind `selector = { kind = … }` can name, with the parameters it starts from.
+    pub fn kinds() -> [SelectorConfig; 12] {
+        [
+            SelectorConfig::Random,
+            SelectorConfig::RoundRobin,
+            SelectorConfig::SmoothWeighted,
+            SelectorConfig::WeightedRandom(weighted::WeightSource::Weight),
+            SelectorConfig::Ordered,
+            SelectorConfig::LeastOutstanding(Default::default()),
+            SelectorConfig::PowerOfD(Default::default()),
+            SelectorConfig::PeakEwma(Default::default()),
+            SelectorConfig::LowestLatency(Default::default()),
+            SelectorConfig::Usage(Default::default()),
+            SelectorConfig::TokenHeadroom(Default::default()),
+            SelectorConfig::Affinity(Default::default()),
+        ]
+    }
+
+    /// This selector with a `selector = { … }` table written onto it: `kind` swaps in that
+    /// kind's defaults first; every other key is a setting of the (new) kind, refused by name
+    /// if it has none such.
+    pub fn overridden(&self, given: &Table) -> Result<SelectorConfig, OverrideError> {
+        use weighted::{WeightSource, WeightedMode, Weighting};
+        let (start, settings) =
+            start_from(self, given, &Self::kinds(), Self::kind_name, "selector")?;
+        let described = format!("selector is {}", start.kind_name());
+        let described = described.as_str();
+        let weighting = |weighted| {
+            with_overrides(&Weighting { weighted }, &settings, described).map(Weighting::selector)
+        };
+        Ok(match &start {
+            SelectorConfig::SmoothWeighted => weighting(WeightedMode::Smooth)?,
+            SelectorConfig::WeightedRandom(WeightSource::Weight) => {
+                weighting(WeightedMode::Random)?
+            }
+            SelectorConfig::Random
+            | SelectorConfig::RoundRobin
+            | SelectorConfig::WeightedRandom(_)
+            | SelectorConfig::Ordered => {
+                no_settings(&settings, described)?;
+                start
+            }
+            SelectorConfig::LeastOutstanding(config) => {
+                SelectorConfig::LeastOutstanding(with_overrides(config, &settings, described)?)
+            }
+            SelectorConfig::PowerOfD(config) => {
+                SelectorConfig::PowerOfD(with_overrides(config, &settings, described)?)
+            }
+            SelectorConfig::PeakEwma(config) => {
+                SelectorConfig::PeakEwma(with_overrides(config, &settings, described)?)
+            }
+            SelectorConfig::LowestLatency(config) => {
+                SelectorConfig::LowestLatency(with_overrides(config, &settings, described)?)
+            }
+            SelectorConfig::Usage(config) => {
+                SelectorConfig::Usage(with_overrides(config, &settings, described)?)
+            }
+            SelectorConfig::TokenHeadroom(config) => {
+                SelectorConfig::TokenHeadroom(with_overrides(config, &settings, described)?)
+            }
+            SelectorConfig::Affinity(config) => {
+                SelectorConfig::Affinity(with_overrides(config, &settings, described)?)
+            }
+        })
+    }
+
+    /// Range checks of the parameters.
+    pub fn check(&self) -> Result<(), Problem> {
+        match self {
+            SelectorConfig::Random
+            | SelectorConfig::RoundRobin
+            | SelectorConfig::SmoothWeighted
+            | SelectorConfig::WeightedRandom(_)
+            | SelectorConfig::Ordered => Ok(()),
+            SelectorConfig::LeastOutstanding(config) => config.check(),
+            SelectorConfig::PowerOfD(config) => config.check(),
+            SelectorConfig::PeakEwma(config) => config.check(),
+            SelectorConfig::LowestLatency(config) => config.check(),
+            SelectorConfig::Usage(config) => config.check(),
+            SelectorConfig::TokenHeadroom(config) => config.check(),
+            SelectorConfig::Affinity(config) => config.check(),
+        }
+    }
+
     /// The kind's name as written in config.
     pub fn kind_name(&self) -> &'static str {
         match self {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::PickContext;
 use super::least_outstanding::sample;
 use crate::balance::mask::MAX_BACKENDS;
+use crate::balance::part::{Part, Problem};
 use crate::balance::types::{BackendId, Completion};
 use crate::seed::SimRng;
 
@@ -47,6 +48,15 @@ impl Default for PeakEwmaConfig {
             default_rtt: Duration::from_secs(1),
             sample: LatencySample::Ttft,
         }
+    }
+}
+
+impl Part for PeakEwmaConfig {
+    fn check(&self) -> Result<(), Problem> {
+        if self.decay.is_zero() {
+            return Err(Problem::new("decay", "0: must be positive"));
+        }
+        Ok(())
     }
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{PickContext, uniform};
 use crate::balance::mask::Mask;
+use crate::balance::part::Part;
 use crate::balance::types::{BackendId, BackendSpec, Completion};
 use crate::seed::SimRng;
 
@@ -33,6 +34,8 @@ impl Default for UsageConfig {
         }
     }
 }
+
+impl Part for UsageConfig {}
 
 #[derive(Debug, Clone, Copy, Default)]
 struct MinuteUsage {

@@ -6,7 +6,8 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{PickContext, uniform};
+use super::{PickContext, SelectorConfig, uniform};
+use crate::balance::part::Part;
 use crate::balance::types::{BackendId, BackendSpec, DeclaredWeights};
 use crate::seed::SimRng;
 
@@ -47,6 +48,37 @@ impl SmoothWeighted {
         let chosen = best?;
         self.current[chosen] -= total;
         Some(chosen)
+    }
+}
+
+/// The one setting of the two weight-driven selectors, smooth WRR and weighted random:
+/// `selector = { weighted = "smooth" | "random" }` switches between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weighting {
+    /// Which of the two.
+    pub weighted: WeightedMode,
+}
+
+/// Weighted selection inside a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeightedMode {
+    /// Smooth weighted round-robin.
+    Smooth,
+    /// Weighted random over the backends' `weight`.
+    Random,
+}
+
+impl Part for Weighting {}
+
+impl Weighting {
+    /// The selector this setting stands for.
+    pub fn selector(self) -> SelectorConfig {
+        match self.weighted {
+            WeightedMode::Smooth => SelectorConfig::SmoothWeighted,
+            WeightedMode::Random => SelectorConfig::WeightedRandom(WeightSource::Weight),
+        }
     }
 }
 

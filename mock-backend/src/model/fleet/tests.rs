@@ -26,7 +26,7 @@ kind = "provisioned"
 ptu = 1
 model_overrides = { input_tpm_per_ptu = 6000.0, output_weight = 3.0 } # round numbers, whatever the table says
 latency = { ttft_base = "100ms", ttft_jitter = 0.0, tokens_per_second = 100.0, tps_jitter = 0.0 }
-completion_tokens = { distribution = "fixed", tokens = 50 }
+completion_tokens = { dist = "constant", value = 50 }
 [[resources.deployments]]
 name = "payg"
 model = "gpt-4o"
@@ -298,7 +298,7 @@ fn a_deployments_draws_do_not_depend_on_traffic_to_another() {
 
 #[test]
 fn service_slots_queue_and_the_wait_adds_to_ttft() {
-    let toml = TWO_DEPLOYMENTS.replace("tpm = 10000", "tpm = 1000000\nservice = { concurrency = 1, service_time = { fixed = \"2s\" } }\ncompletion_tokens = { distribution = \"fixed\", tokens = 4 }");
+    let toml = TWO_DEPLOYMENTS.replace("tpm = 10000", "tpm = 1000000\nservice = { concurrency = 1, service_time = { fixed = \"2s\" } }\ncompletion_tokens = { dist = \"constant\", value = 4 }");
     let mut f = fleet(&toml);
     let east = f.resource_index("east").unwrap();
     let plans: Vec<_> = (0..3)
