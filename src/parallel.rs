@@ -1,5 +1,6 @@
 //! [`parallel_map`]: the one work queue for independent simulations (sweep cells, tune
-//! evaluations) on a fixed number of scoped threads, with one stop rule and one panic policy.
+//! evaluations, plan's candidate fleets through [`parallel_map_all`]) on a fixed number of
+//! scoped threads, with one stop rule and one panic policy.
 //!
 //! - Results come back in item order whatever the thread timing, so callers stay deterministic.
 //! - A raised [`StopFlag`] starts no further item; items already running finish (or notice the
@@ -83,6 +84,37 @@ where
         .into_iter()
         .map(|slot| slot.into_inner().ok().flatten())
         .collect())
+}
+
+/// `work(item)` for every item on up to `jobs` threads, with no stop of its own (for callers
+/// whose items must all run, and whose work notices a stop itself), results in item order.
+pub fn parallel_map_all<T, R>(
+    items: &[T],
+    jobs: usize,
+    work: impl Fn(&T) -> R + Sync,
+) -> Result<Vec<R>, WorkerPanic>
+where
+    T: Sync,
+    R: Send,
+{
+    let outcomes = parallel_map(
+        items,
+        jobs,
+        &StopFlag::new(),
+        &|_, item| work(item),
+        &|_, _| {},
+    )?;
+    outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(index, outcome)| {
+            // Without a stop or a panic every item runs; kept as an error rather than a panic.
+            outcome.ok_or_else(|| WorkerPanic {
+                index,
+                message: "the item never ran".to_string(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 use rustix::process::{Pid, Signal, kill_process};
 
-use crate::cli_support::{BIN, files, fixture, scratch};
+use crate::cli_support::{BIN, files, fixture, scratch, succeeded};
 
 /// `throttlebox ARGS` run in `cwd` (started, not waited for).
 fn start(cwd: &Path, args: &[&str]) -> Child {
@@ -26,15 +26,6 @@ fn start(cwd: &Path, args: &[&str]) -> Child {
 
 fn finish(child: Child) -> Output {
     child.wait_with_output().expect("throttlebox ends")
-}
-
-fn succeeded(output: &Output) {
-    assert!(
-        output.status.success(),
-        "exit {:?}: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Run the unsharded command and its N shards at once, each in its own working folder with

@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::cli_support::succeeded;
+
 fn results() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sweep-cli")
 }
@@ -21,11 +23,7 @@ fn sweep(run: &str, args: &[&str]) -> (csv::StringRecord, Vec<csv::StringRecord>
         .arg(results())
         .output()
         .expect("throttlebox runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    succeeded(&output);
     let csv = std::fs::read_to_string(results().join(run).join("sweep.csv")).expect("sweep.csv");
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let headers = reader.headers().expect("header").clone();

@@ -28,7 +28,7 @@ use throttlebox::tune::fragment::fragments;
 use throttlebox::tune::judge::{rank, verdict};
 use throttlebox::tune::{JudgeRule, Objective, Param, TuneRequest, tune};
 
-use crate::cli_support::{BIN, owned, scratch};
+use crate::cli_support::{BIN, owned, scratch, succeeded};
 
 const STRATEGY: &str = "apim-pool trip 10s";
 
@@ -173,14 +173,11 @@ fn tune_args(results: &Path, run: &str, seeds: &str, budget: &str) -> Vec<String
 
 /// Run the binary with `args`; it must succeed.
 fn succeed(args: &[String]) {
-    let output = Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("throttlebox runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    succeeded(
+        &Command::new(BIN)
+            .args(args)
+            .output()
+            .expect("throttlebox runs"),
     );
 }
 
