@@ -1,8 +1,8 @@
-//! SIGINT and SIGTERM during `run` and `sweep`, through the built binary: a real signal is sent
-//! once the child says it is at work (its own progress lines, not a timer), and the test checks
-//! what the issue asks — what finished is written completely, marked interrupted, no temporary
-//! file is left, a folder without a result is removed, the exit code is 130/143 — and that
-//! `gate` refuses the interrupted run with exit code 3.
+//! SIGINT and SIGTERM during `run`, `sweep`, `sim` and `tune`, through the built binary: a real
+//! signal is sent once the child says it is at work (its own progress lines, not a timer), and
+//! the test checks what the issue asks — what finished is written completely, marked
+//! interrupted, no temporary file is left, a folder without a result is removed, the exit code
+//! is 130/143 — and that `gate` refuses the interrupted run with exit code 3.
 
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -14,7 +14,7 @@ use std::time::Duration;
 use rustix::process::{Pid, Signal, kill_process};
 use throttlebox::report::run_dir::RUN_FILES;
 
-use crate::cli_support::{BIN, files, fixture};
+use crate::cli_support::{BIN, files, fixture, owned};
 
 /// Longest a child may run before the watchdog kills it (the test then fails).
 const WATCHDOG: Duration = Duration::from_secs(240);
@@ -223,7 +223,8 @@ fn sigint_during_sweep_writes_every_finished_cell_and_exits_130() {
     let results = scratch("sweep-sigint");
     let (status, stderr) = interrupt_when(
         &sweep_args(&results, "1h"),
-        |line| line.contains("cells done"),
+        // A whole cell (its three strategies) is done.
+        |line| line.contains("cells complete") && !line.contains(", 0/"),
         Signal::INT,
     );
     assert_eq!(status.code(), Some(130), "{stderr}");
@@ -276,7 +277,7 @@ fn sigterm_before_any_sweep_cell_finished_leaves_no_folder_and_exits_143() {
 #[test]
 fn sigterm_during_sim_keeps_the_finished_strategies_and_no_part_file() {
     let results = scratch("sim-sigterm");
-    let args: Vec<String> = [
+    let args = owned(&[
         "sim",
         &fixture().display().to_string(),
         "--set",
@@ -287,10 +288,7 @@ fn sigterm_during_sim_keeps_the_finished_strategies_and_no_part_file() {
         "stopped",
         "--results",
         &results.display().to_string(),
-    ]
-    .iter()
-    .map(|arg| arg.to_string())
-    .collect();
+    ]);
     // One thread: when the first strategy is done, the second is streaming its part files.
     let (status, stderr) = interrupt_when(&args, |line| line.contains("done:"), Signal::TERM);
     assert_eq!(status.code(), Some(143), "{stderr}");
@@ -321,4 +319,53 @@ fn sigterm_during_sim_keeps_the_finished_strategies_and_no_part_file() {
             .all(|strategy| strategy["validity"]["valid"] == true),
         "a simulated strategy that finished is valid"
     );
+}
+
+#[test]
+fn sigint_during_tune_keeps_what_was_found_and_exits_130() {
+    let results = scratch("tune-sigint");
+    let args = owned(&[
+        "tune",
+        "--strategy",
+        "apim-pool trip 10s",
+        "--set",
+        "workload.duration=1h",
+        "--param",
+        "breaker.trip_duration=5s..120s",
+        "--objective",
+        "min cost",
+        "--constraint",
+        "success>=99%",
+        "--seeds",
+        "3",
+        "--jobs",
+        "2",
+        "--run",
+        "stopped",
+        "--results",
+        &results.display().to_string(),
+    ]);
+    // The first evaluation line comes when the design is done; the signal lands in the
+    // promoted rungs, hours of simulated traffic from the end.
+    let (status, stderr) =
+        interrupt_when(&args, |line| line.contains("evaluation 1 ("), Signal::INT);
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    let dir = results.join("stopped");
+    assert_no_temporaries(&dir);
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("tune.json")).expect("tune.json"))
+            .expect("JSON");
+    assert_eq!(json["interrupted"], true);
+    assert!(
+        json["evaluations"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+    );
+    assert!(
+        json["recommendation"]["values"][0]["value"].is_string(),
+        "{json}"
+    );
+    let markdown = fs::read_to_string(dir.join("tune.md")).expect("tune.md");
+    assert!(markdown.contains("**Interrupted**"), "{markdown}");
+    assert!(dir.join("tune.html").is_file());
 }

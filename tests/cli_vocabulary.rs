@@ -18,7 +18,9 @@ use throttlebox::scenario::Scenario;
 const POSITIONAL: &[(&str, Option<&str>)] = &[
     ("sim", Some("SCENARIO")),
     ("sweep", Some("SCENARIO")),
+    ("tune", Some("SCENARIO")),
     ("compare", Some("RUN")),
+    ("merge", Some("SHARD_DIR")),
     ("gate", Some("RUN")),
     ("plan", Some("SCENARIO")),
     ("mock", Some("FILE")),

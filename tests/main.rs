@@ -65,6 +65,7 @@ mod sim_determinism;
 mod sim_validation;
 mod structure_imports;
 mod sweep_cli;
+mod tune_search;
 mod workload_config;
 mod workload_determinism;
 mod workload_memory;

@@ -1,6 +1,6 @@
-//! `report.html` in a real headless browser: a fixed-seed simulator run writes the report,
-//! Chromium (Debian's `chromium` package; `.ci/install-chromium`) loads it from disk and
-//! dumps the DOM after the page's scripts ran. The page records script errors, failed loads
+//! `report.html`, `sweep.html` and `tune.html` in a real headless browser: fixed-seed
+//! simulator runs write the pages, Chromium (Debian's `chromium` package;
+//! `.ci/install-chromium`) loads them from disk and dumps the DOM after the pages' scripts ran. The page records script errors, failed loads
 //! and CSP violations in `data-errors` on `<html>` and how many chart SVGs the browser laid
 //! out in `data-charts-rendered`; Chromium's console log is checked too.
 //!
@@ -12,9 +12,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use throttlebox::report::RunDir;
+use throttlebox::report::bound::parse_bounds;
 use throttlebox::report::html::chart_ids;
-use throttlebox::scenario::Scenario;
-use throttlebox::sim::run_all;
+use throttlebox::scenario::{Override, Scenario};
+use throttlebox::shard::Shard;
+use throttlebox::sim::{StopFlag, run_all};
+use throttlebox::sweep::{Axis, SweepRequest, run_sweep, sweep_chart_ids, sweep_html};
+use throttlebox::tune::{
+    JudgeRule, Objective, Param, TuneRequest, tune, tune_chart_ids, tune_html,
+};
 
 const SCENARIO: &str = "tests/fixtures/report-golden-small.toml";
 const STRATEGIES: usize = 3;
@@ -151,6 +157,91 @@ fn report_html_renders_every_chart_without_errors_in_headless_chromium() {
 
     let ids = chart_ids(STRATEGIES);
     assert_eq!(ids.len(), 3 + 4 * STRATEGIES);
+    assert_every_chart_drawn(&page, &ids);
+}
+
+#[test]
+fn sweep_html_renders_a_heatmap_per_metric_and_strategy_in_headless_chromium() {
+    // Simulates in this process: not while the memory test measures its peak.
+    let _cores = crate::live_support::take_the_cores();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO);
+    let axes = [
+        Axis::parse("retry.count=0,2").expect("axis"),
+        Axis::parse("seed=7,8,9").expect("axis"),
+    ];
+    let constraint = parse_bounds("--constraint", "success>=99.5%").expect("bounds");
+    let run = run_sweep(
+        &SweepRequest {
+            path: Some(&path),
+            fixed: &[],
+            axes: &axes,
+            strategies: &[],
+            jobs: 2,
+            shard: Shard::WHOLE,
+        },
+        &|_| {},
+        &StopFlag::new(),
+    )
+    .expect("sweep runs");
+    let file = tmp().join("sweep.html");
+    fs::create_dir_all(tmp()).expect("folder");
+    fs::write(
+        &file,
+        sweep_html(&run, &constraint, "report-golden-small").expect("page"),
+    )
+    .expect("write");
+    let page = open_in_chromium(&file, "profile-sweep");
+    let ids = sweep_chart_ids(&run);
+    // Nine metrics × three strategies, each a heatmap over the two axes.
+    assert_eq!(ids.len(), 9 * STRATEGIES);
+    assert_no_errors(&page);
+    assert_every_chart_drawn(&page, &ids);
+}
+
+#[test]
+fn tune_html_renders_its_heatmap_sensitivity_and_convergence_in_headless_chromium() {
+    // Simulates in this process: not while the memory test measures its peak.
+    let _cores = crate::live_support::take_the_cores();
+    let run = tune(
+        TuneRequest {
+            path: None,
+            fixed: vec![Override::parse("workload.duration=2m").expect("set")],
+            strategy: "apim-pool trip 10s".to_string(),
+            params: vec![
+                Param::parse("breaker.trip_duration=5s..120s").expect("param"),
+                Param::parse("breaker.interval=5s..120s").expect("param"),
+            ],
+            objective: Objective::parse("min cost").expect("objective"),
+            bounds: parse_bounds("--constraint", "success>=99%,p99_ttft<2s").expect("bounds"),
+            rule: JudgeRule::Interval,
+            seeds: 2,
+            budget: 60_000,
+            profile_points: 5,
+            jobs: 2,
+            stop: StopFlag::new(),
+        },
+        &|_| {},
+        &|_, _| {},
+    )
+    .expect("tune runs");
+    let file = tmp().join("tune.html");
+    fs::create_dir_all(tmp()).expect("folder");
+    fs::write(&file, tune_html(&run).expect("page")).expect("write");
+    let page = open_in_chromium(&file, "profile-tune");
+    let ids = tune_chart_ids(&run);
+    for expected in [
+        "chart-heatmap-0-1",
+        "chart-sensitivity-0-cost",
+        "chart-sensitivity-1-success_ratio",
+        "chart-sensitivity-0-p99_ttft",
+        "chart-convergence",
+    ] {
+        assert!(
+            ids.iter().any(|id| id == expected),
+            "{expected} not drawn: {ids:?}"
+        );
+    }
+    assert_no_errors(&page);
     assert_every_chart_drawn(&page, &ids);
 }
 

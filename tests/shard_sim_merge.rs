@@ -1,6 +1,6 @@
 //! Sharded simulations merged back (issue #15): N `sim --shard K/N` processes of the built
 //! binary, run side by side, and `throttlebox merge` give a folder that is the unsharded run's
-//! byte for byte; sweeps likewise; shards that do not line up are refused with the folder and
+//! byte for byte; sweeps likewise (the strategies no axis reaches come from shard 0); shards that do not line up are refused with the folder and
 //! the field; plan shards plan their strategies.
 
 use std::fs;
@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 use rustix::process::{Pid, Signal, kill_process};
 
-use crate::cli_support::{BIN, files, fixture, scratch};
+use crate::cli_support::{BIN, files, fixture, scratch, succeeded};
 
 /// `throttlebox ARGS` run in `cwd` (started, not waited for).
 fn start(cwd: &Path, args: &[&str]) -> Child {
@@ -26,15 +26,6 @@ fn start(cwd: &Path, args: &[&str]) -> Child {
 
 fn finish(child: Child) -> Output {
     child.wait_with_output().expect("throttlebox ends")
-}
-
-fn succeeded(output: &Output) {
-    assert!(
-        output.status.success(),
-        "exit {:?}: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Run the unsharded command and its N shards at once, each in its own working folder with
@@ -174,6 +165,63 @@ fn sweep_shards_merged_are_the_whole_sweep_byte_for_byte() {
     let merged = root.join("merged");
     succeeded(&merge(&shards, &merged, &[]));
     assert_identical_folders(&whole, &merged);
+}
+
+#[test]
+fn sweep_shards_with_strategies_no_axis_reaches_merge_byte_for_byte() {
+    let root = scratch("shard-sim", "sweep-once");
+    // The embedded default: the breaker axis reaches the two APIM pools; the other four
+    // strategies are simulated once for the whole sweep, by shard 0 only.
+    let (whole, shards) = run_sharded(
+        &root,
+        &[
+            "sweep",
+            "--set",
+            "breaker.trip_duration=10s,30s,60s",
+            "--set",
+            "workload.duration=40s",
+            "--constraint",
+            "success>=99%",
+        ],
+        2,
+    );
+    let rows = |folder: &Path| {
+        let csv = fs::read_to_string(folder.join("sweep.csv")).expect("sweep.csv");
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        reader
+            .records()
+            .map(|row| {
+                let row = row.expect("row");
+                (row[0].to_string(), row[1].to_string())
+            })
+            .collect::<Vec<_>>()
+    };
+    let (first, second) = (rows(&shards[0]), rows(&shards[1]));
+    let once = |rows: &[(String, String)]| rows.iter().filter(|(trip, _)| trip.is_empty()).count();
+    assert_eq!(
+        once(&first),
+        4,
+        "shard 0 simulates the four unreached strategies once"
+    );
+    assert_eq!(once(&second), 0, "shard 1 simulates none of them");
+    let trips = |rows: &[(String, String)]| {
+        rows.iter()
+            .filter(|(trip, _)| !trip.is_empty())
+            .map(|(trip, _)| trip.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(trips(&first), ["10s", "60s"].map(String::from).into());
+    assert_eq!(trips(&second), ["30s"].map(String::from).into());
+    let shard_md = fs::read_to_string(shards[1].join("sweep.md")).expect("sweep.md");
+    assert!(
+        shard_md.contains("Shard 1/2 of a sharded sweep"),
+        "{shard_md}"
+    );
+    let merged = root.join("merged");
+    succeeded(&merge(&shards, &merged, &[]));
+    // sweep.csv, sweep.md (the once rows, the best cells under the constraint) and sweep.html.
+    assert_identical_folders(&whole, &merged);
+    assert!(merged.join("sweep.html").is_file());
 }
 
 fn stderr_of(output: &Output) -> String {

@@ -5,7 +5,6 @@
 //! stop, drain, write what was measured, exit 130/143.
 
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use throttlebox::live::goose_adapter::{GooseOptions, run_goose};
@@ -17,7 +16,7 @@ use throttlebox::scenario::Scenario;
 
 use super::deprecated::ScenarioArg;
 use super::live_common::{block_on, report};
-use super::run_folder::Folder;
+use super::run_folder::FolderArgs;
 use super::signals::{Signal, Signals};
 use super::sim::{command_line, load};
 use super::wall::timestamp;
@@ -81,16 +80,8 @@ pub struct LoadArgs {
     /// No progress lines.
     #[arg(long)]
     pub quiet: bool,
-    /// Folder the run directory is created in.
-    #[arg(long, default_value = "results")]
-    pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-load-<UTC timestamp>`); an existing one is
-    /// refused unless `--force`.
-    #[arg(long)]
-    pub run: Option<String>,
-    /// Replace an existing `--run` folder (and everything in it).
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub folder: FolderArgs,
     /// Exit 3 when the run cannot be trusted (its validity failed, or interrupted).
     #[arg(long)]
     pub strict: bool,
@@ -110,7 +101,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
         strategy.config.name = args.label.clone();
     }
     let signals = Signals::install()?;
-    Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
+    args.folder.folder().run_in(
         || format!("{}-load-{}", scenario.name(), timestamp()),
         SUMMARY_JSON,
         |dir| drive(&args, &scenario, dir, &signals),

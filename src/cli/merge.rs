@@ -74,11 +74,11 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
             "sweep.csv",
             |dir| {
                 let merged = merge_sweep_shards(&shards)?;
-                super::sweep::write(dir, &merged.axes, &merged.run)?;
+                super::sweep::write(dir, &merged.bounds, &merged.run, &merged.scenario)?;
                 eprintln!(
                     "{count} sweep shards merged ({} of {} cells) into {}",
-                    merged.run.results.len(),
-                    merged.run.total,
+                    merged.run.finished_cells,
+                    merged.run.cells.len(),
                     dir.path().display()
                 );
                 Ok(Outcome::Ok)

@@ -21,6 +21,7 @@ mod signals;
 mod sim;
 mod sweep;
 mod trust;
+mod tune;
 mod wall;
 
 use std::path::PathBuf;
@@ -43,6 +44,9 @@ enum Command {
     Sim(sim::SimArgs),
     /// Run a scenario over a grid of settings (`--set key=v1,v2,…`) and mark the best cells.
     Sweep(sweep::SweepArgs),
+    /// Search a strategy's settings for the best objective under constraints, robust over
+    /// seeds; writes tune.md, tune.html, tune.json.
+    Tune(tune::TuneArgs),
     /// Compare existing runs head to head (a row per run and strategy) and pool their
     /// latency histograms exactly.
     Compare(compare::CompareArgs),
@@ -123,6 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     match args.command {
         Command::Sim(args) => sim::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Tune(args) => tune::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Gate(args) => gate::run(args),

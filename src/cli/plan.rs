@@ -20,7 +20,7 @@ use throttlebox::shard::Shard;
 
 use super::Outcome;
 use super::deprecated::{Renamed, scenario_notes};
-use super::run_folder::Folder;
+use super::run_folder::FolderArgs;
 use super::signals::Signals;
 use super::sim::default_jobs;
 use super::wall::{Stopwatch, timestamp};
@@ -102,16 +102,8 @@ pub struct PlanArgs {
     /// Weight of one output token in input tokens (default: the model's; also simulated).
     #[arg(long)]
     pub output_weight: Option<f64>,
-    /// Folder the run directory is created in.
-    #[arg(long, default_value = "results")]
-    pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-plan-<UTC timestamp>`); an existing one is
-    /// refused unless `--force`.
-    #[arg(long)]
-    pub run: Option<String>,
-    /// Replace an existing `--run` folder (and everything in it).
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub folder: FolderArgs,
     /// Threads; default: all cores.
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -203,7 +195,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<Outcome> {
     let loaded = Scenario::load(&args.scenario, &overrides)?;
     scenario_notes(&loaded);
     let name = loaded.name().to_string();
-    Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
+    args.folder.folder().run_in(
         || format!("{name}-plan-{}", timestamp()),
         PLAN_JSON,
         |dir| search(&builder, &config, dir, &signals),

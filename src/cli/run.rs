@@ -15,7 +15,7 @@ use throttlebox::scenario::Scenario;
 use throttlebox::scenario::preflight::{self, Job};
 
 use super::live_common::{block_on, report};
-use super::run_folder::Folder;
+use super::run_folder::FolderArgs;
 use super::signals::Signals;
 use super::sim::{command_line, load};
 use super::wall::timestamp;
@@ -50,16 +50,8 @@ pub struct RunArgs {
     /// No progress lines.
     #[arg(long)]
     pub quiet: bool,
-    /// Folder the run directory is created in.
-    #[arg(long, default_value = "results")]
-    pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-live-<UTC timestamp>`); an existing one is
-    /// refused unless `--force`.
-    #[arg(long)]
-    pub run: Option<String>,
-    /// Replace an existing `--run` folder (and everything in it).
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub folder: FolderArgs,
     /// Exit 1 when any strategy misses an SLO.
     #[arg(long)]
     pub check_slo: bool,
@@ -81,7 +73,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         max_in_flight: args.max_in_flight,
     };
     preflight::refuse_unless_allowed(&scenario, job, args.allow_large)?;
-    Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
+    args.folder.folder().run_in(
         || format!("{}-live-{}", scenario.name(), timestamp()),
         SUMMARY_JSON,
         |dir| run_live_command(&args, &scenario, dir, &signals),

@@ -3,9 +3,32 @@
 //! and removed again when the command ends without a result (an error, or a stop before
 //! anything finished), so `results/` holds only runs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use throttlebox::report::RunDir;
+
+/// `--results`, `--run` and `--force`, for the commands that write a folder (flattened into
+/// their arguments).
+#[derive(Debug, clap::Args)]
+pub struct FolderArgs {
+    /// Folder the run directory is created in.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Run directory name (default: the scenario's name, the command's and the UTC time); an
+    /// existing one is refused unless `--force`.
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Replace an existing `--run` folder (and everything in it).
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl FolderArgs {
+    /// The folder these flags describe.
+    pub fn folder(&self) -> Folder<'_> {
+        Folder::new(&self.results, self.run.as_deref(), self.force)
+    }
+}
 
 /// Where a command puts its folder: `--results`, `--run`, `--force`.
 pub struct Folder<'a> {

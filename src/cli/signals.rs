@@ -1,4 +1,4 @@
-//! SIGINT and SIGTERM, handled alike by the commands that run something (`sim`, `sweep`,
+//! SIGINT and SIGTERM, handled alike by the commands that run something (`sim`, `sweep`, `tune`,
 //! `plan`, `run`, `load`): the first signal raises the [`StopFlag`] the synchronous runs poll
 //! and the watch the live runs await; the command then writes what finished, marks it
 //! interrupted and exits 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). Later

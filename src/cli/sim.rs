@@ -10,9 +10,10 @@ use throttlebox::scenario::preflight::{self, Job};
 use throttlebox::scenario::{Override, Scenario};
 use throttlebox::shard::{SHARD_JSON, Shard, ShardIdentity, without_shard_flag};
 use throttlebox::sim::{Selection, SimRun, StopFlag, run_all_until, run_selected_until};
+use throttlebox::sweep::load_scenario;
 
 use super::deprecated::scenario_notes;
-use super::run_folder::Folder;
+use super::run_folder::FolderArgs;
 use super::signals::Signals;
 use super::wall::{Stopwatch, timestamp};
 use super::{Outcome, trust};
@@ -26,16 +27,8 @@ pub struct SimArgs {
     /// `--set workload.apps[chat].arrivals.rate=5` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// Folder the run directory is created in.
-    #[arg(long, default_value = "results")]
-    pub results: PathBuf,
-    /// Run directory name (default: `<scenario>-<UTC timestamp>`); an existing one is
-    /// refused unless `--force`.
-    #[arg(long)]
-    pub run: Option<String>,
-    /// Replace an existing `--run` folder (and everything in it).
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub folder: FolderArgs,
     /// Threads (strategies run in parallel); default: all cores.
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -59,10 +52,7 @@ pub fn load(scenario: Option<&PathBuf>, sets: &[String]) -> anyhow::Result<Scena
         .iter()
         .map(|text| Override::parse(text))
         .collect::<Result<Vec<_>, _>>()?;
-    let scenario = match scenario {
-        Some(path) => Scenario::load(path, &overrides)?,
-        None => Scenario::embedded_default(&overrides)?,
-    };
+    let scenario = load_scenario(scenario.map(PathBuf::as_path), &overrides)?;
     scenario_notes(&scenario);
     Ok(scenario)
 }
@@ -78,7 +68,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<Outcome> {
     let scenario = load(args.scenario.as_ref(), &args.sets)?;
     let jobs = args.jobs.unwrap_or_else(default_jobs);
     preflight::refuse_unless_allowed(&scenario, Job::Sim { jobs }, args.allow_large)?;
-    Folder::new(&args.results, args.run.as_deref(), args.force).run_in(
+    args.folder.folder().run_in(
         || format!("{}-{}", scenario.name(), timestamp()),
         SUMMARY_JSON,
         |dir| simulate(&args, &scenario, dir, &signals, jobs),

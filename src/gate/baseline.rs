@@ -22,17 +22,14 @@ use serde::{Deserialize, Serialize};
 
 use super::budget::{Budget, BudgetSet, DEFAULT_BUDGETS};
 use super::error::GateError;
-use super::metric::METRICS;
-use crate::report::{Mode, SCHEMA_VERSION, StrategySummary, Summary};
+use crate::report::metric::{Figures, figures};
+use crate::report::{Mode, SCHEMA_VERSION, Summary};
 
 /// Version of the baseline file format; bump on an incompatible change.
 pub const BASELINE_VERSION: u32 = 1;
 
 /// Default significance level of the live rank test.
 pub const DEFAULT_ALPHA: f64 = 0.05;
-
-/// Figures of one strategy in one run, by metric name (unmeasured metrics absent).
-pub type Figures = BTreeMap<String, f64>;
 
 /// A committed baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,14 +75,6 @@ pub struct BaselineStrategy {
     /// Live baselines: the figures of every repeated run (the first is `figures`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runs: Vec<Figures>,
-}
-
-/// The figures of one strategy's summary.
-pub fn figures(summary: &StrategySummary) -> Figures {
-    METRICS
-        .iter()
-        .filter_map(|metric| (metric.read)(summary).map(|value| (metric.name.to_string(), value)))
-        .collect()
 }
 
 impl Baseline {

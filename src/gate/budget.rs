@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::error::GateError;
-use super::metric::{Metric, Unit, metric, metric_names};
+use crate::report::metric::{Metric, Unit, metric, metric_names};
 
 /// How much worse a metric may get.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -222,7 +222,7 @@ impl BudgetSet {
 
     /// Every budget, in the metric catalog's order.
     pub fn iter(&self) -> impl Iterator<Item = &Budget> {
-        super::metric::METRICS
+        crate::report::metric::METRICS
             .iter()
             .filter_map(|metric| self.by_metric.get(metric.name))
     }

@@ -11,10 +11,11 @@
 //!   the shift is significant (p < alpha) *and* the medians moved by more than the budget (the
 //!   effect-size budget), so noise alone does not flap the gate.
 
-use super::baseline::{Baseline, Figures, figures};
+use super::baseline::Baseline;
 use super::budget::{Budget, BudgetSet};
 use super::error::GateError;
 use super::mann_whitney::{Alternative, mann_whitney_u};
+use crate::report::metric::{Figures, figures};
 use crate::report::{Mode, Summary};
 
 /// Fewest repeated live runs per side the rank test accepts.

@@ -14,12 +14,12 @@ pub mod judge;
 pub mod junit;
 pub mod mann_whitney;
 pub mod markdown;
-pub mod metric;
 pub mod trust;
 
+/// The metric vocabulary gates judge in (it lives in [`crate::report::metric`]).
+pub use crate::report::metric::{Figures, METRICS, Metric, Unit, figures, metric};
 pub use baseline::{
-    BASELINE_VERSION, Baseline, BaselineStrategy, DEFAULT_ALPHA, Figures, GateSection, figures,
-    load_summary,
+    BASELINE_VERSION, Baseline, BaselineStrategy, DEFAULT_ALPHA, GateSection, load_summary,
 };
 pub use budget::{Allowance, Budget, BudgetSet, DEFAULT_BUDGETS};
 pub use error::GateError;
@@ -27,7 +27,6 @@ pub use judge::{GateVerdict, MIN_LIVE_RUNS, RuleCase, Status, judge};
 pub use junit::junit_xml;
 pub use mann_whitney::{Alternative, UTest, mann_whitney_u, normal_survival};
 pub use markdown::gate_markdown;
-pub use metric::{METRICS, Metric, Unit, metric};
 pub use trust::{TRUST_RULE_PREFIX, refusal};
 
 /// `gate.xml`, written into the run folder.

@@ -10,7 +10,7 @@ use super::fleet::FleetShape;
 use super::prices::{FleetCost, PriceBook, PricingMode, fleet_costs};
 use super::rows::{RowKey, Rows};
 use super::sizing::PtuSizing;
-use crate::gate::{Figures, figures};
+use crate::report::metric::{Figures, figures};
 
 /// A fleet that meets one strategy's targets at the tested load.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,6 +1,7 @@
 //! Why a plan could not be made: a bad flag or target, a scenario the planner cannot resize,
 //! a candidate fleet that does not load or simulate. The command maps them to exit code 2.
 
+use crate::parallel::WorkerPanic;
 use crate::scenario::ScenarioError;
 use crate::sim::SimError;
 
@@ -28,6 +29,9 @@ pub enum PlanError {
         /// Why.
         source: Box<SimError>,
     },
+    /// A worker thread panicked (a bug): the plan is abandoned with the item and message.
+    #[error(transparent)]
+    Worker(#[from] WorkerPanic),
     /// The stop flag was raised (SIGINT, SIGTERM) before every candidate was simulated: a
     /// plan needs them all, so there is none.
     #[error("stopped before every candidate fleet was simulated: no plan")]

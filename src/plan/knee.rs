@@ -6,8 +6,8 @@ use serde::Serialize;
 use super::error::PlanError;
 use super::fleet::FleetShape;
 use super::judge::Judge;
-use crate::gate::{Figures, figures};
 use crate::report::Summary;
+use crate::report::metric::{Figures, figures};
 
 /// Bisection steps of the knee search.
 const KNEE_BISECTIONS: u32 = 6;

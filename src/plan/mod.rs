@@ -20,7 +20,6 @@ mod html;
 pub mod judge;
 pub mod knee;
 pub mod output;
-mod parallel;
 pub mod prices;
 pub mod recommend;
 pub mod rows;

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use super::error::PlanError;
 use super::recommend::{by_mode_sentence, fleet_text, money, recommendation};
 use super::search::{PlanResult, StrategyPlan};
-use crate::gate::metric;
+use crate::report::metric::metric;
 
 pub use super::html::plan_html;
 

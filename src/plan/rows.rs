@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use super::error::PlanError;
 use super::fleet::{FleetShape, Overflow};
 use super::judge::Judge;
-use super::parallel::parallel_map;
 use super::sizing::PtuSizing;
+use crate::parallel::parallel_map_all;
 use crate::report::Summary;
 
 /// Most PTU sizes per deployment type the grid tries (wider steps beyond that).
@@ -88,7 +88,7 @@ impl<'a> Rows<'a> {
 
     /// Simulate the rows of `keys` on `jobs` threads.
     pub fn fill(&self, keys: &[RowKey], jobs: usize) -> Result<(), PlanError> {
-        parallel_map(keys, jobs, |key| self.get(*key).map(|_| ()))
+        parallel_map_all(keys, jobs, |key| self.get(*key).map(|_| ()))?
             .into_iter()
             .collect()
     }

@@ -22,12 +22,12 @@ use super::error::PlanError;
 use super::fleet::{FleetBuilder, FleetShape};
 use super::judge::Judge;
 use super::knee::{CurvePoint, Evaluate, knee_and_curve};
-use super::parallel::parallel_map;
 use super::prices::{HOURS_PER_MONTH, PriceBook};
 use super::rows::{Anchor, GridSpec, Rows, grid_keys, grid_sizes, refine};
 use super::runlength::{RunLength, needed, short_run_warning};
 use super::sizing::PtuSizing;
 use super::target::Target;
+use crate::parallel::parallel_map_all;
 use crate::report::Summary;
 use crate::sim::{StopFlag, run_all_until};
 
@@ -240,7 +240,7 @@ pub fn plan(builder: &FleetBuilder, config: &PlanConfig) -> Result<PlanResult, P
     let grid = grid_sizes(sizings, ceiling);
     let hours = run.seconds / 3600.0;
     let anchors = anchors(builder, config, &rows, sizings, hours);
-    parallel_map(&anchors, config.jobs, |anchor| refine(&rows, anchor, &grid))
+    parallel_map_all(&anchors, config.jobs, |anchor| refine(&rows, anchor, &grid))?
         .into_iter()
         .collect::<Result<(), PlanError>>()?;
 
@@ -254,9 +254,9 @@ pub fn plan(builder: &FleetBuilder, config: &PlanConfig) -> Result<PlanResult, P
         .collect();
     shapes.sort_unstable();
     shapes.dedup();
-    let spends = parallel_map(&shapes, config.jobs, |&shape| {
+    let spends = parallel_map_all(&shapes, config.jobs, |&shape| {
         evaluate(shape, config.growth, None)
-    });
+    })?;
     // Steady state: PAYG takes at least the demand the PTUs cannot drain.
     let payg_all_per_hour = config
         .prices
@@ -303,7 +303,7 @@ pub fn plan(builder: &FleetBuilder, config: &PlanConfig) -> Result<PlanResult, P
             }
         })
         .collect();
-    let knees = parallel_map(&strategies, config.jobs, |plan| {
+    let knees = parallel_map_all(&strategies, config.jobs, |plan| {
         let Some(choice) = &plan.recommendation else {
             return Ok((None, false, Vec::new()));
         };
@@ -316,7 +316,7 @@ pub fn plan(builder: &FleetBuilder, config: &PlanConfig) -> Result<PlanResult, P
             base_rate,
             &evaluate as &Evaluate<'_>,
         )
-    });
+    })?;
     for (plan, knee) in strategies.iter_mut().zip(knees) {
         let (knee_factor, lower_bound, curve) = knee?;
         plan.knee_factor = knee_factor;

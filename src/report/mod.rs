@@ -7,6 +7,7 @@
 //! on an output path: the same records give byte-identical files.
 
 pub mod atomic_file;
+pub mod bound;
 pub mod compare;
 pub mod comparison_tables;
 pub mod cost;
@@ -17,6 +18,7 @@ pub mod hlog;
 pub mod html;
 pub mod labels;
 pub mod markdown;
+pub mod metric;
 pub mod outputs;
 pub mod recorder;
 pub mod records_csv;

@@ -38,8 +38,9 @@ pub const RUN_FILES: &[&str] = &[
     REPORT_HTML,
 ];
 /// The file whose presence marks a folder as a throttlebox result: `summary.json` of a run,
-/// `sweep.csv` of a sweep, `plan.json` of a plan. `--force` replaces only such folders.
-pub const RESULT_FILES: &[&str] = &[SUMMARY_JSON, "sweep.csv", "plan.json"];
+/// `sweep.csv` of a sweep, `plan.json` of a plan, `tune.json` of a tune. `--force` replaces
+/// only such folders.
+pub const RESULT_FILES: &[&str] = &[SUMMARY_JSON, "sweep.csv", "plan.json", "tune.json"];
 
 /// The JSON text of `summary.json` (pretty, two-space indent, trailing newline).
 pub fn summary_json(summary: &Summary) -> Result<String, ReportError> {

@@ -55,9 +55,10 @@ pub enum Job {
         /// The load engine's cap on requests in flight.
         max_in_flight: usize,
     },
-    /// One cell of a `sweep`: every strategy simulated, only a summary kept. Sum the cells.
+    /// One simulation of a `sweep` (a cell's scenario with the strategies it runs there),
+    /// only a summary kept. Sum the simulations.
     SweepCell {
-        /// Cells simulated at once.
+        /// Simulations run at once.
         jobs: usize,
     },
     /// One candidate fleet of a `plan`: every strategy simulated at `load` times the workload's

@@ -158,15 +158,38 @@ fn line_up(shard: &ShardFolder, first: &ShardFolder) -> Result<(), ShardError> {
         m.schedule.digest.clone()
     })?;
     let sweep_shape = |m: &ShardManifest| {
-        m.sweep
-            .as_ref()
-            .map(|sweep| (sweep.axes.clone(), sweep.fixed.clone(), sweep.total_cells))
+        m.sweep.as_ref().map(|sweep| {
+            (
+                sweep.axes.clone(),
+                sweep.fixed.clone(),
+                sweep.total_cells,
+                sweep.scenario.clone(),
+            )
+        })
     };
     same(
         shard,
         first,
-        "sweep axes, fixed settings and cells",
+        "sweep axes, fixed settings, cells and scenario",
         sweep_shape,
+    )?;
+    same(shard, first, "sweep.constraint", |m| {
+        m.sweep.as_ref().map(|sweep| sweep.constraint.clone())
+    })?;
+    // Which strategies were swept and which an axis reaches (decided over the whole grid).
+    same(
+        shard,
+        first,
+        "sweep.strategies (name, reached by an axis)",
+        |m| {
+            m.sweep.as_ref().map(|sweep| {
+                sweep
+                    .strategies
+                    .iter()
+                    .map(|s| (s.name.clone(), s.varies))
+                    .collect::<Vec<_>>()
+            })
+        },
     )
 }
 

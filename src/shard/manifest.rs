@@ -14,12 +14,14 @@ use super::digest::ScheduleDigest;
 use super::error::ShardError;
 use super::spec::Shard;
 use crate::metrics::series::SeriesSnapshot;
-use crate::report::{BackendInfo, CostConfig, Mode, RunSetup, SloConfig, Summary};
+use crate::report::{BackendInfo, CostConfig, Mode, RunSetup, SloConfig};
+use crate::sweep::SweptStrategy;
 
 /// The file name.
 pub const SHARD_JSON: &str = "shard.json";
-/// Version of the `shard.json` format this build writes and reads.
-pub const SHARD_FORMAT: u32 = 1;
+/// Version of the `shard.json` format this build writes and reads (2: a sweep shard keeps
+/// per-strategy results, with the strategies simulated once).
+pub const SHARD_FORMAT: u32 = 2;
 
 /// How a run was split between shards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,16 +135,7 @@ pub struct AxisRecord {
     pub values: Vec<String>,
 }
 
-/// One finished grid cell of a sweep shard.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CellPart {
-    /// The cell's position in the whole grid (first axis slowest).
-    pub index: usize,
-    /// Every strategy's summary for the cell.
-    pub summary: Summary,
-}
-
-/// What a sweep shard keeps.
+/// What a sweep shard keeps: what its outputs were written from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepPart {
     /// The axes (more than one value each), in order.
@@ -151,8 +144,20 @@ pub struct SweepPart {
     pub fixed: Vec<String>,
     /// Cells in the whole grid.
     pub total_cells: usize,
-    /// The cells of this shard that finished, in grid order.
-    pub cells: Vec<CellPart>,
+    /// `--constraint` as given (the merged files mark the best cells by it).
+    pub constraint: String,
+    /// The scenario's name (the title of `sweep.html`).
+    pub scenario: String,
+    /// Cells of this shard whose every varying strategy finished.
+    pub finished_cells: usize,
+    /// Simulations this shard ran to the end.
+    pub simulations: usize,
+    /// Requests they simulated.
+    pub simulated_requests: u64,
+    /// The strategies swept (after `--strategy`), whether an axis reaches each, and this
+    /// shard's results: its finished cells (grid positions), plus on shard
+    /// [`crate::sweep::ONCE_SHARD`] the strategies simulated once.
+    pub strategies: Vec<SweptStrategy>,
 }
 
 /// `shard.json`.
@@ -216,19 +221,21 @@ impl ShardManifest {
                 }
             }
         })?;
-        let manifest: ShardManifest =
-            serde_json::from_str(&text).map_err(|error| ShardError::Json {
-                path: path.clone(),
-                error,
-            })?;
-        if manifest.shard_format != SHARD_FORMAT {
+        let json = |error| ShardError::Json {
+            path: path.clone(),
+            error,
+        };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(json)?;
+        // The format first: another format's fields would fail to parse less clearly.
+        let format = &value["shard_format"];
+        if format.as_u64() != Some(u64::from(SHARD_FORMAT)) {
             return Err(ShardError::Mismatch {
                 folder: folder.to_path_buf(),
                 field: "shard_format".to_string(),
-                found: manifest.shard_format.to_string(),
+                found: format.to_string(),
                 expected: format!("{SHARD_FORMAT} (what this throttlebox reads)"),
             });
         }
-        Ok(manifest)
+        serde_json::from_value(value).map_err(json)
     }
 }

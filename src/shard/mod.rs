@@ -34,8 +34,8 @@ pub use digest::{Fnv64, ScheduleDigest, scenario_digest, schedule_digest};
 pub use error::ShardError;
 pub use folders::{ShardFolder, read_shards};
 pub use manifest::{
-    AxisRecord, CellPart, SHARD_FORMAT, SHARD_JSON, SetupRecord, ShardManifest, Split,
-    StrategyPart, SweepPart,
+    AxisRecord, SHARD_FORMAT, SHARD_JSON, SetupRecord, ShardManifest, Split, StrategyPart,
+    SweepPart,
 };
 pub use merge_run::merge_strategy_shards;
 pub use merge_sweep::{MergedSweep, merge_sweep_shards};

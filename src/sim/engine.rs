@@ -15,7 +15,6 @@ use rand::Rng;
 use super::events::{EventKind, EventQueue};
 use super::flight::{Current, Flight, Flights};
 use super::observe::observation;
-use super::stop::{POLL_EVERY, StopFlag};
 use crate::balance::{
     Completion, Exhausted, Observation, Phase, RequestInfo, Status, Step, Strategy, Verdict,
 };
@@ -24,6 +23,7 @@ use crate::report::{
     RecordSink, ReportError, RunSetup, StrategyHistograms, StrategyRecorder, StrategySummary,
 };
 use crate::scenario::{ResolvedStrategy, Scenario, ScenarioError};
+use crate::stop::{POLL_EVERY, StopFlag};
 use crate::workload::{Request, Workload, WorkloadError};
 
 /// Why a simulation stopped.

@@ -10,9 +10,8 @@ mod events;
 mod flight;
 mod observe;
 mod run;
-mod stop;
 
+pub use crate::stop::{POLL_EVERY, StopFlag};
 pub use engine::{SimError, StrategyOutcome, simulate_strategy};
 pub use observe::observation;
 pub use run::{ExtraFiles, Selection, SimRun, run_all, run_all_until, run_selected_until};
-pub use stop::{POLL_EVERY, StopFlag};

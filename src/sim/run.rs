@@ -13,16 +13,16 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::engine::{SimError, StrategyOutcome, simulate_strategy};
-use super::stop::StopFlag;
+use crate::parallel::parallel_map;
 use crate::report::atomic_file::AtomicFile;
 use crate::report::{
     CsvSink, DiscardSink, Mode, ReportError, RunDir, RunOutputs, RunSetup, StrategyOutputs,
     Summary, write_run,
 };
 use crate::scenario::Scenario;
+use crate::stop::StopFlag;
 
 /// The result of simulating every strategy of a scenario.
 #[derive(Debug)]
@@ -125,42 +125,31 @@ pub fn run_selected_until(
         dir: dir.path().to_path_buf(),
         indices: selected.clone(),
     });
-    let next = AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<StrategyOutcome, SimError>>>> =
-        (0..count).map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, count.max(1)) {
-            scope.spawn(|| {
-                while !stop.is_raised() {
-                    let position = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&index) = selected.get(position) else {
-                        break;
-                    };
-                    let outcome = run_one(scenario, index, setup.clone(), dir, stop);
-                    if outcome.is_ok() {
-                        on_done(&scenario.strategies[index].config.name);
-                    }
-                    if let Ok(mut slot) = results[position].lock() {
-                        *slot = Some(outcome);
-                    }
-                }
-            });
-        }
-    });
+    let results = parallel_map(
+        selected,
+        jobs,
+        stop,
+        &|_, &index| run_one(scenario, index, setup.clone(), dir, stop),
+        &|position, outcome| {
+            if outcome.is_ok() {
+                on_done(&scenario.strategies[selected[position]].config.name);
+            }
+        },
+    )
+    .map_err(|panic| ReportError::Invalid {
+        field: "simulation".to_string(),
+        reason: format!(
+            "the thread of strategy {:?} panicked: {}",
+            scenario.strategies[selected[panic.index]].config.name, panic.message
+        ),
+    })?;
     let mut finished = Vec::with_capacity(count);
-    for (&index, slot) in selected.iter().zip(results) {
-        match slot.into_inner().ok().flatten() {
+    for (&index, result) in selected.iter().zip(results) {
+        match result {
             Some(Ok(outcome)) => finished.push((index, outcome)),
             // Never started, or stopped part-way: left out.
-            None | Some(Err(SimError::Stopped)) if stop.is_raised() => {}
+            None | Some(Err(SimError::Stopped)) => {}
             Some(Err(error)) => return Err(error),
-            None => {
-                return Err(ReportError::Invalid {
-                    field: "simulation".to_string(),
-                    reason: "a strategy thread panicked".to_string(),
-                }
-                .into());
-            }
         }
     }
     let mut summary = Summary::new(

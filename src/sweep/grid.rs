@@ -1,31 +1,6 @@
-//! The grid: axes parsed from `--set key=v1,v2`, their cartesian product, and running it —
-//! until a [`StopFlag`] is raised, after which no cell starts, running cells stop within
-//! milliseconds, and the cells that finished are kept.
+//! The grid: axes parsed from `--set key=v1,v2`, and their cartesian product.
 
-use std::path::Path;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use crate::report::Summary;
-use crate::scenario::preflight::{self, CEILINGS, Estimate, Job, PreflightError, WorkloadFacts};
-use crate::scenario::{Override, Scenario, ScenarioError};
-use crate::sim::{SimError, StopFlag, run_all_until};
-
-/// Why a sweep could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum SweepError {
-    /// A `--set` axis or a cell's scenario is invalid.
-    #[error(transparent)]
-    Scenario(#[from] ScenarioError),
-    /// A cell's simulation failed.
-    #[error("cell {cell}: {source}")]
-    Sim {
-        /// The cell's settings.
-        cell: String,
-        /// Why.
-        source: Box<SimError>,
-    },
-}
+use crate::scenario::{Override, ScenarioError};
 
 /// One axis: a key and the values to try.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +41,11 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// The value of each axis, as written.
+    pub fn values(&self) -> Vec<String> {
+        self.overrides.iter().map(Override::value_label).collect()
+    }
+
     /// `key=value key=value` for messages and tables.
     pub fn label(&self) -> String {
         self.overrides
@@ -95,151 +75,22 @@ pub fn cells(axes: &[Axis]) -> Result<Vec<Cell>, ScenarioError> {
     Ok(cells)
 }
 
-/// A cell and the summary of its run.
-#[derive(Debug, Clone)]
-pub struct CellResult {
-    /// The settings.
-    pub cell: Cell,
-    /// Every strategy's summary for this cell.
-    pub summary: Summary,
-}
-
-/// The cells of a sweep that finished.
-#[derive(Debug, Clone)]
-pub struct SweepRun {
-    /// Finished cells, in grid order.
-    pub results: Vec<CellResult>,
-    /// Cells in the grid.
-    pub total: usize,
-}
-
-impl SweepRun {
-    /// Whether cells are missing (the sweep was stopped).
-    pub fn interrupted(&self) -> bool {
-        self.results.len() < self.total
-    }
-}
-
-/// The scenario at `path` (None: the embedded default) with `fixed` and `cell`'s overrides.
-fn load_cell(
-    path: Option<&Path>,
-    fixed: &[Override],
-    cell: &Cell,
-) -> Result<Scenario, ScenarioError> {
-    let overrides: Vec<Override> = fixed.iter().chain(&cell.overrides).cloned().collect();
-    match path {
-        Some(path) => Scenario::load(path, &overrides),
-        None => Scenario::embedded_default(&overrides),
-    }
-}
-
-/// The pre-flight estimate of the whole grid (every cell, `jobs` at once), refused above the
-/// safety ceilings unless `allow_large` (see [`crate::scenario::preflight`]).
-pub fn preflight(
-    path: Option<&Path>,
-    fixed: &[Override],
-    axes: &[Axis],
-    jobs: usize,
-    allow_large: bool,
-) -> Result<Estimate, PreflightError> {
-    let estimate = cells(axes)?
+/// The index of each axis's value in cell number `cell` of the grid of `axes` (first axis
+/// slowest, as [`cells`] orders them).
+pub fn position(axes: &[Axis], cell: usize) -> Vec<usize> {
+    let mut rest = cell;
+    let mut indices: Vec<usize> = axes
         .iter()
-        .map(|cell| {
-            let facts = WorkloadFacts::of(&load_cell(path, fixed, cell)?)?;
-            Ok(preflight::estimate(&facts, Job::SweepCell { jobs }))
+        .rev()
+        .map(|axis| {
+            let length = axis.values.len().max(1);
+            let index = rest % length;
+            rest /= length;
+            index
         })
-        .sum::<Result<Estimate, ScenarioError>>()?;
-    estimate.check(&CEILINGS, allow_large)?;
-    Ok(estimate)
-}
-
-/// Run every cell of the grid over the scenario at `path` (None: the embedded default), on
-/// up to `jobs` threads, until `stop` is raised; `on_cell(done, total)` reports progress.
-pub fn run_sweep(
-    path: Option<&Path>,
-    fixed: &[Override],
-    axes: &[Axis],
-    jobs: usize,
-    on_cell: &(dyn Fn(usize, usize) + Sync),
-    stop: &StopFlag,
-) -> Result<SweepRun, SweepError> {
-    run_sweep_where(path, fixed, axes, &|_| true, jobs, on_cell, stop)
-}
-
-/// [`run_sweep`] over the cells whose grid position `keep` accepts (a shard's); `total` is
-/// then the number of those cells.
-pub fn run_sweep_where(
-    path: Option<&Path>,
-    fixed: &[Override],
-    axes: &[Axis],
-    keep: &(dyn Fn(usize) -> bool + Sync),
-    jobs: usize,
-    on_cell: &(dyn Fn(usize, usize) + Sync),
-    stop: &StopFlag,
-) -> Result<SweepRun, SweepError> {
-    let grid: Vec<Cell> = cells(axes)?
-        .into_iter()
-        .enumerate()
-        .filter(|(position, _)| keep(*position))
-        .map(|(_, cell)| cell)
         .collect();
-    // Validate every cell before spending CPU on any.
-    let scenarios = grid
-        .iter()
-        .map(|cell| load_cell(path, fixed, cell))
-        .collect::<Result<Vec<_>, _>>()?;
-    let total = grid.len();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<Result<Summary, SimError>>>> =
-        (0..total).map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, total.max(1)) {
-            scope.spawn(|| {
-                while !stop.is_raised() {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    if index >= total {
-                        break;
-                    }
-                    let outcome = run_all_until(&scenarios[index], None, 1, "sweep", &|_| {}, stop)
-                        .map(|run| run.summary);
-                    if let Ok(mut slot) = results[index].lock() {
-                        *slot = Some(outcome);
-                    }
-                    on_cell(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-                }
-            });
-        }
-    });
-    let mut finished = Vec::with_capacity(total);
-    for (cell, slot) in grid.into_iter().zip(results) {
-        match slot.into_inner().ok().flatten() {
-            Some(Ok(summary)) if !summary.interrupted => {
-                finished.push(CellResult { cell, summary });
-            }
-            // Stopped part-way, or never started: left out.
-            Some(Ok(_)) | None if stop.is_raised() => {}
-            Some(Err(source)) => {
-                return Err(SweepError::Sim {
-                    cell: cell.label(),
-                    source: Box::new(source),
-                });
-            }
-            Some(Ok(_)) | None => {
-                return Err(SweepError::Sim {
-                    cell: cell.label(),
-                    source: Box::new(SimError::Report(crate::report::ReportError::Invalid {
-                        field: "sweep".to_string(),
-                        reason: "a worker thread panicked".to_string(),
-                    })),
-                });
-            }
-        }
-    }
-    Ok(SweepRun {
-        results: finished,
-        total,
-    })
+    indices.reverse();
+    indices
 }
 
 #[cfg(test)]
@@ -266,6 +117,8 @@ mod tests {
             grid[5].label(),
             "breaker.trip_duration=60s breaker.interval=60s"
         );
+        assert_eq!(position(&axes, 5), [2, 1]);
+        assert_eq!(position(&axes, 2), [1, 0]);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Helpers shared by the tests that drive the built binary: its path, the small fixture
-//! scenario, scratch folders under the target directory, and listing what a run left.
+//! scenario, scratch folders under the target directory, checking that a run succeeded, and
+//! listing what a run left.
 #![allow(dead_code)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 /// The built `throttlebox` binary.
 pub const BIN: &str = env!("CARGO_BIN_EXE_throttlebox");
@@ -21,6 +23,21 @@ pub fn scratch(group: &str, name: &str) -> PathBuf {
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("scratch dir");
     dir
+}
+
+/// The binary's run must have succeeded; else fail with its exit code and stderr.
+pub fn succeeded(output: &Output) {
+    assert!(
+        output.status.success(),
+        "exit {:?}: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Command-line arguments as owned strings.
+pub fn owned(args: &[&str]) -> Vec<String> {
+    args.iter().map(|arg| arg.to_string()).collect()
 }
 
 /// Every path under `dir` (recursive, relative, folders included), sorted.

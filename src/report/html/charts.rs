@@ -11,7 +11,7 @@ use crate::report::ReportError;
 
 /// Width and height of one chart in pixels.
 pub const CHART_SIZE: (u32, u32) = (660, 320);
-const FONT: &str = "sans-serif";
+pub(super) const FONT: &str = "sans-serif";
 
 /// Tableau 10: distinguishable colours for lines and stacked areas.
 const PALETTE: [RGBColor; 10] = [
@@ -42,7 +42,7 @@ pub struct Axes<'a> {
     pub y: &'a str,
 }
 
-fn chart_error(id: &str) -> impl Fn(String) -> ReportError + '_ {
+pub(super) fn chart_error(id: &str) -> impl Fn(String) -> ReportError + '_ {
     move |reason| ReportError::Invalid {
         field: format!("report.html chart {id}"),
         reason,
@@ -50,13 +50,22 @@ fn chart_error(id: &str) -> impl Fn(String) -> ReportError + '_ {
 }
 
 /// Draw into a fresh SVG string; `draw` gets the drawing area.
-fn svg(
+pub(super) fn svg(
     id: &str,
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
+) -> Result<String, ReportError> {
+    svg_sized(id, CHART_SIZE, draw)
+}
+
+/// [`svg`] with another size (width, height in pixels).
+pub(super) fn svg_sized(
+    id: &str,
+    size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
 ) -> Result<String, ReportError> {
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, CHART_SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
         root.fill(&WHITE)
             .map_err(|e| e.to_string())
             .map_err(chart_error(id))?;
@@ -90,7 +99,7 @@ fn tint(colour: RGBColor, strength: f64) -> RGBColor {
 }
 
 /// Axis tick labels: whole numbers without a trailing `.0`, otherwise up to two decimals.
-fn tick(value: &f64) -> String {
+pub(super) fn tick(value: &f64) -> String {
     if (value - value.round()).abs() < 1e-9 {
         format!("{value:.0}")
     } else {
@@ -283,10 +292,10 @@ pub fn timeline(
     })
 }
 
-type Plane = Cartesian2d<RangedCoordf64, RangedCoordf64>;
+pub(super) type Plane = Cartesian2d<RangedCoordf64, RangedCoordf64>;
 
 /// A titled chart over `x` × `y` with the page's margins and label areas.
-fn plane<'a, 'b>(
+pub(super) fn plane<'a, 'b>(
     root: &'a DrawingArea<SVGBackend<'b>, Shift>,
     title: &str,
     x: std::ops::Range<f64>,
@@ -321,7 +330,7 @@ fn numeric_mesh(
         .map_err(|e| e.to_string())
 }
 
-fn legend<'a, 'b: 'a>(
+pub(super) fn legend<'a, 'b: 'a>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, Plane>,
     position: SeriesLabelPosition,
 ) -> Result<(), String> {

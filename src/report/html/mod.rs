@@ -2,19 +2,24 @@
 //! run cannot be trusted, the run's metadata, the head-to-head and outcome tables, charts drawn by plotters (SVG, inlined): latency
 //! percentiles over time, the TTFT CDF per strategy, per-second successes and 429s stacked by
 //! backend, breaker state per backend and PTU utilization; then the per-backend, SLO and
-//! validity tables.
+//! validity tables. The chart kinds other pages draw (heatmaps and curves for `sweep.html` and
+//! `tune.html`) and the page frame ([`page`]) are shared from here.
 //!
 //! Pure and deterministic: the same summary, series and histograms give the same bytes. Never
 //! reads a clock and never decides anything about the run.
 
 pub(crate) mod charts;
+mod curves;
 pub mod data;
-pub(crate) mod page;
+mod heatmap;
+pub mod page;
 
 use std::fmt::Write as _;
 
 use self::charts::{Axes, LegendAt, Line, lines, stacked_areas, timeline};
+pub use self::curves::{Curve, CurvePoint, Curves, Limit, curves};
 use self::data::{BackendCount, Points, bucket_seconds, per_backend, stacked};
+pub use self::heatmap::{CellMark, HeatAxis, HeatCell, Heatmap, heatmap};
 use self::page::{escape, figure};
 use super::comparison_tables::{
     backend_shares, head_to_head, outcome_breakdown, slo_verdicts, validity_table,

@@ -1,0 +1,39 @@
+//! `throttlebox tune`: search a strategy's settings (breaker, retry, any `--set` key) for the
+//! best objective under constraints, instead of gridding them, and recommend a setting that is
+//! robust — good over several seeds with common random numbers (judged on confidence
+//! intervals) and not on a cliff edge (its neighbours meet the constraints too).
+//!
+//! Owns the search space ([`param`]), the objective and the judging rule ([`judge`]), the
+//! statistics over seeds ([`stats`]), the initial design ([`design`]), evaluation with a
+//! budget in simulated requests ([`evaluate`]), the search ([`search`]), the neighbourhood
+//! checks ([`robust`]) and the outputs: the config fragments to paste ([`fragment`]),
+//! `tune.json`/`tune.md` ([`output`]) and `tune.html` ([`html`]). Every decision depends on simulated figures only, so the same inputs
+//! give byte-identical outputs on any machine.
+
+pub mod design;
+pub mod error;
+pub mod evaluate;
+pub mod fragment;
+pub mod html;
+pub mod judge;
+pub mod output;
+pub mod param;
+mod ranking;
+mod robust;
+pub mod search;
+pub mod stats;
+
+pub use error::TuneError;
+pub use evaluate::{Evaluation, Fidelity, Setting, Stage};
+pub use html::{tune_chart_ids, tune_html};
+pub use judge::{JudgeRule, Objective};
+pub use output::{TUNE_HTML, TUNE_JSON, TUNE_MD, tune_json, tune_markdown};
+pub use param::{Domain, Param};
+pub use search::{TuneRequest, TuneRun, tune};
+pub use stats::Estimate;
+
+/// Simulated requests one CPU-second buys, for `--budget-cpu`: what a release build replays
+/// of the embedded default scenario's ten-minute runs, per-run costs included, on the
+/// reference machine (BENCHMARKS.md, "Tuning"; longer runs go faster). The budget is turned
+/// into requests before the search starts, so the result never depends on the machine.
+pub const REQUESTS_PER_CPU_SECOND: u64 = 150_000;
