@@ -71,6 +71,19 @@ impl LatencyHistogram {
         Some(Duration::from_micros(value))
     }
 
+    /// The counts (µs buckets).
+    pub fn counts(&self) -> &Histogram<u64> {
+        &self.histogram
+    }
+
+    /// Add every value of `other` (same bounds: every `LatencyHistogram` has them) and keep
+    /// the larger maximum: the histogram of both runs' values, exactly.
+    pub fn merge(&mut self, other: &LatencyHistogram) {
+        // Equal bounds: `add` cannot fail; a saturating add keeps the counts' invariant.
+        let _ = self.histogram.add(&other.histogram);
+        self.max = self.max.max(other.max);
+    }
+
     /// The exact largest value recorded; `None` when empty.
     pub fn max(&self) -> Option<Duration> {
         (!self.histogram.is_empty()).then_some(self.max)

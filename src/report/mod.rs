@@ -13,6 +13,7 @@ mod csv_fields;
 pub mod error;
 pub mod format;
 pub mod hlog;
+pub mod hlog_merge;
 pub mod html;
 pub mod markdown;
 pub mod outputs;

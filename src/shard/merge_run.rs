@@ -30,7 +30,7 @@ struct Piece<'a> {
     hlog: Vec<u8>,
 }
 
-fn read_summary(folder: &Path) -> Result<Summary, ShardError> {
+pub(super) fn read_summary(folder: &Path) -> Result<Summary, ShardError> {
     let path = folder.join(SUMMARY_JSON);
     let text = std::fs::read_to_string(&path).map_err(|error| ShardError::Io {
         path: path.clone(),

@@ -22,24 +22,32 @@ mod digest;
 mod error;
 mod folders;
 mod manifest;
+mod live_verdict;
+mod merge_live;
 mod merge_run;
 mod merge_sweep;
+mod ordered_rows;
 mod records;
 mod schedule;
+mod series_sum;
 mod spec;
 mod start;
+mod totals;
 mod write;
 
 pub use digest::{Fnv64, ScheduleDigest, scenario_digest, schedule_digest};
 pub use error::ShardError;
 pub use folders::{ShardFolder, read_shards};
 pub use manifest::{
-    AxisRecord, CellPart, SHARD_FORMAT, SHARD_JSON, SetupRecord, ShardManifest, Split,
+    AxisRecord, CellPart, LivePart, SHARD_FORMAT, SHARD_JSON, SetupRecord, ShardManifest, Split,
     StrategyPart, SweepPart,
 };
+pub use live_verdict::START_SKEW_LIMIT_WALL;
+pub use merge_live::merge_live_shards;
 pub use merge_run::merge_strategy_shards;
 pub use merge_sweep::{MergedSweep, merge_sweep_shards};
 pub use schedule::shard_schedule;
 pub use spec::{MAX_SHARDS, Shard, ShardParseError};
-pub use start::{StartAt, StartAtParseError, Started};
+pub use start::{START_PAST_TOLERANCE, StartAt, StartAtParseError, Started};
+pub use totals::{BackendRecord, HistogramRecord, TotalsRecord};
 pub use write::{ShardIdentity, without_shard_flag};

@@ -4,7 +4,11 @@
 
 use super::digest::{ScheduleDigest, scenario_digest, schedule_digest};
 use super::error::ShardError;
-use super::manifest::{SHARD_FORMAT, SetupRecord, ShardManifest, Split, StrategyPart, SweepPart};
+use super::manifest::{
+    LivePart, SHARD_FORMAT, SetupRecord, ShardManifest, Split, StrategyPart, SweepPart,
+};
+use super::totals::TotalsRecord;
+use crate::live::head_to_head::LiveStrategyOutcome;
 use super::spec::Shard;
 use crate::report::RunSetup;
 use crate::scenario::{Scenario, ScenarioError};
@@ -60,6 +64,7 @@ impl ShardIdentity {
             setup: None,
             strategies: Vec::new(),
             sweep: None,
+            live: None,
         }
     }
 
@@ -80,6 +85,34 @@ impl ShardIdentity {
                 ttft_max_ns: nanos(outcome.histograms.ttft.max()),
                 late_interval_samples: outcome.histograms.late_interval_samples,
                 series: outcome.series.snapshot(),
+                totals: None,
+                engine: None,
+            })
+            .collect();
+        manifest.to_json()
+    }
+
+    /// `shard.json` of a live shard (`load`/`run --target … --shard`) whose strategies in
+    /// `finished` (scenario index, outcome) were measured.
+    pub fn live_json(
+        &self,
+        setup: &RunSetup,
+        live: LivePart,
+        finished: &[(usize, &LiveStrategyOutcome)],
+    ) -> Result<String, ShardError> {
+        let mut manifest = self.manifest(Split::Requests, 0);
+        manifest.setup = Some(SetupRecord::from(setup));
+        manifest.live = Some(live);
+        manifest.strategies = finished
+            .iter()
+            .map(|(index, outcome)| StrategyPart {
+                index: *index,
+                e2e_max_ns: nanos(outcome.histograms.e2e.max()),
+                ttft_max_ns: nanos(outcome.histograms.ttft.max()),
+                late_interval_samples: outcome.histograms.late_interval_samples,
+                series: outcome.series.snapshot(),
+                totals: Some(TotalsRecord::of(&outcome.totals)),
+                engine: Some(outcome.engine.clone()),
             })
             .collect();
         manifest.to_json()
