@@ -80,10 +80,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
             |dir| {
                 let summary = merge_live_shards(&shards, dir)?;
                 println!("{}", head_to_head_table(&summary));
-                eprintln!(
-                    "{count} live shards merged into {}",
-                    dir.path().display()
-                );
+                eprintln!("{count} live shards merged into {}", dir.path().display());
                 Ok(trust::run_outcome(None, &summary, args.strict, false))
             },
         ),

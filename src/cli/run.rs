@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use throttlebox::live::head_to_head::{LiveRunOptions, LiveStrategyOutcome, run_live_with};
 use throttlebox::live::load::LoadOptions;
-use throttlebox::report::{RunDir, RunSetup};
 use throttlebox::report::run_dir::SUMMARY_JSON;
+use throttlebox::report::{RunDir, RunSetup};
 use throttlebox::scenario::Scenario;
 use throttlebox::scenario::preflight::{self, Job};
 use throttlebox::shard::Shard;

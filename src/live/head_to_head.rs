@@ -26,8 +26,8 @@ use crate::metrics::recorder::StrategyTotals;
 use crate::metrics::{SecondSeries, StrategyHistograms, StrategyRecorder};
 use crate::report::validity::assess;
 use crate::report::{
-    DiscardSink, ReportError, RunDir, RunOutputs, RunSetup, RunSink, StrategyOutputs, StrategySummary, Summary,
-    write_run,
+    DiscardSink, ReportError, RunDir, RunOutputs, RunSetup, RunSink, StrategyOutputs,
+    StrategySummary, Summary, write_run,
 };
 use crate::scenario::Scenario;
 use crate::shard::{StartAt, Started};
@@ -84,8 +84,13 @@ pub struct LiveStrategyOutcome {
 
 /// Files of the caller's own written with a live run's outputs, before `summary.json`
 /// (`shard.json`), from the setup and the measured strategies.
-pub type ExtraLiveFiles<'a> = &'a (dyn Fn(&RunSetup, &[LiveStrategyOutcome]) -> Result<Vec<(&'static str, String)>, ReportError>
-         + Sync);
+pub type ExtraLiveFiles<'a> = &'a (
+        dyn Fn(
+    &RunSetup,
+    &[LiveStrategyOutcome],
+) -> Result<Vec<(&'static str, String)>, ReportError>
+            + Sync
+    );
 
 /// A finished live head-to-head.
 #[derive(Debug)]

@@ -145,9 +145,9 @@ impl MergedHistograms {
                 .by_tag
                 .entry(tag.to_string())
                 .or_insert_with(latency_histogram);
-            merged.add(&histogram).map_err(|error| {
-                interval.invalid(format!("values beyond one day: {error:?}"))
-            })?;
+            merged
+                .add(&histogram)
+                .map_err(|error| interval.invalid(format!("values beyond one day: {error:?}")))?;
             self.intervals += 1;
             Ok(())
         })

@@ -88,10 +88,17 @@ mod tests {
             shard.record(end, e2e, ttft);
             both.record(end, e2e, ttft);
         }
-        let (a, b, both) = (a.finish().unwrap(), b.finish().unwrap(), both.finish().unwrap());
+        let (a, b, both) = (
+            a.finish().unwrap(),
+            b.finish().unwrap(),
+            both.finish().unwrap(),
+        );
         let merged =
             merge_aligned_logs(&[(&a, "a".to_string()), (&b, "b".to_string())], "both").unwrap();
-        assert_eq!(String::from_utf8_lossy(&merged), String::from_utf8_lossy(&both));
+        assert_eq!(
+            String::from_utf8_lossy(&merged),
+            String::from_utf8_lossy(&both)
+        );
         let mut pooled = MergedHistograms::new();
         pooled.add_log(&merged, "merged").unwrap();
         assert_eq!(pooled.tag(E2E_TAG).map(Histogram::len), Some(200));

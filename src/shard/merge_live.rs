@@ -105,7 +105,12 @@ fn measured<'a>(
 }
 
 /// A full-run histogram of `tag` from the merged log, with the exact maximum of the shards'.
-fn full_run(merged: &MergedHistograms, tag: &str, max_ns: u64, origin: &Path) -> Result<LatencyHistogram, ShardError> {
+fn full_run(
+    merged: &MergedHistograms,
+    tag: &str,
+    max_ns: u64,
+    origin: &Path,
+) -> Result<LatencyHistogram, ShardError> {
     let counts = merged.tag(tag).cloned().unwrap_or_else(latency_histogram);
     LatencyHistogram::from_parts(counts, Duration::from_nanos(max_ns)).ok_or_else(|| {
         ShardError::mismatch(
@@ -146,7 +151,8 @@ fn merge_strategy(
     let log = merge_aligned_logs(&logs, &comment)?;
     let mut pooled = MergedHistograms::new();
     pooled.add_log(&log, "merged interval log")?;
-    let max = |pick: fn(&StrategyPart) -> u64| parts.iter().map(|p| pick(p.part)).max().unwrap_or(0);
+    let max =
+        |pick: fn(&StrategyPart) -> u64| parts.iter().map(|p| pick(p.part)).max().unwrap_or(0);
     let e2e = full_run(&pooled, E2E_TAG, max(|p| p.e2e_max_ns), &origin)?;
     let ttft = full_run(&pooled, TTFT_TAG, max(|p| p.ttft_max_ns), &origin)?;
     let mut totals = TotalsRecord::default();
@@ -171,14 +177,15 @@ fn merge_strategy(
     let skew = start_skew_reasons(&verdicts, live.start_at.as_deref());
     summary.validity = merged_validity(&verdicts, skew);
     let snapshots: Vec<_> = parts.iter().map(|part| &part.part.series).collect();
-    let series = SecondSeries::from_snapshot(&sum_series(&snapshots, latency)).map_err(|reason| {
-        ShardError::mismatch(
-            &origin,
-            format!("series of strategy {name:?}"),
-            reason,
-            "per-second series of one fleet",
-        )
-    })?;
+    let series =
+        SecondSeries::from_snapshot(&sum_series(&snapshots, latency)).map_err(|reason| {
+            ShardError::mismatch(
+                &origin,
+                format!("series of strategy {name:?}"),
+                reason,
+                "per-second series of one fleet",
+            )
+        })?;
     Ok(Merged {
         summary,
         series,
@@ -196,8 +203,17 @@ fn merge_strategy(
 pub fn merge_live_shards(shards: &[ShardFolder], out: &RunDir) -> Result<Summary, ShardError> {
     let first = &shards[0];
     let missing = |field: &str| ShardError::mismatch(&first.path, field, "absent", "present");
-    let setup = first.manifest.setup.as_ref().ok_or_else(|| missing("setup"))?.to_setup();
-    let live = first.manifest.live.as_ref().ok_or_else(|| missing("live"))?;
+    let setup = first
+        .manifest
+        .setup
+        .as_ref()
+        .ok_or_else(|| missing("setup"))?
+        .to_setup();
+    let live = first
+        .manifest
+        .live
+        .as_ref()
+        .ok_or_else(|| missing("live"))?;
     let mut by_shard = Vec::with_capacity(shards.len());
     let mut interrupted = false;
     for shard in shards {
@@ -206,9 +222,17 @@ pub fn merge_live_shards(shards: &[ShardFolder], out: &RunDir) -> Result<Summary
         by_shard.push(found);
     }
     // A strategy is merged when every shard measured it (an interrupted shard may lack some).
-    let measured_by = |index: usize| by_shard.iter().all(|found| found.iter().any(|(i, _)| *i == index));
+    let measured_by = |index: usize| {
+        by_shard
+            .iter()
+            .all(|found| found.iter().any(|(i, _)| *i == index))
+    };
     let all: BTreeSet<usize> = by_shard.iter().flatten().map(|(index, _)| *index).collect();
-    let kept: Vec<usize> = all.iter().copied().filter(|&index| measured_by(index)).collect();
+    let kept: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&index| measured_by(index))
+        .collect();
     if kept.is_empty() {
         return Err(ShardError::Incomplete(
             "no strategy was measured by every shard".to_string(),

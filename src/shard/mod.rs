@@ -21,8 +21,8 @@
 mod digest;
 mod error;
 mod folders;
-mod manifest;
 mod live_verdict;
+mod manifest;
 mod merge_live;
 mod merge_run;
 mod merge_sweep;
@@ -38,11 +38,11 @@ mod write;
 pub use digest::{Fnv64, ScheduleDigest, scenario_digest, schedule_digest};
 pub use error::ShardError;
 pub use folders::{ShardFolder, read_shards};
+pub use live_verdict::START_SKEW_LIMIT_WALL;
 pub use manifest::{
     AxisRecord, CellPart, LivePart, SHARD_FORMAT, SHARD_JSON, SetupRecord, ShardManifest, Split,
     StrategyPart, SweepPart,
 };
-pub use live_verdict::START_SKEW_LIMIT_WALL;
 pub use merge_live::merge_live_shards;
 pub use merge_run::merge_strategy_shards;
 pub use merge_sweep::{MergedSweep, merge_sweep_shards};

@@ -192,8 +192,8 @@ const WINDOW: usize = 1 << 20;
 impl Window {
     fn row(&mut self, start: u64, len: u32) -> Result<&[u8], ShardError> {
         let len = len as usize;
-        let inside = start >= self.offset
-            && (start - self.offset) as usize + len <= self.bytes.len();
+        let inside =
+            start >= self.offset && (start - self.offset) as usize + len <= self.bytes.len();
         if !inside {
             self.bytes.resize(WINDOW.max(len), 0);
             let mut filled = 0;
@@ -229,14 +229,7 @@ pub fn merge_in_schedule_order(
     let mut headers: Vec<(PathBuf, Vec<u8>)> = Vec::with_capacity(shards.len());
     for (number, shard) in shards.iter().enumerate() {
         let path = shard.path.join(file.name());
-        let header = index(
-            &path,
-            file,
-            shard,
-            number as u32,
-            strategies,
-            &mut entries,
-        )?;
+        let header = index(&path, file, shard, number as u32, strategies, &mut entries)?;
         if let Some((first_path, first)) = headers.first()
             && *first != header
         {
@@ -255,7 +248,9 @@ pub fn merge_in_schedule_order(
                 &headers[b.shard as usize].0,
                 format!(
                     "request {} (attempt {}) of strategy {:?} appears twice",
-                    b.request, b.attempt, strategies[usize::from(b.strategy)]
+                    b.request,
+                    b.attempt,
+                    strategies[usize::from(b.strategy)]
                 ),
             ));
         }
@@ -286,8 +281,7 @@ pub fn merge_in_schedule_order(
         target.write_all(row).map_err(write_error)?;
         let strategy = usize::from(entry.strategy);
         merged.rows[strategy] += 1;
-        if file == RowsFile::Requests && entry.end_second != u32::MAX && entry.e2e_us != u32::MAX
-        {
+        if file == RowsFile::Requests && entry.end_second != u32::MAX && entry.e2e_us != u32::MAX {
             merged.latency[strategy].record(
                 entry.end_second as usize,
                 Duration::from_micros(u64::from(entry.e2e_us)),

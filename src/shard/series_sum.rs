@@ -27,7 +27,11 @@ fn add_backend(sum: &mut BackendSecondSnapshot, value: &BackendSecondSnapshot) {
 /// The sum of `parts` (all of the same backends), its latency from `latency`.
 pub fn sum_series(parts: &[&SeriesSnapshot], latency: &SecondLatency) -> SeriesSnapshot {
     let backends = parts.first().map_or(0, |part| part.backends);
-    let seconds = parts.iter().map(|part| part.requests.len()).max().unwrap_or(0);
+    let seconds = parts
+        .iter()
+        .map(|part| part.requests.len())
+        .max()
+        .unwrap_or(0);
     let empty_backend = BackendSecondSnapshot([0; 5], 0, false, 0.0, 0, 0.0);
     let mut sum = SeriesSnapshot {
         backends,

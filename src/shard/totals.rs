@@ -44,8 +44,7 @@ impl HistogramRecord {
             counts.saturating_record_n(value, count);
         }
         // Same bounds by construction.
-        LatencyHistogram::from_parts(counts, Duration::from_nanos(self.max_ns))
-            .unwrap_or_default()
+        LatencyHistogram::from_parts(counts, Duration::from_nanos(self.max_ns)).unwrap_or_default()
     }
 }
 

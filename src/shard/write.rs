@@ -7,9 +7,9 @@ use super::error::ShardError;
 use super::manifest::{
     LivePart, SHARD_FORMAT, SetupRecord, ShardManifest, Split, StrategyPart, SweepPart,
 };
+use super::spec::Shard;
 use super::totals::TotalsRecord;
 use crate::live::head_to_head::LiveStrategyOutcome;
-use super::spec::Shard;
 use crate::report::RunSetup;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::sim::StrategyOutcome;
