@@ -352,25 +352,10 @@ fn the_indexed_job_gives_each_pod_its_shard_and_the_merge_job_joins_them() {
     // What the pods run, run here: the N shard processes side by side, then the merge.
     let _cores = crate::live_support::take_the_cores();
     let results = scratch("deploy", "job-args");
-    let children: Vec<_> = (0..shards as u32)
-        .map(|index| {
-            Command::new(BIN)
-                .args(localise(&args, index, &results))
-                .args(["--set", "workload.duration=1m"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("shard starts")
-        })
-        .collect();
-    for child in children {
-        let output = child.wait_with_output().expect("shard ends");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    run_side_by_side(
+        (0..shards as u32).map(|index| localise(&args, index, &results)),
+        &["--set", "workload.duration=1m"],
+    );
     let output = Command::new(BIN)
         .args(localise(&merge_args, 0, &results))
         .output()
@@ -568,25 +553,10 @@ fn the_load_shards_job_sends_its_part_from_the_shared_start_and_the_merge_job_jo
             .collect()
     };
     let shortened = ["--set", "workload.duration=30s", "--time-scale", "20"];
-    let children: Vec<_> = (0..shards as u32)
-        .map(|index| {
-            Command::new(BIN)
-                .args(local(&args, index))
-                .args(shortened)
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("shard starts")
-        })
-        .collect();
-    for child in children {
-        let output = child.wait_with_output().expect("shard ends");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    run_side_by_side(
+        (0..shards as u32).map(|index| local(&args, index)),
+        &shortened,
+    );
     let output = Command::new(BIN)
         .args(local(&merge_args, 0))
         .output()
@@ -611,6 +581,30 @@ fn the_load_shards_job_sends_its_part_from_the_shared_start_and_the_merge_job_jo
         Some(scheduled)
     );
     assert_eq!(summary["strategies"][0]["name"], flag(&args, "--label"));
+}
+
+/// Run the shards' command lines (each with `extra` added) as processes side by side, and
+/// check that every one succeeds.
+fn run_side_by_side(commands: impl Iterator<Item = Vec<String>>, extra: &[&str]) {
+    let children: Vec<_> = commands
+        .map(|args| {
+            Command::new(BIN)
+                .args(args)
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("shard starts")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("shard ends");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
 
 /// A Job's container arguments.

@@ -3,9 +3,11 @@
 //! shared instant every shard starts it at, checked before anything runs (exit 2), and the
 //! `shard.json` the shard writes beside its run files for `throttlebox merge`.
 
-use throttlebox::live::head_to_head::LiveStrategyOutcome;
+use throttlebox::live::head_to_head::{
+    LiveRun, LiveRunOptions, LiveStrategyOutcome, run_live_with,
+};
 use throttlebox::live::setup::TARGET_BACKEND;
-use throttlebox::report::{ReportError, RunSetup};
+use throttlebox::report::{ReportError, RunDir, RunSetup};
 use throttlebox::scenario::Scenario;
 use throttlebox::shard::{
     LivePart, SHARD_JSON, START_PAST_TOLERANCE, Shard, ShardIdentity, StartAt, without_shard_flag,
@@ -100,4 +102,22 @@ impl LiveShard {
             })?;
         Ok(vec![(SHARD_JSON, json)])
     }
+}
+
+/// Run `scenario` live into `dir`, writing `shard`'s `shard.json` beside the run's files when
+/// this process is a shard.
+pub fn run_live_as(
+    shard: Option<&LiveShard>,
+    scenario: &Scenario,
+    dir: &RunDir,
+    options: &LiveRunOptions,
+    command: &str,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<LiveRun> {
+    let files = |setup: &RunSetup, outcomes: &[LiveStrategyOutcome]| match shard {
+        Some(shard) => shard.files(setup, outcomes),
+        None => Ok(Vec::new()),
+    };
+    let run = run_live_with(scenario, Some(dir), options, command, stop, Some(&files));
+    Ok(super::live_common::block_on(run)??)
 }

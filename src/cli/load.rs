@@ -11,16 +11,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use throttlebox::live::goose_adapter::{GooseOptions, run_goose};
-use throttlebox::live::head_to_head::{LiveRunOptions, LiveStrategyOutcome, run_live_with};
+use throttlebox::live::head_to_head::LiveRunOptions;
 use throttlebox::live::load::LoadOptions;
 use throttlebox::report::run_dir::SUMMARY_JSON;
-use throttlebox::report::{RunDir, RunSetup, Summary};
+use throttlebox::report::{RunDir, Summary};
 use throttlebox::scenario::Scenario;
 use throttlebox::shard::Shard;
 
 use super::deprecated::ScenarioArg;
 use super::live_common::{block_on, report};
-use super::live_shard::{LiveShard, LiveShardArgs};
+use super::live_shard::{LiveShard, LiveShardArgs, run_live_as};
 use super::run_folder::Folder;
 use super::signals::{Signal, Signals};
 use super::sim::{command_line, load};
@@ -171,18 +171,7 @@ fn drive(
                     .map_or(String::new(), |at| format!(", starting at {at}"))
             );
             let stop = signals.watch();
-            let files = |setup: &RunSetup, outcomes: &[LiveStrategyOutcome]| match shard {
-                Some(shard) => shard.files(setup, outcomes),
-                None => Ok(Vec::new()),
-            };
-            let live = block_on(run_live_with(
-                scenario,
-                Some(dir),
-                &options,
-                &command,
-                stop,
-                Some(&files),
-            ))??;
+            let live = run_live_as(shard, scenario, dir, &options, &command, stop)?;
             report(&live, dir);
             live.summary
         }

@@ -9,16 +9,16 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use throttlebox::live::head_to_head::{LiveRunOptions, LiveStrategyOutcome, run_live_with};
+use throttlebox::live::head_to_head::LiveRunOptions;
 use throttlebox::live::load::LoadOptions;
+use throttlebox::report::RunDir;
 use throttlebox::report::run_dir::SUMMARY_JSON;
-use throttlebox::report::{RunDir, RunSetup};
 use throttlebox::scenario::Scenario;
 use throttlebox::scenario::preflight::{self, Job};
 use throttlebox::shard::Shard;
 
-use super::live_common::{block_on, report};
-use super::live_shard::{LiveShard, LiveShardArgs};
+use super::live_common::report;
+use super::live_shard::{LiveShard, LiveShardArgs, run_live_as};
 use super::run_folder::Folder;
 use super::signals::Signals;
 use super::sim::{command_line, load};
@@ -141,18 +141,7 @@ fn run_live_command(
     );
     let command = command_line();
     let stop = signals.watch();
-    let files = |setup: &RunSetup, outcomes: &[LiveStrategyOutcome]| match shard {
-        Some(shard) => shard.files(setup, outcomes),
-        None => Ok(Vec::new()),
-    };
-    let live = block_on(run_live_with(
-        scenario,
-        Some(dir),
-        &options,
-        &command,
-        stop,
-        Some(&files),
-    ))??;
+    let live = run_live_as(shard, scenario, dir, &options, &command, stop)?;
     report(&live, dir);
     Ok(trust::run_outcome(
         signals.received(),

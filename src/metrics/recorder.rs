@@ -15,27 +15,42 @@ use super::record::{AttemptRecord, BackendIndex, ErrorClass, RequestRecord, Stra
 use super::series::SecondSeries;
 use crate::report::{RunSetup, StrategySummary, summarize};
 
-/// Per-backend running totals.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct BackendTotals {
+/// Per-backend running totals (a live shard ships them in its `shard.json`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BackendTotals {
+    /// Attempts sent to it.
     pub attempts: u64,
+    /// … answered 2xx.
     pub ok: u64,
+    /// … answered 429.
     pub throttled: u64,
+    /// … answered 5xx.
     pub server_error: u64,
+    /// … failed otherwise.
     pub other_error: u64,
     /// Successful requests whose final backend this was.
     pub successes: u64,
+    /// Prompt tokens of those requests.
     pub tokens_in: u64,
+    /// Completion tokens of those requests.
     pub tokens_out: u64,
     /// Tokens of successful requests this deployment did the work for (billing).
     pub served_in: u64,
+    /// Completion tokens billed likewise.
     pub served_out: u64,
+    /// Sum of its PTU utilization samples (%).
     pub utilization_sum: f64,
+    /// Utilization samples taken.
     pub utilization_samples: u64,
+    /// Largest utilization sample (%).
     pub utilization_max: f64,
+    /// Time its breaker was open.
     pub breaker_open_total: Duration,
+    /// Breaker trips.
     pub breaker_trips: u32,
+    /// Trips per reason.
     pub breaker_trip_reasons: BTreeMap<String, u32>,
+    /// Since when its breaker is open (None: closed).
     pub breaker_open_since: Option<Duration>,
 }
 

@@ -14,14 +14,12 @@
 //! - `engine.json` the shards' engines as one.
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::time::Duration;
 
 use super::error::ShardError;
 use super::folders::ShardFolder;
 use super::live_verdict::{ShardVerdict, merged_engine, merged_validity, start_skew_reasons};
 use super::manifest::{SHARD_JSON, StrategyPart};
-use super::merge_run::read_summary;
+use super::merge_run::{histogram, read_summary};
 use super::ordered_rows::{RowsFile, merge_in_schedule_order};
 use super::series_sum::sum_series;
 use super::totals::TotalsRecord;
@@ -29,8 +27,8 @@ use crate::live::engine_report::{engine_json, engine_markdown};
 use crate::live::head_to_head::ENGINE_JSON;
 use crate::live::load::EngineStats;
 use crate::live::setup::drop_unmeasured_rows;
-use crate::metrics::intervals::{E2E_TAG, TTFT_TAG, latency_histogram};
-use crate::metrics::{LatencyHistogram, SecondSeries, StrategyHistograms};
+use crate::metrics::intervals::{E2E_TAG, TTFT_TAG};
+use crate::metrics::{SecondSeries, StrategyHistograms};
 use crate::report::hlog_merge::merge_aligned_logs;
 use crate::report::{
     HISTOGRAMS_DIR, MergedHistograms, RunDir, RunOutputs, StrategyOutputs, StrategySummary,
@@ -104,24 +102,6 @@ fn measured<'a>(
     Ok((found, summary.interrupted))
 }
 
-/// A full-run histogram of `tag` from the merged log, with the exact maximum of the shards'.
-fn full_run(
-    merged: &MergedHistograms,
-    tag: &str,
-    max_ns: u64,
-    origin: &Path,
-) -> Result<LatencyHistogram, ShardError> {
-    let counts = merged.tag(tag).cloned().unwrap_or_else(latency_histogram);
-    LatencyHistogram::from_parts(counts, Duration::from_nanos(max_ns)).ok_or_else(|| {
-        ShardError::mismatch(
-            origin,
-            format!("histogram bounds of tag {tag}"),
-            "other bounds",
-            "1 µs to one day, 3 significant digits",
-        )
-    })
-}
-
 /// Merge strategy `index` from every shard's measurement of it.
 fn merge_strategy(
     index: usize,
@@ -153,8 +133,8 @@ fn merge_strategy(
     pooled.add_log(&log, "merged interval log")?;
     let max =
         |pick: fn(&StrategyPart) -> u64| parts.iter().map(|p| pick(p.part)).max().unwrap_or(0);
-    let e2e = full_run(&pooled, E2E_TAG, max(|p| p.e2e_max_ns), &origin)?;
-    let ttft = full_run(&pooled, TTFT_TAG, max(|p| p.ttft_max_ns), &origin)?;
+    let e2e = histogram(&pooled, E2E_TAG, max(|p| p.e2e_max_ns), &origin)?;
+    let ttft = histogram(&pooled, TTFT_TAG, max(|p| p.ttft_max_ns), &origin)?;
     let mut totals = TotalsRecord::default();
     for part in parts {
         totals.add(part.totals);

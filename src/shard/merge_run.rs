@@ -98,7 +98,7 @@ fn pieces<'a>(
 }
 
 /// A full-run latency histogram from an interval log's tag and its exact maximum.
-fn histogram(
+pub(super) fn histogram(
     merged: &MergedHistograms,
     tag: &str,
     max_ns: u64,

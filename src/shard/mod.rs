@@ -4,8 +4,8 @@
 //! Owns the split rule ([`Shard`]: item `i` belongs to shard `i mod N`), what each shard
 //! records about itself (`shard.json`: [`ShardManifest`], written through [`ShardIdentity`]),
 //! the checks that shards belong together ([`read_shards`]) and the merges
-//! ([`merge_strategy_shards`], [`merge_sweep_shards`]) that rebuild the unsharded run's files
-//! through the ordinary writers.
+//! ([`merge_strategy_shards`], [`merge_sweep_shards`], [`merge_live_shards`]) that rebuild the
+//! unsharded run's files through the ordinary writers.
 //!
 //! **What a shard splits.** `sim --shard K/N` runs whole strategies (a `strategies` split), and
 //! `sweep`/`plan --shard K/N` whole cells and planned strategies — never part of a simulation's
@@ -13,7 +13,9 @@
 //! bucket and breakers react to all of it), so a shard simulating a part of the requests
 //! against its own model of the fleet would change the physics, not share the work. The live
 //! open-loop engine is different: there one real fleet (or gateway) takes the union of every
-//! shard's requests, so live shards split the schedule's requests.
+//! shard's requests, so live shards split the schedule's requests ([`shard_schedule`], a
+//! `requests` split), start together at [`StartAt`], and ship their running totals
+//! ([`TotalsRecord`]) so the merge can recompute the whole run's summary.
 //!
 //! Reads the wall clock only in [`StartAt`] (the shared start of live shards); otherwise pure
 //! apart from reading and writing the shard folders.
@@ -49,5 +51,5 @@ pub use merge_sweep::{MergedSweep, merge_sweep_shards};
 pub use schedule::shard_schedule;
 pub use spec::{MAX_SHARDS, Shard, ShardParseError};
 pub use start::{START_PAST_TOLERANCE, StartAt, StartAtParseError, Started};
-pub use totals::{BackendRecord, HistogramRecord, TotalsRecord};
+pub use totals::{BackendTotals, HistogramRecord, TotalsRecord};
 pub use write::{ShardIdentity, without_shard_flag};

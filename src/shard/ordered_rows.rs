@@ -12,13 +12,14 @@
 //! shards cannot be added, their samples can.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::error::ShardError;
 use super::folders::ShardFolder;
+use super::records::{csv_error, open_rows};
 use crate::metrics::second_latency::SecondLatency;
 use crate::report::ReportError;
 use crate::report::atomic_file::AtomicFile;
@@ -65,13 +66,6 @@ pub struct MergedRows {
     pub latency: Vec<SecondLatency>,
 }
 
-fn csv_error(path: &Path, error: impl std::fmt::Display) -> ShardError {
-    ShardError::Csv {
-        path: path.to_path_buf(),
-        reason: error.to_string(),
-    }
-}
-
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ShardError + '_ {
     move |error| ShardError::Io {
         path: path.to_path_buf(),
@@ -96,21 +90,13 @@ fn index(
     strategies: &[String],
     entries: &mut Vec<Entry>,
 ) -> Result<Vec<u8>, ShardError> {
-    let open = || File::open(path).map_err(io_error(path));
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(BufReader::with_capacity(1 << 20, open()?));
+    let (mut reader, header_bytes) = open_rows(path)?;
     let header = reader
         .byte_headers()
         .map_err(|e| csv_error(path, e))?
         .clone();
     let column = |name: &str| header.iter().position(|field| field == name.as_bytes());
     let (end_column, e2e_column) = (column("end_s"), column("e2e_s"));
-    let header_end = reader.position().byte();
-    let mut header_bytes = vec![0; usize::try_from(header_end).unwrap_or(0)];
-    open()?
-        .read_exact(&mut header_bytes)
-        .map_err(io_error(path))?;
     let mut record = csv::ByteRecord::new();
     loop {
         let start = reader.position().byte();

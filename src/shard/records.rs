@@ -27,14 +27,17 @@ struct Layout {
     blocks: Vec<Block>,
 }
 
-fn csv_error(path: &Path, error: impl std::fmt::Display) -> ShardError {
+pub(super) fn csv_error(path: &Path, error: impl std::fmt::Display) -> ShardError {
     ShardError::Csv {
         path: path.to_path_buf(),
         reason: error.to_string(),
     }
 }
 
-fn layout(path: &Path) -> Result<Layout, ShardError> {
+/// A reader of the CSV file at `path`, past its header, and the header's bytes as written.
+pub(super) fn open_rows(
+    path: &Path,
+) -> Result<(csv::Reader<BufReader<File>>, Vec<u8>), ShardError> {
     let open = || {
         File::open(path).map_err(|error| ShardError::Io {
             path: path.to_path_buf(),
@@ -50,6 +53,11 @@ fn layout(path: &Path) -> Result<Layout, ShardError> {
     open()?
         .read_exact(&mut header)
         .map_err(|error| csv_error(path, error))?;
+    Ok((reader, header))
+}
+
+fn layout(path: &Path) -> Result<Layout, ShardError> {
+    let (mut reader, header) = open_rows(path)?;
     let mut blocks: Vec<Block> = Vec::new();
     let mut record = csv::ByteRecord::new();
     loop {

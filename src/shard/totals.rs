@@ -6,13 +6,13 @@
 //! would have computed. (End-to-end latency and TTFT come from the `.hlog` files instead, see
 //! [`super::merge_live`].)
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::LatencyHistogram;
-use crate::metrics::recorder::{BackendTotals, StrategyTotals};
+pub use crate::metrics::recorder::BackendTotals;
+use crate::metrics::recorder::StrategyTotals;
 
 /// A latency histogram as data: its non-empty buckets (a value in each, µs, and its count)
 /// and the exact maximum. Re-recording the buckets rebuilds the same counts.
@@ -48,43 +48,6 @@ impl HistogramRecord {
     }
 }
 
-/// One backend's totals.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct BackendRecord {
-    /// Attempts sent to it.
-    pub attempts: u64,
-    /// … answered 2xx.
-    pub ok: u64,
-    /// … answered 429.
-    pub throttled: u64,
-    /// … answered 5xx.
-    pub server_error: u64,
-    /// … failed otherwise.
-    pub other_error: u64,
-    /// Successful requests it served last.
-    pub successes: u64,
-    /// Tokens of those requests.
-    pub tokens_in: u64,
-    /// Tokens of those requests.
-    pub tokens_out: u64,
-    /// Tokens it was billed for.
-    pub served_in: u64,
-    /// Tokens it was billed for.
-    pub served_out: u64,
-    /// Sum of its utilization samples.
-    pub utilization_sum: f64,
-    /// Utilization samples.
-    pub utilization_samples: u64,
-    /// Largest utilization sample.
-    pub utilization_max: f64,
-    /// Breaker open time, ns.
-    pub breaker_open_ns: u64,
-    /// Breaker trips.
-    pub breaker_trips: u32,
-    /// Trips per reason.
-    pub breaker_trip_reasons: BTreeMap<String, u32>,
-}
-
 /// A strategy's running totals.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TotalsRecord {
@@ -111,13 +74,9 @@ pub struct TotalsRecord {
     /// Send lag.
     pub send_lag: HistogramRecord,
     /// Per backend, setup order.
-    pub backends: Vec<BackendRecord>,
+    pub backends: Vec<BackendTotals>,
     /// Records naming no known backend.
     pub unknown_backend_records: u64,
-}
-
-fn nanos(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl TotalsRecord {
@@ -135,28 +94,7 @@ impl TotalsRecord {
             goodput: totals.goodput,
             ttft_from_send: HistogramRecord::of(&totals.ttft_from_send),
             send_lag: HistogramRecord::of(&totals.send_lag),
-            backends: totals
-                .backends
-                .iter()
-                .map(|backend| BackendRecord {
-                    attempts: backend.attempts,
-                    ok: backend.ok,
-                    throttled: backend.throttled,
-                    server_error: backend.server_error,
-                    other_error: backend.other_error,
-                    successes: backend.successes,
-                    tokens_in: backend.tokens_in,
-                    tokens_out: backend.tokens_out,
-                    served_in: backend.served_in,
-                    served_out: backend.served_out,
-                    utilization_sum: backend.utilization_sum,
-                    utilization_samples: backend.utilization_samples,
-                    utilization_max: backend.utilization_max,
-                    breaker_open_ns: nanos(backend.breaker_open_total),
-                    breaker_trips: backend.breaker_trips,
-                    breaker_trip_reasons: backend.breaker_trip_reasons.clone(),
-                })
-                .collect(),
+            backends: totals.backends.clone(),
             unknown_backend_records: totals.unknown_backend_records,
         }
     }
@@ -187,10 +125,10 @@ impl TotalsRecord {
         }
         if self.backends.len() < other.backends.len() {
             self.backends
-                .resize(other.backends.len(), BackendRecord::default());
+                .resize(other.backends.len(), BackendTotals::default());
         }
         for (sum, value) in self.backends.iter_mut().zip(&other.backends) {
-            sum.add(value);
+            add_backend(sum, value);
         }
         self.unknown_backend_records += other.unknown_backend_records;
     }
@@ -222,58 +160,38 @@ impl TotalsRecord {
             ttft,
             ttft_from_send: self.ttft_from_send.histogram(),
             send_lag: self.send_lag.histogram(),
-            backends: self
-                .backends
-                .iter()
-                .map(|backend| BackendTotals {
-                    attempts: backend.attempts,
-                    ok: backend.ok,
-                    throttled: backend.throttled,
-                    server_error: backend.server_error,
-                    other_error: backend.other_error,
-                    successes: backend.successes,
-                    tokens_in: backend.tokens_in,
-                    tokens_out: backend.tokens_out,
-                    served_in: backend.served_in,
-                    served_out: backend.served_out,
-                    utilization_sum: backend.utilization_sum,
-                    utilization_samples: backend.utilization_samples,
-                    utilization_max: backend.utilization_max,
-                    breaker_open_total: Duration::from_nanos(backend.breaker_open_ns),
-                    breaker_trips: backend.breaker_trips,
-                    breaker_trip_reasons: backend.breaker_trip_reasons.clone(),
-                    breaker_open_since: None,
-                })
-                .collect(),
+            backends: self.backends.clone(),
             unknown_backend_records: self.unknown_backend_records,
         }
     }
 }
 
-impl BackendRecord {
-    fn add(&mut self, other: &BackendRecord) {
-        self.attempts += other.attempts;
-        self.ok += other.ok;
-        self.throttled += other.throttled;
-        self.server_error += other.server_error;
-        self.other_error += other.other_error;
-        self.successes += other.successes;
-        self.tokens_in += other.tokens_in;
-        self.tokens_out += other.tokens_out;
-        self.served_in += other.served_in;
-        self.served_out += other.served_out;
-        if other.utilization_samples > 0
-            && (self.utilization_samples == 0 || other.utilization_max > self.utilization_max)
-        {
-            self.utilization_max = other.utilization_max;
-        }
-        self.utilization_sum += other.utilization_sum;
-        self.utilization_samples += other.utilization_samples;
-        self.breaker_open_ns = self.breaker_open_ns.saturating_add(other.breaker_open_ns);
-        self.breaker_trips += other.breaker_trips;
-        for (reason, count) in &other.breaker_trip_reasons {
-            *self.breaker_trip_reasons.entry(reason.clone()).or_default() += count;
-        }
+/// Add `other`'s totals of a backend to `sum` (a breaker open at the end stays open).
+fn add_backend(sum: &mut BackendTotals, other: &BackendTotals) {
+    sum.attempts += other.attempts;
+    sum.ok += other.ok;
+    sum.throttled += other.throttled;
+    sum.server_error += other.server_error;
+    sum.other_error += other.other_error;
+    sum.successes += other.successes;
+    sum.tokens_in += other.tokens_in;
+    sum.tokens_out += other.tokens_out;
+    sum.served_in += other.served_in;
+    sum.served_out += other.served_out;
+    if other.utilization_samples > 0
+        && (sum.utilization_samples == 0 || other.utilization_max > sum.utilization_max)
+    {
+        sum.utilization_max = other.utilization_max;
+    }
+    sum.utilization_sum += other.utilization_sum;
+    sum.utilization_samples += other.utilization_samples;
+    sum.breaker_open_total = sum
+        .breaker_open_total
+        .saturating_add(other.breaker_open_total);
+    sum.breaker_open_since = sum.breaker_open_since.or(other.breaker_open_since);
+    sum.breaker_trips += other.breaker_trips;
+    for (reason, count) in &other.breaker_trip_reasons {
+        *sum.breaker_trip_reasons.entry(reason.clone()).or_default() += count;
     }
 }
 

@@ -10,6 +10,7 @@ use super::manifest::{
 use super::spec::Shard;
 use super::totals::TotalsRecord;
 use crate::live::head_to_head::LiveStrategyOutcome;
+use crate::metrics::{SecondSeries, StrategyHistograms};
 use crate::report::RunSetup;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::sim::StrategyOutcome;
@@ -31,6 +32,19 @@ fn nanos(value: Option<std::time::Duration>) -> u64 {
     value.map_or(0, |value| {
         u64::try_from(value.as_nanos()).unwrap_or(u64::MAX)
     })
+}
+
+/// What every shard keeps of strategy `index` (a live shard adds its totals and engine).
+fn part(index: usize, histograms: &StrategyHistograms, series: &SecondSeries) -> StrategyPart {
+    StrategyPart {
+        index,
+        e2e_max_ns: nanos(histograms.e2e.max()),
+        ttft_max_ns: nanos(histograms.ttft.max()),
+        late_interval_samples: histograms.late_interval_samples,
+        series: series.snapshot(),
+        totals: None,
+        engine: None,
+    }
 }
 
 impl ShardIdentity {
@@ -79,15 +93,7 @@ impl ShardIdentity {
         manifest.setup = Some(SetupRecord::from(setup));
         manifest.strategies = finished
             .iter()
-            .map(|(index, outcome)| StrategyPart {
-                index: *index,
-                e2e_max_ns: nanos(outcome.histograms.e2e.max()),
-                ttft_max_ns: nanos(outcome.histograms.ttft.max()),
-                late_interval_samples: outcome.histograms.late_interval_samples,
-                series: outcome.series.snapshot(),
-                totals: None,
-                engine: None,
-            })
+            .map(|(index, outcome)| part(*index, &outcome.histograms, &outcome.series))
             .collect();
         manifest.to_json()
     }
@@ -106,13 +112,9 @@ impl ShardIdentity {
         manifest.strategies = finished
             .iter()
             .map(|(index, outcome)| StrategyPart {
-                index: *index,
-                e2e_max_ns: nanos(outcome.histograms.e2e.max()),
-                ttft_max_ns: nanos(outcome.histograms.ttft.max()),
-                late_interval_samples: outcome.histograms.late_interval_samples,
-                series: outcome.series.snapshot(),
                 totals: Some(TotalsRecord::of(&outcome.totals)),
                 engine: Some(outcome.engine.clone()),
+                ..part(*index, &outcome.histograms, &outcome.series)
             })
             .collect();
         manifest.to_json()
