@@ -79,7 +79,7 @@ pub struct LiveStrategyOutcome {
     /// Breaker transitions of gateway instance 0 (empty with `--target`).
     pub breaker_timeline: Vec<BreakerEvent>,
     /// The running totals the summary was computed from (a shard's `shard.json`).
-    pub(crate) totals: StrategyTotals,
+    pub totals: StrategyTotals,
 }
 
 /// Files of the caller's own written with a live run's outputs, before `summary.json`

@@ -17,5 +17,5 @@ pub use latency::LatencyHistogram;
 pub use record::{
     AppIndex, AttemptRecord, BackendIndex, BackendsTried, ErrorClass, RequestRecord, StrategyIndex,
 };
-pub use recorder::{StrategyHistograms, StrategyRecorder};
+pub use recorder::{BackendTotals, StrategyHistograms, StrategyRecorder, StrategyTotals};
 pub use series::SecondSeries;

@@ -54,24 +54,41 @@ pub struct BackendTotals {
     pub breaker_open_since: Option<Duration>,
 }
 
-/// Everything a strategy's summary is computed from.
-#[derive(Debug)]
-pub(crate) struct StrategyTotals {
+/// Everything a strategy's summary is computed from (a live shard ships them in its
+/// `shard.json`, so `merge` can add them up and summarise the whole run).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StrategyTotals {
+    /// The strategy's index.
     pub strategy: StrategyIndex,
+    /// Logical requests recorded.
     pub requests: u64,
+    /// Requests per final outcome ([`ErrorClass::ALL`] order).
     pub outcomes: [u64; ErrorClass::ALL.len()],
+    /// Attempts.
     pub attempts: u64,
+    /// Client retries.
     pub client_retries: u64,
+    /// Gateway retries.
     pub gateway_retries: u64,
+    /// Prompt tokens of successes.
     pub tokens_in: u64,
+    /// Completion tokens of successes.
     pub tokens_out: u64,
+    /// Successes served by a spill-over backend.
     pub spilled_successes: u64,
+    /// Successes within the goodput SLOs.
     pub goodput: u64,
+    /// End-to-end latency of successes.
     pub e2e: LatencyHistogram,
+    /// Time to first token of successful streams.
     pub ttft: LatencyHistogram,
+    /// TTFT from the actual send.
     pub ttft_from_send: LatencyHistogram,
+    /// Send lag.
     pub send_lag: LatencyHistogram,
+    /// Per backend, setup order.
     pub backends: Vec<BackendTotals>,
+    /// Records naming no known backend.
     pub unknown_backend_records: u64,
 }
 
@@ -312,7 +329,7 @@ impl StrategyRecorder {
 
     /// As [`Self::finish_recording`], plus the running totals the summary was computed from
     /// (a live shard ships them so `merge` can recompute the whole run's summary).
-    pub(crate) fn finish_with_totals(
+    pub fn finish_with_totals(
         mut self,
     ) -> (
         StrategySummary,

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::digest::ScheduleDigest;
 use super::error::ShardError;
 use super::spec::Shard;
-use super::totals::TotalsRecord;
 use crate::live::load::EngineStats;
+use crate::metrics::StrategyTotals;
 use crate::metrics::series::SeriesSnapshot;
 use crate::report::{BackendInfo, CostConfig, Mode, RunSetup, SloConfig, Summary};
 
@@ -130,7 +130,7 @@ pub struct StrategyPart {
     pub series: SeriesSnapshot,
     /// A live shard: the running totals its summary was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub totals: Option<TotalsRecord>,
+    pub totals: Option<StrategyTotals>,
     /// A live shard: what its load engine did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineStats>,

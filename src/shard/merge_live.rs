@@ -9,7 +9,7 @@
 //! - the per-second series summed (counts, backend seconds), its per-second latency
 //!   percentiles recomputed from the merged rows;
 //! - the summary recomputed by the ordinary summariser from the shards' running totals added
-//!   up ([`super::totals`]) and the merged histograms;
+//!   up ([`super::totals`]), e2e and TTFT from the merged interval logs;
 //! - validity the worst of the shards' plus the start-skew check ([`super::live_verdict`]);
 //! - `engine.json` the shards' engines as one.
 
@@ -22,13 +22,13 @@ use super::manifest::{SHARD_JSON, StrategyPart};
 use super::merge_run::{histogram, read_summary};
 use super::ordered_rows::{RowsFile, merge_in_schedule_order};
 use super::series_sum::sum_series;
-use super::totals::TotalsRecord;
+use super::totals::add_totals;
 use crate::live::engine_report::{engine_json, engine_markdown};
 use crate::live::head_to_head::ENGINE_JSON;
 use crate::live::load::EngineStats;
 use crate::live::setup::drop_unmeasured_rows;
 use crate::metrics::intervals::{E2E_TAG, TTFT_TAG};
-use crate::metrics::{SecondSeries, StrategyHistograms};
+use crate::metrics::{SecondSeries, StrategyHistograms, StrategyTotals};
 use crate::report::hlog_merge::merge_aligned_logs;
 use crate::report::{
     HISTOGRAMS_DIR, MergedHistograms, RunDir, RunOutputs, StrategyOutputs, StrategySummary,
@@ -40,7 +40,7 @@ struct Measured<'a> {
     shard: &'a ShardFolder,
     summary: StrategySummary,
     part: &'a StrategyPart,
-    totals: &'a TotalsRecord,
+    totals: &'a StrategyTotals,
     engine: &'a EngineStats,
     hlog: Vec<u8>,
 }
@@ -135,15 +135,14 @@ fn merge_strategy(
         |pick: fn(&StrategyPart) -> u64| parts.iter().map(|p| pick(p.part)).max().unwrap_or(0);
     let e2e = histogram(&pooled, E2E_TAG, max(|p| p.e2e_max_ns), &origin)?;
     let ttft = histogram(&pooled, TTFT_TAG, max(|p| p.ttft_max_ns), &origin)?;
-    let mut totals = TotalsRecord::default();
-    for part in parts {
-        totals.add(part.totals);
+    let mut totals = parts[0].totals.clone();
+    for part in &parts[1..] {
+        add_totals(&mut totals, part.totals);
     }
-    let strategy = u16::try_from(index).unwrap_or(u16::MAX);
-    let mut summary = summarize::strategy_summary(
-        &totals.to_totals(strategy, e2e.clone(), ttft.clone()),
-        setup,
-    );
+    // The interval logs' counts (the same values as the totals' own e2e and TTFT).
+    totals.e2e = e2e.clone();
+    totals.ttft = ttft.clone();
+    let mut summary = summarize::strategy_summary(&totals, setup);
     drop_unmeasured_rows(&mut summary, live.fallback_backend);
     let verdicts: Vec<ShardVerdict<'_>> = parts
         .iter()

@@ -15,7 +15,7 @@
 //! open-loop engine is different: there one real fleet (or gateway) takes the union of every
 //! shard's requests, so live shards split the schedule's requests ([`shard_schedule`], a
 //! `requests` split), start together at [`StartAt`], and ship their running totals
-//! ([`TotalsRecord`]) so the merge can recompute the whole run's summary.
+//! ([`crate::metrics::StrategyTotals`]) so the merge can recompute the whole run's summary.
 //!
 //! Reads the wall clock only in [`StartAt`] (the shared start of live shards); otherwise pure
 //! apart from reading and writing the shard folders.
@@ -51,5 +51,4 @@ pub use merge_sweep::{MergedSweep, merge_sweep_shards};
 pub use schedule::shard_schedule;
 pub use spec::{MAX_SHARDS, Shard, ShardParseError};
 pub use start::{START_PAST_TOLERANCE, StartAt, StartAtParseError, Started};
-pub use totals::{BackendTotals, HistogramRecord, TotalsRecord};
 pub use write::{ShardIdentity, without_shard_flag};

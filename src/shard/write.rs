@@ -8,7 +8,6 @@ use super::manifest::{
     LivePart, SHARD_FORMAT, SetupRecord, ShardManifest, Split, StrategyPart, SweepPart,
 };
 use super::spec::Shard;
-use super::totals::TotalsRecord;
 use crate::live::head_to_head::LiveStrategyOutcome;
 use crate::metrics::{SecondSeries, StrategyHistograms};
 use crate::report::RunSetup;
@@ -112,7 +111,7 @@ impl ShardIdentity {
         manifest.strategies = finished
             .iter()
             .map(|(index, outcome)| StrategyPart {
-                totals: Some(TotalsRecord::of(&outcome.totals)),
+                totals: Some(outcome.totals.clone()),
                 engine: Some(outcome.engine.clone()),
                 ..part(*index, &outcome.histograms, &outcome.series)
             })
