@@ -68,7 +68,7 @@ for rate in rates:
         print(f"| {rate} | {label} | {sent} | {sum(e['dropped'] for e in engines)} | "
               f"{sent / span if span else 0:,.0f} | "
               f"{max(e['send_lag_wall_us']['p50'] for e in engines)} / {max(e['send_lag_wall_us']['p99'] for e in engines)} | "
-              f"{' / '.join(f'{(e.get('cpu_saturation') or 0) * 100:.0f}%' for e in engines)} |")
+              f"{' / '.join('%.0f%%' % ((e.get('cpu_saturation') or 0) * 100) for e in engines)} |")
 PY
 
 # The merge of the largest rate's shards: rows, CPU, memory.
