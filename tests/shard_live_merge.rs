@@ -6,7 +6,8 @@
 //! sending the whole schedule to a fresh fleet within the simulator-vs-live bounds
 //! (`live_sim_agreement::assert_agree`); a shard that started late against `--start-at` makes
 //! the merged run invalid naming the shard; shards of another seed or shard count are refused
-//! naming the folder and the field; a start instant already past is refused (exit 2).
+//! naming the folder and the field, and so is a shard holding another shard's requests; a start
+//! instant already past is refused (exit 2).
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
@@ -432,6 +433,22 @@ fn live_shards_that_do_not_line_up_are_refused_and_a_past_start_is_refused() {
         &["c2", "shard.count", "3", "2"],
     );
     refused(&merge(&[root.join("a0")], &out), &["missing: shard 1/2"]);
+    // A folder claiming to be shard 1/2 but holding shard 0/2's requests.
+    let impostor = root.join("impostor");
+    copy_folder(&root.join("a0"), &impostor);
+    let manifest = impostor.join("shard.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&manifest).expect("shard.json")).expect("json");
+    json["shard"]["index"] = 1.into();
+    fs::write(&manifest, json.to_string()).expect("write");
+    refused(
+        &merge(&[root.join("a0"), impostor], &out),
+        &[
+            "impostor",
+            "requests.csv",
+            "belongs to shard 0/2, not to this shard (1/2)",
+        ],
+    );
     assert!(!out.exists());
 
     // Bad starts are refused before anything runs (exit 2), naming the value.
