@@ -19,6 +19,7 @@ const POSITIONAL: &[(&str, Option<&str>)] = &[
     ("sim", Some("SCENARIO")),
     ("sweep", Some("SCENARIO")),
     ("compare", Some("RUN")),
+    ("merge", Some("SHARD_DIR")),
     ("gate", Some("RUN")),
     ("plan", Some("SCENARIO")),
     ("mock", Some("FILE")),
