@@ -478,4 +478,17 @@ fn live_shards_that_do_not_line_up_are_refused_and_a_past_start_is_refused() {
         &["--start-at", "time zone"],
     );
     refused(&run(&["--shard", "2/2"]), &["--shard", "K must be below N"]);
+    // `run` shards only against a shared --target.
+    let in_process = Command::new(BIN)
+        .arg("run")
+        .arg(&scenario)
+        .args([
+            "--shard",
+            "0/2",
+            "--start-at",
+            &start_in(Duration::from_secs(60)),
+        ])
+        .output()
+        .expect("throttlebox run runs");
+    refused(&in_process, &["--shard and --start-at need --target URL"]);
 }

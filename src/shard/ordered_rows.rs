@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use super::error::ShardError;
 use super::folders::ShardFolder;
-use super::records::{csv_error, open_rows};
+use super::records::{csv_error, next_row, open_rows};
 use crate::metrics::second_latency::SecondLatency;
 use crate::report::ReportError;
 use crate::report::atomic_file::AtomicFile;
@@ -98,15 +98,7 @@ fn index(
     let column = |name: &str| header.iter().position(|field| field == name.as_bytes());
     let (end_column, e2e_column) = (column("end_s"), column("e2e_s"));
     let mut record = csv::ByteRecord::new();
-    loop {
-        let start = reader.position().byte();
-        if !reader
-            .read_byte_record(&mut record)
-            .map_err(|e| csv_error(path, e))?
-        {
-            break;
-        }
-        let end = reader.position().byte();
+    while let Some((start, end)) = next_row(&mut reader, &mut record, path)? {
         let row = reader.position().line();
         let field = |index: usize| std::str::from_utf8(record.get(index).unwrap_or_default());
         let name = field(0).unwrap_or_default();
