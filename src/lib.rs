@@ -18,6 +18,7 @@ pub mod report;
 pub mod scenario;
 pub mod shard;
 pub mod sim;
+pub mod split;
 pub mod stop;
 pub mod sweep;
 pub mod tune;

@@ -352,25 +352,10 @@ fn the_indexed_job_gives_each_pod_its_shard_and_the_merge_job_joins_them() {
     // What the pods run, run here: the N shard processes side by side, then the merge.
     let _cores = crate::live_support::take_the_cores();
     let results = scratch("deploy", "job-args");
-    let children: Vec<_> = (0..shards as u32)
-        .map(|index| {
-            Command::new(BIN)
-                .args(localise(&args, index, &results))
-                .args(["--set", "workload.duration=1m"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("shard starts")
-        })
-        .collect();
-    for child in children {
-        let output = child.wait_with_output().expect("shard ends");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    run_side_by_side(
+        (0..shards as u32).map(|index| localise(&args, index, &results)),
+        &["--set", "workload.duration=1m"],
+    );
     let output = Command::new(BIN)
         .args(localise(&merge_args, 0, &results))
         .output()
@@ -494,4 +479,135 @@ fn the_containerfile_builds_in_a_pinned_stage_and_runs_the_binary_as_non_root() 
         ignored.lines().any(|line| line.trim() == "target"),
         "the build context leaves target/ out"
     );
+}
+
+#[test]
+fn the_load_shards_job_sends_its_part_from_the_shared_start_and_the_merge_job_joins_them() {
+    let objects = objects();
+    let job = object(&objects, "Job/throttlebox-load-shards");
+    assert_eq!(job["spec"]["completionMode"], "Indexed");
+    assert_eq!(
+        job["spec"]["backoffLimit"], 0,
+        "a retried shard cannot rejoin the shared start"
+    );
+    let shards = job["spec"]["completions"].as_u64().expect("completions");
+    assert_eq!(job["spec"]["parallelism"].as_u64(), Some(shards));
+    let container = &pod_spec(job)["containers"][0];
+    let args = strings(&container["args"]);
+    assert_eq!(args[0], "load");
+    assert_eq!(
+        flag(&args, "--shard"),
+        format!("$(JOB_COMPLETION_INDEX)/{shards}")
+    );
+    assert!(flag(&args, "--run").contains("$(JOB_COMPLETION_INDEX)"));
+    // --start-at comes from the pod's START_AT, an RFC 3339 instant in UTC.
+    assert_eq!(flag(&args, "--start-at"), "$(START_AT)");
+    let start_at = container["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .find(|var| var["name"] == "START_AT")
+        .expect("START_AT")["value"]
+        .as_str()
+        .expect("value")
+        .to_string();
+    start_at
+        .parse::<throttlebox::shard::StartAt>()
+        .expect("START_AT is an instant --start-at takes");
+    // It drives the gateway Service, at the Service's port.
+    let service = object(&objects, "Service/throttlebox-gateway");
+    let port = service["spec"]["ports"][0]["port"].as_u64().expect("port");
+    assert_eq!(
+        flag(&args, "--target"),
+        format!(
+            "http://{}:{port}",
+            service["metadata"]["name"].as_str().expect("name")
+        )
+    );
+    let merge = object(&objects, "Job/throttlebox-merge-load");
+    let merge_args = strings(&pod_spec(merge)["containers"][0]["args"]);
+    assert_eq!(merge_args[0], "merge");
+    assert_eq!(
+        merge_args[1],
+        flag(&args, "--results"),
+        "the merge reads the shards' folder"
+    );
+
+    // What the pods run, run here against a local answering target (port 0), played 20×
+    // faster over 30 scenario seconds: the shards side by side from one start, then the merge.
+    let _cores = crate::live_support::take_the_cores();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let target = runtime.block_on(crate::live_support::answering_backend(|| async {}));
+    let results = scratch("deploy", "load-job-args");
+    let start = throttlebox::shard::StartAt::from_unix(
+        throttlebox::shard::StartAt::now().since_epoch() + std::time::Duration::from_secs(2),
+    )
+    .to_string();
+    let local = |args: &[String], index: u32| -> Vec<String> {
+        localise(args, index, &results)
+            .into_iter()
+            .map(|arg| {
+                arg.replace("$(START_AT)", &start)
+                    .replace(flag(&args_of(job), "--target"), &format!("http://{target}"))
+            })
+            .collect()
+    };
+    let shortened = ["--set", "workload.duration=30s", "--time-scale", "20"];
+    run_side_by_side(
+        (0..shards as u32).map(|index| local(&args, index)),
+        &shortened,
+    );
+    let output = Command::new(BIN)
+        .args(local(&merge_args, 0))
+        .output()
+        .expect("merge runs");
+    let merged = Path::new(&local(&[flag(&merge_args, "--out").to_string()], 0)[0]).to_path_buf();
+    let summary: Value =
+        serde_json::from_str(&fs::read_to_string(merged.join("summary.json")).expect("summary"))
+            .expect("json");
+    // --strict: exit 3 exactly when the merged run is not to be trusted.
+    let valid = summary["strategies"][0]["validity"]["valid"] == true;
+    assert_eq!(
+        output.status.code(),
+        Some(if valid { 0 } else { 3 }),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let overrides = [throttlebox::scenario::Override::parse("workload.duration=30s").expect("set")];
+    let scenario = Scenario::load(&deploy().join("scenario.toml"), &overrides).expect("scenario");
+    let scheduled = scenario.workload().expect("workload").requests().count() as u64;
+    assert_eq!(
+        summary["strategies"][0]["requests"].as_u64(),
+        Some(scheduled)
+    );
+    assert_eq!(summary["strategies"][0]["name"], flag(&args, "--label"));
+}
+
+/// Run the shards' command lines (each with `extra` added) as processes side by side, and
+/// check that every one succeeds.
+fn run_side_by_side(commands: impl Iterator<Item = Vec<String>>, extra: &[&str]) {
+    let children: Vec<_> = commands
+        .map(|args| {
+            Command::new(BIN)
+                .args(args)
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("shard starts")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("shard ends");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// A Job's container arguments.
+fn args_of(job: &Value) -> Vec<String> {
+    strings(&pod_spec(job)["containers"][0]["args"])
 }

@@ -60,6 +60,7 @@ mod report_timeseries;
 mod report_validity;
 mod scenario_files;
 mod scenario_preflight;
+mod shard_live_merge;
 mod shard_sim_merge;
 mod sim_determinism;
 mod sim_validation;

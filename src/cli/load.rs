@@ -1,21 +1,25 @@
 //! `throttlebox load --target URL`: drive a gateway (or a mock) with a scenario's workload.
 //! `--engine open` (default): the open-loop engine, the seeded schedule at its intended times.
 //! `--engine goose`: closed-model users through goose (users, ramp-up, think time).
-//! Either way: `results/<run>/` with the same files as `sim`, `mode: live`. SIGINT/SIGTERM:
+//! Either way: `results/<run>/` with the same files as `sim`, `mode: live`. `--shard K/N
+//! --start-at T` (open engine): send only shard K's part of the schedule from the shared
+//! instant T, and write `shard.json` for `throttlebox merge`. SIGINT/SIGTERM:
 //! stop, drain, write what was measured, exit 130/143.
 
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use throttlebox::live::goose_adapter::{GooseOptions, run_goose};
-use throttlebox::live::head_to_head::{LiveRunOptions, run_live};
+use throttlebox::live::head_to_head::LiveRunOptions;
 use throttlebox::live::load::LoadOptions;
 use throttlebox::report::run_dir::SUMMARY_JSON;
 use throttlebox::report::{RunDir, Summary};
 use throttlebox::scenario::Scenario;
+use throttlebox::shard::Shard;
 
 use super::deprecated::ScenarioArg;
 use super::live_common::{block_on, report};
+use super::live_shard::{LiveShard, LiveShardArgs, run_live_as};
 use super::run_folder::FolderArgs;
 use super::signals::{Signal, Signals};
 use super::sim::{command_line, load};
@@ -85,6 +89,8 @@ pub struct LoadArgs {
     /// Exit 3 when the run cannot be trusted (its validity failed, or interrupted).
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub sharding: LiveShardArgs,
 }
 
 /// Run the command.
@@ -94,23 +100,33 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
             "--max-connections applies to the open-loop engine (goose holds one connection per user)"
         );
     }
+    if args.engine == Engine::Goose
+        && (args.sharding.shard.is_some() || args.sharding.start_at.is_some())
+    {
+        anyhow::bail!(
+            "--shard and --start-at apply to the open-loop engine (goose users have no schedule to split)"
+        );
+    }
+    args.sharding.check()?;
     let mut scenario = load(args.scenario.path("load"), &args.sets)?;
     // One "strategy": whatever the target does, under the label.
     scenario.strategies.truncate(1);
     if let Some(strategy) = scenario.strategies.first_mut() {
         strategy.config.name = args.label.clone();
     }
+    let shard = args.sharding.shard(&scenario, args.time_scale)?;
     let signals = Signals::install()?;
     args.folder.folder().run_in(
         || format!("{}-load-{}", scenario.name(), timestamp()),
         SUMMARY_JSON,
-        |dir| drive(&args, &scenario, dir, &signals),
+        |dir| drive(&args, &scenario, shard.as_ref(), dir, &signals),
     )
 }
 
 fn drive(
     args: &LoadArgs,
     scenario: &Scenario,
+    shard: Option<&LiveShard>,
     dir: &RunDir,
     signals: &Signals,
 ) -> anyhow::Result<Outcome> {
@@ -129,18 +145,24 @@ fn drive(
                     progress: !args.quiet,
                     api_key: args.api_key.clone(),
                     fallback_backend: None,
+                    shard: shard.map_or(Shard::WHOLE, LiveShard::shard),
                     ..LoadOptions::default()
                 },
+                start_at: args.sharding.start_at,
                 ..LiveRunOptions::default()
             };
             eprintln!(
-                "open-loop load on {} ({}, time scale {}×)…",
+                "open-loop load on {} ({}, time scale {}×{}{})…",
                 args.target,
                 scenario.name(),
-                args.time_scale
+                args.time_scale,
+                shard.map_or(String::new(), |shard| format!(", shard {}", shard.shard())),
+                args.sharding
+                    .start_at
+                    .map_or(String::new(), |at| format!(", starting at {at}"))
             );
             let stop = signals.watch();
-            let live = block_on(run_live(scenario, Some(dir), &options, &command, stop))??;
+            let live = run_live_as(shard, scenario, dir, &options, &command, stop)?;
             report(&live, dir);
             live.summary
         }

@@ -1,14 +1,19 @@
 //! `throttlebox merge SHARD_DIR… --out DIR`: join the folders of a sharded run (`sim`/`sweep`
-//! `--shard K/N`) into the folder the unsharded run writes. The shards must line up (one
+//! `--shard K/N`, or the live `load`/`run --target … --shard K/N`) into the folder the
+//! unsharded run writes (for live shards: of the same form, from one schedule sent by N
+//! processes). The shards must line up (one
 //! split, every shard once, the same throttlebox, scenario, schedule and setup): a mismatch is
 //! refused naming the shard folder and the field (exit 2). `--strict` exits 3 when the merged
-//! run cannot be trusted (a shard was interrupted, a strategy is invalid).
+//! run cannot be trusted (a shard was interrupted, a strategy is invalid — for live shards
+//! also a shard that started late against the shared `--start-at`).
 
 use std::path::{Path, PathBuf};
 
 use throttlebox::report::head_to_head_table;
 use throttlebox::report::run_dir::SUMMARY_JSON;
-use throttlebox::shard::{Split, merge_strategy_shards, merge_sweep_shards, read_shards};
+use throttlebox::shard::{
+    Split, merge_live_shards, merge_strategy_shards, merge_sweep_shards, read_shards,
+};
 
 use super::run_folder::Folder;
 use super::{Outcome, trust};
@@ -66,6 +71,16 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
                 let summary = merge_strategy_shards(&shards, dir)?;
                 println!("{}", head_to_head_table(&summary));
                 eprintln!("{count} shards merged into {}", dir.path().display());
+                Ok(trust::run_outcome(None, &summary, args.strict, false))
+            },
+        ),
+        Split::Requests => folder.run_in(
+            || name.clone(),
+            SUMMARY_JSON,
+            |dir| {
+                let summary = merge_live_shards(&shards, dir)?;
+                println!("{}", head_to_head_table(&summary));
+                eprintln!("{count} live shards merged into {}", dir.path().display());
                 Ok(trust::run_outcome(None, &summary, args.strict, false))
             },
         ),

@@ -11,6 +11,7 @@ mod deprecated;
 mod gate;
 mod gateway;
 mod live_common;
+mod live_shard;
 mod load;
 mod merge;
 mod plan;

@@ -1,20 +1,24 @@
 //! `throttlebox run [SCENARIO]`: the live head-to-head. Per strategy, a fresh in-process mock
 //! fleet and gateway on loopback (or `--target` an external gateway), the identical schedule
 //! sent open-loop, then the comparison table and `results/<run>/` with `mode: live`.
+//! `--target URL --shard K/N --start-at T`: send only shard K's part of the schedule from the
+//! shared instant T (one strategy), and write `shard.json` for `throttlebox merge`.
 //! SIGINT/SIGTERM: stop sending, drain, write what was measured, exit 130/143.
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use throttlebox::live::head_to_head::{LiveRunOptions, run_live};
+use throttlebox::live::head_to_head::LiveRunOptions;
 use throttlebox::live::load::LoadOptions;
 use throttlebox::report::RunDir;
 use throttlebox::report::run_dir::SUMMARY_JSON;
 use throttlebox::scenario::Scenario;
 use throttlebox::scenario::preflight::{self, Job};
+use throttlebox::shard::Shard;
 
-use super::live_common::{block_on, report};
+use super::live_common::report;
+use super::live_shard::{LiveShard, LiveShardArgs, run_live_as};
 use super::run_folder::FolderArgs;
 use super::signals::Signals;
 use super::sim::{command_line, load};
@@ -62,27 +66,45 @@ pub struct RunArgs {
     /// the safety limits.
     #[arg(long)]
     pub allow_large: bool,
+    #[command(flatten)]
+    pub sharding: LiveShardArgs,
 }
 
 /// Run the command.
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let signals = Signals::install()?;
     let scenario = load(args.scenario.as_ref(), &args.sets)?;
+    if args.sharding.shard.is_some() || args.sharding.start_at.is_some() {
+        if args.target.is_none() {
+            anyhow::bail!(
+                "--shard and --start-at need --target URL: the shards of a live run drive one shared target (in-process, each shard would start its own fleet)"
+            );
+        }
+        if scenario.strategies.len() > 1 {
+            anyhow::bail!(
+                "--shard and --start-at drive one strategy from the shared start instant; the scenario has {} (run one shard job per strategy with `load --label NAME`, or keep one strategy in the scenario)",
+                scenario.strategies.len()
+            );
+        }
+    }
+    args.sharding.check()?;
     let job = Job::Live {
         time_scale: args.time_scale,
         max_in_flight: args.max_in_flight,
     };
     preflight::refuse_unless_allowed(&scenario, job, args.allow_large)?;
+    let shard = args.sharding.shard(&scenario, args.time_scale)?;
     args.folder.folder().run_in(
         || format!("{}-live-{}", scenario.name(), timestamp()),
         SUMMARY_JSON,
-        |dir| run_live_command(&args, &scenario, dir, &signals),
+        |dir| run_live_command(&args, &scenario, shard.as_ref(), dir, &signals),
     )
 }
 
 fn run_live_command(
     args: &RunArgs,
     scenario: &Scenario,
+    shard: Option<&LiveShard>,
     dir: &RunDir,
     signals: &Signals,
 ) -> anyhow::Result<Outcome> {
@@ -94,8 +116,10 @@ fn run_live_command(
             max_connections: args.max_connections,
             drain: args.drain,
             progress: !args.quiet,
+            shard: shard.map_or(Shard::WHOLE, LiveShard::shard),
             ..LoadOptions::default()
         },
+        start_at: args.sharding.start_at,
         ..LiveRunOptions::default()
     };
     eprintln!(
@@ -109,7 +133,7 @@ fn run_live_command(
     );
     let command = command_line();
     let stop = signals.watch();
-    let live = block_on(run_live(scenario, Some(dir), &options, &command, stop))??;
+    let live = run_live_as(shard, scenario, dir, &options, &command, stop)?;
     report(&live, dir);
     Ok(trust::run_outcome(
         signals.received(),

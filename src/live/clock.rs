@@ -14,6 +14,9 @@ use aoai_mock::http::clock::Clock;
 #[derive(Debug, Clone, Copy)]
 pub struct LiveClock {
     inner: Clock,
+    /// Scenario time already elapsed at `inner`'s zero (a clock started late: see
+    /// [`LiveClock::started_late`]).
+    ahead: Duration,
 }
 
 /// A wait that ran out.
@@ -25,12 +28,27 @@ impl LiveClock {
     pub fn start(time_scale: f64) -> LiveClock {
         LiveClock {
             inner: Clock::scaled(time_scale),
+            ahead: Duration::ZERO,
+        }
+    }
+
+    /// A clock whose zero was `late` (wall time) ago: a shard of a live run that woke after
+    /// the shared `--start-at` instant keeps that instant as its zero, so every request it
+    /// sends is late by at least that much (and its send lag says so).
+    pub fn started_late(time_scale: f64, late: Duration) -> LiveClock {
+        let inner = Clock::scaled(time_scale);
+        LiveClock {
+            ahead: late.mul_f64(inner.scale()),
+            inner,
         }
     }
 
     /// The clock of an in-process mock fleet (same zero, same scale).
     pub fn sharing(mock: Clock) -> LiveClock {
-        LiveClock { inner: mock }
+        LiveClock {
+            inner: mock,
+            ahead: Duration::ZERO,
+        }
     }
 
     /// How many times faster than the wall clock scenario time runs.
@@ -40,7 +58,7 @@ impl LiveClock {
 
     /// Scenario time since the zero.
     pub fn now(&self) -> Duration {
-        self.inner.now()
+        self.inner.now().saturating_add(self.ahead)
     }
 
     /// Wall time since the zero (progress output).
@@ -55,7 +73,7 @@ impl LiveClock {
 
     /// Sleep until scenario time `at` (at once if it has passed).
     pub async fn sleep_until(&self, at: Duration) {
-        self.inner.sleep_until(at).await;
+        self.inner.sleep_until(at.saturating_sub(self.ahead)).await;
     }
 
     /// Block this (non-async) thread for `wall` of wall time: a batching interval for a
@@ -107,6 +125,14 @@ mod tests {
             LiveClock::start(1.0).wall_span(Duration::from_millis(7)),
             Duration::from_millis(7)
         );
+    }
+
+    #[test]
+    fn a_clock_started_late_is_ahead_by_the_lateness_in_scenario_time() {
+        let clock = LiveClock::started_late(10.0, Duration::from_millis(300));
+        let now = clock.now();
+        assert!(now >= Duration::from_secs(3), "{now:?}");
+        assert!(now < Duration::from_secs(60), "{now:?}");
     }
 
     #[tokio::test]

@@ -23,13 +23,15 @@ use super::load::{EngineStats, LoadOptions, LoadPlan, run_load};
 use super::setup::{drop_unmeasured_rows, live_setup};
 use super::verdict::{engine_measurements, validity_context};
 use crate::metrics::SecondSeries;
+use crate::report::StrategyTotals;
 use crate::report::validity::assess;
 use crate::report::{
-    DiscardSink, RunDir, RunOutputs, RunSetup, RunSink, StrategyOutputs, StrategySummary, Summary,
-    write_run,
+    DiscardSink, ReportError, RunDir, RunOutputs, RunSetup, RunSink, StrategyOutputs,
+    StrategySummary, Summary, write_run,
 };
 use crate::report::{StrategyHistograms, StrategyRecorder};
 use crate::scenario::Scenario;
+use crate::split::{StartAt, Started};
 
 /// `engine.json`: what the load engine itself did, per strategy.
 pub const ENGINE_JSON: &str = "engine.json";
@@ -45,6 +47,9 @@ pub struct LiveRunOptions {
     pub load: LoadOptions,
     /// Longest wait (wall) for the fleet and gateway to close their connections.
     pub teardown: Duration,
+    /// With `target`: the shared instant a sharded run's schedule starts at (`--start-at`);
+    /// the strategy waits for it and keeps it as its clock's zero even when it wakes late.
+    pub start_at: Option<StartAt>,
 }
 
 impl Default for LiveRunOptions {
@@ -54,6 +59,7 @@ impl Default for LiveRunOptions {
             target: None,
             load: LoadOptions::default(),
             teardown: Duration::from_secs(5),
+            start_at: None,
         }
     }
 }
@@ -73,7 +79,19 @@ pub struct LiveStrategyOutcome {
     pub fleet_metrics: Option<FleetMetrics>,
     /// Breaker transitions of gateway instance 0 (empty with `--target`).
     pub breaker_timeline: Vec<BreakerEvent>,
+    /// The running totals the summary was computed from (a shard's `shard.json`).
+    pub totals: StrategyTotals,
 }
+
+/// Files of the caller's own written with a live run's outputs, before `summary.json`
+/// (`shard.json`), from the setup and the measured strategies.
+pub type ExtraLiveFiles<'a> = &'a (
+        dyn Fn(
+    &RunSetup,
+    &[LiveStrategyOutcome],
+) -> Result<Vec<(&'static str, String)>, ReportError>
+            + Sync
+    );
 
 /// A finished live head-to-head.
 #[derive(Debug)]
@@ -96,6 +114,18 @@ pub async fn run_live(
     options: &LiveRunOptions,
     command: &str,
     stop: watch::Receiver<bool>,
+) -> Result<LiveRun, LiveError> {
+    run_live_with(scenario, dir, options, command, stop, None).await
+}
+
+/// [`run_live`], writing `extra`'s files beside the run's own.
+pub async fn run_live_with(
+    scenario: &Scenario,
+    dir: Option<&RunDir>,
+    options: &LiveRunOptions,
+    command: &str,
+    stop: watch::Receiver<bool>,
+    extra: Option<ExtraLiveFiles<'_>>,
 ) -> Result<LiveRun, LiveError> {
     if !(options.time_scale.is_finite() && options.time_scale > 0.0) {
         return Err(LiveError::invalid(
@@ -155,7 +185,11 @@ pub async fn run_live(
     }
     sink.finish()?;
     if let Some(dir) = dir {
-        write_outputs(dir, &setup, &summary, &outcomes)?;
+        let extra_files = match extra {
+            Some(extra) => extra(&setup, &outcomes)?,
+            None => Vec::new(),
+        };
+        write_outputs(dir, &setup, &summary, &outcomes, extra_files)?;
     }
     Ok(LiveRun {
         summary,
@@ -192,7 +226,7 @@ async fn run_strategy(
         label: label.clone(),
     };
     let judged = |recorder: StrategyRecorder, engine: EngineStats, covered: Duration| {
-        let (mut summary, series, histograms) = recorder.finish_recording();
+        let (mut summary, series, histograms, totals) = recorder.finish_with_totals();
         let hops = if options.target.is_some() { 1 } else { 2 };
         let context =
             validity_context(scenario.fleet(), &setup, &summary, options.time_scale, hops);
@@ -201,14 +235,17 @@ async fn run_strategy(
             &engine_measurements(&engine, options.time_scale, covered),
             &context,
         );
-        (summary, series, histograms, engine)
+        (summary, series, histograms, engine, totals)
     };
     if let Some(target) = &options.target {
-        let clock = LiveClock::start(options.time_scale);
+        let (clock, late) = start_clock(options, stop.clone()).await;
         let stopped_at = stop_time(stop.clone(), clock);
-        let outcome = run_load(scenario, workload, plan(target.clone(), clock), sink, stop).await?;
+        let mut outcome =
+            run_load(scenario, workload, plan(target.clone(), clock), sink, stop).await?;
+        outcome.stats.start_late_wall_us =
+            late.map(|late| u64::try_from(late.as_micros()).unwrap_or(u64::MAX));
         let covered = covered(&outcome.stats, stopped_at, setup.duration).await;
-        let (mut summary, series, histograms, engine) =
+        let (mut summary, series, histograms, engine, totals) =
             judged(outcome.recorder, outcome.stats, covered);
         drop_unmeasured_rows(&mut summary, load.fallback_backend);
         let result = LiveStrategyOutcome {
@@ -218,6 +255,7 @@ async fn run_strategy(
             engine,
             fleet_metrics: None,
             breaker_timeline: Vec::new(),
+            totals,
         };
         return Ok((result, outcome.sink));
     }
@@ -247,7 +285,8 @@ async fn run_strategy(
         outcome.recorder.utilization_sample(at, backend, percent);
     }
     let covered = covered(&outcome.stats, stopped_at, setup.duration).await;
-    let (summary, series, histograms, engine) = judged(outcome.recorder, outcome.stats, covered);
+    let (summary, series, histograms, engine, totals) =
+        judged(outcome.recorder, outcome.stats, covered);
     let result = LiveStrategyOutcome {
         summary,
         series,
@@ -255,8 +294,36 @@ async fn run_strategy(
         engine,
         fleet_metrics: Some(fleet_metrics),
         breaker_timeline: timeline,
+        totals,
     };
     Ok((result, outcome.sink))
+}
+
+/// The engine's clock against an external target: zero now, or at the shared `--start-at`
+/// instant once it comes (with how late the wait ended; a stop while waiting starts the clock
+/// at once, and the engine then stops before sending).
+async fn start_clock(
+    options: &LiveRunOptions,
+    stop: watch::Receiver<bool>,
+) -> (LiveClock, Option<Duration>) {
+    let Some(start_at) = options.start_at else {
+        return (LiveClock::start(options.time_scale), None);
+    };
+    let stopped = async move {
+        let mut stop = stop;
+        while !*stop.borrow_and_update() {
+            if stop.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    match start_at.wait(stopped).await {
+        Started::At { late } => (
+            LiveClock::started_late(options.time_scale, late),
+            Some(late),
+        ),
+        Started::Stopped => (LiveClock::start(options.time_scale), None),
+    }
 }
 
 /// The scenario time at which `stop` turns true (resolves only then).
@@ -292,6 +359,7 @@ fn write_outputs(
     setup: &RunSetup,
     summary: &Summary,
     outcomes: &[LiveStrategyOutcome],
+    mut extra_files: Vec<(&'static str, String)>,
 ) -> Result<(), LiveError> {
     let engines = || {
         summary
@@ -314,7 +382,10 @@ fn write_outputs(
             })
             .collect(),
         report_appendix: engine_markdown(engines()),
-        extra_files: vec![(ENGINE_JSON, engine_json(engines()))],
+        extra_files: {
+            extra_files.insert(0, (ENGINE_JSON, engine_json(engines())));
+            extra_files
+        },
     };
     Ok(write_run(dir, &outputs)?)
 }

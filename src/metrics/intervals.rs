@@ -23,6 +23,11 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
 pub const E2E_TAG: &str = "e2e";
 /// Tag of time-to-first-token histograms (successful streams, from the intended start).
 pub const TTFT_TAG: &str = "ttft";
+/// The comment lines every interval log of throttlebox carries after its own first line.
+pub const LOG_LEGEND: [&str; 2] = [
+    "values (and the max column) in microseconds; interval start times are seconds since the run start",
+    "tags: e2e = end-to-end latency of successful requests, ttft = time to first token of successful streams (both from the intended start)",
+];
 /// Saturation bound (one day in µs), as in [`super::latency`].
 const HIGHEST_MICROS: u64 = 86_400_000_000;
 /// How many intervals behind the newest sample an interval stays open.
@@ -64,11 +69,7 @@ impl IntervalHistograms {
         let interval = interval.max(Duration::from_millis(1));
         let mut log = Vec::new();
         let mut builder = IntervalLogWriterBuilder::new();
-        for line in [
-            comment,
-            "values (and the max column) in microseconds; interval start times are seconds since the run start",
-            "tags: e2e = end-to-end latency of successful requests, ttft = time to first token of successful streams (both from the intended start)",
-        ] {
+        for line in std::iter::once(comment).chain(LOG_LEGEND) {
             builder.add_comment(line);
         }
         let mut serializer = V2DeflateSerializer::new();

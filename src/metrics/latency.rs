@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 const HIGHEST_MICROS: u64 = 86_400_000_000;
 
 /// A latency distribution over a whole run (µs, 3 significant digits, fixed size).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LatencyHistogram {
     histogram: Histogram<u64>,
     max: Duration,
@@ -71,9 +71,56 @@ impl LatencyHistogram {
         Some(Duration::from_micros(value))
     }
 
+    /// The counts (µs buckets).
+    pub fn counts(&self) -> &Histogram<u64> {
+        &self.histogram
+    }
+
+    /// Add every value of `other` (same bounds: every `LatencyHistogram` has them) and keep
+    /// the larger maximum: the histogram of both runs' values, exactly.
+    pub fn merge(&mut self, other: &LatencyHistogram) {
+        // Equal bounds: `add` cannot fail; a saturating add keeps the counts' invariant.
+        let _ = self.histogram.add(&other.histogram);
+        self.max = self.max.max(other.max);
+    }
+
     /// The exact largest value recorded; `None` when empty.
     pub fn max(&self) -> Option<Duration> {
         (!self.histogram.is_empty()).then_some(self.max)
+    }
+}
+
+/// A histogram as data (`shard.json`): its exact maximum and its non-empty buckets — a value
+/// in each (µs) and its count; re-recording the buckets rebuilds the same counts.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Buckets {
+    max_ns: u64,
+    buckets: Vec<(u64, u64)>,
+}
+
+impl serde::Serialize for LatencyHistogram {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Buckets {
+            max_ns: u64::try_from(self.max.as_nanos()).unwrap_or(u64::MAX),
+            buckets: self
+                .histogram
+                .iter_recorded()
+                .map(|bucket| (bucket.value_iterated_to(), bucket.count_at_value()))
+                .collect(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LatencyHistogram {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let data = Buckets::deserialize(deserializer)?;
+        let mut histogram = LatencyHistogram::new();
+        for (value, count) in data.buckets {
+            histogram.histogram.saturating_record_n(value, count);
+        }
+        histogram.max = Duration::from_nanos(data.max_ns);
+        Ok(histogram)
     }
 }
 
@@ -99,6 +146,30 @@ mod tests {
         assert_eq!(ms(0.99), Some(99.0));
         assert_eq!(histogram.max(), Some(Duration::from_millis(100)));
         assert_eq!(histogram.count(), 100);
+    }
+
+    #[test]
+    fn a_histogram_survives_json_and_merges_exactly() {
+        let ms = Duration::from_millis;
+        let (mut a, mut b, mut both) = (
+            LatencyHistogram::new(),
+            LatencyHistogram::new(),
+            LatencyHistogram::new(),
+        );
+        for (i, value) in [3, 17, 250, 1_999, 40_000, 7].into_iter().enumerate() {
+            let target = if i % 2 == 0 { &mut a } else { &mut b };
+            target.record(ms(value));
+            both.record(ms(value));
+        }
+        let text = serde_json::to_string(&a).expect("json");
+        let mut restored: LatencyHistogram = serde_json::from_str(&text).expect("parse");
+        restored.merge(&b);
+        assert_eq!(restored.count(), 6);
+        assert_eq!(restored.max(), Some(ms(40_000)));
+        assert_eq!(restored.counts(), both.counts());
+        for q in [0.5, 0.9, 0.99] {
+            assert_eq!(restored.quantile(q), both.quantile(q));
+        }
     }
 
     #[test]

@@ -58,6 +58,66 @@ pub fn hlog_file_names(strategies: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Where an interval of a log is, for its histogram's errors.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IntervalAt<'a> {
+    /// The log.
+    pub origin: &'a str,
+    /// The interval's start (run time).
+    pub start: Duration,
+    /// The interval's length.
+    pub length: Duration,
+    /// Its tag (`""`: none).
+    pub tag: &'a str,
+}
+
+impl IntervalAt<'_> {
+    /// An error about this interval.
+    pub fn invalid(&self, reason: String) -> ReportError {
+        ReportError::Invalid {
+            field: self.origin.to_string(),
+            reason: format!(
+                "interval at {:?} (tag {:?}): {reason}",
+                self.start, self.tag
+            ),
+        }
+    }
+}
+
+/// Decode every interval of the log text `bytes` (`origin` names it in errors) and hand it,
+/// with its tag (`""` when untagged), to `visit`.
+pub(crate) fn for_each_interval(
+    bytes: &[u8],
+    origin: &str,
+    mut visit: impl FnMut(IntervalAt<'_>, &str, Histogram<u64>) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    let mut deserializer = Deserializer::new();
+    for entry in IntervalLogIterator::new(bytes) {
+        let entry = entry.map_err(|error| ReportError::Invalid {
+            field: origin.to_string(),
+            reason: format!("not an HdrHistogram interval log: {error:?}"),
+        })?;
+        let LogEntry::Interval(interval) = entry else {
+            continue;
+        };
+        let tag = interval.tag().map_or("", |tag| tag.as_str());
+        let at = IntervalAt {
+            origin,
+            start: interval.start_timestamp(),
+            length: interval.duration(),
+            tag,
+        };
+        let encoded = base64::engine::general_purpose::STANDARD
+            .decode(interval.encoded_histogram())
+            .map_err(|error| at.invalid(format!("bad base64: {error}")))?;
+        let histogram: Histogram<u64> = deserializer
+            .deserialize(&mut encoded.as_slice())
+            .map_err(|error| at.invalid(format!("bad histogram: {error:?}")))?;
+        visit(at, tag, histogram)?;
+    }
+    Ok(())
+}
+
 /// Histograms merged per tag from one or more interval logs.
 #[derive(Debug, Clone, Default)]
 pub struct MergedHistograms {
@@ -80,47 +140,17 @@ impl MergedHistograms {
 
     /// Add every interval of the log text `bytes`; `origin` names it in errors.
     pub fn add_log(&mut self, bytes: &[u8], origin: &str) -> Result<(), ReportError> {
-        let invalid = |reason: String| ReportError::Invalid {
-            field: origin.to_string(),
-            reason,
-        };
-        let mut deserializer = Deserializer::new();
-        for entry in IntervalLogIterator::new(bytes) {
-            let entry = entry
-                .map_err(|error| invalid(format!("not an HdrHistogram interval log: {error:?}")))?;
-            let LogEntry::Interval(interval) = entry else {
-                continue;
-            };
-            let tag = interval.tag().map_or("", |tag| tag.as_str()).to_string();
-            let encoded = base64::engine::general_purpose::STANDARD
-                .decode(interval.encoded_histogram())
-                .map_err(|error| {
-                    invalid(format!(
-                        "interval at {:?} (tag {tag:?}): bad base64: {error}",
-                        interval.start_timestamp()
-                    ))
-                })?;
-            let histogram: Histogram<u64> = deserializer
-                .deserialize(&mut encoded.as_slice())
-                .map_err(|error| {
-                    invalid(format!(
-                        "interval at {:?} (tag {tag:?}): bad histogram: {error:?}",
-                        interval.start_timestamp()
-                    ))
-                })?;
+        for_each_interval(bytes, origin, |interval, tag, histogram| {
             let merged = self
                 .by_tag
-                .entry(tag.clone())
+                .entry(tag.to_string())
                 .or_insert_with(latency_histogram);
-            merged.add(&histogram).map_err(|error| {
-                invalid(format!(
-                    "interval at {:?} (tag {tag:?}): values beyond one day: {error:?}",
-                    interval.start_timestamp()
-                ))
-            })?;
+            merged
+                .add(&histogram)
+                .map_err(|error| interval.invalid(format!("values beyond one day: {error:?}")))?;
             self.intervals += 1;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The merged histogram of `tag`, if any interval carried it.

@@ -15,6 +15,7 @@ mod csv_fields;
 pub mod error;
 pub mod format;
 pub mod hlog;
+pub mod hlog_merge;
 pub mod html;
 pub mod labels;
 pub mod markdown;
@@ -31,7 +32,7 @@ pub(crate) mod summarize;
 pub mod summary;
 pub mod text_table;
 pub mod timeseries_csv;
-mod totals;
+pub mod totals;
 pub mod validity;
 
 pub use compare::{ComparedRun, Comparison, compare, load_run, load_runs};
@@ -57,4 +58,5 @@ pub use summary::{
     StrategySummary, Summary,
 };
 pub use timeseries_csv::{TIMESERIES_HEADER, write_timeseries_csv};
+pub use totals::{BackendTotals, StrategyTotals};
 pub use validity::{EngineMeasurements, Validity, ValidityContext};

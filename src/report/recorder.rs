@@ -249,16 +249,30 @@ impl StrategyRecorder {
 
     /// The summary, the per-second series and the latency histograms (for `report.html` and
     /// `histograms/<strategy>.hlog`).
-    pub fn finish_recording(mut self) -> (StrategySummary, SecondSeries, StrategyHistograms) {
+    pub fn finish_recording(self) -> (StrategySummary, SecondSeries, StrategyHistograms) {
+        let (summary, series, histograms, _) = self.finish_with_totals();
+        (summary, series, histograms)
+    }
+
+    /// As [`Self::finish_recording`], plus the running totals the summary was computed from
+    /// (a live shard ships them so `merge` can recompute the whole run's summary).
+    pub fn finish_with_totals(
+        mut self,
+    ) -> (
+        StrategySummary,
+        SecondSeries,
+        StrategyHistograms,
+        StrategyTotals,
+    ) {
         self.close_breakers_at(self.setup.duration.max(self.latest));
         let summary = summarize::strategy_summary(&self.totals, &self.setup);
         let late_interval_samples = self.intervals.late_samples();
         let histograms = StrategyHistograms {
-            e2e: self.totals.e2e,
-            ttft: self.totals.ttft,
+            e2e: self.totals.e2e.clone(),
+            ttft: self.totals.ttft.clone(),
             interval_log: self.intervals.finish(),
             late_interval_samples,
         };
-        (summary, self.series, histograms)
+        (summary, self.series, histograms, self.totals)
     }
 }

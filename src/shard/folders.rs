@@ -157,6 +157,12 @@ fn line_up(shard: &ShardFolder, first: &ShardFolder) -> Result<(), ShardError> {
     same(shard, first, "schedule.digest", |m| {
         m.schedule.digest.clone()
     })?;
+    same(shard, first, "live.start_at", |m| {
+        m.live.as_ref().map(|live| live.start_at.clone())
+    })?;
+    same(shard, first, "live.time_scale", |m| {
+        m.live.as_ref().map(|live| live.time_scale.to_bits())
+    })?;
     let sweep_shape = |m: &ShardManifest| {
         m.sweep.as_ref().map(|sweep| {
             (
@@ -231,6 +237,9 @@ pub fn total_items(manifest: &ShardManifest) -> usize {
             .as_ref()
             .map_or(0, |setup| setup.strategies.len()),
         Split::Cells => manifest.sweep.as_ref().map_or(0, |sweep| sweep.total_cells),
+        // Requests are not listed: shard K holds the schedule's requests K mod N, which the
+        // merge checks row by row.
+        Split::Requests => 0,
     }
 }
 
@@ -252,11 +261,13 @@ fn check_items(shard: &ShardFolder) -> Result<(), ShardError> {
     let present = match manifest.split {
         Split::Strategies => manifest.setup.is_some(),
         Split::Cells => manifest.sweep.is_some(),
+        Split::Requests => manifest.setup.is_some() && manifest.live.is_some(),
     };
     if !present {
         let part = match manifest.split {
             Split::Strategies => "setup",
             Split::Cells => "sweep",
+            Split::Requests => "setup and live",
         };
         return Err(ShardError::mismatch(
             &shard.path,

@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use super::digest::ScheduleDigest;
 use super::error::ShardError;
-use super::spec::Shard;
+use crate::live::load::EngineStats;
 use crate::metrics::series::SeriesSnapshot;
+use crate::report::StrategyTotals;
 use crate::report::{BackendInfo, CostConfig, Mode, RunSetup, SloConfig};
+use crate::split::Shard;
 use crate::sweep::SweptStrategy;
 
 /// The file name.
@@ -32,6 +34,9 @@ pub enum Split {
     Strategies,
     /// `sweep --shard`: whole grid cells (cell `i` to shard `i mod N`).
     Cells,
+    /// `load`/`run --target … --shard`: the requests of the schedule (request `i` to shard
+    /// `i mod N`), every shard driving the same target from a shared start.
+    Requests,
 }
 
 impl Split {
@@ -40,6 +45,7 @@ impl Split {
         match self {
             Split::Strategies => "strategies",
             Split::Cells => "cells",
+            Split::Requests => "requests",
         }
     }
 }
@@ -124,6 +130,24 @@ pub struct StrategyPart {
     pub late_interval_samples: u64,
     /// The per-second series, exact.
     pub series: SeriesSnapshot,
+    /// A live shard: the running totals its summary was computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totals: Option<StrategyTotals>,
+    /// A live shard: what its load engine did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineStats>,
+}
+
+/// What a live shard (a `requests` split) adds: how its clock was set and the setting its
+/// summary was trimmed with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LivePart {
+    /// The shared start instant (`--start-at`, RFC 3339 UTC, ms), or None (a lone shard).
+    pub start_at: Option<String>,
+    /// Scenario time per wall time (`--time-scale`).
+    pub time_scale: f64,
+    /// The backend row of an opaque target (`--target`), which the summary drops when unused.
+    pub fallback_backend: Option<u16>,
 }
 
 /// A sweep axis as given (`--set key=v1,v2`).
@@ -188,6 +212,9 @@ pub struct ShardManifest {
     /// The sweep of a `cells` split.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepPart>,
+    /// The live run of a `requests` split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LivePart>,
 }
 
 impl ShardManifest {

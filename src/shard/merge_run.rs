@@ -31,7 +31,7 @@ struct Piece<'a> {
     hlog: Vec<u8>,
 }
 
-fn read_summary(folder: &Path) -> Result<Summary, ShardError> {
+pub(super) fn read_summary(folder: &Path) -> Result<Summary, ShardError> {
     let path = folder.join(SUMMARY_JSON);
     let text = std::fs::read_to_string(&path).map_err(|error| ShardError::Io {
         path: path.clone(),
@@ -99,7 +99,7 @@ fn pieces<'a>(
 }
 
 /// A full-run latency histogram from an interval log's tag and its exact maximum.
-fn histogram(
+pub(super) fn histogram(
     merged: &MergedHistograms,
     tag: &str,
     max_ns: u64,

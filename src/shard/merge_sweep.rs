@@ -7,8 +7,8 @@
 use super::error::ShardError;
 use super::folders::ShardFolder;
 use super::manifest::{SHARD_JSON, SweepPart};
-use super::spec::Shard;
 use crate::report::bound::{Bound, parse_bounds};
+use crate::split::Shard;
 use crate::sweep::{Axis, CellResult, ONCE_SHARD, SweepRun, SweptStrategy, cells};
 
 /// A merged sweep: what its files are written from.

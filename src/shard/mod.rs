@@ -1,11 +1,11 @@
 //! Sharded runs: one run split over N processes (or N pods of a Kubernetes Indexed Job) and
 //! merged back exactly.
 //!
-//! Owns the split rule ([`Shard`]: item `i` belongs to shard `i mod N`), what each shard
+//! Uses the split rule of `crate::split` ([`Shard`]: item `i` belongs to shard `i mod N`). Owns what each shard
 //! records about itself (`shard.json`: [`ShardManifest`], written through [`ShardIdentity`]),
 //! the checks that shards belong together ([`read_shards`]) and the merges
-//! ([`merge_strategy_shards`], [`merge_sweep_shards`]) that rebuild the unsharded run's files
-//! through the ordinary writers.
+//! ([`merge_strategy_shards`], [`merge_sweep_shards`], [`merge_live_shards`]) that rebuild the
+//! unsharded run's files through the ordinary writers.
 //!
 //! **What a shard splits.** `sim --shard K/N` runs whole strategies (a `strategies` split), and
 //! `sweep`/`plan --shard K/N` whole cells and planned strategies — never part of a simulation's
@@ -13,7 +13,9 @@
 //! bucket and breakers react to all of it), so a shard simulating a part of the requests
 //! against its own model of the fleet would change the physics, not share the work. The live
 //! open-loop engine is different: there one real fleet (or gateway) takes the union of every
-//! shard's requests, so live shards split the schedule's requests.
+//! shard's requests, so live shards split the schedule's requests ([`shard_schedule`], a
+//! `requests` split), start together at [`StartAt`], and ship their running totals
+//! ([`crate::metrics::StrategyTotals`]) so the merge can recompute the whole run's summary.
 //!
 //! Reads the wall clock only in [`StartAt`] (the shared start of live shards); otherwise pure
 //! apart from reading and writing the shard folders.
@@ -21,25 +23,30 @@
 mod digest;
 mod error;
 mod folders;
+mod live_verdict;
 mod manifest;
+mod merge_live;
 mod merge_run;
 mod merge_sweep;
+mod ordered_rows;
 mod records;
-mod schedule;
-mod spec;
-mod start;
+mod series_sum;
+mod totals;
 mod write;
 
+pub use crate::split::{
+    MAX_SHARDS, START_PAST_TOLERANCE, Shard, ShardParseError, StartAt, StartAtParseError, Started,
+    shard_schedule,
+};
 pub use digest::{Fnv64, ScheduleDigest, scenario_digest, schedule_digest};
 pub use error::ShardError;
 pub use folders::{ShardFolder, read_shards};
+pub use live_verdict::START_SKEW_LIMIT_WALL;
 pub use manifest::{
-    AxisRecord, SHARD_FORMAT, SHARD_JSON, SetupRecord, ShardManifest, Split, StrategyPart,
-    SweepPart,
+    AxisRecord, LivePart, SHARD_FORMAT, SHARD_JSON, SetupRecord, ShardManifest, Split,
+    StrategyPart, SweepPart,
 };
+pub use merge_live::merge_live_shards;
 pub use merge_run::merge_strategy_shards;
 pub use merge_sweep::{MergedSweep, merge_sweep_shards};
-pub use schedule::shard_schedule;
-pub use spec::{MAX_SHARDS, Shard, ShardParseError};
-pub use start::{StartAt, StartAtParseError, Started};
 pub use write::{ShardIdentity, without_shard_flag};

@@ -27,14 +27,17 @@ struct Layout {
     blocks: Vec<Block>,
 }
 
-fn csv_error(path: &Path, error: impl std::fmt::Display) -> ShardError {
+pub(super) fn csv_error(path: &Path, error: impl std::fmt::Display) -> ShardError {
     ShardError::Csv {
         path: path.to_path_buf(),
         reason: error.to_string(),
     }
 }
 
-fn layout(path: &Path) -> Result<Layout, ShardError> {
+/// A reader of the CSV file at `path`, past its header, and the header's bytes as written.
+pub(super) fn open_rows(
+    path: &Path,
+) -> Result<(csv::Reader<BufReader<File>>, Vec<u8>), ShardError> {
     let open = || {
         File::open(path).map_err(|error| ShardError::Io {
             path: path.to_path_buf(),
@@ -50,17 +53,28 @@ fn layout(path: &Path) -> Result<Layout, ShardError> {
     open()?
         .read_exact(&mut header)
         .map_err(|error| csv_error(path, error))?;
+    Ok((reader, header))
+}
+
+/// Read the next row of `reader` (a file at `path`) into `record`: its byte range in the
+/// file, or None at the end.
+pub(super) fn next_row(
+    reader: &mut csv::Reader<BufReader<File>>,
+    record: &mut csv::ByteRecord,
+    path: &Path,
+) -> Result<Option<(u64, u64)>, ShardError> {
+    let start = reader.position().byte();
+    let read = reader
+        .read_byte_record(record)
+        .map_err(|e| csv_error(path, e))?;
+    Ok(read.then(|| (start, reader.position().byte())))
+}
+
+fn layout(path: &Path) -> Result<Layout, ShardError> {
+    let (mut reader, header) = open_rows(path)?;
     let mut blocks: Vec<Block> = Vec::new();
     let mut record = csv::ByteRecord::new();
-    loop {
-        let start = reader.position().byte();
-        if !reader
-            .read_byte_record(&mut record)
-            .map_err(|e| csv_error(path, e))?
-        {
-            break;
-        }
-        let end = reader.position().byte();
+    while let Some((start, end)) = next_row(&mut reader, &mut record, path)? {
         let name = record.get(0).unwrap_or_default();
         match blocks.last_mut() {
             Some(block) if block.strategy.as_bytes() == name => {

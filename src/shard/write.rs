@@ -4,11 +4,16 @@
 
 use super::digest::{ScheduleDigest, scenario_digest, schedule_digest};
 use super::error::ShardError;
-use super::manifest::{SHARD_FORMAT, SetupRecord, ShardManifest, Split, StrategyPart, SweepPart};
-use super::spec::Shard;
+use super::manifest::{
+    LivePart, SHARD_FORMAT, SetupRecord, ShardManifest, Split, StrategyPart, SweepPart,
+};
+use crate::live::head_to_head::LiveStrategyOutcome;
+use crate::metrics::SecondSeries;
 use crate::report::RunSetup;
+use crate::report::StrategyHistograms;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::sim::StrategyOutcome;
+use crate::split::Shard;
 
 /// A shard's identity: what every shard of one run must agree on, plus its place.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +32,19 @@ fn nanos(value: Option<std::time::Duration>) -> u64 {
     value.map_or(0, |value| {
         u64::try_from(value.as_nanos()).unwrap_or(u64::MAX)
     })
+}
+
+/// What every shard keeps of strategy `index` (a live shard adds its totals and engine).
+fn part(index: usize, histograms: &StrategyHistograms, series: &SecondSeries) -> StrategyPart {
+    StrategyPart {
+        index,
+        e2e_max_ns: nanos(histograms.e2e.max()),
+        ttft_max_ns: nanos(histograms.ttft.max()),
+        late_interval_samples: histograms.late_interval_samples,
+        series: series.snapshot(),
+        totals: None,
+        engine: None,
+    }
 }
 
 impl ShardIdentity {
@@ -60,6 +78,7 @@ impl ShardIdentity {
             setup: None,
             strategies: Vec::new(),
             sweep: None,
+            live: None,
         }
     }
 
@@ -74,12 +93,28 @@ impl ShardIdentity {
         manifest.setup = Some(SetupRecord::from(setup));
         manifest.strategies = finished
             .iter()
+            .map(|(index, outcome)| part(*index, &outcome.histograms, &outcome.series))
+            .collect();
+        manifest.to_json()
+    }
+
+    /// `shard.json` of a live shard (`load`/`run --target … --shard`) whose strategies in
+    /// `finished` (scenario index, outcome) were measured.
+    pub fn live_json(
+        &self,
+        setup: &RunSetup,
+        live: LivePart,
+        finished: &[(usize, &LiveStrategyOutcome)],
+    ) -> Result<String, ShardError> {
+        let mut manifest = self.manifest(Split::Requests, 0);
+        manifest.setup = Some(SetupRecord::from(setup));
+        manifest.live = Some(live);
+        manifest.strategies = finished
+            .iter()
             .map(|(index, outcome)| StrategyPart {
-                index: *index,
-                e2e_max_ns: nanos(outcome.histograms.e2e.max()),
-                ttft_max_ns: nanos(outcome.histograms.ttft.max()),
-                late_interval_samples: outcome.histograms.late_interval_samples,
-                series: outcome.series.snapshot(),
+                totals: Some(outcome.totals.clone()),
+                engine: Some(outcome.engine.clone()),
+                ..part(*index, &outcome.histograms, &outcome.series)
             })
             .collect();
         manifest.to_json()

@@ -41,6 +41,7 @@ use crate::report::RunSetup;
 use crate::report::{RecordSink, StrategyRecorder};
 use crate::scenario::{ClientConfig, Scenario};
 use crate::seed::{self, SimRng};
+use crate::split::Shard;
 use crate::workload::Workload;
 
 /// Engine settings that are not in the scenario.
@@ -66,6 +67,9 @@ pub struct LoadOptions {
     /// Most records waiting for the collector; beyond it records are dropped and counted
     /// (`records_lost`) rather than waited for.
     pub record_buffer: usize,
+    /// The part of the schedule to send (`--shard K/N`: the requests whose index is K mod N;
+    /// [`Shard::WHOLE`]: all of it).
+    pub shard: Shard,
 }
 
 impl Default for LoadOptions {
@@ -80,6 +84,7 @@ impl Default for LoadOptions {
             // The OpenAI Python SDK's (httpx's) connect timeout.
             connect_timeout: Duration::from_secs(5),
             record_buffer: records::DEFAULT_RECORD_BUFFER,
+            shard: Shard::WHOLE,
         }
     }
 }
@@ -101,7 +106,7 @@ pub struct LoadPlan {
 }
 
 /// What the engine itself did (beside the records).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EngineStats {
     /// Requests the schedule produced (before the stop, if any).
     pub scheduled: u64,
@@ -137,10 +142,15 @@ pub struct EngineStats {
     /// The share of the run's wall time the engine's threads were ready to run but waited for
     /// a CPU (the machine starved them), averaged over the workers; Linux only.
     pub cpu_wait: Option<f64>,
+    /// A shard of a live run (`--start-at`): how long after the shared start instant its
+    /// schedule started, wall µs (its clock keeps the instant as zero, so this lateness is
+    /// also in every send lag); None: no shared start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_late_wall_us: Option<u64>,
 }
 
 /// Quantiles of a lag distribution, microseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LagQuantiles {
     /// Median.
     pub p50: u64,
@@ -311,6 +321,7 @@ pub async fn run_load<S: RecordSink + Send + 'static>(
         counters,
         plan.options.max_in_flight as u64,
         plan.options.drain,
+        plan.options.shard,
         stop,
     ));
     let scheduled = match driven {

@@ -21,6 +21,7 @@ use super::{Counters, EngineContext, EngineStats, InFlight, logical, stop_reques
 use crate::live::error::LiveError;
 use crate::live::precise_sleep::PreciseSleep;
 use crate::metrics::LatencyHistogram;
+use crate::split::{Shard, shard_schedule};
 use crate::workload::Workload;
 
 /// What the scheduler did, once every request it sent has ended (or was cancelled).
@@ -33,14 +34,16 @@ pub(crate) struct Scheduled {
     pub failure: Option<LiveError>,
 }
 
-/// Send every request of `workload` on time, wait for them, and account for it. Stops
-/// sending when `stop` turns true; requests then in flight get `drain` (wall) to finish.
+/// Send every request of `workload` that belongs to `shard` on time, wait for them, and
+/// account for it. Stops sending when `stop` turns true; requests then in flight get `drain`
+/// (wall) to finish.
 pub(crate) async fn drive(
     workload: Workload,
     ctx: Arc<EngineContext>,
     counters: Arc<Counters>,
     max_in_flight: u64,
     drain: Duration,
+    shard: Shard,
     mut stop: watch::Receiver<bool>,
 ) -> Scheduled {
     let mut scheduled = Scheduled {
@@ -51,7 +54,15 @@ pub(crate) async fn drive(
         decision_lag: LatencyHistogram::new(),
         failure: None,
     };
-    let mut tasks = send_on_schedule(workload, ctx, &counters, &mut scheduled, stop.clone()).await;
+    let mut tasks = send_on_schedule(
+        workload,
+        shard,
+        ctx,
+        &counters,
+        &mut scheduled,
+        stop.clone(),
+    )
+    .await;
     let stats = &mut scheduled.stats;
     if !stats.interrupted {
         // Every request ends by the client timeout; a stop meanwhile bounds the wait.
@@ -72,6 +83,7 @@ pub(crate) async fn drive(
 /// The scheduler loop proper: the requests it spawned, still running.
 async fn send_on_schedule(
     workload: Workload,
+    shard: Shard,
     ctx: Arc<EngineContext>,
     counters: &Arc<Counters>,
     scheduled: &mut Scheduled,
@@ -86,7 +98,7 @@ async fn send_on_schedule(
             return tasks;
         }
     };
-    for item in workload.requests() {
+    for item in shard_schedule(workload.requests(), shard) {
         let request = match item {
             Ok(request) => request,
             Err(error) => {

@@ -13,6 +13,11 @@ use std::future::Future;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// How far in the past a `--start-at` may be when a shard reads it and still run (late, which
+/// its send lag and the merge's start-skew check then show): a pod or process that starts
+/// later than that was not part of a coordinated start, and is refused.
+pub const START_PAST_TOLERANCE: Duration = Duration::from_secs(1);
+
 /// A shared start instant (UTC), to the nanosecond.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct StartAt {
@@ -66,6 +71,19 @@ impl StartAt {
         match self.since_epoch.checked_sub(now) {
             Some(left) if !left.is_zero() => Ok(left),
             _ => Err(now - self.since_epoch),
+        }
+    }
+
+    /// Refuse an instant more than `tolerance` in the past (a clear message for the command
+    /// line: the instant, how long ago it was, and what to give instead).
+    pub fn refuse_if_past(self, tolerance: Duration) -> Result<(), String> {
+        match self.remaining() {
+            Err(past) if past > tolerance => Err(format!(
+                "--start-at {self}: that instant was {} ago (more than the {} tolerance): give every shard one start instant still to come, e.g. a minute ahead (`date -u -d +1min +%FT%TZ`)",
+                humantime::format_duration(Duration::from_millis(past.as_millis() as u64)),
+                humantime::format_duration(tolerance),
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -151,5 +169,11 @@ mod tests {
         let far = StartAt::from_unix(StartAt::now().since_epoch() + Duration::from_secs(3600));
         assert_eq!(far.wait(std::future::ready(())).await, Started::Stopped);
         assert!(far.remaining().is_ok());
+        assert_eq!(far.refuse_if_past(START_PAST_TOLERANCE), Ok(()));
+        let error = past
+            .refuse_if_past(START_PAST_TOLERANCE)
+            .expect_err("5 s in the past");
+        assert!(error.contains(&past.to_string()), "{error}");
+        assert!(error.contains("ago"), "{error}");
     }
 }
