@@ -7,6 +7,7 @@
 mod admin;
 mod admin_listener;
 mod answer;
+mod arguments;
 mod auth;
 mod bodies;
 mod body;
@@ -18,6 +19,7 @@ mod handler;
 mod ids;
 pub mod limits;
 mod linger;
+mod models_list;
 mod parse;
 mod protocol_errors;
 mod respond;
