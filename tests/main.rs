@@ -35,6 +35,7 @@ mod gate_mann_whitney;
 mod live_client_view;
 mod live_connection_cap;
 mod live_end_to_end;
+mod live_fleet_metrics;
 mod live_fuzz;
 mod live_gateway_hardening;
 mod live_goose;

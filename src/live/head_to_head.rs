@@ -18,6 +18,7 @@ use super::clock::LiveClock;
 use super::engine_report::{engine_json, engine_markdown};
 use super::error::LiveError;
 use super::fleet::LiveFleet;
+use super::fleet_metrics;
 use super::gateway::{BreakerEvent, GatewaySettings, RunningGateway};
 use super::load::{EngineStats, LoadOptions, LoadPlan, run_load};
 use super::setup::live_setup;
@@ -44,6 +45,9 @@ pub struct LiveRunOptions {
     pub load: LoadOptions,
     /// Longest wait (wall) for the fleet and gateway to close their connections.
     pub teardown: Duration,
+    /// With `target`: the mock fleet's admin listener (base URL, bearer token), read before
+    /// and after each strategy to fill its per-backend rows ([`fleet_metrics`]).
+    pub fleet_metrics: Option<(String, Option<String>)>,
 }
 
 impl Default for LiveRunOptions {
@@ -53,6 +57,7 @@ impl Default for LiveRunOptions {
             target: None,
             load: LoadOptions::default(),
             teardown: Duration::from_secs(5),
+            fleet_metrics: None,
         }
     }
 }
@@ -121,7 +126,14 @@ pub async fn run_live(
             fallback_backend: fallback,
             ..options.load.clone()
         };
-        let (outcome, returned) = run_strategy(
+        let scrape = || async {
+            match &options.fleet_metrics {
+                Some((url, token)) => fleet_metrics::scrape(url, token.as_deref()).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let before = scrape().await?;
+        let (mut outcome, returned) = run_strategy(
             scenario,
             &workload,
             index,
@@ -133,6 +145,19 @@ pub async fn run_live(
         )
         .await?;
         sink = returned;
+        if let (Some(before), Some(after)) = (before, scrape().await?) {
+            let pool: Vec<(String, String)> = scenario
+                .pool
+                .iter()
+                .map(|b| {
+                    (
+                        b.name.clone(),
+                        scenario.fleet().resources[b.resource].name.clone(),
+                    )
+                })
+                .collect();
+            fleet_metrics::fill_backends(&mut outcome.summary, &pool, &before, &after)?;
+        }
         interrupted = outcome.engine.interrupted;
         outcomes.push(outcome);
         if interrupted {
