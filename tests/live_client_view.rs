@@ -13,40 +13,30 @@ use throttlebox::live::fleet::LiveFleet;
 use throttlebox::live::gateway::{GatewaySettings, RunningGateway};
 use throttlebox::live::http_client::http_client;
 use throttlebox::live::load::wire;
-use throttlebox::scenario::Scenario;
+use throttlebox::scenario::{Override, Scenario};
 
-/// One deployment: a 10 s request window of one request, and a stream whose first token comes
-/// at 300 ms and its 20th two seconds later. Strategy 0 is the plain one.
+use crate::live_support::steady_text;
+
+/// [`steady_text`]'s one deployment with a 10 s request window of one request and a stream
+/// whose first token comes at 300 ms and its 20th two seconds later; its strategy `direct`
+/// (round-robin, no retries) first, then `strategies`.
 fn scenario(strategies: &str) -> Scenario {
-    let text = format!(
-        r#"
-name = "client-view"
-seed = 5
-[[fleet.resources]]
-name = "only"
-region = "East US"
-[[fleet.resources.deployments]]
-name = "gpt-4o"
-model = "gpt-4o"
-kind = "standard"
-capacity = 100
-rpm = 6
-latency = {{ ttft_base = "300ms", tokens_per_second = 10.0, ttft_jitter = 0.0, tps_jitter = 0.0 }}
-[[backends]]
-resource = "only"
-[workload]
-duration = "1s"
-[[workload.apps]]
-name = "chat"
-deployment = "gpt-4o"
-arrivals = {{ process = "constant", rate = 1.0 }}
-prompt_tokens = {{ dist = "constant", value = 20 }}
-output_tokens = {{ dist = "constant", value = 20 }}
-stream_share = 1.0
-{strategies}
-"#
-    );
-    Scenario::parse(&text, "<test>", None, &[]).expect("scenario")
+    let deployment = "fleet.resources[only].deployments[gpt-4o]";
+    let sets: Vec<Override> = [
+        format!("{deployment}.rpm=6"),
+        format!("{deployment}.latency.ttft_base=300ms"),
+        format!("{deployment}.latency.tokens_per_second=10"),
+        format!("{deployment}.latency.ttft_jitter=0"),
+        format!("{deployment}.latency.tps_jitter=0"),
+        "workload.apps[chat].stream_share=1".to_string(),
+        "workload.apps[chat].output_tokens.value=20".to_string(),
+        "strategies[direct].retry.count=0".to_string(),
+    ]
+    .iter()
+    .map(|set| Override::parse(set).expect("override"))
+    .collect();
+    let text = format!("{}{strategies}", steady_text(1, 1));
+    Scenario::parse(&text, "<test>", None, &sets).expect("scenario")
 }
 
 /// Start strategy `index` in front of `fleet`.
@@ -79,10 +69,6 @@ async fn send(scenario: &Scenario, url: &str) -> hyper::Response<hyper::body::In
 async fn litellms_proxy_passes_a_429_back_with_its_retry_headers_renamed() {
     let scenario = scenario(
         r#"
-[[strategies]]
-name = "plain"
-preset = "round-robin"
-retry = { count = 0 }
 [[strategies]]
 name = "litellm"
 preset = "litellm-shuffle"
@@ -127,7 +113,7 @@ preset = "client-priority"
     );
     let fleet = LiveFleet::start(&scenario, 1.0).await.expect("fleet");
     let clock = fleet.clock();
-    let priority = gateway(&scenario, &fleet, 0).await;
+    let priority = gateway(&scenario, &fleet, 1).await;
     let sent = clock.now();
     let response = send(&scenario, &priority.url()).await;
     let head = clock.now();

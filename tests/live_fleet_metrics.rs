@@ -10,45 +10,38 @@ use throttlebox::live::http_client::http_client;
 use throttlebox::live::load::wire;
 use throttlebox::scenario::Scenario;
 
-const TWO_RESOURCES: &str = r#"
-name = "fleet-metrics"
-seed = 9
+use crate::live_support::steady_text;
+
+/// Resources `a` and `b`, each with an instant gpt-4o deployment; the workload of
+/// [`steady_text`]'s shape on both (8 requests a second for one second).
+fn two_resources() -> Scenario {
+    let resource = |name: &str| {
+        format!(
+            r#"
 [[fleet.resources]]
-name = "a"
+name = "{name}"
 region = "East US"
 [[fleet.resources.deployments]]
 name = "gpt-4o"
 model = "gpt-4o"
 kind = "standard"
 capacity = 100
-latency = { ttft_base = "0", ttft_per_prompt_token = "0", ttft_jitter = 0.0, tokens_per_second = 100000.0, tps_jitter = 0.0 }
-[[fleet.resources]]
-name = "b"
-region = "West US"
-[[fleet.resources.deployments]]
-name = "gpt-4o"
-model = "gpt-4o"
-kind = "standard"
-capacity = 100
-latency = { ttft_base = "0", ttft_per_prompt_token = "0", ttft_jitter = 0.0, tokens_per_second = 100000.0, tps_jitter = 0.0 }
+latency = {{ ttft_base = "0", ttft_per_prompt_token = "0", ttft_jitter = 0.0, tokens_per_second = 100000.0, tps_jitter = 0.0 }}
 [[backends]]
-resource = "a"
-[[backends]]
-resource = "b"
-[workload]
-duration = "1s"
-[[workload.apps]]
-name = "chat"
-deployment = "gpt-4o"
-arrivals = { process = "constant", rate = 8.0 }
-prompt_tokens = { dist = "constant", value = 10 }
-output_tokens = { dist = "constant", value = 5 }
-[client]
-retry = { max_retries = 0 }
-[[strategies]]
-name = "opaque"
-preset = "round-robin"
-"#;
+resource = "{name}"
+"#
+        )
+    };
+    let steady = steady_text(8, 1);
+    // The steady scenario's own resource and backend give way to a and b.
+    let workload = &steady[steady.find("[workload]").expect("a workload")..];
+    let text = format!(
+        "name = \"fleet-metrics\"\nseed = 9\n{}{}{workload}",
+        resource("a"),
+        resource("b")
+    );
+    Scenario::parse(&text, "<test>", None, &[]).expect("scenario")
+}
 
 async fn chat(base: &str) {
     let http = Request::post(wire::url(base, "gpt-4o"))
@@ -65,7 +58,7 @@ async fn chat(base: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fleets_counters_fill_the_rows_an_opaque_target_leaves_empty() {
-    let scenario = Scenario::parse(TWO_RESOURCES, "<test>", None, &[]).expect("scenario");
+    let scenario = two_resources();
     let options = ServeOptions {
         admin: Some(AdminOptions::loopback()),
         ..ServeOptions::default()

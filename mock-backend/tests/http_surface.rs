@@ -98,22 +98,7 @@ async fn the_v1_model_list_names_each_deployment_of_the_resource() {
 }
 
 fn strict_fleet(strict: bool) -> String {
-    format!(
-        r#"
-[switches]
-strict_arguments = {strict}
-[[resources]]
-name = "east"
-region = "East US"
-api_keys = ["k"]
-[[resources.deployments]]
-name = "chat"
-model = "gpt-4o"
-kind = "standard"
-tpm = 1000000
-{INSTANT}
-"#
-    )
+    east_chat(&format!("[switches]\nstrict_arguments = {strict}"))
 }
 
 async fn chat_at(addr: std::net::SocketAddr, version: &str, body: &str) -> Reply {
