@@ -99,6 +99,29 @@ fn a_retry_may_return_to_a_deployment_that_failed_but_is_not_cooling() {
 }
 
 #[test]
+fn with_every_deployment_cooling_the_failure_is_returned_at_once() {
+    // Router library, two deployments, every attempt a 429 (retry-after 20 s): the first cools
+    // 0, the retry on 1 cools 1, and with no healthy deployment left LiteLLM 1.108.7 raises the
+    // 429 at once (`should_retry_this_error`) instead of waiting out the cooldown for its last
+    // retry, which the model did before the lab compared attempts per request.
+    let mut rng = rng();
+    let library = "litellm = { mode = \"library\" }";
+    let mut strategy = litellm("litellm-shuffle", library, 2);
+    let done = all_429(&mut strategy, 20, &mut rng);
+    assert_eq!(done.tried.len(), 2, "{:?}", done.tried);
+    assert_eq!(done.ended_at, secs(0.0));
+    assert!(
+        done.exhausted().is_none(),
+        "the backend's own 429 is returned"
+    );
+    let waiting =
+        format!("{library}\nretry = {{ require_remaining = false, retry_exhaustion = true }}");
+    let mut before = litellm("litellm-shuffle", &waiting, 2);
+    let done = all_429(&mut before, 20, &mut rng);
+    assert!(done.ended_at >= secs(20.0), "{:?}", done.ended_at);
+}
+
+#[test]
 fn with_no_healthy_deployment_a_retry_waits_for_retry_after_plus_jitter() {
     // One deployment (LiteLLM's base case): each retry sleeps the answer's integer retry-after
     // (3 s) plus up to 0.75 s of jitter before trying again.

@@ -11,5 +11,6 @@ mod http_inputs;
 mod http_metrics;
 mod http_quota;
 mod http_streaming;
+mod http_surface;
 mod model_vs_http;
 mod sdk_python;

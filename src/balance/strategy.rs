@@ -545,6 +545,12 @@ impl Strategy {
         }
     }
 
+    /// Whether a backend answer passed back reaches the client with its retry headers renamed
+    /// (see [`Composition::renames_retry_headers`]).
+    pub fn renames_retry_headers(&self) -> bool {
+        self.composition.renames_retry_headers
+    }
+
     /// Whether the client sees a stream's first byte only at its end (see
     /// [`Composition::buffers_streams`]).
     pub fn buffers_streams(&self) -> bool {

@@ -71,7 +71,8 @@ fn backend_urls(scenario: &Scenario, given: &[String]) -> anyhow::Result<Vec<Str
             if let Some((_, url)) = pairs.iter().find(|(name, _)| *name == backend.name) {
                 return Ok(url.clone());
             }
-            let port = fleet.resources[backend.resource].port;
+            let resource = &fleet.resources[backend.resource];
+            let port = resource.port;
             if port == 0 {
                 bail!(
                     "backend {:?} has no URL: pass --backend {}=http://HOST:PORT (the URL `throttlebox mock` prints) or set a fixed port in the scenario's fleet",
@@ -79,7 +80,10 @@ fn backend_urls(scenario: &Scenario, given: &[String]) -> anyhow::Result<Vec<Str
                     backend.name
                 );
             }
-            Ok(format!("http://{}:{port}", fleet.bind))
+            Ok(format!(
+                "http://{}",
+                std::net::SocketAddr::new(resource.addr(fleet.bind), port)
+            ))
         })
         .collect()
 }

@@ -43,6 +43,14 @@ pub struct LoadArgs {
     /// Base URL to drive (a throttlebox gateway, another gateway, or a mock resource).
     #[arg(long, value_name = "URL")]
     pub target: String,
+    /// The mock fleet's admin listener behind a third-party gateway (e.g. `http://127.0.0.1:9100`,
+    /// what `throttlebox mock` prints as `admin`): its `/metrics`, read before and after the
+    /// run, fill the per-backend rows the gateway does not report (open engine).
+    #[arg(long, value_name = "ADMIN_URL")]
+    pub fleet_metrics: Option<String>,
+    /// Bearer token of that admin listener, when it has one.
+    #[arg(long, env = "AOAI_MOCK_ADMIN_TOKEN", hide_env_values = true)]
+    pub fleet_metrics_token: Option<String>,
     /// Load model.
     #[arg(long, value_enum, default_value_t = Engine::Open)]
     pub engine: Engine,
@@ -95,6 +103,9 @@ pub struct LoadArgs {
 
 /// Run the command.
 pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
+    if args.engine == Engine::Goose && args.fleet_metrics.is_some() {
+        anyhow::bail!("--fleet-metrics applies to the open-loop engine");
+    }
     if args.engine == Engine::Goose && args.max_connections.is_some() {
         anyhow::bail!(
             "--max-connections applies to the open-loop engine (goose holds one connection per user)"
@@ -149,6 +160,10 @@ fn drive(
                     ..LoadOptions::default()
                 },
                 start_at: args.sharding.start_at,
+                fleet_metrics: args
+                    .fleet_metrics
+                    .clone()
+                    .map(|url| (url, args.fleet_metrics_token.clone())),
                 ..LiveRunOptions::default()
             };
             eprintln!(

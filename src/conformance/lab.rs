@@ -1,9 +1,8 @@
-//! The lab's shell: the mock fleet in-process (one fleet per resource, each on its own loopback
-//! address and all on one port, because the priority balancer replaces only a URL's host), the
-//! system under test as child processes (the LiteLLM proxy; the Python driver that replays the
-//! schedule through the SDK, the Router library or the priority balancer), and the per-backend
-//! attempt counts read from each fleet's model counters — exact, whatever gateway stood in
-//! between, and independent of where the mock serves `/metrics`.
+//! The lab's shell: the mock fleet in-process (each resource on its own loopback address and all
+//! on one port, because the priority balancer replaces only a URL's host), the system under test
+//! as child processes (the LiteLLM proxy; the Python driver that replays the schedule through
+//! the SDK, the Router library or the priority balancer), and the per-backend attempt counts
+//! read from the fleet's model counters — exact, whatever gateway stood in between.
 //!
 //! Every wait is bounded: the proxy must answer its health endpoint within `startup_timeout`
 //! (polled, and abandoned as soon as the process exits), the driver must finish within the
@@ -50,48 +49,24 @@ pub struct RealRun {
     pub attempts: Vec<(String, u64)>,
 }
 
-/// How many times to look for a port free on every loopback address the fleets need.
-const PORT_TRIES: usize = 8;
-
-/// One running fleet per resource of `fleet`, resource `i` on `127.0.0.(i + 1)`, all on one
-/// port. Returns the fleets and their base URLs.
-async fn start_fleets(fleet: &FleetConfig) -> Result<Vec<(RunningFleet, String)>, LabError> {
+/// The fleet with resource `i` on `127.0.0.(i + 1)`, all on one port (resources on their own
+/// address with port 0 share one), and the base URL of each resource.
+async fn start_fleet(fleet: &FleetConfig) -> Result<(RunningFleet, Vec<String>), LabError> {
     if fleet.resources.len() > 250 {
         return Err(LabError::Setup(
             "at most 250 resources in a lab fleet".into(),
         ));
     }
-    let mut last_error = None;
-    'tries: for _ in 0..PORT_TRIES {
-        let mut started: Vec<(RunningFleet, String)> = Vec::new();
-        let mut port = 0;
-        for (index, resource) in fleet.resources.iter().enumerate() {
-            let mut one = fleet.clone();
-            one.bind = IpAddr::V4(Ipv4Addr::new(127, 0, 0, index as u8 + 1));
-            one.resources = vec![resource.clone()];
-            one.resources[0].port = port;
-            match RunningFleet::start(&one).await {
-                Ok(running) => {
-                    let addr = running.listeners[0].addr;
-                    port = addr.port();
-                    started.push((running, format!("http://{addr}")));
-                }
-                Err(error) if index > 0 => {
-                    // The port is taken on this address: start over on another one.
-                    last_error = Some(error);
-                    for (running, _) in started {
-                        running.shutdown().await;
-                    }
-                    continue 'tries;
-                }
-                Err(error) => return Err(LabError::Setup(format!("starting the mock: {error}"))),
-            }
-        }
-        return Ok(started);
+    let mut config = fleet.clone();
+    for (index, resource) in config.resources.iter_mut().enumerate() {
+        resource.bind = Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, index as u8 + 1)));
+        resource.port = 0;
     }
-    Err(LabError::Setup(format!(
-        "no port free on every loopback address the fleet needs: {last_error:?}"
-    )))
+    let running = RunningFleet::start(&config)
+        .await
+        .map_err(|error| LabError::Setup(format!("starting the mock: {error}")))?;
+    let urls = running.listeners.iter().map(|l| l.url()).collect();
+    Ok((running, urls))
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), LabError> {
@@ -297,11 +272,11 @@ pub async fn run_real(
         .duration(&workload)
         .map_err(|error| LabError::Setup(error.to_string()))?;
 
-    let fleets = start_fleets(scenario.fleet()).await?;
+    let (fleet, resource_urls) = start_fleet(scenario.fleet()).await?;
     let urls: Vec<String> = scenario
         .pool
         .iter()
-        .map(|backend| fleets[backend.resource].1.clone())
+        .map(|backend| resource_urls[backend.resource].clone())
         .collect();
     let client_retries = scenario.file.client.retry.max_retries;
     let mut proxy = None;
@@ -341,7 +316,7 @@ pub async fn run_real(
             "api_version": API_VERSION,
             "max_retries": client_retries,
             "backends": scenario.pool.iter().map(|backend| json!({
-                "host": fleets[backend.resource].0.listeners[0].addr.ip().to_string(),
+                "host": fleet.listeners[backend.resource].addr.ip().to_string(),
                 "priority": backend.spec.priority,
             })).collect::<Vec<_>>(),
             "deadline_s": options.drain.as_secs_f64(),
@@ -357,20 +332,18 @@ pub async fn run_real(
     if let Some(child) = proxy {
         stop(child).await;
     }
+    let metrics = fleet.metrics();
     let attempts = scenario
         .pool
         .iter()
         .map(|backend| {
-            let metrics = fleets[backend.resource].0.metrics();
             let requests = metrics
                 .get(&backend.name, &model)
                 .map_or(0, |deployment| deployment.counters.requests);
             (backend.name.clone(), requests)
         })
         .collect();
-    for (running, _) in fleets {
-        running.shutdown().await;
-    }
+    fleet.shutdown().await;
     Ok(RealRun {
         records: records?,
         attempts,

@@ -33,6 +33,7 @@ impl LiveFleet {
         let mut config = scenario.fleet().clone();
         config.bind = IpAddr::V4(Ipv4Addr::LOCALHOST);
         for resource in &mut config.resources {
+            resource.bind = None;
             resource.port = 0;
         }
         let running = RunningFleet::start_scaled(&config, time_scale)

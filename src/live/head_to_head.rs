@@ -18,6 +18,7 @@ use super::clock::LiveClock;
 use super::engine_report::{engine_json, engine_markdown};
 use super::error::LiveError;
 use super::fleet::LiveFleet;
+use super::fleet_metrics;
 use super::gateway::{BreakerEvent, GatewaySettings, RunningGateway};
 use super::load::{EngineStats, LoadOptions, LoadPlan, run_load};
 use super::setup::{drop_unmeasured_rows, live_setup};
@@ -50,6 +51,9 @@ pub struct LiveRunOptions {
     /// With `target`: the shared instant a sharded run's schedule starts at (`--start-at`);
     /// the strategy waits for it and keeps it as its clock's zero even when it wakes late.
     pub start_at: Option<StartAt>,
+    /// With `target`: the mock fleet's admin listener (base URL, bearer token), read before
+    /// and after each strategy to fill its per-backend rows ([`fleet_metrics`]).
+    pub fleet_metrics: Option<(String, Option<String>)>,
 }
 
 impl Default for LiveRunOptions {
@@ -60,6 +64,7 @@ impl Default for LiveRunOptions {
             load: LoadOptions::default(),
             teardown: Duration::from_secs(5),
             start_at: None,
+            fleet_metrics: None,
         }
     }
 }
@@ -152,7 +157,14 @@ pub async fn run_live_with(
             fallback_backend: fallback,
             ..options.load.clone()
         };
-        let (outcome, returned) = run_strategy(
+        let scrape = || async {
+            match &options.fleet_metrics {
+                Some((url, token)) => fleet_metrics::scrape(url, token.as_deref()).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let before = scrape().await?;
+        let (mut outcome, returned) = run_strategy(
             scenario,
             &workload,
             index,
@@ -164,6 +176,19 @@ pub async fn run_live_with(
         )
         .await?;
         sink = returned;
+        if let (Some(before), Some(after)) = (before, scrape().await?) {
+            let pool: Vec<(String, String)> = scenario
+                .pool
+                .iter()
+                .map(|b| {
+                    (
+                        b.name.clone(),
+                        scenario.fleet().resources[b.resource].name.clone(),
+                    )
+                })
+                .collect();
+            fleet_metrics::fill_backends(&mut outcome.summary, &pool, &before, &after)?;
+        }
         interrupted = outcome.engine.interrupted;
         outcomes.push(outcome);
         if interrupted {

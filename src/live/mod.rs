@@ -11,6 +11,7 @@ pub mod connection_cap;
 pub mod engine_report;
 pub mod error;
 pub mod fleet;
+pub mod fleet_metrics;
 pub mod gateway;
 pub mod goose_adapter;
 pub mod head_to_head;

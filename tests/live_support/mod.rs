@@ -53,7 +53,12 @@ pub fn inline(text: &str) -> Scenario {
 /// One PAYG deployment far from its quota, `rate` small non-streamed requests a second for
 /// `seconds`, no retries, a 20 s client timeout (the open-loop engine's tests).
 pub fn steady(rate: u32, seconds: u32) -> Scenario {
-    inline(&format!(
+    inline(&steady_text(rate, seconds))
+}
+
+/// The text of [`steady`], for tests that add strategies or `--set` overrides to it.
+pub fn steady_text(rate: u32, seconds: u32) -> String {
+    format!(
         r#"
 name = "steady"
 seed = 5
@@ -82,7 +87,7 @@ timeout = "20s"
 name = "direct"
 preset = "round-robin"
 "#
-    ))
+    )
 }
 
 /// A backend on loopback that answers every request with a small chat completion (10 prompt

@@ -29,7 +29,7 @@ pub struct FleetConfig {
     /// Scenario seed; every deployment derives its named RNG streams from it (default 0).
     #[serde(default)]
     pub seed: u64,
-    /// Address every listener binds (default 127.0.0.1).
+    /// Address every listener binds unless its resource sets its own (default 127.0.0.1).
     #[serde(default = "default_bind")]
     pub bind: IpAddr,
     /// Largest request body accepted before a 413 (default 4 MiB).
@@ -50,7 +50,14 @@ pub struct ResourceConfig {
     pub name: String,
     /// Display region sent in `x-ms-region`, e.g. `East US`.
     pub region: String,
-    /// TCP port; 0 = any free port (printed at start).
+    /// Address this resource's listener binds instead of the fleet's `bind` (e.g. `127.0.0.2`,
+    /// `127.0.0.3`, … so that resources differ by host, as client libraries that replace only
+    /// a URL's host need).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind: Option<IpAddr>,
+    /// TCP port; 0 = any free port (printed at start). Resources that set their own `bind` and
+    /// leave `port = 0` share one free port: the first takes it, the others listen on the same
+    /// port on their own address.
     #[serde(default)]
     pub port: u16,
     /// Accepted `api-key` / Bearer values; empty = any value (a missing header is still 401).
@@ -182,6 +189,7 @@ impl ResourceConfig {
         ResourceConfig {
             name: name.to_string(),
             region: region.to_string(),
+            bind: None,
             port: 0,
             api_keys: Vec::new(),
             deployments,
@@ -271,6 +279,7 @@ impl FleetConfig {
         }
         let mut resource_names = BTreeSet::new();
         let mut ports = BTreeSet::new();
+        let mut shared_port_binds = BTreeSet::new();
         for (r, resource) in self.resources.iter().enumerate() {
             let path = format!("resources[{r}]");
             if resource.name.is_empty() || !resource_names.insert(resource.name.as_str()) {
@@ -280,11 +289,22 @@ impl FleetConfig {
                     "must be non-empty and unique",
                 ));
             }
-            if resource.port != 0 && !ports.insert(resource.port) {
+            let addr = resource.addr(self.bind);
+            if resource.port != 0 && !ports.insert((addr, resource.port)) {
                 return Err(ConfigError::invalid(
                     format!("{path}.port"),
                     resource.port,
-                    "two resources share this port",
+                    format!("two resources listen on {addr} with this port"),
+                ));
+            }
+            if let (Some(bind), 0) = (resource.bind, resource.port)
+                && !shared_port_binds.insert(bind)
+            {
+                return Err(ConfigError::invalid(
+                    format!("{path}.bind"),
+                    bind,
+                    "two resources with port 0 share this address (they share one port: give \
+                     each its own address)",
                 ));
             }
             resource.validate(&path, &self.switches)?;
@@ -294,6 +314,11 @@ impl FleetConfig {
 }
 
 impl ResourceConfig {
+    /// The address this resource's listener binds: its own `bind`, else the fleet's.
+    pub fn addr(&self, fleet_bind: IpAddr) -> IpAddr {
+        self.bind.unwrap_or(fleet_bind)
+    }
+
     fn validate(&self, path: &str, fleet_switches: &Switches) -> Result<(), ConfigError> {
         let mut names = BTreeSet::new();
         for (d, deployment) in self.deployments.iter().enumerate() {

@@ -116,6 +116,9 @@ pub struct Switches {
     pub stream_filter_mode: StreamFilterMode,
     /// Refuse `stream_options.include_usage` below api-version 2024-09-01-preview with a 400 (default false).
     pub include_usage_strict: bool,
+    /// Refuse request arguments the API version does not accept with AOAI's 400 "Unrecognized
+    /// request argument supplied: …" (default false: any argument is ignored).
+    pub strict_arguments: bool,
     /// Accounting of client-aborted requests (default `charge_generated`).
     pub aborted_stream_accounting: AbortedAccounting,
     /// `x-ms-client-request-id` when the client sent none (default `not_set`).
@@ -142,6 +145,7 @@ impl Default for Switches {
             burst_tokens: 8,
             stream_filter_mode: StreamFilterMode::Buffered,
             include_usage_strict: false,
+            strict_arguments: false,
             aborted_stream_accounting: AbortedAccounting::ChargeGenerated,
             client_request_id_fallback: ClientRequestIdFallback::NotSet,
         }
@@ -190,6 +194,8 @@ pub struct SwitchOverrides {
     pub stream_filter_mode: Option<StreamFilterMode>,
     /// Overrides [`Switches::include_usage_strict`].
     pub include_usage_strict: Option<bool>,
+    /// Overrides [`Switches::strict_arguments`].
+    pub strict_arguments: Option<bool>,
     /// Overrides [`Switches::aborted_stream_accounting`].
     pub aborted_stream_accounting: Option<AbortedAccounting>,
     /// Overrides [`Switches::client_request_id_fallback`].
@@ -223,6 +229,7 @@ impl Switches {
             burst_tokens,
             stream_filter_mode,
             include_usage_strict,
+            strict_arguments,
             aborted_stream_accounting,
             client_request_id_fallback,
         )

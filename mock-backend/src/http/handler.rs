@@ -2,12 +2,14 @@
 //! tokenizing, asking the model (one short lock), and rendering its answer.
 
 use super::answer;
+use super::arguments;
 use super::auth;
 use super::decide;
 use super::errors::{self, ThrottleContext};
 use super::ids;
 use super::limits::{self, BodyRefusal};
 use super::mock_body::MockBody;
+use super::models_list;
 use super::parse::{self, BodyError, Measured, ParsedRequest};
 use super::respond::{self, Identity};
 use super::router::{self, Route};
@@ -53,6 +55,7 @@ pub async fn handle(
                 .insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
             Ok(response)
         }
+        Route::Models => Ok(models(&shared, listener, request.headers())),
         Route::Inference {
             deployment,
             operation,
@@ -61,6 +64,25 @@ pub async fn handle(
             inference(shared.clone(), index, request, deployment, operation).await
         }
     }
+}
+
+/// `GET /openai/v1/models` on `listener`: its resource's deployments, behind the same auth.
+fn models(shared: &Shared, listener: &Listener, headers: &HeaderMap) -> Response<MockBody> {
+    if let Some(body) = auth::check(headers, &listener.api_keys) {
+        ShellCounters::bump(&listener.counters.unauthorized);
+        return refusal(shared, listener, headers, 401, body);
+    }
+    let body = {
+        let core = shared.core();
+        core.fleet
+            .config()
+            .resources
+            .iter()
+            .find(|resource| resource.name == listener.name)
+            .map(models_list::body)
+            .unwrap_or_default()
+    };
+    respond::json(200, body, identity(shared, listener, headers))
 }
 
 /// Identity of a response no deployment decided (fresh ids, the fleet-wide client-id fallback).
@@ -127,6 +149,7 @@ struct Found {
     target: DeploymentId,
     encoding: crate::model::Encoding,
     strict_usage: bool,
+    strict_arguments: bool,
 }
 
 fn lookup(shared: &Shared, listener: &Listener, name: &str) -> Option<Found> {
@@ -137,6 +160,7 @@ fn lookup(shared: &Shared, listener: &Listener, name: &str) -> Option<Found> {
         target,
         encoding: view.encoding,
         strict_usage: view.switches.include_usage_strict,
+        strict_arguments: view.switches.strict_arguments,
     })
 }
 
@@ -263,7 +287,7 @@ async fn measure(
 }
 
 /// The shell's checks, in AOAI's order: auth, api-version, deployment (path), size, body,
-/// deployment (v1 body `model`), api-version features.
+/// deployment (v1 body `model`), arguments (when strict), api-version features.
 async fn prepare(
     shared: &Shared,
     listener: &Listener,
@@ -318,6 +342,7 @@ async fn prepare(
         target,
         encoding,
         strict_usage,
+        strict_arguments,
     } = match found {
         Some(found) => found,
         None => {
@@ -329,6 +354,12 @@ async fn prepare(
                 .ok_or_else(|| Early::UnknownDeployment(name.to_string()))?
         }
     };
+    if strict_arguments {
+        let names = arguments::unrecognized(operation, api_version, &bytes);
+        if !names.is_empty() {
+            return Err(bad_body(arguments::refusal(&names)));
+        }
+    }
     if strict_usage
         && parsed.include_usage
         && api_version < "2024-09-01-preview"

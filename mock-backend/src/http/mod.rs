@@ -7,6 +7,7 @@
 mod admin;
 mod admin_listener;
 mod answer;
+mod arguments;
 mod auth;
 pub mod clock;
 mod decide;
@@ -18,6 +19,7 @@ mod ids;
 pub mod limits;
 mod linger;
 mod mock_body;
+mod models_list;
 mod parse;
 mod payload;
 mod protocol_errors;

@@ -1,6 +1,7 @@
-//! Which endpoint of the data path a method and path name: the inference routes only (admin
-//! and metrics are on their own listener, `admin_listener`). Pure string work, no I/O; the
-//! throttlebox gateway routes with it too, to answer what no backend serves itself.
+//! Which endpoint of the data path a method and path name: the inference routes and the v1
+//! model list only (admin and metrics are on their own listener, `admin_listener`). Pure string
+//! work, no I/O; the throttlebox gateway routes with it too, to answer what no backend serves
+//! itself.
 
 use crate::model::Operation;
 use hyper::Method;
@@ -15,6 +16,8 @@ pub enum Route<'a> {
         /// The operation.
         operation: Operation,
     },
+    /// `GET /openai/v1/models`: the resource's deployments, as AOAI's v1 surface lists models.
+    Models,
     /// Known path, wrong method; the value is the `Allow` header.
     MethodNotAllowed(&'static str),
     /// Not an endpoint of the mock.
@@ -33,6 +36,13 @@ fn operation(tail: &str) -> Option<Operation> {
 /// Route `method` + `path` (without the query).
 pub fn route<'a>(method: &Method, path: &'a str) -> Route<'a> {
     let path = path.strip_suffix('/').unwrap_or(path);
+    if path == "/openai/v1/models" {
+        return if method == Method::GET {
+            Route::Models
+        } else {
+            Route::MethodNotAllowed("GET")
+        };
+    }
     let found = if let Some(rest) = path.strip_prefix("/openai/deployments/") {
         match rest.split_once('/') {
             Some((deployment, tail)) if !deployment.is_empty() => match operation(tail) {
@@ -101,6 +111,11 @@ mod tests {
         assert_eq!(
             route(&Method::POST, "/openai/v1/completions"),
             Route::NotFound
+        );
+        assert_eq!(route(&Method::GET, "/openai/v1/models"), Route::Models);
+        assert_eq!(
+            route(&Method::POST, "/openai/v1/models/"),
+            Route::MethodNotAllowed("GET")
         );
         for off_the_data_path in ["/metrics", "/admin/config", "/++/config", "*", ""] {
             assert_eq!(

@@ -1,4 +1,5 @@
-//! Listeners: bind one port per resource (the data path) and, when asked, the admin listener;
+//! Listeners: bind one address and port per resource (the data path; resources on their own
+//! address with port 0 share one port) and, when asked, the admin listener;
 //! serve HTTP/1.1 connections with hyper under the [`Limits`]; shut down gracefully (stop
 //! accepting, let in-flight responses finish).
 
@@ -71,6 +72,50 @@ pub struct RunningFleet {
     counters: Arc<ConnectionCounters>,
 }
 
+/// How many free ports to try for resources that share one (each on its own address).
+const SHARED_PORT_TRIES: usize = 8;
+
+/// Bind every resource's listener, in configuration order. Resources on their own address
+/// with port 0 share the first one's free port; when that port is taken on a later address,
+/// everything bound so far is released and another free port is tried.
+async fn bind_resources(config: &FleetConfig) -> std::io::Result<Vec<TcpListener>> {
+    let mut last_error = None;
+    for _ in 0..SHARED_PORT_TRIES {
+        let mut sockets = Vec::with_capacity(config.resources.len());
+        let mut shared_port = None;
+        let mut port_taken = false;
+        for resource in &config.resources {
+            let sharing = resource.bind.is_some() && resource.port == 0;
+            let port = if sharing {
+                shared_port.unwrap_or(0)
+            } else {
+                resource.port
+            };
+            let addr = SocketAddr::new(resource.addr(config.bind), port);
+            match bind(addr, &format!("resource {}", resource.name)).await {
+                Ok(socket) => {
+                    if sharing && shared_port.is_none() {
+                        shared_port = Some(socket.local_addr()?.port());
+                    }
+                    sockets.push(socket);
+                }
+                Err(error)
+                    if sharing && port != 0 && error.kind() == std::io::ErrorKind::AddrInUse =>
+                {
+                    last_error = Some(error);
+                    port_taken = true;
+                    break;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        if !port_taken {
+            return Ok(sockets);
+        }
+    }
+    Err(last_error.unwrap_or_else(|| std::io::Error::other("no shared port found")))
+}
+
 /// Bind `addr` for `what`; the error names both.
 async fn bind(addr: SocketAddr, what: &str) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|error| {
@@ -133,9 +178,8 @@ impl RunningFleet {
         };
         let mut listeners = Vec::with_capacity(config.resources.len());
         let mut accept_loops = Vec::with_capacity(config.resources.len() + 1);
-        for (index, resource) in config.resources.iter().enumerate() {
-            let addr = SocketAddr::new(config.bind, resource.port);
-            let socket = bind(addr, &format!("resource {}", resource.name)).await?;
+        let sockets = bind_resources(config).await?;
+        for (index, (resource, socket)) in config.resources.iter().zip(sockets).enumerate() {
             listeners.push(BoundListener {
                 resource: resource.name.clone(),
                 region: resource.region.clone(),

@@ -174,3 +174,23 @@ pub fn metric(text: &str, prefix: &str) -> f64 {
 
 /// Zero-latency latency table for test fleets.
 pub const INSTANT: &str = r#"latency = { ttft_base = "0", ttft_per_prompt_token = "0", ttft_jitter = 0.0, tokens_per_second = 1000000.0, tps_jitter = 0.0 }"#;
+
+/// A fleet of one resource `east` (key `k`) with one instant gpt-4o deployment `chat` of 1M TPM,
+/// after the fleet-level lines `top` (e.g. a `[switches]` table).
+pub fn east_chat(top: &str) -> String {
+    format!(
+        r#"
+{top}
+[[resources]]
+name = "east"
+region = "East US"
+api_keys = ["k"]
+[[resources.deployments]]
+name = "chat"
+model = "gpt-4o"
+kind = "standard"
+tpm = 1000000
+{INSTANT}
+"#
+    )
+}

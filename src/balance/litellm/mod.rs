@@ -8,9 +8,13 @@
 //! - simple-shuffle: weighs by what `litellm_params` declares (`weight` > `rpm` > `tpm`), else
 //!   uniform (`router_strategy/simple_shuffle.py`) — never by the fleet's quotas;
 //! - retries: `num_retries` (default 2) on 408/409/429/≥ 500, each to any healthy deployment
-//!   (one that answered 429 is skipped only while cooling), at once while one is healthy, else
-//!   after `retry-after` or a backoff (`router.py` `async_function_with_retries`,
-//!   `_time_to_sleep_before_retry`); "No deployments available" inside the loop is retried too;
+//!   (one that answered 429 is skipped only while cooling), at once — and only while one is
+//!   healthy: with every deployment of a multi-deployment group cooling, the failure (a
+//!   backend's, or "No deployments available") is returned at once (`router.py`
+//!   `should_retry_this_error`: "Do not retry if there are no healthy deployments", checked
+//!   after the first failure and after each retry's, unless a `retry_policy` applies); a
+//!   one-deployment group (never cooled) waits `retry-after` or a backoff
+//!   (`_time_to_sleep_before_retry`, `async_function_with_retries`);
 //! - cooldown: length from a per-deployment `cooldown_time`, else the integer `retry-after`,
 //!   else the router's `cooldown_time`; re-cooling moves the deadline (`breaker::litellm`);
 //! - "No deployments available": 429 with `retry-after` = ceil of the shortest configured
@@ -150,10 +154,12 @@ pub fn composition(routing: Routing, options: LitellmOptions, plain: Composition
         LitellmVersion::V1_108_7 => Composition {
             selector,
             breaker: BreakerConfig::Litellm(LitellmRule::default()),
+            // `router.py` `should_retry_this_error`: no retry without a healthy deployment, so
+            // "No deployments available" is never retried either (it means none is healthy).
             retry: GatewayRetry {
                 count: 2,
                 on: retried(),
-                retry_exhaustion: true,
+                require_remaining: true,
                 litellm_backoff: true,
                 ..GatewayRetry::none()
             },

@@ -89,7 +89,7 @@ pub fn upstream_failure(failure: Failure, backend: &str) -> Response<GatewayBody
 /// request to forward. Its body is left unread, so with one the connection closes after.
 pub fn unserved(parts: &Parts) -> Option<Response<GatewayBody>> {
     let mut response = match route(&parts.method, parts.uri.path()) {
-        Route::Inference { .. } => return None,
+        Route::Inference { .. } | Route::Models => return None,
         Route::NotFound => json(404, errors::RESOURCE_NOT_FOUND),
         Route::MethodNotAllowed(allow) => {
             let mut response = json(405, errors::METHOD_NOT_ALLOWED);

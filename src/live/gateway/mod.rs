@@ -1,7 +1,8 @@
 //! The live gateway: an HTTP/1.1 proxy that speaks the AOAI API and balances over the
 //! scenario's pool with the same `src/balance` strategy code the simulator runs (K instances
 //! per strategy, breakers, gateway retries, exhaustion answers, attempt timeout), relaying
-//! responses — SSE streams included — frame by frame.
+//! responses — SSE streams included — frame by frame, or as the strategy's balancer shows them
+//! to its client (renamed retry headers, streams read whole first: `client_view`).
 //!
 //! Owns: the listener and connection tasks, the per-request driver loop ([`proxy`]), the
 //! strategy instances behind short std-mutex locks ([`instances`]), the bounds on what its
@@ -11,6 +12,7 @@
 //! client-side fault never reaches it.
 
 mod answers;
+mod client_view;
 mod forward;
 mod hop_by_hop;
 mod instances;

@@ -2,8 +2,9 @@
 //! the gateway's limits (both without touching the strategy: a client-side fault never reaches
 //! a breaker), pick an instance, and run the strategy's driver loop (`begin` → `next` →
 //! forward → `on_response` → relay → `on_complete`) exactly as the simulator does, answering
-//! exhaustion itself. Every response carries the throttlebox headers (`x-throttlebox-backend`,
-//! `-attempts`, `-retries`, `-trail`).
+//! exhaustion itself, and showing the client what the strategy's balancer shows
+//! ([`client_view`]: renamed retry headers, buffered streams). Every response carries the
+//! throttlebox headers (`x-throttlebox-backend`, `-attempts`, `-retries`, `-trail`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Request, Response};
 
 use super::answers;
+use super::client_view;
 use super::forward::{Failure, Forwarded, forward};
 use super::hop_by_hop;
 use super::relay::{CompletionHook, Relay};
@@ -145,6 +147,10 @@ pub(crate) async fn handle(
             entry.end = None;
         }
         trail.push(entry);
+        let (renames_retry_headers, buffers_streams) =
+            shared.instances.with(instance, |strategy, _| {
+                (strategy.renames_retry_headers(), strategy.buffers_streams())
+            });
         let mut response = match forwarded {
             Forwarded::Failed(failure) => answers::upstream_failure(failure, name),
             Forwarded::Answer(answer) if returned_ok => {
@@ -160,10 +166,16 @@ pub(crate) async fn handle(
                 Response::from_parts(parts, Relay::new(incoming, hook).boxed())
             }
             Forwarded::Answer(answer) => {
-                let (parts, incoming) = answer.into_parts();
+                let (mut parts, incoming) = answer.into_parts();
+                if renames_retry_headers {
+                    client_view::rename_retry_headers(&mut parts.headers);
+                }
                 Response::from_parts(parts, incoming.boxed())
             }
         };
+        if returned_ok && buffers_streams {
+            response = client_view::buffered(response).await;
+        }
         hop_by_hop::strip_response(response.headers_mut());
         report(response.headers_mut(), &attempt, &trail, Some(name));
         return Ok(response);
