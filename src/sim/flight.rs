@@ -77,12 +77,15 @@ impl Flights {
         self.slots.get_mut(slot as usize).and_then(Option::as_mut)
     }
 
-    /// Remove the flight in `slot`.
-    pub fn remove(&mut self, slot: u32) -> Option<Flight> {
-        let flight = self.slots.get_mut(slot as usize)?.take()?;
-        self.free.push(slot);
-        self.live -= 1;
-        Some(flight)
+    /// Free the flight in `slot` (dropped in place, not moved out).
+    pub fn release(&mut self, slot: u32) {
+        if let Some(entry) = self.slots.get_mut(slot as usize)
+            && entry.is_some()
+        {
+            *entry = None;
+            self.free.push(slot);
+            self.live -= 1;
+        }
     }
 
     /// Flights in progress.

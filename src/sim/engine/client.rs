@@ -70,7 +70,7 @@ impl Engine<'_> {
                 Ok(())
             }
             ClientStep::GiveUp { status, error } => {
-                if let Some(current) = flight.current {
+                if let Some(current) = flight.current.as_ref() {
                     flight.record.final_backend = Some(current.pool);
                 }
                 self.finish(now, slot, status, error, sink)

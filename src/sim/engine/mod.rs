@@ -280,6 +280,9 @@ impl<'a> Engine<'a> {
 
     /// Record breaker transitions of gateway instance 0 (the timeline shows one instance).
     fn log_transitions(&mut self, gateway: usize) {
+        if !self.gateways[gateway].has_transitions() {
+            return;
+        }
         if gateway != 0 {
             let _ = self.gateways[gateway].drain_transitions();
             return;

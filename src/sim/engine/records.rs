@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use super::super::flight::Current;
 use super::{Engine, SimError};
 use crate::metrics::{AttemptRecord, ErrorClass, RequestRecord};
 use crate::report::RecordSink;
@@ -26,16 +25,18 @@ impl Engine<'_> {
         }
     }
 
-    /// The attempt `current` ended at `now`.
+    /// The attempt under way in `slot` ended at `now`.
     pub(super) fn write_attempt(
         &mut self,
         slot: u32,
-        current: &Current,
         now: Duration,
         first_token: Option<Duration>,
         sink: &mut dyn RecordSink,
     ) -> Result<(), SimError> {
         let Some(flight) = self.flights.get_mut(slot) else {
+            return Ok(());
+        };
+        let Some(current) = flight.current.as_ref() else {
             return Ok(());
         };
         let class = if current.timed_out {
@@ -60,22 +61,25 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// The body of `current` reached the client: what it carried.
+    /// The body of the attempt under way in `slot` reached the client: what it carried.
     pub(super) fn returned(
         &mut self,
         slot: u32,
-        current: &Current,
         first_token: Option<Duration>,
         completion_tokens: u32,
     ) {
         let Some(flight) = self.flights.get_mut(slot) else {
             return;
         };
+        let Some(current) = flight.current.as_ref() else {
+            return;
+        };
+        let (pool, served_by) = (current.pool, current.served_by);
         flight.record.first_token = first_token;
         flight.record.completion_tokens = completion_tokens;
-        flight.record.final_backend = Some(current.pool);
-        flight.record.spilled_over = current.served_by.is_some();
-        flight.record.served_by = current.served_by;
+        flight.record.final_backend = Some(pool);
+        flight.record.spilled_over = served_by.is_some();
+        flight.record.served_by = served_by;
     }
 
     /// The request in `slot` ended at `now` with `status` and `class`.
@@ -87,7 +91,8 @@ impl Engine<'_> {
         class: ErrorClass,
         sink: &mut dyn RecordSink,
     ) -> Result<(), SimError> {
-        let Some(mut flight) = self.flights.remove(slot) else {
+        // Filled and written in place, then the slot is freed (no move of the flight).
+        let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
         };
         if class == ErrorClass::None {
@@ -97,7 +102,9 @@ impl Engine<'_> {
         flight.record.status = status;
         flight.record.error = class;
         self.recorder.add_request(&flight.record);
-        sink.request(&flight.record)?;
+        let written = sink.request(&flight.record);
+        self.flights.release(slot);
+        written?;
         Ok(())
     }
 }

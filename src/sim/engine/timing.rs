@@ -78,10 +78,11 @@ impl Engine<'_> {
         slot: u32,
         sink: &mut dyn RecordSink,
     ) -> Result<(), SimError> {
+        // The attempt is read in place (no copy of it on this per-attempt path).
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
         };
-        let Some(current) = flight.current else {
+        let Some(current) = flight.current.as_ref() else {
             return Ok(());
         };
         let obs = observation(current.status, current.timed_out, &current.headers);
@@ -93,14 +94,15 @@ impl Engine<'_> {
             &obs,
             &mut self.balance_rngs[gateway],
         );
-        self.log_transitions(gateway);
+        let (backend, started) = (current.backend, current.started);
         let admitted_ok = current.status / 100 == 2 && current.plan.is_some();
+        let body_ends = current.plan.as_ref().map(|plan| body_end(plan, started).0);
+        self.log_transitions(gateway);
         match verdict {
             Verdict::Return if admitted_ok => {
-                let Some(plan) = current.plan else {
+                let Some(end) = body_ends else {
                     return Ok(());
                 };
-                let (end, _) = body_end(&plan, current.started);
                 if end <= now {
                     // Non-streamed: the headers came with the whole body.
                     return self.body_end(now, slot, sink);
@@ -110,23 +112,23 @@ impl Engine<'_> {
                 Ok(())
             }
             Verdict::Return => {
-                self.abandon_plan(now, &current);
+                self.abandon_plan(now, slot);
                 let completion = Completion {
-                    latency: now - current.started,
+                    latency: now - started,
                     ttft: None,
                     prompt_tokens: 0,
                     completion_tokens: 0,
                     stream: false,
                 };
-                self.gateways[gateway].on_complete(now, current.backend, &completion);
-                self.write_attempt(slot, &current, now, None, sink)?;
+                self.gateways[gateway].on_complete(now, backend, &completion);
+                self.write_attempt(slot, now, None, sink)?;
                 // What reaches the client: LiteLLM renames the backend's retry headers.
                 let seen = self.gateways[gateway].client_observation(&obs);
                 self.client_answer(now, slot, ClientAnswer::failure(seen), sink)
             }
             Verdict::Retry => {
-                self.abandon_plan(now, &current);
-                self.write_attempt(slot, &current, now, None, sink)?;
+                self.abandon_plan(now, slot);
+                self.write_attempt(slot, now, None, sink)?;
                 self.dispatch(now, slot, sink)
             }
         }
@@ -142,16 +144,16 @@ impl Engine<'_> {
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
         };
-        let Some(current) = flight.current else {
+        let Some(current) = flight.current.as_ref() else {
             return Ok(());
         };
-        let Some(plan) = current.plan else {
+        let Some(plan) = current.plan.as_ref() else {
             return Ok(());
         };
-        let (_, cut) = body_end(&plan, current.started);
+        let (_, cut) = body_end(plan, current.started);
         let first_token = current.started + if plan.stream { plan.ttft() } else { plan.total };
         let tokens = if cut {
-            tokens_before(&plan, now - current.started)
+            tokens_before(plan, now - current.started)
         } else {
             plan.completion_tokens
         };
@@ -186,24 +188,28 @@ impl Engine<'_> {
             first_token
         };
         let first_token_at = (plan.stream && first_token <= now).then_some(first_token);
-        self.write_attempt(slot, &current, now, first_token_at, sink)?;
-        self.returned(slot, &current, first_token_at, tokens);
+        let status = current.status;
+        self.write_attempt(slot, now, first_token_at, sink)?;
+        self.returned(slot, first_token_at, tokens);
         let answer = if cut {
             ClientAnswer::Cut {
-                status: current.status,
+                status,
                 timed_out: false,
             }
         } else {
-            ClientAnswer::Success {
-                status: current.status,
-            }
+            ClientAnswer::Success { status }
         };
         self.client_answer(now, slot, answer, sink)
     }
 
     /// Settle an admitted request the gateway stopped waiting for (timeout or reset).
-    fn abandon_plan(&mut self, now: Duration, current: &Current) {
-        if let Some(plan) = current.plan {
+    fn abandon_plan(&mut self, now: Duration, slot: u32) {
+        let plan = self
+            .flights
+            .get_mut(slot)
+            .and_then(|flight| flight.current.as_ref())
+            .and_then(|current| current.plan.as_ref());
+        if let Some(plan) = plan {
             self.fleet.complete(
                 now,
                 &plan.ticket,
