@@ -4,10 +4,11 @@
 //! Everything that decides is pure and takes `now` and a seeded RNG (see README, Architecture);
 //! the simulator and the live shells are two drivers of the same code.
 
-pub use aoai_mock::{duration, seed};
+pub use aoai_mock::duration;
 
 pub mod balance;
 pub mod calibrate;
+pub mod client;
 pub mod conformance;
 pub mod gate;
 pub mod live;
@@ -16,6 +17,7 @@ pub mod parallel;
 pub mod plan;
 pub mod report;
 pub mod scenario;
+pub mod seed;
 pub mod shard;
 pub mod sim;
 pub mod split;

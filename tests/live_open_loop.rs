@@ -7,8 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use throttlebox::live::LiveClock;
-use throttlebox::live::load::{LoadOptions, LoadPlan, run_load};
-use throttlebox::live::setup::live_setup;
+use throttlebox::live::load::run_load;
 use throttlebox::metrics::RequestRecord;
 use throttlebox::report::RecordSink;
 use throttlebox::report::{AttemptsCsvWriter, ReportError, RequestsCsvWriter};
@@ -49,25 +48,14 @@ impl RecordSink for Keep {
 async fn requests_scheduled_during_a_stall_carry_the_stall_in_their_latency() {
     let scenario = crate::live_support::steady(50, 3);
     let workload = scenario.workload().expect("workload");
-    let (setup, fallback) = live_setup(&scenario, Duration::from_secs(3), true);
-    let setup = std::sync::Arc::new(setup);
     let clock = LiveClock::start(1.0);
     let backend = stalling_backend(clock).await;
+    let plan = crate::live_support::opaque_plan(&scenario, backend, clock, Duration::from_secs(3));
+    let setup = plan.setup.clone();
     let sink = Keep {
         records: Vec::new(),
         requests: RequestsCsvWriter::new(Vec::new(), setup.clone()).expect("csv"),
         attempts: AttemptsCsvWriter::new(Vec::new(), setup.clone()).expect("csv"),
-    };
-    let plan = LoadPlan {
-        target: format!("http://{backend}"),
-        strategy: 0,
-        setup: setup.clone(),
-        clock,
-        options: LoadOptions {
-            fallback_backend: fallback,
-            ..LoadOptions::default()
-        },
-        label: "direct".to_string(),
     };
     let (_keep_open, stop) = tokio::sync::watch::channel(false);
     let outcome = run_load(&scenario, &workload, plan, sink, stop)

@@ -26,6 +26,7 @@ mod calibrate_roundtrip;
 mod cli_run_folder;
 mod cli_signals;
 mod cli_vocabulary;
+mod client_request_life;
 mod compare_runs;
 mod conformance_lab;
 mod deploy_manifests;

@@ -214,9 +214,7 @@ impl Strategy {
 
     /// Backends whose breaker lets them take traffic (after `refresh`).
     fn available(&self) -> Mask {
-        (0..self.specs.len())
-            .filter(|id| self.breakers.available(*id))
-            .collect()
+        self.breakers.available_mask(self.specs.len())
     }
 
     fn in_panic(&self, available: Mask) -> bool {
@@ -555,6 +553,12 @@ impl Strategy {
     /// [`Composition::buffers_streams`]).
     pub fn buffers_streams(&self) -> bool {
         self.composition.buffers_streams
+    }
+
+    /// Whether breaker transitions wait to be drained (a driver checks this for every
+    /// attempt; most find none).
+    pub fn has_transitions(&self) -> bool {
+        !self.log.is_empty()
     }
 
     /// Takes the breaker transitions recorded so far, in time order.

@@ -34,7 +34,8 @@ use super::sse::BodyWatch;
 use super::trail::{GatewayReport, SESSION};
 use super::verdict::validity_context;
 use crate::balance::{Observation, Status};
-use crate::metrics::{ErrorClass, RequestRecord};
+use crate::client::ClientAnswer;
+use crate::metrics::RequestRecord;
 use crate::report::StrategyRecorder;
 use crate::report::validity::assess;
 use crate::report::{
@@ -296,11 +297,9 @@ async fn chat(user: &mut GooseUser, shared: Arc<Shared>) -> TransactionResult {
             report: GatewayReport::default(),
             ended: ctx.clock.now(),
             first_token: None,
-            result: TryResult::Failure {
-                status: 0,
-                observation: Observation::new(Status::ConnectError),
-                class: ErrorClass::ConnectError,
-            },
+            result: TryResult::Failure(ClientAnswer::failure(Observation::new(
+                Status::ConnectError,
+            ))),
         },
         Ok(mut response) => {
             let status = response.status().as_u16();
@@ -337,15 +336,10 @@ async fn chat(user: &mut GooseUser, shared: Arc<Shared>) -> TransactionResult {
                     served_deployment: None,
                 }
             } else {
-                TryResult::Failure {
-                    status,
+                TryResult::Failure(ClientAnswer::Failure {
                     observation: Observation::new(Status::Http(status)),
-                    class: if report.exhausted {
-                        ErrorClass::Exhausted
-                    } else {
-                        ErrorClass::from_status(status)
-                    },
-                }
+                    exhausted: report.exhausted,
+                })
             };
             TryOutcome {
                 report,
@@ -356,11 +350,12 @@ async fn chat(user: &mut GooseUser, shared: Arc<Shared>) -> TransactionResult {
         }
     };
     record_try(ctx, &mut record, sent, &outcome);
+    // One try, no retries (a closed model's user moves on): the try's answer ends the request.
+    let (status, class) = outcome.answer().failure_class();
     let wall = |scenario: Duration| ctx.clock.wall_span(scenario);
     let e2e = wall(outcome.ended.saturating_sub(sent));
     match outcome.result {
         TryResult::Success {
-            status,
             completion_tokens,
             cut,
             ..
@@ -381,14 +376,9 @@ async fn chat(user: &mut GooseUser, shared: Arc<Shared>) -> TransactionResult {
                 .await?;
             record.first_token = outcome.first_token;
             record.completion_tokens = completion_tokens;
-            let class = if cut {
-                ErrorClass::ConnectError
-            } else {
-                ErrorClass::None
-            };
             finish(ctx, record, outcome.ended, status, class);
         }
-        TryResult::Failure { status, class, .. } => {
+        TryResult::Failure(_) => {
             if status == 429 {
                 user.record_custom_request_duration(
                     "POST",

@@ -272,7 +272,11 @@ async fn run_strategy(
         let covered = covered(&outcome.stats, stopped_at, setup.duration).await;
         let (mut summary, series, histograms, engine, totals) =
             judged(outcome.recorder, outcome.stats, covered);
-        drop_unmeasured_rows(&mut summary, load.fallback_backend);
+        if options.fleet_metrics.is_none() {
+            // No one measures the pool's rows: list only the target's. With --fleet-metrics
+            // the fleet's own counters fill them after the run.
+            drop_unmeasured_rows(&mut summary, load.fallback_backend);
+        }
         let result = LiveStrategyOutcome {
             summary,
             series,

@@ -1,4 +1,4 @@
-//! Requests in flight: a slab of per-request state (the client's try, the gateway's attempt
+//! Requests in flight: a slab of per-request state (the client's retry loop, the gateway's attempt
 //! loop, the backend attempt under way, the record being filled), reused through a free list
 //! so memory follows concurrency, not run length.
 
@@ -7,6 +7,7 @@ use std::time::Duration;
 use aoai_mock::model::{RateHeaders, ResponsePlan};
 
 use crate::balance::Attempt;
+use crate::client::ClientLife;
 use crate::metrics::RequestRecord;
 use crate::workload::Request;
 
@@ -38,6 +39,8 @@ pub(crate) struct Current {
 pub(crate) struct Flight {
     pub request: Request,
     pub gateway: usize,
+    /// The client's retry loop.
+    pub life: ClientLife,
     pub attempt: Attempt,
     pub record: RequestRecord,
     pub current: Option<Current>,
@@ -74,12 +77,15 @@ impl Flights {
         self.slots.get_mut(slot as usize).and_then(Option::as_mut)
     }
 
-    /// Remove the flight in `slot`.
-    pub fn remove(&mut self, slot: u32) -> Option<Flight> {
-        let flight = self.slots.get_mut(slot as usize)?.take()?;
-        self.free.push(slot);
-        self.live -= 1;
-        Some(flight)
+    /// Free the flight in `slot` (dropped in place, not moved out).
+    pub fn release(&mut self, slot: u32) {
+        if let Some(entry) = self.slots.get_mut(slot as usize)
+            && entry.is_some()
+        {
+            *entry = None;
+            self.free.push(slot);
+            self.live -= 1;
+        }
     }
 
     /// Flights in progress.

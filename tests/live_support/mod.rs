@@ -7,6 +7,7 @@ use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -16,8 +17,10 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use throttlebox::live::LiveClock;
 use throttlebox::live::head_to_head::{LiveRun, LiveRunOptions, run_live};
-use throttlebox::live::load::LoadOptions;
+use throttlebox::live::load::{LoadOptions, LoadPlan};
+use throttlebox::live::setup::live_setup;
 use throttlebox::scenario::{Override, Scenario};
 
 /// Taken by the tests whose live figures are compared with the simulator's (wall-clock
@@ -53,7 +56,17 @@ pub fn inline(text: &str) -> Scenario {
 /// One PAYG deployment far from its quota, `rate` small non-streamed requests a second for
 /// `seconds`, no retries, a 20 s client timeout (the open-loop engine's tests).
 pub fn steady(rate: u32, seconds: u32) -> Scenario {
-    inline(&steady_text(rate, seconds))
+    steady_with(rate, seconds, &[])
+}
+
+/// [`steady`] with `--set`-style overrides (`seed=3`, `client.retry.max_retries=2`).
+pub fn steady_with(rate: u32, seconds: u32, sets: &[&str]) -> Scenario {
+    let overrides: Vec<Override> = sets
+        .iter()
+        .map(|s| Override::parse(s).expect("override"))
+        .collect();
+    Scenario::parse(&steady_text(rate, seconds), "<test>", None, &overrides)
+        .expect("scenario parses")
 }
 
 /// The text of [`steady`], for tests that add strategies or `--set` overrides to it.
@@ -88,6 +101,28 @@ name = "direct"
 preset = "round-robin"
 "#
     )
+}
+
+/// A load plan for strategy 0 against `target`, an opaque target (its attempts recorded under
+/// the fallback backend), for a run of `duration`.
+pub fn opaque_plan(
+    scenario: &Scenario,
+    target: SocketAddr,
+    clock: LiveClock,
+    duration: Duration,
+) -> LoadPlan {
+    let (setup, fallback) = live_setup(scenario, duration, true);
+    LoadPlan {
+        target: format!("http://{target}"),
+        strategy: 0,
+        setup: std::sync::Arc::new(setup),
+        clock,
+        options: LoadOptions {
+            fallback_backend: fallback,
+            ..LoadOptions::default()
+        },
+        label: "direct".to_string(),
+    }
 }
 
 /// A backend on loopback that answers every request with a small chat completion (10 prompt

@@ -175,6 +175,10 @@ pub struct ApimBreaker {
     /// The rule of each backend (None: that backend has no breaker).
     rules: Vec<Option<ApimRule>>,
     backends: Vec<BackendWindow>,
+    /// No backend's trip ends before this (None: none is open): `refresh` runs for every
+    /// attempt and skips the scan of every backend until then. Never later than the earliest
+    /// `open_until`.
+    next_expiry: Option<Duration>,
 }
 
 impl ApimBreaker {
@@ -188,6 +192,7 @@ impl ApimBreaker {
         Self {
             backends: vec![BackendWindow::default(); rules.len()],
             rules,
+            next_expiry: None,
         }
     }
 }
@@ -246,9 +251,13 @@ impl ApimRule {
 
 impl BreakerRule for ApimBreaker {
     fn refresh(&mut self, now: Duration, _rng: &mut SimRng, log: &mut TransitionLog) {
+        if self.next_expiry.is_none_or(|expiry| now < expiry) {
+            return;
+        }
         for (backend, window) in self.backends.iter_mut().enumerate() {
             expire(&mut window.open_until, now, backend, log);
         }
+        self.next_expiry = self.backends.iter().filter_map(|w| w.open_until).min();
     }
 
     fn available(&self, backend: BackendId) -> bool {
@@ -290,6 +299,7 @@ impl BreakerRule for ApimBreaker {
         }
         let until = rule.trip_until(now, outcome.observation.retry_after);
         window.open_until = Some(until);
+        self.next_expiry = Some(self.next_expiry.map_or(until, |expiry| expiry.min(until)));
         window.failures.clear();
         window.calls.clear();
         window.fixed_failures = 0;

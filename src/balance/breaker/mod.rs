@@ -24,6 +24,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use toml::Table;
 
+use super::mask::Mask;
 use super::part::{OverrideError, Part, Problem, no_settings, start_from, with_overrides};
 use super::types::{BackendId, BackendState, Observation, Phase, Reason, Transition};
 use crate::seed::SimRng;
@@ -44,6 +45,11 @@ pub struct TransitionLog {
 }
 
 impl TransitionLog {
+    /// Whether no transition waits to be drained.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Records one transition.
     pub fn push(
         &mut self,
@@ -285,6 +291,16 @@ impl Breakers {
     /// See [`BreakerRule::available`].
     pub fn available(&self, backend: BackendId) -> bool {
         dispatch!(self, rule => rule.available(backend), none => true)
+    }
+
+    /// The backends among `0..backends` that [`BreakerRule::available`] lets selection use
+    /// (one dispatch for the whole pool: this runs for every attempt).
+    pub fn available_mask(&self, backends: usize) -> Mask {
+        dispatch!(
+            self,
+            rule => (0..backends).filter(|id| rule.available(*id)).collect(),
+            none => (0..backends).collect()
+        )
     }
 
     /// See [`BreakerRule::on_send`].

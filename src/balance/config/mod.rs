@@ -283,7 +283,8 @@ impl Strategy {
 
     /// One independent strategy per gateway instance (`cfg.gateways` of them): APIM breakers
     /// and throttle flags are per instance, so instances never share state. Give each its own
-    /// RNG stream (e.g. `seed::stream(seed, "strategy:<name>:<k>")`).
+    /// RNG stream: `crate::seed::streams::balance(seed, k)` for instance `k`, as the simulator
+    /// and the live gateway both do.
     pub fn instances(
         cfg: &StrategyConfig,
         backends: &[BackendSpec],

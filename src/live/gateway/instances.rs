@@ -11,7 +11,7 @@ use rand::Rng;
 use crate::balance::{Phase, Strategy};
 use crate::metrics::BackendIndex;
 use crate::scenario::ResolvedStrategy;
-use crate::seed::{self, SimRng};
+use crate::seed::{SimRng, streams};
 
 /// A breaker transition of instance 0, in pool order and scenario time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,19 +44,20 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Instances {
-    /// `resolved.config.gateways` fresh instances; streams named `live:…` from `seed`.
+    /// `resolved.config.gateways` fresh instances, drawing from the streams of
+    /// [`crate::seed::streams`] (the simulator's).
     pub fn new(resolved: &ResolvedStrategy, seed: u64) -> Instances {
         let instances = (0..resolved.config.gateways.max(1))
             .map(|index| {
                 Mutex::new(Instance {
                     strategy: resolved.build(),
-                    rng: seed::stream(seed, &format!("live:balance:{index}")),
+                    rng: streams::balance(seed, index as usize),
                 })
             })
             .collect();
         Instances {
             instances,
-            pick: Mutex::new(seed::stream(seed, "live:gateway-instance")),
+            pick: Mutex::new(streams::gateway_instance(seed)),
             to_pool: resolved.to_pool.clone(),
             timeline: Mutex::new(Vec::new()),
         }

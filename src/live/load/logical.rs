@@ -1,6 +1,7 @@
-//! One logical client request, as the calling application lives it: tries until success or
-//! until the scenario's client retry policy gives up (`ClientRetryPolicy::delay`, honouring
-//! `retry-after(-ms)`), within the client timeout; then one [`RequestRecord`] and one
+//! One logical client request, as the calling application lives it: the live shell around the
+//! client state machine ([`crate::client`], the one the simulator drives too) — it sends each
+//! try, hands what came back to the machine and waits on the live clock until the next try it
+//! asks for, or ends the request where the machine does; then one [`RequestRecord`] and one
 //! [`AttemptRecord`] per backend attempt (the gateway's trail header lists attempts the client
 //! never saw), filled with the same meaning as the simulator's.
 
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use super::try_once::{TryOutcome, TryResult, try_once};
 use super::{EngineContext, RecordMessage};
+use crate::client::ClientStep;
 use crate::live::trail::AttemptStatus;
 use crate::metrics::{AttemptRecord, BackendIndex, ErrorClass, RequestRecord};
 use crate::workload::Request;
@@ -26,76 +28,54 @@ pub(crate) async fn drive(ctx: Arc<EngineContext>, request: Request) {
         stream: request.stream,
         ..RequestRecord::default()
     };
+    let mut life = ctx.client.begin(ctx.clock.now());
+    record.actual_start = life.started();
     loop {
         let sent = ctx.clock.now();
-        if record.attempts == 0 && record.client_retries == 0 {
-            record.actual_start = sent;
-        }
-        let deadline = record.actual_start + ctx.client.timeout;
-        let outcome = try_once(
-            &ctx,
-            &request,
-            url,
-            body.clone(),
-            record.client_retries,
-            deadline,
-        )
-        .await;
+        let deadline = life.started() + ctx.client.timeout();
+        let outcome = try_once(&ctx, &request, url, body.clone(), life.retries(), deadline).await;
         record_try(&ctx, &mut record, sent, &outcome);
-        match outcome.result {
-            TryResult::Success {
-                status,
-                completion_tokens,
-                cut,
-                timed_out,
-                spilled_from,
-                served_deployment,
-            } => {
-                record.first_token = outcome.first_token;
-                record.completion_tokens = completion_tokens;
-                record.spilled_over = spilled_from;
-                record.served_by = if spilled_from {
-                    let backend = record
-                        .final_backend
-                        .and_then(|b| ctx.backend_names.get(usize::from(b)));
-                    backend
-                        .zip(served_deployment)
-                        .and_then(|(backend, deployment)| {
-                            ctx.backend_index(&format!("{backend}/{deployment}"))
-                        })
-                } else {
-                    None
-                };
-                // A stream cut mid-body: the SDK raises; it does not retry a half-read stream.
-                let class = match (cut, timed_out) {
-                    (_, true) => ErrorClass::Timeout,
-                    (true, false) => ErrorClass::ConnectError,
-                    (false, false) => ErrorClass::None,
-                };
-                finish(&ctx, record, outcome.ended, status, class);
-                return;
+        if let TryResult::Success {
+            completion_tokens,
+            spilled_from,
+            served_deployment,
+            ..
+        } = &outcome.result
+        {
+            record.first_token = outcome.first_token;
+            record.completion_tokens = *completion_tokens;
+            record.spilled_over = *spilled_from;
+            record.served_by = served_by(&ctx, &record, *spilled_from, served_deployment);
+        }
+        match ctx.client_step(ctx.clock.now(), &mut life, &outcome.answer()) {
+            ClientStep::Send => {}
+            ClientStep::WaitUntil(at) => {
+                record.client_retries = life.retries();
+                ctx.clock.sleep_until(at).await;
             }
-            TryResult::Failure {
-                status,
-                observation,
-                class,
-            } => {
-                let now = ctx.clock.now();
-                let elapsed = now.saturating_sub(record.actual_start);
-                let wait = ctx.retry_delay(record.client_retries, &observation);
-                match wait {
-                    Some(wait) if elapsed + wait < ctx.client.timeout => {
-                        record.client_retries += 1;
-                        ctx.clock.sleep(wait).await;
-                    }
-                    _ => {
-                        finish(&ctx, record, outcome.ended, status, class);
-                        return;
-                    }
-                }
+            ClientStep::GiveUp { status, error } | ClientStep::Done { status, error } => {
+                finish(&ctx, record, outcome.ended, status, error);
+                return;
             }
         }
     }
+}
+
+/// The report index of the deployment that served a spilled-over request.
+fn served_by(
+    ctx: &EngineContext,
+    record: &RequestRecord,
+    spilled_from: bool,
+    served_deployment: &Option<String>,
+) -> Option<BackendIndex> {
+    if !spilled_from {
+        return None;
+    }
+    let backend = record
+        .final_backend
+        .and_then(|b| ctx.backend_names.get(usize::from(b)))?;
+    let deployment = served_deployment.as_deref()?;
+    ctx.backend_index(&format!("{backend}/{deployment}"))
 }
 
 /// Send the finished request's record.
@@ -132,7 +112,7 @@ pub(crate) fn record_try(
         // Not a throttlebox gateway: the try is the only attempt the client knows of.
         let (status, class) = match &outcome.result {
             TryResult::Success { status, .. } => (*status, ErrorClass::None),
-            TryResult::Failure { status, class, .. } => (*status, *class),
+            TryResult::Failure(answer) => answer.failure_class(),
         };
         record.attempts += 1;
         let backend = outcome

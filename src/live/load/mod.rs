@@ -35,12 +35,11 @@ use tokio::sync::watch;
 use super::clock::LiveClock;
 use super::error::LiveError;
 use super::http_client::{HttpClient, connecting_client};
-use crate::balance::Observation;
+use crate::client::{Client, ClientAnswer, ClientLife, ClientStep};
 use crate::metrics::{AttemptRecord, BackendIndex, LatencyHistogram, RequestRecord, StrategyIndex};
-use crate::report::RunSetup;
-use crate::report::{RecordSink, StrategyRecorder};
-use crate::scenario::{ClientConfig, Scenario};
-use crate::seed::{self, SimRng};
+use crate::report::{RecordSink, RunSetup, StrategyRecorder};
+use crate::scenario::Scenario;
+use crate::seed::{SimRng, streams};
 use crate::split::Shard;
 use crate::workload::Workload;
 
@@ -211,7 +210,7 @@ pub(crate) struct EngineContext {
     pub urls: Vec<String>,
     pub api_key: HeaderValue,
     pub strategy: StrategyIndex,
-    pub client: ClientConfig,
+    pub client: Client,
     pub backend_names: Vec<String>,
     pub fallback_backend: Option<BackendIndex>,
     retry_rng: Mutex<SimRng>,
@@ -240,10 +239,13 @@ impl EngineContext {
                 .collect(),
             api_key,
             strategy: plan.strategy,
-            client: scenario.file.client.clone(),
+            client: Client::new(
+                scenario.file.client.retry.clone(),
+                scenario.file.client.timeout,
+            ),
             backend_names: plan.setup.backends.iter().map(|b| b.name.clone()).collect(),
             fallback_backend: plan.options.fallback_backend,
-            retry_rng: Mutex::new(seed::stream(scenario.file.seed, "live:client-retry")),
+            retry_rng: Mutex::new(streams::client_retry(scenario.file.seed)),
             records,
         }
     }
@@ -260,13 +262,19 @@ impl EngineContext {
             .map(|index| index as BackendIndex)
     }
 
-    /// The client's wait before retry `retries` (0-based), or None to give up.
-    pub fn retry_delay(&self, retries: u32, observation: &Observation) -> Option<Duration> {
+    /// The client state machine's step for a try that brought `answer` back at `now` (its
+    /// jitter drawn from the run's one client retry stream, as in the simulator).
+    pub fn client_step(
+        &self,
+        now: Duration,
+        life: &mut ClientLife,
+        answer: &ClientAnswer,
+    ) -> ClientStep {
         let mut rng = self
             .retry_rng
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        self.client.retry.delay(retries, observation, &mut rng)
+        self.client.on_answer(now, life, answer, &mut rng)
     }
 }
 

@@ -1,6 +1,7 @@
 //! One HTTP try of one logical request: send, wait for the headers, read the body frame by
 //! frame (timing the first content event of a stream), all within the request's client
-//! deadline. What the try saw is returned; nothing is recorded here.
+//! deadline. What the try saw is returned (and, as [`TryOutcome::answer`], what the client
+//! state machine is told); nothing is recorded or decided here.
 
 use std::time::Duration;
 
@@ -10,9 +11,9 @@ use hyper::{HeaderMap, Response};
 
 use super::EngineContext;
 use crate::balance::{Observation, Status};
+use crate::client::ClientAnswer;
 use crate::live::sse::BodyWatch;
 use crate::live::trail::{AttemptStatus, GatewayReport};
-use crate::metrics::ErrorClass;
 use crate::workload::Request;
 
 /// How a try ended.
@@ -28,12 +29,8 @@ pub(crate) enum TryResult {
         spilled_from: bool,
         served_deployment: Option<String>,
     },
-    /// Anything else; `observation` drives the client's retry decision.
-    Failure {
-        status: u16,
-        observation: Observation,
-        class: ErrorClass,
-    },
+    /// Anything else, as the client state machine takes it.
+    Failure(ClientAnswer),
 }
 
 /// What one try saw.
@@ -45,12 +42,27 @@ pub(crate) struct TryOutcome {
     pub result: TryResult,
 }
 
-fn failure(status: u16, observation: Observation, class: ErrorClass) -> TryResult {
-    TryResult::Failure {
-        status,
-        observation,
-        class,
+impl TryOutcome {
+    /// What the client state machine is told about this try.
+    pub fn answer(&self) -> ClientAnswer {
+        match &self.result {
+            TryResult::Success {
+                status, cut: false, ..
+            } => ClientAnswer::Success { status: *status },
+            TryResult::Success {
+                status, timed_out, ..
+            } => ClientAnswer::Cut {
+                status: *status,
+                timed_out: *timed_out,
+            },
+            TryResult::Failure(answer) => *answer,
+        }
     }
+}
+
+/// A try that got no HTTP answer (`status`: a connection failure or a timeout).
+fn no_answer(status: Status) -> TryResult {
+    TryResult::Failure(ClientAnswer::failure(Observation::new(status)))
 }
 
 /// Send try `retry` of `request` and read its answer before scenario time `deadline`.
@@ -67,11 +79,7 @@ pub(crate) async fn try_once(
             report: GatewayReport::default(),
             ended: ctx.clock.now(),
             first_token: None,
-            result: failure(
-                0,
-                Observation::new(Status::ConnectError),
-                ErrorClass::ClientError,
-            ),
+            result: TryResult::Failure(ClientAnswer::Unsendable),
         };
     };
     let answer = ctx.clock.deadline(deadline, ctx.http.request(http)).await;
@@ -82,11 +90,7 @@ pub(crate) async fn try_once(
                 report: GatewayReport::default(),
                 ended: ctx.clock.now(),
                 first_token: None,
-                result: failure(
-                    0,
-                    Observation::new(Status::ConnectError),
-                    ErrorClass::ConnectError,
-                ),
+                result: no_answer(Status::ConnectError),
             };
         }
         Err(_) => {
@@ -94,7 +98,7 @@ pub(crate) async fn try_once(
                 report: GatewayReport::default(),
                 ended: ctx.clock.now(),
                 first_token: None,
-                result: failure(0, Observation::new(Status::Timeout), ErrorClass::Timeout),
+                result: no_answer(Status::Timeout),
             };
         }
     };
@@ -103,23 +107,20 @@ pub(crate) async fn try_once(
     if (200..300).contains(&status) {
         read_success(ctx, request, response, report, deadline).await
     } else {
-        let observation = observation(status, &report, response.headers());
-        let class = class_of(status, &report);
+        let answer = ClientAnswer::Failure {
+            observation: observation(status, &report, response.headers()),
+            exhausted: report.exhausted,
+        };
         // Read the (small) error body so the connection goes back to the pool.
         let _ = ctx
             .clock
             .deadline(deadline, response.into_body().collect())
             .await;
-        let status = if report.upstream_error.is_some() {
-            0
-        } else {
-            status
-        };
         TryOutcome {
             report,
             ended: ctx.clock.now(),
             first_token: None,
-            result: failure(status, observation, class),
+            result: TryResult::Failure(answer),
         }
     }
 }
@@ -131,17 +132,6 @@ fn observation(status: u16, report: &GatewayReport, headers: &HeaderMap) -> Obse
         None => Observation::from_headers(Status::Http(status), |name| {
             headers.get(name).and_then(|value| value.to_str().ok())
         }),
-    }
-}
-
-fn class_of(status: u16, report: &GatewayReport) -> ErrorClass {
-    if report.exhausted {
-        return ErrorClass::Exhausted;
-    }
-    match report.upstream_error {
-        Some(AttemptStatus::Timeout) => ErrorClass::Timeout,
-        Some(_) => ErrorClass::ConnectError,
-        None => ErrorClass::from_status(status),
     }
 }
 

@@ -1,0 +1,336 @@
+//! One strategy's run: the event loop that drives workload → gateway strategy → fleet model in
+//! virtual time, with client retries, gateway retries, timeouts, streaming TTFT and K gateway
+//! instances that share nothing. Every decision is the pure code the live shells also run: the
+//! client's ([`crate::client`], driven in [`client`]), the gateway's ([`Strategy`]) and the
+//! fleet's. The pool's wiring to the fleet is in [`wiring`], an attempt's timing in
+//! [`timing`], the records in [`records`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aoai_mock::model::Fleet;
+use rand::Rng;
+
+use super::events::{EventKind, EventQueue};
+use super::flight::{Flight, Flights};
+use crate::balance::{Phase, RequestInfo, Step, Strategy};
+use crate::client::Client;
+use crate::metrics::SecondSeries;
+use crate::report::{
+    RecordSink, ReportError, RunSetup, StrategyHistograms, StrategyRecorder, StrategySummary,
+};
+use crate::scenario::{ResolvedStrategy, Scenario, ScenarioError};
+use crate::seed::{SimRng, streams};
+use crate::stop::{POLL_EVERY, StopFlag};
+use crate::workload::{Request, Workload, WorkloadError};
+use wiring::Wiring;
+
+mod client;
+mod records;
+mod timing;
+mod wiring;
+
+/// Why a simulation stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The scenario could not be turned into a run.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The workload failed mid-run (a bad trace row).
+    #[error("workload: {0}")]
+    Workload(#[from] WorkloadError),
+    /// Writing records failed.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    /// The stop flag was raised before the strategy finished (its partial results are
+    /// dropped).
+    #[error("stopped before the run finished")]
+    Stopped,
+}
+
+/// What one strategy's run produced besides the streamed records.
+#[derive(Debug)]
+pub struct StrategyOutcome {
+    /// The summary.
+    pub summary: StrategySummary,
+    /// Per-second series.
+    pub series: SecondSeries,
+    /// Full-run latency histograms and the interval log.
+    pub histograms: StrategyHistograms,
+    /// Requests simulated.
+    pub requests: u64,
+    /// Events processed.
+    pub events: u64,
+    /// Most requests in flight at once.
+    pub peak_in_flight: usize,
+}
+
+/// Simulate strategy `index` of `scenario` over `workload`, streaming records into `sink`;
+/// [`SimError::Stopped`] once `stop` is raised.
+pub fn simulate_strategy(
+    scenario: &Scenario,
+    workload: &Workload,
+    index: usize,
+    setup: Arc<RunSetup>,
+    sink: &mut dyn RecordSink,
+    stop: &StopFlag,
+) -> Result<StrategyOutcome, SimError> {
+    let mut engine = Engine::new(scenario, workload, index, setup);
+    let mut arrivals = workload.requests().peekable();
+    let mut until_poll = POLL_EVERY;
+    loop {
+        until_poll -= 1;
+        if until_poll == 0 {
+            if stop.is_raised() {
+                return Err(SimError::Stopped);
+            }
+            until_poll = POLL_EVERY;
+        }
+        let next_arrival = match arrivals.peek() {
+            Some(Ok(request)) => Some(request.at),
+            Some(Err(_)) => {
+                if let Some(Err(error)) = arrivals.next() {
+                    return Err(error.into());
+                }
+                None
+            }
+            None => None,
+        };
+        let next_event = engine.queue.peek_time();
+        let arrival_first = match (next_arrival, next_event) {
+            (Some(arrival), Some(event)) => arrival < event,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        if arrival_first {
+            if let Some(Ok(request)) = arrivals.next() {
+                engine.arrive(request.at, request, sink)?;
+            }
+        } else if let Some((at, kind)) = engine.queue.pop() {
+            engine.handle(at, kind, sink, next_arrival.is_some())?;
+        }
+    }
+    engine.into_outcome()
+}
+
+struct Engine<'a> {
+    queue: EventQueue,
+    fleet: Fleet,
+    gateways: Vec<Strategy>,
+    resolved: &'a ResolvedStrategy,
+    wiring: Wiring,
+    flights: Flights,
+    recorder: StrategyRecorder,
+    strategy_index: u16,
+    /// One balancing stream per gateway instance (instances share nothing).
+    balance_rngs: Vec<SimRng>,
+    client_rng: SimRng,
+    gateway_pick_rng: SimRng,
+    client: Client,
+    attempt_timeout: Duration,
+    sample_scheduled: bool,
+    requests: u64,
+    events: u64,
+    last_time: Duration,
+}
+
+impl<'a> Engine<'a> {
+    fn new(
+        scenario: &'a Scenario,
+        workload: &Workload,
+        index: usize,
+        setup: Arc<RunSetup>,
+    ) -> Self {
+        let resolved = &scenario.strategies[index];
+        let fleet = Fleet::new(scenario.fleet());
+        let gateways: Vec<Strategy> = (0..resolved.config.gateways)
+            .map(|_| resolved.build())
+            .collect();
+        let wiring = Wiring::new(scenario, workload, &fleet);
+        let seed = scenario.file.seed;
+        let strategy_index = index as u16;
+        let client = &scenario.file.client;
+        Engine {
+            queue: EventQueue::default(),
+            fleet,
+            // The same stream names for every strategy: common random numbers.
+            balance_rngs: (0..gateways.len())
+                .map(|instance| streams::balance(seed, instance))
+                .collect(),
+            gateways,
+            resolved,
+            wiring,
+            flights: Flights::default(),
+            recorder: StrategyRecorder::new(strategy_index, setup),
+            strategy_index,
+            client_rng: streams::client_retry(seed),
+            gateway_pick_rng: streams::gateway_instance(seed),
+            client: Client::new(client.retry.clone(), client.timeout),
+            attempt_timeout: scenario.file.gateway.attempt_timeout,
+            sample_scheduled: false,
+            requests: 0,
+            events: 0,
+            last_time: Duration::ZERO,
+        }
+    }
+
+    fn arrive(
+        &mut self,
+        now: Duration,
+        request: Request,
+        sink: &mut dyn RecordSink,
+    ) -> Result<(), SimError> {
+        self.last_time = now;
+        self.requests += 1;
+        if !self.sample_scheduled && !self.wiring.ptu_samples.is_empty() {
+            self.sample_scheduled = true;
+            self.queue.push(now, EventKind::Sample);
+        }
+        let gateway = match self.gateways.len() {
+            1 => 0,
+            n => self.gateway_pick_rng.random_range(0..n),
+        };
+        let attempt = self.gateways[gateway].begin(now, &request_info(&request));
+        let record = self.new_record(&request, now);
+        let slot = self.flights.insert(Flight {
+            request,
+            gateway,
+            life: self.client.begin(request.at),
+            attempt,
+            record,
+            current: None,
+            epoch: 0,
+        });
+        self.dispatch(now, slot, sink)
+    }
+
+    fn handle(
+        &mut self,
+        now: Duration,
+        kind: EventKind,
+        sink: &mut dyn RecordSink,
+        more_arrivals: bool,
+    ) -> Result<(), SimError> {
+        self.events += 1;
+        self.last_time = now;
+        match kind {
+            EventKind::Dispatch { slot, epoch } if self.is_current(slot, epoch) => {
+                self.dispatch(now, slot, sink)
+            }
+            EventKind::Headers { slot, epoch } if self.is_current(slot, epoch) => {
+                self.headers(now, slot, sink)
+            }
+            EventKind::BodyEnd { slot, epoch } if self.is_current(slot, epoch) => {
+                self.body_end(now, slot, sink)
+            }
+            EventKind::Sample => {
+                self.sample(now);
+                if more_arrivals || self.flights.live() > 0 {
+                    self.queue
+                        .push(now + Duration::from_secs(1), EventKind::Sample);
+                } else {
+                    self.sample_scheduled = false;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn is_current(&mut self, slot: u32, epoch: u32) -> bool {
+        self.flights
+            .get_mut(slot)
+            .is_some_and(|flight| flight.epoch == epoch)
+    }
+
+    /// Ask the gateway what to do next for `slot`.
+    fn dispatch(
+        &mut self,
+        now: Duration,
+        slot: u32,
+        sink: &mut dyn RecordSink,
+    ) -> Result<(), SimError> {
+        let Some(flight) = self.flights.get_mut(slot) else {
+            return Ok(());
+        };
+        let gateway = flight.gateway;
+        let step =
+            self.gateways[gateway].next(now, &mut flight.attempt, &mut self.balance_rngs[gateway]);
+        self.log_transitions(gateway);
+        match step {
+            Step::Send(backend) => self.send(now, slot, backend, sink),
+            Step::WaitUntil(at) => {
+                let epoch = self.bump(slot);
+                self.queue
+                    .push(at.max(now), EventKind::Dispatch { slot, epoch });
+                Ok(())
+            }
+            Step::Respond(answer) => self.gateway_answer(now, slot, answer, sink),
+        }
+    }
+
+    fn bump(&mut self, slot: u32) -> u32 {
+        match self.flights.get_mut(slot) {
+            Some(flight) => {
+                flight.epoch = flight.epoch.wrapping_add(1);
+                flight.epoch
+            }
+            None => 0,
+        }
+    }
+
+    /// Record breaker transitions of gateway instance 0 (the timeline shows one instance).
+    fn log_transitions(&mut self, gateway: usize) {
+        if !self.gateways[gateway].has_transitions() {
+            return;
+        }
+        if gateway != 0 {
+            let _ = self.gateways[gateway].drain_transitions();
+            return;
+        }
+        for transition in self.gateways[0].drain_transitions() {
+            let pool = self.resolved.to_pool[transition.backend] as u16;
+            let open = transition.to != Phase::Closed;
+            let reason = transition.reason.label();
+            self.recorder
+                .breaker_transition(transition.at, pool, open, reason);
+        }
+    }
+
+    fn sample(&mut self, now: Duration) {
+        let metrics = self.fleet.metrics(now);
+        for &(pool, deployment) in &self.wiring.ptu_samples {
+            if let Some(utilization) = metrics
+                .deployments
+                .get(deployment.0 as usize)
+                .and_then(|d| d.utilization)
+            {
+                self.recorder
+                    .utilization_sample(now, pool, utilization * 100.0);
+            }
+        }
+    }
+
+    fn into_outcome(self) -> Result<StrategyOutcome, SimError> {
+        let peak_in_flight = self.flights.capacity();
+        let (summary, series, histograms) = self.recorder.finish_recording();
+        Ok(StrategyOutcome {
+            summary,
+            series,
+            histograms,
+            requests: self.requests,
+            events: self.events,
+            peak_in_flight,
+        })
+    }
+}
+
+pub(super) fn request_info(request: &Request) -> RequestInfo {
+    RequestInfo {
+        est_tokens: u64::from(request.prompt_tokens)
+            + u64::from(request.max_tokens.unwrap_or(request.output_tokens)),
+        session: Some(request.session),
+        stream: request.stream,
+    }
+}

@@ -1,0 +1,110 @@
+//! Filling the records of a simulated request: one [`AttemptRecord`] per backend attempt as it
+//! ends, the [`RequestRecord`] as the request ends, each folded into the strategy's recorder
+//! and streamed to the sink.
+
+use std::time::Duration;
+
+use super::{Engine, SimError};
+use crate::metrics::{AttemptRecord, ErrorClass, RequestRecord};
+use crate::report::RecordSink;
+use crate::workload::Request;
+
+impl Engine<'_> {
+    /// The record of `request`, which arrived (and was first sent) at `request.at`.
+    pub(super) fn new_record(&self, request: &Request, now: Duration) -> RequestRecord {
+        RequestRecord {
+            strategy: self.strategy_index,
+            request_id: request.id,
+            app: request.app,
+            intended_start: request.at,
+            actual_start: request.at,
+            end: now,
+            prompt_tokens: request.prompt_tokens,
+            stream: request.stream,
+            ..RequestRecord::default()
+        }
+    }
+
+    /// The attempt under way in `slot` ended at `now`.
+    pub(super) fn write_attempt(
+        &mut self,
+        slot: u32,
+        now: Duration,
+        first_token: Option<Duration>,
+        sink: &mut dyn RecordSink,
+    ) -> Result<(), SimError> {
+        let Some(flight) = self.flights.get_mut(slot) else {
+            return Ok(());
+        };
+        let Some(current) = flight.current.as_ref() else {
+            return Ok(());
+        };
+        let class = if current.timed_out {
+            ErrorClass::Timeout
+        } else {
+            ErrorClass::from_status(current.status)
+        };
+        let record = AttemptRecord {
+            strategy: self.strategy_index,
+            request_id: flight.request.id,
+            attempt: current.number,
+            backend: current.pool,
+            start: current.started,
+            first_token,
+            end: now,
+            status: current.status,
+            error: class,
+            spilled_over: current.served_by.is_some(),
+        };
+        self.recorder.add_attempt(&record);
+        sink.attempt(&record)?;
+        Ok(())
+    }
+
+    /// The body of the attempt under way in `slot` reached the client: what it carried.
+    pub(super) fn returned(
+        &mut self,
+        slot: u32,
+        first_token: Option<Duration>,
+        completion_tokens: u32,
+    ) {
+        let Some(flight) = self.flights.get_mut(slot) else {
+            return;
+        };
+        let Some(current) = flight.current.as_ref() else {
+            return;
+        };
+        let (pool, served_by) = (current.pool, current.served_by);
+        flight.record.first_token = first_token;
+        flight.record.completion_tokens = completion_tokens;
+        flight.record.final_backend = Some(pool);
+        flight.record.spilled_over = served_by.is_some();
+        flight.record.served_by = served_by;
+    }
+
+    /// The request in `slot` ended at `now` with `status` and `class`.
+    pub(super) fn finish(
+        &mut self,
+        now: Duration,
+        slot: u32,
+        status: u16,
+        class: ErrorClass,
+        sink: &mut dyn RecordSink,
+    ) -> Result<(), SimError> {
+        // Filled and written in place, then the slot is freed (no move of the flight).
+        let Some(flight) = self.flights.get_mut(slot) else {
+            return Ok(());
+        };
+        if class == ErrorClass::None {
+            flight.record.gateway_retries += flight.attempt.retries();
+        }
+        flight.record.end = now;
+        flight.record.status = status;
+        flight.record.error = class;
+        self.recorder.add_request(&flight.record);
+        let written = sink.request(&flight.record);
+        self.flights.release(slot);
+        written?;
+        Ok(())
+    }
+}

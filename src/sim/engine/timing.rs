@@ -1,0 +1,265 @@
+//! One backend attempt in virtual time: the fleet model admits or refuses it, and the events
+//! that follow — when the gateway learns the outcome (at once for a refusal, at the headers,
+//! at a connection reset, or at its own attempt timeout) and when a returned body ends (or a
+//! fault cuts it) — with the fleet settled for whatever the gateway stopped waiting for.
+
+use std::time::Duration;
+
+use aoai_mock::model::{
+    Completion as FleetCompletion, Disruption, Operation, RequestShape, ResponsePlan,
+};
+
+use super::super::events::EventKind;
+use super::super::flight::Current;
+use super::super::observe::observation;
+use super::{Engine, SimError};
+use crate::balance::{Completion, Verdict};
+use crate::client::ClientAnswer;
+use crate::report::RecordSink;
+
+impl Engine<'_> {
+    /// Send the request to strategy backend `backend`: the fleet model decides.
+    pub(super) fn send(
+        &mut self,
+        now: Duration,
+        slot: u32,
+        backend: usize,
+        sink: &mut dyn RecordSink,
+    ) -> Result<(), SimError> {
+        let pool = self.resolved.to_pool[backend];
+        let Some(flight) = self.flights.get_mut(slot) else {
+            return Ok(());
+        };
+        let request = flight.request;
+        let shape = RequestShape {
+            operation: Operation::ChatCompletions,
+            prompt_tokens: request.prompt_tokens,
+            prompt_chars: request.prompt_chars,
+            max_tokens: request.max_tokens,
+            stream: request.stream,
+            include_usage: request.stream,
+            forced_completion_tokens: Some(request.output_tokens),
+            client_retry_count: flight.life.retries(),
+            ..RequestShape::default()
+        };
+        let deployment = usize::from(request.deployment.0);
+        let answer = self
+            .wiring
+            .admit(&mut self.fleet, now, pool, deployment, &shape);
+        flight.record.attempts += 1;
+        flight.record.backends_tried.push(pool as u16);
+        let mut current = Current {
+            backend,
+            pool: pool as u16,
+            started: now,
+            number: flight.record.attempts,
+            status: answer.status,
+            timed_out: false,
+            headers: answer.headers,
+            plan: answer.plan().copied(),
+            served_by: self.wiring.served_by(pool, &answer),
+        };
+        let headers_after = outcome_after(&mut current, self.attempt_timeout);
+        flight.current = Some(current);
+        let epoch = self.bump(slot);
+        if headers_after.is_zero() {
+            // A refusal: the gateway sees it at once (no event needed).
+            return self.headers(now, slot, sink);
+        }
+        self.queue
+            .push(now + headers_after, EventKind::Headers { slot, epoch });
+        Ok(())
+    }
+
+    /// The current attempt's outcome reaches the gateway.
+    pub(super) fn headers(
+        &mut self,
+        now: Duration,
+        slot: u32,
+        sink: &mut dyn RecordSink,
+    ) -> Result<(), SimError> {
+        // The attempt is read in place (no copy of it on this per-attempt path).
+        let Some(flight) = self.flights.get_mut(slot) else {
+            return Ok(());
+        };
+        let Some(current) = flight.current.as_ref() else {
+            return Ok(());
+        };
+        let obs = observation(current.status, current.timed_out, &current.headers);
+        let gateway = flight.gateway;
+        let verdict = self.gateways[gateway].on_response(
+            now,
+            &mut flight.attempt,
+            current.backend,
+            &obs,
+            &mut self.balance_rngs[gateway],
+        );
+        let (backend, started) = (current.backend, current.started);
+        let admitted_ok = current.status / 100 == 2 && current.plan.is_some();
+        let body_ends = current.plan.as_ref().map(|plan| body_end(plan, started).0);
+        self.log_transitions(gateway);
+        match verdict {
+            Verdict::Return if admitted_ok => {
+                let Some(end) = body_ends else {
+                    return Ok(());
+                };
+                if end <= now {
+                    // Non-streamed: the headers came with the whole body.
+                    return self.body_end(now, slot, sink);
+                }
+                let epoch = self.bump(slot);
+                self.queue.push(end, EventKind::BodyEnd { slot, epoch });
+                Ok(())
+            }
+            Verdict::Return => {
+                self.abandon_plan(now, slot);
+                let completion = Completion {
+                    latency: now - started,
+                    ttft: None,
+                    prompt_tokens: 0,
+                    completion_tokens: 0,
+                    stream: false,
+                };
+                self.gateways[gateway].on_complete(now, backend, &completion);
+                self.write_attempt(slot, now, None, sink)?;
+                // What reaches the client: LiteLLM renames the backend's retry headers.
+                let seen = self.gateways[gateway].client_observation(&obs);
+                self.client_answer(now, slot, ClientAnswer::failure(seen), sink)
+            }
+            Verdict::Retry => {
+                self.abandon_plan(now, slot);
+                self.write_attempt(slot, now, None, sink)?;
+                self.dispatch(now, slot, sink)
+            }
+        }
+    }
+
+    /// A returned 2xx body ended (or was cut by a fault).
+    pub(super) fn body_end(
+        &mut self,
+        now: Duration,
+        slot: u32,
+        sink: &mut dyn RecordSink,
+    ) -> Result<(), SimError> {
+        let Some(flight) = self.flights.get_mut(slot) else {
+            return Ok(());
+        };
+        let Some(current) = flight.current.as_ref() else {
+            return Ok(());
+        };
+        let Some(plan) = current.plan.as_ref() else {
+            return Ok(());
+        };
+        let (_, cut) = body_end(plan, current.started);
+        let first_token = current.started + if plan.stream { plan.ttft() } else { plan.total };
+        let tokens = if cut {
+            tokens_before(plan, now - current.started)
+        } else {
+            plan.completion_tokens
+        };
+        self.fleet.complete(
+            now,
+            &plan.ticket,
+            if cut {
+                FleetCompletion::Aborted {
+                    tokens_sent: tokens,
+                }
+            } else {
+                FleetCompletion::Completed {
+                    completion_tokens: tokens,
+                }
+            },
+        );
+        let ttft = (first_token <= now).then(|| first_token - current.started);
+        let completion = Completion {
+            latency: now - current.started,
+            ttft,
+            prompt_tokens: u64::from(plan.prompt_tokens),
+            completion_tokens: u64::from(tokens),
+            stream: plan.stream,
+        };
+        let gateway = flight.gateway;
+        self.gateways[gateway].on_complete(now, current.backend, &completion);
+        // A non-streaming client sees no first token, only the whole body; behind a balancer
+        // that buffers streams, the first token reaches the client with the end of the body.
+        let first_token = if self.gateways[gateway].buffers_streams() {
+            now
+        } else {
+            first_token
+        };
+        let first_token_at = (plan.stream && first_token <= now).then_some(first_token);
+        let status = current.status;
+        self.write_attempt(slot, now, first_token_at, sink)?;
+        self.returned(slot, first_token_at, tokens);
+        let answer = if cut {
+            ClientAnswer::Cut {
+                status,
+                timed_out: false,
+            }
+        } else {
+            ClientAnswer::Success { status }
+        };
+        self.client_answer(now, slot, answer, sink)
+    }
+
+    /// Settle an admitted request the gateway stopped waiting for (timeout or reset).
+    fn abandon_plan(&mut self, now: Duration, slot: u32) {
+        let plan = self
+            .flights
+            .get_mut(slot)
+            .and_then(|flight| flight.current.as_ref())
+            .and_then(|current| current.plan.as_ref());
+        if let Some(plan) = plan {
+            self.fleet.complete(
+                now,
+                &plan.ticket,
+                FleetCompletion::Aborted { tokens_sent: 0 },
+            );
+        }
+    }
+}
+
+/// How long after sending the gateway learns the attempt's outcome: at once for a refusal; for
+/// an admitted request when its headers go out, unless the connection fails first or the
+/// gateway's `attempt_timeout` fires first (then `current` records the failure).
+fn outcome_after(current: &mut Current, attempt_timeout: Duration) -> Duration {
+    let after = match current.plan {
+        None => Duration::ZERO,
+        Some(plan) => match plan.disruption {
+            Disruption::None => plan.headers_at,
+            Disruption::ResetAt(at) if at < plan.headers_at => {
+                current.status = 0;
+                at
+            }
+            Disruption::ResetAt(_) => plan.headers_at,
+            Disruption::Hang(after) => {
+                current.status = 0;
+                after
+            }
+        },
+    };
+    if after > attempt_timeout {
+        current.status = 0;
+        current.timed_out = true;
+        attempt_timeout
+    } else {
+        after
+    }
+}
+
+/// When a returned body ends (absolute), and whether a fault cut it.
+fn body_end(plan: &ResponsePlan, started: Duration) -> (Duration, bool) {
+    match plan.disruption {
+        Disruption::ResetAt(at) if at < plan.total => (started + at, true),
+        _ => (started + plan.total, false),
+    }
+}
+
+/// Completion tokens emitted within `elapsed` of admission.
+fn tokens_before(plan: &ResponsePlan, elapsed: Duration) -> u32 {
+    let schedule = &plan.schedule;
+    let emitted = (0..schedule.chunks())
+        .take_while(|k| schedule.offset(*k) <= elapsed)
+        .last();
+    emitted.map_or(0, |k| schedule.tokens_through(k) * plan.choices)
+}
