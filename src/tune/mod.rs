@@ -18,6 +18,7 @@ pub mod html;
 pub mod judge;
 pub mod output;
 pub mod param;
+pub mod pool;
 mod ranking;
 mod robust;
 pub mod search;
@@ -29,7 +30,8 @@ pub use html::{tune_chart_ids, tune_html};
 pub use judge::{JudgeRule, Objective};
 pub use output::{TUNE_HTML, TUNE_JSON, TUNE_MD, tune_json, tune_markdown};
 pub use param::{Domain, Param};
-pub use search::{TuneRequest, TuneRun, tune};
+pub use pool::{MergedFrom, ShardSearch, Shared, pool};
+pub use search::{Check, TuneRequest, TuneRun, shard_budget, tune};
 pub use stats::Estimate;
 
 /// Simulated requests one CPU-second buys, for `--budget-cpu`: what a release build replays
