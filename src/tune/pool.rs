@@ -188,3 +188,136 @@ pub(super) fn provenance(run: &TuneRun) -> String {
     }
     String::new()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::sim::StopFlag;
+    use crate::tune::judge::{JudgeRule, Objective, Verdict};
+    use crate::tune::param::Param;
+    use crate::tune::stats::Estimate;
+
+    const FULL: Fidelity = Fidelity {
+        seeds: 1,
+        duration: Duration::from_secs(60),
+    };
+
+    fn context() -> Context {
+        Context {
+            path: None,
+            fixed: Vec::new(),
+            strategy: "apim-pool trip 10s".to_string(),
+            params: vec![Param::parse("breaker.trip_duration=5s..60s").expect("param")],
+            seeds: vec![42],
+            full_duration: FULL.duration,
+            objective: Objective::parse("min cost").expect("objective"),
+            bounds: Vec::new(),
+            rule: JudgeRule::Interval,
+            jobs: 1,
+            stop: StopFlag::new(),
+        }
+    }
+
+    /// A full-fidelity evaluation of `trip` costing `cost`, meeting the constraints.
+    fn evaluation(index: usize, trip: &str, cost: f64) -> Evaluation {
+        let estimate = Estimate {
+            mean: cost,
+            low: cost,
+            high: cost,
+            sd: 0.0,
+            n: 1,
+        };
+        Evaluation {
+            index,
+            stage: super::super::evaluate::Stage::Refine,
+            setting: Setting(vec![trip.to_string()]),
+            fidelity: FULL,
+            full: true,
+            estimates: BTreeMap::from([("cost".to_string(), estimate)]),
+            verdict: Verdict {
+                objective: Some(estimate),
+                feasible: true,
+                slack: Vec::new(),
+                violation: 0.0,
+            },
+            requests_after: 100 * (index as u64 + 1),
+        }
+    }
+
+    fn check(candidate: usize, neighbours: Vec<usize>, robust: bool) -> Check {
+        Check {
+            candidate,
+            neighbours,
+            complete: true,
+            robust,
+        }
+    }
+
+    #[test]
+    fn pooled_shards_recommend_the_best_robust_setting_and_name_the_unchecked_better_one() {
+        let a = ShardSearch {
+            budget: 1000,
+            used: 300,
+            simulations: 3,
+            interrupted: false,
+            evaluations: vec![
+                evaluation(0, "5s", 1.0),
+                evaluation(1, "10s", 2.0),
+                evaluation(2, "12s", 3.0),
+            ],
+            checks: vec![check(1, vec![2], true)],
+        };
+        let b = ShardSearch {
+            budget: 1000,
+            used: 200,
+            simulations: 2,
+            interrupted: false,
+            // "10s" again (counted once); "20s" is a cliff edge.
+            evaluations: vec![evaluation(0, "10s", 2.0), evaluation(1, "20s", 1.5)],
+            checks: vec![check(1, vec![0], false)],
+        };
+        let shared = Shared {
+            scenario: "s".to_string(),
+            budget: 2000,
+            full_run_requests: 100,
+            rungs: vec![FULL],
+            design_points: 4,
+        };
+        let run = pool(context(), shared.clone(), &[a.clone(), b.clone()]);
+        let trips: Vec<&str> = run
+            .evaluations
+            .iter()
+            .map(|e| e.setting.0[0].as_str())
+            .collect();
+        assert_eq!(trips, ["5s", "10s", "12s", "20s"]);
+        assert_eq!(
+            run.evaluations[3].requests_after,
+            300 + 200,
+            "after shard a's 300"
+        );
+        assert_eq!(run.best, Some(0), "5s is cheapest");
+        assert_eq!(run.recommended, Some(1), "10s is the best robust setting");
+        let edge = run.check_of(3).expect("20s was checked");
+        assert_eq!((edge.neighbours.clone(), edge.robust), (vec![1], false));
+        let merged = run.merged_from.as_ref().expect("merged");
+        assert_eq!(
+            (merged.shards, merged.unchecked_better.clone()),
+            (2, vec![0])
+        );
+        let text = provenance(&run);
+        assert!(text.contains("Merged from 2 tune shards"), "{text}");
+        assert!(
+            text.contains("never neighbourhood-checked by its shard"),
+            "{text}"
+        );
+        assert!(text.contains("`breaker.trip_duration=5s`"), "{text}");
+        assert_eq!((run.used, run.simulations), (500, 5));
+        // The same shards always pool the same way.
+        assert_eq!(
+            pool(context(), shared, &[a, b]).evaluations,
+            run.evaluations
+        );
+    }
+}
