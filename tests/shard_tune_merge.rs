@@ -5,11 +5,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output};
 
 use serde_json::Value;
 
-use crate::cli_support::{BIN, files, scratch, succeeded};
+use crate::cli_support::{files, scratch, start_in, succeeded};
 
 const BUDGET: &str = "60000";
 
@@ -49,12 +49,7 @@ fn tune_args(results: &Path, run: &str, extra: &[&str]) -> Vec<String> {
 }
 
 fn start(args: &[String]) -> Child {
-    Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("throttlebox starts")
+    start_in(Path::new(env!("CARGO_TARGET_TMPDIR")), args)
 }
 
 fn finish(child: Child) -> Output {
@@ -66,13 +61,7 @@ fn json(path: &Path) -> Value {
 }
 
 fn merge(shards: &[PathBuf], out: &Path) -> Output {
-    Command::new(BIN)
-        .arg("merge")
-        .args(shards)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .expect("merge runs")
+    crate::cli_support::merge(shards, out, &[])
 }
 
 /// The `key=value …` of a `values` array in `tune.json`.
