@@ -18,7 +18,6 @@ mod plan;
 mod run;
 mod run_folder;
 mod shard_sweep;
-mod shard_tune;
 mod signals;
 mod sim;
 mod sweep;

@@ -13,16 +13,18 @@ use indicatif::{ProgressBar, ProgressStyle};
 use throttlebox::report::RunDir;
 use throttlebox::report::bound::parse_bounds;
 use throttlebox::scenario::Override;
-use throttlebox::shard::Shard;
+use throttlebox::scenario::Scenario;
+use throttlebox::shard::{
+    SHARD_JSON, Shard, ShardIdentity, TunePart, TuneSetup, without_shard_flag,
+};
 use throttlebox::tune::{
-    Evaluation, JudgeRule, Objective, Param, REQUESTS_PER_CPU_SECOND, TUNE_HTML, TUNE_JSON,
-    TUNE_MD, TuneRequest, TuneRun, tune, tune_html, tune_json, tune_markdown,
+    Evaluation, JudgeRule, Objective, Param, REQUESTS_PER_CPU_SECOND, ShardSearch, TUNE_HTML,
+    TUNE_JSON, TUNE_MD, TuneRequest, TuneRun, tune, tune_html, tune_json, tune_markdown,
 };
 
 use super::Outcome;
 use super::deprecated::scenario_notes;
 use super::run_folder::FolderArgs;
-use super::shard_tune;
 use super::signals::Signals;
 use super::sim::default_jobs;
 use super::wall::{Stopwatch, timestamp};
@@ -119,9 +121,7 @@ pub fn run(args: TuneArgs) -> anyhow::Result<Outcome> {
         TUNE_JSON,
         |dir| {
             search(request, dir, &signals, &|dir, run| match args.shard {
-                Some(shard) => {
-                    shard_tune::write_manifest(dir, &scenario, shard, &args, budget, run)
-                }
+                Some(shard) => write_manifest(dir, &scenario, shard, &args, budget, run),
                 None => Ok(()),
             })
         },
@@ -226,5 +226,44 @@ pub fn write(dir: &RunDir, run: &TuneRun) -> anyhow::Result<()> {
     dir.write_text(TUNE_HTML, &tune_html(run)?)?;
     dir.write_text(TUNE_JSON, &tune_json(run)?)?;
     println!("{markdown}");
+    Ok(())
+}
+
+/// Write a tune shard's `shard.json` (before `tune.json`) for shard `shard` of the tune `args`
+/// asked for, over `base` (the scenario with the `--set`s applied), with a whole budget of
+/// `budget` simulated requests: the search's inputs as given (which every shard of one run
+/// must share), the whole design's size and this shard's full-fidelity evaluations and
+/// neighbourhood checks.
+fn write_manifest(
+    dir: &RunDir,
+    base: &Scenario,
+    shard: Shard,
+    args: &TuneArgs,
+    budget: u64,
+    run: &TuneRun,
+) -> anyhow::Result<()> {
+    let words: Vec<String> = std::env::args().collect();
+    let identity = ShardIdentity::new(base, shard, without_shard_flag(&words))?;
+    let json = identity.tune_json(TunePart {
+        setup: TuneSetup {
+            scenario: run.scenario.clone(),
+            scenario_path: args.scenario.as_ref().map(|p| p.display().to_string()),
+            fixed: args.sets.clone(),
+            strategy: args.strategy.clone(),
+            params: args.params.clone(),
+            objective: args.objective.clone(),
+            constraint: args.constraint.clone(),
+            judge: args.judge,
+            seeds: run.context.seeds.clone(),
+            run_length_ns: u64::try_from(run.context.full_duration.as_nanos()).unwrap_or(u64::MAX),
+            budget,
+            profile_points: args.profile_points,
+            design_points: run.design_points,
+            full_run_requests: run.full_run_requests,
+            rungs: run.rungs.clone(),
+        },
+        search: ShardSearch::of(run),
+    })?;
+    dir.write_text(SHARD_JSON, &json)?;
     Ok(())
 }

@@ -3,17 +3,18 @@
 //! [`TuneRun`]: every shard's full-fidelity evaluations — a setting two shards both evaluated
 //! counts once, its figures being the same over the same common-random-number seeds — and their
 //! neighbourhood checks, ranked and chosen by the rule of the unsharded tune
-//! ([`super::ranking::choose`]). A setting ranked above the recommendation that no shard
+//! ([`super::choice::choose`]). A setting ranked above the recommendation that no shard
 //! checked is named in [`MergedFrom::unchecked_better`], so the report can say so.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::choice::choose;
 use super::evaluate::{Context, Evaluation, Fidelity, Setting};
-use super::ranking::{choose, sort_by_rank};
+use super::ranking::sort_by_rank;
 use super::robust::Check;
-use super::search::TuneRun;
+use super::search::{MergedFrom, TuneRun};
 use crate::split::Shard;
 
 /// What one tune shard found, as its `shard.json` keeps it.
@@ -46,16 +47,6 @@ impl ShardSearch {
             checks: run.checks.clone(),
         }
     }
-}
-
-/// What a merged tune says about its making.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MergedFrom {
-    /// How many shards were merged.
-    pub shards: u32,
-    /// Settings meeting the constraints ranked above the recommendation that no shard
-    /// neighbourhood-checked (evaluation indices of the merged run), best first.
-    pub unchecked_better: Vec<usize>,
 }
 
 /// What every shard of a sharded tune shares, besides its [`Context`].

@@ -22,13 +22,15 @@ use std::cmp::Ordering;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::Serialize;
+
+use super::choice::choose;
 use super::design::latin_hypercube;
 use super::error::TuneError;
 use super::evaluate::{Context, Evaluation, Evaluator, Fidelity, Setting, Stage, arrivals};
 use super::judge::{JudgeRule, Objective, rank};
 use super::param::Param;
-use super::pool::MergedFrom;
-use super::ranking::{by_rank, choose, ranked_full, with_value};
+use super::ranking::{by_rank, ranked_full, with_value};
 pub use super::robust::Check;
 use super::robust::robustness;
 use crate::report::bound::Bound;
@@ -76,6 +78,16 @@ pub struct TuneRequest {
     /// shard K starts from the design points at positions K mod N of the unsharded design,
     /// with `budget / N` (rounded down) of the budget.
     pub shard: Shard,
+}
+
+/// What a merged tune says about its making.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MergedFrom {
+    /// How many shards were merged.
+    pub shards: u32,
+    /// Settings meeting the constraints ranked above the recommendation that no shard
+    /// neighbourhood-checked (evaluation indices of the merged run), best first.
+    pub unchecked_better: Vec<usize>,
 }
 
 /// What a tune found.
