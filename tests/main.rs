@@ -65,6 +65,7 @@ mod scenario_files;
 mod scenario_preflight;
 mod shard_live_merge;
 mod shard_sim_merge;
+mod shard_tune_merge;
 mod sim_determinism;
 mod sim_validation;
 mod structure_imports;

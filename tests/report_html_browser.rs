@@ -219,6 +219,7 @@ fn tune_html_renders_its_heatmap_sensitivity_and_convergence_in_headless_chromiu
             profile_points: 5,
             jobs: 2,
             stop: StopFlag::new(),
+            shard: Shard::WHOLE,
         },
         &|_| {},
         &|_, _| {},

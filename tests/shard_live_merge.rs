@@ -168,13 +168,7 @@ fn finish(child: Child) -> Output {
 }
 
 fn merge(shards: &[PathBuf], out: &Path) -> Output {
-    Command::new(BIN)
-        .arg("merge")
-        .args(shards)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .expect("throttlebox merge runs")
+    crate::cli_support::merge(shards, out, &[])
 }
 
 fn summary(folder: &Path) -> Summary {

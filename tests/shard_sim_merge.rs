@@ -10,18 +10,11 @@ use std::process::{Child, Command, Output, Stdio};
 
 use rustix::process::{Pid, Signal, kill_process};
 
-use crate::cli_support::{BIN, files, fixture, scratch, succeeded};
+use crate::cli_support::{BIN, files, fixture, merge, scratch, start_in, succeeded};
 
 /// `throttlebox ARGS` run in `cwd` (started, not waited for).
 fn start(cwd: &Path, args: &[&str]) -> Child {
-    fs::create_dir_all(cwd).expect("cwd");
-    Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("throttlebox starts")
+    start_in(cwd, args)
 }
 
 fn finish(child: Child) -> Output {
@@ -57,17 +50,6 @@ fn run_sharded(root: &Path, args: &[&str], count: u32) -> (PathBuf, Vec<PathBuf>
             .map(|index| root.join(format!("shard{index}/out/r")))
             .collect(),
     )
-}
-
-fn merge(shards: &[PathBuf], out: &Path, extra: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("merge")
-        .args(shards)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .output()
-        .expect("throttlebox merge runs")
 }
 
 /// A run folder's `summary.json` and its strategies' names.

@@ -123,6 +123,7 @@ fn tune_is_at_least_as_good_as_the_ten_by_ten_grid_with_a_quarter_of_its_request
             profile_points: 7,
             jobs: 2,
             stop: StopFlag::new(),
+            shard: Shard::WHOLE,
         },
         &|_| {},
         &|_, _| {},
@@ -343,10 +344,17 @@ fn bad_tune_flags_are_usage_errors_that_say_why() {
             ],
             "--constraint",
         ),
-        // The search is sequential (each rung promotes from the whole previous one).
+        // A shard must have a starting point: more shards than the design has points.
         (
-            &["--param", "breaker.trip_duration=5s..60s", "--shard", "0/2"],
-            "tune cannot be sharded: successive halving",
+            &[
+                "--param",
+                "breaker.trip_duration=5s..60s",
+                "--budget-requests",
+                "30000",
+                "--shard",
+                "99/100",
+            ],
+            "--shard",
         ),
     ];
     for (extra, expected) in cases {

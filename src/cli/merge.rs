@@ -1,6 +1,7 @@
 //! `throttlebox merge SHARD_DIR… --out DIR`: join the folders of a sharded run (`sim`/`sweep`
 //! `--shard K/N`, or the live `load`/`run --target … --shard K/N`) into the folder the
-//! unsharded run writes (for live shards: of the same form, from one schedule sent by N
+//! unsharded run writes (for `tune --shard` shards: the pooled search's `tune.md`/`tune.json`/
+//! `tune.html`, exit 1 when no pooled setting meets the constraints) (for live shards: of the same form, from one schedule sent by N
 //! processes). The shards must line up (one
 //! split, every shard once, the same throttlebox, scenario, schedule and setup): a mismatch is
 //! refused naming the shard folder and the field (exit 2). `--strict` exits 3 when the merged
@@ -12,8 +13,10 @@ use std::path::{Path, PathBuf};
 use throttlebox::report::head_to_head_table;
 use throttlebox::report::run_dir::SUMMARY_JSON;
 use throttlebox::shard::{
-    Split, merge_live_shards, merge_strategy_shards, merge_sweep_shards, read_shards,
+    Split, merge_live_shards, merge_strategy_shards, merge_sweep_shards, merge_tune_shards,
+    read_shards,
 };
+use throttlebox::tune::TUNE_JSON;
 
 use super::run_folder::Folder;
 use super::{Outcome, trust};
@@ -97,6 +100,20 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
                     dir.path().display()
                 );
                 Ok(Outcome::Ok)
+            },
+        ),
+        Split::Starts => folder.run_in(
+            || name.clone(),
+            TUNE_JSON,
+            |dir| {
+                let run = merge_tune_shards(&shards)?;
+                super::tune::write(dir, &run)?;
+                eprintln!(
+                    "{count} tune shards merged ({} full-fidelity evaluations) into {}",
+                    run.evaluations.len(),
+                    dir.path().display()
+                );
+                Ok(super::tune::outcome(&run))
             },
         ),
     }

@@ -2,8 +2,9 @@
 //! --constraint '…'`: search the strategy's settings with the simulator and write `tune.md`,
 //! `tune.html` and `tune.json` into the run folder. Exit 0 with a recommendation, 1 when no
 //! setting met the constraints; SIGINT/SIGTERM stop the search after the simulations in
-//! flight, what was found is written, exit 130/143. `--shard` is refused (exit 2): the search
-//! is sequential by nature (see [`NO_SHARDS`]).
+//! flight, what was found is written, exit 130/143. `--shard K/N` runs one part of an
+//! independent multi-start split (shard K starts from the initial design's points K mod N with
+//! 1/N of the budget) and writes `shard.json` for `throttlebox merge`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,10 +13,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use throttlebox::report::RunDir;
 use throttlebox::report::bound::parse_bounds;
 use throttlebox::scenario::Override;
-use throttlebox::shard::Shard;
+use throttlebox::scenario::Scenario;
+use throttlebox::shard::{
+    SHARD_JSON, Shard, ShardIdentity, TunePart, TuneSetup, without_shard_flag,
+};
 use throttlebox::tune::{
-    Evaluation, JudgeRule, Objective, Param, REQUESTS_PER_CPU_SECOND, TUNE_HTML, TUNE_JSON,
-    TUNE_MD, TuneRequest, TuneRun, tune, tune_html, tune_json, tune_markdown,
+    Evaluation, JudgeRule, Objective, Param, REQUESTS_PER_CPU_SECOND, ShardSearch, TUNE_HTML,
+    TUNE_JSON, TUNE_MD, TuneRequest, TuneRun, tune, tune_html, tune_json, tune_markdown,
 };
 
 use super::Outcome;
@@ -70,25 +74,16 @@ pub struct TuneArgs {
     /// Threads; default: all cores.
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Refused (exit 2): successive halving picks each rung's survivors from the whole previous
-    /// rung, so shards cannot search independently; shard a `sweep` of the same space instead
-    /// (docs/scale.md).
+    /// Run shard K of N (K from 0) of an independent multi-start split: the unsharded initial
+    /// design's points at positions K mod N as the starting set, 1/N of the budget (rounded
+    /// down), the rest of the search on its own; plus `shard.json` for `throttlebox merge`,
+    /// which pools the shards' evaluations (docs/scale.md).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
 }
 
-/// Why `tune --shard` is refused.
-const NO_SHARDS: &str = "tune cannot be sharded: successive halving promotes the best third \
-     of each rung to the next and the refinement moves from the best setting found so far, so \
-     every step depends on every evaluation before it and N independent shards cannot split \
-     the search; run tune in one process (it uses every core), or shard a sweep of the same \
-     space (`sweep --set KEY=V1,V2,… --shard K/N`, see docs/scale.md)";
-
 /// Run the command.
 pub fn run(args: TuneArgs) -> anyhow::Result<Outcome> {
-    if let Some(shard) = args.shard {
-        anyhow::bail!("--shard {shard}: {NO_SHARDS}");
-    }
     let signals = Signals::install()?;
     let fixed = args
         .sets
@@ -116,6 +111,7 @@ pub fn run(args: TuneArgs) -> anyhow::Result<Outcome> {
         profile_points: args.profile_points,
         jobs: args.jobs.unwrap_or_else(default_jobs),
         stop: signals.stop_flag().clone(),
+        shard: args.shard.unwrap_or(Shard::WHOLE),
     };
     let scenario = throttlebox::sweep::load_scenario(args.scenario.as_deref(), &fixed)?;
     scenario_notes(&scenario);
@@ -123,11 +119,24 @@ pub fn run(args: TuneArgs) -> anyhow::Result<Outcome> {
     args.folder.folder().run_in(
         || format!("{name}-tune-{}", timestamp()),
         TUNE_JSON,
-        |dir| search(request, dir, &signals),
+        |dir| {
+            search(request, dir, &signals, &|dir, run| match args.shard {
+                Some(shard) => write_manifest(dir, &scenario, shard, &args, budget, run),
+                None => Ok(()),
+            })
+        },
     )
 }
 
-fn search(request: TuneRequest, dir: &RunDir, signals: &Signals) -> anyhow::Result<Outcome> {
+/// Writes what a shard adds (`shard.json`) before `tune.json`.
+type BeforeTuneJson<'a> = &'a dyn Fn(&RunDir, &TuneRun) -> anyhow::Result<()>;
+
+fn search(
+    request: TuneRequest,
+    dir: &RunDir,
+    signals: &Signals,
+    before: BeforeTuneJson<'_>,
+) -> anyhow::Result<Outcome> {
     let bar = ProgressBar::new(request.budget);
     bar.set_style(
         ProgressStyle::with_template(
@@ -157,6 +166,7 @@ fn search(request: TuneRequest, dir: &RunDir, signals: &Signals) -> anyhow::Resu
     let run = tune(request, &on_progress, &on_evaluation)?;
     bar.finish_and_clear();
     if !run.evaluations.is_empty() {
+        before(dir, &run)?;
         write(dir, &run)?;
     }
     eprintln!(
@@ -169,9 +179,17 @@ fn search(request: TuneRequest, dir: &RunDir, signals: &Signals) -> anyhow::Resu
     );
     Ok(match signals.received() {
         Some(signal) => Outcome::Interrupted(signal),
-        None if run.recommended.is_none() => Outcome::Failed,
-        None => Outcome::Ok,
+        None => outcome(&run),
     })
+}
+
+/// Exit 0 with a recommendation, 1 when no setting met the constraints.
+pub fn outcome(run: &TuneRun) -> Outcome {
+    if run.recommended.is_none() {
+        Outcome::Failed
+    } else {
+        Outcome::Ok
+    }
 }
 
 fn evaluation_line(evaluation: &Evaluation, params: &[Param]) -> String {
@@ -202,11 +220,50 @@ fn evaluation_line(evaluation: &Evaluation, params: &[Param]) -> String {
 }
 
 /// `tune.md` and `tune.html`, then `tune.json`, whose presence marks a tune folder.
-fn write(dir: &RunDir, run: &TuneRun) -> anyhow::Result<()> {
+pub fn write(dir: &RunDir, run: &TuneRun) -> anyhow::Result<()> {
     let markdown = tune_markdown(run)?;
     dir.write_text(TUNE_MD, &markdown)?;
     dir.write_text(TUNE_HTML, &tune_html(run)?)?;
     dir.write_text(TUNE_JSON, &tune_json(run)?)?;
     println!("{markdown}");
+    Ok(())
+}
+
+/// Write a tune shard's `shard.json` (before `tune.json`) for shard `shard` of the tune `args`
+/// asked for, over `base` (the scenario with the `--set`s applied), with a whole budget of
+/// `budget` simulated requests: the search's inputs as given (which every shard of one run
+/// must share), the whole design's size and this shard's full-fidelity evaluations and
+/// neighbourhood checks.
+fn write_manifest(
+    dir: &RunDir,
+    base: &Scenario,
+    shard: Shard,
+    args: &TuneArgs,
+    budget: u64,
+    run: &TuneRun,
+) -> anyhow::Result<()> {
+    let words: Vec<String> = std::env::args().collect();
+    let identity = ShardIdentity::new(base, shard, without_shard_flag(&words))?;
+    let json = identity.tune_json(TunePart {
+        setup: TuneSetup {
+            scenario: run.scenario.clone(),
+            scenario_path: args.scenario.as_ref().map(|p| p.display().to_string()),
+            fixed: args.sets.clone(),
+            strategy: args.strategy.clone(),
+            params: args.params.clone(),
+            objective: args.objective.clone(),
+            constraint: args.constraint.clone(),
+            judge: args.judge,
+            seeds: run.context.seeds.clone(),
+            run_length_ns: u64::try_from(run.context.full_duration.as_nanos()).unwrap_or(u64::MAX),
+            budget,
+            profile_points: args.profile_points,
+            design_points: run.design_points,
+            full_run_requests: run.full_run_requests,
+            rungs: run.rungs.clone(),
+        },
+        search: ShardSearch::of(run),
+    })?;
+    dir.write_text(SHARD_JSON, &json)?;
     Ok(())
 }

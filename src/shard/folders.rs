@@ -100,13 +100,14 @@ fn same<T: PartialEq + std::fmt::Debug>(
     }
 }
 
-/// Compare two serialisable values key by key, naming the first key that differs.
+/// Compare two serialisable values key by key, naming the first key that differs (of
+/// `named_first` if one of those does, else in the keys' order).
 fn same_fields<T: Serialize>(
     shard: &ShardFolder,
     first: &ShardFolder,
     field: &str,
-    found: &T,
-    expected: &T,
+    (found, expected): (&T, &T),
+    named_first: &[&str],
 ) -> Result<(), ShardError> {
     let as_value = |value: &T| serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
     let (found, expected) = (as_value(found), as_value(expected));
@@ -114,9 +115,11 @@ fn same_fields<T: Serialize>(
         return Ok(());
     }
     let differing = match (&found, &expected) {
-        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => a
-            .keys()
-            .chain(b.keys())
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => named_first
+            .iter()
+            .copied()
+            .chain(a.keys().map(String::as_str))
+            .chain(b.keys().map(String::as_str))
             .find(|key| a.get(*key) != b.get(*key))
             .map(|key| {
                 (
@@ -147,8 +150,8 @@ fn line_up(shard: &ShardFolder, first: &ShardFolder) -> Result<(), ShardError> {
         shard,
         first,
         "setup",
-        &shard.manifest.setup,
-        &first.manifest.setup,
+        (&shard.manifest.setup, &first.manifest.setup),
+        &[],
     )?;
     same(shard, first, "scenario_digest", |m| {
         m.scenario_digest.clone()
@@ -182,6 +185,29 @@ fn line_up(shard: &ShardFolder, first: &ShardFolder) -> Result<(), ShardError> {
     same(shard, first, "sweep.constraint", |m| {
         m.sweep.as_ref().map(|sweep| sweep.constraint.clone())
     })?;
+    // A tune's inputs, named key by key (`tune.seeds`, `tune.params`, …), the flags as given
+    // before what follows from them (rungs, design size).
+    same_fields(
+        shard,
+        first,
+        "tune",
+        (
+            &shard.manifest.tune.as_ref().map(|tune| &tune.setup),
+            &first.manifest.tune.as_ref().map(|tune| &tune.setup),
+        ),
+        &[
+            "scenario_path",
+            "fixed",
+            "strategy",
+            "params",
+            "objective",
+            "constraint",
+            "judge",
+            "seeds",
+            "budget",
+            "profile_points",
+        ],
+    )?;
     // Which strategies were swept and which an axis reaches (decided over the whole grid).
     same(
         shard,
@@ -240,6 +266,10 @@ pub fn total_items(manifest: &ShardManifest) -> usize {
         // Requests are not listed: shard K holds the schedule's requests K mod N, which the
         // merge checks row by row.
         Split::Requests => 0,
+        Split::Starts => manifest
+            .tune
+            .as_ref()
+            .map_or(0, |tune| tune.setup.design_points),
     }
 }
 
@@ -262,12 +292,14 @@ fn check_items(shard: &ShardFolder) -> Result<(), ShardError> {
         Split::Strategies => manifest.setup.is_some(),
         Split::Cells => manifest.sweep.is_some(),
         Split::Requests => manifest.setup.is_some() && manifest.live.is_some(),
+        Split::Starts => manifest.tune.is_some(),
     };
     if !present {
         let part = match manifest.split {
             Split::Strategies => "setup",
             Split::Cells => "sweep",
             Split::Requests => "setup and live",
+            Split::Starts => "tune",
         };
         return Err(ShardError::mismatch(
             &shard.path,

@@ -18,6 +18,7 @@ use crate::report::StrategyTotals;
 use crate::report::{BackendInfo, CostConfig, Mode, RunSetup, SloConfig};
 use crate::split::Shard;
 use crate::sweep::SweptStrategy;
+use crate::tune::{Fidelity, JudgeRule, ShardSearch};
 
 /// The file name.
 pub const SHARD_JSON: &str = "shard.json";
@@ -37,15 +38,19 @@ pub enum Split {
     /// `load`/`run --target … --shard`: the requests of the schedule (request `i` to shard
     /// `i mod N`), every shard driving the same target from a shared start.
     Requests,
+    /// `tune --shard`: the starting points of the search (point `i` of the unsharded initial
+    /// design to shard `i mod N`), each shard searching on its own from its points.
+    Starts,
 }
 
 impl Split {
-    /// `strategies` or `cells`.
+    /// `strategies`, `cells`, `requests` or `starts`.
     pub fn as_str(self) -> &'static str {
         match self {
             Split::Strategies => "strategies",
             Split::Cells => "cells",
             Split::Requests => "requests",
+            Split::Starts => "starts",
         }
     }
 }
@@ -184,6 +189,51 @@ pub struct SweepPart {
     pub strategies: Vec<SweptStrategy>,
 }
 
+/// What every shard of one sharded tune must share: the search's inputs as given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TuneSetup {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The scenario file as given (None: the embedded default); the merge reads it again for
+    /// the config fragments to paste.
+    pub scenario_path: Option<String>,
+    /// `--set`s as given.
+    pub fixed: Vec<String>,
+    /// `--strategy`.
+    pub strategy: String,
+    /// `--param`s as given.
+    pub params: Vec<String>,
+    /// `--objective` as given.
+    pub objective: String,
+    /// `--constraint` as given.
+    pub constraint: String,
+    /// `--judge`.
+    pub judge: JudgeRule,
+    /// The seeds of a full evaluation.
+    pub seeds: Vec<u64>,
+    /// The full run length, nanoseconds.
+    pub run_length_ns: u64,
+    /// The whole budget in simulated requests (each shard spends at most `budget / N`).
+    pub budget: u64,
+    /// `--profile-points`.
+    pub profile_points: usize,
+    /// Points of the whole initial design (the items of the split).
+    pub design_points: usize,
+    /// Requests of one full-length run at the first seed.
+    pub full_run_requests: u64,
+    /// The fidelities of successive halving.
+    pub rungs: Vec<Fidelity>,
+}
+
+/// What a tune shard keeps: the inputs every shard shares and its own search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TunePart {
+    /// What every shard shares.
+    pub setup: TuneSetup,
+    /// This shard's full-fidelity evaluations and neighbourhood checks.
+    pub search: ShardSearch,
+}
+
 /// `shard.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShardManifest {
@@ -215,6 +265,9 @@ pub struct ShardManifest {
     /// The live run of a `requests` split.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<LivePart>,
+    /// The tune of a `starts` split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tune: Option<TunePart>,
 }
 
 impl ShardManifest {

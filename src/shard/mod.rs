@@ -5,7 +5,9 @@
 //! records about itself (`shard.json`: [`ShardManifest`], written through [`ShardIdentity`]),
 //! the checks that shards belong together ([`read_shards`]) and the merges
 //! ([`merge_strategy_shards`], [`merge_sweep_shards`], [`merge_live_shards`]) that rebuild the
-//! unsharded run's files through the ordinary writers.
+//! unsharded run's files through the ordinary writers, and the pooling of `tune --shard K/N`
+//! searches ([`merge_tune_shards`], a `starts` split: an independent multi-start search whose
+//! merged recommendation is the best of the shards' evaluations, not the unsharded tune's).
 //!
 //! **What a shard splits.** `sim --shard K/N` runs whole strategies (a `strategies` split), and
 //! `sweep`/`plan --shard K/N` whole cells and planned strategies — never part of a simulation's
@@ -28,6 +30,7 @@ mod manifest;
 mod merge_live;
 mod merge_run;
 mod merge_sweep;
+mod merge_tune;
 mod ordered_rows;
 mod records;
 mod series_sum;
@@ -44,9 +47,10 @@ pub use folders::{ShardFolder, read_shards};
 pub use live_verdict::START_SKEW_LIMIT_WALL;
 pub use manifest::{
     AxisRecord, LivePart, SHARD_FORMAT, SHARD_JSON, SetupRecord, ShardManifest, Split,
-    StrategyPart, SweepPart,
+    StrategyPart, SweepPart, TunePart, TuneSetup,
 };
 pub use merge_live::merge_live_shards;
 pub use merge_run::merge_strategy_shards;
 pub use merge_sweep::{MergedSweep, merge_sweep_shards};
+pub use merge_tune::merge_tune_shards;
 pub use write::{ShardIdentity, without_shard_flag};

@@ -5,7 +5,7 @@
 use super::digest::{ScheduleDigest, scenario_digest, schedule_digest};
 use super::error::ShardError;
 use super::manifest::{
-    LivePart, SHARD_FORMAT, SetupRecord, ShardManifest, Split, StrategyPart, SweepPart,
+    LivePart, SHARD_FORMAT, SetupRecord, ShardManifest, Split, StrategyPart, SweepPart, TunePart,
 };
 use crate::live::head_to_head::LiveStrategyOutcome;
 use crate::metrics::SecondSeries;
@@ -79,6 +79,7 @@ impl ShardIdentity {
             strategies: Vec::new(),
             sweep: None,
             live: None,
+            tune: None,
         }
     }
 
@@ -124,6 +125,13 @@ impl ShardIdentity {
     pub fn sweep_json(&self, sweep: SweepPart) -> Result<String, ShardError> {
         let mut manifest = self.manifest(Split::Cells, sweep.total_cells);
         manifest.sweep = Some(sweep);
+        manifest.to_json()
+    }
+
+    /// `shard.json` of a `tune` shard.
+    pub fn tune_json(&self, tune: TunePart) -> Result<String, ShardError> {
+        let mut manifest = self.manifest(Split::Starts, tune.setup.design_points);
+        manifest.tune = Some(tune);
         manifest.to_json()
     }
 }

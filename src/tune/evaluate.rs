@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::TuneError;
 use super::judge::{JudgeRule, Objective, Verdict, verdict};
@@ -27,7 +27,7 @@ use crate::sim::{StopFlag, run_all_until};
 use crate::sweep::{load_scenario as load, only_strategies};
 
 /// A setting: one value per parameter, as written to `--set`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Setting(pub Vec<String>);
 
 impl Setting {
@@ -71,12 +71,12 @@ impl Setting {
 }
 
 /// How thoroughly a setting is evaluated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fidelity {
     /// The first this many seeds.
     pub seeds: usize,
     /// Run length.
-    #[serde(serialize_with = "seconds")]
+    #[serde(serialize_with = "seconds", deserialize_with = "from_seconds")]
     pub duration: Duration,
 }
 
@@ -84,8 +84,14 @@ fn seconds<S: serde::Serializer>(value: &Duration, serializer: S) -> Result<S::O
     serializer.serialize_f64(value.as_secs_f64())
 }
 
+/// Read back what [`seconds`] wrote (a shard's evaluations in `shard.json`).
+fn from_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let seconds = f64::deserialize(deserializer)?;
+    Duration::try_from_secs_f64(seconds).map_err(serde::de::Error::custom)
+}
+
 /// The search stage an evaluation belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {
     /// The space-filling initial design, at the lowest fidelity.
@@ -101,7 +107,7 @@ pub enum Stage {
 }
 
 /// One evaluated setting.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Order of evaluation.
     pub index: usize,

@@ -16,7 +16,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::TuneError;
 use super::stats::Estimate;
@@ -88,7 +88,7 @@ impl Objective {
 }
 
 /// How constraints are judged over seeds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum JudgeRule {
     /// The 95 % confidence interval must lie inside the bound.
@@ -98,7 +98,7 @@ pub enum JudgeRule {
 }
 
 /// One constraint's verdict for one setting.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Slack {
     /// The constraint as typed back (`success_ratio>=99.9%`).
     pub constraint: String,
@@ -112,7 +112,7 @@ pub struct Slack {
 }
 
 /// A setting's verdict.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// The objective over seeds.
     pub objective: Option<Estimate>,

@@ -10,6 +10,7 @@
 //! `tune.json`/`tune.md` ([`output`]) and `tune.html` ([`html`]). Every decision depends on simulated figures only, so the same inputs
 //! give byte-identical outputs on any machine.
 
+mod choice;
 pub mod design;
 pub mod error;
 pub mod evaluate;
@@ -18,6 +19,7 @@ pub mod html;
 pub mod judge;
 pub mod output;
 pub mod param;
+pub mod pool;
 mod ranking;
 mod robust;
 pub mod search;
@@ -29,7 +31,8 @@ pub use html::{tune_chart_ids, tune_html};
 pub use judge::{JudgeRule, Objective};
 pub use output::{TUNE_HTML, TUNE_JSON, TUNE_MD, tune_json, tune_markdown};
 pub use param::{Domain, Param};
-pub use search::{TuneRequest, TuneRun, tune};
+pub use pool::{ShardSearch, Shared, pool};
+pub use search::{Check, MergedFrom, TuneRequest, TuneRun, shard_budget, tune};
 pub use stats::Estimate;
 
 /// Simulated requests one CPU-second buys, for `--budget-cpu`: what a release build replays

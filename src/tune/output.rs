@@ -13,9 +13,11 @@ use super::error::TuneError;
 use super::evaluate::{Evaluation, Fidelity, Stage};
 use super::fragment::{Fragments, fragments};
 use super::judge::{JudgeRule, Slack};
-use super::search::{Check, TuneRun};
+use super::pool::provenance;
+use super::search::{Check, MergedFrom, TuneRun};
 use super::stats::Estimate;
 use crate::report::metric::{METRICS, Unit, lookup};
+use crate::split::Shard;
 
 /// `tune.json`.
 pub const TUNE_JSON: &str = "tune.json";
@@ -86,6 +88,12 @@ struct Param {
 #[derive(Serialize)]
 struct TuneJson<'a> {
     tune_schema_version: u32,
+    /// A shard of `tune --shard K/N` (absent when unsharded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<String>,
+    /// A merge of tune shards (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merged_from: Option<&'a MergedFrom>,
     scenario: &'a str,
     strategy: &'a str,
     objective: String,
@@ -149,6 +157,8 @@ pub fn tune_json(run: &TuneRun) -> Result<String, TuneError> {
     let context = &run.context;
     let json = TuneJson {
         tune_schema_version: TUNE_SCHEMA_VERSION,
+        shard: (run.shard != Shard::WHOLE).then(|| run.shard.to_string()),
+        merged_from: run.merged_from.as_ref(),
         scenario: &run.scenario,
         strategy: &context.strategy,
         objective: context.objective.text(),
@@ -358,6 +368,7 @@ pub fn tune_markdown(run: &TuneRun) -> Result<String, TuneError> {
         let _ = writeln!(out, "- `{}`: {}", param.key, param.domain_text());
     }
     out.push('\n');
+    out.push_str(&provenance(run));
     if run.interrupted {
         out.push_str(
             "> **Interrupted**: the search was stopped; below is the best of what was evaluated \

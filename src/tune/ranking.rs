@@ -1,17 +1,29 @@
 //! Ranking full-fidelity evaluations and stepping between settings: the helpers the search
 //! (`search.rs`) and the robustness checks (`robust.rs`) share.
 
-use super::evaluate::{Evaluator, Setting};
-use super::judge::rank;
+use super::evaluate::{Evaluation, Evaluator, Setting};
+use super::judge::{Objective, rank};
 
 /// Sort evaluation indices best first by the objective and the constraints.
 pub(super) fn by_rank(evaluator: &Evaluator<'_>, indices: &mut [usize]) {
-    let objective = evaluator.context.objective;
+    sort_by_rank(
+        &evaluator.evaluations,
+        &evaluator.context.objective,
+        indices,
+    );
+}
+
+/// Sort indices into `evaluations` best first by the objective and the constraints.
+pub(super) fn sort_by_rank(
+    evaluations: &[Evaluation],
+    objective: &Objective,
+    indices: &mut [usize],
+) {
     indices.sort_by(|a, b| {
         rank(
-            &evaluator.evaluations[*a].verdict,
-            &evaluator.evaluations[*b].verdict,
-            &objective,
+            &evaluations[*a].verdict,
+            &evaluations[*b].verdict,
+            objective,
         )
     });
 }

@@ -6,7 +6,7 @@
 //! step leads nowhere new), up to [`MAX_CHECKS`] checks. A neighbour already evaluated and
 //! failing settles a check without a simulation.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::TuneError;
 use super::evaluate::{Evaluator, Setting, Stage};
@@ -19,7 +19,7 @@ pub const NEIGHBOUR_STEP: f64 = 0.1;
 pub const MAX_CHECKS: usize = 5;
 
 /// One neighbourhood check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     /// The candidate (an evaluation index).
     pub candidate: usize,

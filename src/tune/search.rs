@@ -22,6 +22,9 @@ use std::cmp::Ordering;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::Serialize;
+
+use super::choice::choose;
 use super::design::latin_hypercube;
 use super::error::TuneError;
 use super::evaluate::{Context, Evaluation, Evaluator, Fidelity, Setting, Stage, arrivals};
@@ -33,6 +36,7 @@ use super::robust::robustness;
 use crate::report::bound::Bound;
 use crate::scenario::Override;
 use crate::sim::StopFlag;
+use crate::split::Shard;
 use crate::sweep::load_scenario as load;
 use crate::sweep::{only_strategies, touched};
 
@@ -70,6 +74,20 @@ pub struct TuneRequest {
     pub jobs: usize,
     /// Raised to stop.
     pub stop: StopFlag,
+    /// Which shard of an independent multi-start split this is ([`Shard::WHOLE`]: unsharded):
+    /// shard K starts from the design points at positions K mod N of the unsharded design,
+    /// with `budget / N` (rounded down) of the budget.
+    pub shard: Shard,
+}
+
+/// What a merged tune says about its making.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MergedFrom {
+    /// How many shards were merged.
+    pub shards: u32,
+    /// Settings meeting the constraints ranked above the recommendation that no shard
+    /// neighbourhood-checked (evaluation indices of the merged run), best first.
+    pub unchecked_better: Vec<usize>,
 }
 
 /// What a tune found.
@@ -89,6 +107,8 @@ pub struct TuneRun {
     pub full_run_requests: u64,
     /// The fidelities of successive halving, lowest first (the last is full).
     pub rungs: Vec<Fidelity>,
+    /// Points of the whole initial design (a shard starts from its part of them).
+    pub design_points: usize,
     /// Every evaluation, in order.
     pub evaluations: Vec<Evaluation>,
     /// The neighbourhood checks made.
@@ -102,6 +122,10 @@ pub struct TuneRun {
     pub runner_up: Option<usize>,
     /// Whether a stop ended the search early.
     pub interrupted: bool,
+    /// The shard this search was ([`Shard::WHOLE`] for an unsharded one and a merge).
+    pub shard: Shard,
+    /// A merge of N tune shards: how many, and what the merge had to say.
+    pub merged_from: Option<MergedFrom>,
 }
 
 impl TuneRun {
@@ -150,9 +174,10 @@ pub fn tune(
     };
     check_params(&context)?;
     let full_run_requests = arrivals(&base)?;
+    let shard = request.shard;
     let mut evaluator = Evaluator::new(
         context,
-        request.budget,
+        shard_budget(request.budget, shard),
         full_run_requests,
         on_progress,
         on_evaluation,
@@ -166,11 +191,19 @@ pub fn tune(
         .filter(|p| p.is_ordered())
         .count();
     let reserve = 2 * ordered as u64 * evaluator.cost(full);
-    halving(&mut evaluator, &rungs, reserve)?;
+    let design_points = halving(&mut evaluator, &rungs, reserve, request.budget, shard)?;
     refine(&mut evaluator, reserve)?;
     profile(&mut evaluator, request.profile_points, reserve)?;
     let checks = robustness(&mut evaluator)?;
-    Ok(conclude(evaluator, rungs, checks, base.name().to_string()))
+    let mut run = conclude(evaluator, rungs, checks, base.name().to_string(), shard);
+    run.design_points = design_points;
+    Ok(run)
+}
+
+/// Shard `shard`'s part of a `budget` of simulated requests: `budget / N`, rounded down, so
+/// N shards together never spend more than the unsharded tune would.
+pub fn shard_budget(budget: u64, shard: Shard) -> u64 {
+    budget / u64::from(shard.count.max(1))
 }
 
 /// Every parameter must load at both ends of its range (each choice) and change the strategy.
@@ -229,11 +262,16 @@ fn rungs(context: &Context) -> Vec<Fidelity> {
     rungs
 }
 
+/// Successive halving from the initial design. The design is sized for the `whole` budget
+/// (the unsharded tune's), so every shard draws the same points; shard K keeps the points at
+/// positions K mod N and promotes the best third of its own at each rung.
 fn halving(
     evaluator: &mut Evaluator<'_>,
     rungs: &[Fidelity],
     reserve: u64,
-) -> Result<(), TuneError> {
+    whole: u64,
+    shard: Shard,
+) -> Result<usize, TuneError> {
     let dimensions = evaluator.context.params.len();
     let mut sizes = vec![(4 + 8 * dimensions).min(64)];
     let plan_cost = |sizes: &[usize], evaluator: &Evaluator<'_>| -> u64 {
@@ -253,15 +291,28 @@ fn halving(
         sizes
     };
     sizes = grow(sizes[0]);
-    while sizes[0] > 2 && plan_cost(&sizes, evaluator) > evaluator.budget {
+    while sizes[0] > 2 && plan_cost(&sizes, evaluator) > whole {
         sizes = grow(sizes[0] - 1);
     }
     let seed = evaluator.context.seeds[0];
     let params = evaluator.context.params.clone();
-    let design: Vec<Setting> = latin_hypercube(sizes[0], dimensions, seed)
-        .iter()
-        .map(|point| Setting::at(&params, point))
+    let design: Vec<Setting> = shard
+        .pick(latin_hypercube(sizes[0], dimensions, seed))
+        .map(|point| Setting::at(&params, &point))
         .collect();
+    if design.is_empty() {
+        return Err(TuneError::usage(
+            "--shard",
+            shard,
+            format!(
+                "the initial design has {} point(s) for this budget, so shard {shard} would \
+                 start from none: use at most {} shards, or a larger budget",
+                sizes[0], sizes[0]
+            ),
+        ));
+    }
+    let design_points = sizes[0];
+    sizes = grow(design.len());
     let mut current = evaluator.evaluate(&design, rungs[0], Stage::Design, reserve)?;
     for (rung, size) in rungs.iter().zip(&sizes).skip(1) {
         if evaluator.stopped() {
@@ -275,7 +326,7 @@ fn halving(
             .collect();
         current = evaluator.evaluate(&promoted, *rung, Stage::Halving, reserve)?;
     }
-    Ok(())
+    Ok(design_points)
 }
 
 /// Settings `step` away from `setting` along each ordered parameter, and every other choice.
@@ -383,6 +434,7 @@ fn conclude(
     rungs: Vec<Fidelity>,
     checks: Vec<Check>,
     scenario: String,
+    shard: Shard,
 ) -> TuneRun {
     let mut ranked = ranked_full(&evaluator);
     if ranked.is_empty() {
@@ -397,29 +449,7 @@ fn conclude(
             .collect();
         by_rank(&evaluator, &mut ranked);
     }
-    let feasible = |index: &usize| evaluator.evaluations[*index].verdict.feasible;
-    let best = ranked.first().copied();
-    let robust = ranked.iter().copied().find(|index| {
-        checks
-            .iter()
-            .any(|check| check.candidate == *index && check.robust)
-    });
-    let recommended = robust.or_else(|| ranked.iter().copied().find(feasible));
-    // The next choice: not the recommendation, and not a setting known to be a cliff edge.
-    let edge = |index: &usize| {
-        checks
-            .iter()
-            .any(|check| check.candidate == *index && check.complete && !check.robust)
-    };
-    // The first choice: the recommendation, or the closest setting when none meets them.
-    let first = recommended.or(best);
-    let others = || ranked.iter().copied().filter(|index| Some(*index) != first);
-    let runner_up = match recommended {
-        None => others().next(),
-        Some(_) => others()
-            .find(|index| feasible(index) && !edge(index))
-            .or_else(|| others().find(feasible)),
-    };
+    let choice = choose(&evaluator.evaluations, &ranked, &checks);
     TuneRun {
         scenario,
         budget: evaluator.budget,
@@ -427,11 +457,14 @@ fn conclude(
         simulations: evaluator.simulations,
         full_run_requests: evaluator.full_run_requests,
         rungs,
+        design_points: 0,
         interrupted: evaluator.stopped(),
-        recommended,
-        best,
-        runner_up,
+        recommended: choice.recommended,
+        best: choice.best,
+        runner_up: choice.runner_up,
         checks,
+        shard,
+        merged_from: None,
         evaluations: evaluator.evaluations,
         context: evaluator.context,
     }

@@ -2,7 +2,7 @@
 //! (two-sided, n − 1 degrees of freedom), the interval a robust recommendation is judged on.
 //! With one seed the interval is the value itself.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `t(0.975, df)` for df = 1..=30 (the standard table).
 const T_975: [f64; 30] = [
@@ -22,7 +22,7 @@ pub fn t_quantile_95(df: usize) -> f64 {
 }
 
 /// Mean and 95 % interval of one metric over seeds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// The mean.
     pub mean: f64,

@@ -1,11 +1,12 @@
 //! Helpers shared by the tests that drive the built binary: its path, the small fixture
-//! scenario, scratch folders under the target directory, checking that a run succeeded, and
-//! listing what a run left.
+//! scenario, scratch folders under the target directory, starting the binary, checking that a
+//! run succeeded, merging shard folders, and listing what a run left.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Command, Output, Stdio};
 
 /// The built `throttlebox` binary.
 pub const BIN: &str = env!("CARGO_BIN_EXE_throttlebox");
@@ -56,4 +57,29 @@ pub fn files(dir: &Path) -> Vec<String> {
     }
     names.sort();
     names
+}
+
+/// `throttlebox ARGS` run in `cwd` (created if need be), started, not waited for; its stderr
+/// is kept for the message of a failure.
+pub fn start_in(cwd: &Path, args: &[impl AsRef<OsStr>]) -> Child {
+    fs::create_dir_all(cwd).expect("cwd");
+    Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("throttlebox starts")
+}
+
+/// `throttlebox merge SHARDS… --out OUT EXTRA…`, run to its end.
+pub fn merge(shards: &[PathBuf], out: &Path, extra: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("merge")
+        .args(shards)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("throttlebox merge runs")
 }
