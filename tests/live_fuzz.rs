@@ -26,7 +26,9 @@ use throttlebox::live::gateway::{GatewaySettings, RunningGateway};
 use throttlebox::scenario::{Override, Scenario};
 
 use crate::live_gateway_hardening::GUARDED;
-use crate::wire_support::{CHAT_BODY, CHAT_PATH, chat_request, exchange, is_aoai_error, until};
+use crate::wire_support::{
+    CHAT_BODY, CHAT_PATH, chat_request, exchange, is_aoai_error, until_budget,
+};
 
 /// Largest body either server reads in this harness (small, so over-limit bodies are cheap).
 const MAX_BODY: usize = 16 * 1024;
@@ -471,8 +473,8 @@ fn no_request_panics_a_server_breaks_http_or_moves_a_breaker() {
         }
         // Connections of the last cases may still be closing: their bodies leave the budget as
         // they do.
-        until(|| targets.fleet.body_bytes_in_flight() == 0).await;
-        until(|| targets.gateway.body_bytes_in_flight() == 0).await;
+        until_budget(targets.fleet.body_budget(), |held| held == 0).await;
+        until_budget(targets.gateway.body_budget(), |held| held == 0).await;
         targets.gateway.shutdown().await;
         targets.fleet.shutdown().await;
     });

@@ -442,7 +442,7 @@ async fn beyond_its_body_budget_the_gateway_answers_503_with_retry_after() {
         ..Limits::default()
     })
     .await;
-    assert_budget_refuses_then_recovers(gateway.addr(), || gateway.body_bytes_in_flight()).await;
+    assert_budget_refuses_then_recovers(gateway.addr(), gateway.body_budget()).await;
     unharmed_then_stop(fleet, gateway).await;
 }
 

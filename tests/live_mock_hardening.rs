@@ -137,8 +137,7 @@ async fn beyond_its_body_budget_the_mock_answers_503_with_retry_after() {
         ..Limits::default()
     })
     .await;
-    assert_budget_refuses_then_recovers(fleet.listeners[0].addr, || fleet.body_bytes_in_flight())
-        .await;
+    assert_budget_refuses_then_recovers(fleet.listeners[0].addr, fleet.body_budget()).await;
     fleet.shutdown().await;
 }
 

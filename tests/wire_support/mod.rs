@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use aoai_mock::http::limits::BodyBudget;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -128,16 +129,13 @@ pub async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
     bytes
 }
 
-/// Wait until `condition` holds: a server's counter showing that it has reached a state (its
-/// body budget holds a body) that no message on the wire announces. Bounded.
-pub async fn until(condition: impl Fn() -> bool) {
-    tokio::time::timeout(EXCHANGE_BOUND, async {
-        while !condition() {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    })
-    .await
-    .expect("the server reached the state awaited");
+/// Wait until a server's body budget holds bytes satisfying `condition` — a state (a body
+/// received, a connection's body released) no message on the wire announces. Woken by the
+/// budget's own changes; bounded.
+pub async fn until_budget(budget: &BodyBudget, condition: impl Fn(u64) -> bool) {
+    tokio::time::timeout(EXCHANGE_BOUND, budget.until(condition))
+        .await
+        .expect("the server's body budget reached the state awaited");
 }
 
 /// The first final (non-1xx) response in `bytes`, as [`parse_response`] parses it; the
@@ -304,12 +302,12 @@ pub async fn assert_half_sent_head_is_closed(addr: SocketAddr) {
     until_closed(&mut stream).await;
 }
 
-/// With a 1 MiB body budget at `addr` (its bytes in use read by `held`): a client that has
+/// With a 1 MiB body budget at `addr` (`budget`): a client that has
 /// sent 700 KiB of an 800 KiB body holds most of what large bodies may use (three quarters),
 /// so a 300 KiB body is refused with 503, AOAI's shape and a `retry-after`, while a small
 /// request is still served from the quarter kept for small bodies; once the holder leaves,
 /// the large body is served too.
-pub async fn assert_budget_refuses_then_recovers(addr: SocketAddr, held: impl Fn() -> u64) {
+pub async fn assert_budget_refuses_then_recovers(addr: SocketAddr, budget: &BodyBudget) {
     let mut holder = TcpStream::connect(addr).await.expect("connect");
     let head = format!(
         "POST {CHAT_PATH} HTTP/1.1\r\nhost: x\r\napi-key: test-key\r\ncontent-length: {}\r\n\r\n",
@@ -320,7 +318,7 @@ pub async fn assert_budget_refuses_then_recovers(addr: SocketAddr, held: impl Fn
         .write_all(&vec![b' '; 700 << 10])
         .await
         .expect("write");
-    until(|| held() == 700 << 10).await;
+    until_budget(budget, |held| held == 700 << 10).await;
     let body = format!(
         r#"{{"messages":[{{"role":"user","content":"{}"}}],"max_tokens":1}}"#,
         "x".repeat(300 << 10)
@@ -342,7 +340,7 @@ pub async fn assert_budget_refuses_then_recovers(addr: SocketAddr, held: impl Fn
         .response();
     assert_eq!(small.status, 200, "{}", small.text());
     drop(holder);
-    until(|| held() == 0).await;
+    until_budget(budget, |held| held == 0).await;
     let answer = exchange(addr, &chat_request(CHAT_PATH, "", &body))
         .await
         .response();

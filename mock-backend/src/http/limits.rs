@@ -65,6 +65,8 @@ pub const SMALL_BODY: u64 = 64 << 10;
 pub struct BodyBudget {
     limit: u64,
     used: AtomicU64,
+    /// Woken whenever `used` changes (cheap with no one waiting), for [`BodyBudget::until`].
+    changed: tokio::sync::Notify,
 }
 
 impl BodyBudget {
@@ -73,7 +75,23 @@ impl BodyBudget {
         Arc::new(BodyBudget {
             limit,
             used: AtomicU64::new(0),
+            changed: tokio::sync::Notify::new(),
         })
+    }
+
+    /// Wait until the bytes held satisfy `condition` (an operator's or a test's view of a state
+    /// no message on the wire announces); woken by every change, no polling.
+    pub async fn until(&self, condition: impl Fn(u64) -> bool) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            // Registered before the check, so a change between the check and the wait wakes it.
+            changed.as_mut().enable();
+            if condition(self.in_use()) {
+                return;
+            }
+            changed.await;
+        }
     }
 
     /// Bytes held now.
@@ -88,11 +106,16 @@ impl BodyBudget {
         } else {
             self.limit - self.limit / 4
         };
-        self.used
+        let taken = self
+            .used
             .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |used| {
                 used.checked_add(bytes).filter(|total| *total <= ceiling)
             })
-            .is_ok()
+            .is_ok();
+        if taken {
+            self.changed.notify_waiters();
+        }
+        taken
     }
 }
 
@@ -131,7 +154,10 @@ impl Reservation {
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        self.budget.used.fetch_sub(self.held, Ordering::AcqRel);
+        if self.held > 0 {
+            self.budget.used.fetch_sub(self.held, Ordering::AcqRel);
+            self.budget.changed.notify_waiters();
+        }
     }
 }
 

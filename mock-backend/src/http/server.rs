@@ -6,7 +6,7 @@
 use super::admin_listener::{self, AdminOptions};
 use super::clock::Clock;
 use super::handler;
-use super::limits::Limits;
+use super::limits::{BodyBudget, Limits};
 use super::sockets::{self, ConnectionCounters, Listening};
 use super::state::Shared;
 use super::tokens;
@@ -250,6 +250,11 @@ impl RunningFleet {
     /// Request body bytes the listeners hold now (what the body budget counts).
     pub fn body_bytes_in_flight(&self) -> u64 {
         self.shared.budget.in_use()
+    }
+
+    /// The body budget itself, to wait on a change of what it holds ([`BodyBudget::until`]).
+    pub fn body_budget(&self) -> &BodyBudget {
+        &self.shared.budget
     }
 
     /// Stop accepting, ask open connections to finish their current response, and wait.

@@ -243,6 +243,11 @@ impl RunningGateway {
         self.shared.budget.in_use()
     }
 
+    /// The body budget itself, to wait on a change of what it holds ([`BodyBudget::until`]).
+    pub fn body_budget(&self) -> &BodyBudget {
+        &self.shared.budget
+    }
+
     /// Breaker transitions of instance 0 so far (pool order, scenario time).
     pub fn breaker_timeline(&self) -> Vec<BreakerEvent> {
         self.shared.instances.timeline()
