@@ -189,6 +189,9 @@ pub async fn run_live_with(
                 .collect();
             fleet_metrics::fill_backends(&mut outcome.summary, &pool, &before, &after)?;
         }
+        // After every source of per-backend figures (the client's view, the fleet's counters):
+        // rows none of them measured are left out.
+        drop_unmeasured_rows(&mut outcome.summary, fallback);
         interrupted = outcome.engine.interrupted;
         outcomes.push(outcome);
         if interrupted {
@@ -270,13 +273,8 @@ async fn run_strategy(
         outcome.stats.start_late_wall_us =
             late.map(|late| u64::try_from(late.as_micros()).unwrap_or(u64::MAX));
         let covered = covered(&outcome.stats, stopped_at, setup.duration).await;
-        let (mut summary, series, histograms, engine, totals) =
+        let (summary, series, histograms, engine, totals) =
             judged(outcome.recorder, outcome.stats, covered);
-        if options.fleet_metrics.is_none() {
-            // No one measures the pool's rows: list only the target's. With --fleet-metrics
-            // the fleet's own counters fill them after the run.
-            drop_unmeasured_rows(&mut summary, load.fallback_backend);
-        }
         let result = LiveStrategyOutcome {
             summary,
             series,
