@@ -363,6 +363,14 @@ async fn a_reset_mid_body_reaches_the_client_cut_and_trips_nothing() {
                 let mut buffer = vec![0u8; 64 * 1024];
                 let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut buffer).await;
                 let _ = stream.write_all(CUT).await;
+                // Close with a FIN, then read what is still coming until the gateway closes:
+                // dropping the socket with unread request bytes would send a reset, which can
+                // overtake the head and turn the cut body into a refused connection.
+                let _ = stream.shutdown().await;
+                while matches!(
+                    tokio::io::AsyncReadExt::read(&mut stream, &mut buffer).await,
+                    Ok(n) if n > 0
+                ) {}
             });
         }
     });
