@@ -35,6 +35,7 @@ mod gate_budget;
 mod gate_cli;
 mod gate_judge;
 mod gate_mann_whitney;
+mod guidellm_crosscheck;
 mod live_client_view;
 mod live_connection_cap;
 mod live_end_to_end;

@@ -15,12 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use rustix::process::{Pid, Signal, kill_process};
 use throttlebox::report::Summary;
 use throttlebox::scenario::Scenario;
 use throttlebox::shard::StartAt;
 
-use crate::cli_support::{BIN, scratch};
+use crate::cli_support::{BIN, Mock, scratch};
 
 /// Two apps, 16 requests a second for 30 scenario seconds, on one standard deployment whose
 /// request window throttles part of them; played at 10× (3 s of wall time).
@@ -60,45 +59,6 @@ preset = "round-robin"
 "#;
 
 const TIME_SCALE: &str = "10";
-
-/// A `throttlebox mock` of the scenario's fleet, stopped (SIGINT) when dropped.
-struct Mock {
-    child: Child,
-    url: String,
-}
-
-impl Mock {
-    /// Start it and wait for its ready line (`listening only http://127.0.0.1:PORT …`).
-    fn start(scenario: &Path) -> Mock {
-        let mut child = Command::new(BIN)
-            .arg("mock")
-            .arg(scenario)
-            .args(["--time-scale", TIME_SCALE])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("throttlebox mock starts");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let url = lines
-            .by_ref()
-            .map(|line| line.expect("mock output"))
-            .find_map(|line| {
-                let rest = line.strip_prefix("listening only ")?;
-                Some(rest.split_whitespace().next()?.to_string())
-            })
-            .expect("the mock's ready line");
-        // Keep its stdout open (a closed pipe would fail its next line).
-        std::thread::spawn(move || lines.for_each(drop));
-        Mock { child, url }
-    }
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = kill_process(Pid::from_child(&self.child), Signal::INT);
-        let _ = self.child.wait();
-    }
-}
 
 /// `throttlebox load` of the scenario against `url` into `<results>/<run>` (started).
 fn start_load(scenario: &Path, url: &str, results: &Path, run: &str, extra: &[&str]) -> Child {
@@ -199,7 +159,7 @@ fn start_in(ahead: Duration) -> String {
 
 /// Run two shards against one fleet; returns their folders.
 fn run_two_shards(root: &Path, scenario: &Path) -> Vec<PathBuf> {
-    let mock = Mock::start(scenario);
+    let mock = Mock::start(scenario, &["--time-scale", TIME_SCALE]);
     let results = root.join("shards");
     // Time for both processes to start and read the scenario, even on a busy machine.
     let start_at = start_in(Duration::from_secs(2));
@@ -243,7 +203,7 @@ fn live_shards_merged_are_the_whole_schedule_and_agree_with_one_process() {
 
     // The single-process run of the same schedule, against a fleet of its own.
     let single = {
-        let mock = Mock::start(&scenario);
+        let mock = Mock::start(&scenario, &["--time-scale", TIME_SCALE]);
         let child = start_load(&scenario, &mock.url, &root, "single", &[]);
         await_ready(child).finish();
         root.join("single")
@@ -393,7 +353,7 @@ fn live_shards_that_do_not_line_up_are_refused_and_a_past_start_is_refused() {
     let root = scratch("shard-live", "refusals");
     let scenario = root.join("scenario.toml");
     fs::write(&scenario, SCENARIO).expect("scenario");
-    let mock = Mock::start(&scenario);
+    let mock = Mock::start(&scenario, &["--time-scale", TIME_SCALE]);
     // Played fast (the figures do not matter here): 30 scenario seconds in 0.15 s.
     let shard = |run: &str, spec: &str, start_at: &str, extra: &[&str]| {
         let mut args = vec![

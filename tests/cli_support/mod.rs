@@ -1,12 +1,16 @@
 //! Helpers shared by the tests that drive the built binary: its path, the small fixture
-//! scenario, scratch folders under the target directory, starting the binary, checking that a
-//! run succeeded, merging shard folders, and listing what a run left.
+//! scenario, scratch folders under the target directory, starting the binary (and a
+//! `throttlebox mock` fleet), checking that a run succeeded, merging shard folders, and listing
+//! what a run left.
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+
+use rustix::process::{Pid, Signal, kill_process};
 
 /// The built `throttlebox` binary.
 pub const BIN: &str = env!("CARGO_BIN_EXE_throttlebox");
@@ -82,4 +86,46 @@ pub fn merge(shards: &[PathBuf], out: &Path, extra: &[&str]) -> Output {
         .args(extra)
         .output()
         .expect("throttlebox merge runs")
+}
+
+/// A `throttlebox mock` of a scenario's fleet (its first resource's URL), stopped (SIGINT) when
+/// dropped.
+pub struct Mock {
+    child: Child,
+    /// The first resource's base URL, as its ready line gives it.
+    pub url: String,
+}
+
+impl Mock {
+    /// Start `throttlebox mock SCENARIO ARGS…` and wait for its first ready line
+    /// (`listening <resource> http://127.0.0.1:PORT …`).
+    pub fn start(scenario: &Path, args: &[&str]) -> Mock {
+        let mut child = Command::new(BIN)
+            .arg("mock")
+            .arg(scenario)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("throttlebox mock starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let url = lines
+            .by_ref()
+            .map(|line| line.expect("mock output"))
+            .find_map(|line| {
+                let rest = line.strip_prefix("listening ")?;
+                Some(rest.split_whitespace().nth(1)?.to_string())
+            })
+            .expect("the mock's ready line");
+        // Keep its stdout open (a closed pipe would fail its next line).
+        std::thread::spawn(move || lines.for_each(drop));
+        Mock { child, url }
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = kill_process(Pid::from_child(&self.child), Signal::INT);
+        let _ = self.child.wait();
+    }
 }
