@@ -12,14 +12,15 @@
 //! pairs each tool's k-th request with the k-th draw. It holds:
 //!
 //! - per request, the excess over the planned draw: its median is 0–[`EXCESS_S`] for TTFT and
-//!   e2e in both tools (the mock's pacing and the client's overhead; measured 2.1–3.1 ms), the
-//!   two tools' medians within [`AGREE_S`] of each other (measured ≤ 0.8 ms: the issue's
+//!   e2e in both tools (the mock's pacing and the client's overhead; measured 2.0–3.9 ms), the
+//!   two tools' medians within [`AGREE_S`] of each other (measured 0.01–1.2 ms: the issue's
 //!   "~1 ms"), and for ITL both within [`EXCESS_ITL_S`] of the draw and [`AGREE_ITL_S`] of
 //!   each other;
 //! - the percentiles both report (p50, p95, p99 of TTFT, ITL and e2e): each is the nearest-rank
 //!   percentile of the tool's own requests (so the two are computed alike: 21 values, no rank
-//!   is a tie), never below the planned draw's percentile by more than [`BELOW_S`], and not
-//!   above it by more than [`STALL_S`]. On a quiet machine they agree within ~1 ms; a single
+//!   is a tie), for TTFT and e2e never below the planned draw's percentile by more than
+//!   [`BELOW_S`] nor above it by more than [`STALL_S`], for ITL within [`STALL_S`] / 19 of it
+//!   either way. On a quiet machine they agree within ~1 ms; a single
 //!   scheduling stall of a loaded 2-core machine (measured up to 13 ms) moves one percentile
 //!   of 21 requests, which is why agreement is asserted on the medians of the excess.
 //!
@@ -52,22 +53,28 @@ const RATE: u32 = 4;
 /// The quantiles both tools report.
 const QUANTILES: [(f64, &str); 3] = [(0.50, "p50"), (0.95, "p95"), (0.99, "p99")];
 
-/// Largest median excess of a tool's TTFT or e2e over the planned draw (measured 2.1–3.1 ms
-/// at load averages 4–8 on the 2-core machine; docs/conformance.md, "GuideLLM").
+/// Largest median excess of a tool's TTFT or e2e over the planned draw (measured 2.0–3.9 ms
+/// at load averages 2–11 on the shared 2-core machine; docs/conformance.md, "GuideLLM").
 const EXCESS_S: f64 = 0.006;
-/// Largest difference between the two tools' median excesses, TTFT or e2e (measured ≤ 0.8 ms).
-const AGREE_S: f64 = 0.0015;
+/// Largest difference between the two tools' median excesses, TTFT or e2e (measured ≤ 1.2 ms).
+const AGREE_S: f64 = 0.002;
+/// Largest difference between the two tools' reported TTFT or e2e percentile (medians over the
+/// rounds).
+const AGREE_PERCENTILE_S: f64 = 0.004;
+/// Rounds, each a fresh pair of fleets: every figure is the median over them, so that one
+/// scheduling stall of a loaded machine in one round does not decide it.
+const ROUNDS: usize = 3;
 /// Largest |median excess| of a tool's ITL (a mean over 19 gaps: measured ≤ 0.05 ms).
 const EXCESS_ITL_S: f64 = 0.00015;
 /// Largest difference between the two tools' median ITL excesses (measured ≤ 0.05 ms).
 const AGREE_ITL_S: f64 = 0.0001;
-/// How far below the planned draw's a reported percentile may read: half a histogram bucket
-/// (≤ 0.064 ms at these latencies) for throttlebox's TTFT and e2e; for ITL the millisecond
-/// rounding of `requests.csv` over 19 gaps (≤ 0.053 ms) and a first token later than the last
-/// (measured down to −0.083 ms).
-const BELOW_S: f64 = 0.0002;
-/// How far above the planned draw's a reported percentile may read: one scheduling stall on
-/// a loaded machine (measured up to 13 ms above).
+/// How far below the planned draw's a reported TTFT or e2e percentile may read: half a bucket
+/// of throttlebox's histograms (≤ 0.064 ms at these latencies); a client cannot see a token
+/// before the mock planned it.
+const BELOW_S: f64 = 0.0001;
+/// How far above the planned draw's a reported TTFT or e2e percentile may read: one scheduling
+/// stall on a loaded machine (measured up to 13 ms above). An ITL percentile may read this over
+/// 19 gaps above or below it (a late last or first token).
 const STALL_S: f64 = 0.025;
 /// How far throttlebox's TTFT and e2e percentiles (histogram, µs) may be from the nearest-rank
 /// percentile of its `requests.csv` (rounded to the millisecond): 0.5 ms + half a bucket.
@@ -308,6 +315,9 @@ fn guidellm(command: &Path, dir: &Path, scenario: &Path) -> Measured {
             .env("HF_HUB_OFFLINE", "1")
             .env("HF_DATASETS_OFFLINE", "1")
             .env("HF_HOME", dir.join("hf-home"))
+            // One worker process, not ten: four requests a second need no more, and ten
+            // Python processes starting on two cores is most of GuideLLM's time and load.
+            .env("GUIDELLM__MAX_WORKER_PROCESSES", "1")
             .arg("run")
             .arg("--backend")
             .arg(format!(
@@ -340,26 +350,39 @@ fn guidellm(command: &Path, dir: &Path, scenario: &Path) -> Measured {
             .as_f64()
             .unwrap_or_else(|| panic!("guidellm: no {what}"))
     };
-    let mut requests: Vec<(f64, Sample)> = benchmark["requests"]["successful"]
+    // The k-th request of the constant schedule is due at start + k / rate (k from 1): the
+    // k-th to reach the mock, the k-th draw.
+    let mut samples: Vec<Option<Sample>> = vec![None; REQUESTS];
+    for request in benchmark["requests"]["successful"]
         .as_array()
         .expect("successful requests")
-        .iter()
-        .map(|request| {
-            assert_eq!(
-                request["output_tokens"].as_u64(),
-                Some(u64::from(TOKENS)),
-                "guidellm: {request}"
-            );
-            let sample = [
-                number(&request["time_to_first_token_ms"], "TTFT") * 1e-3,
-                number(&request["inter_token_latency_ms"], "ITL") * 1e-3,
-                number(&request["request_latency"], "latency"),
-            ];
-            (number(&request["request_start_time"], "start"), sample)
-        })
-        .collect();
-    assert_eq!(requests.len(), REQUESTS, "guidellm: every request answered");
-    requests.sort_by(|a, b| a.0.total_cmp(&b.0));
+    {
+        assert_eq!(
+            request["output_tokens"].as_u64(),
+            Some(u64::from(TOKENS)),
+            "guidellm: {request}"
+        );
+        let info = &request["info"];
+        let due = number(&info["timings"]["targeted_start"], "targeted start")
+            - number(&info["scheduler_start_time"], "scheduler start");
+        let index = (due * f64::from(RATE)).round() as usize - 1;
+        assert!(
+            index < REQUESTS && samples[index].is_none(),
+            "guidellm: request due at {due} s"
+        );
+        samples[index] = Some([
+            number(&request["time_to_first_token_ms"], "TTFT") * 1e-3,
+            number(&request["inter_token_latency_ms"], "ITL") * 1e-3,
+            number(&request["request_latency"], "latency"),
+        ]);
+    }
+    let samples: Vec<Sample> = samples.into_iter().flatten().collect();
+    assert_eq!(
+        samples.len(),
+        REQUESTS,
+        "guidellm: every request answered (its scheduler's state: {})",
+        benchmark["scheduler_state"]
+    );
     let metrics = &benchmark["metrics"];
     let reported = |name: &str, to_seconds: f64| {
         QUANTILES.map(|(_, key)| {
@@ -367,7 +390,7 @@ fn guidellm(command: &Path, dir: &Path, scenario: &Path) -> Measured {
         })
     };
     Measured {
-        samples: requests.into_iter().map(|(_, sample)| sample).collect(),
+        samples,
         reported: [
             reported("time_to_first_token_ms", 1e-3),
             reported("inter_token_latency_ms", 1e-3),
@@ -376,15 +399,54 @@ fn guidellm(command: &Path, dir: &Path, scenario: &Path) -> Measured {
     }
 }
 
-/// The figures side by side (ms): each reported percentile with the planned draw's, then each
-/// tool's median and largest excess per request over its planned draw.
-fn table(plan: &[Sample], load: &Measured, guide: &Measured) -> String {
+/// One round: `throttlebox load` and GuideLLM, each against a fresh mock.
+struct Round {
+    load: Measured,
+    guide: Measured,
+}
+
+/// The median over the rounds of `figure` of each round.
+fn over_rounds(rounds: &[Round], figure: impl Fn(&Round) -> f64) -> f64 {
+    median(&rounds.iter().map(figure).collect::<Vec<_>>())
+}
+
+/// The median over the rounds of one tool's median excess over the draws, metric `m`.
+fn median_excess(
+    rounds: &[Round],
+    plan: &[Sample],
+    m: usize,
+    tool: fn(&Round) -> &Measured,
+) -> f64 {
+    over_rounds(rounds, |round| {
+        median(&excess(&tool(round).samples, plan, m))
+    })
+}
+
+/// The median over the rounds of one tool's reported percentile `i` of metric `m`.
+fn reported(rounds: &[Round], m: usize, i: usize, tool: fn(&Round) -> &Measured) -> f64 {
+    over_rounds(rounds, |round| tool(round).reported[m][i])
+}
+
+fn load_of(round: &Round) -> &Measured {
+    &round.load
+}
+
+fn guide_of(round: &Round) -> &Measured {
+    &round.guide
+}
+
+/// The figures side by side (ms), medians over the rounds: each reported percentile with the
+/// planned draw's, each tool's median excess over its draws; then every round's own.
+fn table(plan: &[Sample], rounds: &[Round]) -> String {
     let planned = percentiles(plan);
-    let mut text = String::from("metric  figure         planned  throttlebox  guidellm  gl − tb\n");
     let ms = |value: f64| value * 1e3;
+    let mut text = String::from("metric  figure         planned  throttlebox  guidellm  gl − tb\n");
     for (m, name) in METRICS.iter().enumerate() {
         for (i, (_, key)) in QUANTILES.iter().enumerate() {
-            let (t, g) = (load.reported[m][i], guide.reported[m][i]);
+            let (t, g) = (
+                reported(rounds, m, i, load_of),
+                reported(rounds, m, i, guide_of),
+            );
             text.push_str(&format!(
                 "{name:<6}  {key:<13}  {:>7.3}  {:>11.3}  {:>8.3}  {:>+7.3}\n",
                 ms(planned[m][i]),
@@ -394,47 +456,51 @@ fn table(plan: &[Sample], load: &Measured, guide: &Measured) -> String {
             ));
         }
         let (t, g) = (
-            excess(&load.samples, plan, m),
-            excess(&guide.samples, plan, m),
+            median_excess(rounds, plan, m, load_of),
+            median_excess(rounds, plan, m, guide_of),
         );
-        for (figure, of) in [
-            ("excess median", median as fn(&[f64]) -> f64),
-            ("excess max", |v: &[f64]| nearest_rank(v, 1.0)),
-        ] {
+        text.push_str(&format!(
+            "{name:<6}  {:<13}  {:>7}  {:>11.3}  {:>8.3}  {:>+7.3}\n",
+            "excess median",
+            "",
+            ms(t),
+            ms(g),
+            ms(g - t)
+        ));
+    }
+    for (k, round) in rounds.iter().enumerate() {
+        text.push_str(&format!("round {k}:"));
+        for (m, name) in METRICS.iter().enumerate() {
+            let t = median(&excess(&round.load.samples, plan, m));
+            let g = median(&excess(&round.guide.samples, plan, m));
+            let reported = |tool: &Measured| {
+                tool.reported[m]
+                    .map(|value| format!("{:.3}", ms(value)))
+                    .join("/")
+            };
             text.push_str(&format!(
-                "{name:<6}  {figure:<13}  {:>7}  {:>11.3}  {:>8.3}  {:>+7.3}\n",
-                "",
-                ms(of(&t)),
-                ms(of(&g)),
-                ms(of(&g) - of(&t))
+                "  {name} excess {:.3} | {:.3}, p50/95/99 {} | {}",
+                ms(t),
+                ms(g),
+                reported(&round.load),
+                reported(&round.guide)
             ));
         }
+        text.push('\n');
     }
     text
 }
 
-#[test]
-fn guidellm_and_throttlebox_load_agree_on_the_same_seeded_draws() {
-    let command = guidellm_command();
-    // Wall-clock latencies: not beside the other timing-sensitive or CPU-heavy tests.
-    let _cores = crate::live_support::take_the_cores();
-    let dir = scratch("guidellm", "crosscheck");
-    let scenario_path = dir.join("scenario.toml");
-    fs::write(&scenario_path, SCENARIO).expect("scenario");
-    let scenario = Scenario::load(&scenario_path, &[]).expect("scenario loads");
-
-    let plan = planned(&scenario);
-    let load = throttlebox_load(&dir, &scenario_path);
-    let guide = guidellm(&command, &dir, &scenario_path);
-    let table = table(&plan, &load, &guide);
-    eprintln!("{table}");
-
-    // Each tool's percentiles are the nearest-rank percentiles of its own requests.
-    let (own_load, own_guide) = (percentiles(&load.samples), percentiles(&guide.samples));
-    let planned = percentiles(&plan);
+/// Each tool's reported percentiles are the nearest-rank percentiles of its own requests (the
+/// two compute them alike, so they can be compared).
+fn assert_nearest_rank(round: &Round) {
+    let (own_load, own_guide) = (
+        percentiles(&round.load.samples),
+        percentiles(&round.guide.samples),
+    );
     for (m, name) in METRICS.iter().enumerate() {
         for (i, (_, key)) in QUANTILES.iter().enumerate() {
-            let (t, g, p) = (load.reported[m][i], guide.reported[m][i], planned[m][i]);
+            let (t, g) = (round.load.reported[m][i], round.guide.reported[m][i]);
             assert!(
                 (g - own_guide[m][i]).abs() <= 1e-9,
                 "{name} {key}: GuideLLM reports {g}, the nearest rank of its requests is {}",
@@ -445,9 +511,58 @@ fn guidellm_and_throttlebox_load_agree_on_the_same_seeded_draws() {
                 "{name} {key}: throttlebox reports {t}, the nearest rank of its requests is {}",
                 own_load[m][i]
             );
+        }
+    }
+}
+
+#[test]
+fn guidellm_and_throttlebox_load_agree_on_the_same_seeded_draws() {
+    let command = guidellm_command();
+    // Wall-clock latencies: not beside the other timing-sensitive or CPU-heavy tests.
+    let _cores = crate::live_support::take_the_cores();
+    let root = scratch("guidellm", "crosscheck");
+    let scenario_path = root.join("scenario.toml");
+    fs::write(&scenario_path, SCENARIO).expect("scenario");
+    let scenario = Scenario::load(&scenario_path, &[]).expect("scenario loads");
+
+    let plan = planned(&scenario);
+    let rounds: Vec<Round> = (0..ROUNDS)
+        .map(|k| {
+            let dir = root.join(format!("round-{k}"));
+            fs::create_dir_all(&dir).expect("round folder");
+            Round {
+                load: throttlebox_load(&dir, &scenario_path),
+                guide: guidellm(&command, &dir, &scenario_path),
+            }
+        })
+        .collect();
+    let table = table(&plan, &rounds);
+    eprintln!("{table}");
+    rounds.iter().for_each(assert_nearest_rank);
+
+    let planned = percentiles(&plan);
+    for (m, name) in METRICS.iter().enumerate() {
+        // The percentiles both report: alike, and a little above the planned draws'.
+        let (agree, below, above) = if *name == "ITL" {
+            let per_gap = STALL_S / f64::from(TOKENS - 1);
+            (AGREE_ITL_S, per_gap, per_gap)
+        } else {
+            (AGREE_PERCENTILE_S, BELOW_S, STALL_S)
+        };
+        for (i, (_, key)) in QUANTILES.iter().enumerate() {
+            let (t, g, p) = (
+                reported(&rounds, m, i, load_of),
+                reported(&rounds, m, i, guide_of),
+                planned[m][i],
+            );
+            assert!(
+                (g - t).abs() <= agree,
+                "{name} {key}: GuideLLM and throttlebox differ by {:.3} ms\n{table}",
+                (g - t) * 1e3
+            );
             for (tool, value) in [("throttlebox", t), ("GuideLLM", g)] {
                 assert!(
-                    value >= p - BELOW_S && value <= p + STALL_S,
+                    value >= p - below && value <= p + above,
                     "{name} {key}: {tool} reads {:.3} ms, the planned draw {:.3} ms\n{table}",
                     value * 1e3,
                     p * 1e3
@@ -456,8 +571,8 @@ fn guidellm_and_throttlebox_load_agree_on_the_same_seeded_draws() {
         }
         // Request by request, on the same draw: both a little above it, and alike.
         let (t, g) = (
-            median(&excess(&load.samples, &plan, m)),
-            median(&excess(&guide.samples, &plan, m)),
+            median_excess(&rounds, &plan, m, load_of),
+            median_excess(&rounds, &plan, m, guide_of),
         );
         let (low, high, agree) = if *name == "ITL" {
             (-EXCESS_ITL_S, EXCESS_ITL_S, AGREE_ITL_S)
