@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use super::flat_histogram::FlatHistogram;
+
 /// The largest value tracked exactly enough (one day); larger values saturate to it.
 const HIGHEST_MICROS: u64 = 86_400_000_000;
 
@@ -88,6 +90,42 @@ impl LatencyHistogram {
     pub fn max(&self) -> Option<Duration> {
         (!self.histogram.is_empty()).then_some(self.max)
     }
+}
+
+/// A [`LatencyHistogram`] being recorded on a hot path: the counts in a
+/// [`FlatHistogram`] (no call per value), the `hdrhistogram` value built once at the end.
+#[derive(Debug, Clone, Default)]
+pub struct LatencyRecorder {
+    counts: FlatHistogram,
+    max: Duration,
+}
+
+impl LatencyRecorder {
+    /// Record one value (saturating at one day), as [`LatencyHistogram::record`].
+    #[inline]
+    pub fn record(&mut self, value: Duration) {
+        self.counts.record(micros(value));
+        self.max = self.max.max(value);
+    }
+
+    /// The histogram of every value recorded.
+    pub fn histogram(&self) -> LatencyHistogram {
+        LatencyHistogram {
+            histogram: self.counts.to_hdr(),
+            max: self.max,
+        }
+    }
+}
+
+/// Whole microseconds of `value`, `u64::MAX` beyond (what `as_micros` gives, without its
+/// 128-bit division).
+#[inline]
+fn micros(value: Duration) -> u64 {
+    value
+        .as_secs()
+        .checked_mul(1_000_000)
+        .and_then(|micros| micros.checked_add(u64::from(value.subsec_micros())))
+        .unwrap_or(u64::MAX)
 }
 
 /// A histogram as data (`shard.json`): its exact maximum and its non-empty buckets — a value
