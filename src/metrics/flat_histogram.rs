@@ -7,6 +7,8 @@
 //! total and every value the histogram reports (`max`, `min_nz`, quantiles) come out exactly as
 //! recording into `hdrhistogram::Histogram` would give them (checked by the tests below).
 
+use std::time::Duration;
+
 use hdrhistogram::Histogram;
 
 /// Lowest value tracked (µs).
@@ -54,6 +56,17 @@ fn highest_equivalent(value: u64) -> u64 {
     let bucket = LEADING_ZERO_BASE - (value | SUB_BUCKET_MASK).leading_zeros();
     let lowest = (value >> bucket) << bucket;
     lowest.saturating_add(1 << bucket) - 1
+}
+
+/// Whole microseconds of `value`, `u64::MAX` beyond (what `u64::try_from(as_micros())`
+/// gives, without its 128-bit division).
+#[inline]
+pub fn micros(value: Duration) -> u64 {
+    value
+        .as_secs()
+        .checked_mul(1_000_000)
+        .and_then(|micros| micros.checked_add(u64::from(value.subsec_micros())))
+        .unwrap_or(u64::MAX)
 }
 
 /// An HdrHistogram's counts with the latency bounds, recorded without a function call.
@@ -171,6 +184,22 @@ mod tests {
             .collect();
         values.extend([0, 1, 2047, 2048, HIGH, HIGH + 1, u64::MAX]);
         values
+    }
+
+    #[test]
+    fn micros_are_as_micros_saturated() {
+        let mut rng = crate::seed::stream(2, "micros-test");
+        for _ in 0..10_000 {
+            let value = Duration::new(
+                rng.random_range(0..u64::MAX >> rng.random_range(0..64)),
+                rng.random_range(0..1_000_000_000),
+            );
+            assert_eq!(
+                micros(value),
+                u64::try_from(value.as_micros()).unwrap_or(u64::MAX)
+            );
+        }
+        assert_eq!(micros(Duration::MAX), u64::MAX);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
 
-use super::flat_histogram::FlatHistogram;
+use super::flat_histogram::{FlatHistogram, micros};
 use super::interval_encode::IntervalEncoder;
 
 /// Interval length used by the recorder.
@@ -65,10 +65,6 @@ pub struct IntervalHistograms {
     encoder: IntervalEncoder,
     late: u64,
     error: Option<String>,
-}
-
-fn micros(value: Duration) -> u64 {
-    u64::try_from(value.as_micros()).unwrap_or(u64::MAX)
 }
 
 impl IntervalHistograms {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::flat_histogram::FlatHistogram;
+use super::flat_histogram::{FlatHistogram, micros};
 
 /// The largest value tracked exactly enough (one day); larger values saturate to it.
 const HIGHEST_MICROS: u64 = 86_400_000_000;
@@ -115,17 +115,6 @@ impl LatencyRecorder {
             max: self.max,
         }
     }
-}
-
-/// Whole microseconds of `value`, `u64::MAX` beyond (what `as_micros` gives, without its
-/// 128-bit division).
-#[inline]
-fn micros(value: Duration) -> u64 {
-    value
-        .as_secs()
-        .checked_mul(1_000_000)
-        .and_then(|micros| micros.checked_add(u64::from(value.subsec_micros())))
-        .unwrap_or(u64::MAX)
 }
 
 /// A histogram as data (`shard.json`): its exact maximum and its non-empty buckets — a value

@@ -16,9 +16,9 @@ use crate::seed::SimRng;
 /// tie), `cur_chosen −= Σw`. All-zero weights count as equal weights.
 #[derive(Debug, Clone)]
 pub struct SmoothWeighted {
-    current: Vec<i64>,
-    /// Each backend's weight, read once from its spec (specs never change).
-    weights: Vec<i64>,
+    /// Each backend's current value and its weight (read once from its spec: specs never
+    /// change).
+    state: Vec<(i64, i64)>,
     /// The backends of weight 0.
     zero: Mask,
 }
@@ -27,8 +27,10 @@ impl SmoothWeighted {
     /// Fresh state for the backends `specs`.
     pub fn new(specs: &[BackendSpec]) -> Self {
         Self {
-            current: vec![0; specs.len()],
-            weights: specs.iter().map(|spec| i64::from(spec.weight)).collect(),
+            state: specs
+                .iter()
+                .map(|spec| (0, i64::from(spec.weight)))
+                .collect(),
             zero: (0..specs.len())
                 .filter(|id| specs[*id].weight == 0)
                 .collect(),
@@ -41,16 +43,17 @@ impl SmoothWeighted {
         let mut total = 0;
         let mut best: Option<(BackendId, i64)> = None;
         for id in ctx.eligible.iter() {
-            let weight = if all_zero { 1 } else { self.weights[id] };
-            let current = self.current[id] + weight;
-            self.current[id] = current;
+            let (current, weight) = &mut self.state[id];
+            let weight = if all_zero { 1 } else { *weight };
+            *current += weight;
             total += weight;
-            if best.is_none_or(|(_, top)| current > top) {
-                best = Some((id, current));
+            let value = *current;
+            if best.is_none_or(|(_, top)| value > top) {
+                best = Some((id, value));
             }
         }
         let (chosen, _) = best?;
-        self.current[chosen] -= total;
+        self.state[chosen].0 -= total;
         Some(chosen)
     }
 }
