@@ -276,10 +276,13 @@ impl Strategy {
         if let Some(group) = drawn {
             return group;
         }
-        let Some(best) = candidates.iter().map(|id| self.specs[id].priority).min() else {
-            return candidates;
-        };
-        self.group(candidates, best)
+        // The best priority present among the candidates: the first level (best first) that
+        // holds one of them.
+        self.levels
+            .iter()
+            .map(|(_, members)| candidates.and(*members))
+            .find(|group| !group.is_empty())
+            .unwrap_or(candidates)
     }
 
     /// The members of `candidates` in priority group `priority`.
