@@ -21,6 +21,7 @@
 //! All mutable state lives in the value (K gateway instances = K values). No clock, no globals.
 
 use rand::Rng;
+use std::cmp::Ordering;
 use std::time::Duration;
 
 use super::BalanceError;
@@ -169,7 +170,13 @@ impl Strategy {
                 .filter(|id| {
                     backends[*id]
                         .non_streaming_fraction
-                        .is_some_and(|fraction| !(fraction >= 1.0))
+                        .is_some_and(|fraction| {
+                            // NaN included: `declines` draws for it too.
+                            !matches!(
+                                fraction.partial_cmp(&1.0),
+                                Some(Ordering::Greater | Ordering::Equal)
+                            )
+                        })
                 })
                 .collect(),
             specs: backends.to_vec(),

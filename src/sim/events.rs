@@ -128,13 +128,13 @@ impl EventQueue {
         } else if bucket < self.now_bucket {
             self.early.push(Reverse(event));
         } else if bucket - self.now_bucket < RING as u64 {
-            self.into_ring(bucket, event);
+            self.ring_push(bucket, event);
         } else {
             self.later.push(Reverse(event));
         }
     }
 
-    fn into_ring(&mut self, bucket: u64, event: Event) {
+    fn ring_push(&mut self, bucket: u64, event: Event) {
         let index = (bucket % RING as u64) as usize;
         self.ring[index].push(event);
         self.occupied[index / 64] |= 1 << (index % 64);
@@ -181,13 +181,14 @@ impl EventQueue {
                 break;
             }
             self.later.pop();
-            self.into_ring(bucket, event);
+            self.ring_push(bucket, event);
         }
         let index = (next % RING as u64) as usize;
         std::mem::swap(&mut self.current, &mut self.ring[index]);
         self.occupied[index / 64] &= !(1 << (index % 64));
         self.in_ring -= self.current.len();
-        self.current.sort_unstable_by(|a, b| b.key.cmp(&a.key));
+        self.current
+            .sort_unstable_by_key(|event| Reverse(event.key));
     }
 
     /// The earliest event, without taking it.
