@@ -1,7 +1,9 @@
-//! [`FlatHistogram`]: the counts of a latency HdrHistogram (µs, 1 µs to one day, 3 significant
-//! digits) recorded on the hot path with a few instructions each, turned into the
-//! `hdrhistogram` value ([`FlatHistogram::to_hdr`]) or serialised ([`super::interval_encode`])
-//! only when a run or an interval ends.
+//! Flat HdrHistogram counts: [`FlatHistogram`], the counts of a latency HdrHistogram (µs, 1 µs
+//! to one day, 3 significant digits), and [`SecondCounts`], those of the per-second histograms
+//! (µs to one hour, 2 digits, `u32` counts), recorded on the hot path with a few instructions
+//! each; turned into the `hdrhistogram` value ([`FlatCounts::to_hdr`]), serialised
+//! ([`super::interval_encode`]) or asked a quantile only when a run, an interval or a second
+//! ends.
 //!
 //! The bucket layout is HdrHistogram's for those bounds, index for index, so the counts, the
 //! total and every value the histogram reports (`max`, `min_nz`, quantiles) come out exactly as
@@ -10,53 +12,6 @@
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-
-/// Lowest value tracked (µs).
-const LOW: u64 = 1;
-/// Highest value tracked (one day in µs); larger values saturate to it.
-pub(crate) const HIGH: u64 = 86_400_000_000;
-/// Significant digits.
-const SIGFIG: u8 = 3;
-/// log2 of half the sub-bucket count (2 × 10^3 needs 2^11 sub-buckets).
-const HALF_MAGNITUDE: u32 = 10;
-/// Half the sub-bucket count.
-const HALF_COUNT: usize = 1 << HALF_MAGNITUDE;
-/// Values below this land in bucket 0 (the sub-bucket mask).
-const SUB_BUCKET_MASK: u64 = (1 << (HALF_MAGNITUDE + 1)) - 1;
-/// 64 − unit magnitude (0) − sub-bucket count magnitude (11).
-const LEADING_ZERO_BASE: u32 = 64 - (HALF_MAGNITUDE + 1);
-/// Buckets needed to cover [`HIGH`]: 2048 · 2^26 > 86.4 · 10^9.
-const BUCKETS: usize = 27;
-/// Number of counts (HdrHistogram's `distinct_values`).
-pub(crate) const LEN: usize = (BUCKETS + 1) * HALF_COUNT;
-
-/// The counts index of `value` (HdrHistogram's `index_for`).
-fn index_for(value: u64) -> usize {
-    let bucket = LEADING_ZERO_BASE - (value | SUB_BUCKET_MASK).leading_zeros();
-    let sub_bucket = (value >> bucket) as usize;
-    ((bucket as usize + 1) << HALF_MAGNITUDE) + sub_bucket - HALF_COUNT
-}
-
-/// The lowest value of counts index `index` (HdrHistogram's `value_for`).
-fn value_for(index: usize) -> u64 {
-    let bucket = (index >> HALF_MAGNITUDE) as i64 - 1;
-    let sub_bucket = (index & (HALF_COUNT - 1)) + HALF_COUNT;
-    if bucket < 0 {
-        (sub_bucket - HALF_COUNT) as u64
-    } else {
-        (sub_bucket as u64) << bucket
-    }
-}
-
-/// The highest value equivalent to `value` (HdrHistogram's `highest_equivalent`).
-fn highest_equivalent(value: u64) -> u64 {
-    if value == u64::MAX {
-        return u64::MAX;
-    }
-    let bucket = LEADING_ZERO_BASE - (value | SUB_BUCKET_MASK).leading_zeros();
-    let lowest = (value >> bucket) << bucket;
-    lowest.saturating_add(1 << bucket) - 1
-}
 
 /// Whole microseconds of `value`, `u64::MAX` beyond (what `u64::try_from(as_micros())`
 /// gives, without its 128-bit division).
@@ -69,9 +24,17 @@ pub fn micros(value: Duration) -> u64 {
         .unwrap_or(u64::MAX)
 }
 
-/// An HdrHistogram's counts with the latency bounds, recorded without a function call.
+/// The counts of an HdrHistogram with lowest value 1, unit magnitude 0 and sub-buckets of
+/// `2^(HALF_MAGNITUDE + 1)` (`SIGFIG` significant digits), covering `HIGH` in `BUCKETS`
+/// buckets, each count saturating at `MAX_COUNT` (the counter type's maximum).
 #[derive(Debug, Clone)]
-pub struct FlatHistogram {
+pub struct FlatCounts<
+    const HALF_MAGNITUDE: u32,
+    const BUCKETS: usize,
+    const HIGH: u64,
+    const SIGFIG: u8,
+    const MAX_COUNT: u64,
+> {
     counts: Box<[u64]>,
     total: u64,
     /// The largest value recorded (after saturation), 0 when none was.
@@ -81,34 +44,105 @@ pub struct FlatHistogram {
     highest: usize,
 }
 
-impl Default for FlatHistogram {
+/// The full-run and interval latency histograms: 1 µs to one day (2048 · 2^26 > 86.4 · 10^9),
+/// 3 digits, `u64` counts.
+pub type FlatHistogram = FlatCounts<10, 27, 86_400_000_000, 3, { u64::MAX }>;
+
+/// The per-second latency histograms: 1 µs to one hour (256 · 2^24 > 3.6 · 10^9), 2 digits,
+/// `u32` counts.
+pub type SecondCounts = FlatCounts<7, 25, 3_600_000_000, 2, { u32::MAX as u64 }>;
+
+impl<const HM: u32, const BUCKETS: usize, const HIGH: u64, const SIGFIG: u8, const MAX: u64> Default
+    for FlatCounts<HM, BUCKETS, HIGH, SIGFIG, MAX>
+{
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl FlatHistogram {
+impl<const HM: u32, const BUCKETS: usize, const HIGH: u64, const SIGFIG: u8, const MAX: u64>
+    FlatCounts<HM, BUCKETS, HIGH, SIGFIG, MAX>
+{
+    /// Lowest value tracked.
+    const LOW: u64 = 1;
+    /// Half the sub-bucket count.
+    const HALF_COUNT: usize = 1 << HM;
+    /// Values below this land in bucket 0 (the sub-bucket mask).
+    const SUB_BUCKET_MASK: u64 = (1 << (HM + 1)) - 1;
+    /// 64 − unit magnitude (0) − sub-bucket count magnitude.
+    const LEADING_ZERO_BASE: u32 = 64 - (HM + 1);
+    /// Number of counts (HdrHistogram's `distinct_values`).
+    pub const LEN: usize = (BUCKETS + 1) << HM;
+
+    /// The bucket of `value`.
+    fn bucket_of(value: u64) -> u32 {
+        Self::LEADING_ZERO_BASE - (value | Self::SUB_BUCKET_MASK).leading_zeros()
+    }
+
+    /// The counts index of `value` (HdrHistogram's `index_for`).
+    fn index_for(value: u64) -> usize {
+        let bucket = Self::bucket_of(value);
+        let sub_bucket = (value >> bucket) as usize;
+        ((bucket as usize + 1) << HM) + sub_bucket - Self::HALF_COUNT
+    }
+
+    /// The lowest value of counts index `index` (HdrHistogram's `value_for`).
+    fn value_for(index: usize) -> u64 {
+        let bucket = (index >> HM) as i64 - 1;
+        let sub_bucket = (index & (Self::HALF_COUNT - 1)) + Self::HALF_COUNT;
+        if bucket < 0 {
+            (sub_bucket - Self::HALF_COUNT) as u64
+        } else {
+            (sub_bucket as u64) << bucket
+        }
+    }
+
+    /// HdrHistogram's `lowest_equivalent`.
+    fn lowest_equivalent(value: u64) -> u64 {
+        let bucket = Self::bucket_of(value);
+        (value >> bucket) << bucket
+    }
+
+    /// HdrHistogram's `highest_equivalent`.
+    fn highest_equivalent(value: u64) -> u64 {
+        if value == u64::MAX {
+            return u64::MAX;
+        }
+        let range = 1u64 << Self::bucket_of(value);
+        Self::lowest_equivalent(value).saturating_add(range) - 1
+    }
+
+    /// HdrHistogram's `median_equivalent`.
+    pub fn median_equivalent(value: u64) -> u64 {
+        let range = 1u64 << Self::bucket_of(value);
+        Self::lowest_equivalent(value)
+            .checked_add(range >> 1)
+            .expect("median equivalent should not overflow")
+    }
+
     /// Empty.
     pub fn new() -> Self {
-        FlatHistogram {
-            counts: vec![0; LEN].into_boxed_slice(),
+        FlatCounts {
+            counts: vec![0; Self::LEN].into_boxed_slice(),
             total: 0,
             max_value: 0,
-            lowest: LEN,
+            lowest: Self::LEN,
             highest: 0,
         }
     }
 
-    /// Record `value` (µs), saturating at one day as `saturating_record` does.
+    /// Record `value`, saturating at `HIGH` as `saturating_record` does.
     #[inline]
     pub fn record(&mut self, value: u64) {
-        let mut index = index_for(value);
+        let mut index = Self::index_for(value);
         let mut value = value;
-        if index >= LEN {
+        if index >= Self::LEN {
             value = HIGH;
-            index = index_for(HIGH);
+            index = Self::index_for(HIGH);
         }
-        self.counts[index] = self.counts[index].saturating_add(1);
+        if self.counts[index] < MAX {
+            self.counts[index] += 1;
+        }
         self.total = self.total.saturating_add(1);
         self.max_value = self.max_value.max(value);
         self.lowest = self.lowest.min(index);
@@ -125,29 +159,53 @@ impl FlatHistogram {
         if self.max_value == 0 {
             0
         } else {
-            highest_equivalent(self.max_value)
+            Self::highest_equivalent(self.max_value)
         }
     }
 
     /// The counts from index 0 through the index of [`Self::max`] (what a V2 serialisation
     /// encodes).
     pub fn counts_through_max(&self) -> &[u64] {
-        &self.counts[..=index_for(self.max()).min(LEN - 1)]
+        &self.counts[..=Self::index_for(self.max()).min(Self::LEN - 1)]
     }
 
     /// The bounds: (lowest, highest, significant digits).
     pub fn bounds() -> (u64, u64, u8) {
-        (LOW, HIGH, SIGFIG)
+        (Self::LOW, HIGH, SIGFIG)
+    }
+
+    /// HdrHistogram's `value_at_quantile`.
+    pub fn value_at_quantile(&self, quantile: f64) -> u64 {
+        let quantile = if quantile > 1.0 { 1.0 } else { quantile };
+        let fractional_count = quantile * self.total as f64;
+        let mut count_at_quantile = fractional_count.ceil() as u64;
+        if count_at_quantile == 0 {
+            count_at_quantile = 1;
+        }
+        // Counts below `lowest` are all zero: the running total starts there.
+        let mut total_to_index: u64 = 0;
+        for index in self.lowest..Self::LEN {
+            total_to_index += self.counts[index];
+            if total_to_index >= count_at_quantile {
+                let value = Self::value_for(index);
+                return if quantile == 0.0 {
+                    Self::lowest_equivalent(value)
+                } else {
+                    Self::highest_equivalent(value)
+                };
+            }
+        }
+        0
     }
 
     /// The same counts as an `hdrhistogram` histogram with these bounds.
     pub fn to_hdr(&self) -> Histogram<u64> {
-        let mut histogram = Histogram::new_with_bounds(LOW, HIGH, SIGFIG)
+        let mut histogram = Histogram::new_with_bounds(Self::LOW, HIGH, SIGFIG)
             .expect("constant histogram bounds are valid");
-        for index in self.lowest..=self.highest.min(LEN - 1) {
+        for index in self.lowest..=self.highest.min(Self::LEN - 1) {
             let count = self.counts[index];
             if count > 0 {
-                histogram.saturating_record_n(value_for(index), count);
+                histogram.saturating_record_n(Self::value_for(index), count);
             }
         }
         histogram
@@ -160,7 +218,7 @@ impl FlatHistogram {
         }
         self.total = 0;
         self.max_value = 0;
-        self.lowest = LEN;
+        self.lowest = Self::LEN;
         self.highest = 0;
     }
 }
@@ -170,19 +228,21 @@ mod tests {
     use super::*;
     use rand::Rng;
 
-    fn values(seed: u64, n: usize) -> Vec<u64> {
+    const HIGH: u64 = 86_400_000_000;
+
+    fn values(seed: u64, n: usize, high: u64) -> Vec<u64> {
         let mut rng = crate::seed::stream(seed, "flat-histogram-test");
         let mut values: Vec<u64> = (0..n)
             .map(|_| match rng.random_range(0..6) {
                 0 => rng.random_range(0..3_000),
                 1 => rng.random_range(0..10_000_000),
-                2 => rng.random_range(0..HIGH),
-                3 => HIGH + rng.random_range(0..1_000_000_000),
+                2 => rng.random_range(0..high),
+                3 => high + rng.random_range(0..1_000_000_000),
                 4 => u64::MAX - rng.random_range(0..3),
                 _ => 1 << rng.random_range(0..64),
             })
             .collect();
-        values.extend([0, 1, 2047, 2048, HIGH, HIGH + 1, u64::MAX]);
+        values.extend([0, 1, 255, 256, 2047, 2048, high, high + 1, u64::MAX]);
         values
     }
 
@@ -204,17 +264,33 @@ mod tests {
     }
 
     #[test]
-    fn layout_is_hdrhistograms() {
-        let hdr = Histogram::<u64>::new_with_bounds(LOW, HIGH, SIGFIG).unwrap();
-        assert_eq!(hdr.distinct_values(), LEN);
-        for value in values(1, 5_000) {
+    fn layouts_are_hdrhistograms() {
+        let hdr = Histogram::<u64>::new_with_bounds(1, HIGH, 3).unwrap();
+        assert_eq!(hdr.distinct_values(), FlatHistogram::LEN);
+        let second = Histogram::<u32>::new_with_bounds(1, 3_600_000_000, 2).unwrap();
+        assert_eq!(second.distinct_values(), SecondCounts::LEN);
+        for value in values(1, 5_000, HIGH) {
             assert_eq!(
-                highest_equivalent(value),
+                FlatHistogram::highest_equivalent(value),
                 hdr.highest_equivalent(value),
                 "{value}"
             );
-            if index_for(value) < LEN {
-                assert_eq!(value_for(index_for(value)), hdr.lowest_equivalent(value));
+            assert_eq!(
+                SecondCounts::highest_equivalent(value),
+                second.highest_equivalent(value)
+            );
+            if value < u64::MAX / 2 {
+                assert_eq!(
+                    SecondCounts::median_equivalent(value),
+                    second.median_equivalent(value)
+                );
+            }
+            if FlatHistogram::index_for(value) < FlatHistogram::LEN {
+                let index = FlatHistogram::index_for(value);
+                assert_eq!(
+                    FlatHistogram::value_for(index),
+                    hdr.lowest_equivalent(value)
+                );
             }
         }
     }
@@ -223,8 +299,8 @@ mod tests {
     fn the_same_counts_and_figures_as_recording_into_hdrhistogram() {
         for seed in 0..20 {
             let mut flat = FlatHistogram::new();
-            let mut hdr = Histogram::<u64>::new_with_bounds(LOW, HIGH, SIGFIG).unwrap();
-            for value in values(seed, 300 + seed as usize * 50) {
+            let mut hdr = Histogram::<u64>::new_with_bounds(1, HIGH, 3).unwrap();
+            for value in values(seed, 300 + seed as usize * 50, HIGH) {
                 flat.record(value);
                 hdr.saturating_record(value);
             }
@@ -236,13 +312,36 @@ mod tests {
             assert_eq!(rebuilt.len(), hdr.len());
             for q in [0.0, 0.5, 0.9, 0.99, 0.999, 1.0] {
                 assert_eq!(rebuilt.value_at_quantile(q), hdr.value_at_quantile(q));
+                assert_eq!(flat.value_at_quantile(q), hdr.value_at_quantile(q));
             }
             flat.reset();
             assert!(flat.is_empty());
             assert_eq!(
                 flat.to_hdr(),
-                Histogram::<u64>::new_with_bounds(LOW, HIGH, 3).unwrap()
+                Histogram::<u64>::new_with_bounds(1, HIGH, 3).unwrap()
             );
         }
+    }
+
+    #[test]
+    fn per_second_quantiles_are_those_of_the_u32_histogram() {
+        let mut rng = crate::seed::stream(5, "second-counts-test");
+        let mut flat = SecondCounts::new();
+        for round in 0..30 {
+            let mut hdr = Histogram::<u32>::new_with_bounds(1, 3_600_000_000, 2).unwrap();
+            let n = [1, 2, 65, 1_000, 20_000][round % 5];
+            let spread = [10, 5_000, 3_000_000, 4_000_000_000][round % 4];
+            for _ in 0..n {
+                let value = rng.random_range(0..=spread);
+                flat.record(value);
+                hdr.saturating_record(value);
+            }
+            assert_eq!(flat.is_empty(), hdr.is_empty());
+            for q in [0.0, 0.01, 0.5, 0.99, 0.999, 1.0, 1.5] {
+                assert_eq!(flat.value_at_quantile(q), hdr.value_at_quantile(q), "{q}");
+            }
+            flat.reset();
+        }
+        assert_eq!(flat.value_at_quantile(0.5), 0);
     }
 }
