@@ -21,6 +21,7 @@
 //! All mutable state lives in the value (K gateway instances = K values). No clock, no globals.
 
 use rand::Rng;
+use std::cmp::Ordering;
 use std::time::Duration;
 
 use super::BalanceError;
@@ -107,6 +108,9 @@ pub struct Strategy {
     inflight: Vec<u32>,
     /// Each priority present and its backends, best first.
     levels: Vec<(u32, Mask)>,
+    /// The backends with a non-streaming fraction not at least 1 (the others never decline
+    /// and never draw).
+    may_decline: Mask,
     log: TransitionLog,
 }
 
@@ -162,6 +166,19 @@ impl Strategy {
             breakers: composition.breaker.build(backends.len()),
             inflight: vec![0; backends.len()],
             levels,
+            may_decline: (0..backends.len())
+                .filter(|id| {
+                    backends[*id]
+                        .non_streaming_fraction
+                        .is_some_and(|fraction| {
+                            // NaN included: `declines` draws for it too.
+                            !matches!(
+                                fraction.partial_cmp(&1.0),
+                                Some(Ordering::Greater | Ordering::Equal)
+                            )
+                        })
+                })
+                .collect(),
             specs: backends.to_vec(),
             log: TransitionLog::default(),
             composition,
@@ -239,9 +256,14 @@ impl Strategy {
         }
     }
 
-    /// The backends that decline a request by their non-streaming fraction.
+    /// The backends that decline a request by their non-streaming fraction (only those with
+    /// a fraction below 1 can; they draw in id order).
     fn declining(&self, stream: bool, rng: &mut SimRng) -> Mask {
-        (0..self.specs.len())
+        if stream {
+            return Mask::EMPTY;
+        }
+        self.may_decline
+            .iter()
             .filter(|id| self.specs[*id].declines(stream, rng))
             .collect()
     }
@@ -261,10 +283,13 @@ impl Strategy {
         if let Some(group) = drawn {
             return group;
         }
-        let Some(best) = candidates.iter().map(|id| self.specs[id].priority).min() else {
-            return candidates;
-        };
-        self.group(candidates, best)
+        // The best priority present among the candidates: the first level (best first) that
+        // holds one of them.
+        self.levels
+            .iter()
+            .map(|(_, members)| candidates.and(*members))
+            .find(|group| !group.is_empty())
+            .unwrap_or(candidates)
     }
 
     /// The members of `candidates` in priority group `priority`.
@@ -321,12 +346,7 @@ impl Strategy {
     }
 
     fn earliest_reopen(&self, now: Duration) -> Option<Duration> {
-        (0..self.specs.len())
-            .filter_map(|id| match self.breakers.state(now, id) {
-                BackendState::Open { until } => until,
-                _ => None,
-            })
-            .min()
+        self.breakers.earliest_reopen(now, self.specs.len())
     }
 
     fn send(&mut self, now: Duration, attempt: &mut Attempt, backend: BackendId) -> Step {

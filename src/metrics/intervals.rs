@@ -10,12 +10,14 @@
 //! [`IntervalHistograms::late_samples`]: the sum over all intervals stays exactly the full-run
 //! histogram. Never reads a clock: interval start times are run time.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::V2DeflateSerializer;
-use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
+
+use super::flat_histogram::{FlatHistogram, micros};
+use super::interval_encode::IntervalEncoder;
 
 /// Interval length used by the recorder.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
@@ -42,25 +44,27 @@ pub fn latency_histogram() -> Histogram<u64> {
 
 #[derive(Debug)]
 struct OpenInterval {
-    e2e: Histogram<u64>,
-    ttft: Histogram<u64>,
+    index: u64,
+    e2e: FlatHistogram,
+    ttft: FlatHistogram,
 }
 
 /// Latency histograms per interval of run time, serialised as an interval log as they close.
 #[derive(Debug)]
 pub struct IntervalHistograms {
     interval: Duration,
-    open: BTreeMap<u64, OpenInterval>,
+    /// The interval length in nanoseconds (at least 1).
+    interval_nanos: u64,
+    /// Open intervals, oldest first (at most `OPEN_INTERVALS + 1`: every open interval is
+    /// within `OPEN_INTERVALS` of the newest sample's).
+    open: Vec<OpenInterval>,
     spare: Vec<OpenInterval>,
     /// Every interval below this index has been written.
     written_below: u64,
     log: Vec<u8>,
+    encoder: IntervalEncoder,
     late: u64,
     error: Option<String>,
-}
-
-fn micros(value: Duration) -> u64 {
-    u64::try_from(value.as_micros()).unwrap_or(u64::MAX)
 }
 
 impl IntervalHistograms {
@@ -80,10 +84,14 @@ impl IntervalHistograms {
             .map(|error| error.to_string());
         IntervalHistograms {
             interval,
-            open: BTreeMap::new(),
+            interval_nanos: u64::try_from(interval.as_nanos())
+                .unwrap_or(u64::MAX)
+                .max(1),
+            open: Vec::with_capacity(OPEN_INTERVALS as usize + 1),
             spare: Vec::new(),
             written_below: 0,
             log,
+            encoder: IntervalEncoder::default(),
             late: 0,
             error,
         }
@@ -91,64 +99,78 @@ impl IntervalHistograms {
 
     /// Record a successful request that ended at `end` with these latencies.
     pub fn record(&mut self, end: Duration, e2e: Duration, ttft: Option<Duration>) {
-        let nanos = self.interval.as_nanos().max(1);
-        let index = u64::try_from(end.as_nanos() / nanos).unwrap_or(u64::MAX);
+        let index = match u64::try_from(end.as_nanos()) {
+            Ok(nanos) => nanos / self.interval_nanos,
+            Err(_) => {
+                u64::try_from(end.as_nanos() / u128::from(self.interval_nanos)).unwrap_or(u64::MAX)
+            }
+        };
         let index = if index < self.written_below {
             self.late += 1;
             self.written_below
         } else {
             index
         };
-        let stale: Vec<u64> = self
-            .open
-            .keys()
-            .copied()
-            .take_while(|open| open.saturating_add(OPEN_INTERVALS) < index)
-            .collect();
-        for old in stale {
-            self.write(old);
-        }
-        let spare = &mut self.spare;
-        let slot = self.open.entry(index).or_insert_with(|| {
-            spare.pop().unwrap_or_else(|| OpenInterval {
-                e2e: latency_histogram(),
-                ttft: latency_histogram(),
-            })
-        });
-        slot.e2e.saturating_record(micros(e2e));
+        // The newest open interval takes nearly every sample.
+        let position = match self.open.last() {
+            Some(newest) if newest.index == index => self.open.len() - 1,
+            _ => self.open_interval(index),
+        };
+        let slot = &mut self.open[position];
+        slot.e2e.record(micros(e2e));
         if let Some(ttft) = ttft {
-            slot.ttft.saturating_record(micros(ttft));
+            slot.ttft.record(micros(ttft));
         }
     }
 
-    /// Serialise interval `index` into the log and recycle its histograms.
-    fn write(&mut self, index: u64) {
-        let Some(mut slot) = self.open.remove(&index) else {
+    /// Write the intervals a sample in `index` closes, then find or open `index`'s interval;
+    /// its position in `open`.
+    fn open_interval(&mut self, index: u64) -> usize {
+        while self
+            .open
+            .first()
+            .is_some_and(|oldest| oldest.index.saturating_add(OPEN_INTERVALS) < index)
+        {
+            self.write_oldest();
+        }
+        let position = self.open.partition_point(|open| open.index < index);
+        if self
+            .open
+            .get(position)
+            .is_none_or(|open| open.index != index)
+        {
+            let mut slot = self.spare.pop().unwrap_or_else(|| OpenInterval {
+                index,
+                e2e: FlatHistogram::new(),
+                ttft: FlatHistogram::new(),
+            });
+            slot.index = index;
+            self.open.insert(position, slot);
+        }
+        position
+    }
+
+    /// Serialise the oldest open interval into the log and recycle its histograms.
+    fn write_oldest(&mut self) {
+        if self.open.is_empty() {
             return;
-        };
+        }
+        let mut slot = self.open.remove(0);
         let start = self
             .interval
-            .saturating_mul(u32::try_from(index).unwrap_or(u32::MAX));
-        let mut serializer = V2DeflateSerializer::new();
-        let builder = IntervalLogWriterBuilder::new();
-        match builder.begin_log_with(&mut self.log, &mut serializer) {
-            Ok(mut writer) => {
-                for (tag, histogram) in [(E2E_TAG, &slot.e2e), (TTFT_TAG, &slot.ttft)] {
-                    if histogram.is_empty() {
-                        continue;
-                    }
-                    if let Err(error) =
-                        writer.write_histogram(histogram, start, self.interval, Tag::new(tag))
-                    {
-                        self.error.get_or_insert_with(|| error.to_string());
-                    }
-                }
+            .saturating_mul(u32::try_from(slot.index).unwrap_or(u32::MAX));
+        for (tag, histogram) in [(E2E_TAG, &slot.e2e), (TTFT_TAG, &slot.ttft)] {
+            if histogram.is_empty() {
+                continue;
             }
-            Err(error) => {
-                self.error.get_or_insert_with(|| error.to_string());
+            if let Err(error) =
+                self.encoder
+                    .write_line(&mut self.log, tag, start, self.interval, histogram)
+            {
+                self.error.get_or_insert(error);
             }
         }
-        self.written_below = self.written_below.max(index + 1);
+        self.written_below = self.written_below.max(slot.index + 1);
         slot.e2e.reset();
         slot.ttft.reset();
         self.spare.push(slot);
@@ -161,9 +183,8 @@ impl IntervalHistograms {
 
     /// Write every open interval and return the complete log text (or why it failed).
     pub fn finish(mut self) -> Result<Vec<u8>, String> {
-        let open: Vec<u64> = self.open.keys().copied().collect();
-        for index in open {
-            self.write(index);
+        while !self.open.is_empty() {
+            self.write_oldest();
         }
         match self.error {
             Some(error) => Err(error),

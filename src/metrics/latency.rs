@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use super::flat_histogram::{FlatHistogram, micros};
+
 /// The largest value tracked exactly enough (one day); larger values saturate to it.
 const HIGHEST_MICROS: u64 = 86_400_000_000;
 
@@ -87,6 +89,31 @@ impl LatencyHistogram {
     /// The exact largest value recorded; `None` when empty.
     pub fn max(&self) -> Option<Duration> {
         (!self.histogram.is_empty()).then_some(self.max)
+    }
+}
+
+/// A [`LatencyHistogram`] being recorded on a hot path: the counts in a
+/// [`FlatHistogram`] (no call per value), the `hdrhistogram` value built once at the end.
+#[derive(Debug, Clone, Default)]
+pub struct LatencyRecorder {
+    counts: FlatHistogram,
+    max: Duration,
+}
+
+impl LatencyRecorder {
+    /// Record one value (saturating at one day), as [`LatencyHistogram::record`].
+    #[inline]
+    pub fn record(&mut self, value: Duration) {
+        self.counts.record(micros(value));
+        self.max = self.max.max(value);
+    }
+
+    /// The histogram of every value recorded.
+    pub fn histogram(&self) -> LatencyHistogram {
+        LatencyHistogram {
+            histogram: self.counts.to_hdr(),
+            max: self.max,
+        }
     }
 }
 

@@ -7,6 +7,8 @@
 //! themselves are streamed to disk by the report writers, never kept here. Never reads a
 //! clock: every time is a `Duration` since the run start supplied by the driver.
 
+pub mod flat_histogram;
+pub mod interval_encode;
 pub mod intervals;
 pub mod latency;
 pub mod record;

@@ -4,8 +4,8 @@
 //! A ring of [`WINDOW_SECONDS`] slots holds the most recent seconds. A slot keeps its first
 //! [`EXACT_SAMPLES`] latencies as they are (exact nearest-rank percentiles, and finalising a
 //! sparse second costs a sort of a few values); a busier second spills into the slot's
-//! HdrHistogram (µs, 2 significant digits: bucket resolution < 1%), which is only reset when it
-//! was used. When a slot is needed for a newer second, the second
+//! HdrHistogram (µs, 2 significant digits: bucket resolution < 1%; kept as flat counts, see
+//! [`SecondCounts`]), which is only reset when it was used. When a slot is needed for a newer second, the second
 //! it held is *finalised*: its p50/p99 are stored and the histogram is reset and reused, so
 //! after warm-up nothing is allocated. Drivers emit request records when requests end, so
 //! records arrive in (nearly) end order; a record whose second has already been finalised
@@ -15,13 +15,10 @@
 
 use std::time::Duration;
 
-use hdrhistogram::Histogram;
+use super::flat_histogram::{SecondCounts, micros};
 
 /// How many recent seconds keep a live histogram.
 pub const WINDOW_SECONDS: usize = 64;
-
-/// Saturation bound of the per-second histograms: one hour in µs (fits a `u32`).
-const HIGHEST_MICROS: u64 = 3_600_000_000;
 
 /// Samples per second kept exactly before spilling into the histogram.
 pub const EXACT_SAMPLES: usize = 64;
@@ -38,8 +35,9 @@ struct Slot {
     second: usize,
     /// The first samples of the second, exact (µs).
     exact: Vec<u32>,
-    /// Every sample once `exact` overflowed; empty otherwise.
-    histogram: Histogram<u32>,
+    /// Every sample once `exact` overflowed; empty otherwise (µs to one hour, 2 significant
+    /// digits, as an HdrHistogram of `u32` counts).
+    histogram: SecondCounts,
 }
 
 impl Slot {
@@ -47,9 +45,7 @@ impl Slot {
         Slot {
             second,
             exact: Vec::with_capacity(EXACT_SAMPLES),
-            // Constant bounds satisfying hdrhistogram's preconditions: cannot fail.
-            histogram: Histogram::new_with_bounds(1, HIGHEST_MICROS, 2)
-                .expect("constant histogram bounds are valid"),
+            histogram: SecondCounts::new(),
         }
     }
 
@@ -60,10 +56,10 @@ impl Slot {
         }
         if self.histogram.is_empty() {
             for value in self.exact.drain(..) {
-                self.histogram.saturating_record(u64::from(value));
+                self.histogram.record(u64::from(value));
             }
         }
-        self.histogram.saturating_record(micros);
+        self.histogram.record(micros);
     }
 
     fn percentiles(&self) -> Option<Finalised> {
@@ -100,12 +96,12 @@ pub struct SecondLatency {
     late: u64,
 }
 
-fn percentiles(histogram: &Histogram<u32>) -> Option<Finalised> {
+fn percentiles(histogram: &SecondCounts) -> Option<Finalised> {
     if histogram.is_empty() {
         return None;
     }
     let at = |q: f64| {
-        let value = histogram.median_equivalent(histogram.value_at_quantile(q));
+        let value = SecondCounts::median_equivalent(histogram.value_at_quantile(q));
         u32::try_from(value).unwrap_or(u32::MAX)
     };
     Some(Finalised {
@@ -120,7 +116,7 @@ impl SecondLatency {
         if self.slots.is_empty() {
             self.slots.resize_with(WINDOW_SECONDS, || None);
         }
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        let micros = micros(latency);
         let index = second % WINDOW_SECONDS;
         let slot = match &mut self.slots[index] {
             Some(slot) if slot.second == second => slot,

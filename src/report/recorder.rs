@@ -3,7 +3,8 @@
 //! records. `finish` turns the totals into a [`StrategySummary`].
 //!
 //! Hot-path cost: a handful of counter increments and histogram records per record, no
-//! allocation (the per-second series allocates once per new second).
+//! allocation (the per-second series allocates once per new second). The full-run latency
+//! histograms are recorded as flat counts and become `hdrhistogram` values when the run ends.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use super::summarize;
 use super::summary::StrategySummary;
 use super::totals::{BackendTotals, StrategyTotals};
 use crate::metrics::intervals::{DEFAULT_INTERVAL, IntervalHistograms};
-use crate::metrics::latency::LatencyHistogram;
+use crate::metrics::latency::{LatencyHistogram, LatencyRecorder};
 use crate::metrics::record::{
     AttemptRecord, BackendIndex, ErrorClass, RequestRecord, StrategyIndex,
 };
@@ -29,6 +30,11 @@ pub struct StrategyRecorder {
     goodput_e2e: Option<Duration>,
     latest: Duration,
     intervals: IntervalHistograms,
+    /// The four latency histograms of `totals`, recorded here and put in `totals` at the end.
+    e2e: LatencyRecorder,
+    ttft: LatencyRecorder,
+    ttft_from_send: LatencyRecorder,
+    send_lag: LatencyRecorder,
 }
 
 /// One strategy's latency histograms: full run (for charts) and the interval log (for exact
@@ -83,6 +89,10 @@ impl StrategyRecorder {
                 ),
             ),
             setup,
+            e2e: LatencyRecorder::default(),
+            ttft: LatencyRecorder::default(),
+            ttft_from_send: LatencyRecorder::default(),
+            send_lag: LatencyRecorder::default(),
         }
     }
 
@@ -94,7 +104,7 @@ impl StrategyRecorder {
         totals.attempts += u64::from(record.attempts);
         totals.client_retries += u64::from(record.client_retries);
         totals.gateway_retries += u64::from(record.gateway_retries);
-        totals.send_lag.record(record.send_lag());
+        self.send_lag.record(record.send_lag());
         let e2e = record.e2e();
         self.series
             .add_request(record.actual_start, record.end, record.error, e2e);
@@ -103,12 +113,12 @@ impl StrategyRecorder {
         if !record.succeeded() {
             return;
         }
-        totals.e2e.record(e2e);
+        self.e2e.record(e2e);
         let ttft = record.ttft();
         self.intervals.record(record.end, e2e, ttft);
         if let (Some(ttft), Some(from_send)) = (ttft, record.ttft_from_send()) {
-            totals.ttft.record(ttft);
-            totals.ttft_from_send.record(from_send);
+            self.ttft.record(ttft);
+            self.ttft_from_send.record(from_send);
         }
         let prompt = u64::from(record.prompt_tokens);
         let completion = u64::from(record.completion_tokens);
@@ -265,6 +275,10 @@ impl StrategyRecorder {
         StrategyTotals,
     ) {
         self.close_breakers_at(self.setup.duration.max(self.latest));
+        self.totals.e2e = self.e2e.histogram();
+        self.totals.ttft = self.ttft.histogram();
+        self.totals.ttft_from_send = self.ttft_from_send.histogram();
+        self.totals.send_lag = self.send_lag.histogram();
         let summary = summarize::strategy_summary(&self.totals, &self.setup);
         let late_interval_samples = self.intervals.late_samples();
         let histograms = StrategyHistograms {

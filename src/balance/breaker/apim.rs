@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use toml::Table;
 
 use super::{BreakerRule, Outcome, TransitionLog, expire, timed_state};
+use crate::balance::mask::Mask;
 use crate::balance::part::{Part, Problem};
 use crate::balance::status_set::StatusSet;
 use crate::balance::types::{BackendId, BackendState, Phase, Reason};
@@ -175,10 +176,11 @@ pub struct ApimBreaker {
     /// The rule of each backend (None: that backend has no breaker).
     rules: Vec<Option<ApimRule>>,
     backends: Vec<BackendWindow>,
-    /// No backend's trip ends before this (None: none is open): `refresh` runs for every
-    /// attempt and skips the scan of every backend until then. Never later than the earliest
-    /// `open_until`.
+    /// The earliest `open_until` of any backend (None: none is set): `refresh` runs for every
+    /// attempt and skips the scan of every backend until then.
     next_expiry: Option<Duration>,
+    /// The backends whose `open_until` is set (selection's mask is its complement).
+    open: Mask,
 }
 
 impl ApimBreaker {
@@ -193,6 +195,7 @@ impl ApimBreaker {
             backends: vec![BackendWindow::default(); rules.len()],
             rules,
             next_expiry: None,
+            open: Mask::EMPTY,
         }
     }
 }
@@ -256,12 +259,41 @@ impl BreakerRule for ApimBreaker {
         }
         for (backend, window) in self.backends.iter_mut().enumerate() {
             expire(&mut window.open_until, now, backend, log);
+            if window.open_until.is_none() {
+                self.open = self.open.without(backend);
+            }
         }
         self.next_expiry = self.backends.iter().filter_map(|w| w.open_until).min();
     }
 
     fn available(&self, backend: BackendId) -> bool {
         self.backends[backend].open_until.is_none()
+    }
+
+    fn available_mask(&self, backends: usize) -> Mask {
+        Mask::all(backends.min(self.backends.len())).minus(self.open)
+    }
+
+    fn earliest_reopen(&self, now: Duration, backends: usize) -> Option<Duration> {
+        // `next_expiry` is the earliest of every trip end: when it is still ahead, so are all.
+        if backends >= self.backends.len()
+            && let Some(expiry) = self.next_expiry
+            && now < expiry
+        {
+            return Some(expiry);
+        }
+        // Only backends in the open set have a trip end (`state` reports it while `now` is
+        // before it).
+        let mut earliest: Option<Duration> = None;
+        for id in self.open.and(Mask::all(backends)).iter() {
+            if let Some(until) = self.backends[id].open_until
+                && now < until
+                && earliest.is_none_or(|best| until < best)
+            {
+                earliest = Some(until);
+            }
+        }
+        earliest
     }
 
     fn on_send(&mut self, _now: Duration, _backend: BackendId, _log: &mut TransitionLog) {}
@@ -298,12 +330,17 @@ impl BreakerRule for ApimBreaker {
             return;
         }
         let until = rule.trip_until(now, outcome.observation.retry_after);
-        window.open_until = Some(until);
-        self.next_expiry = Some(self.next_expiry.map_or(until, |expiry| expiry.min(until)));
+        let replaced = window.open_until.replace(until);
         window.failures.clear();
         window.calls.clear();
         window.fixed_failures = 0;
         window.fixed_calls = 0;
+        self.open = self.open.with(backend);
+        self.next_expiry = match replaced {
+            // A trip that ended unnoticed is replaced: the earliest end is found again.
+            Some(_) => self.backends.iter().filter_map(|w| w.open_until).min(),
+            None => Some(self.next_expiry.map_or(until, |expiry| expiry.min(until))),
+        };
         let reason = if by_count {
             Reason::FailureCount { failures }
         } else {

@@ -96,6 +96,21 @@ pub trait BreakerRule {
     );
     /// The state of `backend` at `now`, without changing anything.
     fn state(&self, now: Duration, backend: BackendId) -> BackendState;
+    /// The backends among `0..backends` that [`BreakerRule::available`] lets selection use
+    /// (a breaker that tracks its open set overrides this loop).
+    fn available_mask(&self, backends: usize) -> Mask {
+        (0..backends).filter(|id| self.available(*id)).collect()
+    }
+    /// The earliest end of a timed open state among `0..backends` at `now` (what
+    /// [`BreakerRule::state`] reports as `Open { until: Some(_) }`).
+    fn earliest_reopen(&self, now: Duration, backends: usize) -> Option<Duration> {
+        (0..backends)
+            .filter_map(|id| match self.state(now, id) {
+                BackendState::Open { until } => until,
+                _ => None,
+            })
+            .min()
+    }
 }
 
 /// Which breaker a strategy uses, with its parameters.
@@ -298,9 +313,14 @@ impl Breakers {
     pub fn available_mask(&self, backends: usize) -> Mask {
         dispatch!(
             self,
-            rule => (0..backends).filter(|id| rule.available(*id)).collect(),
-            none => (0..backends).collect()
+            rule => rule.available_mask(backends),
+            none => Mask::all(backends)
         )
+    }
+
+    /// See [`BreakerRule::earliest_reopen`] (one dispatch for the whole pool).
+    pub fn earliest_reopen(&self, now: Duration, backends: usize) -> Option<Duration> {
+        dispatch!(self, rule => rule.earliest_reopen(now, backends), none => None)
     }
 
     /// See [`BreakerRule::on_send`].

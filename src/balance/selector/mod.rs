@@ -189,7 +189,7 @@ impl SelectorConfig {
             SelectorConfig::Random => Selector::Random,
             SelectorConfig::RoundRobin => Selector::RoundRobin { cursor: 0 },
             SelectorConfig::SmoothWeighted => {
-                Selector::SmoothWeighted(weighted::SmoothWeighted::new(n))
+                Selector::SmoothWeighted(weighted::SmoothWeighted::new(specs))
             }
             SelectorConfig::WeightedRandom(source) => Selector::WeightedRandom(*source),
             SelectorConfig::Ordered => Selector::Ordered,

@@ -7,6 +7,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{PickContext, SelectorConfig, uniform};
+use crate::balance::mask::Mask;
 use crate::balance::part::Part;
 use crate::balance::types::{BackendId, BackendSpec, DeclaredWeights};
 use crate::seed::SimRng;
@@ -15,38 +16,44 @@ use crate::seed::SimRng;
 /// tie), `cur_chosen −= Σw`. All-zero weights count as equal weights.
 #[derive(Debug, Clone)]
 pub struct SmoothWeighted {
-    current: Vec<i64>,
+    /// Each backend's current value and its weight (read once from its spec: specs never
+    /// change).
+    state: Vec<(i64, i64)>,
+    /// The backends of weight 0.
+    zero: Mask,
 }
 
 impl SmoothWeighted {
-    /// Fresh state for `n` backends.
-    pub fn new(n: usize) -> Self {
+    /// Fresh state for the backends `specs`.
+    pub fn new(specs: &[BackendSpec]) -> Self {
         Self {
-            current: vec![0; n],
+            state: specs
+                .iter()
+                .map(|spec| (0, i64::from(spec.weight)))
+                .collect(),
+            zero: (0..specs.len())
+                .filter(|id| specs[*id].weight == 0)
+                .collect(),
         }
     }
 
-    /// One smooth-WRR pick over `ctx.eligible`.
+    /// One smooth-WRR pick over `ctx.eligible` (of the backends it was built for).
     pub fn pick(&mut self, ctx: &PickContext<'_>) -> Option<BackendId> {
-        let all_zero = ctx.eligible.iter().all(|id| ctx.specs[id].weight == 0);
-        let weight = |id: BackendId| {
-            if all_zero {
-                1
-            } else {
-                i64::from(ctx.specs[id].weight)
-            }
-        };
+        let all_zero = ctx.eligible.minus(self.zero).is_empty();
         let mut total = 0;
-        let mut best: Option<BackendId> = None;
+        let mut best: Option<(BackendId, i64)> = None;
         for id in ctx.eligible.iter() {
-            self.current[id] += weight(id);
-            total += weight(id);
-            if best.is_none_or(|b| self.current[id] > self.current[b]) {
-                best = Some(id);
+            let (current, weight) = &mut self.state[id];
+            let weight = if all_zero { 1 } else { *weight };
+            *current += weight;
+            total += weight;
+            let value = *current;
+            if best.is_none_or(|(_, top)| value > top) {
+                best = Some((id, value));
             }
         }
-        let chosen = best?;
-        self.current[chosen] -= total;
+        let (chosen, _) = best?;
+        self.state[chosen].0 -= total;
         Some(chosen)
     }
 }

@@ -281,10 +281,17 @@ impl<'a> Engine<'a> {
     }
 
     /// Record breaker transitions of gateway instance 0 (the timeline shows one instance).
+    #[inline]
     fn log_transitions(&mut self, gateway: usize) {
-        if !self.gateways[gateway].has_transitions() {
-            return;
+        if self.gateways[gateway].has_transitions() {
+            self.drain_transitions(gateway);
         }
+    }
+
+    /// [`Self::log_transitions`] when there are some (rare: out of the per-attempt path).
+    #[cold]
+    #[inline(never)]
+    fn drain_transitions(&mut self, gateway: usize) {
         if gateway != 0 {
             let _ = self.gateways[gateway].drain_transitions();
             return;
