@@ -52,6 +52,8 @@ async fn one(system: System, strategy: &str, file: &str, sets: Vec<Override>) ->
             work_dir: work_dir.clone(),
             startup_timeout: Duration::from_secs(120),
             drain: Duration::from_secs(60),
+            kill_system_after: None,
+            warmup_rounds: 2,
         },
     };
     let result = check(&load, &sets, system, &options)
@@ -64,6 +66,9 @@ async fn one(system: System, strategy: &str, file: &str, sets: Vec<Override>) ->
 fn assert_agrees(result: &Conformance, check_ttft: bool) {
     let table = markdown(&result.rows);
     eprintln!("{} vs {}:\n{table}", result.system.name(), result.strategy);
+    if let Some(stopped) = &result.stopped {
+        panic!("the real system did not answer to the end, so its figures say nothing: {stopped}");
+    }
     assert!(
         result.real.requests >= 60,
         "{}: {} requests",

@@ -7,13 +7,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::StrategySummary;
 
+/// One HTTP attempt the client made for a request (its own retries included): seconds from
+/// the intended send when the answer's head arrived or the attempt failed, the status (0: no
+/// answer), and the answer's `retry-after-ms`, `retry-after` and `llm_provider-retry-after`.
+pub type ClientTry = (f64, u16, Option<String>, Option<String>, Option<String>);
+
 /// How one request ended for the application, as the lab's driver records it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RealRecord {
     /// The request's position in the schedule.
     pub id: u64,
+    /// Its intended send time, seconds from the start of the schedule.
+    #[serde(default)]
+    pub at_s: Option<f64>,
     /// `ok`, `throttled` (a backend's 429 passed through), `exhausted` (the balancer's own
-    /// answer), `server_error`, `client_error`, `connect_error` or `timeout`.
+    /// answer), `server_error`, `client_error`, `broken_stream` (a 200 whose body broke off),
+    /// `transport_error` (no HTTP answer: connection refused or reset, closed unanswered) or
+    /// `timeout`.
     pub outcome: String,
     /// HTTP status the application saw (0: none).
     pub status: u16,
@@ -21,6 +31,19 @@ pub struct RealRecord {
     pub ttft_s: Option<f64>,
     /// End of the answer, seconds from the intended send.
     pub e2e_s: Option<f64>,
+    /// What the transport failure was (`ConnectError: [Errno 111] Connection refused`).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The client's HTTP attempts (SDK modes; none for the Router library).
+    #[serde(default)]
+    pub tries: Option<Vec<ClientTry>>,
+}
+
+impl RealRecord {
+    /// Whether the application got an HTTP answer at all (any status).
+    pub fn answered(&self) -> bool {
+        self.status > 0
+    }
 }
 
 /// The compared figures of one run.
@@ -160,10 +183,13 @@ mod tests {
     fn record(id: u64, outcome: &str, ttft: Option<f64>) -> RealRecord {
         RealRecord {
             id,
+            at_s: None,
             outcome: outcome.to_string(),
             status: 0,
             ttft_s: ttft,
             e2e_s: None,
+            error: None,
+            tries: None,
         }
     }
 
