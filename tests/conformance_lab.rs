@@ -124,6 +124,12 @@ async fn short_pass_of_all_four() {
     assert_agrees(&router, false);
     assert_agrees(&priority, true);
     assert_agrees(&sdk, true);
+    // The SDK calls the mock itself: every try it made is one backend attempt the mock
+    // counted, and the lab's warm-up requests before the schedule are in neither.
+    assert_eq!(
+        sdk.real.attempts_per_request, sdk.real.client_tries_per_request,
+        "openai-sdk: backend attempts and the client's own tries"
+    );
     // The priority balancer buffers: its clients see the first token at the end of the body,
     // well after the mock's first token (0.4 s) — the preset models it.
     let buffered = priority.real.ttft_p50.expect("streams succeeded");

@@ -247,9 +247,9 @@ async def warm_up(sender, schedule, warmup):
     """Warms the system under test before the schedule: `rounds` rounds of `requests`
     concurrent one-token requests (concurrent, so a least-busy router spreads them over its
     deployments), then `settle_s` for them to leave the backends' request windows. A cold
-    LiteLLM proxy answers its first requests 0.3-1.2 s late (it builds each deployment's client
-    on first use), which delays the schedule's first admissions and so every rate window after
-    them; the simulator has no cold start. Prints "WARMED <answered> <sent>"."""
+    LiteLLM proxy answered its first requests 0.6-1.3 s late (TTFT 1.1-1.7 s where the mock
+    gives ~0.4 s; docs/conformance.md), which delays the schedule's first admissions and so
+    every rate window after them; the simulator has no cold start. Prints "WARMED <answered> <sent>"."""
     if not schedule or warmup.get("rounds", 0) <= 0:
         print("WARMED 0 0", flush=True)
         return

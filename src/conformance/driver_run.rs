@@ -13,7 +13,7 @@ use tokio::process::{Child, Command};
 
 use super::error::LabError;
 use super::figures::RealRecord;
-use super::lab::LabOptions;
+use super::options::LabOptions;
 use super::processes::{log_tail, spawn, stop};
 use super::system::System;
 

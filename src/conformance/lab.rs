@@ -11,8 +11,7 @@
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use aoai_mock::config::FleetConfig;
 use aoai_mock::http::RunningFleet;
@@ -23,36 +22,12 @@ use super::error::LabError;
 use super::figures::RealRecord;
 use super::litellm_yaml::{API_VERSION, MASTER_KEY, lab_config};
 use super::liveness::{RunFacts, Stopped, verdict};
+use super::options::{LabOptions, WARMUP_SETTLE};
 use super::processes::{free_port, log_tail, start_proxy, stop};
 use super::python::require;
 use super::schedule::write_schedule;
 use super::system::System;
 use crate::scenario::Scenario;
-
-/// Where and how long.
-#[derive(Debug, Clone)]
-pub struct LabOptions {
-    /// The lab's Python (see [`super::python::lab_python`]).
-    pub python: PathBuf,
-    /// Folder for the schedule, configs, logs and the driver's output.
-    pub work_dir: PathBuf,
-    /// Longest wait for the proxy to become healthy or the driver to import its packages.
-    pub startup_timeout: Duration,
-    /// How long requests may stay open after the last intended send.
-    pub drain: Duration,
-    /// The lab's self-check: SIGKILL the system's own process (the LiteLLM proxy) once this
-    /// many requests got an HTTP answer, to show that the lab reports a system that died
-    /// (`throttlebox conform --kill-system-after N`). None in every real measurement.
-    pub kill_system_after: Option<u64>,
-    /// Rounds of warm-up before the schedule (0: none): each round sends two one-token
-    /// requests per pool backend at once through the system under test, then the lab waits
-    /// [`WARMUP_SETTLE`] for them to leave the backends' request windows and counts backend
-    /// attempts from there. A cold LiteLLM proxy answers its first requests 0.3–1.2 s late.
-    pub warmup_rounds: u32,
-}
-
-/// How long after the warm-up the schedule starts: the PAYG request window (10 s) and a margin.
-pub const WARMUP_SETTLE: Duration = Duration::from_secs(11);
 
 /// What a real run produced.
 #[derive(Debug, Clone)]

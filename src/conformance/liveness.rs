@@ -153,6 +153,7 @@ mod tests {
             status,
             ttft_s: None,
             e2e_s: None,
+            send_lag_s: None,
             error: (status == 0).then(|| "ConnectError: [Errno 111] Connection refused".into()),
             tries: None,
         }

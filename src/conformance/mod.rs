@@ -15,6 +15,7 @@ pub mod figures;
 pub mod lab;
 pub mod litellm_yaml;
 pub mod liveness;
+mod options;
 mod processes;
 pub mod python;
 pub mod schedule;
@@ -25,8 +26,9 @@ use serde::Serialize;
 pub use compare::{Row, Spread, compare, markdown, markdown_invalid};
 pub use error::LabError;
 pub use figures::{Figures, RealRecord};
-pub use lab::{LabOptions, RealRun, run_real};
+pub use lab::{RealRun, run_real};
 pub use liveness::Stopped;
+pub use options::{LabOptions, WARMUP_SETTLE};
 pub use system::System;
 
 use crate::scenario::{Override, Scenario};

@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
 use super::error::LabError;
-use super::lab::LabOptions;
+use super::options::LabOptions;
 use super::python::litellm_command;
 
 /// The last lines of a child's log, named.
