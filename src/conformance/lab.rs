@@ -128,7 +128,7 @@ pub async fn run_real(
         .collect();
     let client_retries = scenario.file.client.retry.max_retries;
     let mut proxy = None;
-    let driver_config = match system {
+    let mut driver_config = match system {
         System::LitellmProxy | System::LitellmRouter => {
             let named: Vec<(String, String)> = scenario
                 .pool
@@ -176,7 +176,6 @@ pub async fn run_real(
             "deadline_s": options.drain.as_secs_f64(),
         }),
     };
-    let mut driver_config = driver_config;
     driver_config["warmup"] = json!({
         "rounds": options.warmup_rounds,
         "requests": 2 * scenario.pool.len(),
