@@ -29,6 +29,7 @@ mod cli_vocabulary;
 mod client_request_life;
 mod compare_runs;
 mod conformance_lab;
+mod conformance_liveness;
 mod deploy_manifests;
 mod gate_baselines;
 mod gate_budget;

@@ -3,12 +3,17 @@
 //! seeded schedule, simulate the matching strategy on the same seed and on `--seeds` others,
 //! and print the sim-vs-real table with bounds from the simulator's seed-to-seed spread.
 //! Writes `conformance.md`, `conformance.json` and the lab's files (schedule, configs, logs,
-//! records) into `results/<run>/`. `--check`: exit 1 when a figure is out of its bound.
+//! records) into `results/<run>/`. `--check`: exit 1 when a figure is out of its bound. A real
+//! system that died or stopped answering during the run makes it invalid: the verdict says
+//! where and why, the table is marked invalid, and the command exits 3 (as `gate` does for a
+//! run it cannot trust), `--check` or not.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use throttlebox::conformance::{CheckOptions, LabOptions, System, check, markdown, python};
+use throttlebox::conformance::{
+    CheckOptions, LabOptions, Row, System, check, markdown, markdown_invalid, python,
+};
 use throttlebox::scenario::{Override, Scenario};
 
 use super::Outcome;
@@ -55,6 +60,14 @@ pub struct ConformArgs {
     /// a change, e.g. `strategies[x].litellm.version=legacy`), repeatable.
     #[arg(long = "before-set", value_name = "KEY=VALUE")]
     pub before_sets: Vec<String>,
+    /// Rounds of warm-up through the system before the schedule (two one-token requests per
+    /// backend at once each; then 11 s for the backends' request windows to empty). 0: none.
+    #[arg(long, default_value_t = 2)]
+    pub warmup_rounds: u32,
+    /// The lab's self-check: SIGKILL the system under test (litellm-proxy) once N requests
+    /// got an HTTP answer, to see the lab report it (exit 3). Never for a measurement.
+    #[arg(long, value_name = "N")]
+    pub kill_system_after: Option<u64>,
 }
 
 /// Run the command.
@@ -92,6 +105,8 @@ pub fn run(args: ConformArgs) -> anyhow::Result<Outcome> {
             work_dir: dir.clone(),
             startup_timeout: args.startup_timeout,
             drain: args.drain,
+            kill_system_after: args.kill_system_after,
+            warmup_rounds: args.warmup_rounds,
         },
     };
     eprintln!(
@@ -101,19 +116,36 @@ pub fn run(args: ConformArgs) -> anyhow::Result<Outcome> {
     );
     let result =
         block_on(check(&load, &sets, args.system, &options))?.map_err(anyhow::Error::msg)?;
+    let invalid = if result.valid() { "" } else { " — INVALID" };
     let mut text = format!(
-        "## {} vs `{}` (seed {}, spread over {} seeds)\n\n{}",
+        "## {} vs `{}` (seed {}, spread over {} seeds){invalid}\n\n",
         result.system.name(),
         result.strategy,
         result.seed,
         result.seeds.len(),
-        markdown(&result.rows)
     );
+    if let Some(stopped) = &result.stopped {
+        text.push_str(&format!(
+            "**Invalid run: {}**\n\nThe figures below are about a system that stopped answering, \
+             not about the preset: they are shown for the record and agree or disagree with \
+             nothing.\n\n```\n{}\n```\n\n",
+            verdict_line(stopped),
+            stopped.log_tail
+        ));
+    }
+    let table = |rows: &[Row]| {
+        if result.valid() {
+            markdown(rows)
+        } else {
+            markdown_invalid(rows)
+        }
+    };
+    text.push_str(&table(&result.rows));
     if let Some((_, rows)) = &result.before {
         text.push_str(&format!(
-            "\nBefore ({}):\n\n{}",
+            "\nBefore ({}){invalid}:\n\n{}",
             args.before_sets.join(", "),
-            markdown(rows)
+            table(rows)
         ));
     }
     println!("{text}");
@@ -123,9 +155,22 @@ pub fn run(args: ConformArgs) -> anyhow::Result<Outcome> {
         serde_json::to_string_pretty(&result)?,
     )?;
     eprintln!("results in {}", dir.display());
+    if let Some(stopped) = &result.stopped {
+        eprintln!("invalid run: {stopped}");
+        return Ok(Outcome::Untrusted);
+    }
     Ok(if args.check && !result.agrees() {
         Outcome::Failed
     } else {
         Outcome::Ok
     })
+}
+
+/// The verdict without the log tail (the Markdown shows that in a block of its own).
+fn verdict_line(stopped: &throttlebox::conformance::Stopped) -> String {
+    let full = stopped.to_string();
+    match full.strip_suffix(&stopped.log_tail) {
+        Some(head) => head.trim_end().to_string(),
+        None => full,
+    }
 }

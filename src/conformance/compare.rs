@@ -150,6 +150,16 @@ fn amount(kind: MetricKind, value: f64) -> String {
 
 /// The comparison as a Markdown table.
 pub fn markdown(rows: &[Row]) -> String {
+    table(rows, true)
+}
+
+/// The figures of an invalid run (its system stopped answering) as a Markdown table whose
+/// last column agrees or disagrees with nothing.
+pub fn markdown_invalid(rows: &[Row]) -> String {
+    table(rows, false)
+}
+
+fn table(rows: &[Row], valid: bool) -> String {
     let mut out = String::from(
         "| figure | sim (same seed) | sim over seeds: mean ± sd [min, max] | real | Δ real − sim | bound | agrees |\n|---|---:|---:|---:|---:|---:|:---:|\n",
     );
@@ -176,7 +186,11 @@ pub fn markdown(rows: &[Row]) -> String {
             cell(row.kind, row.real),
             delta,
             amount(row.kind, row.bound),
-            if row.within { "yes" } else { "**no**" }
+            match (valid, row.within) {
+                (false, _) => "invalid run",
+                (true, true) => "yes",
+                (true, false) => "**no**",
+            }
         );
     }
     out

@@ -7,13 +7,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::StrategySummary;
 
+/// One HTTP attempt the client made for a request (its own retries included): seconds from
+/// the intended send when the answer's head arrived or the attempt failed, the status (0: no
+/// answer), and the answer's `retry-after-ms`, `retry-after` and `llm_provider-retry-after`.
+pub type ClientTry = (f64, u16, Option<String>, Option<String>, Option<String>);
+
 /// How one request ended for the application, as the lab's driver records it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RealRecord {
     /// The request's position in the schedule.
     pub id: u64,
+    /// Its intended send time, seconds from the start of the schedule.
+    #[serde(default)]
+    pub at_s: Option<f64>,
     /// `ok`, `throttled` (a backend's 429 passed through), `exhausted` (the balancer's own
-    /// answer), `server_error`, `client_error`, `connect_error` or `timeout`.
+    /// answer), `server_error`, `client_error`, `broken_stream` (a 200 whose body broke off),
+    /// `transport_error` (no HTTP answer: connection refused or reset, closed unanswered) or
+    /// `timeout`.
     pub outcome: String,
     /// HTTP status the application saw (0: none).
     pub status: u16,
@@ -21,6 +31,22 @@ pub struct RealRecord {
     pub ttft_s: Option<f64>,
     /// End of the answer, seconds from the intended send.
     pub e2e_s: Option<f64>,
+    /// How late the driver sent it, seconds.
+    #[serde(default)]
+    pub send_lag_s: Option<f64>,
+    /// What the transport failure was (`ConnectError: [Errno 111] Connection refused`).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The client's HTTP attempts (SDK modes; none for the Router library).
+    #[serde(default)]
+    pub tries: Option<Vec<ClientTry>>,
+}
+
+impl RealRecord {
+    /// Whether the application got an HTTP answer at all (any status).
+    pub fn answered(&self) -> bool {
+        self.status > 0
+    }
 }
 
 /// The compared figures of one run.
@@ -38,6 +64,9 @@ pub struct Figures {
     pub attempt_shares: Vec<(String, f64)>,
     /// Backend attempts per logical request (client and balancer retries included).
     pub attempts_per_request: f64,
+    /// The application's own HTTP tries per logical request (1 + the SDK's retries): what the
+    /// client waited through, apart from what the balancer did behind one try.
+    pub client_tries_per_request: f64,
     /// Median time to first token of successful streams, from the intended send (seconds).
     pub ttft_p50: Option<f64>,
 }
@@ -65,14 +94,20 @@ impl Figures {
                 .map(|backend| (backend.name.clone(), backend.attempt_share))
                 .collect(),
             attempts_per_request: ratio(summary.attempts, requests),
+            client_tries_per_request: ratio(requests + summary.client_retries, requests),
             ttft_p50: summary.ttft.p50_s,
         }
     }
 
     /// The figures of a real run: the driver's records and each backend's request count as
-    /// the mock counted it (name, attempts), in scenario order.
+    /// the mock counted it (name, attempts), in scenario order. A record without tries (the
+    /// Router library, called once per request) counts one.
     pub fn from_real(records: &[RealRecord], attempts: &[(String, u64)]) -> Figures {
         let requests = records.len() as u64;
+        let tries: u64 = records
+            .iter()
+            .map(|r| r.tries.as_ref().map_or(1, |tries| tries.len() as u64))
+            .sum();
         let count = |outcome: &str| records.iter().filter(|r| r.outcome == outcome).count() as u64;
         let total: u64 = attempts.iter().map(|(_, n)| n).sum();
         let mut ttfts: Vec<f64> = records
@@ -91,6 +126,7 @@ impl Figures {
                 .map(|(name, n)| (name.clone(), ratio(*n, total)))
                 .collect(),
             attempts_per_request: ratio(total, requests),
+            client_tries_per_request: ratio(tries, requests),
             ttft_p50: median(&ttfts),
         }
     }
@@ -121,6 +157,11 @@ impl Figures {
             "attempts per request".to_string(),
             MetricKind::Ratio,
             Some(self.attempts_per_request),
+        ));
+        rows.push((
+            "client tries per request".to_string(),
+            MetricKind::Ratio,
+            Some(self.client_tries_per_request),
         ));
         rows.push((
             "TTFT p50 (s)".to_string(),
@@ -160,10 +201,14 @@ mod tests {
     fn record(id: u64, outcome: &str, ttft: Option<f64>) -> RealRecord {
         RealRecord {
             id,
+            at_s: None,
             outcome: outcome.to_string(),
             status: 0,
             ttft_s: ttft,
             e2e_s: None,
+            send_lag_s: None,
+            error: None,
+            tries: None,
         }
     }
 
@@ -184,6 +229,7 @@ mod tests {
         );
         assert_eq!(figures.attempt_shares[0], ("a".to_string(), 0.75));
         assert_eq!(figures.attempts_per_request, 1.0);
+        assert_eq!(figures.client_tries_per_request, 1.0, "no tries: one each");
         assert_eq!(figures.ttft_p50, Some(0.5));
     }
 }

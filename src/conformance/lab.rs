@@ -2,43 +2,32 @@
 //! on one port, because the priority balancer replaces only a URL's host), the system under test
 //! as child processes (the LiteLLM proxy; the Python driver that replays the schedule through
 //! the SDK, the Router library or the priority balancer), and the per-backend attempt counts
-//! read from the fleet's model counters — exact, whatever gateway stood in between.
+//! read from the fleet's model counters — exact, whatever gateway stood in between. A system
+//! that died or stopped answering during the run gives a verdict (`liveness`), not figures.
 //!
 //! Every wait is bounded: the proxy must answer its health endpoint within `startup_timeout`
 //! (polled, and abandoned as soon as the process exits), the driver must finish within the
 //! schedule's span plus `drain` plus `startup_timeout`; children are killed on every exit path.
 
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
+use std::path::Path;
 
 use aoai_mock::config::FleetConfig;
 use aoai_mock::http::RunningFleet;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::{Child, Command};
 
+use super::driver_run::run_driver;
 use super::error::LabError;
 use super::figures::RealRecord;
 use super::litellm_yaml::{API_VERSION, MASTER_KEY, lab_config};
-use super::python::{litellm_command, require};
+use super::liveness::{RunFacts, Stopped, verdict};
+use super::options::{LabOptions, WARMUP_SETTLE};
+use super::processes::{free_port, log_tail, start_proxy, stop};
+use super::python::require;
 use super::schedule::write_schedule;
 use super::system::System;
 use crate::scenario::Scenario;
-
-/// Where and how long.
-#[derive(Debug, Clone)]
-pub struct LabOptions {
-    /// The lab's Python (see [`super::python::lab_python`]).
-    pub python: PathBuf,
-    /// Folder for the schedule, configs, logs and the driver's output.
-    pub work_dir: PathBuf,
-    /// Longest wait for the proxy to become healthy or the driver to import its packages.
-    pub startup_timeout: Duration,
-    /// How long requests may stay open after the last intended send.
-    pub drain: Duration,
-}
 
 /// What a real run produced.
 #[derive(Debug, Clone)]
@@ -47,6 +36,9 @@ pub struct RealRun {
     pub records: Vec<RealRecord>,
     /// Requests each pool backend received (scenario order), from the mock's counters.
     pub attempts: Vec<(String, u64)>,
+    /// Set when the system died or stopped answering: the figures are then about that, not
+    /// about the balancer.
+    pub stopped: Option<Stopped>,
 }
 
 /// The fleet with resource `i` on `127.0.0.(i + 1)`, all on one port (resources on their own
@@ -71,161 +63,6 @@ async fn start_fleet(fleet: &FleetConfig) -> Result<(RunningFleet, Vec<String>),
 
 fn write_file(path: &Path, text: &str) -> Result<(), LabError> {
     std::fs::write(path, text).map_err(|error| LabError::io(path, error))
-}
-
-fn log_tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(15);
-    format!(
-        "{} (last lines):\n{}",
-        path.display(),
-        lines[start..].join("\n")
-    )
-}
-
-fn spawn(command: &mut Command, log: &Path, what: &str) -> Result<Child, LabError> {
-    let file = std::fs::File::create(log).map_err(|error| LabError::io(log, error))?;
-    let err = file.try_clone().map_err(|error| LabError::io(log, error))?;
-    command
-        .stdout(Stdio::from(file))
-        .stderr(Stdio::from(err))
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        .env("LITELLM_TELEMETRY", "False")
-        .spawn()
-        .map_err(|error| LabError::Child {
-            what: what.to_string(),
-            detail: format!("cannot start: {error}"),
-        })
-}
-
-async fn stop(mut child: Child) {
-    let _ = child.start_kill();
-    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
-}
-
-/// A free TCP port on 127.0.0.1 (bound and released; the proxy binds it right after).
-fn free_port() -> Result<u16, LabError> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|error| LabError::Setup(format!("no free port: {error}")))?;
-    listener
-        .local_addr()
-        .map(|addr| addr.port())
-        .map_err(|error| LabError::Setup(format!("no free port: {error}")))
-}
-
-/// Whether `GET path` on 127.0.0.1:`port` answers 200.
-async fn healthy(port: u16, path: &str) -> bool {
-    let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
-        return false;
-    };
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).await.is_err() {
-        return false;
-    }
-    let mut head = [0u8; 16];
-    matches!(stream.read(&mut head).await, Ok(n) if head[..n].starts_with(b"HTTP/1.1 200"))
-}
-
-/// Starts the LiteLLM proxy on `config`; returns it once its health endpoint answers.
-async fn start_proxy(options: &LabOptions, config: &Path, port: u16) -> Result<Child, LabError> {
-    let log = options.work_dir.join("litellm-proxy.log");
-    let mut command = Command::new(litellm_command(&options.python));
-    command.args(["--config"]).arg(config).args([
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port.to_string(),
-    ]);
-    let mut child = spawn(&mut command, &log, "the LiteLLM proxy")?;
-    let ready = async {
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(LabError::Child {
-                    what: "the LiteLLM proxy".into(),
-                    detail: format!(
-                        "exited before it was healthy ({status}); {}",
-                        log_tail(&log)
-                    ),
-                });
-            }
-            if healthy(port, "/health/liveliness").await {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    };
-    match tokio::time::timeout(options.startup_timeout, ready).await {
-        Ok(Ok(())) => Ok(child),
-        Ok(Err(error)) => Err(error),
-        Err(_) => {
-            stop(child).await;
-            Err(LabError::Child {
-                what: "the LiteLLM proxy".into(),
-                detail: format!(
-                    "not healthy within {:?}; {}",
-                    options.startup_timeout,
-                    log_tail(&log)
-                ),
-            })
-        }
-    }
-}
-
-/// Runs the driver; returns its records.
-async fn run_driver(
-    options: &LabOptions,
-    system: System,
-    schedule: &Path,
-    config: &serde_json::Value,
-    span: Duration,
-) -> Result<Vec<RealRecord>, LabError> {
-    let dir = &options.work_dir;
-    let script = dir.join("driver.py");
-    write_file(&script, include_str!("driver.py"))?;
-    let config_path = dir.join(format!("{}-driver.json", system.name()));
-    write_file(&config_path, &config.to_string())?;
-    let out = dir.join(format!("{}-records.jsonl", system.name()));
-    let log = dir.join(format!("{}-driver.log", system.name()));
-    let mut command = Command::new(&options.python);
-    command
-        .arg(&script)
-        .arg(system.driver_mode())
-        .arg(schedule)
-        .arg(&out)
-        .arg(&config_path);
-    let mut child = spawn(&mut command, &log, "the lab driver")?;
-    let bound = span + options.drain + options.startup_timeout;
-    let status = match tokio::time::timeout(bound, child.wait()).await {
-        Ok(status) => status.map_err(|error| LabError::Child {
-            what: "the lab driver".into(),
-            detail: error.to_string(),
-        })?,
-        Err(_) => {
-            stop(child).await;
-            return Err(LabError::Child {
-                what: "the lab driver".into(),
-                detail: format!("did not finish within {bound:?}; {}", log_tail(&log)),
-            });
-        }
-    };
-    if !status.success() {
-        return Err(LabError::Child {
-            what: "the lab driver".into(),
-            detail: format!("failed ({status}); {}", log_tail(&log)),
-        });
-    }
-    let text = std::fs::read_to_string(&out).map_err(|error| LabError::io(&out, error))?;
-    text.lines()
-        .map(|line| {
-            serde_json::from_str(line).map_err(|error| LabError::Child {
-                what: "the lab driver".into(),
-                detail: format!("unreadable record {line:?}: {error}"),
-            })
-        })
-        .collect()
 }
 
 /// Runs strategy `strategy` of `scenario` on the real `system`: the mock fleet, the system,
@@ -253,6 +90,12 @@ pub async fn run_real(
             "the openai-sdk system calls one deployment: give a scenario with one backend".into(),
         ));
     }
+    if options.kill_system_after.is_some() && system != System::LitellmProxy {
+        return Err(LabError::Setup(format!(
+            "killing the system mid-run needs one with a process of its own (litellm-proxy), not {}",
+            system.name()
+        )));
+    }
     require(&options.python, system.python_modules()).await?;
     std::fs::create_dir_all(&options.work_dir)
         .map_err(|error| LabError::io(&options.work_dir, error))?;
@@ -268,6 +111,11 @@ pub async fn run_real(
     let mut file = std::fs::File::create(&schedule).map_err(|e| LabError::io(&schedule, e))?;
     write_schedule(&workload, &mut file).map_err(|error| LabError::Setup(error.to_string()))?;
     drop(file);
+    let intended: Vec<f64> = workload
+        .requests()
+        .map(|request| request.map(|request| request.at.as_secs_f64()))
+        .collect::<Result<_, _>>()
+        .map_err(|error| LabError::Setup(error.to_string()))?;
     let span = scenario
         .duration(&workload)
         .map_err(|error| LabError::Setup(error.to_string()))?;
@@ -280,7 +128,7 @@ pub async fn run_real(
         .collect();
     let client_retries = scenario.file.client.retry.max_retries;
     let mut proxy = None;
-    let driver_config = match system {
+    let mut driver_config = match system {
         System::LitellmProxy | System::LitellmRouter => {
             let named: Vec<(String, String)> = scenario
                 .pool
@@ -328,24 +176,78 @@ pub async fn run_real(
             "deadline_s": options.drain.as_secs_f64(),
         }),
     };
-    let records = run_driver(options, system, &schedule, &driver_config, span).await;
+    driver_config["warmup"] = json!({
+        "rounds": options.warmup_rounds,
+        "requests": 2 * scenario.pool.len(),
+        "settle_s": WARMUP_SETTLE.as_secs_f64(),
+    });
+    let config_path = options
+        .work_dir
+        .join(format!("{}-driver.json", system.name()));
+    write_file(&config_path, &driver_config.to_string())?;
+    let counts = || -> Vec<u64> {
+        let metrics = fleet.metrics();
+        scenario
+            .pool
+            .iter()
+            .map(|backend| {
+                metrics
+                    .get(&backend.name, &model)
+                    .map_or(0, |deployment| deployment.counters.requests)
+            })
+            .collect()
+    };
+    let mut warm = vec![0; scenario.pool.len()];
+    let mut on_warmed = || warm = counts();
+    let driven = run_driver(
+        options,
+        system,
+        &schedule,
+        &config_path,
+        span + WARMUP_SETTLE,
+        proxy.as_mut(),
+        &mut on_warmed,
+    )
+    .await;
     if let Some(child) = proxy {
         stop(child).await;
     }
-    let metrics = fleet.metrics();
     let attempts = scenario
         .pool
         .iter()
-        .map(|backend| {
-            let requests = metrics
-                .get(&backend.name, &model)
-                .map_or(0, |deployment| deployment.counters.requests);
-            (backend.name.clone(), requests)
-        })
+        .zip(counts().into_iter().zip(&warm))
+        .map(|(backend, (end, warm))| (backend.name.clone(), end.saturating_sub(*warm)))
         .collect();
     fleet.shutdown().await;
+    let driven = driven?;
+    let out = options
+        .work_dir
+        .join(format!("{}-records.jsonl", system.name()));
+    write_records(&out, &driven.records)?;
+    let system_log = match system {
+        System::LitellmProxy => options.work_dir.join("litellm-proxy.log"),
+        _ => driven.log.clone(),
+    };
+    let facts = RunFacts {
+        system: system.name(),
+        records: &driven.records,
+        schedule: &intended,
+        exited: driven.system_exit.as_deref(),
+    };
+    let stopped = verdict(facts, || log_tail(&system_log));
     Ok(RealRun {
-        records: records?,
+        records: driven.records,
         attempts,
+        stopped,
     })
+}
+
+/// The driver's records, one JSON line each, in schedule order.
+fn write_records(path: &Path, records: &[RealRecord]) -> Result<(), LabError> {
+    let mut text = Vec::new();
+    for record in records {
+        let line = serde_json::to_string(record).map_err(|e| LabError::Setup(e.to_string()))?;
+        let _ = writeln!(text, "{line}");
+    }
+    std::fs::write(path, text).map_err(|error| LabError::io(path, error))
 }

@@ -9,20 +9,26 @@
 //! functions; `lab` is the shell that starts processes and sockets.
 
 pub mod compare;
+mod driver_run;
 mod error;
 pub mod figures;
 pub mod lab;
 pub mod litellm_yaml;
+pub mod liveness;
+mod options;
+mod processes;
 pub mod python;
 pub mod schedule;
 pub mod system;
 
 use serde::Serialize;
 
-pub use compare::{Row, Spread, compare, markdown};
+pub use compare::{Row, Spread, compare, markdown, markdown_invalid};
 pub use error::LabError;
 pub use figures::{Figures, RealRecord};
-pub use lab::{LabOptions, RealRun, run_real};
+pub use lab::{RealRun, run_real};
+pub use liveness::Stopped;
+pub use options::{LabOptions, WARMUP_SETTLE};
 pub use system::System;
 
 use crate::scenario::{Override, Scenario};
@@ -48,12 +54,20 @@ pub struct Conformance {
     /// The same real run against the model before a change (`CheckOptions::before`), if
     /// asked: its simulation on the same seed and the rows.
     pub before: Option<(Figures, Vec<Row>)>,
+    /// Set when the real system died or stopped answering during the run: the run is invalid
+    /// and its figures say nothing about the preset (see [`liveness`]).
+    pub stopped: Option<Stopped>,
 }
 
 impl Conformance {
-    /// Whether every figure agrees within its bound.
+    /// Whether the real system answered to the end, so the figures are about it.
+    pub fn valid(&self) -> bool {
+        self.stopped.is_none()
+    }
+
+    /// Whether the run is valid and every figure agrees within its bound.
     pub fn agrees(&self) -> bool {
-        self.rows.iter().all(|row| row.within)
+        self.valid() && self.rows.iter().all(|row| row.within)
     }
 }
 
@@ -171,5 +185,6 @@ pub async fn check(
         real,
         rows,
         before,
+        stopped: real_run.stopped,
     })
 }
