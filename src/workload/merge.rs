@@ -65,7 +65,10 @@ impl Requests {
         }
         match self.sources[index].next_request() {
             Some(Ok(request)) => {
-                self.heap.push(Reverse((request.at, index)));
+                // A lone source needs no merge: its head is the next request.
+                if self.sources.len() > 1 {
+                    self.heap.push(Reverse((request.at, index)));
+                }
                 self.heads[index] = Some(request);
             }
             Some(Err(error)) => self.pending_error = Some(error),
@@ -85,7 +88,11 @@ impl Iterator for Requests {
             self.finished = true;
             return Some(Err(error));
         }
-        let Reverse((_, index)) = self.heap.pop()?;
+        let index = if self.sources.len() == 1 {
+            0
+        } else {
+            self.heap.pop()?.0.1
+        };
         let mut request = self.heads[index].take()?;
         self.refill(index);
         request.id = self.next_id;
