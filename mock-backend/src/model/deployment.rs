@@ -37,16 +37,6 @@ pub enum Completion {
     },
 }
 
-/// Result of the quota step.
-enum Charge {
-    Admitted {
-        estimate: u64,
-        ptu_estimate: f64,
-        headers: RateHeaders,
-    },
-    Refused(Rejection, RateHeaders),
-}
-
 #[derive(Clone)]
 enum Limiter {
     Standard(StandardLimiter),
@@ -193,7 +183,11 @@ impl Deployment {
             self.counters.bad_requests += 1;
             return self.reject(now, id, rejection, RateHeaders::default());
         }
-        let effects = faults::evaluate(&self.config.faults, now, &mut self.rng.faults);
+        let effects = if self.config.faults.is_empty() {
+            FaultEffects::default()
+        } else {
+            faults::evaluate(&self.config.faults, now, &mut self.rng.faults)
+        };
         if let Some(rejection) = effects.rejection {
             let mut headers = RateHeaders::default();
             match rejection {
@@ -207,13 +201,10 @@ impl Deployment {
             }
             return self.reject(now, id, Rejection::Fault(rejection), headers);
         }
-        let (estimate, ptu_charge, mut headers) = match self.charge(now, req, &effects) {
-            Charge::Admitted {
-                estimate,
-                ptu_estimate,
-                headers,
-            } => (estimate, ptu_estimate, headers),
-            Charge::Refused(rejection, headers) => return self.reject(now, id, rejection, headers),
+        let mut headers = RateHeaders::default();
+        let (estimate, ptu_charge) = match self.charge(now, req, &effects, &mut headers) {
+            Ok(charged) => charged,
+            Err(rejection) => return self.reject(now, id, rejection, headers),
         };
         let plan = self.plan(now, id, req, &effects, estimate, ptu_charge);
         if let Limiter::Provisioned(bucket) = &mut self.limiter {
@@ -281,23 +272,27 @@ impl Deployment {
         }
     }
 
-    /// Quota admission.
-    fn charge(&mut self, now: Duration, req: &RequestShape<'_>, effects: &FaultEffects) -> Charge {
+    /// Quota admission: the standard and PTU estimates charged, or the refusal. The quota's
+    /// rate headers are written to `headers` (left as they are when the quota sends none), so
+    /// the answer is built around them without moving them again.
+    fn charge(
+        &mut self,
+        now: Duration,
+        req: &RequestShape<'_>,
+        effects: &FaultEffects,
+        headers: &mut RateHeaders,
+    ) -> Result<(u64, f64), Rejection> {
         let switches = &self.switches;
         match &mut self.limiter {
             Limiter::Standard(limiter) => {
                 let estimate =
                     standard_estimate(&self.profile, switches.n_multiplies_estimate, req);
                 let verdict = limiter.admit(now, estimate, effects.limit_factor, switches);
-                let mut headers = limiter.headers(now, effects.limit_factor, switches);
+                *headers = limiter.headers(now, effects.limit_factor, switches);
                 match verdict {
                     StandardVerdict::Admitted => {
                         self.counters.tokens_estimated += estimate;
-                        Charge::Admitted {
-                            estimate,
-                            ptu_estimate: 0.0,
-                            headers,
-                        }
+                        Ok((estimate, 0.0))
                     }
                     StandardVerdict::Throttled {
                         reason,
@@ -314,13 +309,10 @@ impl Deployment {
                             ThrottleReason::Tokens => "DeploymentRatelimit-Token",
                             ThrottleReason::Requests => "DeploymentRatelimit-Request",
                         });
-                        Charge::Refused(
-                            Rejection::RateLimited {
-                                reason,
-                                retry_after,
-                            },
-                            headers,
-                        )
+                        Err(Rejection::RateLimited {
+                            reason,
+                            retry_after,
+                        })
                     }
                 }
             }
@@ -329,19 +321,12 @@ impl Deployment {
                 match bucket.admit(now, estimate, switches.ptu_overshoot_pct) {
                     Ok(()) => {
                         self.counters.tokens_estimated += estimate.round() as u64;
-                        Charge::Admitted {
-                            estimate: 0,
-                            ptu_estimate: estimate,
-                            headers: RateHeaders::default(),
-                        }
+                        Ok((0, estimate))
                     }
                     Err(retry_after) => {
                         self.counters.throttled_utilization += 1;
-                        let headers = RateHeaders {
-                            retry_after: Some(retry_after),
-                            ..RateHeaders::default()
-                        };
-                        Charge::Refused(Rejection::PtuSaturated { retry_after }, headers)
+                        headers.retry_after = Some(retry_after);
+                        Err(Rejection::PtuSaturated { retry_after })
                     }
                 }
             }
