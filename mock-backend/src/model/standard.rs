@@ -98,6 +98,7 @@ impl StandardLimiter {
     }
 
     /// Admit or throttle a request of `estimate` tokens at `now`.
+    #[inline]
     pub fn admit(
         &mut self,
         now: Duration,
@@ -156,6 +157,7 @@ impl StandardLimiter {
     }
 
     /// The `x-ratelimit-*` values at `now` (after this request was counted).
+    #[inline]
     pub fn headers(&mut self, now: Duration, factor: f64, switches: &Switches) -> RateHeaders {
         let now = nanos(now);
         let (token_limit, request_limit) = self.limits(factor);
