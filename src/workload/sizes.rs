@@ -149,6 +149,7 @@ impl SizeSampler {
     }
 
     /// One draw.
+    #[inline(always)]
     pub fn sample(&self, rng: &mut SimRng) -> u32 {
         match self {
             SizeSampler::Constant(value) => *value,
