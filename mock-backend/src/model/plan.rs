@@ -71,9 +71,8 @@ impl ChunkSchedule {
             Some((at, pause)) if k >= at => pause.as_nanos(),
             _ => 0,
         };
-        let nanos = self.first_token.as_nanos()
-            + self.itl.as_nanos() * u128::from(last_token)
-            + stall;
+        let nanos =
+            self.first_token.as_nanos() + self.itl.as_nanos() * u128::from(last_token) + stall;
         if nanos >= super::MAX_PLANNED.as_nanos() {
             super::MAX_PLANNED
         } else {
@@ -217,7 +216,11 @@ mod tests {
         ];
         for first_token in durations {
             for itl in durations {
-                for stall in [None, Some((0, Duration::MAX)), Some((1, Duration::new(2, 5)))] {
+                for stall in [
+                    None,
+                    Some((0, Duration::MAX)),
+                    Some((1, Duration::new(2, 5))),
+                ] {
                     for tokens in [0, 1, 2, 1000, u32::MAX] {
                         let s = ChunkSchedule {
                             first_token,
