@@ -63,6 +63,9 @@ pub struct Deployment {
     slots: Option<ServiceSlots>,
     rng: Streams,
     pub(super) counters: DeploymentCounters,
+    /// Keep the TTFT/ITL histograms and the queue-wait sum of the counters (see
+    /// [`super::Fleet::skip_latency_histograms`]).
+    pub(super) latency_histograms: bool,
 }
 
 fn rpm_of(config: &DeploymentConfig, profile: &ModelProfile, tpm: u64) -> u64 {
@@ -118,6 +121,7 @@ impl Deployment {
             profile,
             limiter,
             counters: DeploymentCounters::default(),
+            latency_histograms: true,
         }
     }
 
@@ -434,11 +438,13 @@ impl Deployment {
         if effects.disruption != Disruption::None {
             self.counters.disrupted += 1;
         }
-        self.counters.ttft.observe(plan.ttft());
-        if req.operation != Operation::Embeddings {
-            self.counters.itl.observe(itl);
+        if self.latency_histograms {
+            self.counters.ttft.observe(plan.ttft());
+            if req.operation != Operation::Embeddings {
+                self.counters.itl.observe(itl);
+            }
+            self.counters.queue_wait_seconds_sum += queue_wait.as_secs_f64();
         }
-        self.counters.queue_wait_seconds_sum += queue_wait.as_secs_f64();
         plan
     }
 

@@ -81,6 +81,15 @@ impl Fleet {
         }
     }
 
+    /// Stop keeping the TTFT/ITL histograms and the queue-wait sum in every deployment's
+    /// counters (they stay empty in [`Fleet::metrics`]). For the simulator, which reads only the
+    /// answers and PTU utilization: answers, draws and every other counter are unchanged.
+    pub fn skip_latency_histograms(&mut self) {
+        for deployment in &mut self.deployments {
+            deployment.latency_histograms = false;
+        }
+    }
+
     /// The configuration as currently in force (after patches).
     pub fn config(&self) -> &FleetConfig {
         &self.config
