@@ -210,19 +210,12 @@ impl Deployment {
             Ok(charged) => charged,
             Err(rejection) => return self.reject(now, id, rejection, headers),
         };
-        let plan = self.plan(now, id, req, &effects, estimate, ptu_charge);
         if let Limiter::Provisioned(bucket) = &mut self.limiter {
             let util = bucket.utilization(now);
             headers.utilization =
                 (!req.stream || self.switches.ptu_util_header_on_429_and_stream).then_some(util);
         }
-        Answer {
-            status: 200,
-            deployment: Some(id),
-            outcome: Outcome::Admitted(plan),
-            headers,
-            spillover: None,
-        }
+        self.admitted(now, id, req, &effects, (estimate, ptu_charge), headers)
     }
 
     fn validate(&self, req: &RequestShape<'_>) -> Option<Rejection> {
@@ -337,15 +330,17 @@ impl Deployment {
         }
     }
 
-    fn plan(
+    /// The 200 answer: plan the response of a request charged `(estimate, ptu_charge)`. The
+    /// answer is one literal, so the plan is written where it is returned (no copy of it).
+    fn admitted(
         &mut self,
         now: Duration,
         id: DeploymentId,
         req: &RequestShape<'_>,
         effects: &FaultEffects,
-        estimate: u64,
-        ptu_charge: f64,
-    ) -> ResponsePlan {
+        (estimate, ptu_charge): (u64, f64),
+        headers: RateHeaders,
+    ) -> Answer {
         let choices = req.choices.max(1);
         let (per_choice, finish_reason) = self.completion_length(req);
         let multiplier = effects.latency_multiplier;
@@ -413,39 +408,44 @@ impl Deployment {
         };
         let total = schedule.end();
         let completion_tokens = per_choice.saturating_mul(choices);
-        let plan = ResponsePlan {
-            ticket: Ticket {
-                deployment: id,
-                ptu_estimate: ptu_charge,
-                estimate,
-                prompt_tokens: req.prompt_tokens,
-                cached_tokens: req.cached_tokens,
-                completion_tokens,
-            },
-            prompt_tokens: req.prompt_tokens,
-            completion_tokens,
-            choices,
-            finish_reason,
-            queue_wait,
-            headers_at: if req.stream { start } else { total },
-            schedule,
-            total,
-            disruption: effects.disruption,
-            stream: req.stream,
-        };
         self.counters.admitted += 1;
         self.counters.in_flight += 1;
         if effects.disruption != Disruption::None {
             self.counters.disrupted += 1;
         }
         if self.latency_histograms {
-            self.counters.ttft.observe(plan.ttft());
+            self.counters.ttft.observe(schedule.ttft());
             if req.operation != Operation::Embeddings {
                 self.counters.itl.observe(itl);
             }
             self.counters.queue_wait_seconds_sum += queue_wait.as_secs_f64();
         }
-        plan
+        Answer {
+            status: 200,
+            deployment: Some(id),
+            outcome: Outcome::Admitted(ResponsePlan {
+                ticket: Ticket {
+                    deployment: id,
+                    ptu_estimate: ptu_charge,
+                    estimate,
+                    prompt_tokens: req.prompt_tokens,
+                    cached_tokens: req.cached_tokens,
+                    completion_tokens,
+                },
+                prompt_tokens: req.prompt_tokens,
+                completion_tokens,
+                choices,
+                finish_reason,
+                queue_wait,
+                headers_at: if req.stream { start } else { total },
+                schedule,
+                total,
+                disruption: effects.disruption,
+                stream: req.stream,
+            }),
+            headers,
+            spillover: None,
+        }
     }
 
     /// Completion tokens per choice and why generation stops.

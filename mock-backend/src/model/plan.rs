@@ -80,6 +80,15 @@ impl ChunkSchedule {
         }
     }
 
+    /// Offset of the first content token (the first-token offset when there are none).
+    pub fn ttft(&self) -> Duration {
+        if self.chunks() == 0 {
+            self.end()
+        } else {
+            self.offset(0)
+        }
+    }
+
     /// Offset of the last chunk (the first-token offset when there are none).
     pub fn end(&self) -> Duration {
         match self.chunks() {
@@ -137,11 +146,7 @@ pub struct ResponsePlan {
 impl ResponsePlan {
     /// Offset of the first content token (TTFT as a streaming client sees it).
     pub fn ttft(&self) -> Duration {
-        if self.schedule.chunks() == 0 {
-            self.schedule.end()
-        } else {
-            self.schedule.offset(0)
-        }
+        self.schedule.ttft()
     }
 }
 
