@@ -53,10 +53,17 @@ impl Requests {
             pending_error: None,
             finished: false,
         };
-        for index in 0..merged.sources.len() {
-            merged.refill(index);
+        // A lone app is read straight through by `next` (no head, no heap).
+        if !merged.lone_app() {
+            for index in 0..merged.sources.len() {
+                merged.refill(index);
+            }
         }
         merged
+    }
+
+    fn lone_app(&self) -> bool {
+        matches!(self.sources.as_slice(), [Source::App(_)])
     }
 
     fn refill(&mut self, index: usize) {
@@ -81,6 +88,13 @@ impl Iterator for Requests {
     type Item = Result<Request, WorkloadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let [Source::App(app)] = self.sources.as_mut_slice() {
+            // One synthetic app cannot fail and needs no merge: its next request is the next.
+            let mut request = app.next()?;
+            request.id = self.next_id;
+            self.next_id += 1;
+            return Some(Ok(request));
+        }
         if self.finished {
             return None;
         }
