@@ -79,9 +79,13 @@ fn thin(profile: &RateProfile, t: &mut f64, rng: &mut SimRng, horizon: f64) -> O
             continue;
         }
         *t = candidate;
+        // A piecewise-constant profile's candidate lies in the piece of `t` (before its end), so
+        // its rate is the bound: accepted without evaluating the rate or spending a uniform draw.
+        if let RateProfile::Piecewise(_) = profile {
+            return Some(candidate);
+        }
         let rate = profile.rate(candidate);
-        // A segment whose rate equals its bound (constant Poisson, steps) accepts every
-        // candidate without spending a uniform draw.
+        // A segment whose rate equals its bound accepts every candidate without a uniform draw.
         if rate >= bound || rng.random::<f64>() * bound < rate {
             return Some(candidate);
         }

@@ -53,10 +53,17 @@ impl Requests {
             pending_error: None,
             finished: false,
         };
-        for index in 0..merged.sources.len() {
-            merged.refill(index);
+        // A lone app is read straight through by `next` (no head, no heap).
+        if !merged.lone_app() {
+            for index in 0..merged.sources.len() {
+                merged.refill(index);
+            }
         }
         merged
+    }
+
+    fn lone_app(&self) -> bool {
+        matches!(self.sources.as_slice(), [Source::App(_)])
     }
 
     fn refill(&mut self, index: usize) {
@@ -65,7 +72,10 @@ impl Requests {
         }
         match self.sources[index].next_request() {
             Some(Ok(request)) => {
-                self.heap.push(Reverse((request.at, index)));
+                // A lone source needs no merge: its head is the next request.
+                if self.sources.len() > 1 {
+                    self.heap.push(Reverse((request.at, index)));
+                }
                 self.heads[index] = Some(request);
             }
             Some(Err(error)) => self.pending_error = Some(error),
@@ -78,6 +88,13 @@ impl Iterator for Requests {
     type Item = Result<Request, WorkloadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let [Source::App(app)] = self.sources.as_mut_slice() {
+            // One synthetic app cannot fail and needs no merge: its next request is the next.
+            let mut request = app.next()?;
+            request.id = self.next_id;
+            self.next_id += 1;
+            return Some(Ok(request));
+        }
         if self.finished {
             return None;
         }
@@ -85,7 +102,11 @@ impl Iterator for Requests {
             self.finished = true;
             return Some(Err(error));
         }
-        let Reverse((_, index)) = self.heap.pop()?;
+        let index = if self.sources.len() == 1 {
+            0
+        } else {
+            self.heap.pop()?.0.1
+        };
         let mut request = self.heads[index].take()?;
         self.refill(index);
         request.id = self.next_id;

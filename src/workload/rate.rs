@@ -65,6 +65,7 @@ impl RateProfile {
     }
 
     /// `(bound, end)`: the rate is at most `bound` on `[t, end)`; `end > t` (or infinite).
+    #[inline]
     pub fn bound_from(&self, t: f64) -> (f64, f64) {
         match self {
             RateProfile::Piecewise(steps) => {

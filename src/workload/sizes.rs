@@ -149,6 +149,7 @@ impl SizeSampler {
     }
 
     /// One draw.
+    #[inline(always)]
     pub fn sample(&self, rng: &mut SimRng) -> u32 {
         match self {
             SizeSampler::Constant(value) => *value,
@@ -159,10 +160,66 @@ impl SizeSampler {
                     Continuous::LogNormal(d) => d.sample(rng),
                     Continuous::Exp(d) => d.sample(rng),
                 };
-                // `as` saturates (NaN → 0) before the clamp; the clamp applies the bounds.
-                (raw.round() as u32).clamp(*min, *max)
+                // Saturating (NaN → 0) before the clamp; the clamp applies the bounds.
+                round_to_u32(raw).clamp(*min, *max)
             }
             SizeSampler::Empirical(values) => values[rng.random_range(0..values.len())],
+        }
+    }
+}
+
+/// `raw.round() as u32` (half away from zero, saturating, NaN → 0) without the software
+/// `round` call (x86-64 has no rounding instruction before SSE4.1): below 2³² the fraction
+/// `raw − ⌊raw⌋` is exact, so comparing it with ½ rounds exactly as `round` does.
+fn round_to_u32(raw: f64) -> u32 {
+    if raw.is_nan() || raw < 0.5 {
+        return 0; // NaN, negatives and [0, ½) all round (then saturate) to 0
+    }
+    if raw >= f64::from(u32::MAX) {
+        return u32::MAX;
+    }
+    let whole = raw as u32; // truncation: raw < 2³²
+    whole + u32::from(raw - f64::from(whole) >= 0.5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng;
+
+    #[test]
+    fn rounding_to_u32_matches_round_then_cast() {
+        let mut values = vec![
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -1.5,
+            -0.5,
+            -0.0,
+            0.0,
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            4294967294.5,
+            4294967294.499999,
+            f64::from(u32::MAX),
+            f64::from(u32::MAX) + 0.5,
+            1e300,
+        ];
+        for n in [1_u32, 2, 7, 300, 8000, 1 << 20, u32::MAX - 1] {
+            let n = f64::from(n);
+            for x in [n, n - 0.5, n + 0.5, n.next_down(), n.next_up()] {
+                values.extend([x, (x - 0.5).next_down(), (x - 0.5).next_up()]);
+            }
+        }
+        let mut rng = crate::seed::stream(1, "round");
+        for _ in 0..100_000 {
+            values.push(rng.random::<f64>() * 10_000.0);
+            values.push(f64::from_bits(rng.random::<u64>()));
+        }
+        for x in values {
+            assert_eq!(round_to_u32(x), x.round() as u32, "{x:?}");
         }
     }
 }

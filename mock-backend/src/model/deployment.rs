@@ -37,16 +37,6 @@ pub enum Completion {
     },
 }
 
-/// Result of the quota step.
-enum Charge {
-    Admitted {
-        estimate: u64,
-        ptu_estimate: f64,
-        headers: RateHeaders,
-    },
-    Refused(Rejection, RateHeaders),
-}
-
 #[derive(Clone)]
 enum Limiter {
     Standard(StandardLimiter),
@@ -73,6 +63,9 @@ pub struct Deployment {
     slots: Option<ServiceSlots>,
     rng: Streams,
     pub(super) counters: DeploymentCounters,
+    /// Keep the TTFT/ITL histograms and the queue-wait sum of the counters (see
+    /// [`super::Fleet::skip_latency_histograms`]).
+    pub(super) latency_histograms: bool,
 }
 
 fn rpm_of(config: &DeploymentConfig, profile: &ModelProfile, tpm: u64) -> u64 {
@@ -128,6 +121,7 @@ impl Deployment {
             profile,
             limiter,
             counters: DeploymentCounters::default(),
+            latency_histograms: true,
         }
     }
 
@@ -193,7 +187,11 @@ impl Deployment {
             self.counters.bad_requests += 1;
             return self.reject(now, id, rejection, RateHeaders::default());
         }
-        let effects = faults::evaluate(&self.config.faults, now, &mut self.rng.faults);
+        let effects = if self.config.faults.is_empty() {
+            FaultEffects::default()
+        } else {
+            faults::evaluate(&self.config.faults, now, &mut self.rng.faults)
+        };
         if let Some(rejection) = effects.rejection {
             let mut headers = RateHeaders::default();
             match rejection {
@@ -207,27 +205,17 @@ impl Deployment {
             }
             return self.reject(now, id, Rejection::Fault(rejection), headers);
         }
-        let (estimate, ptu_charge, mut headers) = match self.charge(now, req, &effects) {
-            Charge::Admitted {
-                estimate,
-                ptu_estimate,
-                headers,
-            } => (estimate, ptu_estimate, headers),
-            Charge::Refused(rejection, headers) => return self.reject(now, id, rejection, headers),
+        let mut headers = RateHeaders::default();
+        let (estimate, ptu_charge) = match self.charge(now, req, &effects, &mut headers) {
+            Ok(charged) => charged,
+            Err(rejection) => return self.reject(now, id, rejection, headers),
         };
-        let plan = self.plan(now, id, req, &effects, estimate, ptu_charge);
         if let Limiter::Provisioned(bucket) = &mut self.limiter {
             let util = bucket.utilization(now);
             headers.utilization =
                 (!req.stream || self.switches.ptu_util_header_on_429_and_stream).then_some(util);
         }
-        Answer {
-            status: 200,
-            deployment: Some(id),
-            outcome: Outcome::Admitted(plan),
-            headers,
-            spillover: None,
-        }
+        self.admitted(now, id, req, &effects, (estimate, ptu_charge), headers)
     }
 
     fn validate(&self, req: &RequestShape<'_>) -> Option<Rejection> {
@@ -281,23 +269,27 @@ impl Deployment {
         }
     }
 
-    /// Quota admission.
-    fn charge(&mut self, now: Duration, req: &RequestShape<'_>, effects: &FaultEffects) -> Charge {
+    /// Quota admission: the standard and PTU estimates charged, or the refusal. The quota's
+    /// rate headers are written to `headers` (left as they are when the quota sends none), so
+    /// the answer is built around them without moving them again.
+    fn charge(
+        &mut self,
+        now: Duration,
+        req: &RequestShape<'_>,
+        effects: &FaultEffects,
+        headers: &mut RateHeaders,
+    ) -> Result<(u64, f64), Rejection> {
         let switches = &self.switches;
         match &mut self.limiter {
             Limiter::Standard(limiter) => {
                 let estimate =
                     standard_estimate(&self.profile, switches.n_multiplies_estimate, req);
                 let verdict = limiter.admit(now, estimate, effects.limit_factor, switches);
-                let mut headers = limiter.headers(now, effects.limit_factor, switches);
+                *headers = limiter.headers(now, effects.limit_factor, switches);
                 match verdict {
                     StandardVerdict::Admitted => {
                         self.counters.tokens_estimated += estimate;
-                        Charge::Admitted {
-                            estimate,
-                            ptu_estimate: 0.0,
-                            headers,
-                        }
+                        Ok((estimate, 0.0))
                     }
                     StandardVerdict::Throttled {
                         reason,
@@ -314,13 +306,10 @@ impl Deployment {
                             ThrottleReason::Tokens => "DeploymentRatelimit-Token",
                             ThrottleReason::Requests => "DeploymentRatelimit-Request",
                         });
-                        Charge::Refused(
-                            Rejection::RateLimited {
-                                reason,
-                                retry_after,
-                            },
-                            headers,
-                        )
+                        Err(Rejection::RateLimited {
+                            reason,
+                            retry_after,
+                        })
                     }
                 }
             }
@@ -329,34 +318,29 @@ impl Deployment {
                 match bucket.admit(now, estimate, switches.ptu_overshoot_pct) {
                     Ok(()) => {
                         self.counters.tokens_estimated += estimate.round() as u64;
-                        Charge::Admitted {
-                            estimate: 0,
-                            ptu_estimate: estimate,
-                            headers: RateHeaders::default(),
-                        }
+                        Ok((0, estimate))
                     }
                     Err(retry_after) => {
                         self.counters.throttled_utilization += 1;
-                        let headers = RateHeaders {
-                            retry_after: Some(retry_after),
-                            ..RateHeaders::default()
-                        };
-                        Charge::Refused(Rejection::PtuSaturated { retry_after }, headers)
+                        headers.retry_after = Some(retry_after);
+                        Err(Rejection::PtuSaturated { retry_after })
                     }
                 }
             }
         }
     }
 
-    fn plan(
+    /// The 200 answer: plan the response of a request charged `(estimate, ptu_charge)`. The
+    /// answer is one literal, so the plan is written where it is returned (no copy of it).
+    fn admitted(
         &mut self,
         now: Duration,
         id: DeploymentId,
         req: &RequestShape<'_>,
         effects: &FaultEffects,
-        estimate: u64,
-        ptu_charge: f64,
-    ) -> ResponsePlan {
+        (estimate, ptu_charge): (u64, f64),
+        headers: RateHeaders,
+    ) -> Answer {
         let choices = req.choices.max(1);
         let (per_choice, finish_reason) = self.completion_length(req);
         let multiplier = effects.latency_multiplier;
@@ -424,37 +408,44 @@ impl Deployment {
         };
         let total = schedule.end();
         let completion_tokens = per_choice.saturating_mul(choices);
-        let plan = ResponsePlan {
-            ticket: Ticket {
-                deployment: id,
-                ptu_estimate: ptu_charge,
-                estimate,
-                prompt_tokens: req.prompt_tokens,
-                cached_tokens: req.cached_tokens,
-                completion_tokens,
-            },
-            prompt_tokens: req.prompt_tokens,
-            completion_tokens,
-            choices,
-            finish_reason,
-            queue_wait,
-            headers_at: if req.stream { start } else { total },
-            schedule,
-            total,
-            disruption: effects.disruption,
-            stream: req.stream,
-        };
         self.counters.admitted += 1;
         self.counters.in_flight += 1;
         if effects.disruption != Disruption::None {
             self.counters.disrupted += 1;
         }
-        self.counters.ttft.observe(plan.ttft());
-        if req.operation != Operation::Embeddings {
-            self.counters.itl.observe(itl);
+        if self.latency_histograms {
+            self.counters.ttft.observe(schedule.ttft());
+            if req.operation != Operation::Embeddings {
+                self.counters.itl.observe(itl);
+            }
+            self.counters.queue_wait_seconds_sum += queue_wait.as_secs_f64();
         }
-        self.counters.queue_wait_seconds_sum += queue_wait.as_secs_f64();
-        plan
+        Answer {
+            status: 200,
+            deployment: Some(id),
+            outcome: Outcome::Admitted(ResponsePlan {
+                ticket: Ticket {
+                    deployment: id,
+                    ptu_estimate: ptu_charge,
+                    estimate,
+                    prompt_tokens: req.prompt_tokens,
+                    cached_tokens: req.cached_tokens,
+                    completion_tokens,
+                },
+                prompt_tokens: req.prompt_tokens,
+                completion_tokens,
+                choices,
+                finish_reason,
+                queue_wait,
+                headers_at: if req.stream { start } else { total },
+                schedule,
+                total,
+                disruption: effects.disruption,
+                stream: req.stream,
+            }),
+            headers,
+            spillover: None,
+        }
     }
 
     /// Completion tokens per choice and why generation stops.

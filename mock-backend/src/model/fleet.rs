@@ -81,6 +81,15 @@ impl Fleet {
         }
     }
 
+    /// Stop keeping the TTFT/ITL histograms and the queue-wait sum in every deployment's
+    /// counters (they stay empty in [`Fleet::metrics`]). For the simulator, which reads only the
+    /// answers and PTU utilization: answers, draws and every other counter are unchanged.
+    pub fn skip_latency_histograms(&mut self) {
+        for deployment in &mut self.deployments {
+            deployment.latency_histograms = false;
+        }
+    }
+
     /// The configuration as currently in force (after patches).
     pub fn config(&self) -> &FleetConfig {
         &self.config
@@ -142,8 +151,12 @@ impl Fleet {
     /// target (the deployment setting wins over the `x-ms-spillover-deployment` header).
     pub fn admit_to(&mut self, now: Duration, id: DeploymentId, req: &RequestShape<'_>) -> Answer {
         let primary = &mut self.deployments[id.0 as usize];
+        if primary.kind() != DeploymentKind::Provisioned {
+            // Only a PTU refusal spills: answered in place (no copy of the answer to inspect it).
+            return primary.answer(now, id, req);
+        }
         let answer = primary.answer(now, id, req);
-        if (200..300).contains(&answer.status) || primary.kind() != DeploymentKind::Provisioned {
+        if (200..300).contains(&answer.status) {
             return answer;
         }
         let triggers = &primary.switches.spillover_trigger_codes;

@@ -96,6 +96,7 @@ impl LatencyProfile {
 }
 
 /// A log-normal multiplier with mean 1: `exp(σZ − σ²/2)`.
+#[inline(always)]
 fn log_normal_unit(rng: &mut SimRng, sigma: f64) -> f64 {
     let z: f64 = StandardNormal.sample(rng);
     (sigma * z - sigma * sigma / 2.0).exp()

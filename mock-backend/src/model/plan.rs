@@ -61,17 +61,32 @@ impl ChunkSchedule {
         ((k + 1) * self.tokens_per_chunk.max(1)).min(self.tokens)
     }
 
-    /// Offset at which chunk `k` is emitted: when its last token is generated.
+    /// Offset at which chunk `k` is emitted: when its last token is generated, capped at
+    /// [`super::MAX_PLANNED`]. Exact in `u128` nanoseconds (no term can overflow it), which is
+    /// what the saturating `Duration` sum capped at `MAX_PLANNED` gives, at a fraction of the
+    /// cost.
     pub fn offset(&self, k: u32) -> Duration {
         let last_token = self.tokens_through(k).saturating_sub(1);
         let stall = match self.stall {
-            Some((at, pause)) if k >= at => pause,
-            _ => Duration::ZERO,
+            Some((at, pause)) if k >= at => pause.as_nanos(),
+            _ => 0,
         };
-        self.first_token
-            .saturating_add(self.itl.saturating_mul(last_token))
-            .saturating_add(stall)
-            .min(super::MAX_PLANNED)
+        let nanos =
+            self.first_token.as_nanos() + self.itl.as_nanos() * u128::from(last_token) + stall;
+        if nanos >= super::MAX_PLANNED.as_nanos() {
+            super::MAX_PLANNED
+        } else {
+            Duration::from_nanos(nanos as u64)
+        }
+    }
+
+    /// Offset of the first content token (the first-token offset when there are none).
+    pub fn ttft(&self) -> Duration {
+        if self.chunks() == 0 {
+            self.end()
+        } else {
+            self.offset(0)
+        }
     }
 
     /// Offset of the last chunk (the first-token offset when there are none).
@@ -131,11 +146,7 @@ pub struct ResponsePlan {
 impl ResponsePlan {
     /// Offset of the first content token (TTFT as a streaming client sees it).
     pub fn ttft(&self) -> Duration {
-        if self.schedule.chunks() == 0 {
-            self.schedule.end()
-        } else {
-            self.schedule.offset(0)
-        }
+        self.schedule.ttft()
     }
 }
 
@@ -183,6 +194,53 @@ mod tests {
             [ms(130), ms(670), ms(690)]
         );
         assert_eq!(s.tokens_through(2), 10);
+    }
+
+    #[test]
+    fn offsets_equal_the_saturating_duration_sum_capped_at_max_planned() {
+        let reference = |s: &ChunkSchedule, k: u32| {
+            let last_token = s.tokens_through(k).saturating_sub(1);
+            let stall = match s.stall {
+                Some((at, pause)) if k >= at => pause,
+                _ => Duration::ZERO,
+            };
+            s.first_token
+                .saturating_add(s.itl.saturating_mul(last_token))
+                .saturating_add(stall)
+                .min(crate::model::MAX_PLANNED)
+        };
+        let durations = [
+            Duration::ZERO,
+            Duration::new(0, 1),
+            Duration::new(1, 999_999_999),
+            Duration::from_millis(37),
+            crate::model::MAX_PLANNED - Duration::new(0, 1),
+            crate::model::MAX_PLANNED,
+            Duration::new(u64::MAX / 3, 7),
+            Duration::MAX,
+        ];
+        for first_token in durations {
+            for itl in durations {
+                for stall in [
+                    None,
+                    Some((0, Duration::MAX)),
+                    Some((1, Duration::new(2, 5))),
+                ] {
+                    for tokens in [0, 1, 2, 1000, u32::MAX] {
+                        let s = ChunkSchedule {
+                            first_token,
+                            itl,
+                            tokens,
+                            tokens_per_chunk: 3,
+                            stall,
+                        };
+                        for k in [0, 1, 2, 500, u32::MAX / 3 - 1] {
+                            assert_eq!(s.offset(k), reference(&s, k), "{s:?} chunk {k}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! `estimate ≤ TPM − used` (reference §5.2). Also produces the `x-ratelimit-*` values.
 
 use super::headers::RateHeaders;
-use super::window::{RingWindow, Tally};
+use super::window::{RingWindow, Tally, nanos};
 use crate::config::{LimitRequestsHeaderMode, RequestWindow, Switches};
 use std::time::Duration;
 
@@ -38,6 +38,9 @@ pub struct StandardLimiter {
     tpm: u64,
     rpm: u64,
     window: RequestWindow,
+    /// `compute_limits(1.0)`: the limits without a rate-limit fault, computed
+    /// once per quota change instead of with `floor`/`ceil` on every request.
+    unadjusted: (u64, u64),
     requests: RingWindow,
     minute: RingWindow,
 }
@@ -45,19 +48,23 @@ pub struct StandardLimiter {
 impl StandardLimiter {
     /// A limiter for `tpm` tokens and `rpm` requests per minute.
     pub fn new(tpm: u64, rpm: u64, window: RequestWindow) -> StandardLimiter {
-        StandardLimiter {
+        let mut limiter = StandardLimiter {
             tpm,
             rpm,
             window,
+            unadjusted: (0, 0),
             requests: RingWindow::new(window_length(window), 100),
             minute: RingWindow::new(MINUTE, 600),
-        }
+        };
+        limiter.unadjusted = limiter.compute_limits(1.0);
+        limiter
     }
 
     /// Change the quota (admin patch); what the windows hold is kept.
     pub fn set_quota(&mut self, tpm: u64, rpm: u64) {
         self.tpm = tpm;
         self.rpm = rpm;
+        self.unadjusted = self.compute_limits(1.0);
     }
 
     /// Change the request window (switch patch); the request window restarts empty.
@@ -65,24 +72,33 @@ impl StandardLimiter {
         if window != self.window {
             self.window = window;
             self.requests = RingWindow::new(window_length(window), 100);
+            self.unadjusted = self.compute_limits(1.0);
         }
     }
 
-    /// Effective token limit under a rate-limit adjustment `factor`.
-    pub fn token_limit(&self, factor: f64) -> u64 {
-        (self.tpm as f64 * factor).floor() as u64
+    /// `(token limit, per-window request limit)` under a rate-limit adjustment `factor` (the
+    /// request limit at least 1).
+    fn limits(&self, factor: f64) -> (u64, u64) {
+        if factor == 1.0 {
+            self.unadjusted
+        } else {
+            self.compute_limits(factor)
+        }
     }
 
-    /// Effective per-window request limit under `factor` (at least 1).
-    pub fn request_limit(&self, factor: f64) -> u64 {
+    fn compute_limits(&self, factor: f64) -> (u64, u64) {
         let per_window = match self.window {
             RequestWindow::TenSeconds => 6.0,
             RequestWindow::OneSecond => 60.0,
         };
-        ((self.rpm as f64 * factor) / per_window).ceil().max(1.0) as u64
+        (
+            (self.tpm as f64 * factor).floor() as u64,
+            ((self.rpm as f64 * factor) / per_window).ceil().max(1.0) as u64,
+        )
     }
 
     /// Admit or throttle a request of `estimate` tokens at `now`.
+    #[inline]
     pub fn admit(
         &mut self,
         now: Duration,
@@ -90,8 +106,8 @@ impl StandardLimiter {
         factor: f64,
         switches: &Switches,
     ) -> StandardVerdict {
-        let request_limit = self.request_limit(factor);
-        let token_limit = self.token_limit(factor);
+        let now = nanos(now);
+        let (token_limit, request_limit) = self.limits(factor);
         let used_requests = self.requests.total(now).requests;
         let used_tokens = self.minute.total(now).tokens;
         let verdict = if used_requests >= request_limit {
@@ -101,7 +117,7 @@ impl StandardLimiter {
                 .time_until(now, |freed| freed.requests >= excess);
             StandardVerdict::Throttled {
                 reason: ThrottleReason::Requests,
-                retry_after: wait.unwrap_or(window_length(self.window)),
+                retry_after: wait.map_or(window_length(self.window), Duration::from_nanos),
             }
         } else if estimate > token_limit.saturating_sub(used_tokens) {
             let missing = estimate - token_limit.saturating_sub(used_tokens);
@@ -112,27 +128,19 @@ impl StandardLimiter {
             };
             StandardVerdict::Throttled {
                 reason: ThrottleReason::Tokens,
-                retry_after: wait.unwrap_or(MINUTE),
+                retry_after: wait.map_or(MINUTE, Duration::from_nanos),
             }
         } else {
             StandardVerdict::Admitted
         };
         match verdict {
             StandardVerdict::Admitted => {
-                self.requests.add(
-                    now,
-                    Tally {
-                        tokens: estimate,
-                        requests: 1,
-                    },
-                );
-                self.minute.add(
-                    now,
-                    Tally {
-                        tokens: estimate,
-                        requests: 1,
-                    },
-                );
+                let tally = Tally {
+                    tokens: estimate,
+                    requests: 1,
+                };
+                self.requests.add(now, tally);
+                self.minute.add(now, tally);
             }
             StandardVerdict::Throttled { .. } if switches.rejected_count_toward_rpm => {
                 self.requests.add(
@@ -149,14 +157,15 @@ impl StandardLimiter {
     }
 
     /// The `x-ratelimit-*` values at `now` (after this request was counted).
+    #[inline]
     pub fn headers(&mut self, now: Duration, factor: f64, switches: &Switches) -> RateHeaders {
-        let token_limit = self.token_limit(factor);
+        let now = nanos(now);
+        let (token_limit, request_limit) = self.limits(factor);
         let used_tokens = self.minute.total(now).tokens;
         let (limit_requests, used_requests) = match switches.limit_requests_header_mode {
-            LimitRequestsHeaderMode::PerTenSeconds => (
-                self.request_limit(factor),
-                self.requests.total(now).requests,
-            ),
+            LimitRequestsHeaderMode::PerTenSeconds => {
+                (request_limit, self.requests.total(now).requests)
+            }
             LimitRequestsHeaderMode::PerMinute => (
                 (self.rpm as f64 * factor).ceil() as u64,
                 self.minute.total(now).requests,
@@ -172,8 +181,12 @@ impl StandardLimiter {
             headers.limit_tokens = Some(token_limit);
         }
         if switches.emit_reset_headers {
-            headers.reset_requests = Some(self.requests.time_until_oldest_expires(now));
-            headers.reset_tokens = Some(self.minute.time_until_oldest_expires(now));
+            headers.reset_requests = Some(Duration::from_nanos(
+                self.requests.time_until_oldest_expires(now),
+            ));
+            headers.reset_tokens = Some(Duration::from_nanos(
+                self.minute.time_until_oldest_expires(now),
+            ));
         }
         headers
     }

@@ -28,14 +28,25 @@ impl Tally {
     }
 }
 
-/// Ring-bucketed sliding window.
+/// Ring-bucketed sliding window. Times are nanoseconds since the run's start (see
+/// [`nanos`]): integer arithmetic only, no `Duration` or `u128` work per request.
 #[derive(Debug, Clone)]
 pub struct RingWindow {
     bucket_nanos: u64,
     buckets: Box<[Tally]>,
     /// Absolute index of the newest bucket.
     head: u64,
+    /// Where the newest bucket ends, `(head + 1) × bucket_nanos` (saturating): before it,
+    /// advancing has nothing to do, found with one comparison instead of a division.
+    head_end: u64,
+    /// `head % buckets.len()`, kept in step with `head` (no division per request).
+    head_slot: usize,
     total: Tally,
+}
+
+/// `now` in nanoseconds, saturating (after about 584 years).
+pub fn nanos(now: Duration) -> u64 {
+    u64::try_from(now.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl RingWindow {
@@ -47,65 +58,72 @@ impl RingWindow {
             bucket_nanos,
             buckets: vec![Tally::default(); buckets].into_boxed_slice(),
             head: 0,
+            head_end: bucket_nanos,
+            head_slot: 0,
             total: Tally::default(),
         }
-    }
-
-    fn index_of(&self, now: Duration) -> u64 {
-        (now.as_nanos() / u128::from(self.bucket_nanos)) as u64
     }
 
     fn slot(&self, index: u64) -> usize {
         (index % self.buckets.len() as u64) as usize
     }
 
-    /// Drop the buckets that left the window by `now`.
-    pub fn advance(&mut self, now: Duration) {
-        let index = self.index_of(now);
+    /// Drop the buckets that left the window by `now` (nanoseconds).
+    #[inline]
+    pub fn advance(&mut self, now: u64) {
+        if now < self.head_end {
+            return;
+        }
+        self.advance_to(now / self.bucket_nanos);
+    }
+
+    fn advance_to(&mut self, index: u64) {
         if index <= self.head {
             return;
         }
-        let ring = self.buckets.len() as u64;
-        if index - self.head >= ring {
+        let ring = self.buckets.len();
+        if index - self.head >= ring as u64 {
             self.buckets.fill(Tally::default());
             self.total = Tally::default();
+            self.head_slot = self.slot(index);
         } else {
-            for expired in self.head + 1..=index {
-                let slot = self.slot(expired);
-                let old = std::mem::take(&mut self.buckets[slot]);
+            for _ in self.head + 1..=index {
+                self.head_slot += 1;
+                if self.head_slot == ring {
+                    self.head_slot = 0;
+                }
+                let old = std::mem::take(&mut self.buckets[self.head_slot]);
                 self.total.sub(old);
             }
         }
         self.head = index;
+        self.head_end = index.saturating_add(1).saturating_mul(self.bucket_nanos);
     }
 
-    /// Count `tally` at `now`.
-    pub fn add(&mut self, now: Duration, tally: Tally) {
+    /// Count `tally` at `now` (nanoseconds).
+    #[inline]
+    pub fn add(&mut self, now: u64, tally: Tally) {
         self.advance(now);
-        let slot = self.slot(self.head);
-        self.buckets[slot].add(tally);
+        self.buckets[self.head_slot].add(tally);
         self.total.add(tally);
     }
 
-    /// What the window holds at `now`.
-    pub fn total(&mut self, now: Duration) -> Tally {
+    /// What the window holds at `now` (nanoseconds).
+    #[inline]
+    pub fn total(&mut self, now: u64) -> Tally {
         self.advance(now);
         self.total
     }
 
-    /// Time from `now` until the expired part of the window satisfies `enough` (called with the
-    /// running sum of what has expired, oldest first); `None` if even an empty window does not.
-    /// Only called on the throttle path; it stops at the first bucket that suffices.
-    pub fn time_until(
-        &mut self,
-        now: Duration,
-        enough: impl Fn(Tally) -> bool,
-    ) -> Option<Duration> {
+    /// Nanoseconds from `now` until the expired part of the window satisfies `enough` (called
+    /// with the running sum of what has expired, oldest first); `None` if even an empty window
+    /// does not. Only called on the throttle path; it stops at the first bucket that suffices.
+    pub fn time_until(&mut self, now: u64, enough: impl Fn(Tally) -> bool) -> Option<u64> {
         self.advance(now);
         let ring = self.buckets.len() as u64;
         let mut freed = Tally::default();
         if enough(freed) {
-            return Some(Duration::ZERO);
+            return Some(0);
         }
         let oldest = (self.head + 1).saturating_sub(ring);
         for index in oldest..=self.head {
@@ -115,15 +133,15 @@ impl RingWindow {
             }
             freed.add(bucket);
             if enough(freed) {
-                let expires = Duration::from_nanos((index + ring) * self.bucket_nanos);
+                let expires = (index + ring) * self.bucket_nanos;
                 return Some(expires.saturating_sub(now));
             }
         }
         None
     }
 
-    /// Time from `now` until the oldest entry leaves (zero when empty).
-    pub fn time_until_oldest_expires(&mut self, now: Duration) -> Duration {
+    /// Nanoseconds from `now` until the oldest entry leaves (zero when empty).
+    pub fn time_until_oldest_expires(&mut self, now: u64) -> u64 {
         self.advance(now);
         let empty = self.total == Tally::default();
         self.time_until(now, |freed| empty || freed != Tally::default())
@@ -135,8 +153,8 @@ impl RingWindow {
 mod tests {
     use super::*;
 
-    fn ms(n: u64) -> Duration {
-        Duration::from_millis(n)
+    fn ms(n: u64) -> u64 {
+        n * 1_000_000
     }
 
     #[test]
@@ -213,6 +231,6 @@ mod tests {
             },
         );
         assert_eq!(w.total(ms(5_000)), Tally::default());
-        assert_eq!(w.time_until_oldest_expires(ms(5_000)), Duration::ZERO);
+        assert_eq!(w.time_until_oldest_expires(ms(5_000)), 0);
     }
 }

@@ -143,7 +143,9 @@ impl<'a> Engine<'a> {
         setup: Arc<RunSetup>,
     ) -> Self {
         let resolved = &scenario.strategies[index];
-        let fleet = Fleet::new(scenario.fleet());
+        let mut fleet = Fleet::new(scenario.fleet());
+        // The simulator reads answers and PTU utilization, never the latency histograms.
+        fleet.skip_latency_histograms();
         let gateways: Vec<Strategy> = (0..resolved.config.gateways)
             .map(|_| resolved.build())
             .collect();

@@ -3,7 +3,8 @@
 use super::*;
 use crate::config::FleetConfig;
 use crate::model::{
-    Completion, Disruption, FinishReason, Operation, Outcome, Rejection, ThrottleReason,
+    Completion, DeploymentCounters, Disruption, FinishReason, LatencyHistogram, Operation, Outcome,
+    Rejection, ThrottleReason,
 };
 
 fn fleet(toml: &str) -> Fleet {
@@ -391,54 +392,85 @@ fn aborted_requests_are_charged_per_the_switch() {
     }
 }
 
+/// 400 requests alternating between a faulty PAYG and a PTU deployment, each settled at its
+/// planned end: every answer (as text) and the final metrics.
+fn replay(seed: u64, skip_latency_histograms: bool) -> (Vec<String>, FleetMetrics) {
+    use crate::config::{DeploymentConfig, FaultEntry, FaultKind, ResourceConfig};
+    let mut payg = DeploymentConfig::standard("payg", "gpt-4o", 20_000);
+    payg.faults.push(FaultEntry {
+        kind: FaultKind::ServerErrors,
+        from: Duration::ZERO,
+        until: None,
+        rate: 0.1,
+        status: None,
+        delay: None,
+        after_chunks: None,
+        multiplier: None,
+        factor: None,
+    });
+    let config = FleetConfig {
+        seed,
+        resources: vec![ResourceConfig::new(
+            "east",
+            "East US",
+            vec![payg, DeploymentConfig::provisioned("ptu", "gpt-4o", 15)],
+        )],
+        ..FleetConfig::default()
+    };
+    config.validate().unwrap();
+    let mut f = Fleet::new(&config);
+    if skip_latency_histograms {
+        f.skip_latency_histograms();
+    }
+    let east = f.resource_index("east").unwrap();
+    let answers = (0..400)
+        .map(|i| {
+            let now = secs(f64::from(i) * 0.05);
+            let name = if i % 3 == 0 { "ptu" } else { "payg" };
+            let answer = f.admit(now, east, name, &chat(200));
+            if let Some(plan) = answer.plan() {
+                f.complete(
+                    now + plan.total,
+                    &plan.ticket,
+                    Completion::Completed {
+                        completion_tokens: plan.completion_tokens,
+                    },
+                );
+            }
+            format!("{answer:?}")
+        })
+        .collect();
+    (answers, f.metrics(secs(20.0)))
+}
+
 #[test]
 fn the_same_seed_and_calls_give_identical_answers() {
-    use crate::config::{DeploymentConfig, FaultEntry, FaultKind, ResourceConfig};
-    let run = |seed: u64| {
-        let mut payg = DeploymentConfig::standard("payg", "gpt-4o", 20_000);
-        payg.faults.push(FaultEntry {
-            kind: FaultKind::ServerErrors,
-            from: Duration::ZERO,
-            until: None,
-            rate: 0.1,
-            status: None,
-            delay: None,
-            after_chunks: None,
-            multiplier: None,
-            factor: None,
-        });
-        let config = FleetConfig {
-            seed,
-            resources: vec![ResourceConfig::new(
-                "east",
-                "East US",
-                vec![payg, DeploymentConfig::provisioned("ptu", "gpt-4o", 15)],
-            )],
-            ..FleetConfig::default()
+    assert_eq!(replay(11, false), replay(11, false));
+    assert_ne!(replay(11, false).0, replay(12, false).0);
+}
+
+#[test]
+fn skipping_the_latency_histograms_changes_no_answer_and_no_other_counter() {
+    let (kept_answers, kept) = replay(11, false);
+    let (skipped_answers, skipped) = replay(11, true);
+    assert_eq!(kept_answers, skipped_answers);
+    assert!(kept.deployments.iter().all(|d| d.counters.ttft.count() > 0));
+    assert_eq!(kept.deployments.len(), skipped.deployments.len());
+    for (kept, skipped) in kept.deployments.iter().zip(&skipped.deployments) {
+        assert_eq!(skipped.counters.ttft, LatencyHistogram::default());
+        assert_eq!(skipped.counters.itl, LatencyHistogram::default());
+        assert_eq!(skipped.counters.queue_wait_seconds_sum, 0.0);
+        let without_latency = |m: &DeploymentMetrics| DeploymentMetrics {
+            counters: DeploymentCounters {
+                ttft: LatencyHistogram::default(),
+                itl: LatencyHistogram::default(),
+                queue_wait_seconds_sum: 0.0,
+                ..m.counters.clone()
+            },
+            ..m.clone()
         };
-        config.validate().unwrap();
-        let mut f = Fleet::new(&config);
-        let east = f.resource_index("east").unwrap();
-        (0..400)
-            .map(|i| {
-                let now = secs(f64::from(i) * 0.05);
-                let name = if i % 3 == 0 { "ptu" } else { "payg" };
-                let answer = f.admit(now, east, name, &chat(200));
-                if let Some(plan) = answer.plan() {
-                    f.complete(
-                        now + plan.total,
-                        &plan.ticket,
-                        Completion::Completed {
-                            completion_tokens: plan.completion_tokens,
-                        },
-                    );
-                }
-                format!("{answer:?}")
-            })
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(run(11), run(11));
-    assert_ne!(run(11), run(12));
+        assert_eq!(without_latency(kept), *skipped);
+    }
 }
 
 #[test]
