@@ -48,7 +48,9 @@ impl Engine<'_> {
             .admit(&mut self.fleet, now, pool, deployment, &shape);
         flight.record.attempts += 1;
         flight.record.backends_tried.push(pool as u16);
-        let mut current = Current {
+        let served_by = self.wiring.served_by(pool, &answer);
+        // Built in place in the flight (the attempt state is large: no stack copy of it).
+        let current = flight.current.insert(Current {
             backend,
             pool: pool as u16,
             started: now,
@@ -57,10 +59,9 @@ impl Engine<'_> {
             timed_out: false,
             headers: answer.headers,
             plan: answer.plan().copied(),
-            served_by: self.wiring.served_by(pool, &answer),
-        };
-        let headers_after = outcome_after(&mut current, self.attempt_timeout);
-        flight.current = Some(current);
+            served_by,
+        });
+        let headers_after = outcome_after(current, self.attempt_timeout);
         let epoch = self.bump(slot);
         if headers_after.is_zero() {
             // A refusal: the gateway sees it at once (no event needed).
