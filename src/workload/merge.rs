@@ -72,15 +72,19 @@ impl Requests {
         }
         match self.sources[index].next_request() {
             Some(Ok(request)) => {
-                // A lone source needs no merge: its head is the next request.
-                if self.sources.len() > 1 {
-                    self.heap.push(Reverse((request.at, index)));
-                }
+                self.heap.push(Reverse((request.at, index)));
                 self.heads[index] = Some(request);
             }
             Some(Err(error)) => self.pending_error = Some(error),
             None => {}
         }
+    }
+
+    /// `request` with the next id of the merged stream.
+    fn numbered(&mut self, mut request: Request) -> Request {
+        request.id = self.next_id;
+        self.next_id += 1;
+        request
     }
 }
 
@@ -90,10 +94,8 @@ impl Iterator for Requests {
     fn next(&mut self) -> Option<Self::Item> {
         if let [Source::App(app)] = self.sources.as_mut_slice() {
             // One synthetic app cannot fail and needs no merge: its next request is the next.
-            let mut request = app.next()?;
-            request.id = self.next_id;
-            self.next_id += 1;
-            return Some(Ok(request));
+            let request = app.next()?;
+            return Some(Ok(self.numbered(request)));
         }
         if self.finished {
             return None;
@@ -102,16 +104,10 @@ impl Iterator for Requests {
             self.finished = true;
             return Some(Err(error));
         }
-        let index = if self.sources.len() == 1 {
-            0
-        } else {
-            self.heap.pop()?.0.1
-        };
-        let mut request = self.heads[index].take()?;
+        let Reverse((_, index)) = self.heap.pop()?;
+        let request = self.heads[index].take()?;
         self.refill(index);
-        request.id = self.next_id;
-        self.next_id += 1;
-        Some(Ok(request))
+        Some(Ok(self.numbered(request)))
     }
 }
 
