@@ -49,8 +49,7 @@ impl LatencyHistogram {
 
     /// Record one value (saturating at one day).
     pub fn record(&mut self, value: Duration) {
-        let micros = u64::try_from(value.as_micros()).unwrap_or(u64::MAX);
-        self.histogram.saturating_record(micros);
+        self.histogram.saturating_record(micros(value));
         self.max = self.max.max(value);
     }
 
@@ -69,7 +68,7 @@ impl LatencyHistogram {
         let value = self
             .histogram
             .median_equivalent(bucket_value)
-            .min(u64::try_from(self.max.as_micros()).unwrap_or(u64::MAX));
+            .min(micros(self.max));
         Some(Duration::from_micros(value))
     }
 
