@@ -19,7 +19,7 @@ use throttlebox::metrics::{AttemptRecord, RequestRecord};
 use throttlebox::report::RecordSink;
 use throttlebox::report::{Mode, ReportError};
 use throttlebox::scenario::Scenario;
-use throttlebox::sim::{StopFlag, simulate_strategy};
+use throttlebox::sim::{Recording, StopFlag, simulate_strategy};
 
 const TRACE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -92,8 +92,16 @@ fn resimulate(calibration: &Calibration) -> Vec<(u32, f64, f64)> {
     let duration = scenario.duration(&workload).expect("duration");
     let setup = Arc::new(scenario.run_setup(Mode::Sim, duration));
     let mut keep = Keep::default();
-    let outcome = simulate_strategy(&scenario, &workload, 0, setup, &mut keep, &StopFlag::new())
-        .expect("simulation");
+    let outcome = simulate_strategy(
+        &scenario,
+        &workload,
+        0,
+        setup,
+        Recording::SummaryOnly,
+        &mut keep,
+        &StopFlag::new(),
+    )
+    .expect("simulation");
     assert_eq!(
         outcome.summary.success_ratio, 1.0,
         "the placeholder fleet throttles nothing"

@@ -101,3 +101,29 @@ fn another_seed_changes_the_arrivals() {
     let first = |dir: &Path| arrivals(dir).into_values().next().expect("a strategy");
     assert_ne!(first(&seven), first(&default));
 }
+
+/// A run without a folder records summaries only (sweep, tune and plan cells): its summaries
+/// must be exactly those of the full recording a run folder gets, for every strategy, and it
+/// carries no series or histograms to be mistaken for real ones.
+#[test]
+fn a_summary_only_run_summarises_exactly_as_a_full_one() {
+    let results = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sim-determinism");
+    let _ = std::fs::remove_dir_all(results.join("full"));
+    let dir = RunDir::create(&results, "full").expect("run dir");
+    let scenario = Scenario::embedded_default(&[]).expect("default scenario loads");
+    let full = run_all(&scenario, Some(&dir), 2, "test", &|_| {}).expect("full run");
+    let lean = run_all(&scenario, None, 2, "test", &|_| {}).expect("summary-only run");
+    assert!(
+        full.summary.strategies.len() >= 2,
+        "several strategies compared"
+    );
+    assert_eq!(full.summary.strategies, lean.summary.strategies);
+    assert!(full.outcomes.iter().all(|o| o.recorded.is_some()));
+    assert!(lean.outcomes.iter().all(|o| o.recorded.is_none()));
+    for outcome in &lean.outcomes {
+        let refused = outcome
+            .recorded_in_full()
+            .expect_err("nothing to write a folder from");
+        assert!(refused.to_string().contains("summary only"), "{refused}");
+    }
+}

@@ -11,7 +11,7 @@ use throttlebox::metrics::{AttemptRecord, RequestRecord};
 use throttlebox::report::RecordSink;
 use throttlebox::report::{Mode, ReportError};
 use throttlebox::scenario::Scenario;
-use throttlebox::sim::{StopFlag, run_all, simulate_strategy};
+use throttlebox::sim::{Recording, StopFlag, run_all, simulate_strategy};
 
 fn scenario(text: &str) -> Scenario {
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
@@ -146,6 +146,7 @@ fn random_and_power_of_two_match_the_supermarket_model() {
             &workload,
             index,
             setup.clone(),
+            Recording::SummaryOnly,
             &mut sink,
             &StopFlag::new(),
         )

@@ -30,6 +30,7 @@ pub mod slo;
 mod slo_evaluate;
 pub(crate) mod summarize;
 pub mod summary;
+pub mod summary_recorder;
 pub mod text_table;
 pub mod timeseries_csv;
 pub mod totals;
@@ -57,6 +58,7 @@ pub use summary::{
     BackendSummary, CostSummary, Goodput, LatencySummary, OutcomeTotals, SCHEMA_VERSION,
     StrategySummary, Summary,
 };
+pub use summary_recorder::SummaryRecorder;
 pub use timeseries_csv::{TIMESERIES_HEADER, write_timeseries_csv};
 pub use totals::{BackendTotals, StrategyTotals};
 pub use validity::{EngineMeasurements, Validity, ValidityContext};

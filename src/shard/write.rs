@@ -94,8 +94,11 @@ impl ShardIdentity {
         manifest.setup = Some(SetupRecord::from(setup));
         manifest.strategies = finished
             .iter()
-            .map(|(index, outcome)| part(*index, &outcome.histograms, &outcome.series))
-            .collect();
+            .map(|(index, outcome)| {
+                let recorded = outcome.recorded_in_full()?;
+                Ok(part(*index, &recorded.histograms, &recorded.series))
+            })
+            .collect::<Result<_, ShardError>>()?;
         manifest.to_json()
     }
 

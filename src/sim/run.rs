@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::engine::{SimError, StrategyOutcome, simulate_strategy};
+use super::engine::{Recording, SimError, StrategyOutcome, simulate_strategy};
 use crate::parallel::parallel_map;
 use crate::report::atomic_file::AtomicFile;
 use crate::report::{
@@ -37,7 +37,8 @@ pub struct SimRun {
 
 /// Simulate every strategy of `scenario`, on up to `jobs` threads. With `dir`, write
 /// `requests.csv`, `attempts.csv`, `timeseries.csv`, `summary.json`, `report.md`,
-/// `report.html` and `histograms/<strategy>.hlog` there.
+/// `report.html` and `histograms/<strategy>.hlog` there; without, only the summaries are
+/// recorded ([`Recording::SummaryOnly`]: the outcomes carry no series or histograms).
 /// `on_done(name)` is called as each strategy finishes (progress output).
 pub fn run_all(
     scenario: &Scenario,
@@ -179,17 +180,21 @@ pub fn run_selected_until(
                 )?,
                 None => Vec::new(),
             };
+            let strategies = finished
+                .iter()
+                .map(|(index, outcome)| {
+                    let recorded = outcome.recorded_in_full()?;
+                    Ok(StrategyOutputs {
+                        name: scenario.strategies[*index].config.name.as_str(),
+                        series: &recorded.series,
+                        histograms: &recorded.histograms,
+                    })
+                })
+                .collect::<Result<Vec<_>, ReportError>>()?;
             let outputs = RunOutputs {
                 setup: &setup,
                 summary: &summary,
-                strategies: finished
-                    .iter()
-                    .map(|(index, outcome)| StrategyOutputs {
-                        name: scenario.strategies[*index].config.name.as_str(),
-                        series: &outcome.series,
-                        histograms: &outcome.histograms,
-                    })
-                    .collect(),
+                strategies,
                 report_appendix: String::new(),
                 extra_files,
             };
@@ -212,14 +217,30 @@ fn run_one(
 ) -> Result<StrategyOutcome, SimError> {
     let workload = scenario.workload()?;
     match dir {
-        None => simulate_strategy(scenario, &workload, index, setup, &mut DiscardSink, stop),
+        None => simulate_strategy(
+            scenario,
+            &workload,
+            index,
+            setup,
+            Recording::SummaryOnly,
+            &mut DiscardSink,
+            stop,
+        ),
         Some(dir) => {
             let mut sink = CsvSink::create(
                 &part_path(dir.path(), "requests", index),
                 &part_path(dir.path(), "attempts", index),
                 setup.clone(),
             )?;
-            let outcome = simulate_strategy(scenario, &workload, index, setup, &mut sink, stop)?;
+            let outcome = simulate_strategy(
+                scenario,
+                &workload,
+                index,
+                setup,
+                Recording::Full,
+                &mut sink,
+                stop,
+            )?;
             sink.commit()?;
             Ok(outcome)
         }

@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use super::super::events::EventKind;
-use super::{Engine, SimError, request_info};
+use super::{Engine, Recorder, SimError, request_info};
 use crate::balance::{Exhausted, Observation, RetryAfterHeader};
 use crate::client::{ClientAnswer, ClientStep};
 use crate::report::RecordSink;
 
-impl Engine<'_> {
+impl<R: Recorder> Engine<'_, R> {
     /// The gateway answered by itself (every backend out).
     pub(super) fn gateway_answer(
         &mut self,

@@ -15,17 +15,19 @@ use super::events::{EventKind, EventQueue};
 use super::flight::{Flight, Flights};
 use crate::balance::{Phase, RequestInfo, Step, Strategy};
 use crate::client::Client;
-use crate::metrics::SecondSeries;
 use crate::report::{
-    RecordSink, ReportError, RunSetup, StrategyHistograms, StrategyRecorder, StrategySummary,
+    RecordSink, ReportError, RunSetup, StrategyRecorder, StrategySummary, SummaryRecorder,
 };
 use crate::scenario::{ResolvedStrategy, Scenario, ScenarioError};
 use crate::seed::{SimRng, streams};
 use crate::stop::{POLL_EVERY, StopFlag};
 use crate::workload::{Request, Workload, WorkloadError};
+use recording::Recorder;
+pub use recording::{Recorded, Recording};
 use wiring::Wiring;
 
 mod client;
+mod recording;
 mod records;
 mod timing;
 mod wiring;
@@ -53,10 +55,8 @@ pub enum SimError {
 pub struct StrategyOutcome {
     /// The summary.
     pub summary: StrategySummary,
-    /// Per-second series.
-    pub series: SecondSeries,
-    /// Full-run latency histograms and the interval log.
-    pub histograms: StrategyHistograms,
+    /// The per-second series and latency histograms ([`Recording::Full`] runs only).
+    pub recorded: Option<Recorded>,
     /// Requests simulated.
     pub requests: u64,
     /// Events processed.
@@ -65,17 +65,60 @@ pub struct StrategyOutcome {
     pub peak_in_flight: usize,
 }
 
-/// Simulate strategy `index` of `scenario` over `workload`, streaming records into `sink`;
-/// [`SimError::Stopped`] once `stop` is raised.
+impl StrategyOutcome {
+    /// The series and histograms a run folder is written from: recorded in full whenever
+    /// there is a folder, so their absence is a caller's bug, reported rather than panicked.
+    pub fn recorded_in_full(&self) -> Result<&Recorded, ReportError> {
+        self.recorded.as_ref().ok_or_else(|| ReportError::Invalid {
+            field: "simulation".to_string(),
+            reason: "the strategy recorded its summary only; a run folder needs its series and \
+                     histograms"
+                .to_string(),
+        })
+    }
+}
+
+/// Simulate strategy `index` of `scenario` over `workload`, streaming records into `sink` and
+/// recording what `recording` asks for; [`SimError::Stopped`] once `stop` is raised.
 pub fn simulate_strategy(
     scenario: &Scenario,
     workload: &Workload,
     index: usize,
     setup: Arc<RunSetup>,
+    recording: Recording,
     sink: &mut dyn RecordSink,
     stop: &StopFlag,
 ) -> Result<StrategyOutcome, SimError> {
-    let mut engine = Engine::new(scenario, workload, index, setup);
+    let strategy = index as u16;
+    match recording {
+        Recording::Full => {
+            let recorder = StrategyRecorder::new(strategy, setup);
+            drive(
+                Engine::new(scenario, workload, index, recorder),
+                workload,
+                sink,
+                stop,
+            )
+        }
+        Recording::SummaryOnly => {
+            let recorder = SummaryRecorder::new(strategy, setup);
+            drive(
+                Engine::new(scenario, workload, index, recorder),
+                workload,
+                sink,
+                stop,
+            )
+        }
+    }
+}
+
+/// Run `engine` over the workload's arrivals until nothing is left to happen.
+fn drive<R: Recorder>(
+    mut engine: Engine<'_, R>,
+    workload: &Workload,
+    sink: &mut dyn RecordSink,
+    stop: &StopFlag,
+) -> Result<StrategyOutcome, SimError> {
     let mut arrivals = workload.requests().peekable();
     let mut until_poll = POLL_EVERY;
     loop {
@@ -114,14 +157,14 @@ pub fn simulate_strategy(
     engine.into_outcome()
 }
 
-struct Engine<'a> {
+struct Engine<'a, R> {
     queue: EventQueue,
     fleet: Fleet,
     gateways: Vec<Strategy>,
     resolved: &'a ResolvedStrategy,
     wiring: Wiring,
     flights: Flights,
-    recorder: StrategyRecorder,
+    recorder: R,
     strategy_index: u16,
     /// One balancing stream per gateway instance (instances share nothing).
     balance_rngs: Vec<SimRng>,
@@ -135,13 +178,8 @@ struct Engine<'a> {
     last_time: Duration,
 }
 
-impl<'a> Engine<'a> {
-    fn new(
-        scenario: &'a Scenario,
-        workload: &Workload,
-        index: usize,
-        setup: Arc<RunSetup>,
-    ) -> Self {
+impl<'a, R: Recorder> Engine<'a, R> {
+    fn new(scenario: &'a Scenario, workload: &Workload, index: usize, recorder: R) -> Self {
         let resolved = &scenario.strategies[index];
         let mut fleet = Fleet::new(scenario.fleet());
         // The simulator reads answers and PTU utilization, never the latency histograms.
@@ -164,7 +202,7 @@ impl<'a> Engine<'a> {
             resolved,
             wiring,
             flights: Flights::default(),
-            recorder: StrategyRecorder::new(strategy_index, setup),
+            recorder,
             strategy_index,
             client_rng: streams::client_retry(seed),
             gateway_pick_rng: streams::gateway_instance(seed),
@@ -323,11 +361,10 @@ impl<'a> Engine<'a> {
 
     fn into_outcome(self) -> Result<StrategyOutcome, SimError> {
         let peak_in_flight = self.flights.capacity();
-        let (summary, series, histograms) = self.recorder.finish_recording();
+        let (summary, recorded) = self.recorder.finish();
         Ok(StrategyOutcome {
             summary,
-            series,
-            histograms,
+            recorded,
             requests: self.requests,
             events: self.events,
             peak_in_flight,

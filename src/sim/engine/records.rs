@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use super::{Engine, SimError};
+use super::{Engine, Recorder, SimError};
 use crate::metrics::{AttemptRecord, ErrorClass, RequestRecord};
 use crate::report::RecordSink;
 use crate::workload::Request;
 
-impl Engine<'_> {
+impl<R: Recorder> Engine<'_, R> {
     /// The record of `request`, which arrived (and was first sent) at `request.at`.
     pub(super) fn new_record(&self, request: &Request, now: Duration) -> RequestRecord {
         RequestRecord {

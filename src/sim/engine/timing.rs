@@ -12,12 +12,12 @@ use aoai_mock::model::{
 use super::super::events::EventKind;
 use super::super::flight::Current;
 use super::super::observe::observation;
-use super::{Engine, SimError};
+use super::{Engine, Recorder, SimError};
 use crate::balance::{Completion, Verdict};
 use crate::client::ClientAnswer;
 use crate::report::RecordSink;
 
-impl Engine<'_> {
+impl<R: Recorder> Engine<'_, R> {
     /// Send the request to strategy backend `backend`: the fleet model decides.
     pub(super) fn send(
         &mut self,

@@ -1,0 +1,247 @@
+//! [`SummaryRecorder`]: folds one strategy's records into the running totals its summary is
+//! computed from ([`StrategyTotals`]: counters and the four full-run latency histograms) and
+//! nothing else. [`super::recorder::StrategyRecorder`] adds the per-second series and the
+//! interval log on top of it for a run folder; a run that keeps only summaries (a sweep's or a
+//! tune's cells, a plan's candidates) records with this one alone and skips their cost.
+//!
+//! Hot-path cost: a handful of counter increments and flat histogram counts per record, no
+//! allocation. The latency counts become `hdrhistogram` values when the run ends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::setup::RunSetup;
+use super::summarize;
+use super::summary::StrategySummary;
+use super::totals::{BackendTotals, StrategyTotals};
+use crate::metrics::latency::{LatencyHistogram, LatencyRecorder};
+use crate::metrics::record::{
+    AttemptRecord, BackendIndex, ErrorClass, RequestRecord, StrategyIndex,
+};
+
+/// Incremental totals of one strategy's run. Feed it every record as it is produced.
+#[derive(Debug)]
+pub struct SummaryRecorder {
+    setup: Arc<RunSetup>,
+    totals: StrategyTotals,
+    goodput_ttft: Option<Duration>,
+    goodput_e2e: Option<Duration>,
+    latest: Duration,
+    /// The four latency histograms of `totals`, recorded here and put in `totals` at the end.
+    e2e: LatencyRecorder,
+    ttft: LatencyRecorder,
+    ttft_from_send: LatencyRecorder,
+    send_lag: LatencyRecorder,
+}
+
+impl SummaryRecorder {
+    /// A recorder for strategy `strategy` of the run described by `setup`.
+    pub fn new(strategy: StrategyIndex, setup: Arc<RunSetup>) -> Self {
+        let backends = setup.backends.len();
+        SummaryRecorder {
+            goodput_ttft: setup.slo.p99_ttft,
+            goodput_e2e: setup.slo.p99_e2e,
+            totals: StrategyTotals {
+                strategy,
+                requests: 0,
+                outcomes: [0; ErrorClass::ALL.len()],
+                attempts: 0,
+                client_retries: 0,
+                gateway_retries: 0,
+                tokens_in: 0,
+                tokens_out: 0,
+                spilled_successes: 0,
+                goodput: 0,
+                e2e: LatencyHistogram::new(),
+                ttft: LatencyHistogram::new(),
+                ttft_from_send: LatencyHistogram::new(),
+                send_lag: LatencyHistogram::new(),
+                backends: vec![BackendTotals::default(); backends],
+                unknown_backend_records: 0,
+            },
+            latest: Duration::ZERO,
+            setup,
+            e2e: LatencyRecorder::default(),
+            ttft: LatencyRecorder::default(),
+            ttft_from_send: LatencyRecorder::default(),
+            send_lag: LatencyRecorder::default(),
+        }
+    }
+
+    /// The run's setup.
+    pub fn setup(&self) -> &RunSetup {
+        &self.setup
+    }
+
+    /// Fold in one finished logical request.
+    pub fn add_request(&mut self, record: &RequestRecord) {
+        let totals = &mut self.totals;
+        totals.requests += 1;
+        totals.outcomes[record.error.index()] += 1;
+        totals.attempts += u64::from(record.attempts);
+        totals.client_retries += u64::from(record.client_retries);
+        totals.gateway_retries += u64::from(record.gateway_retries);
+        self.send_lag.record(record.send_lag());
+        self.latest = self.latest.max(record.end);
+
+        if !record.succeeded() {
+            return;
+        }
+        let e2e = record.e2e();
+        self.e2e.record(e2e);
+        let ttft = record.ttft();
+        if let (Some(ttft), Some(from_send)) = (ttft, record.ttft_from_send()) {
+            self.ttft.record(ttft);
+            self.ttft_from_send.record(from_send);
+        }
+        let prompt = u64::from(record.prompt_tokens);
+        let completion = u64::from(record.completion_tokens);
+        totals.tokens_in += prompt;
+        totals.tokens_out += completion;
+        if record.spilled_over {
+            totals.spilled_successes += 1;
+        }
+        let within = |value: Option<Duration>, bound: Option<Duration>| match (value, bound) {
+            (Some(value), Some(bound)) => value <= bound,
+            _ => true,
+        };
+        if within(ttft, self.goodput_ttft) && within(Some(e2e), self.goodput_e2e) {
+            totals.goodput += 1;
+        }
+        if let Some(backend) = record.final_backend {
+            match totals.backends.get_mut(usize::from(backend)) {
+                Some(entry) => {
+                    entry.successes += 1;
+                    entry.tokens_in += prompt;
+                    entry.tokens_out += completion;
+                }
+                None => totals.unknown_backend_records += 1,
+            }
+        }
+        if let Some(billed) = record.billed_backend() {
+            match totals.backends.get_mut(usize::from(billed)) {
+                Some(entry) => {
+                    entry.served_in += prompt;
+                    entry.served_out += completion;
+                }
+                None => totals.unknown_backend_records += 1,
+            }
+        }
+    }
+
+    /// Fold in one finished backend attempt; false when it names no known backend.
+    pub fn add_attempt(&mut self, record: &AttemptRecord) -> bool {
+        let backend = usize::from(record.backend);
+        self.latest = self.latest.max(record.end);
+        let Some(entry) = self.totals.backends.get_mut(backend) else {
+            self.totals.unknown_backend_records += 1;
+            return false;
+        };
+        entry.attempts += 1;
+        let counter = match record.error {
+            ErrorClass::None => &mut entry.ok,
+            ErrorClass::Throttled => &mut entry.throttled,
+            ErrorClass::ServerError => &mut entry.server_error,
+            _ => &mut entry.other_error,
+        };
+        *counter += 1;
+        true
+    }
+
+    /// A breaker changed state at `at` (see
+    /// [`super::recorder::StrategyRecorder::breaker_transition`]). Returns when it had opened
+    /// if this call closed it (the span it was open), else None.
+    pub fn breaker_transition(
+        &mut self,
+        at: Duration,
+        backend: BackendIndex,
+        open: bool,
+        reason: &str,
+    ) -> Option<Duration> {
+        self.latest = self.latest.max(at);
+        let Some(entry) = self.totals.backends.get_mut(usize::from(backend)) else {
+            self.totals.unknown_backend_records += 1;
+            return None;
+        };
+        match (entry.breaker_open_since, open) {
+            (None, true) => {
+                entry.breaker_open_since = Some(at);
+                entry.breaker_trips += 1;
+                match entry.breaker_trip_reasons.get_mut(reason) {
+                    Some(count) => *count += 1,
+                    None => {
+                        entry.breaker_trip_reasons.insert(reason.to_string(), 1);
+                    }
+                }
+                None
+            }
+            (Some(since), false) => {
+                entry.breaker_open_since = None;
+                entry.breaker_open_total += at.saturating_sub(since);
+                Some(since)
+            }
+            _ => None,
+        }
+    }
+
+    /// A PTU utilization reading (percent) of `backend`; false when it was not counted (not
+    /// finite, or no known backend).
+    pub fn utilization_sample(&mut self, backend: BackendIndex, percent: f64) -> bool {
+        if !percent.is_finite() {
+            return false;
+        }
+        let Some(entry) = self.totals.backends.get_mut(usize::from(backend)) else {
+            self.totals.unknown_backend_records += 1;
+            return false;
+        };
+        if entry.utilization_samples == 0 || percent > entry.utilization_max {
+            entry.utilization_max = percent;
+        }
+        entry.utilization_sum += percent;
+        entry.utilization_samples += 1;
+        true
+    }
+
+    /// When the run ends for the breakers still open: the later of its planned duration and
+    /// the last event seen.
+    pub fn run_end(&self) -> Duration {
+        self.setup.duration.max(self.latest)
+    }
+
+    /// Close the breakers still open at `run_end`, accounting them open until then; calls
+    /// `closed(backend, since)` for each.
+    pub fn close_breakers_at(
+        &mut self,
+        run_end: Duration,
+        mut closed: impl FnMut(usize, Duration),
+    ) {
+        for (backend, entry) in self.totals.backends.iter_mut().enumerate() {
+            if let Some(since) = entry.breaker_open_since.take() {
+                entry.breaker_open_total += run_end.saturating_sub(since);
+                closed(backend, since);
+            }
+        }
+    }
+
+    /// The summary and the totals it was computed from (breakers still open are closed at
+    /// [`Self::run_end`] first).
+    pub fn finish_with_totals(mut self) -> (StrategySummary, StrategyTotals) {
+        self.close_breakers_at(self.run_end(), |_, _| {});
+        self.into_summary()
+    }
+
+    /// The summary.
+    pub fn finish(self) -> StrategySummary {
+        self.finish_with_totals().0
+    }
+
+    /// The summary and totals, the breakers having been closed by the caller.
+    pub(super) fn into_summary(mut self) -> (StrategySummary, StrategyTotals) {
+        self.totals.e2e = self.e2e.histogram();
+        self.totals.ttft = self.ttft.histogram();
+        self.totals.ttft_from_send = self.ttft_from_send.histogram();
+        self.totals.send_lag = self.send_lag.histogram();
+        let summary = summarize::strategy_summary(&self.totals, &self.setup);
+        (summary, self.totals)
+    }
+}
