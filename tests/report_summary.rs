@@ -147,3 +147,47 @@ fn goodput_and_slo_verdicts() {
     );
     assert!(!s.slo_pass);
 }
+
+/// The summary recorder counts zero send lags and shares the TTFT histogram while every TTFT
+/// from the send equals its TTFT (always, in a simulation): its totals must be exactly those
+/// of recording every value, whatever mix of zero and non-zero lags arrives in whatever order.
+#[test]
+fn shared_and_bulk_recorded_histograms_equal_recording_every_value() {
+    use std::time::Duration;
+    use throttlebox::metrics::{LatencyHistogram, RequestRecord};
+    use throttlebox::report::SummaryRecorder;
+
+    let ms = report_fixture::ms;
+    for lags in [
+        vec![0, 0, 0],
+        vec![0, 3, 0, 7, 0],
+        vec![4, 0, 0, 9],
+        vec![0, 0, 2],
+        vec![],
+    ] {
+        let mut recorder = SummaryRecorder::new(0, report_fixture::setup());
+        let (mut ttft_from_send, mut send_lag) = (LatencyHistogram::new(), LatencyHistogram::new());
+        for (i, lag) in lags.iter().enumerate() {
+            let intended = Duration::from_secs(i as u64);
+            let actual = intended + ms(*lag);
+            let first_token = actual + ms(40 + 10 * i as u64);
+            recorder.add_request(&RequestRecord {
+                request_id: i as u64,
+                intended_start: intended,
+                actual_start: actual,
+                first_token: Some(first_token),
+                end: first_token + ms(100),
+                status: 200,
+                stream: true,
+                attempts: 1,
+                ..RequestRecord::default()
+            });
+            ttft_from_send.record(first_token - actual);
+            send_lag.record(actual - intended);
+        }
+        let (_, totals) = recorder.finish_with_totals();
+        assert_eq!(totals.ttft_from_send, ttft_from_send, "lags {lags:?}");
+        assert_eq!(totals.send_lag, send_lag, "lags {lags:?}");
+        assert_eq!(totals.ttft.count(), lags.len() as u64, "lags {lags:?}");
+    }
+}

@@ -134,16 +134,24 @@ impl<const HM: u32, const BUCKETS: usize, const HIGH: u64, const SIGFIG: u8, con
     /// Record `value`, saturating at `HIGH` as `saturating_record` does.
     #[inline]
     pub fn record(&mut self, value: u64) {
+        self.record_n(value, 1);
+    }
+
+    /// Record `value` `n` times: the same counts as `n` calls of [`Self::record`] (none for
+    /// `n == 0`).
+    #[inline]
+    pub fn record_n(&mut self, value: u64, n: u64) {
+        if n == 0 {
+            return;
+        }
         let mut index = Self::index_for(value);
         let mut value = value;
         if index >= Self::LEN {
             value = HIGH;
             index = Self::index_for(HIGH);
         }
-        if self.counts[index] < MAX {
-            self.counts[index] += 1;
-        }
-        self.total = self.total.saturating_add(1);
+        self.counts[index] = self.counts[index].saturating_add(n).min(MAX);
+        self.total = self.total.saturating_add(n);
         self.max_value = self.max_value.max(value);
         self.lowest = self.lowest.min(index);
         self.highest = self.highest.max(index);
@@ -244,6 +252,34 @@ mod tests {
             .collect();
         values.extend([0, 1, 255, 256, 2047, 2048, high, high + 1, u64::MAX]);
         values
+    }
+
+    #[test]
+    fn recording_a_value_n_times_at_once_counts_as_n_records() {
+        let mut rng = crate::seed::stream(3, "record-n-test");
+        for value in values(4, 200, HIGH) {
+            let n = rng.random_range(0..5);
+            let (mut at_once, mut one_by_one) = (FlatHistogram::new(), FlatHistogram::new());
+            at_once.record(7);
+            one_by_one.record(7);
+            at_once.record_n(value, n);
+            for _ in 0..n {
+                one_by_one.record(value);
+            }
+            assert_eq!(at_once.to_hdr(), one_by_one.to_hdr(), "{value} x{n}");
+            assert_eq!(at_once.max(), one_by_one.max(), "{value} x{n}");
+            assert_eq!(
+                at_once.counts_through_max(),
+                one_by_one.counts_through_max(),
+                "{value} x{n}"
+            );
+        }
+        let mut saturated = SecondCounts::new();
+        saturated.record_n(5, u64::MAX);
+        let mut once = SecondCounts::new();
+        once.record(5);
+        assert_eq!(saturated.counts_through_max()[5], u64::from(u32::MAX));
+        assert_eq!(once.counts_through_max()[5], 1);
     }
 
     #[test]

@@ -107,6 +107,14 @@ impl LatencyRecorder {
         self.max = self.max.max(value);
     }
 
+    /// Record `value` `n` times at once (as `n` calls of [`Self::record`]).
+    pub fn record_n(&mut self, value: Duration, n: u64) {
+        if n > 0 {
+            self.counts.record_n(micros(value), n);
+            self.max = self.max.max(value);
+        }
+    }
+
     /// The histogram of every value recorded.
     pub fn histogram(&self) -> LatencyHistogram {
         LatencyHistogram {

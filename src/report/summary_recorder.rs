@@ -5,7 +5,10 @@
 //! tune's cells, a plan's candidates) records with this one alone and skips their cost.
 //!
 //! Hot-path cost: a handful of counter increments and flat histogram counts per record, no
-//! allocation. The latency counts become `hdrhistogram` values when the run ends.
+//! allocation. The latency counts become `hdrhistogram` values when the run ends. Two of the
+//! four histograms repeat another in a simulation, where every request is sent when it is
+//! due: its send lag is zero (counted, and recorded in one go at the end) and its TTFT from
+//! the send is its TTFT (shared until the first request where they differ).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +35,11 @@ pub struct SummaryRecorder {
     ttft: LatencyRecorder,
     ttft_from_send: LatencyRecorder,
     send_lag: LatencyRecorder,
+    /// Zero send lags not yet in `send_lag`.
+    zero_send_lags: u64,
+    /// Every TTFT from the send so far equalled its TTFT: `ttft_from_send` is empty and the
+    /// histogram is `ttft`'s.
+    from_send_is_ttft: bool,
 }
 
 impl SummaryRecorder {
@@ -65,6 +73,8 @@ impl SummaryRecorder {
             ttft: LatencyRecorder::default(),
             ttft_from_send: LatencyRecorder::default(),
             send_lag: LatencyRecorder::default(),
+            zero_send_lags: 0,
+            from_send_is_ttft: true,
         }
     }
 
@@ -81,7 +91,12 @@ impl SummaryRecorder {
         totals.attempts += u64::from(record.attempts);
         totals.client_retries += u64::from(record.client_retries);
         totals.gateway_retries += u64::from(record.gateway_retries);
-        self.send_lag.record(record.send_lag());
+        let send_lag = record.send_lag();
+        if send_lag.is_zero() {
+            self.zero_send_lags += 1;
+        } else {
+            self.send_lag.record(send_lag);
+        }
         self.latest = self.latest.max(record.end);
 
         if !record.succeeded() {
@@ -91,8 +106,15 @@ impl SummaryRecorder {
         self.e2e.record(e2e);
         let ttft = record.ttft();
         if let (Some(ttft), Some(from_send)) = (ttft, record.ttft_from_send()) {
+            if !self.from_send_is_ttft {
+                self.ttft_from_send.record(from_send);
+            } else if from_send != ttft {
+                // The first that differs: until now both histograms were `ttft`'s.
+                self.ttft_from_send = self.ttft.clone();
+                self.ttft_from_send.record(from_send);
+                self.from_send_is_ttft = false;
+            }
             self.ttft.record(ttft);
-            self.ttft_from_send.record(from_send);
         }
         let prompt = u64::from(record.prompt_tokens);
         let completion = u64::from(record.completion_tokens);
@@ -237,9 +259,15 @@ impl SummaryRecorder {
 
     /// The summary and totals, the breakers having been closed by the caller.
     pub(super) fn into_summary(mut self) -> (StrategySummary, StrategyTotals) {
+        self.send_lag
+            .record_n(Duration::ZERO, std::mem::take(&mut self.zero_send_lags));
         self.totals.e2e = self.e2e.histogram();
         self.totals.ttft = self.ttft.histogram();
-        self.totals.ttft_from_send = self.ttft_from_send.histogram();
+        self.totals.ttft_from_send = if self.from_send_is_ttft {
+            self.totals.ttft.clone()
+        } else {
+            self.ttft_from_send.histogram()
+        };
         self.totals.send_lag = self.send_lag.histogram();
         let summary = summarize::strategy_summary(&self.totals, &self.setup);
         (summary, self.totals)
