@@ -1,8 +1,11 @@
 //! The event queue: events ordered by (time, sequence number), so simultaneous events run in the
 //! order they were scheduled and every run replays identically.
 //!
-//! A calendar queue over the packed key `time_ns << 64 | seq`: time is cut into buckets of
-//! 2^20 ns (about a millisecond); a ring holds the next 2^14 buckets (about 17 s), unsorted,
+//! A calendar queue over the packed key `time << 64 | seq`, the time as `seconds << 30 |
+//! nanoseconds` (ordered as the time is, and turned back into a `Duration` by a shift and a
+//! mask rather than a division): time is cut into buckets of 2^20 ns (about a millisecond;
+//! 1,024 per second, the last of each second short); a ring holds the next 2^14 buckets
+//! (16 s), unsorted,
 //! and the bucket being drained is sorted once when it becomes current. Keys are unique, so
 //! taking the smallest key of the current bucket (or of the few events scheduled into a bucket
 //! already passed, kept in a small heap) hands events out exactly in the order a binary heap
@@ -27,7 +30,7 @@ pub(crate) enum EventKind {
     Sample,
 }
 
-/// An event keyed by (time, sequence) packed into one integer: the time in nanoseconds in
+/// An event keyed by (time, sequence) packed into one integer: the time ([`time_key`]) in
 /// the high half, the scheduling sequence in the low half. Sequence numbers are unique, so the
 /// key alone orders events exactly as (time, seq) would.
 #[derive(Debug, Clone, Copy)]
@@ -58,9 +61,25 @@ impl Ord for Event {
 
 impl Event {
     fn at(&self) -> Duration {
-        let nanos = (self.key >> 64) as u64;
-        Duration::new(nanos / 1_000_000_000, (nanos % 1_000_000_000) as u32)
+        let time = (self.key >> 64) as u64;
+        // Keys hold valid nanoseconds: the bound only lets the compiler drop the carry.
+        let nanos = (time & NANOS_MASK).min(999_999_999) as u32;
+        Duration::new(time >> NANOS_BITS, nanos)
     }
+}
+
+/// Bits of a time key below the seconds: the nanoseconds (< 10^9 < 2^30).
+const NANOS_BITS: u32 = 30;
+const NANOS_MASK: u64 = (1 << NANOS_BITS) - 1;
+/// The largest time key: 2^34 − 1 seconds (about 544 years) and 999,999,999 ns.
+const MAX_TIME_KEY: u64 = (u64::MAX >> NANOS_BITS << NANOS_BITS) | 999_999_999;
+
+/// The key of time `at`: `seconds << 30 | nanoseconds`, saturating at [`MAX_TIME_KEY`].
+fn time_key(at: Duration) -> u64 {
+    if at.as_secs() >> (64 - NANOS_BITS) != 0 {
+        return MAX_TIME_KEY;
+    }
+    at.as_secs() << NANOS_BITS | u64::from(at.subsec_nanos())
 }
 
 /// Width of a calendar bucket: 2^20 ns (about a millisecond).
@@ -111,13 +130,12 @@ impl Default for EventQueue {
 }
 
 impl EventQueue {
-    /// Schedule `kind` at `at` (times beyond 584 years saturate, keeping their order of
+    /// Schedule `kind` at `at` (times beyond 544 years saturate, keeping their order of
     /// scheduling).
     pub fn push(&mut self, at: Duration, kind: EventKind) {
         self.seq += 1;
-        let nanos = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX);
         let event = Event {
-            key: (u128::from(nanos) << 64) | u128::from(self.seq),
+            key: (u128::from(time_key(at)) << 64) | u128::from(self.seq),
             kind,
         };
         let bucket = bucket_of(event.key);
@@ -245,6 +263,41 @@ mod tests {
         );
         assert_eq!(queue.pop(), Some((s(2), EventKind::Sample)));
         assert_eq!(queue.pop(), None);
+    }
+
+    #[test]
+    fn time_keys_order_as_times_and_read_back_exactly() {
+        let mut rng = crate::seed::stream(8, "time-key-test");
+        let mut times: Vec<Duration> = (0..10_000)
+            .map(|_| match rng.random_range(0..3) {
+                0 => Duration::from_nanos(rng.random_range(0..5_000_000_000)),
+                1 => Duration::new(
+                    rng.random_range(0..1 << 34),
+                    rng.random_range(0..1_000_000_000),
+                ),
+                _ => Duration::new(rng.random_range(0..100), 999_999_999),
+            })
+            .collect();
+        times.extend([
+            Duration::ZERO,
+            Duration::new(1, 0),
+            Duration::new((1 << 34) - 1, 999_999_999),
+        ]);
+        times.sort();
+        for pair in times.windows(2) {
+            assert!(time_key(pair[0]) <= time_key(pair[1]), "{pair:?}");
+            assert_eq!(pair[0] == pair[1], time_key(pair[0]) == time_key(pair[1]));
+        }
+        for at in times {
+            let event = Event {
+                key: u128::from(time_key(at)) << 64,
+                kind: EventKind::Sample,
+            };
+            assert_eq!(event.at(), at);
+        }
+        let beyond = Duration::new(1 << 34, 0);
+        assert_eq!(time_key(beyond), MAX_TIME_KEY);
+        assert_eq!(time_key(Duration::MAX), MAX_TIME_KEY);
     }
 
     /// The reference order: a binary heap on (time, seq).
