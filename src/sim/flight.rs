@@ -57,16 +57,20 @@ pub(crate) struct Flights {
 }
 
 impl Flights {
-    /// Store a flight; returns its slot.
-    pub fn insert(&mut self, flight: Flight) -> u32 {
+    /// Store the flight `make` builds (built straight into its slot, no copy of it); returns
+    /// its slot.
+    #[inline]
+    pub fn insert_with(&mut self, make: impl FnOnce() -> Flight) -> u32 {
         self.live += 1;
         match self.free.pop() {
             Some(slot) => {
-                self.slots[slot as usize] = Some(flight);
+                if let Some(entry) = self.slots.get_mut(slot as usize) {
+                    *entry = Some(make());
+                }
                 slot
             }
             None => {
-                self.slots.push(Some(flight));
+                self.slots.push(Some(make()));
                 (self.slots.len() - 1) as u32
             }
         }

@@ -233,10 +233,11 @@ impl<'a, R: Recorder> Engine<'a, R> {
         };
         let attempt = self.gateways[gateway].begin(now, &request_info(&request));
         let record = self.new_record(&request, now);
-        let slot = self.flights.insert(Flight {
+        let life = self.client.begin(request.at);
+        let slot = self.flights.insert_with(|| Flight {
             request,
             gateway,
-            life: self.client.begin(request.at),
+            life,
             attempt,
             record,
             current: None,
