@@ -230,10 +230,12 @@ impl Strategy {
     }
 
     /// Backends whose breaker lets them take traffic (after `refresh`).
+    #[inline]
     fn available(&self) -> Mask {
         self.breakers.available_mask(self.specs.len())
     }
 
+    #[inline]
     fn in_panic(&self, available: Mask) -> bool {
         self.composition.panic_threshold.is_some_and(|threshold| {
             (available.count() as u64) * 100 < u64::from(threshold) * self.specs.len() as u64
@@ -241,6 +243,7 @@ impl Strategy {
     }
 
     /// Backends the loop may use now, before priority grouping, given the `available` ones.
+    #[inline]
     fn candidates(&self, attempt: &Attempt, available: Mask) -> Mask {
         let all = Mask::all(self.specs.len());
         let pool = if self.in_panic(available) {
@@ -270,6 +273,7 @@ impl Strategy {
 
     /// The candidates of one priority group: the best group present, or with an
     /// overprovisioning factor the group Envoy's priority load draws.
+    #[inline]
     fn best_group(&self, candidates: Mask, available: Mask, rng: &mut SimRng) -> Mask {
         if !self.composition.priority_groups {
             return candidates;
@@ -349,6 +353,7 @@ impl Strategy {
         self.breakers.earliest_reopen(now, self.specs.len())
     }
 
+    #[inline]
     fn send(&mut self, now: Duration, attempt: &mut Attempt, backend: BackendId) -> Step {
         self.breakers.on_send(now, backend, &mut self.log);
         self.selector.on_send(now, backend, attempt.est_tokens);
@@ -361,6 +366,7 @@ impl Strategy {
 
     /// Takes a retry if the policy allows one after `status` (whose integer `retry-after`
     /// was `retry_after_s`); returns the wait, or None.
+    #[inline]
     fn take_retry(
         &self,
         now: Duration,
@@ -369,10 +375,24 @@ impl Strategy {
         retry_after_s: Option<Duration>,
         rng: &mut SimRng,
     ) -> Option<Duration> {
-        let retry = &self.composition.retry;
-        if !retry.wants(status, attempt.retries) {
+        // Most responses are not retried: the condition is checked in line.
+        if !self.composition.retry.wants(status, attempt.retries) {
             return None;
         }
+        self.retry_wait(now, attempt, retry_after_s, rng)
+    }
+
+    /// [`Self::take_retry`] once the policy wants a retry: the wait, unless it would pass the
+    /// deadline.
+    #[inline(never)]
+    fn retry_wait(
+        &self,
+        now: Duration,
+        attempt: &mut Attempt,
+        retry_after_s: Option<Duration>,
+        rng: &mut SimRng,
+    ) -> Option<Duration> {
+        let retry = &self.composition.retry;
         // LiteLLM retries at once while the group has another healthy deployment.
         let healthy = retry.litellm_backoff && self.specs.len() > 1 && !self.available().is_empty();
         let wait = retry.wait(attempt.retries, healthy, retry_after_s, rng);
@@ -437,8 +457,8 @@ impl Strategy {
                 None => {
                     let Some(answer) = self.composition.exhaustion.answer(
                         now,
-                        self.earliest_reopen(now),
-                        self.breakers.shortest_cooldown(now),
+                        || self.earliest_reopen(now),
+                        || self.breakers.shortest_cooldown(now),
                     ) else {
                         return self.send(now, attempt, 0);
                     };

@@ -297,8 +297,12 @@ macro_rules! dispatch {
     };
 }
 
+// The per-attempt dispatchers are always inlined: the strategy then pays one jump-table
+// branch and the rule's own inlined checks (APIM's are a compare or two), not a call that
+// saves every register to branch again.
 impl Breakers {
     /// See [`BreakerRule::refresh`].
+    #[inline(always)]
     pub fn refresh(&mut self, now: Duration, rng: &mut SimRng, log: &mut TransitionLog) {
         dispatch!(self, rule => rule.refresh(now, rng, log), none => ())
     }
@@ -310,6 +314,7 @@ impl Breakers {
 
     /// The backends among `0..backends` that [`BreakerRule::available`] lets selection use
     /// (one dispatch for the whole pool: this runs for every attempt).
+    #[inline(always)]
     pub fn available_mask(&self, backends: usize) -> Mask {
         dispatch!(
             self,
@@ -319,16 +324,19 @@ impl Breakers {
     }
 
     /// See [`BreakerRule::earliest_reopen`] (one dispatch for the whole pool).
+    #[inline]
     pub fn earliest_reopen(&self, now: Duration, backends: usize) -> Option<Duration> {
         dispatch!(self, rule => rule.earliest_reopen(now, backends), none => None)
     }
 
     /// See [`BreakerRule::on_send`].
+    #[inline(always)]
     pub fn on_send(&mut self, now: Duration, backend: BackendId, log: &mut TransitionLog) {
         dispatch!(self, rule => rule.on_send(now, backend, log), none => ())
     }
 
     /// See [`BreakerRule::record`].
+    #[inline(always)]
     pub fn record(
         &mut self,
         now: Duration,
@@ -342,6 +350,7 @@ impl Breakers {
 
     /// LiteLLM: the shortest configured cooldown among the active ones (else the router's
     /// default); None for every other breaker.
+    #[inline]
     pub fn shortest_cooldown(&self, now: Duration) -> Option<Duration> {
         match self {
             Breakers::Litellm(rule) => Some(rule.shortest_cooldown(now)),

@@ -101,6 +101,7 @@ impl GatewayRetry {
     }
 
     /// Whether the loop may retry after `status`, having made `retries_done` retries.
+    #[inline]
     pub fn wants(&self, status: Status, retries_done: u32) -> bool {
         retries_done < self.count && self.on.contains(status)
     }
