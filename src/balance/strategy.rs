@@ -353,7 +353,7 @@ impl Strategy {
         self.breakers.earliest_reopen(now, self.specs.len())
     }
 
-    #[inline]
+    #[inline(always)]
     fn send(&mut self, now: Duration, attempt: &mut Attempt, backend: BackendId) -> Step {
         self.breakers.on_send(now, backend, &mut self.log);
         self.selector.on_send(now, backend, attempt.est_tokens);
@@ -491,7 +491,7 @@ impl Strategy {
         let observation = Observation::http(429).with_retry_after_secs(60);
         let outcome = Outcome {
             observation: &observation,
-            elapsed: Duration::ZERO,
+            sent_at: now,
         };
         self.breakers
             .record(now, backend, &outcome, rng, &mut self.log);
@@ -527,7 +527,7 @@ impl Strategy {
         };
         let outcome = Outcome {
             observation,
-            elapsed: now.saturating_sub(sent_at),
+            sent_at,
         };
         let failed = !observation.status.is_success();
         let logged = !(failed
@@ -566,6 +566,7 @@ impl Strategy {
     }
 
     /// The body of a response `on_response` returned ended at `now`.
+    #[inline]
     pub fn on_complete(&mut self, now: Duration, backend: BackendId, completion: &Completion) {
         if let Some(count) = self.inflight.get_mut(backend) {
             *count = count.saturating_sub(1);

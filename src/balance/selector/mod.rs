@@ -212,8 +212,10 @@ impl SelectorConfig {
     }
 }
 
-/// Selector state of one strategy.
+/// Selector state of one strategy. `repr(u8)`: an explicit tag byte, so each per-attempt
+/// dispatch reads it instead of decoding a niche in a variant's fields.
 #[derive(Debug, Clone)]
+#[repr(u8)]
 pub enum Selector {
     /// Uniform random.
     Random,
