@@ -100,6 +100,7 @@ impl Exhaustion {
     /// the shortest configured cooldown (LiteLLM's breaker only). `SendToFirst` has no answer
     /// of its own (None). Both are asked for only by the answers that say them (finding the
     /// earliest reopening scans the breakers; APIM's 503 never needs it).
+    #[inline]
     pub fn answer(
         &self,
         now: Duration,

@@ -181,6 +181,8 @@ pub struct ApimBreaker {
     next_expiry: Option<Duration>,
     /// The backends whose `open_until` is set (selection's mask is its complement).
     open: Mask,
+    /// Every backend of the pool (what `available_mask` starts from, once).
+    all: Mask,
 }
 
 impl ApimBreaker {
@@ -193,6 +195,7 @@ impl ApimBreaker {
     pub fn per_backend(rules: Vec<Option<ApimRule>>) -> Self {
         Self {
             backends: vec![BackendWindow::default(); rules.len()],
+            all: Mask::all(rules.len()),
             rules,
             next_expiry: None,
             open: Mask::EMPTY,
@@ -331,7 +334,12 @@ impl BreakerRule for ApimBreaker {
 
     #[inline]
     fn available_mask(&self, backends: usize) -> Mask {
-        Mask::all(backends.min(self.backends.len())).minus(self.open)
+        let all = if backends >= self.backends.len() {
+            self.all
+        } else {
+            Mask::all(backends)
+        };
+        all.minus(self.open)
     }
 
     fn earliest_reopen(&self, now: Duration, backends: usize) -> Option<Duration> {
