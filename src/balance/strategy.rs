@@ -25,6 +25,7 @@ use std::cmp::Ordering;
 use std::time::Duration;
 
 use super::BalanceError;
+pub use super::attempt::Attempt;
 use super::breaker::{BreakerConfig, Breakers, Outcome, TransitionLog};
 use super::composition::Composition;
 use super::exhaustion::{DEADLINE_MESSAGE, Exhausted, LITELLM_RPM_MESSAGE, RetryAfterHeader};
@@ -54,47 +55,6 @@ pub enum Verdict {
     Return,
     /// Drop it and call `next` again (the attempt is closed).
     Retry,
-}
-
-/// Per-request state of the driver loop.
-#[derive(Debug, Clone)]
-pub struct Attempt {
-    started: Duration,
-    est_tokens: u64,
-    session: Option<u64>,
-    stream: bool,
-    tried: Mask,
-    /// Backends that declined the request by their non-streaming fraction (None: not yet
-    /// drawn; drawn at the first pick, once per request, as PowerProxy's single pass does).
-    declined: Option<Mask>,
-    sends: u32,
-    retries: u32,
-    not_before: Duration,
-    in_flight: Option<(BackendId, Duration)>,
-    /// A failed attempt of this request has been logged (see [`FailureLogging`]).
-    failure_logged: bool,
-}
-
-impl Attempt {
-    /// Backend attempts sent so far.
-    pub fn sends(&self) -> u32 {
-        self.sends
-    }
-
-    /// Gateway retries consumed so far.
-    pub fn retries(&self) -> u32 {
-        self.retries
-    }
-
-    /// Whether `backend` was tried for this request.
-    pub fn tried(&self, backend: BackendId) -> bool {
-        self.tried.contains(backend)
-    }
-
-    /// When the request began.
-    pub fn started(&self) -> Duration {
-        self.started
-    }
 }
 
 /// One balancing strategy of one gateway instance.
@@ -207,20 +167,9 @@ impl Strategy {
     }
 
     /// Starts the driver loop for one request.
+    #[inline]
     pub fn begin(&mut self, now: Duration, request: &RequestInfo) -> Attempt {
-        Attempt {
-            started: now,
-            est_tokens: request.est_tokens,
-            session: request.session,
-            stream: request.stream,
-            tried: Mask::EMPTY,
-            declined: None,
-            sends: 0,
-            retries: 0,
-            not_before: now,
-            in_flight: None,
-            failure_logged: false,
-        }
+        Attempt::new(now, request)
     }
 
     fn deadline(&self, attempt: &Attempt) -> Option<Duration> {
