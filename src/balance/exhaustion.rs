@@ -98,12 +98,14 @@ pub const LITELLM_RPM_MESSAGE: &str = "Deployment over its rpm limit (pre-call c
 impl Exhaustion {
     /// The answer at `now`, given the earliest time a backend's breaker closes (if known) and
     /// the shortest configured cooldown (LiteLLM's breaker only). `SendToFirst` has no answer
-    /// of its own (None).
+    /// of its own (None). Both are asked for only by the answers that say them (finding the
+    /// earliest reopening scans the breakers; APIM's 503 never needs it).
+    #[inline]
     pub fn answer(
         &self,
         now: Duration,
-        earliest_reopen: Option<Duration>,
-        shortest_cooldown: Option<Duration>,
+        earliest_reopen: impl FnOnce() -> Option<Duration>,
+        shortest_cooldown: impl FnOnce() -> Option<Duration>,
     ) -> Option<Exhausted> {
         let respond = |status, retry_after, retry_after_header, body_message| {
             Some(Exhausted {
@@ -125,7 +127,7 @@ impl Exhaustion {
                 POWERPROXY_MESSAGE,
             ),
             Exhaustion::ClientPriority => {
-                let wait = earliest_reopen
+                let wait = earliest_reopen()
                     .map(|until| Duration::from_secs(until.saturating_sub(now).as_secs() + 1));
                 respond(
                     429,
@@ -136,13 +138,15 @@ impl Exhaustion {
             }
             Exhaustion::Kong => respond(500, None, RetryAfterHeader::Seconds, KONG_MESSAGE),
             Exhaustion::Litellm { wait } => {
-                let wait = match (wait, earliest_reopen, shortest_cooldown) {
-                    (LitellmWait::ShortestRemaining, Some(until), _) => until.saturating_sub(now),
-                    (LitellmWait::ShortestConfigured, _, Some(shortest)) => {
-                        Duration::from_secs(shortest.as_secs_f64().ceil() as u64)
+                let wait = match wait {
+                    LitellmWait::ShortestRemaining => {
+                        earliest_reopen().map(|until| until.saturating_sub(now))
                     }
-                    _ => Duration::from_secs(60),
-                };
+                    LitellmWait::ShortestConfigured => shortest_cooldown()
+                        .map(|shortest| Duration::from_secs(shortest.as_secs_f64().ceil() as u64)),
+                    LitellmWait::Sixty => None,
+                }
+                .unwrap_or(Duration::from_secs(60));
                 respond(429, Some(wait), RetryAfterHeader::Seconds, LITELLM_MESSAGE)
             }
             Exhaustion::Status { status } => {

@@ -8,6 +8,7 @@
 //! live gateway run the same driver loop (`begin` → `next` → `on_response` → `on_complete`).
 
 pub mod apim_import;
+mod attempt;
 pub mod breaker;
 pub mod composition;
 pub mod config;

@@ -79,6 +79,7 @@ impl StatusSet {
     }
 
     /// Whether `status` is in the set.
+    #[inline]
     pub fn contains(&self, status: Status) -> bool {
         match status {
             Status::Http(code @ 100..=599) => {

@@ -25,6 +25,7 @@ use std::cmp::Ordering;
 use std::time::Duration;
 
 use super::BalanceError;
+pub use super::attempt::Attempt;
 use super::breaker::{BreakerConfig, Breakers, Outcome, TransitionLog};
 use super::composition::Composition;
 use super::exhaustion::{DEADLINE_MESSAGE, Exhausted, LITELLM_RPM_MESSAGE, RetryAfterHeader};
@@ -54,47 +55,6 @@ pub enum Verdict {
     Return,
     /// Drop it and call `next` again (the attempt is closed).
     Retry,
-}
-
-/// Per-request state of the driver loop.
-#[derive(Debug, Clone)]
-pub struct Attempt {
-    started: Duration,
-    est_tokens: u64,
-    session: Option<u64>,
-    stream: bool,
-    tried: Mask,
-    /// Backends that declined the request by their non-streaming fraction (None: not yet
-    /// drawn; drawn at the first pick, once per request, as PowerProxy's single pass does).
-    declined: Option<Mask>,
-    sends: u32,
-    retries: u32,
-    not_before: Duration,
-    in_flight: Option<(BackendId, Duration)>,
-    /// A failed attempt of this request has been logged (see [`FailureLogging`]).
-    failure_logged: bool,
-}
-
-impl Attempt {
-    /// Backend attempts sent so far.
-    pub fn sends(&self) -> u32 {
-        self.sends
-    }
-
-    /// Gateway retries consumed so far.
-    pub fn retries(&self) -> u32 {
-        self.retries
-    }
-
-    /// Whether `backend` was tried for this request.
-    pub fn tried(&self, backend: BackendId) -> bool {
-        self.tried.contains(backend)
-    }
-
-    /// When the request began.
-    pub fn started(&self) -> Duration {
-        self.started
-    }
 }
 
 /// One balancing strategy of one gateway instance.
@@ -207,20 +167,9 @@ impl Strategy {
     }
 
     /// Starts the driver loop for one request.
+    #[inline]
     pub fn begin(&mut self, now: Duration, request: &RequestInfo) -> Attempt {
-        Attempt {
-            started: now,
-            est_tokens: request.est_tokens,
-            session: request.session,
-            stream: request.stream,
-            tried: Mask::EMPTY,
-            declined: None,
-            sends: 0,
-            retries: 0,
-            not_before: now,
-            in_flight: None,
-            failure_logged: false,
-        }
+        Attempt::new(now, request)
     }
 
     fn deadline(&self, attempt: &Attempt) -> Option<Duration> {
@@ -230,10 +179,12 @@ impl Strategy {
     }
 
     /// Backends whose breaker lets them take traffic (after `refresh`).
+    #[inline]
     fn available(&self) -> Mask {
         self.breakers.available_mask(self.specs.len())
     }
 
+    #[inline]
     fn in_panic(&self, available: Mask) -> bool {
         self.composition.panic_threshold.is_some_and(|threshold| {
             (available.count() as u64) * 100 < u64::from(threshold) * self.specs.len() as u64
@@ -241,6 +192,7 @@ impl Strategy {
     }
 
     /// Backends the loop may use now, before priority grouping, given the `available` ones.
+    #[inline]
     fn candidates(&self, attempt: &Attempt, available: Mask) -> Mask {
         let all = Mask::all(self.specs.len());
         let pool = if self.in_panic(available) {
@@ -270,6 +222,7 @@ impl Strategy {
 
     /// The candidates of one priority group: the best group present, or with an
     /// overprovisioning factor the group Envoy's priority load draws.
+    #[inline]
     fn best_group(&self, candidates: Mask, available: Mask, rng: &mut SimRng) -> Mask {
         if !self.composition.priority_groups {
             return candidates;
@@ -349,6 +302,7 @@ impl Strategy {
         self.breakers.earliest_reopen(now, self.specs.len())
     }
 
+    #[inline(always)]
     fn send(&mut self, now: Duration, attempt: &mut Attempt, backend: BackendId) -> Step {
         self.breakers.on_send(now, backend, &mut self.log);
         self.selector.on_send(now, backend, attempt.est_tokens);
@@ -361,6 +315,7 @@ impl Strategy {
 
     /// Takes a retry if the policy allows one after `status` (whose integer `retry-after`
     /// was `retry_after_s`); returns the wait, or None.
+    #[inline]
     fn take_retry(
         &self,
         now: Duration,
@@ -369,10 +324,24 @@ impl Strategy {
         retry_after_s: Option<Duration>,
         rng: &mut SimRng,
     ) -> Option<Duration> {
-        let retry = &self.composition.retry;
-        if !retry.wants(status, attempt.retries) {
+        // Most responses are not retried: the condition is checked in line.
+        if !self.composition.retry.wants(status, attempt.retries) {
             return None;
         }
+        self.retry_wait(now, attempt, retry_after_s, rng)
+    }
+
+    /// [`Self::take_retry`] once the policy wants a retry: the wait, unless it would pass the
+    /// deadline.
+    #[inline(never)]
+    fn retry_wait(
+        &self,
+        now: Duration,
+        attempt: &mut Attempt,
+        retry_after_s: Option<Duration>,
+        rng: &mut SimRng,
+    ) -> Option<Duration> {
+        let retry = &self.composition.retry;
         // LiteLLM retries at once while the group has another healthy deployment.
         let healthy = retry.litellm_backoff && self.specs.len() > 1 && !self.available().is_empty();
         let wait = retry.wait(attempt.retries, healthy, retry_after_s, rng);
@@ -437,8 +406,8 @@ impl Strategy {
                 None => {
                     let Some(answer) = self.composition.exhaustion.answer(
                         now,
-                        self.earliest_reopen(now),
-                        self.breakers.shortest_cooldown(now),
+                        || self.earliest_reopen(now),
+                        || self.breakers.shortest_cooldown(now),
                     ) else {
                         return self.send(now, attempt, 0);
                     };
@@ -471,7 +440,7 @@ impl Strategy {
         let observation = Observation::http(429).with_retry_after_secs(60);
         let outcome = Outcome {
             observation: &observation,
-            elapsed: Duration::ZERO,
+            sent_at: now,
         };
         self.breakers
             .record(now, backend, &outcome, rng, &mut self.log);
@@ -507,7 +476,7 @@ impl Strategy {
         };
         let outcome = Outcome {
             observation,
-            elapsed: now.saturating_sub(sent_at),
+            sent_at,
         };
         let failed = !observation.status.is_success();
         let logged = !(failed
@@ -546,6 +515,7 @@ impl Strategy {
     }
 
     /// The body of a response `on_response` returned ended at `now`.
+    #[inline]
     pub fn on_complete(&mut self, now: Duration, backend: BackendId, completion: &Completion) {
         if let Some(count) = self.inflight.get_mut(backend) {
             *count = count.saturating_sub(1);

@@ -181,6 +181,8 @@ pub struct ApimBreaker {
     next_expiry: Option<Duration>,
     /// The backends whose `open_until` is set (selection's mask is its complement).
     open: Mask,
+    /// Every backend of the pool (what `available_mask` starts from, once).
+    all: Mask,
 }
 
 impl ApimBreaker {
@@ -193,6 +195,7 @@ impl ApimBreaker {
     pub fn per_backend(rules: Vec<Option<ApimRule>>) -> Self {
         Self {
             backends: vec![BackendWindow::default(); rules.len()],
+            all: Mask::all(rules.len()),
             rules,
             next_expiry: None,
             open: Mask::EMPTY,
@@ -252,11 +255,10 @@ impl ApimRule {
     }
 }
 
-impl BreakerRule for ApimBreaker {
-    fn refresh(&mut self, now: Duration, _rng: &mut SimRng, log: &mut TransitionLog) {
-        if self.next_expiry.is_none_or(|expiry| now < expiry) {
-            return;
-        }
+impl ApimBreaker {
+    /// Closes every trip that ended by `now` (the earliest one has) and finds the next end.
+    #[inline(never)]
+    fn expire_due(&mut self, now: Duration, log: &mut TransitionLog) {
         for (backend, window) in self.backends.iter_mut().enumerate() {
             expire(&mut window.open_until, now, backend, log);
             if window.open_until.is_none() {
@@ -266,57 +268,22 @@ impl BreakerRule for ApimBreaker {
         self.next_expiry = self.backends.iter().filter_map(|w| w.open_until).min();
     }
 
-    fn available(&self, backend: BackendId) -> bool {
-        self.backends[backend].open_until.is_none()
-    }
-
-    fn available_mask(&self, backends: usize) -> Mask {
-        Mask::all(backends.min(self.backends.len())).minus(self.open)
-    }
-
-    fn earliest_reopen(&self, now: Duration, backends: usize) -> Option<Duration> {
-        // `next_expiry` is the earliest of every trip end: when it is still ahead, so are all.
-        if backends >= self.backends.len()
-            && let Some(expiry) = self.next_expiry
-            && now < expiry
-        {
-            return Some(expiry);
-        }
-        // Only backends in the open set have a trip end (`state` reports it while `now` is
-        // before it).
-        let mut earliest: Option<Duration> = None;
-        for id in self.open.and(Mask::all(backends)).iter() {
-            if let Some(until) = self.backends[id].open_until
-                && now < until
-                && earliest.is_none_or(|best| until < best)
-            {
-                earliest = Some(until);
-            }
-        }
-        earliest
-    }
-
-    fn on_send(&mut self, _now: Duration, _backend: BackendId, _log: &mut TransitionLog) {}
-
-    fn record(
+    /// A response that counts (the backend is closed, and it failed or `percentage` counts
+    /// every call): adds it to the window and trips the breaker when the rule says so. Out of
+    /// line: most responses stop at the checks of `record`.
+    #[inline(never)]
+    fn count_and_trip(
         &mut self,
         now: Duration,
         backend: BackendId,
         outcome: &Outcome<'_>,
-        _rng: &mut SimRng,
+        failed: bool,
         log: &mut TransitionLog,
     ) {
         let Some(rule) = &self.rules[backend] else {
             return;
         };
         let window = &mut self.backends[backend];
-        if window.open_until.is_some_and(|until| now < until) {
-            return;
-        }
-        let failed = rule.failure_statuses.contains(outcome.observation.status);
-        if !failed && rule.percentage.is_none() {
-            return;
-        }
         let (failures, calls) = window.count(rule, now, failed);
         if !failed {
             return;
@@ -347,6 +314,82 @@ impl BreakerRule for ApimBreaker {
             Reason::FailurePercentage { failures, calls }
         };
         log.push(now, backend, Phase::Closed, Phase::Open, reason);
+    }
+}
+
+// The per-attempt methods are `#[inline]`: the strategy calls them for every attempt, and most
+// calls end at a check or two.
+impl BreakerRule for ApimBreaker {
+    #[inline]
+    fn refresh(&mut self, now: Duration, _rng: &mut SimRng, log: &mut TransitionLog) {
+        if self.next_expiry.is_none_or(|expiry| now < expiry) {
+            return;
+        }
+        self.expire_due(now, log);
+    }
+
+    fn available(&self, backend: BackendId) -> bool {
+        self.backends[backend].open_until.is_none()
+    }
+
+    #[inline]
+    fn available_mask(&self, backends: usize) -> Mask {
+        let all = if backends >= self.backends.len() {
+            self.all
+        } else {
+            Mask::all(backends)
+        };
+        all.minus(self.open)
+    }
+
+    fn earliest_reopen(&self, now: Duration, backends: usize) -> Option<Duration> {
+        // `next_expiry` is the earliest of every trip end: when it is still ahead, so are all.
+        if backends >= self.backends.len()
+            && let Some(expiry) = self.next_expiry
+            && now < expiry
+        {
+            return Some(expiry);
+        }
+        // Only backends in the open set have a trip end (`state` reports it while `now` is
+        // before it).
+        let mut earliest: Option<Duration> = None;
+        for id in self.open.and(Mask::all(backends)).iter() {
+            if let Some(until) = self.backends[id].open_until
+                && now < until
+                && earliest.is_none_or(|best| until < best)
+            {
+                earliest = Some(until);
+            }
+        }
+        earliest
+    }
+
+    #[inline]
+    fn on_send(&mut self, _now: Duration, _backend: BackendId, _log: &mut TransitionLog) {}
+
+    #[inline]
+    fn record(
+        &mut self,
+        now: Duration,
+        backend: BackendId,
+        outcome: &Outcome<'_>,
+        _rng: &mut SimRng,
+        log: &mut TransitionLog,
+    ) {
+        let Some(rule) = &self.rules[backend] else {
+            return;
+        };
+        if self.backends[backend]
+            .open_until
+            .is_some_and(|until| now < until)
+        {
+            return;
+        }
+        let failed = rule.failure_statuses.contains(outcome.observation.status);
+        if !failed && rule.percentage.is_none() {
+            return;
+        }
+        self.count_and_trip(now, backend, outcome, failed, log);
     }
 
     fn state(&self, now: Duration, backend: BackendId) -> BackendState {

@@ -268,6 +268,7 @@ impl EnvoyBreaker {
 }
 
 impl BreakerRule for EnvoyBreaker {
+    #[inline(never)]
     fn refresh(&mut self, now: Duration, rng: &mut SimRng, log: &mut TransitionLog) {
         self.sweep(now, rng, log);
         for (backend, host) in self.hosts.iter_mut().enumerate() {

@@ -95,6 +95,7 @@ impl HystrixBreaker {
 }
 
 impl BreakerRule for HystrixBreaker {
+    #[inline(never)]
     fn refresh(&mut self, now: Duration, _rng: &mut SimRng, log: &mut TransitionLog) {
         for (backend, state) in self.states.iter_mut().enumerate() {
             if let State::Open { until } = *state
@@ -120,6 +121,7 @@ impl BreakerRule for HystrixBreaker {
         }
     }
 
+    #[inline(never)]
     fn on_send(&mut self, _now: Duration, backend: BackendId, _log: &mut TransitionLog) {
         if let State::Probing { in_flight } = &mut self.states[backend] {
             *in_flight = true;
@@ -138,7 +140,7 @@ impl BreakerRule for HystrixBreaker {
             .rule
             .failure_statuses
             .contains(outcome.observation.status)
-            || outcome.elapsed >= self.rule.execution_timeout;
+            || outcome.elapsed(now) >= self.rule.execution_timeout;
         match self.states[backend] {
             State::Open { .. } => {}
             State::Probing { .. } => {

@@ -88,6 +88,7 @@ impl KongBreaker {
 }
 
 impl BreakerRule for KongBreaker {
+    #[inline(never)]
     fn refresh(&mut self, now: Duration, _rng: &mut SimRng, log: &mut TransitionLog) {
         for (backend, target) in self.targets.iter_mut().enumerate() {
             if let Health::Unhealthy { until } = target.health
@@ -113,6 +114,7 @@ impl BreakerRule for KongBreaker {
         }
     }
 
+    #[inline(never)]
     fn on_send(&mut self, _now: Duration, backend: BackendId, _log: &mut TransitionLog) {
         if let Health::Probing { in_flight } = &mut self.targets[backend].health {
             *in_flight = true;

@@ -243,6 +243,7 @@ impl LitellmBreaker {
 }
 
 impl BreakerRule for LitellmBreaker {
+    #[inline(never)]
     fn refresh(&mut self, now: Duration, _rng: &mut SimRng, log: &mut TransitionLog) {
         for (backend, deployment) in self.deployments.iter_mut().enumerate() {
             expire(&mut deployment.cooled_until, now, backend, log);

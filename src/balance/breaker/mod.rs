@@ -29,13 +29,21 @@ use super::part::{OverrideError, Part, Problem, no_settings, start_from, with_ov
 use super::types::{BackendId, BackendState, Observation, Phase, Reason, Transition};
 use crate::seed::SimRng;
 
-/// A response as a breaker sees it: what came back and how long it took to come.
+/// A response as a breaker sees it: what came back and when its attempt was sent.
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome<'a> {
     /// Status and headers.
     pub observation: &'a Observation,
-    /// Time from send to response headers (slow-call detection).
-    pub elapsed: Duration,
+    /// When the attempt was sent (the breakers that time calls subtract it; the others never
+    /// pay for the subtraction).
+    pub sent_at: Duration,
+}
+
+impl Outcome<'_> {
+    /// Time from send to the response headers that arrived at `now` (slow-call detection).
+    pub fn elapsed(&self, now: Duration) -> Duration {
+        now.saturating_sub(self.sent_at)
+    }
 }
 
 /// The breaker timeline of one strategy, drained by the driver.
@@ -97,12 +105,16 @@ pub trait BreakerRule {
     /// The state of `backend` at `now`, without changing anything.
     fn state(&self, now: Duration, backend: BackendId) -> BackendState;
     /// The backends among `0..backends` that [`BreakerRule::available`] lets selection use
-    /// (a breaker that tracks its open set overrides this loop).
+    /// (a breaker that tracks its open set overrides this loop). Out of line, as is every
+    /// per-attempt method of a breaker whose work is a loop: the strategy inlines the
+    /// dispatch, and these bodies would only crowd its registers.
+    #[inline(never)]
     fn available_mask(&self, backends: usize) -> Mask {
         (0..backends).filter(|id| self.available(*id)).collect()
     }
     /// The earliest end of a timed open state among `0..backends` at `now` (what
     /// [`BreakerRule::state`] reports as `Open { until: Some(_) }`).
+    #[inline(never)]
     fn earliest_reopen(&self, now: Duration, backends: usize) -> Option<Duration> {
         (0..backends)
             .filter_map(|id| match self.state(now, id) {
@@ -262,7 +274,10 @@ impl BreakerConfig {
 }
 
 /// The breaker state of every backend of one strategy (enum dispatch: no allocation, `Clone`).
+/// `repr(u8)`: an explicit tag byte, so each per-attempt dispatch reads it instead of decoding
+/// a niche in a variant's fields.
 #[derive(Debug, Clone)]
+#[repr(u8)]
 pub enum Breakers {
     /// No breaker.
     None,
@@ -297,8 +312,12 @@ macro_rules! dispatch {
     };
 }
 
+// The per-attempt dispatchers are always inlined: the strategy then pays one jump-table
+// branch and the rule's own inlined checks (APIM's are a compare or two), not a call that
+// saves every register to branch again.
 impl Breakers {
     /// See [`BreakerRule::refresh`].
+    #[inline(always)]
     pub fn refresh(&mut self, now: Duration, rng: &mut SimRng, log: &mut TransitionLog) {
         dispatch!(self, rule => rule.refresh(now, rng, log), none => ())
     }
@@ -310,6 +329,7 @@ impl Breakers {
 
     /// The backends among `0..backends` that [`BreakerRule::available`] lets selection use
     /// (one dispatch for the whole pool: this runs for every attempt).
+    #[inline(always)]
     pub fn available_mask(&self, backends: usize) -> Mask {
         dispatch!(
             self,
@@ -319,16 +339,19 @@ impl Breakers {
     }
 
     /// See [`BreakerRule::earliest_reopen`] (one dispatch for the whole pool).
+    #[inline]
     pub fn earliest_reopen(&self, now: Duration, backends: usize) -> Option<Duration> {
         dispatch!(self, rule => rule.earliest_reopen(now, backends), none => None)
     }
 
     /// See [`BreakerRule::on_send`].
+    #[inline(always)]
     pub fn on_send(&mut self, now: Duration, backend: BackendId, log: &mut TransitionLog) {
         dispatch!(self, rule => rule.on_send(now, backend, log), none => ())
     }
 
     /// See [`BreakerRule::record`].
+    #[inline(always)]
     pub fn record(
         &mut self,
         now: Duration,
@@ -342,6 +365,7 @@ impl Breakers {
 
     /// LiteLLM: the shortest configured cooldown among the active ones (else the router's
     /// default); None for every other breaker.
+    #[inline]
     pub fn shortest_cooldown(&self, now: Duration) -> Option<Duration> {
         match self {
             Breakers::Litellm(rule) => Some(rule.shortest_cooldown(now)),

@@ -164,6 +164,7 @@ impl Resilience4jBreaker {
 }
 
 impl BreakerRule for Resilience4jBreaker {
+    #[inline(never)]
     fn refresh(&mut self, now: Duration, _rng: &mut SimRng, log: &mut TransitionLog) {
         self.last_refresh = now;
         if !self.rule.automatic_transition {
@@ -188,6 +189,7 @@ impl BreakerRule for Resilience4jBreaker {
         }
     }
 
+    #[inline(never)]
     fn on_send(&mut self, now: Duration, backend: BackendId, log: &mut TransitionLog) {
         if let State::Open { until } = self.states[backend]
             && now >= until
@@ -211,7 +213,7 @@ impl BreakerRule for Resilience4jBreaker {
             .rule
             .failure_statuses
             .contains(outcome.observation.status);
-        let slow = outcome.elapsed >= self.rule.slow_call_duration;
+        let slow = outcome.elapsed(now) >= self.rule.slow_call_duration;
         match &mut self.states[backend] {
             State::Open { .. } => {}
             State::Closed => {

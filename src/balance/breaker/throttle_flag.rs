@@ -130,6 +130,7 @@ impl ThrottleFlagBreaker {
 }
 
 impl BreakerRule for ThrottleFlagBreaker {
+    #[inline(never)]
     fn refresh(&mut self, now: Duration, _rng: &mut SimRng, log: &mut TransitionLog) {
         for (backend, until) in self.throttled_until.iter_mut().enumerate() {
             expire(until, now, backend, log);

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use toml::Table;
 
 use crate::balance::part::Part;
+use crate::balance::retry::client::power_of_two;
 use crate::balance::status_set::StatusSet;
 use crate::balance::types::Status;
 use crate::seed::SimRng;
@@ -101,6 +102,7 @@ impl GatewayRetry {
     }
 
     /// Whether the loop may retry after `status`, having made `retries_done` retries.
+    #[inline]
     pub fn wants(&self, status: Status, retries_done: u32) -> bool {
         retries_done < self.count && self.on.contains(status)
     }
@@ -108,6 +110,7 @@ impl GatewayRetry {
     /// The wait before the next retry, `made` retries made so far: APIM-style (see
     /// [`GatewayRetry::delay`]), or with `litellm_backoff` none while a deployment is
     /// `healthy`, else [`GatewayRetry::litellm_delay`].
+    #[inline]
     pub fn wait(
         &self,
         made: u32,
@@ -133,16 +136,24 @@ impl GatewayRetry {
         let jitter = LITELLM_JITTER * rng.random::<f64>();
         let base = match retry_after_s {
             Some(wait) if !wait.is_zero() && wait <= Duration::from_secs(60) => wait.as_secs_f64(),
-            _ => (LITELLM_INITIAL_DELAY * 2f64.powi(made.min(30) as i32)).min(LITELLM_MAX_DELAY),
+            _ => (LITELLM_INITIAL_DELAY * power_of_two(made)).min(LITELLM_MAX_DELAY),
         };
         Duration::from_secs_f64(base + jitter)
     }
 
     /// Wait before retry number `n` (1-based).
+    #[inline]
     pub fn delay(&self, n: u32, rng: &mut SimRng) -> Duration {
+        // In line: APIM pools retry at once first (`first-fast-retry`), the common case.
         if n == 0 || (n == 1 && self.first_fast_retry) {
             return Duration::ZERO;
         }
+        self.interval_delay(n, rng)
+    }
+
+    /// [`Self::delay`] past an immediate retry: the configured interval rule.
+    #[inline(never)]
+    fn interval_delay(&self, n: u32, rng: &mut SimRng) -> Duration {
         match (self.delta, self.max_interval) {
             (None, _) => self.interval,
             (Some(delta), None) => self.interval + delta.saturating_mul(n - 1),

@@ -212,8 +212,10 @@ impl SelectorConfig {
     }
 }
 
-/// Selector state of one strategy.
+/// Selector state of one strategy. `repr(u8)`: an explicit tag byte, so each per-attempt
+/// dispatch reads it instead of decoding a niche in a variant's fields.
 #[derive(Debug, Clone)]
+#[repr(u8)]
 pub enum Selector {
     /// Uniform random.
     Random,
@@ -256,6 +258,7 @@ pub fn uniform(eligible: Mask, rng: &mut SimRng) -> Option<BackendId> {
 impl Selector {
     /// Picks one backend of `ctx.eligible`, or None when the set is empty (or, for a selector
     /// with an admission rule such as usage-based, when no eligible backend admits the request).
+    #[inline]
     pub fn pick(&mut self, ctx: &PickContext<'_>, rng: &mut SimRng) -> Option<BackendId> {
         if ctx.eligible.is_empty() {
             return None;
@@ -285,6 +288,7 @@ impl Selector {
 
     /// The check a system makes after picking and before sending (LiteLLM usage-based: counts
     /// the request against the minute's RPM and says whether it is over).
+    #[inline]
     pub fn pre_call_rejects(
         &mut self,
         now: Duration,
@@ -298,6 +302,7 @@ impl Selector {
     }
 
     /// An attempt of `est_tokens` was sent to `backend` at `now`.
+    #[inline]
     pub fn on_send(&mut self, now: Duration, backend: BackendId, est_tokens: u64) {
         if let Selector::TokenHeadroom(state) = self {
             state.on_send(now, backend, est_tokens);
@@ -305,6 +310,7 @@ impl Selector {
     }
 
     /// Response headers from `backend` arrived at `now`.
+    #[inline]
     pub fn on_response(&mut self, now: Duration, backend: BackendId, observation: &Observation) {
         match self {
             Selector::TokenHeadroom(state) => state.on_response(now, backend, observation),
@@ -314,6 +320,7 @@ impl Selector {
     }
 
     /// The body of a response from `backend` ended at `now`.
+    #[inline]
     pub fn on_complete(&mut self, now: Duration, backend: BackendId, completion: &Completion) {
         match self {
             Selector::PeakEwma(state) => state.on_complete(now, backend, completion),

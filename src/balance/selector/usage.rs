@@ -106,7 +106,9 @@ impl UsageBased {
     }
 
     /// The pre-call check for `backend`: counts the request and says whether it is over RPM
-    /// (LiteLLM then raises a local 429 with `retry-after: 60`).
+    /// (LiteLLM then raises a local 429 with `retry-after: 60`). Out of line: inlined into the
+    /// strategy's pick loop, its minute arithmetic was hoisted onto every other selector's path.
+    #[inline(never)]
     pub fn pre_call_rejects(
         &mut self,
         now: Duration,

@@ -7,7 +7,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{PickContext, SelectorConfig, uniform};
-use crate::balance::mask::Mask;
+use crate::balance::mask::{MAX_BACKENDS, Mask};
 use crate::balance::part::Part;
 use crate::balance::types::{BackendId, BackendSpec, DeclaredWeights};
 use crate::seed::SimRng;
@@ -16,21 +16,28 @@ use crate::seed::SimRng;
 /// tie), `cur_chosen −= Σw`. All-zero weights count as equal weights.
 #[derive(Debug, Clone)]
 pub struct SmoothWeighted {
-    /// Each backend's current value and its weight (read once from its spec: specs never
-    /// change).
-    state: Vec<(i64, i64)>,
+    /// Each backend's current value, by id. One slot per id a [`Mask`] can hold, so the pick
+    /// loop (run for every attempt) indexes without a bounds check.
+    current: Box<[i64; MAX_BACKENDS]>,
+    /// Each backend's weight, read once from its spec (specs never change); 0 past the pool.
+    weight: Box<[i64; MAX_BACKENDS]>,
     /// The backends of weight 0.
     zero: Mask,
 }
 
+/// The weights smooth WRR uses when every eligible backend weighs 0.
+static EQUAL_WEIGHTS: [i64; MAX_BACKENDS] = [1; MAX_BACKENDS];
+
 impl SmoothWeighted {
-    /// Fresh state for the backends `specs`.
+    /// Fresh state for the backends `specs` (a strategy has at most [`MAX_BACKENDS`]).
     pub fn new(specs: &[BackendSpec]) -> Self {
+        let mut weight = Box::new([0; MAX_BACKENDS]);
+        for (slot, spec) in weight.iter_mut().zip(specs) {
+            *slot = i64::from(spec.weight);
+        }
         Self {
-            state: specs
-                .iter()
-                .map(|spec| (0, i64::from(spec.weight)))
-                .collect(),
+            current: Box::new([0; MAX_BACKENDS]),
+            weight,
             zero: (0..specs.len())
                 .filter(|id| specs[*id].weight == 0)
                 .collect(),
@@ -38,22 +45,30 @@ impl SmoothWeighted {
     }
 
     /// One smooth-WRR pick over `ctx.eligible` (of the backends it was built for).
+    #[inline]
     pub fn pick(&mut self, ctx: &PickContext<'_>) -> Option<BackendId> {
-        let all_zero = ctx.eligible.minus(self.zero).is_empty();
-        let mut total = 0;
-        let mut best: Option<(BackendId, i64)> = None;
-        for id in ctx.eligible.iter() {
-            let (current, weight) = &mut self.state[id];
-            let weight = if all_zero { 1 } else { *weight };
-            *current += weight;
+        let weights = if ctx.eligible.minus(self.zero).is_empty() {
+            &EQUAL_WEIGHTS
+        } else {
+            &*self.weight
+        };
+        let current = &mut *self.current;
+        // Ids in increasing order; `% MAX_BACKENDS` is a no-op on a mask's ids (all below it)
+        // that lets the compiler drop the bounds checks.
+        let mut ids = ctx.eligible.iter().map(|id| id % MAX_BACKENDS);
+        let first = ids.next()?;
+        current[first] += weights[first];
+        let mut total = weights[first];
+        let (mut chosen, mut top) = (first, current[first]);
+        for id in ids {
+            let weight = weights[id];
+            current[id] += weight;
             total += weight;
-            let value = *current;
-            if best.is_none_or(|(_, top)| value > top) {
-                best = Some((id, value));
+            if current[id] > top {
+                (chosen, top) = (id, current[id]);
             }
         }
-        let (chosen, _) = best?;
-        self.state[chosen].0 -= total;
+        current[chosen] -= total;
         Some(chosen)
     }
 }
@@ -195,4 +210,68 @@ pub fn weighted_random(
         remaining -= weight;
     }
     ctx.eligible.first()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// Smooth WRR as nginx states it, over a plain vector: what the pick must equal.
+    fn reference_pick(state: &mut [(i64, i64)], zero: Mask, eligible: Mask) -> Option<BackendId> {
+        let all_zero = eligible.minus(zero).is_empty();
+        let mut total = 0;
+        let mut best: Option<(BackendId, i64)> = None;
+        for id in eligible.iter() {
+            let (current, weight) = &mut state[id];
+            let weight = if all_zero { 1 } else { *weight };
+            *current += weight;
+            total += weight;
+            if best.is_none_or(|(_, top)| *current > top) {
+                best = Some((id, *current));
+            }
+        }
+        let (chosen, _) = best?;
+        state[chosen].0 -= total;
+        Some(chosen)
+    }
+
+    #[test]
+    fn smooth_pick_equals_the_reference_over_changing_eligible_sets() {
+        let weights = [1, 1, 3, 0, 2, 1, 1, 5, 0, 1, 1, 1, 4, 1, 1, 2];
+        let specs: Vec<BackendSpec> = weights
+            .iter()
+            .enumerate()
+            .map(|(id, w)| BackendSpec::named(format!("b{id}")).with_weight(*w))
+            .collect();
+        let mut fast = SmoothWeighted::new(&specs);
+        let mut state: Vec<(i64, i64)> = weights.iter().map(|w| (0, i64::from(*w))).collect();
+        let zero = fast.zero;
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
+        for round in 0..20_000 {
+            // Mostly stable sets (as breakers leave them), sometimes all-zero or empty ones.
+            let eligible = match round % 7 {
+                0 => Mask(rng.random::<u64>() & 0xffff),
+                1 => Mask::EMPTY.with(3).with(8),
+                2 => Mask::EMPTY,
+                _ => Mask::all(8).minus(Mask(rng.random::<u64>() & 0x0f)),
+            };
+            let ctx = PickContext {
+                now: std::time::Duration::ZERO,
+                specs: &specs,
+                eligible,
+                inflight: &[0; 16],
+                est_tokens: 0,
+                session: None,
+                stream: false,
+            };
+            assert_eq!(
+                fast.pick(&ctx),
+                reference_pick(&mut state, zero, eligible),
+                "round {round}"
+            );
+        }
+        let current: Vec<i64> = state.iter().map(|(current, _)| *current).collect();
+        assert_eq!(&fast.current[..16], &current[..]);
+    }
 }
