@@ -11,8 +11,7 @@ pub const MAX_PLANNED: Duration = Duration::from_secs(1_000_000_000);
 /// nanosecond, ties to even), without its general conversion (see [`round_nanos`]).
 #[inline]
 pub fn seconds(seconds: f64) -> Duration {
-    // `!(x > 0)` is also true for NaN.
-    if !(seconds > 0.0) {
+    if seconds.is_nan() || seconds <= 0.0 {
         Duration::ZERO
     } else if seconds < MAX_PLANNED.as_secs() as f64 {
         Duration::from_nanos(round_nanos(seconds))
