@@ -149,12 +149,27 @@ impl Fleet {
 
     /// Decide a request to a known deployment (`id` from [`Fleet::deployment_index`]), spilling a PTU refusal over to its standard
     /// target (the deployment setting wins over the `x-ms-spillover-deployment` header).
+    ///
+    /// Inlined into the caller (the simulator calls it once per attempt from another crate), so
+    /// a standard deployment's answer costs one call frame, not two.
+    #[inline]
     pub fn admit_to(&mut self, now: Duration, id: DeploymentId, req: &RequestShape<'_>) -> Answer {
         let primary = &mut self.deployments[id.0 as usize];
         if primary.kind() != DeploymentKind::Provisioned {
             // Only a PTU refusal spills: answered in place (no copy of the answer to inspect it).
             return primary.answer(now, id, req);
         }
+        self.admit_provisioned(now, id, req)
+    }
+
+    /// [`Fleet::admit_to`] for a provisioned deployment: a refusal may spill over.
+    fn admit_provisioned(
+        &mut self,
+        now: Duration,
+        id: DeploymentId,
+        req: &RequestShape<'_>,
+    ) -> Answer {
+        let primary = &mut self.deployments[id.0 as usize];
         let answer = primary.answer(now, id, req);
         if (200..300).contains(&answer.status) {
             return answer;

@@ -26,17 +26,20 @@ pub struct RateHeaders {
 }
 
 /// Whole seconds, rounded up.
+#[inline]
 pub fn ceil_seconds(duration: Duration) -> u64 {
     duration.as_nanos().div_ceil(1_000_000_000) as u64
 }
 
 /// Whole milliseconds, rounded up.
+#[inline]
 pub fn ceil_millis(duration: Duration) -> u64 {
     duration.as_nanos().div_ceil(1_000_000) as u64
 }
 
 impl RateHeaders {
     /// `retry-after` in seconds as sent (ceil, at least 1).
+    #[inline]
     pub fn retry_after_seconds(&self) -> Option<u64> {
         self.retry_after.map(|d| ceil_seconds(d).max(1))
     }

@@ -21,6 +21,9 @@ pub struct LatencyProfile {
     saturation_in_flight: f64,
     embeddings_time: Duration,
     floor_tps: Option<f64>,
+    /// `(ttft_base, per_prompt_token)` in nanoseconds when both are below 2^32 (see
+    /// [`LatencyProfile::prefill_seconds`]).
+    small_prefill: Option<(u64, u64)>,
 }
 
 /// One request's timing draw.
@@ -43,11 +46,15 @@ impl LatencyProfile {
             DeploymentKind::Standard => (Duration::from_millis(600), 80.0),
             DeploymentKind::Provisioned => (Duration::from_millis(400), 60.0),
         };
+        let ttft_base = config.ttft_base.unwrap_or(base);
+        let per_prompt_token = config
+            .ttft_per_prompt_token
+            .unwrap_or(Duration::from_micros(20));
+        let small = |d: Duration| u64::try_from(d.as_nanos()).ok().filter(|n| *n < 1 << 32);
         LatencyProfile {
-            ttft_base: config.ttft_base.unwrap_or(base),
-            per_prompt_token: config
-                .ttft_per_prompt_token
-                .unwrap_or(Duration::from_micros(20)),
+            ttft_base,
+            per_prompt_token,
+            small_prefill: small(ttft_base).zip(small(per_prompt_token)),
             ttft_sigma: config.ttft_jitter.unwrap_or(0.25),
             tokens_per_second: config.tokens_per_second.unwrap_or(tps),
             tps_sigma: config.tps_jitter.unwrap_or(0.15),
@@ -72,10 +79,7 @@ impl LatencyProfile {
     ) -> TimingDraw {
         let ttft_factor = log_normal_unit(rng, self.ttft_sigma);
         let speed_factor = log_normal_unit(rng, self.tps_sigma);
-        let prefill = self
-            .ttft_base
-            .saturating_add(self.per_prompt_token.saturating_mul(prompt_tokens));
-        let ttft = scale(prefill, ttft_factor * multiplier);
+        let ttft = seconds(self.prefill_seconds(prompt_tokens) * (ttft_factor * multiplier));
         let mut tps = self.tokens_per_second * speed_factor;
         if let Some(floor) = self.floor_tps {
             tps = tps.max(floor);
@@ -84,6 +88,24 @@ impl LatencyProfile {
             1.0 + self.load_factor * (f64::from(in_flight) / self.saturation_in_flight).min(1.0);
         let itl = seconds(load * multiplier / tps);
         TimingDraw { ttft, itl }
+    }
+
+    /// `(ttft_base + per_prompt_token × prompt_tokens).as_secs_f64()`, the `Duration` sum
+    /// saturating. When both terms are below 2^32 ns (4.3 s) the sum cannot overflow `u64`
+    /// nanoseconds, so it is formed there and split into whole seconds and nanoseconds
+    /// exactly as `Duration::as_secs_f64` adds them: the same `f64`, without `Duration`'s
+    /// carries and overflow checks on every draw.
+    #[inline]
+    fn prefill_seconds(&self, prompt_tokens: u32) -> f64 {
+        if let Some((base, per_token)) = self.small_prefill {
+            let nanos = base + per_token * u64::from(prompt_tokens);
+            let (secs, subsec) = (nanos / 1_000_000_000, nanos % 1_000_000_000);
+            secs as f64 + subsec as f64 / 1_000_000_000.0
+        } else {
+            self.ttft_base
+                .saturating_add(self.per_prompt_token.saturating_mul(prompt_tokens))
+                .as_secs_f64()
+        }
     }
 
     /// Draw the duration of an embeddings request.
@@ -187,6 +209,47 @@ mod tests {
         assert_ne!(draws(3), draws(4));
         let mean = draws(3).iter().sum::<f64>() / 2000.0;
         assert!((mean - 0.6).abs() < 0.03, "mean TTFT {mean}");
+    }
+
+    #[test]
+    fn the_nanosecond_prefill_equals_the_duration_sum() {
+        for (base, per_token) in [
+            (Duration::from_millis(500), Duration::from_micros(20)),
+            (Duration::new(4, 294_967_295), Duration::new(4, 294_967_295)),
+            (Duration::new(0, 999_999_999), Duration::new(0, 1)),
+            (Duration::ZERO, Duration::from_nanos(7)),
+        ] {
+            let profile = LatencyProfile::resolve(
+                &LatencyConfig {
+                    ttft_base: Some(base),
+                    ttft_per_prompt_token: Some(per_token),
+                    ..LatencyConfig::default()
+                },
+                DeploymentKind::Standard,
+                25.0,
+            );
+            assert!(profile.small_prefill.is_some(), "{base:?} {per_token:?}");
+            for prompt_tokens in [0, 1, 799, 8000, 123_456_789, u32::MAX] {
+                let general = base
+                    .saturating_add(per_token.saturating_mul(prompt_tokens))
+                    .as_secs_f64();
+                assert_eq!(
+                    profile.prefill_seconds(prompt_tokens).to_bits(),
+                    general.to_bits(),
+                    "{base:?} {per_token:?} {prompt_tokens}"
+                );
+            }
+        }
+        let large = LatencyProfile::resolve(
+            &LatencyConfig {
+                ttft_base: Some(Duration::from_secs(5)),
+                ..LatencyConfig::default()
+            },
+            DeploymentKind::Standard,
+            25.0,
+        );
+        assert!(large.small_prefill.is_none());
+        assert_eq!(large.prefill_seconds(1000), 5.02);
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub struct ChunkSchedule {
 
 impl ChunkSchedule {
     /// Number of content events.
+    #[inline]
     pub fn chunks(&self) -> u32 {
         self.tokens.div_ceil(self.tokens_per_chunk.max(1))
     }
@@ -57,30 +58,35 @@ impl ChunkSchedule {
     }
 
     /// Tokens emitted by the end of chunk `k` (inclusive).
+    #[inline]
     pub fn tokens_through(&self, k: u32) -> u32 {
         ((k + 1) * self.tokens_per_chunk.max(1)).min(self.tokens)
     }
 
     /// Offset at which chunk `k` is emitted: when its last token is generated, capped at
-    /// [`super::MAX_PLANNED`]. Exact in `u128` nanoseconds (no term can overflow it), which is
-    /// what the saturating `Duration` sum capped at `MAX_PLANNED` gives, at a fraction of the
-    /// cost.
+    /// [`super::MAX_PLANNED`]. This is the saturating `Duration` sum capped at `MAX_PLANNED`,
+    /// computed in `u64` nanoseconds: every term is non-negative, so a term at or over the cap
+    /// (taken as the cap) or a sum past `u64` (saturating) gives the cap, and below it the sum
+    /// is exact. No `u128` work: the simulator asks for a TTFT on every body end.
+    #[inline]
     pub fn offset(&self, k: u32) -> Duration {
         let last_token = self.tokens_through(k).saturating_sub(1);
         let stall = match self.stall {
-            Some((at, pause)) if k >= at => pause.as_nanos(),
+            Some((at, pause)) if k >= at => capped_nanos(pause),
             _ => 0,
         };
-        let nanos =
-            self.first_token.as_nanos() + self.itl.as_nanos() * u128::from(last_token) + stall;
-        if nanos >= super::MAX_PLANNED.as_nanos() {
+        let nanos = capped_nanos(self.first_token)
+            .saturating_add(capped_nanos(self.itl).saturating_mul(u64::from(last_token)))
+            .saturating_add(stall);
+        if nanos >= MAX_PLANNED_NANOS {
             super::MAX_PLANNED
         } else {
-            Duration::from_nanos(nanos as u64)
+            Duration::from_nanos(nanos)
         }
     }
 
     /// Offset of the first content token (the first-token offset when there are none).
+    #[inline]
     pub fn ttft(&self) -> Duration {
         if self.chunks() == 0 {
             self.end()
@@ -90,11 +96,26 @@ impl ChunkSchedule {
     }
 
     /// Offset of the last chunk (the first-token offset when there are none).
+    #[inline]
     pub fn end(&self) -> Duration {
         match self.chunks() {
             0 => self.first_token,
             n => self.offset(n - 1),
         }
+    }
+}
+
+/// [`super::MAX_PLANNED`] in nanoseconds.
+const MAX_PLANNED_NANOS: u64 = super::MAX_PLANNED.as_secs() * 1_000_000_000;
+
+/// `duration` in nanoseconds, or [`MAX_PLANNED_NANOS`] when it is at least the cap (a sum with
+/// such a term is capped whatever the term's size).
+#[inline]
+fn capped_nanos(duration: Duration) -> u64 {
+    if duration.as_secs() >= super::MAX_PLANNED.as_secs() {
+        MAX_PLANNED_NANOS
+    } else {
+        duration.as_secs() * 1_000_000_000 + u64::from(duration.subsec_nanos())
     }
 }
 
@@ -145,6 +166,7 @@ pub struct ResponsePlan {
 
 impl ResponsePlan {
     /// Offset of the first content token (TTFT as a streaming client sees it).
+    #[inline]
     pub fn ttft(&self) -> Duration {
         self.schedule.ttft()
     }

@@ -6,18 +6,48 @@ use std::time::Duration;
 /// The longest planned offset.
 pub const MAX_PLANNED: Duration = Duration::from_secs(1_000_000_000);
 
-/// `seconds` as a duration, NaN and negatives as zero, capped at [`MAX_PLANNED`].
+/// `seconds` as a duration, NaN and negatives as zero, capped at [`MAX_PLANNED`]: what
+/// `Duration::try_from_secs_f64(seconds)` capped at `MAX_PLANNED` gives (the nearest
+/// nanosecond, ties to even), without its general conversion (see [`round_nanos`]).
+#[inline]
 pub fn seconds(seconds: f64) -> Duration {
     if seconds.is_nan() || seconds <= 0.0 {
         Duration::ZERO
+    } else if seconds < MAX_PLANNED.as_secs() as f64 {
+        Duration::from_nanos(round_nanos(seconds))
     } else {
-        Duration::try_from_secs_f64(seconds)
-            .unwrap_or(MAX_PLANNED)
-            .min(MAX_PLANNED)
+        MAX_PLANNED
     }
 }
 
+/// `seconds` (positive, below 2^30) in nanoseconds, rounded to the nearest, ties to even —
+/// the rounding of `Duration::try_from_secs_f64`. A positive normal `f64` is `m × 2^(e − 1075)`
+/// with a 53-bit `m`, so the exact count is `m × 10^9` (below 2^83) shifted right by
+/// `1075 − e`, at least 23 below 2^30 s; the bits shifted out decide the rounding. Taking 22 of
+/// them off first with a constant shift leaves a `u64` and a shift of 1 to 61 (the rest round
+/// to zero): no variable-width `u128` shift. Called twice per planned response.
+#[inline]
+fn round_nanos(seconds: f64) -> u64 {
+    const MANTISSA_BITS: u32 = 52;
+    let bits = seconds.to_bits();
+    let biased = (bits >> MANTISSA_BITS) as u32;
+    // Zero for subnormals (and below 2^-31 s, under half a nanosecond): 1075 − 22 − 61.
+    if biased <= 1075 - 22 - 62 {
+        return 0;
+    }
+    let mantissa = (bits & ((1 << MANTISSA_BITS) - 1)) | (1 << MANTISSA_BITS);
+    let product = u128::from(mantissa) * 1_000_000_000;
+    let high = (product >> 22) as u64;
+    let low_sticky = product as u64 & ((1 << 22) - 1) != 0;
+    let shift = 1075 - 22 - biased;
+    let whole = high >> shift;
+    let round_bit = (high >> (shift - 1)) & 1 == 1;
+    let sticky = low_sticky || high & ((1 << (shift - 1)) - 1) != 0;
+    whole + u64::from(round_bit && (sticky || whole & 1 == 1))
+}
+
 /// `duration × factor`, saturating.
+#[inline]
 pub fn scale(duration: Duration, factor: f64) -> Duration {
     seconds(duration.as_secs_f64() * factor)
 }
@@ -33,5 +63,72 @@ mod tests {
         assert_eq!(seconds(1e300), MAX_PLANNED);
         assert_eq!(scale(Duration::from_secs(2), 1.5), Duration::from_secs(3));
         assert_eq!(scale(MAX_PLANNED, 1e9), MAX_PLANNED);
+    }
+
+    /// The conversion as it was written before the fast one: the standard library's.
+    fn reference(seconds: f64) -> Duration {
+        if seconds.is_nan() || seconds <= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::try_from_secs_f64(seconds)
+                .unwrap_or(MAX_PLANNED)
+                .min(MAX_PLANNED)
+        }
+    }
+
+    #[test]
+    fn equals_the_standard_conversion_capped() {
+        let mut special = vec![
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            f64::from_bits(1),
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            1e9,
+            1e9 - 1e-7,
+            f64::from_bits(1e9f64.to_bits() - 1),
+            f64::from_bits(1e9f64.to_bits() + 1),
+            2f64.powi(-31),
+            2f64.powi(-30),
+            2f64.powi(-32),
+            0.5e-9,
+            1.5e-9,
+            2.5e-9,
+            1e-9,
+            0.999_999_999_5,
+            1.0,
+            0.0125,
+            0.6,
+            4503599627370496.0,
+        ];
+        // Exact ties: `t / 1024` s for odd `t` is `t × 976,562.5` ns (10^9 = 2^9 × 5^9), so
+        // the even and the odd rounding cases both occur.
+        for t in (1..200_000u64)
+            .step_by(2)
+            .chain((1u64 << 39..).step_by(2).take(100))
+        {
+            special.push(t as f64 / 1024.0);
+        }
+        for k in 0..64u32 {
+            special.push(f64::from(k) * 2f64.powi(-31));
+        }
+        for x in special {
+            for bits in [x.to_bits().wrapping_sub(1), x.to_bits(), x.to_bits() + 1] {
+                let s = f64::from_bits(bits);
+                assert_eq!(seconds(s), reference(s), "{s:e} ({bits:#x})");
+            }
+        }
+        // Every exponent from far below a nanosecond to past the cap, random mantissas.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..400_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let exponent = 1023 - 40 + (state >> 52) % 72;
+            let s = f64::from_bits((exponent << 52) | (state & ((1 << 52) - 1)));
+            assert_eq!(seconds(s), reference(s), "{s:e}");
+        }
     }
 }
