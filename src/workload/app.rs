@@ -8,7 +8,7 @@ use std::time::Duration;
 use rand::Rng;
 use rand_distr::{Distribution, Zipf};
 
-use super::arrivals::ArrivalGen;
+use super::arrivals::{ArrivalGen, duration_from_secs};
 use super::config::{AppConfig, ArrivalsConfig, SessionPick};
 use super::error::WorkloadError;
 use super::rate::RateProfile;
@@ -182,7 +182,7 @@ impl Iterator for AppStream {
         };
         Some(Request {
             id: 0,
-            at: Duration::from_secs_f64(at),
+            at: duration_from_secs(at),
             app: plan.index,
             deployment: plan.deployment,
             prompt_tokens,
@@ -218,7 +218,7 @@ fn compile_arrivals(
     };
     let thinned = |profile: RateProfile| {
         let expected = profile.expected_until(seconds);
-        (ArrivalGen::Thinned { profile, t: 0.0 }, expected)
+        (ArrivalGen::poisson(profile), expected)
     };
     Ok(match cfg {
         ArrivalsConfig::Constant { rate } => {

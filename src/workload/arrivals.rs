@@ -11,6 +11,8 @@
 //!   with probability rate(t)/bound. This samples the non-homogeneous process exactly, unlike
 //!   "draw the next gap at the rate of the previous arrival".
 
+use std::time::Duration;
+
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Gamma};
 
@@ -41,10 +43,33 @@ pub enum ArrivalGen {
         /// Current time of the thinning walk.
         t: f64,
     },
+    /// Poisson with a piecewise-constant rate (constant, steps, spikes): the thinning walk
+    /// with the piece of `t` tracked by a cursor instead of searched for on every draw.
+    Stepped {
+        /// `(start, rate)` pieces as in [`RateProfile::Piecewise`].
+        pieces: Vec<(f64, f64)>,
+        /// Index of the piece holding `t` (starts only grow, and so does `t`).
+        piece: usize,
+        /// Current time of the thinning walk.
+        t: f64,
+    },
 }
 
 impl ArrivalGen {
+    /// The generator for Poisson arrivals at `profile`'s rate.
+    pub fn poisson(profile: RateProfile) -> Self {
+        match profile {
+            RateProfile::Piecewise(pieces) => ArrivalGen::Stepped {
+                pieces,
+                piece: 0,
+                t: 0.0,
+            },
+            profile => ArrivalGen::Thinned { profile, t: 0.0 },
+        }
+    }
+
     /// The next arrival time in seconds, or `None` when none comes before `horizon`.
+    #[inline]
     pub fn next_at(&mut self, rng: &mut SimRng, horizon: f64) -> Option<f64> {
         let at = match self {
             ArrivalGen::Constant { rate, next_index } => {
@@ -56,15 +81,56 @@ impl ArrivalGen {
                 *t += gaps.sample(rng);
                 *t
             }
-            ArrivalGen::Thinned { profile, t } => thin(profile, t, rng, horizon)?,
+            ArrivalGen::Thinned { profile, t } => thin(
+                t,
+                rng,
+                horizon,
+                |t| profile.bound_from(t),
+                |rng, candidate, bound| {
+                    // A piecewise-constant profile's candidate lies in the piece of `t` (before
+                    // its end), so its rate is the bound: accepted without a uniform draw.
+                    if let RateProfile::Piecewise(_) = profile {
+                        return true;
+                    }
+                    let rate = profile.rate(candidate);
+                    // A segment whose rate equals its bound accepts every candidate without a
+                    // uniform draw.
+                    rate >= bound || rng.random::<f64>() * bound < rate
+                },
+            )?,
+            ArrivalGen::Stepped { pieces, piece, t } => thin(
+                t,
+                rng,
+                horizon,
+                |t| {
+                    // The last piece starting at or before `t`, as `RateProfile::bound_from`
+                    // finds it, reached by stepping forward (`t` never decreases).
+                    while pieces.get(*piece + 1).is_some_and(|next| next.0 <= t) {
+                        *piece += 1;
+                    }
+                    let end = pieces.get(*piece + 1).map_or(f64::INFINITY, |next| next.0);
+                    (pieces.get(*piece).map_or(0.0, |current| current.1), end)
+                },
+                // The rate is constant on a piece: the bound, so every candidate is accepted.
+                |_, _, _| true,
+            )?,
         };
         (at < horizon).then_some(at)
     }
 }
 
-fn thin(profile: &RateProfile, t: &mut f64, rng: &mut SimRng, horizon: f64) -> Option<f64> {
+/// The thinning walk from `t`: `segment(t)` is `(bound, end)` as [`RateProfile::bound_from`];
+/// `accept(rng, candidate, bound)` decides a candidate inside its segment.
+#[inline(always)]
+fn thin(
+    t: &mut f64,
+    rng: &mut SimRng,
+    horizon: f64,
+    mut segment: impl FnMut(f64) -> (f64, f64),
+    mut accept: impl FnMut(&mut SimRng, f64, f64) -> bool,
+) -> Option<f64> {
     while *t < horizon {
-        let (bound, end) = profile.bound_from(*t);
+        let (bound, end) = segment(*t);
         if bound <= 0.0 {
             if end.is_infinite() {
                 return None;
@@ -79,16 +145,123 @@ fn thin(profile: &RateProfile, t: &mut f64, rng: &mut SimRng, horizon: f64) -> O
             continue;
         }
         *t = candidate;
-        // A piecewise-constant profile's candidate lies in the piece of `t` (before its end), so
-        // its rate is the bound: accepted without evaluating the rate or spending a uniform draw.
-        if let RateProfile::Piecewise(_) = profile {
-            return Some(candidate);
-        }
-        let rate = profile.rate(candidate);
-        // A segment whose rate equals its bound accepts every candidate without a uniform draw.
-        if rate >= bound || rng.random::<f64>() * bound < rate {
+        if accept(rng, candidate, bound) {
             return Some(candidate);
         }
     }
     None
+}
+
+/// `Duration::from_secs_f64(secs)`, bit for bit, without its general case analysis: an
+/// arrival time is finite, non-negative and (by far) below 2³² s, where the exact product of
+/// the 53-bit significand and 10⁹ fits a `u128` and the whole time in nanoseconds fits a `u64`.
+/// Rounding to the nanosecond is to nearest, ties to even, on that exact product, as std does
+/// (std rounds the fraction alone; 10⁹ is even, so the parity of the total is the fraction's).
+/// Anything outside that range is left to std.
+#[inline]
+pub fn duration_from_secs(secs: f64) -> Duration {
+    const FRACTION_BITS: u32 = 52;
+    let bits = secs.to_bits();
+    // Unbiased exponent; the sign bit makes it huge, so negatives take std's path.
+    let exponent = (bits >> FRACTION_BITS) as i32 - 1023;
+    if !(-31..32).contains(&exponent) {
+        return Duration::from_secs_f64(secs);
+    }
+    let significand = (bits & ((1 << FRACTION_BITS) - 1)) | (1 << FRACTION_BITS);
+    // secs = significand / 2^shift, shift in 21..=83.
+    let shift = FRACTION_BITS as i32 - exponent;
+    let scaled = u128::from(significand) * 1_000_000_000;
+    let whole = (scaled >> shift) as u64; // < 2³² · 10⁹ < 2⁶⁴
+    let rest = scaled & ((1 << shift) - 1);
+    let half = 1 << (shift - 1);
+    let round_up = rest > half || (rest == half && whole & 1 == 1);
+    Duration::from_nanos(whole + u64::from(round_up))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn times(mut arrivals: ArrivalGen, horizon: f64) -> Vec<u64> {
+        let mut rng = crate::seed::stream(3, "arrivals-test");
+        std::iter::from_fn(|| arrivals.next_at(&mut rng, horizon))
+            .map(f64::to_bits)
+            .collect()
+    }
+
+    #[test]
+    fn duration_from_secs_is_std_from_secs_f64() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1e-300,
+            1e-10,
+            4.9e-10,
+            5e-10,
+            5.000000001e-10,
+            1.0,
+        ];
+        // Exact ties: m / 1024 s is m · 976,562.5 ns for odd m.
+        values.extend((0..20_000_u32).map(|m| f64::from(2 * m + 1) / 1024.0));
+        // Dyadic values at every scale of the fast path and around its edges.
+        for e in -40..40 {
+            let p = 2f64.powi(e);
+            for k in [1.0, 1.5, 3.0, 0.999_999_999_5, 1.000_000_000_5] {
+                let x = p * k;
+                values.extend([x, x.next_up(), x.next_down()]);
+            }
+        }
+        let mut rng = crate::seed::stream(1, "duration-test");
+        for _ in 0..200_000 {
+            values.push(rng.random::<f64>() * 300.0);
+            values.push(rng.random::<f64>() * 4e9);
+            values.push(rng.random::<f64>() * 1e-6);
+            // Any bit pattern below 2³³ s.
+            values.push(f64::from_bits(
+                rng.random_range(0..0x4200_0000_0000_0000_u64),
+            ));
+            // Values a whisker from a half nanosecond.
+            let ns = f64::from(rng.random_range(0..300_000_u32)) * 1e6 + 0.5;
+            for x in [ns / 1e9, (ns / 1e9).next_up(), (ns / 1e9).next_down()] {
+                values.push(x);
+            }
+        }
+        for x in values {
+            assert_eq!(duration_from_secs(x), Duration::from_secs_f64(x), "{x:e}");
+        }
+    }
+
+    #[test]
+    fn stepped_walk_draws_what_the_searching_walk_draws() {
+        let profiles = [
+            vec![(0.0, 50.0)],
+            vec![(0.0, 0.0), (3.0, 40.0), (7.5, 0.0), (9.0, 120.0)],
+            vec![
+                (0.0, 20.0),
+                (2.0, 200.0),
+                (2.5, 20.0),
+                (2.5, 90.0),
+                (6.0, 20.0),
+            ],
+            vec![(0.0, 10.0), (1e-9, 0.0), (4.0, 0.0), (5.0, 300.0)],
+            vec![(0.0, 0.0), (12.0, 5.0)],
+            vec![(1.0, 30.0), (2.0, 60.0)],
+        ];
+        for pieces in profiles {
+            for horizon in [0.0, 2.5, 10.0, 11.0] {
+                let profile = RateProfile::Piecewise(pieces.clone());
+                let searching = ArrivalGen::Thinned {
+                    profile: profile.clone(),
+                    t: 0.0,
+                };
+                let stepped = ArrivalGen::poisson(profile);
+                assert!(matches!(stepped, ArrivalGen::Stepped { .. }));
+                assert_eq!(
+                    times(stepped, horizon),
+                    times(searching, horizon),
+                    "{pieces:?}"
+                );
+            }
+        }
+    }
 }
