@@ -89,6 +89,17 @@ impl AppPlan {
                 SessionPicker::Zipf(zipf)
             }
         };
+        let max_tokens = cfg
+            .max_tokens
+            .as_ref()
+            .map(|d| SizeSampler::new(d, &format!("{path}.max_tokens")))
+            .transpose()?;
+        let mut output_tokens =
+            SizeSampler::new(&cfg.output_tokens, &format!("{path}.output_tokens"))?;
+        if let Some(SizeSampler::Constant(cap)) = max_tokens {
+            // The stream caps every output at `cap` anyway; the sampler can know it up front.
+            output_tokens = output_tokens.capped(cap);
+        }
         Ok(AppPlan {
             name: cfg.name.clone(),
             index,
@@ -96,12 +107,8 @@ impl AppPlan {
             arrivals,
             expected_requests,
             prompt_tokens: SizeSampler::new(&cfg.prompt_tokens, &format!("{path}.prompt_tokens"))?,
-            max_tokens: cfg
-                .max_tokens
-                .as_ref()
-                .map(|d| SizeSampler::new(d, &format!("{path}.max_tokens")))
-                .transpose()?,
-            output_tokens: SizeSampler::new(&cfg.output_tokens, &format!("{path}.output_tokens"))?,
+            max_tokens,
+            output_tokens,
             stream_share: cfg.stream_share,
             priority: cfg.priority,
             sessions,
@@ -163,6 +170,7 @@ impl AppStream {
 impl Iterator for AppStream {
     type Item = Request;
 
+    #[inline]
     fn next(&mut self) -> Option<Request> {
         let at = self
             .arrivals

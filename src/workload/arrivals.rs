@@ -152,30 +152,32 @@ fn thin(
     None
 }
 
-/// `Duration::from_secs_f64(secs)`, bit for bit, without its general case analysis: an
-/// arrival time is finite, non-negative and (by far) below 2³² s, where the exact product of
-/// the 53-bit significand and 10⁹ fits a `u128` and the whole time in nanoseconds fits a `u64`.
-/// Rounding to the nanosecond is to nearest, ties to even, on that exact product, as std does
-/// (std rounds the fraction alone; 10⁹ is even, so the parity of the total is the fraction's).
-/// Anything outside that range is left to std.
+/// `Duration::from_secs_f64(secs)`, bit for bit, for 1 s ≤ `secs` < 2³² s (anything else is
+/// left to std): std's own computation for that exponent range (whole seconds by shifting the
+/// significand; the fraction's exact product with 10⁹, rounded to nearest with ties to even),
+/// without its branches for the other ranges and its error path.
 #[inline]
 pub fn duration_from_secs(secs: f64) -> Duration {
-    const FRACTION_BITS: u32 = 52;
+    const FRACTION_BITS: u64 = 52;
+    const FRACTION_MASK: u64 = (1 << FRACTION_BITS) - 1;
+    const HALF: u64 = 1 << (FRACTION_BITS - 1);
     let bits = secs.to_bits();
-    // Unbiased exponent; the sign bit makes it huge, so negatives take std's path.
-    let exponent = (bits >> FRACTION_BITS) as i32 - 1023;
-    if !(-31..32).contains(&exponent) {
+    // The unbiased exponent: 0..=31 exactly for 1 ≤ secs < 2³²; below 1 it wraps around, and
+    // the sign bit, infinities and NaN put it above 1023.
+    let exponent = (bits >> FRACTION_BITS).wrapping_sub(1023);
+    if exponent >= 32 {
         return Duration::from_secs_f64(secs);
     }
-    let significand = (bits & ((1 << FRACTION_BITS) - 1)) | (1 << FRACTION_BITS);
-    // secs = significand / 2^shift, shift in 21..=83.
-    let shift = FRACTION_BITS as i32 - exponent;
-    let scaled = u128::from(significand) * 1_000_000_000;
-    let whole = (scaled >> shift) as u64; // < 2³² · 10⁹ < 2⁶⁴
-    let rest = scaled & ((1 << shift) - 1);
-    let half = 1 << (shift - 1);
-    let round_up = rest > half || (rest == half && whole & 1 == 1);
-    Duration::from_nanos(whole + u64::from(round_up))
+    let significand = (bits & FRACTION_MASK) | (1 << FRACTION_BITS);
+    let whole = significand >> (FRACTION_BITS - exponent);
+    // The fraction × 2⁵², exact (the bits shifted out are the whole seconds).
+    let fraction = (significand << exponent) & FRACTION_MASK;
+    let scaled = u128::from(fraction) * 1_000_000_000;
+    let nanos = (scaled >> FRACTION_BITS) as u32; // < 10⁹
+    let rest = scaled as u64 & FRACTION_MASK;
+    let round_up = rest > HALF || (rest == HALF && nanos & 1 == 1);
+    // 999,999,999 rounding up carries into the seconds inside `Duration::new`.
+    Duration::new(whole, nanos + u32::from(round_up))
 }
 
 #[cfg(test)]
@@ -202,7 +204,17 @@ mod tests {
             1.0,
         ];
         // Exact ties: m / 1024 s is m · 976,562.5 ns for odd m.
-        values.extend((0..20_000_u32).map(|m| f64::from(2 * m + 1) / 1024.0));
+        for whole in [0.0, 1.0, 299.0, 65_536.0, 4_294_967_000.0] {
+            values.extend((0..20_000_u32).map(|m| whole + f64::from(2 * m + 1) / 1024.0));
+        }
+        // Just below a whole second (rounding up carries into it), up to the top of the range.
+        for whole in [0.0_f64, 1.0, 7.0, 299.0, 1e6, 4_294_967_295.0] {
+            let mut x = whole + 1.0;
+            for _ in 0..2_000 {
+                x = x.next_down();
+                values.push(x);
+            }
+        }
         // Dyadic values at every scale of the fast path and around its edges.
         for e in -40..40 {
             let p = 2f64.powi(e);
