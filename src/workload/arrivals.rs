@@ -50,6 +50,11 @@ pub enum ArrivalGen {
         pieces: Vec<(f64, f64)>,
         /// Index of the piece holding `t` (starts only grow, and so does `t`).
         piece: usize,
+        /// That piece's rate.
+        bound: f64,
+        /// That piece's end (the next start; infinite for the last; −∞ before the first
+        /// draw, so that the first draw finds its piece).
+        end: f64,
         /// Current time of the thinning walk.
         t: f64,
     },
@@ -62,6 +67,8 @@ impl ArrivalGen {
             RateProfile::Piecewise(pieces) => ArrivalGen::Stepped {
                 pieces,
                 piece: 0,
+                bound: 0.0,
+                end: f64::NEG_INFINITY,
                 t: 0.0,
             },
             profile => ArrivalGen::Thinned { profile, t: 0.0 },
@@ -98,18 +105,27 @@ impl ArrivalGen {
                     rate >= bound || rng.random::<f64>() * bound < rate
                 },
             )?,
-            ArrivalGen::Stepped { pieces, piece, t } => thin(
+            ArrivalGen::Stepped {
+                pieces,
+                piece,
+                bound,
+                end,
+                t,
+            } => thin(
                 t,
                 rng,
                 horizon,
                 |t| {
-                    // The last piece starting at or before `t`, as `RateProfile::bound_from`
-                    // finds it, reached by stepping forward (`t` never decreases).
-                    while pieces.get(*piece + 1).is_some_and(|next| next.0 <= t) {
-                        *piece += 1;
+                    if t >= *end {
+                        // The last piece starting at or before `t`, as `RateProfile::bound_from`
+                        // finds it, reached by stepping forward (`t` never decreases).
+                        while pieces.get(*piece + 1).is_some_and(|next| next.0 <= t) {
+                            *piece += 1;
+                        }
+                        *bound = pieces.get(*piece).map_or(0.0, |current| current.1);
+                        *end = pieces.get(*piece + 1).map_or(f64::INFINITY, |next| next.0);
                     }
-                    let end = pieces.get(*piece + 1).map_or(f64::INFINITY, |next| next.0);
-                    (pieces.get(*piece).map_or(0.0, |current| current.1), end)
+                    (*bound, *end)
                 },
                 // The rate is constant on a piece: the bound, so every candidate is accepted.
                 |_, _, _| true,
