@@ -76,7 +76,8 @@ impl ArrivalGen {
     }
 
     /// The next arrival time in seconds, or `None` when none comes before `horizon`.
-    #[inline]
+    // Called once per request from `AppStream::next` alone: inlined there, it costs no call.
+    #[inline(always)]
     pub fn next_at(&mut self, rng: &mut SimRng, horizon: f64) -> Option<f64> {
         let at = match self {
             ArrivalGen::Constant { rate, next_index } => {
