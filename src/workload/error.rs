@@ -3,9 +3,36 @@
 
 use std::path::PathBuf;
 
-/// Why a workload could not be built or a trace could not be read.
+/// Why a workload could not be built or a trace could not be read: a [`WorkloadErrorKind`],
+/// boxed so that `Result<Request, WorkloadError>` (every item of the request stream, copied
+/// on each step of the simulator) is no larger than a [`Request`](super::Request).
+#[derive(thiserror::Error)]
+#[error(transparent)]
+pub struct WorkloadError(Box<WorkloadErrorKind>);
+
+impl WorkloadError {
+    /// What went wrong.
+    pub fn kind(&self) -> &WorkloadErrorKind {
+        &self.0
+    }
+}
+
+impl From<WorkloadErrorKind> for WorkloadError {
+    fn from(kind: WorkloadErrorKind) -> Self {
+        WorkloadError(Box::new(kind))
+    }
+}
+
+impl std::fmt::Debug for WorkloadError {
+    /// As the kind (the box is an implementation detail).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The kinds of [`WorkloadError`].
 #[derive(Debug, thiserror::Error)]
-pub enum WorkloadError {
+pub enum WorkloadErrorKind {
     /// A configuration value is missing, out of range or inconsistent.
     #[error("{path} = {value}: {reason}")]
     Invalid {
@@ -67,10 +94,10 @@ impl WorkloadError {
         value: impl ToString,
         reason: impl Into<String>,
     ) -> Self {
-        WorkloadError::Invalid {
+        WorkloadError::from(WorkloadErrorKind::Invalid {
             path: path.into(),
             value: value.to_string(),
             reason: reason.into(),
-        }
+        })
     }
 }

@@ -25,6 +25,6 @@ pub use config::{
     TimestampKind, TraceColumns, TraceConfig, TraceFormat, TraceMaxTokens, TraceWindow,
     WorkloadConfig,
 };
-pub use error::WorkloadError;
+pub use error::{WorkloadError, WorkloadErrorKind};
 pub use merge::Requests;
 pub use request::{CHARS_PER_TOKEN, DeploymentId, Request, prompt_chars, prompt_text};

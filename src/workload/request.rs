@@ -66,4 +66,11 @@ mod tests {
             std::mem::size_of::<Request>()
         );
     }
+
+    #[test]
+    fn a_stream_item_is_no_larger_than_a_request() {
+        // The simulator peeks and copies every item of the stream.
+        type Item = Option<Result<Request, super::super::WorkloadError>>;
+        assert_eq!(std::mem::size_of::<Item>(), std::mem::size_of::<Request>());
+    }
 }

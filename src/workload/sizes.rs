@@ -2,23 +2,44 @@
 //! [`SizeDist`], then sampled from a caller-supplied stream.
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp, LogNormal, Normal};
+use rand_distr::{Distribution, Exp, Normal};
 
 use super::config::SizeDist;
 use super::error::WorkloadError;
 use crate::seed::SimRng;
 
-/// A ready-to-sample token-count distribution.
+/// A ready-to-sample token-count distribution. Continuous families are rounded (half away
+/// from zero, saturating) and clamped to `[min, max]`.
 #[derive(Debug, Clone)]
 pub enum SizeSampler {
     /// Always this value.
     Constant(u32),
     /// Uniform integer in the inclusive range.
     Uniform(u32, u32),
-    /// A continuous distribution, rounded and clamped.
-    Continuous {
+    /// Normal.
+    Normal {
         /// The distribution.
-        dist: Continuous,
+        dist: Normal<f64>,
+        /// Lower clamp.
+        min: u32,
+        /// Upper clamp.
+        max: u32,
+    },
+    /// Log-normal: `exp` of a normal draw (as `rand_distr::LogNormal` samples it).
+    LogNormal {
+        /// The distribution of the logarithm.
+        log: Normal<f64>,
+        /// A logarithm at or above this clamps to `max` whatever `exp` makes of it.
+        saturates_from: f64,
+        /// Lower clamp.
+        min: u32,
+        /// Upper clamp.
+        max: u32,
+    },
+    /// Exponential.
+    Exp {
+        /// The distribution.
+        dist: Exp<f64>,
         /// Lower clamp.
         min: u32,
         /// Upper clamp.
@@ -26,17 +47,6 @@ pub enum SizeSampler {
     },
     /// Uniform pick from a list.
     Empirical(Vec<u32>),
-}
-
-/// The continuous families.
-#[derive(Debug, Clone)]
-pub enum Continuous {
-    /// Normal.
-    Normal(Normal<f64>),
-    /// Log-normal.
-    LogNormal(LogNormal<f64>),
-    /// Exponential.
-    Exp(Exp<f64>),
 }
 
 impl SizeSampler {
@@ -96,14 +106,10 @@ impl SizeSampler {
                 let mean = non_negative("mean", *mean)?;
                 let std = non_negative("std", *std)?;
                 let (min, max) = clamps(min, max)?;
-                let normal = Normal::new(mean, std).map_err(|e| {
+                let dist = Normal::new(mean, std).map_err(|e| {
                     WorkloadError::invalid(format!("{path}.std"), std, e.to_string())
                 })?;
-                SizeSampler::Continuous {
-                    dist: Continuous::Normal(normal),
-                    min,
-                    max,
-                }
+                SizeSampler::Normal { dist, min, max }
             }
             SizeDist::Lognormal {
                 median,
@@ -114,11 +120,13 @@ impl SizeSampler {
                 let median = positive("median", *median)?;
                 let sigma = non_negative("sigma", *sigma)?;
                 let (min, max) = clamps(min, max)?;
-                let lognormal = LogNormal::new(median.ln(), sigma).map_err(|e| {
+                // `LogNormal::new(μ, σ)` is `Normal::new(μ, σ)` under an `exp`.
+                let log = Normal::new(median.ln(), sigma).map_err(|e| {
                     WorkloadError::invalid(format!("{path}.sigma"), sigma, e.to_string())
                 })?;
-                SizeSampler::Continuous {
-                    dist: Continuous::LogNormal(lognormal),
+                SizeSampler::LogNormal {
+                    log,
+                    saturates_from: saturation_log(max),
                     min,
                     max,
                 }
@@ -126,14 +134,10 @@ impl SizeSampler {
             SizeDist::Exponential { mean, min, max } => {
                 let mean = positive("mean", *mean)?;
                 let (min, max) = clamps(min, max)?;
-                let exp = Exp::new(1.0 / mean).map_err(|e| {
+                let dist = Exp::new(1.0 / mean).map_err(|e| {
                     WorkloadError::invalid(format!("{path}.mean"), mean, e.to_string())
                 })?;
-                SizeSampler::Continuous {
-                    dist: Continuous::Exp(exp),
-                    min,
-                    max,
-                }
+                SizeSampler::Exp { dist, min, max }
             }
             SizeDist::Empirical { values } => {
                 if values.is_empty() {
@@ -148,24 +152,61 @@ impl SizeSampler {
         })
     }
 
+    /// This sampler with draws above `cap` drawn as `cap`, for an output length capped by a
+    /// constant `max_tokens`: `x.clamp(min, max).min(cap)` is `x.clamp(min, max.min(cap))`
+    /// when `min ≤ cap`, and a lower `max` lets more log-normal draws skip their `exp`.
+    pub fn capped(self, cap: u32) -> Self {
+        match self {
+            SizeSampler::LogNormal { log, min, max, .. } if min <= cap => {
+                let max = max.min(cap);
+                SizeSampler::LogNormal {
+                    log,
+                    saturates_from: saturation_log(max),
+                    min,
+                    max,
+                }
+            }
+            other => other,
+        }
+    }
+
     /// One draw.
     #[inline(always)]
     pub fn sample(&self, rng: &mut SimRng) -> u32 {
         match self {
             SizeSampler::Constant(value) => *value,
             SizeSampler::Uniform(min, max) => rng.random_range(*min..=*max),
-            SizeSampler::Continuous { dist, min, max } => {
-                let raw = match dist {
-                    Continuous::Normal(d) => d.sample(rng),
-                    Continuous::LogNormal(d) => d.sample(rng),
-                    Continuous::Exp(d) => d.sample(rng),
-                };
-                // Saturating (NaN → 0) before the clamp; the clamp applies the bounds.
-                round_to_u32(raw).clamp(*min, *max)
+            SizeSampler::Normal { dist, min, max } => clamped(dist.sample(rng), *min, *max),
+            SizeSampler::LogNormal {
+                log,
+                saturates_from,
+                min,
+                max,
+            } => {
+                let log = log.sample(rng);
+                if log >= *saturates_from {
+                    return *max;
+                }
+                clamped(log.exp(), *min, *max)
             }
+            SizeSampler::Exp { dist, min, max } => clamped(dist.sample(rng), *min, *max),
             SizeSampler::Empirical(values) => values[rng.random_range(0..values.len())],
         }
     }
+}
+
+/// A continuous draw rounded, then clamped (saturating, NaN → 0, before the clamp).
+#[inline(always)]
+fn clamped(raw: f64, min: u32, max: u32) -> u32 {
+    round_to_u32(raw).clamp(min, max)
+}
+
+/// A logarithm from which on a log-normal draw clamps to `max`: `exp` of it is at least
+/// `max − ½`, which rounds to `max` or more. The margin of 2⁻³⁰ (a relative 10⁻⁹ after `exp`)
+/// dwarfs the errors of `ln` and `exp` (under an ulp each), so the skipped `exp` could not
+/// have landed below `max − ½`. NaN (no `max − ½ > 0`) never compares: nothing is skipped.
+fn saturation_log(max: u32) -> f64 {
+    (f64::from(max) - 0.5).ln() + 2f64.powi(-30)
 }
 
 /// `raw.round() as u32` (half away from zero, saturating, NaN → 0) without the software
@@ -186,6 +227,41 @@ fn round_to_u32(raw: f64) -> u32 {
 mod tests {
     use super::*;
     use rand::Rng;
+    use rand_distr::LogNormal;
+
+    #[test]
+    fn lognormal_draws_as_rand_distr_with_or_without_skipping_exp() {
+        let cases = [
+            (800.0, 0.6, 1, 8000, None),
+            (150.0, 0.6, 1, u32::MAX, Some(300)),
+            (150.0, 2.5, 1, 400, Some(300)),
+            (150.0, 2.5, 200, u32::MAX, Some(100)),
+            (3.0, 3.0, 0, 1, None),
+            (3.0, 3.0, 0, 0, Some(5)),
+            (1e9, 1.0, 1, u32::MAX, None),
+        ];
+        for (median, sigma, min, max, cap) in cases {
+            let dist = SizeDist::Lognormal {
+                median,
+                sigma,
+                min: Some(min),
+                max: Some(max),
+            };
+            let mut sampler = SizeSampler::new(&dist, "t").unwrap();
+            if let Some(cap) = cap {
+                sampler = sampler.capped(cap);
+            }
+            let reference = LogNormal::new(f64::ln(median), sigma).unwrap();
+            let (mut a, mut b) = (crate::seed::stream(5, "s"), crate::seed::stream(5, "s"));
+            for _ in 0..100_000 {
+                let expected = round_to_u32(reference.sample(&mut b)).clamp(min, max);
+                let expected = cap.map_or(expected, |cap| expected.min(cap));
+                let drawn = sampler.sample(&mut a);
+                let drawn = cap.map_or(drawn, |cap| drawn.min(cap));
+                assert_eq!(drawn, expected, "{median} {sigma} {min} {max} {cap:?}");
+            }
+        }
+    }
 
     #[test]
     fn rounding_to_u32_matches_round_then_cast() {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::timestamp::{parse_datetime_ns, parse_seconds_ns};
 use crate::workload::config::{NamedTraceFormat, TimestampKind, TraceColumns, TraceFormat};
-use crate::workload::error::WorkloadError;
+use crate::workload::error::{WorkloadError, WorkloadErrorKind};
 
 /// One parsed trace row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,9 +54,11 @@ impl std::fmt::Debug for TraceReader {
 impl TraceReader {
     /// Open `file` and resolve `format`'s columns against its header.
     pub fn open(file: &Path, format: &TraceFormat) -> Result<Self, WorkloadError> {
-        let handle = File::open(file).map_err(|source| WorkloadError::TraceIo {
-            file: file.to_path_buf(),
-            source,
+        let handle = File::open(file).map_err(|source| {
+            WorkloadError::from(WorkloadErrorKind::TraceIo {
+                file: file.to_path_buf(),
+                source,
+            })
         })?;
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
@@ -64,10 +66,12 @@ impl TraceReader {
             .from_reader(handle);
         let header = csv
             .headers()
-            .map_err(|source| WorkloadError::TraceCsv {
-                file: file.to_path_buf(),
-                line: 1,
-                source,
+            .map_err(|source| {
+                WorkloadError::from(WorkloadErrorKind::TraceCsv {
+                    file: file.to_path_buf(),
+                    line: 1,
+                    source,
+                })
             })?
             .clone();
         let columns = match format {
@@ -86,10 +90,12 @@ impl TraceReader {
                 .iter()
                 .position(|column| column == name)
                 .map(|index| (index, name.to_string()))
-                .ok_or_else(|| WorkloadError::TraceHeader {
-                    file: file.to_path_buf(),
-                    column: name.to_string(),
-                    found: header.iter().collect::<Vec<_>>().join(","),
+                .ok_or_else(|| {
+                    WorkloadError::from(WorkloadErrorKind::TraceHeader {
+                        file: file.to_path_buf(),
+                        column: name.to_string(),
+                        found: header.iter().collect::<Vec<_>>().join(","),
+                    })
                 })
         };
         let layout = Layout {
@@ -123,11 +129,11 @@ impl TraceReader {
             }
             Err(source) => {
                 let line = source.position().map_or(0, |p| p.line());
-                Some(Err(WorkloadError::TraceCsv {
+                Some(Err(WorkloadError::from(WorkloadErrorKind::TraceCsv {
                     file: self.file.clone(),
                     line,
                     source,
-                }))
+                })))
             }
         }
     }
@@ -135,24 +141,25 @@ impl TraceReader {
     fn parse_current(&self, index: u64) -> Result<TraceRow, WorkloadError> {
         let line = self.record.position().map_or(0, |p| p.line());
         let field = |(column, name): &(usize, String)| {
-            self.record
-                .get(*column)
-                .ok_or_else(|| WorkloadError::TraceField {
+            self.record.get(*column).ok_or_else(|| {
+                WorkloadError::from(WorkloadErrorKind::TraceField {
                     file: self.file.clone(),
                     line,
                     column: name.clone(),
                     value: String::new(),
                     reason: "missing field".into(),
                 })
+            })
         };
-        let bad =
-            |(_, name): &(usize, String), value: &str, reason: &str| WorkloadError::TraceField {
+        let bad = |(_, name): &(usize, String), value: &str, reason: &str| {
+            WorkloadError::from(WorkloadErrorKind::TraceField {
                 file: self.file.clone(),
                 line,
                 column: name.clone(),
                 value: value.to_string(),
                 reason: reason.to_string(),
-            };
+            })
+        };
         let stamp = field(&self.layout.timestamp)?;
         let time_ns = match self.layout.kind {
             TimestampKind::Datetime => parse_datetime_ns(stamp),

@@ -22,7 +22,7 @@ use rand::Rng;
 use super::reader::{TraceReader, TraceRow};
 use crate::seed::{self, SimRng};
 use crate::workload::config::{TraceConfig, TraceFormat, TraceMaxTokens};
-use crate::workload::error::WorkloadError;
+use crate::workload::error::{WorkloadError, WorkloadErrorKind};
 use crate::workload::request::{DeploymentId, Request, prompt_chars};
 
 /// A trace replay compiled from its [`TraceConfig`] (file path resolved, values checked).
@@ -197,13 +197,13 @@ impl TraceStream {
             if row.time_ns < self.previous_ns {
                 let reader = self.reader.as_ref()?;
                 let back_ms = (self.previous_ns - row.time_ns) as f64 / 1e6;
-                return Some(Err(WorkloadError::TraceField {
+                return Some(Err(WorkloadError::from(WorkloadErrorKind::TraceField {
                     file: self.plan.file.clone(),
                     line: row.line,
                     column: reader.timestamp_column().to_string(),
                     value: format!("{back_ms} ms before the previous row"),
                     reason: "traces must be sorted by time".into(),
-                }));
+                })));
             }
             self.previous_ns = row.time_ns;
             let first = *self.first_ns.get_or_insert(row.time_ns);
