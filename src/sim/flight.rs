@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use aoai_mock::model::{RateHeaders, ResponsePlan};
+use aoai_mock::model::{Answer, ResponsePlan};
 
 use crate::balance::Attempt;
 use crate::client::ClientLife;
@@ -12,7 +12,7 @@ use crate::metrics::RequestRecord;
 use crate::workload::Request;
 
 /// The backend attempt under way.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Current {
     /// Strategy-side backend id.
     pub backend: usize,
@@ -26,10 +26,9 @@ pub(crate) struct Current {
     pub status: u16,
     /// The gateway gave up waiting (timeout) rather than the connection failing.
     pub timed_out: bool,
-    /// Rate headers of the answer.
-    pub headers: RateHeaders,
-    /// The plan, when the backend admitted the request.
-    pub plan: Option<ResponsePlan>,
+    /// The fleet's answer, moved in whole (its rate headers, and its plan when the backend
+    /// admitted the request).
+    pub answer: Answer,
     /// Report index of the deployment that served after a spillover.
     pub served_by: Option<u16>,
 }
@@ -100,5 +99,12 @@ impl Flights {
     /// High-water mark of simultaneous flights.
     pub fn capacity(&self) -> usize {
         self.slots.len()
+    }
+}
+
+impl Current {
+    /// The plan, when the backend admitted the request.
+    pub fn plan(&self) -> Option<&ResponsePlan> {
+        self.answer.plan()
     }
 }

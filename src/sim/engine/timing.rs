@@ -57,9 +57,8 @@ impl<R: Recorder> Engine<'_, R> {
             number: flight.record.attempts,
             status: answer.status,
             timed_out: false,
-            headers: answer.headers,
-            plan: answer.plan().copied(),
             served_by,
+            answer,
         });
         let headers_after = outcome_after(current, self.attempt_timeout);
         let epoch = self.bump(slot);
@@ -86,7 +85,7 @@ impl<R: Recorder> Engine<'_, R> {
         let Some(current) = flight.current.as_ref() else {
             return Ok(());
         };
-        let obs = observation(current.status, current.timed_out, &current.headers);
+        let obs = observation(current.status, current.timed_out, &current.answer.headers);
         let gateway = flight.gateway;
         let verdict = self.gateways[gateway].on_response(
             now,
@@ -96,8 +95,8 @@ impl<R: Recorder> Engine<'_, R> {
             &mut self.balance_rngs[gateway],
         );
         let (backend, started) = (current.backend, current.started);
-        let admitted_ok = current.status / 100 == 2 && current.plan.is_some();
-        let body_ends = current.plan.as_ref().map(|plan| body_end(plan, started).0);
+        let admitted_ok = current.status / 100 == 2 && current.plan().is_some();
+        let body_ends = current.plan().map(|plan| body_end(plan, started).0);
         self.log_transitions(gateway);
         match verdict {
             Verdict::Return if admitted_ok => {
@@ -148,7 +147,7 @@ impl<R: Recorder> Engine<'_, R> {
         let Some(current) = flight.current.as_ref() else {
             return Ok(());
         };
-        let Some(plan) = current.plan.as_ref() else {
+        let Some(plan) = current.plan() else {
             return Ok(());
         };
         let (_, cut) = body_end(plan, current.started);
@@ -209,7 +208,7 @@ impl<R: Recorder> Engine<'_, R> {
             .flights
             .get_mut(slot)
             .and_then(|flight| flight.current.as_ref())
-            .and_then(|current| current.plan.as_ref());
+            .and_then(|current| current.plan());
         if let Some(plan) = plan {
             self.fleet.complete(
                 now,
@@ -224,15 +223,18 @@ impl<R: Recorder> Engine<'_, R> {
 /// an admitted request when its headers go out, unless the connection fails first or the
 /// gateway's `attempt_timeout` fires first (then `current` records the failure).
 fn outcome_after(current: &mut Current, attempt_timeout: Duration) -> Duration {
-    let after = match current.plan {
+    let timing = current
+        .plan()
+        .map(|plan| (plan.disruption, plan.headers_at));
+    let after = match timing {
         None => Duration::ZERO,
-        Some(plan) => match plan.disruption {
-            Disruption::None => plan.headers_at,
-            Disruption::ResetAt(at) if at < plan.headers_at => {
+        Some((disruption, headers_at)) => match disruption {
+            Disruption::None => headers_at,
+            Disruption::ResetAt(at) if at < headers_at => {
                 current.status = 0;
                 at
             }
-            Disruption::ResetAt(_) => plan.headers_at,
+            Disruption::ResetAt(_) => headers_at,
             Disruption::Hang(after) => {
                 current.status = 0;
                 after

@@ -73,6 +73,7 @@ impl Wiring {
     }
 
     /// Offer a request for workload deployment `deployment` to pool backend `pool` at `now`.
+    #[inline]
     pub fn admit(
         &self,
         fleet: &mut Fleet,
