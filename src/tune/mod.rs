@@ -35,8 +35,9 @@ pub use pool::{ShardSearch, Shared, pool};
 pub use search::{Check, MergedFrom, TuneRequest, TuneRun, shard_budget, tune};
 pub use stats::Estimate;
 
-/// Simulated requests one CPU-second buys, for `--budget-cpu`: what a release build replays
-/// of the embedded default scenario's ten-minute runs, per-run costs included, on the
-/// reference machine (BENCHMARKS.md, "Tuning"; longer runs go faster). The budget is turned
-/// into requests before the search starts, so the result never depends on the machine.
+/// Simulated requests one CPU-second buys, for `--budget-cpu`: a conservative figure (a
+/// release build now replays about 600,000 per CPU-second of the embedded default scenario's
+/// ten-minute runs, per-run costs included, on the reference machine: BENCHMARKS.md,
+/// "Tuning"), kept so existing budgets keep their search paths. The budget is turned into
+/// requests before the search starts, so the result never depends on the machine.
 pub const REQUESTS_PER_CPU_SECOND: u64 = 150_000;
