@@ -5,10 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aoai_mock::model::duration_from_secs_f64;
 use rand::Rng;
 use rand_distr::{Distribution, Zipf};
 
-use super::arrivals::{ArrivalGen, duration_from_secs};
+use super::arrivals::ArrivalGen;
 use super::config::{AppConfig, ArrivalsConfig, SessionPick};
 use super::error::WorkloadError;
 use super::rate::RateProfile;
@@ -192,7 +193,7 @@ impl Iterator for AppStream {
         };
         Some(Request {
             id: 0,
-            at: duration_from_secs(at),
+            at: duration_from_secs_f64(at),
             app: plan.index,
             deployment: plan.deployment,
             prompt_tokens,

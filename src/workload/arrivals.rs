@@ -11,8 +11,6 @@
 //!   with probability rate(t)/bound. This samples the non-homogeneous process exactly, unlike
 //!   "draw the next gap at the rate of the previous arrival".
 
-use std::time::Duration;
-
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Gamma};
 
@@ -169,37 +167,10 @@ fn thin(
     None
 }
 
-/// `Duration::from_secs_f64(secs)`, bit for bit, for 1 s ≤ `secs` < 2³² s (anything else is
-/// left to std): std's own computation for that exponent range (whole seconds by shifting the
-/// significand; the fraction's exact product with 10⁹, rounded to nearest with ties to even),
-/// without its branches for the other ranges and its error path.
-#[inline]
-pub fn duration_from_secs(secs: f64) -> Duration {
-    const FRACTION_BITS: u64 = 52;
-    const FRACTION_MASK: u64 = (1 << FRACTION_BITS) - 1;
-    const HALF: u64 = 1 << (FRACTION_BITS - 1);
-    let bits = secs.to_bits();
-    // The unbiased exponent: 0..=31 exactly for 1 ≤ secs < 2³²; below 1 it wraps around, and
-    // the sign bit, infinities and NaN put it above 1023.
-    let exponent = (bits >> FRACTION_BITS).wrapping_sub(1023);
-    if exponent >= 32 {
-        return Duration::from_secs_f64(secs);
-    }
-    let significand = (bits & FRACTION_MASK) | (1 << FRACTION_BITS);
-    let whole = significand >> (FRACTION_BITS - exponent);
-    // The fraction × 2⁵², exact (the bits shifted out are the whole seconds).
-    let fraction = (significand << exponent) & FRACTION_MASK;
-    let scaled = u128::from(fraction) * 1_000_000_000;
-    let nanos = (scaled >> FRACTION_BITS) as u32; // < 10⁹
-    let rest = scaled as u64 & FRACTION_MASK;
-    let round_up = rest > HALF || (rest == HALF && nanos & 1 == 1);
-    // 999,999,999 rounding up carries into the seconds inside `Duration::new`.
-    Duration::new(whole, nanos + u32::from(round_up))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn times(mut arrivals: ArrivalGen, horizon: f64) -> Vec<u64> {
         let mut rng = crate::seed::stream(3, "arrivals-test");
@@ -209,7 +180,8 @@ mod tests {
     }
 
     #[test]
-    fn duration_from_secs_is_std_from_secs_f64() {
+    fn the_shared_fast_conversion_of_arrival_times_is_std_from_secs_f64() {
+        use aoai_mock::model::duration_from_secs_f64;
         let mut values = vec![
             0.0,
             -0.0,
@@ -256,7 +228,11 @@ mod tests {
             }
         }
         for x in values {
-            assert_eq!(duration_from_secs(x), Duration::from_secs_f64(x), "{x:e}");
+            assert_eq!(
+                duration_from_secs_f64(x),
+                Duration::from_secs_f64(x),
+                "{x:e}"
+            );
         }
     }
 

@@ -74,7 +74,7 @@ pub use patch::ConfigPatch;
 pub use plan::{ChunkSchedule, FinishReason, ResponsePlan, Ticket};
 pub use request::{ContentFilterTrigger, Operation, RequestShape};
 pub use standard::ThrottleReason;
-pub use time::MAX_PLANNED;
+pub use time::{MAX_PLANNED, duration_from_secs_f64};
 
 /// Index of a resource in the fleet (configuration order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

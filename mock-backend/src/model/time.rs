@@ -14,10 +14,46 @@ pub fn seconds(seconds: f64) -> Duration {
     if seconds.is_nan() || seconds <= 0.0 {
         Duration::ZERO
     } else if seconds < MAX_PLANNED.as_secs() as f64 {
+        // The cap is below 2^30 s, where `round_nanos` is exact.
         Duration::from_nanos(round_nanos(seconds))
     } else {
         MAX_PLANNED
     }
+}
+
+/// `Duration::from_secs_f64(secs)`, bit for bit (and panicking where it panics), without
+/// std's general conversion on the common ranges: for 1 s ≤ `secs` < 2^32 s std's own
+/// computation for that exponent range (whole seconds by shifting the significand, the
+/// fraction's exact product with 10^9 rounded to nearest, ties to even); below 1 s by
+/// [`round_nanos`]. The one exact fast conversion of the project: the fleet's latency plans
+/// and the workload's arrival times both go through it.
+#[inline]
+pub fn duration_from_secs_f64(secs: f64) -> Duration {
+    const FRACTION_BITS: u64 = 52;
+    const FRACTION_MASK: u64 = (1 << FRACTION_BITS) - 1;
+    const HALF: u64 = 1 << (FRACTION_BITS - 1);
+    let bits = secs.to_bits();
+    // The unbiased exponent: 0..=31 exactly for 1 ≤ secs < 2^32; below 1 it wraps around, and
+    // the sign bit, infinities and NaN put it above 1023.
+    let exponent = (bits >> FRACTION_BITS).wrapping_sub(1023);
+    if exponent >= 32 {
+        return if secs > 0.0 && secs < 1.0 {
+            // At most 10^9 ns: a carry into the second, if any, happens inside `new`.
+            Duration::new(0, round_nanos(secs) as u32)
+        } else {
+            Duration::from_secs_f64(secs)
+        };
+    }
+    let significand = (bits & FRACTION_MASK) | (1 << FRACTION_BITS);
+    let whole = significand >> (FRACTION_BITS - exponent);
+    // The fraction × 2^52, exact (the bits shifted out are the whole seconds).
+    let fraction = (significand << exponent) & FRACTION_MASK;
+    let scaled = u128::from(fraction) * 1_000_000_000;
+    let nanos = (scaled >> FRACTION_BITS) as u32; // < 10^9
+    let rest = scaled as u64 & FRACTION_MASK;
+    let round_up = rest > HALF || (rest == HALF && nanos & 1 == 1);
+    // 999,999,999 rounding up carries into the seconds inside `Duration::new`.
+    Duration::new(whole, nanos + u32::from(round_up))
 }
 
 /// `seconds` (positive, below 2^30) in nanoseconds, rounded to the nearest, ties to even —
