@@ -78,11 +78,6 @@ impl SummaryRecorder {
         }
     }
 
-    /// The run's setup.
-    pub fn setup(&self) -> &RunSetup {
-        &self.setup
-    }
-
     /// Fold in one finished logical request.
     pub fn add_request(&mut self, record: &RequestRecord) {
         let totals = &mut self.totals;

@@ -93,32 +93,26 @@ pub fn simulate_strategy(
     match recording {
         Recording::Full => {
             let recorder = StrategyRecorder::new(strategy, setup);
-            drive(
-                Engine::new(scenario, workload, index, recorder),
-                workload,
-                sink,
-                stop,
-            )
+            drive(scenario, workload, index, recorder, sink, stop)
         }
         Recording::SummaryOnly => {
             let recorder = SummaryRecorder::new(strategy, setup);
-            drive(
-                Engine::new(scenario, workload, index, recorder),
-                workload,
-                sink,
-                stop,
-            )
+            drive(scenario, workload, index, recorder, sink, stop)
         }
     }
 }
 
-/// Run `engine` over the workload's arrivals until nothing is left to happen.
+/// Run strategy `index` over the workload's arrivals, recording into `recorder`, until
+/// nothing is left to happen.
 fn drive<R: Recorder>(
-    mut engine: Engine<'_, R>,
+    scenario: &Scenario,
     workload: &Workload,
+    index: usize,
+    recorder: R,
     sink: &mut dyn RecordSink,
     stop: &StopFlag,
 ) -> Result<StrategyOutcome, SimError> {
+    let mut engine = Engine::new(scenario, workload, index, recorder);
     let mut arrivals = workload.requests().peekable();
     let mut until_poll = POLL_EVERY;
     loop {
