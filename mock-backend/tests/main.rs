@@ -12,5 +12,6 @@ mod http_metrics;
 mod http_quota;
 mod http_streaming;
 mod http_surface;
+mod http_timing;
 mod model_vs_http;
 mod sdk_python;

@@ -87,7 +87,7 @@ pub async fn render(
     let settlement = Settlement::new(shared.clone(), plan.ticket);
     let job = StreamJob {
         shared: shared.clone(),
-        admitted_at: decided.admitted_at,
+        received_at: decided.received_at,
         plan,
         id: decided.completion_id.clone(),
         model: decided.model_version.clone(),
@@ -101,7 +101,7 @@ pub async fn render(
         operation: wanted.operation,
         async_filter: decided.async_filter,
     };
-    respond::wait_or_disrupt(&shared, job.admitted_at, &plan, plan.headers_at).await?;
+    respond::wait_or_disrupt(&shared, job.received_at, &plan, plan.headers_at).await?;
     let (body, content_type) = if plan.stream {
         (
             MockBody::Stream(Box::new(stream::sse_stream(job, settlement))),

@@ -33,13 +33,15 @@ pub struct Decided {
     pub completion_id: String,
     /// Start of the generated words.
     pub words_start: usize,
-    /// Admission time (plan offsets count from here).
-    pub admitted_at: Duration,
+    /// When the request was received (its body read): the plan's offsets count from here, so
+    /// the mock's own parsing and tokenizing are part of the planned latency, not added to it.
+    pub received_at: Duration,
 }
 
-/// Ask the model about `shape` sent to `target`, under the lock.
+/// Ask the model about `shape` sent to `target` and received at `received_at`, under the lock.
 pub fn decide(
     shared: &Shared,
+    received_at: Duration,
     target: DeploymentId,
     shape: &RequestShape<'_>,
     operation: Operation,
@@ -77,6 +79,6 @@ pub fn decide(
         request_id: ids::uuid(&mut core.ids),
         completion_id: ids::alnum_id(&mut core.ids, prefix, 29),
         words_start: ids::word_start(&mut core.ids),
-        admitted_at: now,
+        received_at,
     }
 }

@@ -171,6 +171,8 @@ struct Ready {
     encoding: crate::model::Encoding,
     forced: Option<u32>,
     retry_count: u32,
+    /// When the body had been read: the origin of the plan's times.
+    received_at: std::time::Duration,
     /// The body's bytes stay in the budget until its prompt is counted (a large one may wait
     /// its turn to be tokenized: the budget bounds how many wait).
     held: limits::Reservation,
@@ -248,7 +250,7 @@ async fn inference(
     let mut shape = parsed.shape(measured, spillover_header);
     shape.forced_completion_tokens = ready.forced;
     shape.client_retry_count = ready.retry_count;
-    let decided = decide::decide(&shared, ready.target, &shape, operation);
+    let decided = decide::decide(&shared, ready.received_at, ready.target, &shape, operation);
     let wanted = answer::Wanted {
         operation,
         api_version: &api_version,
@@ -324,6 +326,7 @@ async fn prepare(
     )
     .await
     .map_err(Early::Body)?;
+    let received_at = shared.clock.now();
     let forced = header_u32(headers, "x-mock-completion-tokens")
         .map_err(|message| bad_body(errors::invalid_value(&message, None)))?;
     let retry_count = header_u32(headers, "x-stainless-retry-count")
@@ -377,6 +380,7 @@ async fn prepare(
         encoding,
         forced,
         retry_count,
+        received_at,
         held,
     })
 }

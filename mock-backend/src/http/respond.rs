@@ -129,21 +129,21 @@ pub fn success_headers(deployment: &str, plan: &ResponsePlan, headers: &mut Head
 /// Sleep until the plan's disruption or `until`, whichever is first. Err = cut the connection.
 pub async fn wait_or_disrupt(
     shared: &Shared,
-    admitted_at: Duration,
+    received_at: Duration,
     plan: &ResponsePlan,
     until: Duration,
 ) -> Result<(), Cut> {
     match plan.disruption {
         Disruption::Hang(after) => {
-            shared.clock.sleep_until(admitted_at + after).await;
+            shared.clock.sleep_until(received_at + after).await;
             Err(cut("hang fault: closing without a response"))
         }
         Disruption::ResetAt(at) if at <= until || !plan.stream => {
-            shared.clock.sleep_until(admitted_at + at.min(until)).await;
+            shared.clock.sleep_until(received_at + at.min(until)).await;
             Err(cut("connection reset fault"))
         }
         _ => {
-            shared.clock.sleep_until(admitted_at + until).await;
+            shared.clock.sleep_until(received_at + until).await;
             Ok(())
         }
     }

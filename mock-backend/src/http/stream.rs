@@ -35,8 +35,8 @@ pub type Cut = std::io::Error;
 pub struct StreamJob {
     /// Shared state (for settlement and the clock).
     pub shared: Arc<Shared>,
-    /// Admission time (plan offsets count from here).
-    pub admitted_at: Duration,
+    /// When the request was received (plan offsets count from here).
+    pub received_at: Duration,
     /// The plan.
     pub plan: ResponsePlan,
     /// Completion id.
@@ -60,7 +60,7 @@ pub struct StreamJob {
 /// A stream in progress.
 pub struct SseStream {
     shared: Arc<Shared>,
-    admitted_at: Duration,
+    received_at: Duration,
     plan: ResponsePlan,
     events: StreamEvents,
     include_usage: bool,
@@ -89,7 +89,7 @@ pub fn sse_stream(job: StreamJob, settlement: Settlement) -> SseStream {
     );
     SseStream {
         shared: job.shared,
-        admitted_at: job.admitted_at,
+        received_at: job.received_at,
         plan: job.plan,
         events,
         include_usage: job.include_usage,
@@ -109,12 +109,12 @@ fn cut_mid_stream() -> Cut {
 }
 
 impl SseStream {
-    /// Arm the timer for `offset` after admission; false when that time has been reached.
+    /// Arm the timer for `offset` after the request was received; false when that time has passed.
     fn wait_for(&mut self, offset: Duration) -> bool {
         self.timer = self
             .shared
             .clock
-            .timer(self.admitted_at + offset)
+            .timer(self.received_at + offset)
             .map(Box::pin);
         self.timer.is_some()
     }
