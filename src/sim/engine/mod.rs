@@ -113,7 +113,11 @@ fn drive<R: Recorder>(
     stop: &StopFlag,
 ) -> Result<StrategyOutcome, SimError> {
     let mut engine = Engine::new(scenario, workload, index, recorder);
-    let mut arrivals = workload.requests().peekable();
+    let mut arrivals = workload.requests();
+    // The next arrival, read one step ahead of its time (as a peek would); `exhausted` once
+    // the workload has no more.
+    let mut pending: Option<Request> = None;
+    let mut exhausted = false;
     let mut until_poll = POLL_EVERY;
     loop {
         until_poll -= 1;
@@ -123,29 +127,26 @@ fn drive<R: Recorder>(
             }
             until_poll = POLL_EVERY;
         }
-        let next_arrival = match arrivals.peek() {
-            Some(Ok(request)) => Some(request.at),
-            Some(Err(_)) => {
-                if let Some(Err(error)) = arrivals.next() {
-                    return Err(error.into());
+        if pending.is_none() && !exhausted {
+            match arrivals.next() {
+                Some(Ok(request)) => pending = Some(request),
+                Some(Err(error)) => return Err(error.into()),
+                None => exhausted = true,
+            }
+        }
+        match pending {
+            // An event due no later than the next arrival runs first (ties: the event).
+            Some(request) => match engine.queue.pop_due(request.at) {
+                Some((at, kind)) => engine.handle(at, kind, sink, true)?,
+                None => {
+                    pending = None;
+                    engine.arrive(request.at, request, sink)?;
                 }
-                None
-            }
-            None => None,
-        };
-        let next_event = engine.queue.peek_time();
-        let arrival_first = match (next_arrival, next_event) {
-            (Some(arrival), Some(event)) => arrival < event,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => break,
-        };
-        if arrival_first {
-            if let Some(Ok(request)) = arrivals.next() {
-                engine.arrive(request.at, request, sink)?;
-            }
-        } else if let Some((at, kind)) = engine.queue.pop() {
-            engine.handle(at, kind, sink, next_arrival.is_some())?;
+            },
+            None => match engine.queue.pop() {
+                Some((at, kind)) => engine.handle(at, kind, sink, false)?,
+                None => break,
+            },
         }
     }
     engine.into_outcome()
