@@ -13,12 +13,12 @@ use crate::report::RecordSink;
 
 impl<R: Recorder> Engine<'_, R> {
     /// The gateway answered by itself (every backend out).
-    pub(super) fn gateway_answer(
+    pub(super) fn gateway_answer<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
         answer: Exhausted,
-        sink: &mut dyn RecordSink,
+        sink: &mut S,
     ) -> Result<(), SimError> {
         let mut observation = Observation::http(answer.status);
         if let Some(wait) = answer.retry_after {
@@ -37,12 +37,12 @@ impl<R: Recorder> Engine<'_, R> {
     }
 
     /// The client of `slot` received `answer` at `now`: retry as the SDK does, or end.
-    pub(super) fn client_answer(
+    pub(super) fn client_answer<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
         answer: ClientAnswer,
-        sink: &mut dyn RecordSink,
+        sink: &mut S,
     ) -> Result<(), SimError> {
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());

@@ -79,14 +79,16 @@ impl StrategyOutcome {
 }
 
 /// Simulate strategy `index` of `scenario` over `workload`, streaming records into `sink` and
-/// recording what `recording` asks for; [`SimError::Stopped`] once `stop` is raised.
-pub fn simulate_strategy(
+/// recording what `recording` asks for; [`SimError::Stopped`] once `stop` is raised. Generic
+/// over the sink (not `dyn`): a [`crate::report::DiscardSink`] run compiles its record writes
+/// away.
+pub fn simulate_strategy<S: RecordSink + ?Sized>(
     scenario: &Scenario,
     workload: &Workload,
     index: usize,
     setup: Arc<RunSetup>,
     recording: Recording,
-    sink: &mut dyn RecordSink,
+    sink: &mut S,
     stop: &StopFlag,
 ) -> Result<StrategyOutcome, SimError> {
     let strategy = index as u16;
@@ -104,12 +106,12 @@ pub fn simulate_strategy(
 
 /// Run strategy `index` over the workload's arrivals, recording into `recorder`, until
 /// nothing is left to happen.
-fn drive<R: Recorder>(
+fn drive<R: Recorder, S: RecordSink + ?Sized>(
     scenario: &Scenario,
     workload: &Workload,
     index: usize,
     recorder: R,
-    sink: &mut dyn RecordSink,
+    sink: &mut S,
     stop: &StopFlag,
 ) -> Result<StrategyOutcome, SimError> {
     let mut engine = Engine::new(scenario, workload, index, recorder);
@@ -210,11 +212,11 @@ impl<'a, R: Recorder> Engine<'a, R> {
         }
     }
 
-    fn arrive(
+    fn arrive<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         request: Request,
-        sink: &mut dyn RecordSink,
+        sink: &mut S,
     ) -> Result<(), SimError> {
         self.last_time = now;
         self.requests += 1;
@@ -241,11 +243,11 @@ impl<'a, R: Recorder> Engine<'a, R> {
         self.dispatch(now, slot, sink)
     }
 
-    fn handle(
+    fn handle<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         kind: EventKind,
-        sink: &mut dyn RecordSink,
+        sink: &mut S,
         more_arrivals: bool,
     ) -> Result<(), SimError> {
         self.events += 1;
@@ -281,11 +283,11 @@ impl<'a, R: Recorder> Engine<'a, R> {
     }
 
     /// Ask the gateway what to do next for `slot`.
-    fn dispatch(
+    fn dispatch<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
-        sink: &mut dyn RecordSink,
+        sink: &mut S,
     ) -> Result<(), SimError> {
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());

@@ -26,12 +26,12 @@ impl<R: Recorder> Engine<'_, R> {
     }
 
     /// The attempt under way in `slot` ended at `now`.
-    pub(super) fn write_attempt(
+    pub(super) fn write_attempt<S: RecordSink + ?Sized>(
         &mut self,
         slot: u32,
         now: Duration,
         first_token: Option<Duration>,
-        sink: &mut dyn RecordSink,
+        sink: &mut S,
     ) -> Result<(), SimError> {
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
@@ -83,13 +83,13 @@ impl<R: Recorder> Engine<'_, R> {
     }
 
     /// The request in `slot` ended at `now` with `status` and `class`.
-    pub(super) fn finish(
+    pub(super) fn finish<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
         status: u16,
         class: ErrorClass,
-        sink: &mut dyn RecordSink,
+        sink: &mut S,
     ) -> Result<(), SimError> {
         // Filled and written in place, then the slot is freed (no move of the flight).
         let Some(flight) = self.flights.get_mut(slot) else {

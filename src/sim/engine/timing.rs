@@ -19,12 +19,12 @@ use crate::report::RecordSink;
 
 impl<R: Recorder> Engine<'_, R> {
     /// Send the request to strategy backend `backend`: the fleet model decides.
-    pub(super) fn send(
+    pub(super) fn send<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
         backend: usize,
-        sink: &mut dyn RecordSink,
+        sink: &mut S,
     ) -> Result<(), SimError> {
         let pool = self.resolved.to_pool[backend];
         let Some(flight) = self.flights.get_mut(slot) else {
@@ -72,11 +72,11 @@ impl<R: Recorder> Engine<'_, R> {
     }
 
     /// The current attempt's outcome reaches the gateway.
-    pub(super) fn headers(
+    pub(super) fn headers<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
-        sink: &mut dyn RecordSink,
+        sink: &mut S,
     ) -> Result<(), SimError> {
         // The attempt is read in place (no copy of it on this per-attempt path).
         let Some(flight) = self.flights.get_mut(slot) else {
@@ -135,11 +135,11 @@ impl<R: Recorder> Engine<'_, R> {
     }
 
     /// A returned 2xx body ended (or was cut by a fault).
-    pub(super) fn body_end(
+    pub(super) fn body_end<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
-        sink: &mut dyn RecordSink,
+        sink: &mut S,
     ) -> Result<(), SimError> {
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
