@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::super::events::EventKind;
-use super::{Engine, Recorder, SimError, request_info};
+use super::{Engine, Recorder, Written, request_info};
 use crate::balance::{Exhausted, Observation, RetryAfterHeader};
 use crate::client::{ClientAnswer, ClientStep};
 use crate::report::RecordSink;
@@ -19,7 +19,7 @@ impl<R: Recorder> Engine<'_, R> {
         slot: u32,
         answer: Exhausted,
         sink: &mut S,
-    ) -> Result<(), SimError> {
+    ) -> Written {
         let mut observation = Observation::http(answer.status);
         if let Some(wait) = answer.retry_after {
             observation = match answer.retry_after_header {
@@ -43,7 +43,7 @@ impl<R: Recorder> Engine<'_, R> {
         slot: u32,
         answer: ClientAnswer,
         sink: &mut S,
-    ) -> Result<(), SimError> {
+    ) -> Written {
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
         };

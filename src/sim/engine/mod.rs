@@ -139,19 +139,29 @@ fn drive<R: Recorder, S: RecordSink + ?Sized>(
         match pending {
             // An event due no later than the next arrival runs first (ties: the event).
             Some(request) => match engine.queue.pop_due(request.at) {
-                Some((at, kind)) => engine.handle(at, kind, sink, true)?,
+                Some((at, kind)) => engine.handle(at, kind, sink, true).map_err(report)?,
                 None => {
                     pending = None;
-                    engine.arrive(request.at, request, sink)?;
+                    engine.arrive(request.at, request, sink).map_err(report)?;
                 }
             },
             None => match engine.queue.pop() {
-                Some((at, kind)) => engine.handle(at, kind, sink, false)?,
+                Some((at, kind)) => engine.handle(at, kind, sink, false).map_err(report)?,
                 None => break,
             },
         }
     }
     engine.into_outcome()
+}
+
+/// What a step of the engine returns: a failed record write, boxed so that the result fits
+/// in a register (the engine's nested calls return it and test it several times an event).
+type Written = Result<(), Box<ReportError>>;
+
+/// A failed record write as the run's error (given the box as `map_err` hands it over).
+#[allow(clippy::boxed_local)]
+fn report(error: Box<ReportError>) -> SimError {
+    SimError::Report(*error)
 }
 
 struct Engine<'a, R> {
@@ -217,7 +227,7 @@ impl<'a, R: Recorder> Engine<'a, R> {
         now: Duration,
         request: Request,
         sink: &mut S,
-    ) -> Result<(), SimError> {
+    ) -> Written {
         self.last_time = now;
         self.requests += 1;
         if !self.sample_scheduled && !self.wiring.ptu_samples.is_empty() {
@@ -249,7 +259,7 @@ impl<'a, R: Recorder> Engine<'a, R> {
         kind: EventKind,
         sink: &mut S,
         more_arrivals: bool,
-    ) -> Result<(), SimError> {
+    ) -> Written {
         self.events += 1;
         self.last_time = now;
         match kind {
@@ -288,7 +298,7 @@ impl<'a, R: Recorder> Engine<'a, R> {
         now: Duration,
         slot: u32,
         sink: &mut S,
-    ) -> Result<(), SimError> {
+    ) -> Written {
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
         };

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Engine, Recorder, SimError};
+use super::{Engine, Recorder, Written};
 use crate::metrics::{AttemptRecord, ErrorClass, RequestRecord};
 use crate::report::RecordSink;
 use crate::workload::Request;
@@ -32,7 +32,7 @@ impl<R: Recorder> Engine<'_, R> {
         now: Duration,
         first_token: Option<Duration>,
         sink: &mut S,
-    ) -> Result<(), SimError> {
+    ) -> Written {
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
         };
@@ -57,7 +57,7 @@ impl<R: Recorder> Engine<'_, R> {
             spilled_over: current.served_by.is_some(),
         };
         self.recorder.add_attempt(&record);
-        sink.attempt(&record)?;
+        sink.attempt(&record).map_err(Box::new)?;
         Ok(())
     }
 
@@ -90,7 +90,7 @@ impl<R: Recorder> Engine<'_, R> {
         status: u16,
         class: ErrorClass,
         sink: &mut S,
-    ) -> Result<(), SimError> {
+    ) -> Written {
         // Filled and written in place, then the slot is freed (no move of the flight).
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
@@ -104,7 +104,7 @@ impl<R: Recorder> Engine<'_, R> {
         self.recorder.add_request(&flight.record);
         let written = sink.request(&flight.record);
         self.flights.release(slot);
-        written?;
+        written.map_err(Box::new)?;
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ use aoai_mock::model::{
 use super::super::events::EventKind;
 use super::super::flight::Current;
 use super::super::observe::observation;
-use super::{Engine, Recorder, SimError};
+use super::{Engine, Recorder, Written};
 use crate::balance::{Completion, Verdict};
 use crate::client::ClientAnswer;
 use crate::report::RecordSink;
@@ -25,7 +25,7 @@ impl<R: Recorder> Engine<'_, R> {
         slot: u32,
         backend: usize,
         sink: &mut S,
-    ) -> Result<(), SimError> {
+    ) -> Written {
         let pool = self.resolved.to_pool[backend];
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
@@ -77,7 +77,7 @@ impl<R: Recorder> Engine<'_, R> {
         now: Duration,
         slot: u32,
         sink: &mut S,
-    ) -> Result<(), SimError> {
+    ) -> Written {
         // The attempt is read in place (no copy of it on this per-attempt path).
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
@@ -140,7 +140,7 @@ impl<R: Recorder> Engine<'_, R> {
         now: Duration,
         slot: u32,
         sink: &mut S,
-    ) -> Result<(), SimError> {
+    ) -> Written {
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
         };
