@@ -97,21 +97,36 @@ impl LatencyHistogram {
 pub struct LatencyRecorder {
     counts: FlatHistogram,
     max: Duration,
+    /// `micros(max)`: a value of fewer whole microseconds cannot be a new maximum, so most
+    /// records settle the maximum with one integer compare.
+    max_micros: u64,
 }
 
 impl LatencyRecorder {
     /// Record one value (saturating at one day), as [`LatencyHistogram::record`].
     #[inline]
     pub fn record(&mut self, value: Duration) {
-        self.counts.record(micros(value));
-        self.max = self.max.max(value);
+        let micros = micros(value);
+        self.counts.record(micros);
+        self.raise_max(value, micros);
     }
 
     /// Record `value` `n` times at once (as `n` calls of [`Self::record`]).
     pub fn record_n(&mut self, value: Duration, n: u64) {
         if n > 0 {
-            self.counts.record_n(micros(value), n);
-            self.max = self.max.max(value);
+            let micros = micros(value);
+            self.counts.record_n(micros, n);
+            self.raise_max(value, micros);
+        }
+    }
+
+    /// `max = max.max(value)`, for `value` of `micros` whole microseconds.
+    #[inline]
+    fn raise_max(&mut self, value: Duration, micros: u64) {
+        // `micros` is monotone: a larger value never has fewer whole microseconds.
+        if micros >= self.max_micros && value > self.max {
+            self.max = value;
+            self.max_micros = micros;
         }
     }
 

@@ -86,11 +86,12 @@ impl SummaryRecorder {
         totals.attempts += u64::from(record.attempts);
         totals.client_retries += u64::from(record.client_retries);
         totals.gateway_retries += u64::from(record.gateway_retries);
-        let send_lag = record.send_lag();
-        if send_lag.is_zero() {
+        // The send lag (`send_lag()`, saturating) is zero exactly when the request was sent
+        // no later than intended (always, simulated): a compare instead of the subtraction.
+        if record.actual_start <= record.intended_start {
             self.zero_send_lags += 1;
         } else {
-            self.send_lag.record(send_lag);
+            self.send_lag.record(record.send_lag());
         }
         self.latest = self.latest.max(record.end);
 
@@ -100,14 +101,21 @@ impl SummaryRecorder {
         let e2e = record.e2e();
         self.e2e.record(e2e);
         let ttft = record.ttft();
-        if let (Some(ttft), Some(from_send)) = (ttft, record.ttft_from_send()) {
-            if !self.from_send_is_ttft {
-                self.ttft_from_send.record(from_send);
-            } else if from_send != ttft {
-                // The first that differs: until now both histograms were `ttft`'s.
-                self.ttft_from_send = self.ttft.clone();
-                self.ttft_from_send.record(from_send);
-                self.from_send_is_ttft = false;
+        if let Some(ttft) = ttft {
+            // Sent when due, its TTFT from the send is its TTFT: nothing to do while both
+            // histograms are `ttft`'s.
+            let sent_when_due = record.actual_start == record.intended_start;
+            if !(self.from_send_is_ttft && sent_when_due)
+                && let Some(from_send) = record.ttft_from_send()
+            {
+                if !self.from_send_is_ttft {
+                    self.ttft_from_send.record(from_send);
+                } else if from_send != ttft {
+                    // The first that differs: until now both histograms were `ttft`'s.
+                    self.ttft_from_send = self.ttft.clone();
+                    self.ttft_from_send.record(from_send);
+                    self.from_send_is_ttft = false;
+                }
             }
             self.ttft.record(ttft);
         }

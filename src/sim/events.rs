@@ -210,6 +210,7 @@ impl EventQueue {
     }
 
     /// The earliest event, without taking it.
+    #[cfg(test)]
     fn peek(&mut self) -> Option<Event> {
         if let Some(Reverse(event)) = self.early.peek() {
             return Some(*event);
@@ -221,19 +222,38 @@ impl EventQueue {
     }
 
     /// Time of the earliest event.
+    #[cfg(test)]
     pub fn peek_time(&mut self) -> Option<Duration> {
         self.peek().map(|event| event.at())
     }
 
     /// Take the earliest event.
     pub fn pop(&mut self) -> Option<(Duration, EventKind)> {
-        let event = match self.early.pop() {
-            Some(Reverse(event)) => Some(event),
-            None => {
-                if self.current.is_empty() {
-                    self.advance();
+        self.pop_due(Duration::MAX)
+    }
+
+    /// Take the earliest event if it is due at or before `until` (what a peek at its time
+    /// followed by a pop gives, in one look at the head: the driver's step when an arrival at
+    /// `until` is pending).
+    #[inline]
+    pub fn pop_due(&mut self, until: Duration) -> Option<(Duration, EventKind)> {
+        // Every key of a time at or before `until` is at most this one: `time_key` keeps the
+        // order of times, and a saturated `until` is later than every key's time.
+        let limit = (u128::from(time_key(until)) << 64) | u128::from(u64::MAX);
+        let event = if self.early.is_empty() {
+            if self.current.is_empty() {
+                self.advance();
+            }
+            match self.current.last() {
+                Some(event) if event.key <= limit => self.current.pop(),
+                _ => None,
+            }
+        } else {
+            match self.early.peek() {
+                Some(Reverse(event)) if event.key <= limit => {
+                    self.early.pop().map(|Reverse(event)| event)
                 }
-                self.current.pop()
+                _ => None,
             }
         };
         event.map(|event| (event.at(), event.kind))
@@ -316,6 +336,10 @@ mod tests {
         fn pop(&mut self) -> Option<(Duration, u32)> {
             self.heap.pop().map(|Reverse((at, _, slot))| (at, slot))
         }
+
+        fn peek(&self) -> Option<(Duration, u32)> {
+            self.heap.peek().map(|Reverse((at, _, slot))| (*at, *slot))
+        }
     }
 
     #[test]
@@ -342,6 +366,18 @@ mod tests {
                 }
                 5 => {
                     let _ = queue.peek_time();
+                }
+                6 => {
+                    // The driver's step with an arrival pending at `until`: the head only if
+                    // it is due by then.
+                    let until = now + Duration::from_micros(rng.random_range(0..2_000));
+                    let due = reference.peek().is_some_and(|(at, _)| at <= until);
+                    let expected = if due { reference.pop() } else { None };
+                    let got = queue.pop_due(until).map(|(at, kind)| match kind {
+                        EventKind::Headers { slot, .. } => (at, slot),
+                        other => panic!("unexpected {other:?}"),
+                    });
+                    assert_eq!(got, expected);
                 }
                 _ => {
                     let expected = reference.pop();

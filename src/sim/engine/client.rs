@@ -6,20 +6,20 @@
 use std::time::Duration;
 
 use super::super::events::EventKind;
-use super::{Engine, Recorder, SimError, request_info};
+use super::{Engine, Recorder, Written, request_info};
 use crate::balance::{Exhausted, Observation, RetryAfterHeader};
 use crate::client::{ClientAnswer, ClientStep};
 use crate::report::RecordSink;
 
 impl<R: Recorder> Engine<'_, R> {
     /// The gateway answered by itself (every backend out).
-    pub(super) fn gateway_answer(
+    pub(super) fn gateway_answer<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
         answer: Exhausted,
-        sink: &mut dyn RecordSink,
-    ) -> Result<(), SimError> {
+        sink: &mut S,
+    ) -> Written {
         let mut observation = Observation::http(answer.status);
         if let Some(wait) = answer.retry_after {
             observation = match answer.retry_after_header {
@@ -37,13 +37,13 @@ impl<R: Recorder> Engine<'_, R> {
     }
 
     /// The client of `slot` received `answer` at `now`: retry as the SDK does, or end.
-    pub(super) fn client_answer(
+    pub(super) fn client_answer<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
         answer: ClientAnswer,
-        sink: &mut dyn RecordSink,
-    ) -> Result<(), SimError> {
+        sink: &mut S,
+    ) -> Written {
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
         };

@@ -79,14 +79,16 @@ impl StrategyOutcome {
 }
 
 /// Simulate strategy `index` of `scenario` over `workload`, streaming records into `sink` and
-/// recording what `recording` asks for; [`SimError::Stopped`] once `stop` is raised.
-pub fn simulate_strategy(
+/// recording what `recording` asks for; [`SimError::Stopped`] once `stop` is raised. Generic
+/// over the sink (not `dyn`): a [`crate::report::DiscardSink`] run compiles its record writes
+/// away.
+pub fn simulate_strategy<S: RecordSink + ?Sized>(
     scenario: &Scenario,
     workload: &Workload,
     index: usize,
     setup: Arc<RunSetup>,
     recording: Recording,
-    sink: &mut dyn RecordSink,
+    sink: &mut S,
     stop: &StopFlag,
 ) -> Result<StrategyOutcome, SimError> {
     let strategy = index as u16;
@@ -104,16 +106,20 @@ pub fn simulate_strategy(
 
 /// Run strategy `index` over the workload's arrivals, recording into `recorder`, until
 /// nothing is left to happen.
-fn drive<R: Recorder>(
+fn drive<R: Recorder, S: RecordSink + ?Sized>(
     scenario: &Scenario,
     workload: &Workload,
     index: usize,
     recorder: R,
-    sink: &mut dyn RecordSink,
+    sink: &mut S,
     stop: &StopFlag,
 ) -> Result<StrategyOutcome, SimError> {
     let mut engine = Engine::new(scenario, workload, index, recorder);
-    let mut arrivals = workload.requests().peekable();
+    let mut arrivals = workload.requests();
+    // The next arrival, read one step ahead of its time (as a peek would); `exhausted` once
+    // the workload has no more.
+    let mut pending: Option<Request> = None;
+    let mut exhausted = false;
     let mut until_poll = POLL_EVERY;
     loop {
         until_poll -= 1;
@@ -123,32 +129,39 @@ fn drive<R: Recorder>(
             }
             until_poll = POLL_EVERY;
         }
-        let next_arrival = match arrivals.peek() {
-            Some(Ok(request)) => Some(request.at),
-            Some(Err(_)) => {
-                if let Some(Err(error)) = arrivals.next() {
-                    return Err(error.into());
+        if pending.is_none() && !exhausted {
+            match arrivals.next() {
+                Some(Ok(request)) => pending = Some(request),
+                Some(Err(error)) => return Err(error.into()),
+                None => exhausted = true,
+            }
+        }
+        match pending {
+            // An event due no later than the next arrival runs first (ties: the event).
+            Some(request) => match engine.queue.pop_due(request.at) {
+                Some((at, kind)) => engine.handle(at, kind, sink, true).map_err(report)?,
+                None => {
+                    pending = None;
+                    engine.arrive(request.at, request, sink).map_err(report)?;
                 }
-                None
-            }
-            None => None,
-        };
-        let next_event = engine.queue.peek_time();
-        let arrival_first = match (next_arrival, next_event) {
-            (Some(arrival), Some(event)) => arrival < event,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => break,
-        };
-        if arrival_first {
-            if let Some(Ok(request)) = arrivals.next() {
-                engine.arrive(request.at, request, sink)?;
-            }
-        } else if let Some((at, kind)) = engine.queue.pop() {
-            engine.handle(at, kind, sink, next_arrival.is_some())?;
+            },
+            None => match engine.queue.pop() {
+                Some((at, kind)) => engine.handle(at, kind, sink, false).map_err(report)?,
+                None => break,
+            },
         }
     }
     engine.into_outcome()
+}
+
+/// What a step of the engine returns: a failed record write, boxed so that the result fits
+/// in a register (the engine's nested calls return it and test it several times an event).
+type Written = Result<(), Box<ReportError>>;
+
+/// A failed record write as the run's error (given the box as `map_err` hands it over).
+#[allow(clippy::boxed_local)]
+fn report(error: Box<ReportError>) -> SimError {
+    SimError::Report(*error)
 }
 
 struct Engine<'a, R> {
@@ -209,12 +222,12 @@ impl<'a, R: Recorder> Engine<'a, R> {
         }
     }
 
-    fn arrive(
+    fn arrive<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         request: Request,
-        sink: &mut dyn RecordSink,
-    ) -> Result<(), SimError> {
+        sink: &mut S,
+    ) -> Written {
         self.last_time = now;
         self.requests += 1;
         if !self.sample_scheduled && !self.wiring.ptu_samples.is_empty() {
@@ -240,13 +253,13 @@ impl<'a, R: Recorder> Engine<'a, R> {
         self.dispatch(now, slot, sink)
     }
 
-    fn handle(
+    fn handle<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         kind: EventKind,
-        sink: &mut dyn RecordSink,
+        sink: &mut S,
         more_arrivals: bool,
-    ) -> Result<(), SimError> {
+    ) -> Written {
         self.events += 1;
         self.last_time = now;
         match kind {
@@ -280,12 +293,12 @@ impl<'a, R: Recorder> Engine<'a, R> {
     }
 
     /// Ask the gateway what to do next for `slot`.
-    fn dispatch(
+    fn dispatch<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
-        sink: &mut dyn RecordSink,
-    ) -> Result<(), SimError> {
+        sink: &mut S,
+    ) -> Written {
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
         };

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Engine, Recorder, SimError};
+use super::{Engine, Recorder, Written};
 use crate::metrics::{AttemptRecord, ErrorClass, RequestRecord};
 use crate::report::RecordSink;
 use crate::workload::Request;
@@ -26,13 +26,13 @@ impl<R: Recorder> Engine<'_, R> {
     }
 
     /// The attempt under way in `slot` ended at `now`.
-    pub(super) fn write_attempt(
+    pub(super) fn write_attempt<S: RecordSink + ?Sized>(
         &mut self,
         slot: u32,
         now: Duration,
         first_token: Option<Duration>,
-        sink: &mut dyn RecordSink,
-    ) -> Result<(), SimError> {
+        sink: &mut S,
+    ) -> Written {
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
         };
@@ -57,7 +57,7 @@ impl<R: Recorder> Engine<'_, R> {
             spilled_over: current.served_by.is_some(),
         };
         self.recorder.add_attempt(&record);
-        sink.attempt(&record)?;
+        sink.attempt(&record).map_err(Box::new)?;
         Ok(())
     }
 
@@ -83,14 +83,14 @@ impl<R: Recorder> Engine<'_, R> {
     }
 
     /// The request in `slot` ended at `now` with `status` and `class`.
-    pub(super) fn finish(
+    pub(super) fn finish<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
         status: u16,
         class: ErrorClass,
-        sink: &mut dyn RecordSink,
-    ) -> Result<(), SimError> {
+        sink: &mut S,
+    ) -> Written {
         // Filled and written in place, then the slot is freed (no move of the flight).
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
@@ -104,7 +104,7 @@ impl<R: Recorder> Engine<'_, R> {
         self.recorder.add_request(&flight.record);
         let written = sink.request(&flight.record);
         self.flights.release(slot);
-        written?;
+        written.map_err(Box::new)?;
         Ok(())
     }
 }

@@ -12,20 +12,20 @@ use aoai_mock::model::{
 use super::super::events::EventKind;
 use super::super::flight::Current;
 use super::super::observe::observation;
-use super::{Engine, Recorder, SimError};
+use super::{Engine, Recorder, Written};
 use crate::balance::{Completion, Verdict};
 use crate::client::ClientAnswer;
 use crate::report::RecordSink;
 
 impl<R: Recorder> Engine<'_, R> {
     /// Send the request to strategy backend `backend`: the fleet model decides.
-    pub(super) fn send(
+    pub(super) fn send<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
         backend: usize,
-        sink: &mut dyn RecordSink,
-    ) -> Result<(), SimError> {
+        sink: &mut S,
+    ) -> Written {
         let pool = self.resolved.to_pool[backend];
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
@@ -72,12 +72,12 @@ impl<R: Recorder> Engine<'_, R> {
     }
 
     /// The current attempt's outcome reaches the gateway.
-    pub(super) fn headers(
+    pub(super) fn headers<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
-        sink: &mut dyn RecordSink,
-    ) -> Result<(), SimError> {
+        sink: &mut S,
+    ) -> Written {
         // The attempt is read in place (no copy of it on this per-attempt path).
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
@@ -135,12 +135,12 @@ impl<R: Recorder> Engine<'_, R> {
     }
 
     /// A returned 2xx body ended (or was cut by a fault).
-    pub(super) fn body_end(
+    pub(super) fn body_end<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
-        sink: &mut dyn RecordSink,
-    ) -> Result<(), SimError> {
+        sink: &mut S,
+    ) -> Written {
         let Some(flight) = self.flights.get_mut(slot) else {
             return Ok(());
         };
