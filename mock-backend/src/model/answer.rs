@@ -95,6 +95,20 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// A placeholder for [`super::Fleet::admit_into`] to write over (every field of it): a
+    /// 404 from no deployment, with no headers. A function, not a constant: built in place it
+    /// is a few tag stores, where a constant of this size is copied in whole.
+    #[inline]
+    pub fn placeholder() -> Answer {
+        Answer {
+            status: 404,
+            deployment: None,
+            outcome: Outcome::Rejected(Rejection::DeploymentNotFound),
+            headers: RateHeaders::default(),
+            spillover: None,
+        }
+    }
+
     /// The plan, if admitted.
     pub fn plan(&self) -> Option<&ResponsePlan> {
         match &self.outcome {

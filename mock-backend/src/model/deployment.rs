@@ -14,6 +14,7 @@ use super::ptu::PtuBucket;
 use super::request::{ContentFilterTrigger, Operation, RequestShape};
 use super::service::ServiceSlots;
 use super::standard::{StandardLimiter, StandardVerdict, ThrottleReason};
+use super::time::plus;
 use crate::config::{
     AbortedAccounting, BurstShape, DeploymentConfig, DeploymentKind, Quota, ServiceTime,
     StreamFilterMode, Switches,
@@ -175,8 +176,15 @@ impl Deployment {
         }
     }
 
-    /// Decide one request (no spillover).
-    pub fn answer(&mut self, now: Duration, id: DeploymentId, req: &RequestShape<'_>) -> Answer {
+    /// Decide one request (no spillover), written to `out` (every field of it): the caller
+    /// keeps the answer where it wants it, without a copy of the answer.
+    pub fn answer(
+        &mut self,
+        now: Duration,
+        id: DeploymentId,
+        req: &RequestShape<'_>,
+        out: &mut Answer,
+    ) {
         self.counters.requests += 1;
         if req.client_retry_count > 0 {
             self.counters.client_retries += 1;
@@ -185,7 +193,8 @@ impl Deployment {
         }
         if let Some(rejection) = self.validate(req) {
             self.counters.bad_requests += 1;
-            return self.reject(now, id, rejection, RateHeaders::default());
+            out.headers = RateHeaders::default();
+            return self.reject(now, id, rejection, out);
         }
         let effects = if self.config.faults.is_empty() {
             FaultEffects::default()
@@ -193,29 +202,28 @@ impl Deployment {
             faults::evaluate(&self.config.faults, now, &mut self.rng.faults)
         };
         if let Some(rejection) = effects.rejection {
-            let mut headers = RateHeaders::default();
+            out.headers = RateHeaders::default();
             match rejection {
                 FaultRejection::Capacity => {
                     self.counters.throttled_capacity += 1;
                     if self.switches.emit_retry_after {
-                        headers.retry_after = Some(CAPACITY_RETRY_AFTER);
+                        out.headers.retry_after = Some(CAPACITY_RETRY_AFTER);
                     }
                 }
                 _ => self.counters.fault_errors += 1,
             }
-            return self.reject(now, id, Rejection::Fault(rejection), headers);
+            return self.reject(now, id, Rejection::Fault(rejection), out);
         }
-        let mut headers = RateHeaders::default();
-        let (estimate, ptu_charge) = match self.charge(now, req, &effects, &mut headers) {
+        let (estimate, ptu_charge) = match self.charge(now, req, &effects, &mut out.headers) {
             Ok(charged) => charged,
-            Err(rejection) => return self.reject(now, id, rejection, headers),
+            Err(rejection) => return self.reject(now, id, rejection, out),
         };
         if let Limiter::Provisioned(bucket) = &mut self.limiter {
             let util = bucket.utilization(now);
-            headers.utilization =
+            out.headers.utilization =
                 (!req.stream || self.switches.ptu_util_header_on_429_and_stream).then_some(util);
         }
-        self.admitted(now, id, req, &effects, (estimate, ptu_charge), headers)
+        self.admitted(now, id, req, &effects, (estimate, ptu_charge), out)
     }
 
     fn validate(&self, req: &RequestShape<'_>) -> Option<Rejection> {
@@ -248,30 +256,22 @@ impl Deployment {
         }
     }
 
-    fn reject(
-        &mut self,
-        now: Duration,
-        id: DeploymentId,
-        rejection: Rejection,
-        mut headers: RateHeaders,
-    ) -> Answer {
+    /// The refusal, around the headers already in `out`.
+    fn reject(&mut self, now: Duration, id: DeploymentId, rejection: Rejection, out: &mut Answer) {
         if let Limiter::Provisioned(bucket) = &mut self.limiter
             && self.switches.ptu_util_header_on_429_and_stream
         {
-            headers.utilization = Some(bucket.utilization(now));
+            out.headers.utilization = Some(bucket.utilization(now));
         }
-        Answer {
-            status: rejection.status(),
-            deployment: Some(id),
-            outcome: Outcome::Rejected(rejection),
-            headers,
-            spillover: None,
-        }
+        out.status = rejection.status();
+        out.deployment = Some(id);
+        out.outcome = Outcome::Rejected(rejection);
+        out.spillover = None;
     }
 
     /// Quota admission: the standard and PTU estimates charged, or the refusal. The quota's
-    /// rate headers are written to `headers` (left as they are when the quota sends none), so
-    /// the answer is built around them without moving them again.
+    /// rate headers (none for PTU) are written to `headers`, so the answer is built around
+    /// them without moving them again.
     fn charge(
         &mut self,
         now: Duration,
@@ -284,8 +284,13 @@ impl Deployment {
             Limiter::Standard(limiter) => {
                 let estimate =
                     standard_estimate(&self.profile, switches.n_multiplies_estimate, req);
-                let verdict = limiter.admit(now, estimate, effects.limit_factor, switches);
-                *headers = limiter.headers(now, effects.limit_factor, switches);
+                let verdict = limiter.admit_with_headers(
+                    now,
+                    estimate,
+                    effects.limit_factor,
+                    switches,
+                    headers,
+                );
                 match verdict {
                     StandardVerdict::Admitted => {
                         self.counters.tokens_estimated += estimate;
@@ -314,6 +319,7 @@ impl Deployment {
                 }
             }
             Limiter::Provisioned(bucket) => {
+                *headers = RateHeaders::default();
                 let estimate = ptu_estimate(&self.profile, switches.n_multiplies_estimate, req);
                 match bucket.admit(now, estimate, switches.ptu_overshoot_pct) {
                     Ok(()) => {
@@ -330,8 +336,8 @@ impl Deployment {
         }
     }
 
-    /// The 200 answer: plan the response of a request charged `(estimate, ptu_charge)`. The
-    /// answer is one literal, so the plan is written where it is returned (no copy of it).
+    /// The 200 answer around the headers already in `out`: plan the response of a request
+    /// charged `(estimate, ptu_charge)`, written where the caller keeps it (no copy of it).
     fn admitted(
         &mut self,
         now: Duration,
@@ -339,8 +345,8 @@ impl Deployment {
         req: &RequestShape<'_>,
         effects: &FaultEffects,
         (estimate, ptu_charge): (u64, f64),
-        headers: RateHeaders,
-    ) -> Answer {
+        out: &mut Answer,
+    ) {
         let choices = req.choices.max(1);
         let (per_choice, finish_reason) = self.completion_length(req);
         let multiplier = effects.latency_multiplier;
@@ -390,7 +396,7 @@ impl Deployment {
             };
             queue_wait = slots.reserve(now, busy);
         }
-        let start = queue_wait.saturating_add(effects.first_byte_delay);
+        let start = plus(queue_wait, effects.first_byte_delay);
         let tokens_per_chunk = match (
             req.stream,
             self.switches.stream_filter_mode,
@@ -400,7 +406,7 @@ impl Deployment {
             _ => 1,
         };
         let schedule = ChunkSchedule {
-            first_token: start.saturating_add(ttft),
+            first_token: plus(start, ttft),
             itl,
             tokens: per_choice,
             tokens_per_chunk,
@@ -420,32 +426,29 @@ impl Deployment {
             }
             self.counters.queue_wait_seconds_sum += queue_wait.as_secs_f64();
         }
-        Answer {
-            status: 200,
-            deployment: Some(id),
-            outcome: Outcome::Admitted(ResponsePlan {
-                ticket: Ticket {
-                    deployment: id,
-                    ptu_estimate: ptu_charge,
-                    estimate,
-                    prompt_tokens: req.prompt_tokens,
-                    cached_tokens: req.cached_tokens,
-                    completion_tokens,
-                },
+        out.status = 200;
+        out.deployment = Some(id);
+        out.outcome = Outcome::Admitted(ResponsePlan {
+            ticket: Ticket {
+                deployment: id,
+                ptu_estimate: ptu_charge,
+                estimate,
                 prompt_tokens: req.prompt_tokens,
+                cached_tokens: req.cached_tokens,
                 completion_tokens,
-                choices,
-                finish_reason,
-                queue_wait,
-                headers_at: if req.stream { start } else { total },
-                schedule,
-                total,
-                disruption: effects.disruption,
-                stream: req.stream,
-            }),
-            headers,
-            spillover: None,
-        }
+            },
+            prompt_tokens: req.prompt_tokens,
+            completion_tokens,
+            choices,
+            finish_reason,
+            queue_wait,
+            headers_at: if req.stream { start } else { total },
+            schedule,
+            total,
+            disruption: effects.disruption,
+            stream: req.stream,
+        });
+        out.spillover = None;
     }
 
     /// Completion tokens per choice and why generation stops.

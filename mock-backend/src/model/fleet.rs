@@ -149,34 +149,50 @@ impl Fleet {
 
     /// Decide a request to a known deployment (`id` from [`Fleet::deployment_index`]), spilling a PTU refusal over to its standard
     /// target (the deployment setting wins over the `x-ms-spillover-deployment` header).
+    pub fn admit_to(&mut self, now: Duration, id: DeploymentId, req: &RequestShape<'_>) -> Answer {
+        let mut answer = Answer::placeholder();
+        self.admit_into(now, id, req, &mut answer);
+        answer
+    }
+
+    /// [`Fleet::admit_to`] written to `out` (every field of it), for a caller that keeps the
+    /// answer in a larger structure: the answer (some 350 bytes) is not copied there.
     ///
     /// Inlined into the caller (the simulator calls it once per attempt from another crate), so
     /// a standard deployment's answer costs one call frame, not two.
     #[inline]
-    pub fn admit_to(&mut self, now: Duration, id: DeploymentId, req: &RequestShape<'_>) -> Answer {
+    pub fn admit_into(
+        &mut self,
+        now: Duration,
+        id: DeploymentId,
+        req: &RequestShape<'_>,
+        out: &mut Answer,
+    ) {
         let primary = &mut self.deployments[id.0 as usize];
         if primary.kind() != DeploymentKind::Provisioned {
-            // Only a PTU refusal spills: answered in place (no copy of the answer to inspect it).
-            return primary.answer(now, id, req);
+            // Only a PTU refusal spills: answered in place.
+            return primary.answer(now, id, req, out);
         }
-        self.admit_provisioned(now, id, req)
+        self.admit_provisioned(now, id, req, out)
     }
 
-    /// [`Fleet::admit_to`] for a provisioned deployment: a refusal may spill over.
+    /// [`Fleet::admit_into`] for a provisioned deployment: a refusal may spill over.
     fn admit_provisioned(
         &mut self,
         now: Duration,
         id: DeploymentId,
         req: &RequestShape<'_>,
-    ) -> Answer {
+        out: &mut Answer,
+    ) {
         let primary = &mut self.deployments[id.0 as usize];
-        let answer = primary.answer(now, id, req);
-        if (200..300).contains(&answer.status) {
-            return answer;
+        primary.answer(now, id, req, out);
+        let status = out.status;
+        if (200..300).contains(&status) {
+            return;
         }
         let triggers = &primary.switches.spillover_trigger_codes;
-        if !triggers.is_empty() && !triggers.contains(&answer.status) {
-            return answer;
+        if !triggers.is_empty() && !triggers.contains(&status) {
+            return;
         }
         let target_name = primary
             .config
@@ -186,20 +202,17 @@ impl Fleet {
         let Some(target) = target_name
             .and_then(|name| self.resources[primary.resource].by_name.get(name).copied())
         else {
-            return answer;
+            return;
         };
         if target == id || self.deployments[target.0 as usize].kind() != DeploymentKind::Standard {
-            return answer;
+            return;
         }
         self.deployments[id.0 as usize].counters.spilled_out += 1;
         let secondary = &mut self.deployments[target.0 as usize];
         secondary.counters.spilled_in += 1;
-        let mut spilled = secondary.answer(now, target, req);
-        spilled.spillover = Some(Spillover {
-            from: id,
-            status: answer.status,
-        });
-        spilled
+        // The spilled answer replaces the refusal (every field), then names where it came from.
+        secondary.answer(now, target, req, out);
+        out.spillover = Some(Spillover { from: id, status });
     }
 
     /// Settle an admitted request (PTU correction, in-flight, billing).

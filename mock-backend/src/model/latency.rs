@@ -84,10 +84,19 @@ impl LatencyProfile {
         if let Some(floor) = self.floor_tps {
             tps = tps.max(floor);
         }
-        let load =
-            1.0 + self.load_factor * (f64::from(in_flight) / self.saturation_in_flight).min(1.0);
-        let itl = seconds(load * multiplier / tps);
+        let itl = seconds(self.load(in_flight) * multiplier / tps);
         TimingDraw { ttft, itl }
+    }
+
+    /// The inter-token latency factor of `in_flight` requests. Without a load factor (the
+    /// default, and always for PTU) it is exactly 1 (the in-flight share is in `[0, 1]`, so its
+    /// product with 0 is 0): no division per draw.
+    #[inline]
+    fn load(&self, in_flight: u32) -> f64 {
+        if self.load_factor == 0.0 {
+            return 1.0;
+        }
+        1.0 + self.load_factor * (f64::from(in_flight) / self.saturation_in_flight).min(1.0)
     }
 
     /// `(ttft_base + per_prompt_token × prompt_tokens).as_secs_f64()`, the `Duration` sum
@@ -209,6 +218,28 @@ mod tests {
         assert_ne!(draws(3), draws(4));
         let mean = draws(3).iter().sum::<f64>() / 2000.0;
         assert!((mean - 0.6).abs() < 0.03, "mean TTFT {mean}");
+    }
+
+    #[test]
+    fn no_load_factor_means_a_load_of_exactly_one() {
+        for load_factor in [0.0, -0.0] {
+            for saturation in [0, 1, 64] {
+                let profile = LatencyProfile::resolve(
+                    &LatencyConfig {
+                        load_factor: Some(load_factor),
+                        saturation_in_flight: Some(saturation),
+                        ..LatencyConfig::default()
+                    },
+                    DeploymentKind::Standard,
+                    25.0,
+                );
+                for in_flight in [0, 1, 63, 64, 1000, u32::MAX] {
+                    let general =
+                        1.0 + load_factor * (f64::from(in_flight) / f64::from(saturation)).min(1.0);
+                    assert_eq!(profile.load(in_flight).to_bits(), general.to_bits());
+                }
+            }
+        }
     }
 
     #[test]

@@ -70,7 +70,12 @@ impl ChunkSchedule {
     /// is exact. No `u128` work: the simulator asks for a TTFT on every body end.
     #[inline]
     pub fn offset(&self, k: u32) -> Duration {
-        let last_token = self.tokens_through(k).saturating_sub(1);
+        self.offset_after(self.tokens_through(k).saturating_sub(1), k)
+    }
+
+    /// [`ChunkSchedule::offset`] of chunk `k`, whose last token is token `last_token`.
+    #[inline]
+    fn offset_after(&self, last_token: u32, k: u32) -> Duration {
         let stall = match self.stall {
             Some((at, pause)) if k >= at => capped_nanos(pause),
             _ => 0,
@@ -88,6 +93,11 @@ impl ChunkSchedule {
     /// Offset of the first content token (the first-token offset when there are none).
     #[inline]
     pub fn ttft(&self) -> Duration {
+        if self.tokens_per_chunk <= 1 && self.stall.is_none() && self.tokens > 0 {
+            // Per-token chunks without a stall (the usual plan): the first chunk is the first
+            // token, so its offset is the first-token offset, capped (no chunk arithmetic).
+            return self.first_token.min(super::MAX_PLANNED);
+        }
         if self.chunks() == 0 {
             self.end()
         } else {
@@ -98,6 +108,13 @@ impl ChunkSchedule {
     /// Offset of the last chunk (the first-token offset when there are none).
     #[inline]
     pub fn end(&self) -> Duration {
+        if self.tokens_per_chunk <= 1 {
+            // Per-token chunks: the last one ends with the last token (no division).
+            return match self.tokens {
+                0 => self.first_token,
+                n => self.offset_after(n - 1, n - 1),
+            };
+        }
         match self.chunks() {
             0 => self.first_token,
             n => self.offset(n - 1),
@@ -258,6 +275,45 @@ mod tests {
                         };
                         for k in [0, 1, 2, 500, u32::MAX / 3 - 1] {
                             assert_eq!(s.offset(k), reference(&s, k), "{s:?} chunk {k}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_per_token_shortcuts_equal_the_chunk_arithmetic() {
+        let durations = [
+            Duration::ZERO,
+            Duration::new(0, 999_999_999),
+            ms(731),
+            crate::model::MAX_PLANNED - Duration::new(0, 1),
+            crate::model::MAX_PLANNED,
+            Duration::MAX,
+        ];
+        for first_token in durations {
+            for itl in durations {
+                for stall in [
+                    None,
+                    Some((0, ms(5))),
+                    Some((1, ms(7))),
+                    Some((3, Duration::MAX)),
+                ] {
+                    for tokens in [0, 1, 2, 3, 17, 1000, u32::MAX / 4] {
+                        for tokens_per_chunk in [0, 1, 2, 4] {
+                            let s = ChunkSchedule {
+                                first_token,
+                                itl,
+                                tokens,
+                                tokens_per_chunk,
+                                stall,
+                            };
+                            let (ttft, end) = match s.chunks() {
+                                0 => (s.first_token, s.first_token),
+                                n => (s.offset(0), s.offset(n - 1)),
+                            };
+                            assert_eq!((s.ttft(), s.end()), (ttft, end), "{s:?}");
                         }
                     }
                 }

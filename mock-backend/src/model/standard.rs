@@ -98,7 +98,7 @@ impl StandardLimiter {
     }
 
     /// Admit or throttle a request of `estimate` tokens at `now`.
-    #[inline]
+    #[cfg(test)]
     pub fn admit(
         &mut self,
         now: Duration,
@@ -106,10 +106,57 @@ impl StandardLimiter {
         factor: f64,
         switches: &Switches,
     ) -> StandardVerdict {
+        let now = self.advance(now);
+        self.admit_advanced(now, estimate, self.limits(factor), switches)
+    }
+
+    /// The `x-ratelimit-*` values at `now` (after this request was counted).
+    #[cfg(test)]
+    pub fn headers(&mut self, now: Duration, factor: f64, switches: &Switches) -> RateHeaders {
+        let now = self.advance(now);
+        self.headers_advanced(now, factor, self.limits(factor), switches)
+    }
+
+    /// [`StandardLimiter::admit`] then [`StandardLimiter::headers`] (written to `headers`) at
+    /// the same `now`: each window is advanced once and the limits are looked up once, where
+    /// the two calls would advance each window three times.
+    #[inline]
+    pub fn admit_with_headers(
+        &mut self,
+        now: Duration,
+        estimate: u64,
+        factor: f64,
+        switches: &Switches,
+        headers: &mut RateHeaders,
+    ) -> StandardVerdict {
+        let now = self.advance(now);
+        let limits = self.limits(factor);
+        let verdict = self.admit_advanced(now, estimate, limits, switches);
+        *headers = self.headers_advanced(now, factor, limits, switches);
+        verdict
+    }
+
+    /// Advance both windows to `now`, returned in nanoseconds.
+    #[inline]
+    fn advance(&mut self, now: Duration) -> u64 {
         let now = nanos(now);
-        let (token_limit, request_limit) = self.limits(factor);
-        let used_requests = self.requests.total(now).requests;
-        let used_tokens = self.minute.total(now).tokens;
+        self.requests.advance(now);
+        self.minute.advance(now);
+        now
+    }
+
+    /// [`StandardLimiter::admit`] with both windows advanced to `now` (nanoseconds) and the
+    /// limits `(token_limit, request_limit)` looked up.
+    #[inline]
+    fn admit_advanced(
+        &mut self,
+        now: u64,
+        estimate: u64,
+        (token_limit, request_limit): (u64, u64),
+        switches: &Switches,
+    ) -> StandardVerdict {
+        let used_requests = self.requests.held().requests;
+        let used_tokens = self.minute.held().tokens;
         let verdict = if used_requests >= request_limit {
             let excess = used_requests + 1 - request_limit;
             let wait = self
@@ -139,36 +186,38 @@ impl StandardLimiter {
                     tokens: estimate,
                     requests: 1,
                 };
-                self.requests.add(now, tally);
-                self.minute.add(now, tally);
+                self.requests.add_advanced(tally);
+                self.minute.add_advanced(tally);
             }
             StandardVerdict::Throttled { .. } if switches.rejected_count_toward_rpm => {
-                self.requests.add(
-                    now,
-                    Tally {
-                        tokens: 0,
-                        requests: 1,
-                    },
-                );
+                self.requests.add_advanced(Tally {
+                    tokens: 0,
+                    requests: 1,
+                });
             }
             StandardVerdict::Throttled { .. } => {}
         }
         verdict
     }
 
-    /// The `x-ratelimit-*` values at `now` (after this request was counted).
+    /// [`StandardLimiter::headers`] with both windows advanced to `now` (nanoseconds) and the
+    /// limits under `factor` looked up.
     #[inline]
-    pub fn headers(&mut self, now: Duration, factor: f64, switches: &Switches) -> RateHeaders {
-        let now = nanos(now);
-        let (token_limit, request_limit) = self.limits(factor);
-        let used_tokens = self.minute.total(now).tokens;
+    fn headers_advanced(
+        &mut self,
+        now: u64,
+        factor: f64,
+        (token_limit, request_limit): (u64, u64),
+        switches: &Switches,
+    ) -> RateHeaders {
+        let used_tokens = self.minute.held().tokens;
         let (limit_requests, used_requests) = match switches.limit_requests_header_mode {
             LimitRequestsHeaderMode::PerTenSeconds => {
-                (request_limit, self.requests.total(now).requests)
+                (request_limit, self.requests.held().requests)
             }
             LimitRequestsHeaderMode::PerMinute => (
                 (self.rpm as f64 * factor).ceil() as u64,
-                self.minute.total(now).requests,
+                self.minute.held().requests,
             ),
         };
         let mut headers = RateHeaders {
@@ -351,6 +400,42 @@ mod tests {
                 retry_after: MINUTE
             }
         );
+    }
+
+    #[test]
+    fn admit_with_headers_equals_admit_then_headers() {
+        // Both windows, throttles of each kind, rate-limit factors and header modes.
+        let switch_sets = [
+            Switches::default(),
+            Switches {
+                limit_requests_header_mode: LimitRequestsHeaderMode::PerMinute,
+                emit_reset_headers: true,
+                rejected_count_toward_rpm: true,
+                ..Switches::default()
+            },
+        ];
+        for switches in &switch_sets {
+            for window in [RequestWindow::TenSeconds, RequestWindow::OneSecond] {
+                let mut general = StandardLimiter::new(20_000, 120, window);
+                let mut combined = general.clone();
+                for i in 0..400u32 {
+                    let now = Duration::from_millis(u64::from(i) * 137);
+                    let estimate = u64::from(i % 7) * 900;
+                    let factor = if i % 5 == 0 { 0.5 } else { 1.0 };
+                    let verdict = general.admit(now, estimate, factor, switches);
+                    let headers = general.headers(now, factor, switches);
+                    let mut combined_headers = RateHeaders::default();
+                    let combined_verdict = combined.admit_with_headers(
+                        now,
+                        estimate,
+                        factor,
+                        switches,
+                        &mut combined_headers,
+                    );
+                    assert_eq!((combined_verdict, combined_headers), (verdict, headers));
+                }
+            }
+        }
     }
 
     #[test]

@@ -101,17 +101,30 @@ impl RingWindow {
     }
 
     /// Count `tally` at `now` (nanoseconds).
-    #[inline]
+    #[cfg(test)]
     pub fn add(&mut self, now: u64, tally: Tally) {
         self.advance(now);
+        self.add_advanced(tally);
+    }
+
+    /// Count `tally` in the newest bucket: [`RingWindow::add`] for a window already advanced
+    /// to the time it is counted at (so a limiter advances each window once per request).
+    #[inline]
+    pub fn add_advanced(&mut self, tally: Tally) {
         self.buckets[self.head_slot].add(tally);
         self.total.add(tally);
     }
 
     /// What the window holds at `now` (nanoseconds).
-    #[inline]
+    #[cfg(test)]
     pub fn total(&mut self, now: u64) -> Tally {
         self.advance(now);
+        self.total
+    }
+
+    /// What the window holds as last advanced: [`RingWindow::total`] at that time.
+    #[inline]
+    pub fn held(&self) -> Tally {
         self.total
     }
 

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use aoai_mock::model::{
-    Completion as FleetCompletion, Disruption, Operation, RequestShape, ResponsePlan,
+    Answer, Completion as FleetCompletion, Disruption, Operation, RequestShape, ResponsePlan,
 };
 
 use super::super::events::EventKind;
@@ -43,23 +43,29 @@ impl<R: Recorder> Engine<'_, R> {
             ..RequestShape::default()
         };
         let deployment = usize::from(request.deployment.0);
-        let answer = self
-            .wiring
-            .admit(&mut self.fleet, now, pool, deployment, &shape);
         flight.record.attempts += 1;
         flight.record.backends_tried.push(pool as u16);
-        let served_by = self.wiring.served_by(pool, &answer);
-        // Built in place in the flight (the attempt state is large: no stack copy of it).
+        // Built in place in the flight, the fleet writing its answer there (the attempt state
+        // is large: no stack copy of it).
         let current = flight.current.insert(Current {
             backend,
             pool: pool as u16,
             started: now,
             number: flight.record.attempts,
-            status: answer.status,
+            status: 0,
             timed_out: false,
-            served_by,
-            answer,
+            served_by: None,
+            answer: Answer::placeholder(),
         });
+        self.wiring.admit(
+            &mut self.fleet,
+            now,
+            (pool, deployment),
+            &shape,
+            &mut current.answer,
+        );
+        current.status = current.answer.status;
+        current.served_by = self.wiring.served_by(pool, &current.answer);
         let headers_after = outcome_after(current, self.attempt_timeout);
         let epoch = self.bump(slot);
         if headers_after.is_zero() {

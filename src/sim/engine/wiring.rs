@@ -72,25 +72,40 @@ impl Wiring {
         }
     }
 
-    /// Offer a request for workload deployment `deployment` to pool backend `pool` at `now`.
+    /// Offer a request for workload deployment `deployment` to pool backend `pool` at `now`;
+    /// the answer is written to `out` (where the attempt keeps it: no copy of it).
     #[inline]
     pub fn admit(
         &self,
         fleet: &mut Fleet,
         now: Duration,
-        pool: usize,
-        deployment: usize,
+        (pool, deployment): (usize, usize),
         shape: &RequestShape,
-    ) -> Answer {
+        out: &mut Answer,
+    ) {
         match self.targets[pool * self.deployment_names.len() + deployment] {
-            Some(id) => fleet.admit_to(now, id, shape),
-            None => fleet.admit(
-                now,
-                self.pool_resources[pool],
-                &self.deployment_names[deployment],
-                shape,
-            ),
+            Some(id) => fleet.admit_into(now, id, shape, out),
+            None => self.admit_by_name(fleet, now, (pool, deployment), shape, out),
         }
+    }
+
+    /// [`Wiring::admit`] to a deployment the resource does not have (a 404), out of line.
+    #[cold]
+    #[inline(never)]
+    fn admit_by_name(
+        &self,
+        fleet: &mut Fleet,
+        now: Duration,
+        (pool, deployment): (usize, usize),
+        shape: &RequestShape,
+        out: &mut Answer,
+    ) {
+        *out = fleet.admit(
+            now,
+            self.pool_resources[pool],
+            &self.deployment_names[deployment],
+            shape,
+        );
     }
 
     /// The report index of the deployment that served `answer` from pool backend `pool`, when
