@@ -381,16 +381,24 @@ impl Strategy {
             self.breakers.refresh(now, rng, &mut self.log);
             let available = self.available();
             let eligible = self.best_group(self.candidates(attempt, available), available, rng);
-            let ctx = PickContext {
-                now,
-                specs: &self.specs,
-                eligible,
-                inflight: &self.inflight,
-                est_tokens: attempt.est_tokens,
-                session: attempt.session,
-                stream: attempt.stream,
+            // Smooth WRR (the APIM pool's selector) reads nothing but the eligible set: its
+            // pick skips building the context the other selectors read.
+            let picked = match &mut self.selector {
+                Selector::SmoothWeighted(state) => state.pick(eligible),
+                selector => selector.pick(
+                    &PickContext {
+                        now,
+                        specs: &self.specs,
+                        eligible,
+                        inflight: &self.inflight,
+                        est_tokens: attempt.est_tokens,
+                        session: attempt.session,
+                        stream: attempt.stream,
+                    },
+                    rng,
+                ),
             };
-            match self.selector.pick(&ctx, rng) {
+            match picked {
                 Some(backend) => {
                     if self
                         .selector
