@@ -378,8 +378,9 @@ impl Strategy {
             attempt.declined = Some(self.declining(attempt.stream, rng));
         }
         loop {
-            self.breakers.refresh(now, rng, &mut self.log);
-            let available = self.available();
+            let available = self
+                .breakers
+                .refreshed_mask(now, rng, &mut self.log, self.specs.len());
             let eligible = self.best_group(self.candidates(attempt, available), available, rng);
             // Smooth WRR (the APIM pool's selector) reads nothing but the eligible set: its
             // pick skips building the context the other selectors read.
@@ -500,8 +501,10 @@ impl Strategy {
             self.inflight[backend] += 1;
         }
         if self.composition.retry.require_remaining {
-            self.breakers.refresh(now, rng, &mut self.log);
-            if self.candidates(attempt, self.available()).is_empty() {
+            let available = self
+                .breakers
+                .refreshed_mask(now, rng, &mut self.log, self.specs.len());
+            if self.candidates(attempt, available).is_empty() {
                 return Verdict::Return;
             }
         }

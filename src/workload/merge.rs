@@ -91,6 +91,9 @@ impl Requests {
 impl Iterator for Requests {
     type Item = Result<Request, WorkloadError>;
 
+    // An inline hint for the simulator's arrival peek (its one hot caller): the body stays
+    // out of line, but the build measured fewer instructions in the loop around it.
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if let [Source::App(app)] = self.sources.as_mut_slice() {
             // One synthetic app cannot fail and needs no merge: its next request is the next.
