@@ -356,6 +356,9 @@ impl Strategy {
     }
 
     /// The next step of the driver loop for `attempt` at `now`.
+    // The hint measured 5 instructions per request fewer on the 16-backend benchmark (the
+    // same hint on `on_response` measured 5 more, so it has none).
+    #[inline]
     pub fn next(&mut self, now: Duration, attempt: &mut Attempt, rng: &mut SimRng) -> Step {
         if let Some((backend, _)) = attempt.in_flight.take() {
             self.inflight[backend] = self.inflight[backend].saturating_sub(1);
