@@ -356,6 +356,9 @@ impl Strategy {
     }
 
     /// The next step of the driver loop for `attempt` at `now`.
+    // The hint measured 5 instructions per request fewer on the 16-backend benchmark (the
+    // same hint on `on_response` measured 5 more, so it has none).
+    #[inline]
     pub fn next(&mut self, now: Duration, attempt: &mut Attempt, rng: &mut SimRng) -> Step {
         if let Some((backend, _)) = attempt.in_flight.take() {
             self.inflight[backend] = self.inflight[backend].saturating_sub(1);
@@ -378,19 +381,28 @@ impl Strategy {
             attempt.declined = Some(self.declining(attempt.stream, rng));
         }
         loop {
-            self.breakers.refresh(now, rng, &mut self.log);
-            let available = self.available();
+            let available = self
+                .breakers
+                .refreshed_mask(now, rng, &mut self.log, self.specs.len());
             let eligible = self.best_group(self.candidates(attempt, available), available, rng);
-            let ctx = PickContext {
-                now,
-                specs: &self.specs,
-                eligible,
-                inflight: &self.inflight,
-                est_tokens: attempt.est_tokens,
-                session: attempt.session,
-                stream: attempt.stream,
+            // Smooth WRR (the APIM pool's selector) reads nothing but the eligible set: its
+            // pick skips building the context the other selectors read.
+            let picked = match &mut self.selector {
+                Selector::SmoothWeighted(state) => state.pick(eligible),
+                selector => selector.pick(
+                    &PickContext {
+                        now,
+                        specs: &self.specs,
+                        eligible,
+                        inflight: &self.inflight,
+                        est_tokens: attempt.est_tokens,
+                        session: attempt.session,
+                        stream: attempt.stream,
+                    },
+                    rng,
+                ),
             };
-            match self.selector.pick(&ctx, rng) {
+            match picked {
                 Some(backend) => {
                     if self
                         .selector
@@ -492,8 +504,10 @@ impl Strategy {
             self.inflight[backend] += 1;
         }
         if self.composition.retry.require_remaining {
-            self.breakers.refresh(now, rng, &mut self.log);
-            if self.candidates(attempt, self.available()).is_empty() {
+            let available = self
+                .breakers
+                .refreshed_mask(now, rng, &mut self.log, self.specs.len());
+            if self.candidates(attempt, available).is_empty() {
                 return Verdict::Return;
             }
         }

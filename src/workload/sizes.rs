@@ -196,9 +196,11 @@ impl SizeSampler {
 }
 
 /// A continuous draw rounded, then clamped (saturating, NaN → 0, before the clamp).
+/// `max(min).min(max)` is `clamp(min, max)` for the `min ≤ max` that `new` and `capped`
+/// guarantee, without `clamp`'s assertion, which kept it an out-of-line call per draw.
 #[inline(always)]
 fn clamped(raw: f64, min: u32, max: u32) -> u32 {
-    round_to_u32(raw).clamp(min, max)
+    round_to_u32(raw).max(min).min(max)
 }
 
 /// A logarithm from which on a log-normal draw clamps to `max`: `exp` of it is at least

@@ -338,6 +338,26 @@ impl Breakers {
         )
     }
 
+    /// [`Self::refresh`], then [`Self::available_mask`], behind one dispatch (every pick
+    /// makes both calls).
+    #[inline(always)]
+    pub fn refreshed_mask(
+        &mut self,
+        now: Duration,
+        rng: &mut SimRng,
+        log: &mut TransitionLog,
+        backends: usize,
+    ) -> Mask {
+        dispatch!(
+            self,
+            rule => {
+                rule.refresh(now, rng, log);
+                rule.available_mask(backends)
+            },
+            none => Mask::all(backends)
+        )
+    }
+
     /// See [`BreakerRule::earliest_reopen`] (one dispatch for the whole pool).
     #[inline]
     pub fn earliest_reopen(&self, now: Duration, backends: usize) -> Option<Duration> {

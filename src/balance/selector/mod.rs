@@ -273,7 +273,7 @@ impl Selector {
                 *cursor = (chosen + 1) % n;
                 Some(chosen)
             }
-            Selector::SmoothWeighted(state) => state.pick(ctx),
+            Selector::SmoothWeighted(state) => state.pick(ctx.eligible),
             Selector::WeightedRandom(source) => weighted::weighted_random(*source, ctx, rng),
             Selector::Ordered => ctx.eligible.first(),
             Selector::LeastOutstanding(config) => config.pick(ctx, rng),

@@ -44,10 +44,11 @@ impl SmoothWeighted {
         }
     }
 
-    /// One smooth-WRR pick over `ctx.eligible` (of the backends it was built for).
+    /// One smooth-WRR pick over `eligible` (of the backends it was built for): the set is all
+    /// it reads, so the strategy calls it without building a [`PickContext`].
     #[inline]
-    pub fn pick(&mut self, ctx: &PickContext<'_>) -> Option<BackendId> {
-        let weights = if ctx.eligible.minus(self.zero).is_empty() {
+    pub fn pick(&mut self, eligible: Mask) -> Option<BackendId> {
+        let weights = if eligible.minus(self.zero).is_empty() {
             &EQUAL_WEIGHTS
         } else {
             &*self.weight
@@ -55,7 +56,7 @@ impl SmoothWeighted {
         let current = &mut *self.current;
         // Ids in increasing order; `% MAX_BACKENDS` is a no-op on a mask's ids (all below it)
         // that lets the compiler drop the bounds checks.
-        let mut ids = ctx.eligible.iter().map(|id| id % MAX_BACKENDS);
+        let mut ids = eligible.iter().map(|id| id % MAX_BACKENDS);
         let first = ids.next()?;
         current[first] += weights[first];
         let mut total = weights[first];
@@ -256,17 +257,8 @@ mod tests {
                 2 => Mask::EMPTY,
                 _ => Mask::all(8).minus(Mask(rng.random::<u64>() & 0x0f)),
             };
-            let ctx = PickContext {
-                now: std::time::Duration::ZERO,
-                specs: &specs,
-                eligible,
-                inflight: &[0; 16],
-                est_tokens: 0,
-                session: None,
-                stream: false,
-            };
             assert_eq!(
-                fast.pick(&ctx),
+                fast.pick(eligible),
                 reference_pick(&mut state, zero, eligible),
                 "round {round}"
             );
