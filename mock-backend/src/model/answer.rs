@@ -95,11 +95,12 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// A placeholder for [`super::Fleet::admit_into`] to write over (every field of it): a
-    /// 404 from no deployment, with no headers. A function, not a constant: built in place it
-    /// is a few tag stores, where a constant of this size is copied in whole.
+    /// The answer to a deployment the resource does not have: a 404 with no headers. Also what
+    /// a caller of [`super::Fleet::admit_into`] starts from (every field is written over). A
+    /// function, not a constant: built in place it is a few tag stores, where a constant of
+    /// this size is copied in whole.
     #[inline]
-    pub fn placeholder() -> Answer {
+    pub fn not_found() -> Answer {
         Answer {
             status: 404,
             deployment: None,

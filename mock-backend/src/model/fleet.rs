@@ -2,9 +2,8 @@
 //! its standard target, settlement, metrics snapshots and runtime patches. Pure: the simulator
 //! calls it with virtual time, the HTTP shell with wall-clock time since start.
 
-use super::answer::{Answer, Outcome, Rejection, Spillover};
+use super::answer::{Answer, Spillover};
 use super::deployment::{Completion, Deployment};
-use super::headers::RateHeaders;
 use super::metrics::{DeploymentMetrics, FleetMetrics};
 use super::patch::ConfigPatch;
 use super::plan::Ticket;
@@ -136,13 +135,7 @@ impl Fleet {
                 if let Some(r) = self.resources.get_mut(resource.0) {
                     r.not_found += 1;
                 }
-                Answer {
-                    status: 404,
-                    deployment: None,
-                    outcome: Outcome::Rejected(Rejection::DeploymentNotFound),
-                    headers: RateHeaders::default(),
-                    spillover: None,
-                }
+                Answer::not_found()
             }
         }
     }
@@ -150,7 +143,7 @@ impl Fleet {
     /// Decide a request to a known deployment (`id` from [`Fleet::deployment_index`]), spilling a PTU refusal over to its standard
     /// target (the deployment setting wins over the `x-ms-spillover-deployment` header).
     pub fn admit_to(&mut self, now: Duration, id: DeploymentId, req: &RequestShape<'_>) -> Answer {
-        let mut answer = Answer::placeholder();
+        let mut answer = Answer::not_found();
         self.admit_into(now, id, req, &mut answer);
         answer
     }

@@ -55,7 +55,7 @@ impl<R: Recorder> Engine<'_, R> {
             status: 0,
             timed_out: false,
             served_by: None,
-            answer: Answer::placeholder(),
+            answer: Answer::not_found(),
         });
         self.wiring.admit(
             &mut self.fleet,
