@@ -116,10 +116,8 @@ fn drive<R: Recorder, S: RecordSink + ?Sized>(
 ) -> Result<StrategyOutcome, SimError> {
     let mut engine = Engine::new(scenario, workload, index, recorder);
     let mut arrivals = workload.requests();
-    // The next arrival, read one step ahead of its time (as a peek would); `exhausted` once
-    // the workload has no more.
-    let mut pending: Option<Request> = None;
-    let mut exhausted = false;
+    // The next arrival, read one step ahead of its time (as a peek would).
+    let mut pending = arrivals.next().transpose()?;
     let mut until_poll = POLL_EVERY;
     loop {
         until_poll -= 1;
@@ -129,20 +127,13 @@ fn drive<R: Recorder, S: RecordSink + ?Sized>(
             }
             until_poll = POLL_EVERY;
         }
-        if pending.is_none() && !exhausted {
-            match arrivals.next() {
-                Some(Ok(request)) => pending = Some(request),
-                Some(Err(error)) => return Err(error.into()),
-                None => exhausted = true,
-            }
-        }
         match pending {
             // An event due no later than the next arrival runs first (ties: the event).
             Some(request) => match engine.queue.pop_due(request.at) {
                 Some((at, kind)) => engine.handle(at, kind, sink, true).map_err(report)?,
                 None => {
-                    pending = None;
                     engine.arrive(request.at, request, sink).map_err(report)?;
+                    pending = arrivals.next().transpose()?;
                 }
             },
             None => match engine.queue.pop() {
