@@ -14,7 +14,6 @@ use super::ptu::PtuBucket;
 use super::request::{ContentFilterTrigger, Operation, RequestShape};
 use super::service::ServiceSlots;
 use super::standard::{StandardLimiter, StandardVerdict, ThrottleReason};
-use super::time::plus;
 use crate::config::{
     AbortedAccounting, BurstShape, DeploymentConfig, DeploymentKind, Quota, ServiceTime,
     StreamFilterMode, Switches,
@@ -396,7 +395,7 @@ impl Deployment {
             };
             queue_wait = slots.reserve(now, busy);
         }
-        let start = plus(queue_wait, effects.first_byte_delay);
+        let start = queue_wait.saturating_add(effects.first_byte_delay);
         let tokens_per_chunk = match (
             req.stream,
             self.switches.stream_filter_mode,
@@ -406,7 +405,7 @@ impl Deployment {
             _ => 1,
         };
         let schedule = ChunkSchedule {
-            first_token: plus(start, ttft),
+            first_token: start.saturating_add(ttft),
             itl,
             tokens: per_choice,
             tokens_per_chunk,

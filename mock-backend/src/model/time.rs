@@ -88,39 +88,9 @@ pub fn scale(duration: Duration, factor: f64) -> Duration {
     seconds(duration.as_secs_f64() * factor)
 }
 
-/// `a.saturating_add(b)`: the same duration, without the carry and overflow checks when
-/// either is zero (a plan's queue wait and fault delay usually are).
-#[inline]
-pub fn plus(a: Duration, b: Duration) -> Duration {
-    if b.is_zero() {
-        a
-    } else if a.is_zero() {
-        b
-    } else {
-        a.saturating_add(b)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plus_is_the_saturating_sum() {
-        let durations = [
-            Duration::ZERO,
-            Duration::new(0, 1),
-            Duration::new(0, 999_999_999),
-            Duration::new(3, 500_000_000),
-            MAX_PLANNED,
-            Duration::MAX,
-        ];
-        for a in durations {
-            for b in durations {
-                assert_eq!(plus(a, b), a.saturating_add(b), "{a:?} + {b:?}");
-            }
-        }
-    }
 
     #[test]
     fn extremes_saturate() {
