@@ -47,53 +47,55 @@ pub(crate) struct Flight {
     pub epoch: u32,
 }
 
-/// Slab of flights.
+/// Slab of flights. A flight's slot is looked up once per event and the flight handed down
+/// that event's steps by reference; which slots are free is kept apart, in [`FreeSlots`] (an
+/// engine field), so that those steps can free the slot while they hold the flight. A freed
+/// flight stays in its slot (every field is plain data) with its epoch bumped, so no event
+/// scheduled for it matches, and the next flight there carries that epoch on.
 #[derive(Debug, Default)]
 pub(crate) struct Flights {
-    slots: Vec<Option<Flight>>,
+    slots: Vec<Flight>,
+}
+
+/// Which slots of [`Flights`] are free, and how many are in use.
+#[derive(Debug, Default)]
+pub(crate) struct FreeSlots {
     free: Vec<u32>,
     live: usize,
 }
 
 impl Flights {
-    /// Store the flight `make` builds (built straight into its slot, no copy of it); returns
-    /// its slot.
+    /// Store the flight `make` builds in a free slot (or a new one), built straight into it;
+    /// returns its slot and the flight.
     #[inline]
-    pub fn insert_with(&mut self, make: impl FnOnce() -> Flight) -> u32 {
-        self.live += 1;
-        match self.free.pop() {
-            Some(slot) => {
-                if let Some(entry) = self.slots.get_mut(slot as usize) {
-                    *entry = Some(make());
-                }
-                slot
+    pub fn insert_with(
+        &mut self,
+        free: &mut FreeSlots,
+        make: impl FnOnce() -> Flight,
+    ) -> (u32, &mut Flight) {
+        free.live += 1;
+        let index = match free.free.pop() {
+            Some(slot) if (slot as usize) < self.slots.len() => slot as usize,
+            _ => {
+                self.slots.push(make());
+                let index = self.slots.len() - 1;
+                return (index as u32, &mut self.slots[index]);
             }
-            None => {
-                self.slots.push(Some(make()));
-                (self.slots.len() - 1) as u32
-            }
-        }
+        };
+        let entry = &mut self.slots[index];
+        // The epoch goes on from the freed flight's: nothing scheduled for that one matches.
+        let epoch = entry.epoch;
+        *entry = make();
+        entry.epoch = epoch;
+        (index as u32, entry)
     }
 
-    /// The flight in `slot`, if any.
-    pub fn get_mut(&mut self, slot: u32) -> Option<&mut Flight> {
-        self.slots.get_mut(slot as usize).and_then(Option::as_mut)
-    }
-
-    /// Free the flight in `slot` (dropped in place, not moved out).
-    pub fn release(&mut self, slot: u32) {
-        if let Some(entry) = self.slots.get_mut(slot as usize)
-            && entry.is_some()
-        {
-            *entry = None;
-            self.free.push(slot);
-            self.live -= 1;
-        }
-    }
-
-    /// Flights in progress.
-    pub fn live(&self) -> usize {
-        self.live
+    /// The flight in `slot` if `epoch` is its current one (the event is not stale).
+    #[inline]
+    pub fn current(&mut self, slot: u32, epoch: u32) -> Option<&mut Flight> {
+        self.slots
+            .get_mut(slot as usize)
+            .filter(|flight| flight.epoch == epoch)
     }
 
     /// High-water mark of simultaneous flights.
@@ -102,9 +104,111 @@ impl Flights {
     }
 }
 
+impl FreeSlots {
+    /// Free `slot`, whose flight (`flight`) has ended: its pending events become stale.
+    #[inline]
+    pub fn release(&mut self, slot: u32, flight: &mut Flight) {
+        flight.bump();
+        self.free.push(slot);
+        self.live -= 1;
+    }
+
+    /// Flights in progress.
+    pub fn live(&self) -> usize {
+        self.live
+    }
+}
+
+impl Flight {
+    /// Make the events scheduled so far stale; returns the new epoch (for the next event).
+    #[inline]
+    pub fn bump(&mut self) -> u32 {
+        self.epoch = self.epoch.wrapping_add(1);
+        self.epoch
+    }
+}
+
 impl Current {
     /// The plan, when the backend admitted the request.
     pub fn plan(&self) -> Option<&ResponsePlan> {
         self.answer.plan()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::balance::{BackendSpec, Preset, RequestInfo, Strategy, StrategyConfig};
+    use crate::client::Client;
+
+    fn flight(id: u64) -> Flight {
+        let backend = BackendSpec {
+            name: "b".to_string(),
+            priority: 1,
+            weight: 1,
+            tpm_limit: None,
+            rpm_limit: None,
+            non_streaming_fraction: None,
+            declared: None,
+        };
+        let config = StrategyConfig::preset("s", Preset::ApimPool);
+        let mut strategy = Strategy::new(&config, &[backend]).expect("a valid strategy");
+        let request = Request {
+            id,
+            at: Duration::ZERO,
+            app: 0,
+            deployment: crate::workload::DeploymentId(0),
+            prompt_tokens: 1,
+            prompt_chars: 4,
+            max_tokens: None,
+            output_tokens: 1,
+            stream: false,
+            priority: 0,
+            session: 0,
+        };
+        let info = RequestInfo {
+            est_tokens: 2,
+            session: None,
+            stream: false,
+        };
+        Flight {
+            request,
+            gateway: 0,
+            life: Client::new(Default::default(), Duration::from_secs(60)).begin(Duration::ZERO),
+            attempt: strategy.begin(Duration::ZERO, &info),
+            record: RequestRecord::default(),
+            current: None,
+            epoch: 0,
+        }
+    }
+
+    /// A freed slot is reused, its old events stay stale, and the new flight's are current.
+    #[test]
+    fn a_freed_slot_is_reused_without_its_old_events() {
+        let mut flights = Flights::default();
+        let mut free = FreeSlots::default();
+        let (a, first) = flights.insert_with(&mut free, || flight(1));
+        let stale = first.bump();
+        let (b, _) = flights.insert_with(&mut free, || flight(2));
+        assert_ne!(a, b);
+        assert_eq!(free.live(), 2);
+        assert!(flights.current(a, stale).is_some());
+        let first = flights.current(a, stale).expect("current");
+        free.release(a, first);
+        assert_eq!(free.live(), 1);
+        assert!(
+            flights.current(a, stale).is_none(),
+            "a freed flight's event"
+        );
+        let (again, reused) = flights.insert_with(&mut free, || flight(3));
+        assert_eq!(again, a);
+        assert_eq!(reused.request.id, 3);
+        let epoch = reused.bump();
+        assert!(
+            flights.current(a, stale).is_none(),
+            "the old flight's event"
+        );
+        assert_eq!(flights.current(a, epoch).map(|f| f.request.id), Some(3));
+        assert_eq!(flights.capacity(), 2);
     }
 }

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use super::super::events::EventKind;
+use super::super::flight::Flight;
 use super::{Engine, Recorder, Written, request_info};
 use crate::balance::{Exhausted, Observation, RetryAfterHeader};
 use crate::client::{ClientAnswer, ClientStep};
@@ -17,6 +18,7 @@ impl<R: Recorder> Engine<'_, R> {
         &mut self,
         now: Duration,
         slot: u32,
+        flight: &mut Flight,
         answer: Exhausted,
         sink: &mut S,
     ) -> Written {
@@ -33,20 +35,19 @@ impl<R: Recorder> Engine<'_, R> {
             observation,
             exhausted: true,
         };
-        self.client_answer(now, slot, answer, sink)
+        self.client_answer(now, slot, flight, answer, sink)
     }
 
-    /// The client of `slot` received `answer` at `now`: retry as the SDK does, or end.
+    /// The client of `flight` (in `slot`) received `answer` at `now`: retry as the SDK does,
+    /// or end.
     pub(super) fn client_answer<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
+        flight: &mut Flight,
         answer: ClientAnswer,
         sink: &mut S,
     ) -> Written {
-        let Some(flight) = self.flights.get_mut(slot) else {
-            return Ok(());
-        };
         let failed = matches!(answer, ClientAnswer::Failure { .. });
         if failed {
             // The gateway's retries behind a failed answer (a success counts them at the end).
@@ -65,7 +66,7 @@ impl<R: Recorder> Engine<'_, R> {
                 let info = request_info(&flight.request);
                 flight.attempt = self.gateways[flight.gateway].begin(at, &info);
                 flight.current = None;
-                let epoch = self.bump(slot);
+                let epoch = flight.bump();
                 self.queue.push(at, EventKind::Dispatch { slot, epoch });
                 Ok(())
             }
@@ -73,9 +74,11 @@ impl<R: Recorder> Engine<'_, R> {
                 if let Some(current) = flight.current.as_ref() {
                     flight.record.final_backend = Some(current.pool);
                 }
-                self.finish(now, slot, status, error, sink)
+                self.finish(now, slot, flight, status, error, sink)
             }
-            ClientStep::Done { status, error } => self.finish(now, slot, status, error, sink),
+            ClientStep::Done { status, error } => {
+                self.finish(now, slot, flight, status, error, sink)
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ use aoai_mock::model::Fleet;
 use rand::Rng;
 
 use super::events::{EventKind, EventQueue};
-use super::flight::{Flight, Flights};
+use super::flight::{Flight, Flights, FreeSlots};
 use crate::balance::{Phase, RequestInfo, Step, Strategy};
 use crate::client::Client;
 use crate::report::{
@@ -115,6 +115,8 @@ fn drive<R: Recorder, S: RecordSink + ?Sized>(
     stop: &StopFlag,
 ) -> Result<StrategyOutcome, SimError> {
     let mut engine = Engine::new(scenario, workload, index, recorder);
+    // Apart from the engine, so that an event's steps hold its flight while they use the rest.
+    let mut flights = Flights::default();
     let mut arrivals = workload.requests();
     // The next arrival, read one step ahead of its time (as a peek would).
     let mut pending = arrivals.next().transpose()?;
@@ -130,19 +132,25 @@ fn drive<R: Recorder, S: RecordSink + ?Sized>(
         match pending {
             // An event due no later than the next arrival runs first (ties: the event).
             Some(request) => match engine.queue.pop_due(request.at) {
-                Some((at, kind)) => engine.handle(at, kind, sink, true).map_err(report)?,
+                Some((at, kind)) => engine
+                    .handle(&mut flights, at, kind, sink, true)
+                    .map_err(report)?,
                 None => {
-                    engine.arrive(request.at, request, sink).map_err(report)?;
+                    engine
+                        .arrive(&mut flights, request.at, request, sink)
+                        .map_err(report)?;
                     pending = arrivals.next().transpose()?;
                 }
             },
             None => match engine.queue.pop() {
-                Some((at, kind)) => engine.handle(at, kind, sink, false).map_err(report)?,
+                Some((at, kind)) => engine
+                    .handle(&mut flights, at, kind, sink, false)
+                    .map_err(report)?,
                 None => break,
             },
         }
     }
-    engine.into_outcome()
+    engine.into_outcome(flights.capacity())
 }
 
 /// What a step of the engine returns: a failed record write, boxed so that the result fits
@@ -161,7 +169,8 @@ struct Engine<'a, R> {
     gateways: Vec<Strategy>,
     resolved: &'a ResolvedStrategy,
     wiring: Wiring,
-    flights: Flights,
+    /// Which slots of the run's [`Flights`] are in use.
+    free: FreeSlots,
     recorder: R,
     strategy_index: u16,
     /// One balancing stream per gateway instance (instances share nothing).
@@ -199,7 +208,7 @@ impl<'a, R: Recorder> Engine<'a, R> {
             gateways,
             resolved,
             wiring,
-            flights: Flights::default(),
+            free: FreeSlots::default(),
             recorder,
             strategy_index,
             client_rng: streams::client_retry(seed),
@@ -215,6 +224,7 @@ impl<'a, R: Recorder> Engine<'a, R> {
 
     fn arrive<S: RecordSink + ?Sized>(
         &mut self,
+        flights: &mut Flights,
         now: Duration,
         request: Request,
         sink: &mut S,
@@ -232,7 +242,7 @@ impl<'a, R: Recorder> Engine<'a, R> {
         let attempt = self.gateways[gateway].begin(now, &request_info(&request));
         let record = self.new_record(&request, now);
         let life = self.client.begin(request.at);
-        let slot = self.flights.insert_with(|| Flight {
+        let (slot, flight) = flights.insert_with(&mut self.free, || Flight {
             request,
             gateway,
             life,
@@ -241,11 +251,12 @@ impl<'a, R: Recorder> Engine<'a, R> {
             current: None,
             epoch: 0,
         });
-        self.dispatch(now, slot, sink)
+        self.dispatch(now, slot, flight, sink)
     }
 
     fn handle<S: RecordSink + ?Sized>(
         &mut self,
+        flights: &mut Flights,
         now: Duration,
         kind: EventKind,
         sink: &mut S,
@@ -254,18 +265,21 @@ impl<'a, R: Recorder> Engine<'a, R> {
         self.events += 1;
         self.last_time = now;
         match kind {
-            EventKind::Dispatch { slot, epoch } if self.is_current(slot, epoch) => {
-                self.dispatch(now, slot, sink)
-            }
-            EventKind::Headers { slot, epoch } if self.is_current(slot, epoch) => {
-                self.headers(now, slot, sink)
-            }
-            EventKind::BodyEnd { slot, epoch } if self.is_current(slot, epoch) => {
-                self.body_end(now, slot, sink)
-            }
+            EventKind::Dispatch { slot, epoch } => match flights.current(slot, epoch) {
+                Some(flight) => self.dispatch(now, slot, flight, sink),
+                None => Ok(()),
+            },
+            EventKind::Headers { slot, epoch } => match flights.current(slot, epoch) {
+                Some(flight) => self.headers(now, slot, flight, sink),
+                None => Ok(()),
+            },
+            EventKind::BodyEnd { slot, epoch } => match flights.current(slot, epoch) {
+                Some(flight) => self.body_end(now, slot, flight, sink),
+                None => Ok(()),
+            },
             EventKind::Sample => {
                 self.sample(now);
-                if more_arrivals || self.flights.live() > 0 {
+                if more_arrivals || self.free.live() > 0 {
                     self.queue
                         .push(now + Duration::from_secs(1), EventKind::Sample);
                 } else {
@@ -273,49 +287,30 @@ impl<'a, R: Recorder> Engine<'a, R> {
                 }
                 Ok(())
             }
-            _ => Ok(()),
         }
     }
 
-    fn is_current(&mut self, slot: u32, epoch: u32) -> bool {
-        self.flights
-            .get_mut(slot)
-            .is_some_and(|flight| flight.epoch == epoch)
-    }
-
-    /// Ask the gateway what to do next for `slot`.
+    /// Ask the gateway what to do next for `flight` (in `slot`).
     fn dispatch<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
+        flight: &mut Flight,
         sink: &mut S,
     ) -> Written {
-        let Some(flight) = self.flights.get_mut(slot) else {
-            return Ok(());
-        };
         let gateway = flight.gateway;
         let step =
             self.gateways[gateway].next(now, &mut flight.attempt, &mut self.balance_rngs[gateway]);
         self.log_transitions(gateway);
         match step {
-            Step::Send(backend) => self.send(now, slot, backend, sink),
+            Step::Send(backend) => self.send(now, slot, flight, backend, sink),
             Step::WaitUntil(at) => {
-                let epoch = self.bump(slot);
+                let epoch = flight.bump();
                 self.queue
                     .push(at.max(now), EventKind::Dispatch { slot, epoch });
                 Ok(())
             }
-            Step::Respond(answer) => self.gateway_answer(now, slot, answer, sink),
-        }
-    }
-
-    fn bump(&mut self, slot: u32) -> u32 {
-        match self.flights.get_mut(slot) {
-            Some(flight) => {
-                flight.epoch = flight.epoch.wrapping_add(1);
-                flight.epoch
-            }
-            None => 0,
+            Step::Respond(answer) => self.gateway_answer(now, slot, flight, answer, sink),
         }
     }
 
@@ -358,8 +353,7 @@ impl<'a, R: Recorder> Engine<'a, R> {
         }
     }
 
-    fn into_outcome(self) -> Result<StrategyOutcome, SimError> {
-        let peak_in_flight = self.flights.capacity();
+    fn into_outcome(self, peak_in_flight: usize) -> Result<StrategyOutcome, SimError> {
         let (summary, recorded) = self.recorder.finish();
         Ok(StrategyOutcome {
             summary,

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::super::flight::Flight;
 use super::{Engine, Recorder, Written};
 use crate::metrics::{AttemptRecord, ErrorClass, RequestRecord};
 use crate::report::RecordSink;
@@ -25,17 +26,14 @@ impl<R: Recorder> Engine<'_, R> {
         }
     }
 
-    /// The attempt under way in `slot` ended at `now`.
+    /// The attempt under way in `flight` ended at `now`.
     pub(super) fn write_attempt<S: RecordSink + ?Sized>(
         &mut self,
-        slot: u32,
+        flight: &Flight,
         now: Duration,
         first_token: Option<Duration>,
         sink: &mut S,
     ) -> Written {
-        let Some(flight) = self.flights.get_mut(slot) else {
-            return Ok(());
-        };
         let Some(current) = flight.current.as_ref() else {
             return Ok(());
         };
@@ -61,40 +59,17 @@ impl<R: Recorder> Engine<'_, R> {
         Ok(())
     }
 
-    /// The body of the attempt under way in `slot` reached the client: what it carried.
-    pub(super) fn returned(
-        &mut self,
-        slot: u32,
-        first_token: Option<Duration>,
-        completion_tokens: u32,
-    ) {
-        let Some(flight) = self.flights.get_mut(slot) else {
-            return;
-        };
-        let Some(current) = flight.current.as_ref() else {
-            return;
-        };
-        let (pool, served_by) = (current.pool, current.served_by);
-        flight.record.first_token = first_token;
-        flight.record.completion_tokens = completion_tokens;
-        flight.record.final_backend = Some(pool);
-        flight.record.spilled_over = served_by.is_some();
-        flight.record.served_by = served_by;
-    }
-
-    /// The request in `slot` ended at `now` with `status` and `class`.
+    /// The request of `flight` (in `slot`) ended at `now` with `status` and `class`.
     pub(super) fn finish<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
+        flight: &mut Flight,
         status: u16,
         class: ErrorClass,
         sink: &mut S,
     ) -> Written {
         // Filled and written in place, then the slot is freed (no move of the flight).
-        let Some(flight) = self.flights.get_mut(slot) else {
-            return Ok(());
-        };
         if class == ErrorClass::None {
             flight.record.gateway_retries += flight.attempt.retries();
         }
@@ -103,8 +78,21 @@ impl<R: Recorder> Engine<'_, R> {
         flight.record.error = class;
         self.recorder.add_request(&flight.record);
         let written = sink.request(&flight.record);
-        self.flights.release(slot);
+        self.free.release(slot, flight);
         written.map_err(Box::new)?;
         Ok(())
     }
+}
+
+/// The body of the attempt under way in `flight` reached the client: what it carried.
+pub(super) fn returned(flight: &mut Flight, first_token: Option<Duration>, completion_tokens: u32) {
+    let Some(current) = flight.current.as_ref() else {
+        return;
+    };
+    let (pool, served_by) = (current.pool, current.served_by);
+    flight.record.first_token = first_token;
+    flight.record.completion_tokens = completion_tokens;
+    flight.record.final_backend = Some(pool);
+    flight.record.spilled_over = served_by.is_some();
+    flight.record.served_by = served_by;
 }

@@ -10,26 +10,26 @@ use aoai_mock::model::{
 };
 
 use super::super::events::EventKind;
-use super::super::flight::Current;
+use super::super::flight::{Current, Flight};
 use super::super::observe::observation;
+use super::records::returned;
 use super::{Engine, Recorder, Written};
 use crate::balance::{Completion, Verdict};
 use crate::client::ClientAnswer;
 use crate::report::RecordSink;
 
 impl<R: Recorder> Engine<'_, R> {
-    /// Send the request to strategy backend `backend`: the fleet model decides.
+    /// Send the request of `flight` (in `slot`) to strategy backend `backend`: the fleet
+    /// model decides.
     pub(super) fn send<S: RecordSink + ?Sized>(
         &mut self,
         now: Duration,
         slot: u32,
+        flight: &mut Flight,
         backend: usize,
         sink: &mut S,
     ) -> Written {
         let pool = self.resolved.to_pool[backend];
-        let Some(flight) = self.flights.get_mut(slot) else {
-            return Ok(());
-        };
         let request = flight.request;
         let shape = RequestShape {
             operation: Operation::ChatCompletions,
@@ -67,10 +67,10 @@ impl<R: Recorder> Engine<'_, R> {
         current.status = current.answer.status;
         current.served_by = self.wiring.served_by(pool, &current.answer);
         let headers_after = outcome_after(current, self.attempt_timeout);
-        let epoch = self.bump(slot);
+        let epoch = flight.bump();
         if headers_after.is_zero() {
             // A refusal: the gateway sees it at once (no event needed).
-            return self.headers(now, slot, sink);
+            return self.headers(now, slot, flight, sink);
         }
         self.queue
             .push(now + headers_after, EventKind::Headers { slot, epoch });
@@ -82,12 +82,10 @@ impl<R: Recorder> Engine<'_, R> {
         &mut self,
         now: Duration,
         slot: u32,
+        flight: &mut Flight,
         sink: &mut S,
     ) -> Written {
         // The attempt is read in place (no copy of it on this per-attempt path).
-        let Some(flight) = self.flights.get_mut(slot) else {
-            return Ok(());
-        };
         let Some(current) = flight.current.as_ref() else {
             return Ok(());
         };
@@ -111,14 +109,14 @@ impl<R: Recorder> Engine<'_, R> {
                 };
                 if end <= now {
                     // Non-streamed: the headers came with the whole body.
-                    return self.body_end(now, slot, sink);
+                    return self.body_end(now, slot, flight, sink);
                 }
-                let epoch = self.bump(slot);
+                let epoch = flight.bump();
                 self.queue.push(end, EventKind::BodyEnd { slot, epoch });
                 Ok(())
             }
             Verdict::Return => {
-                self.abandon_plan(now, slot);
+                self.abandon_plan(now, flight);
                 let completion = Completion {
                     latency: now - started,
                     ttft: None,
@@ -127,15 +125,15 @@ impl<R: Recorder> Engine<'_, R> {
                     stream: false,
                 };
                 self.gateways[gateway].on_complete(now, backend, &completion);
-                self.write_attempt(slot, now, None, sink)?;
+                self.write_attempt(flight, now, None, sink)?;
                 // What reaches the client: LiteLLM renames the backend's retry headers.
                 let seen = self.gateways[gateway].client_observation(&obs);
-                self.client_answer(now, slot, ClientAnswer::failure(seen), sink)
+                self.client_answer(now, slot, flight, ClientAnswer::failure(seen), sink)
             }
             Verdict::Retry => {
-                self.abandon_plan(now, slot);
-                self.write_attempt(slot, now, None, sink)?;
-                self.dispatch(now, slot, sink)
+                self.abandon_plan(now, flight);
+                self.write_attempt(flight, now, None, sink)?;
+                self.dispatch(now, slot, flight, sink)
             }
         }
     }
@@ -145,11 +143,9 @@ impl<R: Recorder> Engine<'_, R> {
         &mut self,
         now: Duration,
         slot: u32,
+        flight: &mut Flight,
         sink: &mut S,
     ) -> Written {
-        let Some(flight) = self.flights.get_mut(slot) else {
-            return Ok(());
-        };
         let Some(current) = flight.current.as_ref() else {
             return Ok(());
         };
@@ -195,8 +191,8 @@ impl<R: Recorder> Engine<'_, R> {
         };
         let first_token_at = (plan.stream && first_token <= now).then_some(first_token);
         let status = current.status;
-        self.write_attempt(slot, now, first_token_at, sink)?;
-        self.returned(slot, first_token_at, tokens);
+        self.write_attempt(flight, now, first_token_at, sink)?;
+        returned(flight, first_token_at, tokens);
         let answer = if cut {
             ClientAnswer::Cut {
                 status,
@@ -205,16 +201,12 @@ impl<R: Recorder> Engine<'_, R> {
         } else {
             ClientAnswer::Success { status }
         };
-        self.client_answer(now, slot, answer, sink)
+        self.client_answer(now, slot, flight, answer, sink)
     }
 
     /// Settle an admitted request the gateway stopped waiting for (timeout or reset).
-    fn abandon_plan(&mut self, now: Duration, slot: u32) {
-        let plan = self
-            .flights
-            .get_mut(slot)
-            .and_then(|flight| flight.current.as_ref())
-            .and_then(|current| current.plan());
+    fn abandon_plan(&mut self, now: Duration, flight: &Flight) {
+        let plan = flight.current.as_ref().and_then(|current| current.plan());
         if let Some(plan) = plan {
             self.fleet.complete(
                 now,
