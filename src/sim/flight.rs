@@ -26,9 +26,6 @@ pub(crate) struct Current {
     pub status: u16,
     /// The gateway gave up waiting (timeout) rather than the connection failing.
     pub timed_out: bool,
-    /// The fleet's answer, moved in whole (its rate headers, and its plan when the backend
-    /// admitted the request).
-    pub answer: Answer,
     /// Report index of the deployment that served after a spillover.
     pub served_by: Option<u16>,
 }
@@ -45,6 +42,22 @@ pub(crate) struct Flight {
     pub current: Option<Current>,
     /// Bumped whenever a scheduled event of this flight becomes stale.
     pub epoch: u32,
+    /// The fleet's answer to the attempt under way (its rate headers, and its plan when the
+    /// backend admitted the request), meaningful while `current` is set. Kept in the slot
+    /// from attempt to attempt and flight to flight, and written over whole by the fleet
+    /// ([`aoai_mock::model::Fleet::admit_into`] writes every field): no reset per attempt.
+    pub answer: Answer,
+}
+
+/// What a new flight starts from: every field of a [`Flight`] but the ones its slot carries
+/// on (the epoch, the answer).
+#[derive(Debug)]
+pub(crate) struct FlightStart {
+    pub request: Request,
+    pub gateway: usize,
+    pub life: ClientLife,
+    pub attempt: Attempt,
+    pub record: RequestRecord,
 }
 
 /// Slab of flights. A flight's slot is looked up once per event and the flight handed down
@@ -65,28 +78,37 @@ pub(crate) struct FreeSlots {
 }
 
 impl Flights {
-    /// Store the flight `make` builds in a free slot (or a new one), built straight into it;
-    /// returns its slot and the flight.
+    /// Start a flight from `start` in a free slot (or a new one); returns its slot and the
+    /// flight.
     #[inline]
-    pub fn insert_with(
-        &mut self,
-        free: &mut FreeSlots,
-        make: impl FnOnce() -> Flight,
-    ) -> (u32, &mut Flight) {
+    pub fn insert(&mut self, free: &mut FreeSlots, start: FlightStart) -> (u32, &mut Flight) {
         free.live += 1;
         let index = match free.free.pop() {
             Some(slot) if (slot as usize) < self.slots.len() => slot as usize,
             _ => {
-                self.slots.push(make());
+                self.slots.push(Flight {
+                    request: start.request,
+                    gateway: start.gateway,
+                    life: start.life,
+                    attempt: start.attempt,
+                    record: start.record,
+                    current: None,
+                    epoch: 0,
+                    answer: Answer::not_found(),
+                });
                 let index = self.slots.len() - 1;
                 return (index as u32, &mut self.slots[index]);
             }
         };
         let entry = &mut self.slots[index];
-        // The epoch goes on from the freed flight's: nothing scheduled for that one matches.
-        let epoch = entry.epoch;
-        *entry = make();
-        entry.epoch = epoch;
+        // Field by field: the epoch goes on from the freed flight's (nothing scheduled for
+        // that one matches), and the answer is left for the fleet to write over.
+        entry.request = start.request;
+        entry.gateway = start.gateway;
+        entry.life = start.life;
+        entry.attempt = start.attempt;
+        entry.record = start.record;
+        entry.current = None;
         (index as u32, entry)
     }
 
@@ -120,18 +142,17 @@ impl FreeSlots {
 }
 
 impl Flight {
+    /// The plan of the attempt under way, when the backend admitted it.
+    #[inline]
+    pub fn plan(&self) -> Option<&ResponsePlan> {
+        self.current.as_ref().and_then(|_| self.answer.plan())
+    }
+
     /// Make the events scheduled so far stale; returns the new epoch (for the next event).
     #[inline]
     pub fn bump(&mut self) -> u32 {
         self.epoch = self.epoch.wrapping_add(1);
         self.epoch
-    }
-}
-
-impl Current {
-    /// The plan, when the backend admitted the request.
-    pub fn plan(&self) -> Option<&ResponsePlan> {
-        self.answer.plan()
     }
 }
 
@@ -141,7 +162,7 @@ mod tests {
     use crate::balance::{BackendSpec, Preset, RequestInfo, Strategy, StrategyConfig};
     use crate::client::Client;
 
-    fn flight(id: u64) -> Flight {
+    fn flight(id: u64) -> FlightStart {
         let backend = BackendSpec {
             name: "b".to_string(),
             priority: 1,
@@ -171,14 +192,12 @@ mod tests {
             session: None,
             stream: false,
         };
-        Flight {
+        FlightStart {
             request,
             gateway: 0,
             life: Client::new(Default::default(), Duration::from_secs(60)).begin(Duration::ZERO),
             attempt: strategy.begin(Duration::ZERO, &info),
             record: RequestRecord::default(),
-            current: None,
-            epoch: 0,
         }
     }
 
@@ -187,9 +206,9 @@ mod tests {
     fn a_freed_slot_is_reused_without_its_old_events() {
         let mut flights = Flights::default();
         let mut free = FreeSlots::default();
-        let (a, first) = flights.insert_with(&mut free, || flight(1));
+        let (a, first) = flights.insert(&mut free, flight(1));
         let stale = first.bump();
-        let (b, _) = flights.insert_with(&mut free, || flight(2));
+        let (b, _) = flights.insert(&mut free, flight(2));
         assert_ne!(a, b);
         assert_eq!(free.live(), 2);
         assert!(flights.current(a, stale).is_some());
@@ -200,7 +219,7 @@ mod tests {
             flights.current(a, stale).is_none(),
             "a freed flight's event"
         );
-        let (again, reused) = flights.insert_with(&mut free, || flight(3));
+        let (again, reused) = flights.insert(&mut free, flight(3));
         assert_eq!(again, a);
         assert_eq!(reused.request.id, 3);
         let epoch = reused.bump();

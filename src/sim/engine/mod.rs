@@ -12,7 +12,7 @@ use aoai_mock::model::Fleet;
 use rand::Rng;
 
 use super::events::{EventKind, EventQueue};
-use super::flight::{Flight, Flights, FreeSlots};
+use super::flight::{Flight, FlightStart, Flights, FreeSlots};
 use crate::balance::{Phase, RequestInfo, Step, Strategy};
 use crate::client::Client;
 use crate::report::{
@@ -242,15 +242,14 @@ impl<'a, R: Recorder> Engine<'a, R> {
         let attempt = self.gateways[gateway].begin(now, &request_info(&request));
         let record = self.new_record(&request, now);
         let life = self.client.begin(request.at);
-        let (slot, flight) = flights.insert_with(&mut self.free, || Flight {
+        let start = FlightStart {
             request,
             gateway,
             life,
             attempt,
             record,
-            current: None,
-            epoch: 0,
-        });
+        };
+        let (slot, flight) = flights.insert(&mut self.free, start);
         self.dispatch(now, slot, flight, sink)
     }
 

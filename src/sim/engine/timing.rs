@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use aoai_mock::model::{
-    Answer, Completion as FleetCompletion, Disruption, Operation, RequestShape, ResponsePlan,
+    Completion as FleetCompletion, Disruption, Operation, RequestShape, ResponsePlan,
 };
 
 use super::super::events::EventKind;
@@ -55,18 +55,13 @@ impl<R: Recorder> Engine<'_, R> {
             status: 0,
             timed_out: false,
             served_by: None,
-            answer: Answer::not_found(),
         });
-        self.wiring.admit(
-            &mut self.fleet,
-            now,
-            (pool, deployment),
-            &shape,
-            &mut current.answer,
-        );
-        current.status = current.answer.status;
-        current.served_by = self.wiring.served_by(pool, &current.answer);
-        let headers_after = outcome_after(current, self.attempt_timeout);
+        let answer = &mut flight.answer;
+        self.wiring
+            .admit(&mut self.fleet, now, (pool, deployment), &shape, answer);
+        current.status = answer.status;
+        current.served_by = self.wiring.served_by(pool, answer);
+        let headers_after = outcome_after(current, answer.plan(), self.attempt_timeout);
         let epoch = flight.bump();
         if headers_after.is_zero() {
             // A refusal: the gateway sees it at once (no event needed).
@@ -89,7 +84,7 @@ impl<R: Recorder> Engine<'_, R> {
         let Some(current) = flight.current.as_ref() else {
             return Ok(());
         };
-        let obs = observation(current.status, current.timed_out, &current.answer.headers);
+        let obs = observation(current.status, current.timed_out, &flight.answer.headers);
         let gateway = flight.gateway;
         let verdict = self.gateways[gateway].on_response(
             now,
@@ -99,8 +94,9 @@ impl<R: Recorder> Engine<'_, R> {
             &mut self.balance_rngs[gateway],
         );
         let (backend, started) = (current.backend, current.started);
-        let admitted_ok = current.status / 100 == 2 && current.plan().is_some();
-        let body_ends = current.plan().map(|plan| body_end(plan, started).0);
+        let plan = flight.answer.plan();
+        let admitted_ok = current.status / 100 == 2 && plan.is_some();
+        let body_ends = plan.map(|plan| body_end(plan, started).0);
         self.log_transitions(gateway);
         match verdict {
             Verdict::Return if admitted_ok => {
@@ -149,7 +145,7 @@ impl<R: Recorder> Engine<'_, R> {
         let Some(current) = flight.current.as_ref() else {
             return Ok(());
         };
-        let Some(plan) = current.plan() else {
+        let Some(plan) = flight.answer.plan() else {
             return Ok(());
         };
         let (_, cut) = body_end(plan, current.started);
@@ -206,7 +202,7 @@ impl<R: Recorder> Engine<'_, R> {
 
     /// Settle an admitted request the gateway stopped waiting for (timeout or reset).
     fn abandon_plan(&mut self, now: Duration, flight: &Flight) {
-        let plan = flight.current.as_ref().and_then(|current| current.plan());
+        let plan = flight.plan();
         if let Some(plan) = plan {
             self.fleet.complete(
                 now,
@@ -220,10 +216,12 @@ impl<R: Recorder> Engine<'_, R> {
 /// How long after sending the gateway learns the attempt's outcome: at once for a refusal; for
 /// an admitted request when its headers go out, unless the connection fails first or the
 /// gateway's `attempt_timeout` fires first (then `current` records the failure).
-fn outcome_after(current: &mut Current, attempt_timeout: Duration) -> Duration {
-    let timing = current
-        .plan()
-        .map(|plan| (plan.disruption, plan.headers_at));
+fn outcome_after(
+    current: &mut Current,
+    plan: Option<&ResponsePlan>,
+    attempt_timeout: Duration,
+) -> Duration {
+    let timing = plan.map(|plan| (plan.disruption, plan.headers_at));
     let after = match timing {
         None => Duration::ZERO,
         Some((disruption, headers_at)) => match disruption {
