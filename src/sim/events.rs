@@ -100,10 +100,11 @@ pub(crate) struct EventQueue {
     current: Vec<Event>,
     /// Number of the current bucket.
     now_bucket: u64,
-    /// Buckets `now_bucket + 1 .. now_bucket + RING`, at index `number % RING`, unsorted.
-    ring: Vec<Vec<Event>>,
+    /// Buckets `now_bucket + 1 .. now_bucket + RING`, at index `number % RING`, unsorted
+    /// (arrays of a fixed length: an index masked to it needs no bounds check).
+    ring: Box<[Vec<Event>; RING]>,
     /// Bit `i` set when `ring[i]` is not empty.
-    occupied: Vec<u64>,
+    occupied: Box<[u64; WORDS]>,
     /// Events in the ring.
     in_ring: usize,
     /// Events of buckets at or beyond `now_bucket + RING` (when they were scheduled).
@@ -119,8 +120,13 @@ impl Default for EventQueue {
         EventQueue {
             current: Vec::new(),
             now_bucket: 0,
-            ring: (0..RING).map(|_| Vec::new()).collect(),
-            occupied: vec![0; WORDS],
+            // Built on the heap (an array this size on the stack would be 384 KiB).
+            ring: (0..RING)
+                .map(|_| Vec::new())
+                .collect::<Box<[_]>>()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("RING buckets were collected")),
+            occupied: Box::new([0; WORDS]),
             in_ring: 0,
             later: BinaryHeap::new(),
             early: BinaryHeap::new(),
@@ -132,6 +138,7 @@ impl Default for EventQueue {
 impl EventQueue {
     /// Schedule `kind` at `at` (times beyond 544 years saturate, keeping their order of
     /// scheduling).
+    #[inline]
     pub fn push(&mut self, at: Duration, kind: EventKind) {
         self.seq += 1;
         let event = Event {
@@ -139,19 +146,34 @@ impl EventQueue {
             kind,
         };
         let bucket = bucket_of(event.key);
+        // Nearly every event lands in the ring, after the current bucket and within its
+        // reach (`1 <= bucket - now_bucket < RING`; an earlier bucket wraps round to a huge
+        // difference): that case inline, the others out of line.
+        if bucket.wrapping_sub(self.now_bucket).wrapping_sub(1) < RING as u64 - 1 {
+            self.ring_push(bucket, event);
+        } else {
+            self.push_outside_ring(bucket, event);
+        }
+    }
+
+    /// [`Self::push`] of an event into the current bucket, an earlier one or one beyond the
+    /// ring's reach.
+    #[cold]
+    #[inline(never)]
+    fn push_outside_ring(&mut self, bucket: u64, event: Event) {
         if bucket == self.now_bucket {
             // Keep the current bucket sorted (largest key first).
             let at = self.current.partition_point(|other| other.key > event.key);
             self.current.insert(at, event);
         } else if bucket < self.now_bucket {
             self.early.push(Reverse(event));
-        } else if bucket - self.now_bucket < RING as u64 {
-            self.ring_push(bucket, event);
         } else {
+            // `RING` or more buckets ahead (the nearer ones went to the ring).
             self.later.push(Reverse(event));
         }
     }
 
+    #[inline]
     fn ring_push(&mut self, bucket: u64, event: Event) {
         let index = (bucket % RING as u64) as usize;
         self.ring[index].push(event);

@@ -182,7 +182,6 @@ struct Engine<'a, R> {
     sample_scheduled: bool,
     requests: u64,
     events: u64,
-    last_time: Duration,
 }
 
 impl<'a, R: Recorder> Engine<'a, R> {
@@ -218,7 +217,6 @@ impl<'a, R: Recorder> Engine<'a, R> {
             sample_scheduled: false,
             requests: 0,
             events: 0,
-            last_time: Duration::ZERO,
         }
     }
 
@@ -229,7 +227,6 @@ impl<'a, R: Recorder> Engine<'a, R> {
         request: Request,
         sink: &mut S,
     ) -> Written {
-        self.last_time = now;
         self.requests += 1;
         if !self.sample_scheduled && !self.wiring.ptu_samples.is_empty() {
             self.sample_scheduled = true;
@@ -262,7 +259,6 @@ impl<'a, R: Recorder> Engine<'a, R> {
         more_arrivals: bool,
     ) -> Written {
         self.events += 1;
-        self.last_time = now;
         match kind {
             EventKind::Dispatch { slot, epoch } => match flights.current(slot, epoch) {
                 Some(flight) => self.dispatch(now, slot, flight, sink),
