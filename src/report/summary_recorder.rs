@@ -133,17 +133,25 @@ impl SummaryRecorder {
         if within(ttft, self.goodput_ttft) && within(Some(e2e), self.goodput_e2e) {
             totals.goodput += 1;
         }
+        // The billed backend is the final one unless the request spilled over: then one
+        // look-up serves both.
+        let mut billed = record.billed_backend();
         if let Some(backend) = record.final_backend {
             match totals.backends.get_mut(usize::from(backend)) {
                 Some(entry) => {
                     entry.successes += 1;
                     entry.tokens_in += prompt;
                     entry.tokens_out += completion;
+                    if billed == Some(backend) {
+                        entry.served_in += prompt;
+                        entry.served_out += completion;
+                        billed = None;
+                    }
                 }
                 None => totals.unknown_backend_records += 1,
             }
         }
-        if let Some(billed) = record.billed_backend() {
+        if let Some(billed) = billed {
             match totals.backends.get_mut(usize::from(billed)) {
                 Some(entry) => {
                     entry.served_in += prompt;
