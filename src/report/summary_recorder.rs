@@ -284,3 +284,63 @@ impl SummaryRecorder {
         (summary, self.totals)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{BackendInfo, CostConfig, Mode, SloConfig};
+
+    fn setup(backends: usize) -> Arc<RunSetup> {
+        Arc::new(RunSetup {
+            scenario: "t".to_string(),
+            seed: 1,
+            mode: Mode::Sim,
+            duration: Duration::from_secs(1),
+            strategies: vec!["s".to_string()],
+            backends: (0..backends)
+                .map(|k| BackendInfo {
+                    name: format!("b{k}"),
+                    provisioned_ptus: 0,
+                })
+                .collect(),
+            apps: vec!["a".to_string()],
+            costs: CostConfig::default(),
+            slo: SloConfig::default(),
+        })
+    }
+
+    /// The final and the billed backend share a look-up when they are the same one; the
+    /// counts are those of one look-up each (an unknown backend counted once per role).
+    #[test]
+    fn final_and_billed_backends_count_as_separate_look_ups_would() {
+        let mut recorder = SummaryRecorder::new(0, setup(2));
+        let ok = RequestRecord {
+            final_backend: Some(0),
+            prompt_tokens: 10,
+            completion_tokens: 3,
+            ..RequestRecord::default()
+        };
+        recorder.add_request(&ok);
+        recorder.add_request(&RequestRecord {
+            spilled_over: true,
+            served_by: Some(1),
+            ..ok
+        });
+        recorder.add_request(&RequestRecord {
+            final_backend: Some(5),
+            ..ok
+        });
+        recorder.add_request(&RequestRecord {
+            spilled_over: true,
+            served_by: Some(9),
+            ..ok
+        });
+        let (_, totals) = recorder.finish_with_totals();
+        let b0 = &totals.backends[0];
+        assert_eq!((b0.successes, b0.tokens_in, b0.tokens_out), (3, 30, 9));
+        assert_eq!((b0.served_in, b0.served_out), (10, 3));
+        let b1 = &totals.backends[1];
+        assert_eq!((b1.successes, b1.served_in, b1.served_out), (0, 10, 3));
+        assert_eq!(totals.unknown_backend_records, 3);
+    }
+}
