@@ -37,8 +37,6 @@ pub struct FlatCounts<
 > {
     counts: Box<[u64]>,
     total: u64,
-    /// The largest value recorded (after saturation), 0 when none was.
-    max_value: u64,
     /// The lowest and highest index ever counted (`lowest > highest` when none).
     lowest: usize,
     highest: usize,
@@ -125,7 +123,6 @@ impl<const HM: u32, const BUCKETS: usize, const HIGH: u64, const SIGFIG: u8, con
         FlatCounts {
             counts: vec![0; Self::LEN].into_boxed_slice(),
             total: 0,
-            max_value: 0,
             lowest: Self::LEN,
             highest: 0,
         }
@@ -145,14 +142,11 @@ impl<const HM: u32, const BUCKETS: usize, const HIGH: u64, const SIGFIG: u8, con
             return;
         }
         let mut index = Self::index_for(value);
-        let mut value = value;
         if index >= Self::LEN {
-            value = HIGH;
             index = Self::index_for(HIGH);
         }
         self.counts[index] = self.counts[index].saturating_add(n).min(MAX);
         self.total = self.total.saturating_add(n);
-        self.max_value = self.max_value.max(value);
         self.lowest = self.lowest.min(index);
         self.highest = self.highest.max(index);
     }
@@ -162,12 +156,14 @@ impl<const HM: u32, const BUCKETS: usize, const HIGH: u64, const SIGFIG: u8, con
         self.total == 0
     }
 
-    /// The largest value's highest equivalent (HdrHistogram's `max`).
+    /// The largest value's highest equivalent (HdrHistogram's `max`): that of the highest
+    /// index counted, whose values all share it (no maximum kept per record). Index 0 holds
+    /// only the value 0, whose `max` is 0, as it is when nothing was recorded.
     pub fn max(&self) -> u64 {
-        if self.max_value == 0 {
+        if self.highest == 0 {
             0
         } else {
-            Self::highest_equivalent(self.max_value)
+            Self::highest_equivalent(Self::value_for(self.highest))
         }
     }
 
@@ -225,7 +221,6 @@ impl<const HM: u32, const BUCKETS: usize, const HIGH: u64, const SIGFIG: u8, con
             self.counts[self.lowest..=self.highest].fill(0);
         }
         self.total = 0;
-        self.max_value = 0;
         self.lowest = Self::LEN;
         self.highest = 0;
     }
