@@ -14,6 +14,7 @@ use super::ptu::PtuBucket;
 use super::request::{ContentFilterTrigger, Operation, RequestShape};
 use super::service::ServiceSlots;
 use super::standard::{StandardLimiter, StandardVerdict, ThrottleReason};
+use super::time::saturating_nanos;
 use crate::config::{
     AbortedAccounting, BurstShape, DeploymentConfig, DeploymentKind, Quota, ServiceTime,
     StreamFilterMode, Switches,
@@ -195,10 +196,12 @@ impl Deployment {
             out.headers = RateHeaders::default();
             return self.reject(now, id, rejection, out);
         }
+        let evaluated;
         let effects = if self.config.faults.is_empty() {
-            FaultEffects::default()
+            &FaultEffects::NONE
         } else {
-            faults::evaluate(&self.config.faults, now, &mut self.rng.faults)
+            evaluated = faults::evaluate(&self.config.faults, now, &mut self.rng.faults);
+            &evaluated
         };
         if let Some(rejection) = effects.rejection {
             out.headers = RateHeaders::default();
@@ -213,7 +216,7 @@ impl Deployment {
             }
             return self.reject(now, id, Rejection::Fault(rejection), out);
         }
-        let (estimate, ptu_charge) = match self.charge(now, req, &effects, &mut out.headers) {
+        let (estimate, ptu_charge) = match self.charge(now, req, effects, &mut out.headers) {
             Ok(charged) => charged,
             Err(rejection) => return self.reject(now, id, rejection, out),
         };
@@ -222,7 +225,7 @@ impl Deployment {
             out.headers.utilization =
                 (!req.stream || self.switches.ptu_util_header_on_429_and_stream).then_some(util);
         }
-        self.admitted(now, id, req, &effects, (estimate, ptu_charge), out)
+        self.admitted(now, id, req, effects, (estimate, ptu_charge), out)
     }
 
     fn validate(&self, req: &RequestShape<'_>) -> Option<Rejection> {
@@ -350,11 +353,12 @@ impl Deployment {
         let (per_choice, finish_reason) = self.completion_length(req);
         let multiplier = effects.latency_multiplier;
         let in_flight = u32::try_from(self.counters.in_flight).unwrap_or(u32::MAX);
+        // TTFT and ITL in nanoseconds, the schedule's unit (see `ChunkSchedule`).
         let (mut ttft, mut itl) = if req.operation == Operation::Embeddings {
             (
                 self.latency
                     .draw_embeddings(&mut self.rng.latency, multiplier),
-                Duration::ZERO,
+                0,
             )
         } else {
             let draw = self.latency.draw(
@@ -363,7 +367,7 @@ impl Deployment {
                 in_flight,
                 multiplier,
             );
-            (draw.ttft, draw.itl)
+            (draw.ttft_nanos, draw.itl_nanos)
         };
         let mut queue_wait = Duration::ZERO;
         if let Some(slots) = &mut self.slots {
@@ -383,15 +387,19 @@ impl Deployment {
                 Some(service) => {
                     // The slot time is the whole processing time: tokens spread evenly over it.
                     let steps = per_choice.max(1);
-                    itl = if per_choice == 0 {
+                    let spread = if per_choice == 0 {
                         Duration::ZERO
                     } else {
                         service / steps
                     };
-                    ttft = service.saturating_sub(itl.saturating_mul(steps.saturating_sub(1)));
+                    let first =
+                        service.saturating_sub(spread.saturating_mul(steps.saturating_sub(1)));
+                    (ttft, itl) = (saturating_nanos(first), saturating_nanos(spread));
                     service
                 }
-                None => ttft.saturating_add(itl.saturating_mul(per_choice.saturating_sub(1))),
+                None => Duration::from_nanos(ttft).saturating_add(
+                    Duration::from_nanos(itl).saturating_mul(per_choice.saturating_sub(1)),
+                ),
             };
             queue_wait = slots.reserve(now, busy);
         }
@@ -404,13 +412,17 @@ impl Deployment {
             (true, StreamFilterMode::Buffered, BurstShape::Merged) => self.switches.burst_tokens,
             _ => 1,
         };
-        let schedule = ChunkSchedule {
-            first_token: start.saturating_add(ttft),
-            itl,
-            tokens: per_choice,
-            tokens_per_chunk,
-            stall: if req.stream { effects.stall } else { None },
+        let stall = match effects.stall {
+            Some((at, pause)) if req.stream => Some((at, saturating_nanos(pause))),
+            _ => None,
         };
+        let schedule = ChunkSchedule::from_nanos(
+            saturating_nanos(start).saturating_add(ttft),
+            itl,
+            per_choice,
+            tokens_per_chunk,
+            stall,
+        );
         let total = schedule.end();
         let completion_tokens = per_choice.saturating_mul(choices);
         self.counters.admitted += 1;
@@ -421,7 +433,7 @@ impl Deployment {
         if self.latency_histograms {
             self.counters.ttft.observe(schedule.ttft());
             if req.operation != Operation::Embeddings {
-                self.counters.itl.observe(itl);
+                self.counters.itl.observe(schedule.itl());
             }
             self.counters.queue_wait_seconds_sum += queue_wait.as_secs_f64();
         }

@@ -2,7 +2,7 @@
 //! with log-normal jitter; generation speed with jitter, a PTU floor, and (standard only) an
 //! inter-token latency that grows with in-flight requests. Also the completion length draw.
 
-use super::time::{scale, seconds};
+use super::time::planned_nanos;
 use crate::config::{CompletionTokens, DeploymentKind, LatencyConfig};
 use crate::seed::SimRng;
 use rand::Rng;
@@ -26,13 +26,14 @@ pub struct LatencyProfile {
     small_prefill: Option<(u64, u64)>,
 }
 
-/// One request's timing draw.
+/// One request's timing draw, in nanoseconds (each at most [`super::MAX_PLANNED`]), the unit
+/// of the response plan's schedule.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimingDraw {
     /// Time from processing start to the first token.
-    pub ttft: Duration,
+    pub ttft_nanos: u64,
     /// Time between tokens.
-    pub itl: Duration,
+    pub itl_nanos: u64,
 }
 
 impl LatencyProfile {
@@ -79,13 +80,17 @@ impl LatencyProfile {
     ) -> TimingDraw {
         let ttft_factor = log_normal_unit(rng, self.ttft_sigma);
         let speed_factor = log_normal_unit(rng, self.tps_sigma);
-        let ttft = seconds(self.prefill_seconds(prompt_tokens) * (ttft_factor * multiplier));
+        let ttft_nanos =
+            planned_nanos(self.prefill_seconds(prompt_tokens) * (ttft_factor * multiplier));
         let mut tps = self.tokens_per_second * speed_factor;
         if let Some(floor) = self.floor_tps {
             tps = tps.max(floor);
         }
-        let itl = seconds(self.load(in_flight) * multiplier / tps);
-        TimingDraw { ttft, itl }
+        let itl_nanos = planned_nanos(self.load(in_flight) * multiplier / tps);
+        TimingDraw {
+            ttft_nanos,
+            itl_nanos,
+        }
     }
 
     /// The inter-token latency factor of `in_flight` requests. Without a load factor (the
@@ -117,12 +122,11 @@ impl LatencyProfile {
         }
     }
 
-    /// Draw the duration of an embeddings request.
-    pub fn draw_embeddings(&self, rng: &mut SimRng, multiplier: f64) -> Duration {
-        scale(
-            self.embeddings_time,
-            log_normal_unit(rng, self.ttft_sigma) * multiplier,
-        )
+    /// Draw the duration of an embeddings request, in nanoseconds (at most
+    /// [`super::MAX_PLANNED`]).
+    pub fn draw_embeddings(&self, rng: &mut SimRng, multiplier: f64) -> u64 {
+        let factor = log_normal_unit(rng, self.ttft_sigma) * multiplier;
+        planned_nanos(self.embeddings_time.as_secs_f64() * factor)
     }
 }
 
@@ -172,25 +176,34 @@ mod tests {
     fn without_jitter_ttft_is_base_plus_prefill_and_itl_is_one_over_tps() {
         let profile = LatencyProfile::resolve(&config(50.0), DeploymentKind::Standard, 25.0);
         let draw = profile.draw(&mut stream(1, "t"), 100, 0, 1.0);
-        assert_eq!(draw.ttft, Duration::from_millis(600));
-        assert_eq!(draw.itl, Duration::from_millis(20));
+        assert_eq!(
+            Duration::from_nanos(draw.ttft_nanos),
+            Duration::from_millis(600)
+        );
+        assert_eq!(
+            Duration::from_nanos(draw.itl_nanos),
+            Duration::from_millis(20)
+        );
     }
 
     #[test]
     fn standard_itl_grows_with_in_flight_and_brownout_multiplies() {
         let profile = LatencyProfile::resolve(&config(50.0), DeploymentKind::Standard, 25.0);
         assert_eq!(
-            profile.draw(&mut stream(1, "t"), 0, 5, 1.0).itl,
+            Duration::from_nanos(profile.draw(&mut stream(1, "t"), 0, 5, 1.0).itl_nanos),
             Duration::from_millis(30)
         );
         assert_eq!(
-            profile.draw(&mut stream(1, "t"), 0, 50, 1.0).itl,
+            Duration::from_nanos(profile.draw(&mut stream(1, "t"), 0, 50, 1.0).itl_nanos),
             Duration::from_millis(40),
             "capped at saturation"
         );
         let slow = profile.draw(&mut stream(1, "t"), 0, 0, 3.0);
         assert_eq!(
-            (slow.ttft, slow.itl),
+            (
+                Duration::from_nanos(slow.ttft_nanos),
+                Duration::from_nanos(slow.itl_nanos)
+            ),
             (Duration::from_millis(1500), Duration::from_millis(60))
         );
     }
@@ -199,7 +212,7 @@ mod tests {
     fn ptu_speed_never_falls_below_the_floor_and_ignores_load() {
         let profile = LatencyProfile::resolve(&config(10.0), DeploymentKind::Provisioned, 25.0);
         assert_eq!(
-            profile.draw(&mut stream(1, "t"), 0, 50, 1.0).itl,
+            Duration::from_nanos(profile.draw(&mut stream(1, "t"), 0, 50, 1.0).itl_nanos),
             Duration::from_millis(40)
         );
     }
@@ -211,7 +224,9 @@ mod tests {
         let draws = |seed| {
             let mut rng = stream(seed, "deployment:east/a:latency");
             (0..2000)
-                .map(|_| profile.draw(&mut rng, 0, 0, 1.0).ttft.as_secs_f64())
+                .map(|_| {
+                    Duration::from_nanos(profile.draw(&mut rng, 0, 0, 1.0).ttft_nanos).as_secs_f64()
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(draws(3), draws(3));

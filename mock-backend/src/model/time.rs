@@ -6,19 +6,41 @@ use std::time::Duration;
 /// The longest planned offset.
 pub const MAX_PLANNED: Duration = Duration::from_secs(1_000_000_000);
 
+/// [`MAX_PLANNED`] in nanoseconds.
+pub const MAX_PLANNED_NANOS: u64 = MAX_PLANNED.as_secs() * 1_000_000_000;
+
 /// `seconds` as a duration, NaN and negatives as zero, capped at [`MAX_PLANNED`]: what
 /// `Duration::try_from_secs_f64(seconds)` capped at `MAX_PLANNED` gives (the nearest
 /// nanosecond, ties to even), without its general conversion (see [`round_nanos`]).
 #[inline]
 pub fn seconds(seconds: f64) -> Duration {
+    Duration::from_nanos(planned_nanos(seconds))
+}
+
+/// [`seconds`] in nanoseconds (at most [`MAX_PLANNED_NANOS`]): the plans keep their offsets
+/// in `u64` nanoseconds, so a draw is not split into seconds and nanoseconds only to be
+/// multiplied back.
+#[inline]
+pub fn planned_nanos(seconds: f64) -> u64 {
     if seconds.is_nan() || seconds <= 0.0 {
-        Duration::ZERO
+        0
     } else if seconds < MAX_PLANNED.as_secs() as f64 {
-        // The cap is below 2^30 s, where `round_nanos` is exact.
-        Duration::from_nanos(round_nanos(seconds))
+        // The cap is below 2^30 s, where `round_nanos` is exact; just below the cap it can
+        // round up to the cap itself, never past it.
+        round_nanos(seconds)
     } else {
-        MAX_PLANNED
+        MAX_PLANNED_NANOS
     }
+}
+
+/// `duration` in nanoseconds, saturating at `u64::MAX` (about 584 years).
+#[inline]
+pub fn saturating_nanos(duration: Duration) -> u64 {
+    duration
+        .as_secs()
+        .checked_mul(1_000_000_000)
+        .and_then(|n| n.checked_add(u64::from(duration.subsec_nanos())))
+        .unwrap_or(u64::MAX)
 }
 
 /// `Duration::from_secs_f64(secs)`, bit for bit (and panicking where it panics), without
@@ -82,12 +104,6 @@ fn round_nanos(seconds: f64) -> u64 {
     whole + u64::from(round_bit && (sticky || whole & 1 == 1))
 }
 
-/// `duration × factor`, saturating.
-#[inline]
-pub fn scale(duration: Duration, factor: f64) -> Duration {
-    seconds(duration.as_secs_f64() * factor)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,8 +113,6 @@ mod tests {
         assert_eq!(seconds(f64::NAN), Duration::ZERO);
         assert_eq!(seconds(-1.0), Duration::ZERO);
         assert_eq!(seconds(1e300), MAX_PLANNED);
-        assert_eq!(scale(Duration::from_secs(2), 1.5), Duration::from_secs(3));
-        assert_eq!(scale(MAX_PLANNED, 1e9), MAX_PLANNED);
     }
 
     /// The conversion as it was written before the fast one: the standard library's.
@@ -109,6 +123,22 @@ mod tests {
             Duration::try_from_secs_f64(seconds)
                 .unwrap_or(MAX_PLANNED)
                 .min(MAX_PLANNED)
+        }
+    }
+
+    #[test]
+    fn saturating_nanos_equals_the_u128_count_saturated() {
+        for d in [
+            Duration::ZERO,
+            Duration::new(0, 999_999_999),
+            Duration::new(18_446_744_073, 709_551_615),
+            Duration::new(18_446_744_073, 709_551_616),
+            Duration::new(18_446_744_074, 0),
+            Duration::MAX,
+            MAX_PLANNED,
+        ] {
+            let general = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+            assert_eq!(saturating_nanos(d), general, "{d:?}");
         }
     }
 
@@ -154,6 +184,11 @@ mod tests {
             for bits in [x.to_bits().wrapping_sub(1), x.to_bits(), x.to_bits() + 1] {
                 let s = f64::from_bits(bits);
                 assert_eq!(seconds(s), reference(s), "{s:e} ({bits:#x})");
+                assert_eq!(
+                    u128::from(planned_nanos(s)),
+                    reference(s).as_nanos(),
+                    "{s:e}"
+                );
             }
         }
         // Every exponent from far below a nanosecond to past the cap, random mantissas.
@@ -165,6 +200,7 @@ mod tests {
             let exponent = 1023 - 40 + (state >> 52) % 72;
             let s = f64::from_bits((exponent << 52) | (state & ((1 << 52) - 1)));
             assert_eq!(seconds(s), reference(s), "{s:e}");
+            assert_eq!(u128::from(planned_nanos(s)), reference(s).as_nanos());
         }
     }
 }
