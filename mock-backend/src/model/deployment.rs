@@ -58,6 +58,8 @@ pub struct Deployment {
     pub(super) resource: usize,
     pub(super) config: DeploymentConfig,
     pub(super) switches: Switches,
+    /// Tokens per content event of a stream under `switches` (see [`stream_tokens_per_chunk`]).
+    stream_tokens_per_chunk: u32,
     pub(super) profile: ModelProfile,
     latency: LatencyProfile,
     limiter: Limiter,
@@ -67,6 +69,16 @@ pub struct Deployment {
     /// Keep the TTFT/ITL histograms and the queue-wait sum of the counters (see
     /// [`super::Fleet::skip_latency_histograms`]).
     pub(super) latency_histograms: bool,
+}
+
+/// Tokens per content event of a stream: the burst size when a buffered filter merges bursts,
+/// else one. Kept with the switches (set at construction and on reconfiguration) instead of
+/// matched on every request.
+fn stream_tokens_per_chunk(switches: &Switches) -> u32 {
+    match (switches.stream_filter_mode, switches.burst_shape) {
+        (StreamFilterMode::Buffered, BurstShape::Merged) => switches.burst_tokens,
+        _ => 1,
+    }
 }
 
 fn rpm_of(config: &DeploymentConfig, profile: &ModelProfile, tpm: u64) -> u64 {
@@ -118,6 +130,7 @@ impl Deployment {
                 service: named("service"),
             },
             config: config.clone(),
+            stream_tokens_per_chunk: stream_tokens_per_chunk(&switches),
             switches,
             profile,
             limiter,
@@ -135,6 +148,7 @@ impl Deployment {
     ) {
         self.profile = ModelProfile::resolve(&config.model, &config.model_overrides);
         self.switches = fleet_switches.with(&config.switches);
+        self.stream_tokens_per_chunk = stream_tokens_per_chunk(&self.switches);
         self.latency =
             LatencyProfile::resolve(&config.latency, config.kind, self.profile.ptu_floor_tps);
         match (&mut self.limiter, config.quota()) {
@@ -404,13 +418,10 @@ impl Deployment {
             queue_wait = slots.reserve(now, busy);
         }
         let start = queue_wait.saturating_add(effects.first_byte_delay);
-        let tokens_per_chunk = match (
-            req.stream,
-            self.switches.stream_filter_mode,
-            self.switches.burst_shape,
-        ) {
-            (true, StreamFilterMode::Buffered, BurstShape::Merged) => self.switches.burst_tokens,
-            _ => 1,
+        let tokens_per_chunk = if req.stream {
+            self.stream_tokens_per_chunk
+        } else {
+            1
         };
         let stall = match effects.stall {
             Some((at, pause)) if req.stream => Some((at, saturating_nanos(pause))),

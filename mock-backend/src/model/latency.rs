@@ -113,6 +113,11 @@ impl LatencyProfile {
     fn prefill_seconds(&self, prompt_tokens: u32) -> f64 {
         if let Some((base, per_token)) = self.small_prefill {
             let nanos = base + per_token * u64::from(prompt_tokens);
+            if nanos < 1_000_000_000 {
+                // Under a second (the usual prefill) the whole seconds are 0, and
+                // `0.0 + x` is `x`: no division into seconds and nanoseconds.
+                return f64::from(nanos as u32) / 1_000_000_000.0;
+            }
             let (secs, subsec) = (nanos / 1_000_000_000, nanos % 1_000_000_000);
             secs as f64 + subsec as f64 / 1_000_000_000.0
         } else {
@@ -275,7 +280,18 @@ mod tests {
                 25.0,
             );
             assert!(profile.small_prefill.is_some(), "{base:?} {per_token:?}");
-            for prompt_tokens in [0, 1, 799, 8000, 123_456_789, u32::MAX] {
+            // 24,999 to 25,001 tokens straddle one second at 500 ms + 20 µs a token.
+            for prompt_tokens in [
+                0,
+                1,
+                799,
+                8000,
+                24_999,
+                25_000,
+                25_001,
+                123_456_789,
+                u32::MAX,
+            ] {
                 let general = base
                     .saturating_add(per_token.saturating_mul(prompt_tokens))
                     .as_secs_f64();
