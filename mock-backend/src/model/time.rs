@@ -36,25 +36,33 @@ pub fn planned_nanos(seconds: f64) -> u64 {
 }
 
 /// [`round_nanos`] of a positive `seconds` under about 4.3 s (every TTFT and ITL of a usual
-/// plan) with three float operations, or `None` when this cannot decide it. `p = seconds × 10^9`
-/// rounded is within half an ulp of the exact count, at most 2^-22 below 2^32; adding and
-/// taking away 2^52 rounds `p` to its nearest integer `n` (exactly, ties to even), and
-/// `p − n` is exact. When `|p − n| < 0.5 − 2^-20`, the exact count is closer than 0.5 to `n`,
-/// so `n` is its nearest integer and no tie is possible; otherwise (about one value in 2^19,
-/// the exact ties among them) [`round_nanos`] decides. `n` is read off the bits of `p + 2^52`.
+/// plan) with three float operations, or `None` when this cannot decide it (see
+/// [`nearest_nanos`]; below 2^32 ns half an ulp of `p` is at most 2^-22).
 #[inline]
 fn short_nanos(seconds: f64) -> Option<u64> {
     const LIMIT: f64 = 4_294_967_296.0; // 2^32 ns
-    const SHIFTER: f64 = 4_503_599_627_370_496.0; // 2^52
     const MARGIN: f64 = 0.5 - 1.0 / 1_048_576.0; // 0.5 − 2^-20
     let p = seconds * 1_000_000_000.0;
     if p >= LIMIT {
-        // (A NaN `p` goes on: it fails the margin test below.)
+        // (A NaN `p` goes on: it fails the margin test.)
         return None;
     }
+    nearest_nanos(p, MARGIN)
+}
+
+/// The nearest integer to the exact product behind `p = seconds × 10^9` (`p` in `[0, 2^52)`,
+/// rounded to nearest, so within half an ulp of the exact count), when `p` is closer than
+/// `margin` to it and `margin + ½ ulp(p) ≤ 0.5`: then the exact count is closer than 0.5 to
+/// that integer, so it is the count's nearest and no tie is possible; else `None` (rarely: a
+/// value in 2^19 or fewer, the exact ties among them). Adding and taking away 2^52 rounds `p`
+/// to its nearest integer `n` (exactly, ties to even) and `p − n` is exact; `n` is read off the
+/// bits of `p + 2^52`.
+#[inline]
+fn nearest_nanos(p: f64, margin: f64) -> Option<u64> {
+    const SHIFTER: f64 = 4_503_599_627_370_496.0; // 2^52
     let shifted = p + SHIFTER;
     let nearest = shifted - SHIFTER;
-    ((p - nearest).abs() < MARGIN).then(|| shifted.to_bits() - SHIFTER.to_bits())
+    ((p - nearest).abs() < margin).then(|| shifted.to_bits() - SHIFTER.to_bits())
 }
 
 /// `duration` in nanoseconds, saturating at `u64::MAX` (about 584 years).
@@ -68,7 +76,9 @@ pub fn saturating_nanos(duration: Duration) -> u64 {
 }
 
 /// `Duration::from_secs_f64(secs)`, bit for bit (and panicking where it panics), without
-/// std's general conversion on the common ranges: for 1 s ≤ `secs` < 2^32 s std's own
+/// std's general conversion on the common ranges: below 2^42 ns (73 minutes) the nearest
+/// nanosecond (std's rounding: to nearest, ties to even) from [`nearest_nanos`] when it can
+/// decide; else for 1 s ≤ `secs` < 2^32 s std's own
 /// computation for that exponent range (whole seconds by shifting the significand, the
 /// fraction's exact product with 10^9 rounded to nearest, ties to even); below 1 s by
 /// [`round_nanos`]. The one exact fast conversion of the project: the fleet's latency plans
@@ -78,6 +88,14 @@ pub fn duration_from_secs_f64(secs: f64) -> Duration {
     const FRACTION_BITS: u64 = 52;
     const FRACTION_MASK: u64 = (1 << FRACTION_BITS) - 1;
     const HALF: u64 = 1 << (FRACTION_BITS - 1);
+    const NEAREST_LIMIT: f64 = 4_398_046_511_104.0; // 2^42 ns
+    const NEAREST_MARGIN: f64 = 0.5 - 1.0 / 1024.0; // half an ulp below 2^42 is at most 2^-11
+    let p = secs * 1_000_000_000.0;
+    if (0.0..NEAREST_LIMIT).contains(&p)
+        && let Some(nanos) = nearest_nanos(p, NEAREST_MARGIN)
+    {
+        return Duration::from_nanos(nanos);
+    }
     let bits = secs.to_bits();
     // The unbiased exponent: 0..=31 exactly for 1 ≤ secs < 2^32; below 1 it wraps around, and
     // the sign bit, infinities and NaN put it above 1023.
@@ -173,6 +191,40 @@ mod tests {
         assert!(checked > 100_000, "{checked}");
         assert_eq!(short_nanos(4.294_967_296), None);
         assert_eq!(short_nanos(0.6), Some(600_000_000));
+    }
+
+    #[test]
+    fn the_duration_conversion_equals_std_next_to_every_half_nanosecond() {
+        // Arrival times up to past the 2^42 ns limit of the nearest-integer path, next to
+        // half and whole nanoseconds, and random ones.
+        let mut values = vec![0.0, -0.0, 4_398.046_511_104, 1e-9, 0.5e-9];
+        for whole in [0u64, 1, 59, 3599, 4397, 4398, 4399, 100_000] {
+            for k in 0..2_000u64 {
+                let nanos = k * 500_000_037 % 1_000_000_000;
+                for offset in [0.5, 0.0, 0.499_9, 0.500_1] {
+                    values.push(whole as f64 + (nanos as f64 + offset) / 1e9);
+                }
+            }
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            values.push((state >> 11) as f64 / (1u64 << 53) as f64 * 5000.0);
+        }
+        for x in values {
+            for bits in x.to_bits().saturating_sub(2)..=x.to_bits() + 2 {
+                let s = f64::from_bits(bits);
+                if s >= 0.0 {
+                    assert_eq!(
+                        duration_from_secs_f64(s),
+                        Duration::from_secs_f64(s),
+                        "{s:e}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
