@@ -417,7 +417,14 @@ impl Deployment {
             };
             queue_wait = slots.reserve(now, busy);
         }
-        let start = queue_wait.saturating_add(effects.first_byte_delay);
+        // Without a queue or a first-byte delay (the usual plan) headers can go out at once and
+        // the first token is the TTFT itself: no `Duration` sum and conversion to do.
+        let (start, start_nanos) = if queue_wait.is_zero() && effects.first_byte_delay.is_zero() {
+            (Duration::ZERO, 0)
+        } else {
+            let start = queue_wait.saturating_add(effects.first_byte_delay);
+            (start, saturating_nanos(start))
+        };
         let tokens_per_chunk = if req.stream {
             self.stream_tokens_per_chunk
         } else {
@@ -428,7 +435,7 @@ impl Deployment {
             _ => None,
         };
         let schedule = ChunkSchedule::from_nanos(
-            saturating_nanos(start).saturating_add(ttft),
+            start_nanos.saturating_add(ttft),
             itl,
             per_choice,
             tokens_per_chunk,
