@@ -23,6 +23,17 @@ pub struct SmoothWeighted {
     weight: Box<[i64; MAX_BACKENDS]>,
     /// The backends of weight 0.
     zero: Mask,
+    /// When every backend weighs the same: the weight a pick adds (1 if all weigh 0). The
+    /// adds then keep the order of an unchanged eligible set, so they are deferred (see
+    /// [`Self::pick_uniform`]).
+    uniform: Option<i64>,
+    /// The eligible set of the last picks in uniform mode: each member is owed
+    /// `owed_picks × weight`, not yet added to `current`.
+    owed: Mask,
+    /// Picks made from `owed` since its adds were last settled.
+    owed_picks: i64,
+    /// The weight of `owed` (what its pick takes off the chosen one).
+    owed_total: i64,
 }
 
 /// The weights smooth WRR uses when every eligible backend weighs 0.
@@ -35,12 +46,20 @@ impl SmoothWeighted {
         for (slot, spec) in weight.iter_mut().zip(specs) {
             *slot = i64::from(spec.weight);
         }
+        let uniform = specs
+            .split_first()
+            .filter(|(first, rest)| rest.iter().all(|spec| spec.weight == first.weight))
+            .map(|(first, _)| i64::from(first.weight.max(1)));
         Self {
             current: Box::new([0; MAX_BACKENDS]),
             weight,
             zero: (0..specs.len())
                 .filter(|id| specs[*id].weight == 0)
                 .collect(),
+            uniform,
+            owed: Mask::EMPTY,
+            owed_picks: 0,
+            owed_total: 0,
         }
     }
 
@@ -48,6 +67,9 @@ impl SmoothWeighted {
     /// it reads, so the strategy calls it without building a [`PickContext`].
     #[inline]
     pub fn pick(&mut self, eligible: Mask) -> Option<BackendId> {
+        if let Some(weight) = self.uniform {
+            return self.pick_uniform(eligible, weight);
+        }
         let weights = if eligible.minus(self.zero).is_empty() {
             &EQUAL_WEIGHTS
         } else {
@@ -71,6 +93,44 @@ impl SmoothWeighted {
         }
         current[chosen] -= total;
         Some(chosen)
+    }
+
+    /// [`Self::pick`] when every member weighs `weight`: adding the same amount to each
+    /// member keeps their order, so the pick is the first largest `current` as it stands, and
+    /// the adds wait in `owed_picks` until the eligible set changes (breakers, exclusions).
+    #[inline]
+    fn pick_uniform(&mut self, eligible: Mask, weight: i64) -> Option<BackendId> {
+        // An empty set picks nothing and adds nothing: the deferred adds stay as they are.
+        if eligible.is_empty() {
+            return None;
+        }
+        if eligible != self.owed {
+            self.settle();
+            self.owed = eligible;
+            self.owed_total = weight * eligible.count() as i64;
+        }
+        let current = &mut *self.current;
+        let mut ids = eligible.iter().map(|id| id % MAX_BACKENDS);
+        let first = ids.next()?;
+        let (mut chosen, mut top) = (first, current[first]);
+        for id in ids {
+            if current[id] > top {
+                (chosen, top) = (id, current[id]);
+            }
+        }
+        self.owed_picks += 1;
+        current[chosen] -= self.owed_total;
+        Some(chosen)
+    }
+
+    /// Adds the deferred `owed_picks × weight` to every member of `owed`.
+    #[inline(never)]
+    fn settle(&mut self) {
+        let owed = self.owed_picks * self.uniform.unwrap_or(0);
+        for id in self.owed.iter() {
+            self.current[id % MAX_BACKENDS] += owed;
+        }
+        self.owed_picks = 0;
     }
 }
 
@@ -239,22 +299,35 @@ mod tests {
 
     #[test]
     fn smooth_pick_equals_the_reference_over_changing_eligible_sets() {
-        let weights = [1, 1, 3, 0, 2, 1, 1, 5, 0, 1, 1, 1, 4, 1, 1, 2];
+        let mixed = [1, 1, 3, 0, 2, 1, 1, 5, 0, 1, 1, 1, 4, 1, 1, 2];
+        // Equal weights (all 1, all 3, all 0) take the deferred-add path.
+        for weights in [mixed, [1; 16], [3; 16], [0; 16]] {
+            check_against_reference(weights);
+        }
+    }
+
+    fn check_against_reference(weights: [u32; 16]) {
         let specs: Vec<BackendSpec> = weights
             .iter()
             .enumerate()
             .map(|(id, w)| BackendSpec::named(format!("b{id}")).with_weight(*w))
             .collect();
         let mut fast = SmoothWeighted::new(&specs);
+        assert_eq!(
+            fast.uniform.is_some(),
+            weights.iter().all(|w| *w == weights[0])
+        );
         let mut state: Vec<(i64, i64)> = weights.iter().map(|w| (0, i64::from(*w))).collect();
         let zero = fast.zero;
         let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
         for round in 0..20_000 {
             // Mostly stable sets (as breakers leave them), sometimes all-zero or empty ones.
-            let eligible = match round % 7 {
+            let eligible = match round % 11 {
                 0 => Mask(rng.random::<u64>() & 0xffff),
                 1 => Mask::EMPTY.with(3).with(8),
                 2 => Mask::EMPTY,
+                // Runs of one set, as between breaker transitions.
+                3..=6 => Mask::all(8),
                 _ => Mask::all(8).minus(Mask(rng.random::<u64>() & 0x0f)),
             };
             assert_eq!(
@@ -263,7 +336,8 @@ mod tests {
                 "round {round}"
             );
         }
+        fast.settle();
         let current: Vec<i64> = state.iter().map(|(current, _)| *current).collect();
-        assert_eq!(&fast.current[..16], &current[..]);
+        assert_eq!(&fast.current[..16], &current[..], "{weights:?}");
     }
 }
