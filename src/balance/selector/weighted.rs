@@ -6,6 +6,7 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::equal_weights::EqualWeights;
 use super::{PickContext, SelectorConfig, uniform};
 use crate::balance::mask::{MAX_BACKENDS, Mask};
 use crate::balance::part::Part;
@@ -23,17 +24,8 @@ pub struct SmoothWeighted {
     weight: Box<[i64; MAX_BACKENDS]>,
     /// The backends of weight 0.
     zero: Mask,
-    /// When every backend weighs the same: the weight a pick adds (1 if all weigh 0). The
-    /// adds then keep the order of an unchanged eligible set, so they are deferred (see
-    /// [`Self::pick_uniform`]).
-    uniform: Option<i64>,
-    /// The eligible set of the last picks in uniform mode: each member is owed
-    /// `owed_picks × weight`, not yet added to `current`.
-    owed: Mask,
-    /// Picks made from `owed` since its adds were last settled.
-    owed_picks: i64,
-    /// The weight of `owed` (what its pick takes off the chosen one).
-    owed_total: i64,
+    /// When every backend weighs the same (1 if all weigh 0): the picks as a queue.
+    equal: Option<EqualWeights>,
 }
 
 /// The weights smooth WRR uses when every eligible backend weighs 0.
@@ -46,20 +38,17 @@ impl SmoothWeighted {
         for (slot, spec) in weight.iter_mut().zip(specs) {
             *slot = i64::from(spec.weight);
         }
-        let uniform = specs
+        let equal = specs
             .split_first()
             .filter(|(first, rest)| rest.iter().all(|spec| spec.weight == first.weight))
-            .map(|(first, _)| i64::from(first.weight.max(1)));
+            .map(|(first, _)| EqualWeights::new(i64::from(first.weight.max(1))));
         Self {
             current: Box::new([0; MAX_BACKENDS]),
             weight,
             zero: (0..specs.len())
                 .filter(|id| specs[*id].weight == 0)
                 .collect(),
-            uniform,
-            owed: Mask::EMPTY,
-            owed_picks: 0,
-            owed_total: 0,
+            equal,
         }
     }
 
@@ -67,8 +56,8 @@ impl SmoothWeighted {
     /// it reads, so the strategy calls it without building a [`PickContext`].
     #[inline]
     pub fn pick(&mut self, eligible: Mask) -> Option<BackendId> {
-        if let Some(weight) = self.uniform {
-            return self.pick_uniform(eligible, weight);
+        if let Some(queue) = &mut self.equal {
+            return queue.pick(&mut self.current, eligible);
         }
         let weights = if eligible.minus(self.zero).is_empty() {
             &EQUAL_WEIGHTS
@@ -93,44 +82,6 @@ impl SmoothWeighted {
         }
         current[chosen] -= total;
         Some(chosen)
-    }
-
-    /// [`Self::pick`] when every member weighs `weight`: adding the same amount to each
-    /// member keeps their order, so the pick is the first largest `current` as it stands, and
-    /// the adds wait in `owed_picks` until the eligible set changes (breakers, exclusions).
-    #[inline]
-    fn pick_uniform(&mut self, eligible: Mask, weight: i64) -> Option<BackendId> {
-        // An empty set picks nothing and adds nothing: the deferred adds stay as they are.
-        if eligible.is_empty() {
-            return None;
-        }
-        if eligible != self.owed {
-            self.settle();
-            self.owed = eligible;
-            self.owed_total = weight * eligible.count() as i64;
-        }
-        let current = &mut *self.current;
-        let mut ids = eligible.iter().map(|id| id % MAX_BACKENDS);
-        let first = ids.next()?;
-        let (mut chosen, mut top) = (first, current[first]);
-        for id in ids {
-            if current[id] > top {
-                (chosen, top) = (id, current[id]);
-            }
-        }
-        self.owed_picks += 1;
-        current[chosen] -= self.owed_total;
-        Some(chosen)
-    }
-
-    /// Adds the deferred `owed_picks × weight` to every member of `owed`.
-    #[inline(never)]
-    fn settle(&mut self) {
-        let owed = self.owed_picks * self.uniform.unwrap_or(0);
-        for id in self.owed.iter() {
-            self.current[id % MAX_BACKENDS] += owed;
-        }
-        self.owed_picks = 0;
     }
 }
 
@@ -314,7 +265,7 @@ mod tests {
             .collect();
         let mut fast = SmoothWeighted::new(&specs);
         assert_eq!(
-            fast.uniform.is_some(),
+            fast.equal.is_some(),
             weights.iter().all(|w| *w == weights[0])
         );
         let mut state: Vec<(i64, i64)> = weights.iter().map(|w| (0, i64::from(*w))).collect();
@@ -323,10 +274,12 @@ mod tests {
         for round in 0..20_000 {
             // Mostly stable sets (as breakers leave them), sometimes all-zero or empty ones.
             let eligible = match round % 11 {
+                // Long runs of one set, as between breaker transitions.
+                _ if round % 3_000 >= 2_000 => Mask(0xb5e3 >> (round / 3_000)),
                 0 => Mask(rng.random::<u64>() & 0xffff),
+                1 if round % 2 == 0 => Mask::EMPTY.with(3),
                 1 => Mask::EMPTY.with(3).with(8),
                 2 => Mask::EMPTY,
-                // Runs of one set, as between breaker transitions.
                 3..=6 => Mask::all(8),
                 _ => Mask::all(8).minus(Mask(rng.random::<u64>() & 0x0f)),
             };
@@ -336,7 +289,9 @@ mod tests {
                 "round {round}"
             );
         }
-        fast.settle();
+        if let Some(queue) = &mut fast.equal {
+            queue.settle(&mut fast.current);
+        }
         let current: Vec<i64> = state.iter().map(|(current, _)| *current).collect();
         assert_eq!(&fast.current[..16], &current[..], "{weights:?}");
     }
