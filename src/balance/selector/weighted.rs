@@ -54,11 +54,20 @@ impl SmoothWeighted {
 
     /// One smooth-WRR pick over `eligible` (of the backends it was built for): the set is all
     /// it reads, so the strategy calls it without building a [`PickContext`].
-    #[inline]
+    // Always inlined (into the strategy's pick): the equal-weight queue is a few instructions,
+    // less than a call; the scan over other weights stays out of line.
+    #[inline(always)]
     pub fn pick(&mut self, eligible: Mask) -> Option<BackendId> {
-        if let Some(queue) = &mut self.equal {
-            return queue.pick(&mut self.current, eligible);
+        match &mut self.equal {
+            Some(queue) => queue.pick(&mut self.current, eligible),
+            None => self.pick_weighted(eligible),
         }
+    }
+
+    /// [`Self::pick`] over unequal weights: every eligible member gains its weight, the first
+    /// largest is chosen and loses the set's total.
+    #[inline(never)]
+    fn pick_weighted(&mut self, eligible: Mask) -> Option<BackendId> {
         let weights = if eligible.minus(self.zero).is_empty() {
             &EQUAL_WEIGHTS
         } else {
