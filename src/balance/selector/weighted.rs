@@ -260,7 +260,7 @@ mod tests {
     #[test]
     fn smooth_pick_equals_the_reference_over_changing_eligible_sets() {
         let mixed = [1, 1, 3, 0, 2, 1, 1, 5, 0, 1, 1, 1, 4, 1, 1, 2];
-        // Equal weights (all 1, all 3, all 0) take the deferred-add path.
+        // Equal weights (all 1, all 3, all 0) take the queue of `EqualWeights`.
         for weights in [mixed, [1; 16], [3; 16], [0; 16]] {
             check_against_reference(weights);
         }
@@ -295,7 +295,7 @@ mod tests {
             assert_eq!(
                 fast.pick(eligible),
                 reference_pick(&mut state, zero, eligible),
-                "round {round}"
+                "round {round}, weights {weights:?}"
             );
         }
         if let Some(queue) = &mut fast.equal {
