@@ -1,7 +1,7 @@
 //! Smooth WRR over a pool whose backends all weigh the same, as a queue. A pick adds the same
-//! weight to every eligible backend, which keeps their order, so the adds wait (counted in
-//! `picks`) until the eligible set changes. Between changes the eligible backends stay sorted
-//! by (current value descending, id ascending): a pick takes the head, lowers its value by the
+//! weight to every eligible backend, which keeps their order, so the adds wait, counted in
+//! `picks`, as a share every member of the set owes. The eligible backends stay sorted by
+//! (current value descending, id ascending): a pick takes the head, lowers its value by the
 //! set's total weight and puts it back in place — nearly always at the end, a rotation of the
 //! ring. A pick thus costs a few instructions instead of a scan of the eligible set.
 
@@ -15,7 +15,7 @@ pub struct EqualWeights {
     weight: i64,
     /// The eligible set the ring holds (empty before the first pick).
     set: Mask,
-    /// Picks made from `set` whose adds `current` does not hold yet.
+    /// Picks whose adds every member of `set` owes (`current` does not hold them).
     picks: i64,
     /// `weight × |set|`: what a pick takes off the chosen backend.
     total: i64,
@@ -84,27 +84,44 @@ impl EqualWeights {
         self.order[slot(place)] = chosen as u8;
     }
 
-    /// Settles the adds of the old set and sorts the new one.
+    /// Moves the ring to the set `eligible`. Every member of a set owes the same deferred
+    /// adds, `picks × weight`: a backend that leaves takes its share into `current`, one that
+    /// joins enters owing it (its value less the adds), and those that stay keep their order.
+    /// So a change costs the backends that come and go, not a sort of the set.
     #[inline(never)]
     fn reset(&mut self, current: &mut [i64; MAX_BACKENDS], eligible: Mask) {
-        self.settle(current);
-        self.set = eligible;
-        self.len = eligible.count();
-        self.total = self.weight * self.len as i64;
-        self.head = 0;
-        // Ids arrive in increasing order: inserting each after every member that precedes
-        // it sorts by value, ties by id.
-        for (filled, id) in eligible.iter().enumerate() {
-            let mut place = filled;
+        let owed = self.picks * self.weight;
+        let (ring, head, old_len) = (*self.order, self.head, self.len);
+        let mut len = 0;
+        for k in 0..old_len {
+            let id = usize::from(ring[(head + k) % old_len % MAX_BACKENDS]) % MAX_BACKENDS;
+            if eligible.contains(id) {
+                self.order[len % MAX_BACKENDS] = id as u8;
+                len += 1;
+            } else {
+                current[id] += owed;
+            }
+        }
+        // Joiners arrive in increasing id order: each goes after every member that precedes
+        // it (by value, ties by id).
+        for id in eligible.minus(self.set).iter() {
+            current[id % MAX_BACKENDS] -= owed;
+            let mut place = len;
             while place > 0 && !precedes(current, usize::from(self.order[place - 1]), id) {
                 self.order[place] = self.order[place - 1];
                 place -= 1;
             }
             self.order[place] = id as u8;
+            len += 1;
         }
+        self.set = eligible;
+        self.len = len;
+        self.total = self.weight * len as i64;
+        self.head = 0;
     }
 
-    /// Adds the deferred adds to `current`.
+    /// Adds the deferred adds to `current` (the values smooth WRR defines; tests compare them).
+    #[cfg(test)]
     pub fn settle(&mut self, current: &mut [i64; MAX_BACKENDS]) {
         let owed = self.picks * self.weight;
         for id in self.set.iter() {

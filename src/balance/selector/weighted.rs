@@ -38,10 +38,14 @@ impl SmoothWeighted {
         for (slot, spec) in weight.iter_mut().zip(specs) {
             *slot = i64::from(spec.weight);
         }
+        // The deferred adds grow with the picks: a weight up to 2^20 keeps them inside an
+        // i64 for 2^43 picks (centuries at a thousand per second).
         let equal = specs
             .split_first()
             .filter(|(first, rest)| rest.iter().all(|spec| spec.weight == first.weight))
-            .map(|(first, _)| EqualWeights::new(i64::from(first.weight.max(1))));
+            .map(|(first, _)| first.weight.max(1))
+            .filter(|weight| *weight <= 1 << 20)
+            .map(|weight| EqualWeights::new(i64::from(weight)));
         Self {
             current: Box::new([0; MAX_BACKENDS]),
             weight,
