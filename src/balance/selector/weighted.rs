@@ -39,7 +39,7 @@ impl SmoothWeighted {
             *slot = i64::from(spec.weight);
         }
         // The deferred adds grow with the picks: a weight up to 2^20 keeps them inside an
-        // i64 for 2^43 picks (centuries at a thousand per second).
+        // i64 for 2^42 picks (a century at a thousand per second).
         let equal = specs
             .split_first()
             .filter(|(first, rest)| rest.iter().all(|spec| spec.weight == first.weight))
