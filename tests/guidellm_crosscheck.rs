@@ -196,7 +196,7 @@ fn planned(scenario: &Scenario) -> Vec<Sample> {
             fleet.complete(now + plan.total, &plan.ticket, completion);
             [
                 plan.ttft().as_secs_f64(),
-                plan.schedule.itl.as_secs_f64(),
+                plan.schedule.itl().as_secs_f64(),
                 plan.total.as_secs_f64(),
             ]
         })

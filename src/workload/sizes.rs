@@ -213,16 +213,13 @@ fn saturation_log(max: u32) -> f64 {
 
 /// `raw.round() as u32` (half away from zero, saturating, NaN → 0) without the software
 /// `round` call (x86-64 has no rounding instruction before SSE4.1): below 2³² the fraction
-/// `raw − ⌊raw⌋` is exact, so comparing it with ½ rounds exactly as `round` does.
+/// `raw − ⌊raw⌋` is exact, so comparing it with ½ rounds exactly as `round` does. The
+/// saturating cast needs no range checks of its own: NaN and negatives truncate to 0 with a
+/// fraction that is NaN or negative (no round-up), and from `u32::MAX` on the round-up
+/// saturates.
 fn round_to_u32(raw: f64) -> u32 {
-    if raw.is_nan() || raw < 0.5 {
-        return 0; // NaN, negatives and [0, ½) all round (then saturate) to 0
-    }
-    if raw >= f64::from(u32::MAX) {
-        return u32::MAX;
-    }
-    let whole = raw as u32; // truncation: raw < 2³²
-    whole + u32::from(raw - f64::from(whole) >= 0.5)
+    let whole = raw as u32; // truncation toward zero, saturating
+    whole.saturating_add(u32::from(raw - f64::from(whole) >= 0.5))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::ptu::PtuBucket;
 use super::request::{ContentFilterTrigger, Operation, RequestShape};
 use super::service::ServiceSlots;
 use super::standard::{StandardLimiter, StandardVerdict, ThrottleReason};
+use super::time::saturating_nanos;
 use crate::config::{
     AbortedAccounting, BurstShape, DeploymentConfig, DeploymentKind, Quota, ServiceTime,
     StreamFilterMode, Switches,
@@ -57,6 +58,8 @@ pub struct Deployment {
     pub(super) resource: usize,
     pub(super) config: DeploymentConfig,
     pub(super) switches: Switches,
+    /// Tokens per content event of a stream under `switches` (see [`stream_tokens_per_chunk`]).
+    stream_tokens_per_chunk: u32,
     pub(super) profile: ModelProfile,
     latency: LatencyProfile,
     limiter: Limiter,
@@ -66,6 +69,16 @@ pub struct Deployment {
     /// Keep the TTFT/ITL histograms and the queue-wait sum of the counters (see
     /// [`super::Fleet::skip_latency_histograms`]).
     pub(super) latency_histograms: bool,
+}
+
+/// Tokens per content event of a stream: the burst size when a buffered filter merges bursts,
+/// else one. Kept with the switches (set at construction and on reconfiguration) instead of
+/// matched on every request.
+fn stream_tokens_per_chunk(switches: &Switches) -> u32 {
+    match (switches.stream_filter_mode, switches.burst_shape) {
+        (StreamFilterMode::Buffered, BurstShape::Merged) => switches.burst_tokens,
+        _ => 1,
+    }
 }
 
 fn rpm_of(config: &DeploymentConfig, profile: &ModelProfile, tpm: u64) -> u64 {
@@ -117,6 +130,7 @@ impl Deployment {
                 service: named("service"),
             },
             config: config.clone(),
+            stream_tokens_per_chunk: stream_tokens_per_chunk(&switches),
             switches,
             profile,
             limiter,
@@ -134,6 +148,7 @@ impl Deployment {
     ) {
         self.profile = ModelProfile::resolve(&config.model, &config.model_overrides);
         self.switches = fleet_switches.with(&config.switches);
+        self.stream_tokens_per_chunk = stream_tokens_per_chunk(&self.switches);
         self.latency =
             LatencyProfile::resolve(&config.latency, config.kind, self.profile.ptu_floor_tps);
         match (&mut self.limiter, config.quota()) {
@@ -195,10 +210,12 @@ impl Deployment {
             out.headers = RateHeaders::default();
             return self.reject(now, id, rejection, out);
         }
+        let evaluated;
         let effects = if self.config.faults.is_empty() {
-            FaultEffects::default()
+            &FaultEffects::NONE
         } else {
-            faults::evaluate(&self.config.faults, now, &mut self.rng.faults)
+            evaluated = faults::evaluate(&self.config.faults, now, &mut self.rng.faults);
+            &evaluated
         };
         if let Some(rejection) = effects.rejection {
             out.headers = RateHeaders::default();
@@ -213,7 +230,7 @@ impl Deployment {
             }
             return self.reject(now, id, Rejection::Fault(rejection), out);
         }
-        let (estimate, ptu_charge) = match self.charge(now, req, &effects, &mut out.headers) {
+        let (estimate, ptu_charge) = match self.charge(now, req, effects, &mut out.headers) {
             Ok(charged) => charged,
             Err(rejection) => return self.reject(now, id, rejection, out),
         };
@@ -222,7 +239,7 @@ impl Deployment {
             out.headers.utilization =
                 (!req.stream || self.switches.ptu_util_header_on_429_and_stream).then_some(util);
         }
-        self.admitted(now, id, req, &effects, (estimate, ptu_charge), out)
+        self.admitted(now, id, req, effects, (estimate, ptu_charge), out)
     }
 
     fn validate(&self, req: &RequestShape<'_>) -> Option<Rejection> {
@@ -350,11 +367,12 @@ impl Deployment {
         let (per_choice, finish_reason) = self.completion_length(req);
         let multiplier = effects.latency_multiplier;
         let in_flight = u32::try_from(self.counters.in_flight).unwrap_or(u32::MAX);
+        // TTFT and ITL in nanoseconds, the schedule's unit (see `ChunkSchedule`).
         let (mut ttft, mut itl) = if req.operation == Operation::Embeddings {
             (
                 self.latency
                     .draw_embeddings(&mut self.rng.latency, multiplier),
-                Duration::ZERO,
+                0,
             )
         } else {
             let draw = self.latency.draw(
@@ -363,7 +381,7 @@ impl Deployment {
                 in_flight,
                 multiplier,
             );
-            (draw.ttft, draw.itl)
+            (draw.ttft_nanos, draw.itl_nanos)
         };
         let mut queue_wait = Duration::ZERO;
         if let Some(slots) = &mut self.slots {
@@ -383,34 +401,46 @@ impl Deployment {
                 Some(service) => {
                     // The slot time is the whole processing time: tokens spread evenly over it.
                     let steps = per_choice.max(1);
-                    itl = if per_choice == 0 {
+                    let spread = if per_choice == 0 {
                         Duration::ZERO
                     } else {
                         service / steps
                     };
-                    ttft = service.saturating_sub(itl.saturating_mul(steps.saturating_sub(1)));
+                    let first =
+                        service.saturating_sub(spread.saturating_mul(steps.saturating_sub(1)));
+                    (ttft, itl) = (saturating_nanos(first), saturating_nanos(spread));
                     service
                 }
-                None => ttft.saturating_add(itl.saturating_mul(per_choice.saturating_sub(1))),
+                None => Duration::from_nanos(ttft).saturating_add(
+                    Duration::from_nanos(itl).saturating_mul(per_choice.saturating_sub(1)),
+                ),
             };
             queue_wait = slots.reserve(now, busy);
         }
-        let start = queue_wait.saturating_add(effects.first_byte_delay);
-        let tokens_per_chunk = match (
-            req.stream,
-            self.switches.stream_filter_mode,
-            self.switches.burst_shape,
-        ) {
-            (true, StreamFilterMode::Buffered, BurstShape::Merged) => self.switches.burst_tokens,
-            _ => 1,
+        // Without a queue or a first-byte delay (the usual plan) headers can go out at once and
+        // the first token is the TTFT itself: no `Duration` sum and conversion to do.
+        let (start, start_nanos) = if queue_wait.is_zero() && effects.first_byte_delay.is_zero() {
+            (Duration::ZERO, 0)
+        } else {
+            let start = queue_wait.saturating_add(effects.first_byte_delay);
+            (start, saturating_nanos(start))
         };
-        let schedule = ChunkSchedule {
-            first_token: start.saturating_add(ttft),
+        let tokens_per_chunk = if req.stream {
+            self.stream_tokens_per_chunk
+        } else {
+            1
+        };
+        let stall = match effects.stall {
+            Some((at, pause)) if req.stream => Some((at, saturating_nanos(pause))),
+            _ => None,
+        };
+        let schedule = ChunkSchedule::from_nanos(
+            start_nanos.saturating_add(ttft),
             itl,
-            tokens: per_choice,
+            per_choice,
             tokens_per_chunk,
-            stall: if req.stream { effects.stall } else { None },
-        };
+            stall,
+        );
         let total = schedule.end();
         let completion_tokens = per_choice.saturating_mul(choices);
         self.counters.admitted += 1;
@@ -421,7 +451,7 @@ impl Deployment {
         if self.latency_histograms {
             self.counters.ttft.observe(schedule.ttft());
             if req.operation != Operation::Embeddings {
-                self.counters.itl.observe(itl);
+                self.counters.itl.observe(schedule.itl());
             }
             self.counters.queue_wait_seconds_sum += queue_wait.as_secs_f64();
         }

@@ -46,16 +46,22 @@ pub struct FaultEffects {
     pub limit_factor: f64,
 }
 
+impl FaultEffects {
+    /// No fault active: what a deployment without faults reads, from a constant instead of a
+    /// value built on every request.
+    pub const NONE: FaultEffects = FaultEffects {
+        rejection: None,
+        disruption: Disruption::None,
+        first_byte_delay: Duration::ZERO,
+        stall: None,
+        latency_multiplier: 1.0,
+        limit_factor: 1.0,
+    };
+}
+
 impl Default for FaultEffects {
     fn default() -> Self {
-        FaultEffects {
-            rejection: None,
-            disruption: Disruption::None,
-            first_byte_delay: Duration::ZERO,
-            stall: None,
-            latency_multiplier: 1.0,
-            limit_factor: 1.0,
-        }
+        FaultEffects::NONE
     }
 }
 

@@ -2,7 +2,7 @@
 //! with log-normal jitter; generation speed with jitter, a PTU floor, and (standard only) an
 //! inter-token latency that grows with in-flight requests. Also the completion length draw.
 
-use super::time::{scale, seconds};
+use super::time::planned_nanos;
 use crate::config::{CompletionTokens, DeploymentKind, LatencyConfig};
 use crate::seed::SimRng;
 use rand::Rng;
@@ -15,8 +15,12 @@ pub struct LatencyProfile {
     ttft_base: Duration,
     per_prompt_token: Duration,
     ttft_sigma: f64,
+    /// `ttft_sigma² / 2`, the log-normal's mean correction, computed once (the same `f64`).
+    ttft_half_variance: f64,
     tokens_per_second: f64,
     tps_sigma: f64,
+    /// `tps_sigma² / 2`.
+    tps_half_variance: f64,
     load_factor: f64,
     saturation_in_flight: f64,
     embeddings_time: Duration,
@@ -26,13 +30,14 @@ pub struct LatencyProfile {
     small_prefill: Option<(u64, u64)>,
 }
 
-/// One request's timing draw.
+/// One request's timing draw, in nanoseconds (each at most [`super::MAX_PLANNED`]), the unit
+/// of the response plan's schedule.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimingDraw {
     /// Time from processing start to the first token.
-    pub ttft: Duration,
+    pub ttft_nanos: u64,
     /// Time between tokens.
-    pub itl: Duration,
+    pub itl_nanos: u64,
 }
 
 impl LatencyProfile {
@@ -51,13 +56,17 @@ impl LatencyProfile {
             .ttft_per_prompt_token
             .unwrap_or(Duration::from_micros(20));
         let small = |d: Duration| u64::try_from(d.as_nanos()).ok().filter(|n| *n < 1 << 32);
+        let ttft_sigma = config.ttft_jitter.unwrap_or(0.25);
+        let tps_sigma = config.tps_jitter.unwrap_or(0.15);
         LatencyProfile {
             ttft_base,
             per_prompt_token,
             small_prefill: small(ttft_base).zip(small(per_prompt_token)),
-            ttft_sigma: config.ttft_jitter.unwrap_or(0.25),
+            ttft_sigma,
+            ttft_half_variance: half_variance(ttft_sigma),
             tokens_per_second: config.tokens_per_second.unwrap_or(tps),
-            tps_sigma: config.tps_jitter.unwrap_or(0.15),
+            tps_sigma,
+            tps_half_variance: half_variance(tps_sigma),
             load_factor: match kind {
                 DeploymentKind::Standard => config.load_factor.unwrap_or(0.0),
                 DeploymentKind::Provisioned => 0.0,
@@ -77,15 +86,19 @@ impl LatencyProfile {
         in_flight: u32,
         multiplier: f64,
     ) -> TimingDraw {
-        let ttft_factor = log_normal_unit(rng, self.ttft_sigma);
-        let speed_factor = log_normal_unit(rng, self.tps_sigma);
-        let ttft = seconds(self.prefill_seconds(prompt_tokens) * (ttft_factor * multiplier));
+        let ttft_factor = log_normal_unit(rng, self.ttft_sigma, self.ttft_half_variance);
+        let speed_factor = log_normal_unit(rng, self.tps_sigma, self.tps_half_variance);
+        let ttft_nanos =
+            planned_nanos(self.prefill_seconds(prompt_tokens) * (ttft_factor * multiplier));
         let mut tps = self.tokens_per_second * speed_factor;
         if let Some(floor) = self.floor_tps {
             tps = tps.max(floor);
         }
-        let itl = seconds(self.load(in_flight) * multiplier / tps);
-        TimingDraw { ttft, itl }
+        let itl_nanos = planned_nanos(self.load(in_flight) * multiplier / tps);
+        TimingDraw {
+            ttft_nanos,
+            itl_nanos,
+        }
     }
 
     /// The inter-token latency factor of `in_flight` requests. Without a load factor (the
@@ -108,6 +121,12 @@ impl LatencyProfile {
     fn prefill_seconds(&self, prompt_tokens: u32) -> f64 {
         if let Some((base, per_token)) = self.small_prefill {
             let nanos = base + per_token * u64::from(prompt_tokens);
+            if nanos < 1_000_000_000 {
+                // Under a second (the usual prefill) the whole seconds are 0, and
+                // `0.0 + x` is `x`: no division into seconds and nanoseconds.
+                // (Signed: the exact same value, converted in one instruction.)
+                return nanos as i64 as f64 / 1_000_000_000.0;
+            }
             let (secs, subsec) = (nanos / 1_000_000_000, nanos % 1_000_000_000);
             secs as f64 + subsec as f64 / 1_000_000_000.0
         } else {
@@ -117,20 +136,24 @@ impl LatencyProfile {
         }
     }
 
-    /// Draw the duration of an embeddings request.
-    pub fn draw_embeddings(&self, rng: &mut SimRng, multiplier: f64) -> Duration {
-        scale(
-            self.embeddings_time,
-            log_normal_unit(rng, self.ttft_sigma) * multiplier,
-        )
+    /// Draw the duration of an embeddings request, in nanoseconds (at most
+    /// [`super::MAX_PLANNED`]).
+    pub fn draw_embeddings(&self, rng: &mut SimRng, multiplier: f64) -> u64 {
+        let factor = log_normal_unit(rng, self.ttft_sigma, self.ttft_half_variance) * multiplier;
+        planned_nanos(self.embeddings_time.as_secs_f64() * factor)
     }
 }
 
-/// A log-normal multiplier with mean 1: `exp(σZ − σ²/2)`.
+/// `σ²/2` of a log-normal with parameter `sigma`.
+fn half_variance(sigma: f64) -> f64 {
+    sigma * sigma / 2.0
+}
+
+/// A log-normal multiplier with mean 1: `exp(σZ − σ²/2)`, given `half_variance` = `σ²/2`.
 #[inline(always)]
-fn log_normal_unit(rng: &mut SimRng, sigma: f64) -> f64 {
+fn log_normal_unit(rng: &mut SimRng, sigma: f64, half_variance: f64) -> f64 {
     let z: f64 = StandardNormal.sample(rng);
-    (sigma * z - sigma * sigma / 2.0).exp()
+    (sigma * z - half_variance).exp()
 }
 
 /// Draw a completion length (per choice) from `distribution`, at least 1.
@@ -172,25 +195,34 @@ mod tests {
     fn without_jitter_ttft_is_base_plus_prefill_and_itl_is_one_over_tps() {
         let profile = LatencyProfile::resolve(&config(50.0), DeploymentKind::Standard, 25.0);
         let draw = profile.draw(&mut stream(1, "t"), 100, 0, 1.0);
-        assert_eq!(draw.ttft, Duration::from_millis(600));
-        assert_eq!(draw.itl, Duration::from_millis(20));
+        assert_eq!(
+            Duration::from_nanos(draw.ttft_nanos),
+            Duration::from_millis(600)
+        );
+        assert_eq!(
+            Duration::from_nanos(draw.itl_nanos),
+            Duration::from_millis(20)
+        );
     }
 
     #[test]
     fn standard_itl_grows_with_in_flight_and_brownout_multiplies() {
         let profile = LatencyProfile::resolve(&config(50.0), DeploymentKind::Standard, 25.0);
         assert_eq!(
-            profile.draw(&mut stream(1, "t"), 0, 5, 1.0).itl,
+            Duration::from_nanos(profile.draw(&mut stream(1, "t"), 0, 5, 1.0).itl_nanos),
             Duration::from_millis(30)
         );
         assert_eq!(
-            profile.draw(&mut stream(1, "t"), 0, 50, 1.0).itl,
+            Duration::from_nanos(profile.draw(&mut stream(1, "t"), 0, 50, 1.0).itl_nanos),
             Duration::from_millis(40),
             "capped at saturation"
         );
         let slow = profile.draw(&mut stream(1, "t"), 0, 0, 3.0);
         assert_eq!(
-            (slow.ttft, slow.itl),
+            (
+                Duration::from_nanos(slow.ttft_nanos),
+                Duration::from_nanos(slow.itl_nanos)
+            ),
             (Duration::from_millis(1500), Duration::from_millis(60))
         );
     }
@@ -199,7 +231,7 @@ mod tests {
     fn ptu_speed_never_falls_below_the_floor_and_ignores_load() {
         let profile = LatencyProfile::resolve(&config(10.0), DeploymentKind::Provisioned, 25.0);
         assert_eq!(
-            profile.draw(&mut stream(1, "t"), 0, 50, 1.0).itl,
+            Duration::from_nanos(profile.draw(&mut stream(1, "t"), 0, 50, 1.0).itl_nanos),
             Duration::from_millis(40)
         );
     }
@@ -211,7 +243,9 @@ mod tests {
         let draws = |seed| {
             let mut rng = stream(seed, "deployment:east/a:latency");
             (0..2000)
-                .map(|_| profile.draw(&mut rng, 0, 0, 1.0).ttft.as_secs_f64())
+                .map(|_| {
+                    Duration::from_nanos(profile.draw(&mut rng, 0, 0, 1.0).ttft_nanos).as_secs_f64()
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(draws(3), draws(3));
@@ -260,7 +294,18 @@ mod tests {
                 25.0,
             );
             assert!(profile.small_prefill.is_some(), "{base:?} {per_token:?}");
-            for prompt_tokens in [0, 1, 799, 8000, 123_456_789, u32::MAX] {
+            // 24,999 to 25,001 tokens straddle one second at 500 ms + 20 µs a token.
+            for prompt_tokens in [
+                0,
+                1,
+                799,
+                8000,
+                24_999,
+                25_000,
+                25_001,
+                123_456_789,
+                u32::MAX,
+            ] {
                 let general = base
                     .saturating_add(per_token.saturating_mul(prompt_tokens))
                     .as_secs_f64();

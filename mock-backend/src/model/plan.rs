@@ -5,6 +5,7 @@
 
 use super::DeploymentId;
 use super::faults::Disruption;
+use super::time::{MAX_PLANNED_NANOS, saturating_nanos};
 use std::time::Duration;
 
 /// Why generation ended.
@@ -29,22 +30,70 @@ impl FinishReason {
     }
 }
 
-/// When each content chunk (of one choice) is emitted.
+/// When each content chunk (of one choice) is emitted. Offsets are kept in `u64` nanoseconds
+/// (saturating at `u64::MAX`, about 584 years): the latency draw is in nanoseconds already, and
+/// every chunk offset is a nanosecond sum, so no `Duration` is split and recombined per plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChunkSchedule {
-    /// Offset of the first token.
-    pub first_token: Duration,
-    /// Time between tokens.
-    pub itl: Duration,
+    /// Offset of the first token, nanoseconds.
+    first_token: u64,
+    /// Time between tokens, nanoseconds.
+    itl: u64,
     /// Tokens per choice.
     pub tokens: u32,
     /// Tokens per content event (1 = per-token streaming).
     pub tokens_per_chunk: u32,
-    /// A pause of `.1` before chunk `.0` (and all later ones).
-    pub stall: Option<(u32, Duration)>,
+    /// A pause of `.1` nanoseconds before chunk `.0` (and all later ones).
+    stall: Option<(u32, u64)>,
 }
 
 impl ChunkSchedule {
+    /// The schedule of `tokens` tokens from `first_token` on, `itl` apart, `tokens_per_chunk`
+    /// to an event, with an optional pause of `.1` before chunk `.0`.
+    pub fn new(
+        first_token: Duration,
+        itl: Duration,
+        tokens: u32,
+        tokens_per_chunk: u32,
+        stall: Option<(u32, Duration)>,
+    ) -> ChunkSchedule {
+        ChunkSchedule::from_nanos(
+            saturating_nanos(first_token),
+            saturating_nanos(itl),
+            tokens,
+            tokens_per_chunk,
+            stall.map(|(at, pause)| (at, saturating_nanos(pause))),
+        )
+    }
+
+    /// [`ChunkSchedule::new`] with the offsets in nanoseconds.
+    #[inline]
+    pub fn from_nanos(
+        first_token: u64,
+        itl: u64,
+        tokens: u32,
+        tokens_per_chunk: u32,
+        stall: Option<(u32, u64)>,
+    ) -> ChunkSchedule {
+        ChunkSchedule {
+            first_token,
+            itl,
+            tokens,
+            tokens_per_chunk,
+            stall,
+        }
+    }
+
+    /// Offset of the first token.
+    pub fn first_token(&self) -> Duration {
+        Duration::from_nanos(self.first_token)
+    }
+
+    /// Time between tokens.
+    pub fn itl(&self) -> Duration {
+        Duration::from_nanos(self.itl)
+    }
+
     /// Number of content events.
     #[inline]
     pub fn chunks(&self) -> u32 {
@@ -67,47 +116,61 @@ impl ChunkSchedule {
     /// [`super::MAX_PLANNED`]. This is the saturating `Duration` sum capped at `MAX_PLANNED`,
     /// computed in `u64` nanoseconds: every term is non-negative, so a term at or over the cap
     /// (taken as the cap) or a sum past `u64` (saturating) gives the cap, and below it the sum
-    /// is exact. No `u128` work: the simulator asks for a TTFT on every body end.
+    /// is exact.
     #[inline]
     pub fn offset(&self, k: u32) -> Duration {
+        Duration::from_nanos(self.offset_nanos(k))
+    }
+
+    /// [`ChunkSchedule::offset`] in nanoseconds.
+    #[inline]
+    pub fn offset_nanos(&self, k: u32) -> u64 {
         self.offset_after(self.tokens_through(k).saturating_sub(1), k)
     }
 
-    /// [`ChunkSchedule::offset`] of chunk `k`, whose last token is token `last_token`.
+    /// [`ChunkSchedule::offset_nanos`] of chunk `k`, whose last token is token `last_token`.
     #[inline]
-    fn offset_after(&self, last_token: u32, k: u32) -> Duration {
+    fn offset_after(&self, last_token: u32, k: u32) -> u64 {
         let stall = match self.stall {
-            Some((at, pause)) if k >= at => capped_nanos(pause),
+            Some((at, pause)) if k >= at => capped(pause),
             _ => 0,
         };
-        let nanos = capped_nanos(self.first_token)
-            .saturating_add(capped_nanos(self.itl).saturating_mul(u64::from(last_token)))
-            .saturating_add(stall);
-        if nanos >= MAX_PLANNED_NANOS {
-            super::MAX_PLANNED
-        } else {
-            Duration::from_nanos(nanos)
-        }
+        capped(self.first_token)
+            .saturating_add(capped(self.itl).saturating_mul(u64::from(last_token)))
+            .saturating_add(stall)
+            .min(MAX_PLANNED_NANOS)
     }
 
     /// Offset of the first content token (the first-token offset when there are none).
     #[inline]
     pub fn ttft(&self) -> Duration {
+        Duration::from_nanos(self.ttft_nanos())
+    }
+
+    /// [`ChunkSchedule::ttft`] in nanoseconds.
+    #[inline]
+    pub fn ttft_nanos(&self) -> u64 {
         if self.tokens_per_chunk <= 1 && self.stall.is_none() && self.tokens > 0 {
             // Per-token chunks without a stall (the usual plan): the first chunk is the first
             // token, so its offset is the first-token offset, capped (no chunk arithmetic).
-            return self.first_token.min(super::MAX_PLANNED);
+            return capped(self.first_token);
         }
         if self.chunks() == 0 {
-            self.end()
+            self.end_nanos()
         } else {
-            self.offset(0)
+            self.offset_nanos(0)
         }
     }
 
     /// Offset of the last chunk (the first-token offset when there are none).
     #[inline]
     pub fn end(&self) -> Duration {
+        Duration::from_nanos(self.end_nanos())
+    }
+
+    /// [`ChunkSchedule::end`] in nanoseconds.
+    #[inline]
+    pub fn end_nanos(&self) -> u64 {
         if self.tokens_per_chunk <= 1 {
             // Per-token chunks: the last one ends with the last token (no division).
             return match self.tokens {
@@ -117,23 +180,16 @@ impl ChunkSchedule {
         }
         match self.chunks() {
             0 => self.first_token,
-            n => self.offset(n - 1),
+            n => self.offset_nanos(n - 1),
         }
     }
 }
 
-/// [`super::MAX_PLANNED`] in nanoseconds.
-const MAX_PLANNED_NANOS: u64 = super::MAX_PLANNED.as_secs() * 1_000_000_000;
-
-/// `duration` in nanoseconds, or [`MAX_PLANNED_NANOS`] when it is at least the cap (a sum with
-/// such a term is capped whatever the term's size).
+/// `nanos`, or [`MAX_PLANNED_NANOS`] when it is at least the cap (a sum with such a term is
+/// capped whatever the term's size).
 #[inline]
-fn capped_nanos(duration: Duration) -> u64 {
-    if duration.as_secs() >= super::MAX_PLANNED.as_secs() {
-        MAX_PLANNED_NANOS
-    } else {
-        duration.as_secs() * 1_000_000_000 + u64::from(duration.subsec_nanos())
-    }
+fn capped(nanos: u64) -> u64 {
+    nanos.min(MAX_PLANNED_NANOS)
 }
 
 /// Handle for [`super::Fleet::complete`]: what the deployment needs to settle the request.
@@ -199,13 +255,7 @@ mod tests {
 
     #[test]
     fn per_token_chunks_follow_the_itl() {
-        let s = ChunkSchedule {
-            first_token: ms(100),
-            itl: ms(10),
-            tokens: 5,
-            tokens_per_chunk: 1,
-            stall: None,
-        };
+        let s = ChunkSchedule::new(ms(100), ms(10), 5, 1, None);
         assert_eq!(s.chunks(), 5);
         assert_eq!(
             (0..5).map(|k| s.offset(k)).collect::<Vec<_>>(),
@@ -216,13 +266,7 @@ mod tests {
 
     #[test]
     fn merged_chunks_go_out_when_their_last_token_is_ready_and_stalls_shift_the_rest() {
-        let s = ChunkSchedule {
-            first_token: ms(100),
-            itl: ms(10),
-            tokens: 10,
-            tokens_per_chunk: 4,
-            stall: Some((1, ms(500))),
-        };
+        let s = ChunkSchedule::new(ms(100), ms(10), 10, 4, Some((1, ms(500))));
         assert_eq!(s.chunks(), 3);
         assert_eq!(
             (0..3).map(|k| s.tokens_in(k)).collect::<Vec<_>>(),
@@ -237,17 +281,20 @@ mod tests {
 
     #[test]
     fn offsets_equal_the_saturating_duration_sum_capped_at_max_planned() {
-        let reference = |s: &ChunkSchedule, k: u32| {
-            let last_token = s.tokens_through(k).saturating_sub(1);
-            let stall = match s.stall {
-                Some((at, pause)) if k >= at => pause,
-                _ => Duration::ZERO,
+        let reference =
+            |s: &ChunkSchedule,
+             (first_token, itl, stall): (Duration, Duration, Option<(u32, Duration)>),
+             k: u32| {
+                let last_token = s.tokens_through(k).saturating_sub(1);
+                let stall = match stall {
+                    Some((at, pause)) if k >= at => pause,
+                    _ => Duration::ZERO,
+                };
+                first_token
+                    .saturating_add(itl.saturating_mul(last_token))
+                    .saturating_add(stall)
+                    .min(crate::model::MAX_PLANNED)
             };
-            s.first_token
-                .saturating_add(s.itl.saturating_mul(last_token))
-                .saturating_add(stall)
-                .min(crate::model::MAX_PLANNED)
-        };
         let durations = [
             Duration::ZERO,
             Duration::new(0, 1),
@@ -266,15 +313,13 @@ mod tests {
                     Some((1, Duration::new(2, 5))),
                 ] {
                     for tokens in [0, 1, 2, 1000, u32::MAX] {
-                        let s = ChunkSchedule {
-                            first_token,
-                            itl,
-                            tokens,
-                            tokens_per_chunk: 3,
-                            stall,
-                        };
+                        let s = ChunkSchedule::new(first_token, itl, tokens, 3, stall);
                         for k in [0, 1, 2, 500, u32::MAX / 3 - 1] {
-                            assert_eq!(s.offset(k), reference(&s, k), "{s:?} chunk {k}");
+                            assert_eq!(
+                                s.offset(k),
+                                reference(&s, (first_token, itl, stall), k),
+                                "{s:?} chunk {k}"
+                            );
                         }
                     }
                 }
@@ -302,15 +347,15 @@ mod tests {
                 ] {
                     for tokens in [0, 1, 2, 3, 17, 1000, u32::MAX / 4] {
                         for tokens_per_chunk in [0, 1, 2, 4] {
-                            let s = ChunkSchedule {
+                            let s = ChunkSchedule::new(
                                 first_token,
                                 itl,
                                 tokens,
                                 tokens_per_chunk,
                                 stall,
-                            };
+                            );
                             let (ttft, end) = match s.chunks() {
-                                0 => (s.first_token, s.first_token),
+                                0 => (s.first_token(), s.first_token()),
                                 n => (s.offset(0), s.offset(n - 1)),
                             };
                             assert_eq!((s.ttft(), s.end()), (ttft, end), "{s:?}");
@@ -323,13 +368,7 @@ mod tests {
 
     #[test]
     fn no_tokens_means_no_chunks() {
-        let s = ChunkSchedule {
-            first_token: ms(80),
-            itl: ms(10),
-            tokens: 0,
-            tokens_per_chunk: 1,
-            stall: None,
-        };
+        let s = ChunkSchedule::new(ms(80), ms(10), 0, 1, None);
         assert_eq!((s.chunks(), s.end()), (0, ms(80)));
     }
 }

@@ -114,7 +114,9 @@ impl StandardLimiter {
     #[cfg(test)]
     pub fn headers(&mut self, now: Duration, factor: f64, switches: &Switches) -> RateHeaders {
         let now = self.advance(now);
-        self.headers_advanced(now, factor, self.limits(factor), switches)
+        let mut headers = RateHeaders::default();
+        self.headers_advanced(now, factor, self.limits(factor), switches, &mut headers);
+        headers
     }
 
     /// [`StandardLimiter::admit`] then [`StandardLimiter::headers`] (written to `headers`) at
@@ -132,7 +134,7 @@ impl StandardLimiter {
         let now = self.advance(now);
         let limits = self.limits(factor);
         let verdict = self.admit_advanced(now, estimate, limits, switches);
-        *headers = self.headers_advanced(now, factor, limits, switches);
+        self.headers_advanced(now, factor, limits, switches, headers);
         verdict
     }
 
@@ -201,7 +203,8 @@ impl StandardLimiter {
     }
 
     /// [`StandardLimiter::headers`] with both windows advanced to `now` (nanoseconds) and the
-    /// limits under `factor` looked up.
+    /// limits under `factor` looked up, written to `headers` (every field of it) field by
+    /// field: building the value and moving it in cost twice the stores.
     #[inline]
     fn headers_advanced(
         &mut self,
@@ -209,7 +212,8 @@ impl StandardLimiter {
         factor: f64,
         (token_limit, request_limit): (u64, u64),
         switches: &Switches,
-    ) -> RateHeaders {
+        headers: &mut RateHeaders,
+    ) {
         let used_tokens = self.minute.held().tokens;
         let (limit_requests, used_requests) = match switches.limit_requests_header_mode {
             LimitRequestsHeaderMode::PerTenSeconds => {
@@ -220,24 +224,26 @@ impl StandardLimiter {
                 self.minute.held().requests,
             ),
         };
-        let mut headers = RateHeaders {
-            remaining_requests: Some(limit_requests.saturating_sub(used_requests)),
-            remaining_tokens: Some(token_limit.saturating_sub(used_tokens)),
-            ..RateHeaders::default()
+        headers.remaining_requests = Some(limit_requests.saturating_sub(used_requests));
+        headers.remaining_tokens = Some(token_limit.saturating_sub(used_tokens));
+        let emit_limits = switches.emit_limit_headers;
+        headers.limit_requests = emit_limits.then_some(limit_requests);
+        headers.limit_tokens = emit_limits.then_some(token_limit);
+        (headers.reset_requests, headers.reset_tokens) = if switches.emit_reset_headers {
+            (
+                Some(Duration::from_nanos(
+                    self.requests.time_until_oldest_expires(now),
+                )),
+                Some(Duration::from_nanos(
+                    self.minute.time_until_oldest_expires(now),
+                )),
+            )
+        } else {
+            (None, None)
         };
-        if switches.emit_limit_headers {
-            headers.limit_requests = Some(limit_requests);
-            headers.limit_tokens = Some(token_limit);
-        }
-        if switches.emit_reset_headers {
-            headers.reset_requests = Some(Duration::from_nanos(
-                self.requests.time_until_oldest_expires(now),
-            ));
-            headers.reset_tokens = Some(Duration::from_nanos(
-                self.minute.time_until_oldest_expires(now),
-            ));
-        }
-        headers
+        headers.retry_after = None;
+        headers.policy_id = None;
+        headers.utilization = None;
     }
 }
 

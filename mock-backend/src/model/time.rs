@@ -6,23 +6,79 @@ use std::time::Duration;
 /// The longest planned offset.
 pub const MAX_PLANNED: Duration = Duration::from_secs(1_000_000_000);
 
+/// [`MAX_PLANNED`] in nanoseconds.
+pub const MAX_PLANNED_NANOS: u64 = MAX_PLANNED.as_secs() * 1_000_000_000;
+
 /// `seconds` as a duration, NaN and negatives as zero, capped at [`MAX_PLANNED`]: what
 /// `Duration::try_from_secs_f64(seconds)` capped at `MAX_PLANNED` gives (the nearest
 /// nanosecond, ties to even), without its general conversion (see [`round_nanos`]).
 #[inline]
 pub fn seconds(seconds: f64) -> Duration {
+    Duration::from_nanos(planned_nanos(seconds))
+}
+
+/// [`seconds`] in nanoseconds (at most [`MAX_PLANNED_NANOS`]): the plans keep their offsets
+/// in `u64` nanoseconds, so a draw is not split into seconds and nanoseconds only to be
+/// multiplied back.
+#[inline]
+pub fn planned_nanos(seconds: f64) -> u64 {
     if seconds.is_nan() || seconds <= 0.0 {
-        Duration::ZERO
+        0
+    } else if let Some(nanos) = short_nanos(seconds) {
+        nanos
     } else if seconds < MAX_PLANNED.as_secs() as f64 {
-        // The cap is below 2^30 s, where `round_nanos` is exact.
-        Duration::from_nanos(round_nanos(seconds))
+        // The cap is below 2^30 s, where `round_nanos` is exact; just below the cap it can
+        // round up to the cap itself, never past it.
+        round_nanos(seconds)
     } else {
-        MAX_PLANNED
+        MAX_PLANNED_NANOS
     }
 }
 
+/// [`round_nanos`] of a positive `seconds` under about 4.3 s (every TTFT and ITL of a usual
+/// plan) with three float operations, or `None` when this cannot decide it (see
+/// [`nearest_nanos`]; below 2^32 ns half an ulp of `p` is at most 2^-22).
+#[inline]
+fn short_nanos(seconds: f64) -> Option<u64> {
+    const LIMIT: f64 = 4_294_967_296.0; // 2^32 ns
+    const MARGIN: f64 = 0.5 - 1.0 / 1_048_576.0; // 0.5 − 2^-20
+    let p = seconds * 1_000_000_000.0;
+    if p >= LIMIT {
+        // (A NaN `p` goes on: it fails the margin test.)
+        return None;
+    }
+    nearest_nanos(p, MARGIN)
+}
+
+/// The nearest integer to the exact product behind `p = seconds × 10^9` (`p` in `[0, 2^52)`,
+/// rounded to nearest, so within half an ulp of the exact count), when `p` is closer than
+/// `margin` to it and `margin + ½ ulp(p) ≤ 0.5`: then the exact count is closer than 0.5 to
+/// that integer, so it is the count's nearest and no tie is possible; else `None` (rarely: a
+/// value in 2^19 or fewer, the exact ties among them). Adding and taking away 2^52 rounds `p`
+/// to its nearest integer `n` (exactly, ties to even) and `p − n` is exact; `n` is read off the
+/// bits of `p + 2^52`.
+#[inline]
+fn nearest_nanos(p: f64, margin: f64) -> Option<u64> {
+    const SHIFTER: f64 = 4_503_599_627_370_496.0; // 2^52
+    let shifted = p + SHIFTER;
+    let nearest = shifted - SHIFTER;
+    ((p - nearest).abs() < margin).then(|| shifted.to_bits() - SHIFTER.to_bits())
+}
+
+/// `duration` in nanoseconds, saturating at `u64::MAX` (about 584 years).
+#[inline]
+pub fn saturating_nanos(duration: Duration) -> u64 {
+    duration
+        .as_secs()
+        .checked_mul(1_000_000_000)
+        .and_then(|n| n.checked_add(u64::from(duration.subsec_nanos())))
+        .unwrap_or(u64::MAX)
+}
+
 /// `Duration::from_secs_f64(secs)`, bit for bit (and panicking where it panics), without
-/// std's general conversion on the common ranges: for 1 s ≤ `secs` < 2^32 s std's own
+/// std's general conversion on the common ranges: below 2^42 ns (73 minutes) the nearest
+/// nanosecond (std's rounding: to nearest, ties to even) from [`nearest_nanos`] when it can
+/// decide; else for 1 s ≤ `secs` < 2^32 s std's own
 /// computation for that exponent range (whole seconds by shifting the significand, the
 /// fraction's exact product with 10^9 rounded to nearest, ties to even); below 1 s by
 /// [`round_nanos`]. The one exact fast conversion of the project: the fleet's latency plans
@@ -32,6 +88,14 @@ pub fn duration_from_secs_f64(secs: f64) -> Duration {
     const FRACTION_BITS: u64 = 52;
     const FRACTION_MASK: u64 = (1 << FRACTION_BITS) - 1;
     const HALF: u64 = 1 << (FRACTION_BITS - 1);
+    const NEAREST_LIMIT: f64 = 4_398_046_511_104.0; // 2^42 ns
+    const NEAREST_MARGIN: f64 = 0.5 - 1.0 / 1024.0; // half an ulp below 2^42 is at most 2^-11
+    let p = secs * 1_000_000_000.0;
+    if (0.0..NEAREST_LIMIT).contains(&p)
+        && let Some(nanos) = nearest_nanos(p, NEAREST_MARGIN)
+    {
+        return Duration::from_nanos(nanos);
+    }
     let bits = secs.to_bits();
     // The unbiased exponent: 0..=31 exactly for 1 ≤ secs < 2^32; below 1 it wraps around, and
     // the sign bit, infinities and NaN put it above 1023.
@@ -82,12 +146,6 @@ fn round_nanos(seconds: f64) -> u64 {
     whole + u64::from(round_bit && (sticky || whole & 1 == 1))
 }
 
-/// `duration × factor`, saturating.
-#[inline]
-pub fn scale(duration: Duration, factor: f64) -> Duration {
-    seconds(duration.as_secs_f64() * factor)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,8 +155,6 @@ mod tests {
         assert_eq!(seconds(f64::NAN), Duration::ZERO);
         assert_eq!(seconds(-1.0), Duration::ZERO);
         assert_eq!(seconds(1e300), MAX_PLANNED);
-        assert_eq!(scale(Duration::from_secs(2), 1.5), Duration::from_secs(3));
-        assert_eq!(scale(MAX_PLANNED, 1e9), MAX_PLANNED);
     }
 
     /// The conversion as it was written before the fast one: the standard library's.
@@ -109,6 +165,81 @@ mod tests {
             Duration::try_from_secs_f64(seconds)
                 .unwrap_or(MAX_PLANNED)
                 .min(MAX_PLANNED)
+        }
+    }
+
+    #[test]
+    fn the_short_conversion_equals_the_exact_one_next_to_every_half_nanosecond() {
+        // Where `short_nanos` must give up or be right: around (k + 0.5) ns, and around whole
+        // nanoseconds, up to and past its 2^32 ns limit.
+        let mut checked = 0;
+        for k in (0..5_000u64).chain((1..4_000).map(|i| i * 1_073_741 + 7)) {
+            for offset in [0.5, 0.0, 0.499_999, 0.500_001] {
+                let x = (k as f64 + offset) / 1e9;
+                for bits in x.to_bits().saturating_sub(3)..=x.to_bits() + 3 {
+                    let s = f64::from_bits(bits);
+                    if s > 0.0 {
+                        if let Some(fast) = short_nanos(s) {
+                            assert_eq!(fast, round_nanos(s), "{s:e}");
+                            checked += 1;
+                        }
+                        assert_eq!(u128::from(planned_nanos(s)), reference(s).as_nanos());
+                    }
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
+        assert_eq!(short_nanos(4.294_967_296), None);
+        assert_eq!(short_nanos(0.6), Some(600_000_000));
+    }
+
+    #[test]
+    fn the_duration_conversion_equals_std_next_to_every_half_nanosecond() {
+        // Arrival times up to past the 2^42 ns limit of the nearest-integer path, next to
+        // half and whole nanoseconds, and random ones.
+        let mut values = vec![0.0, -0.0, 4_398.046_511_104, 1e-9, 0.5e-9];
+        for whole in [0u64, 1, 59, 3599, 4397, 4398, 4399, 100_000] {
+            for k in 0..2_000u64 {
+                let nanos = k * 500_000_037 % 1_000_000_000;
+                for offset in [0.5, 0.0, 0.499_9, 0.500_1] {
+                    values.push(whole as f64 + (nanos as f64 + offset) / 1e9);
+                }
+            }
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            values.push((state >> 11) as f64 / (1u64 << 53) as f64 * 5000.0);
+        }
+        for x in values {
+            for bits in x.to_bits().saturating_sub(2)..=x.to_bits() + 2 {
+                let s = f64::from_bits(bits);
+                if s >= 0.0 {
+                    assert_eq!(
+                        duration_from_secs_f64(s),
+                        Duration::from_secs_f64(s),
+                        "{s:e}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn saturating_nanos_equals_the_u128_count_saturated() {
+        for d in [
+            Duration::ZERO,
+            Duration::new(0, 999_999_999),
+            Duration::new(18_446_744_073, 709_551_615),
+            Duration::new(18_446_744_073, 709_551_616),
+            Duration::new(18_446_744_074, 0),
+            Duration::MAX,
+            MAX_PLANNED,
+        ] {
+            let general = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+            assert_eq!(saturating_nanos(d), general, "{d:?}");
         }
     }
 
@@ -154,6 +285,11 @@ mod tests {
             for bits in [x.to_bits().wrapping_sub(1), x.to_bits(), x.to_bits() + 1] {
                 let s = f64::from_bits(bits);
                 assert_eq!(seconds(s), reference(s), "{s:e} ({bits:#x})");
+                assert_eq!(
+                    u128::from(planned_nanos(s)),
+                    reference(s).as_nanos(),
+                    "{s:e}"
+                );
             }
         }
         // Every exponent from far below a nanosecond to past the cap, random mantissas.
@@ -165,6 +301,7 @@ mod tests {
             let exponent = 1023 - 40 + (state >> 52) % 72;
             let s = f64::from_bits((exponent << 52) | (state & ((1 << 52) - 1)));
             assert_eq!(seconds(s), reference(s), "{s:e}");
+            assert_eq!(u128::from(planned_nanos(s)), reference(s).as_nanos());
         }
     }
 }

@@ -45,8 +45,9 @@ pub struct RingWindow {
 }
 
 /// `now` in nanoseconds, saturating (after about 584 years).
+#[inline]
 pub fn nanos(now: Duration) -> u64 {
-    u64::try_from(now.as_nanos()).unwrap_or(u64::MAX)
+    super::time::saturating_nanos(now)
 }
 
 impl RingWindow {

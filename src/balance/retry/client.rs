@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use aoai_mock::model::duration_from_secs_f64;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -123,7 +124,8 @@ impl ClientRetryPolicy {
         }
         let backoff = (INITIAL_RETRY_DELAY * power_of_two(retry_number)).min(MAX_RETRY_DELAY);
         let jitter = 1.0 - 0.25 * rng.random::<f64>();
-        Some(Duration::from_secs_f64(backoff * jitter))
+        // The project's exact fast conversion (equal to `Duration::from_secs_f64`).
+        Some(duration_from_secs_f64(backoff * jitter))
     }
 }
 

@@ -12,6 +12,7 @@
 //! [`Selector`]).
 
 pub mod affinity;
+mod equal_weights;
 pub mod headroom;
 pub mod latency;
 pub mod least_outstanding;

@@ -6,6 +6,7 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::equal_weights::EqualWeights;
 use super::{PickContext, SelectorConfig, uniform};
 use crate::balance::mask::{MAX_BACKENDS, Mask};
 use crate::balance::part::Part;
@@ -23,6 +24,8 @@ pub struct SmoothWeighted {
     weight: Box<[i64; MAX_BACKENDS]>,
     /// The backends of weight 0.
     zero: Mask,
+    /// When every backend weighs the same (1 if all weigh 0): the picks as a queue.
+    equal: Option<EqualWeights>,
 }
 
 /// The weights smooth WRR uses when every eligible backend weighs 0.
@@ -35,19 +38,40 @@ impl SmoothWeighted {
         for (slot, spec) in weight.iter_mut().zip(specs) {
             *slot = i64::from(spec.weight);
         }
+        // The deferred adds grow with the picks: a weight up to 2^20 keeps them inside an
+        // i64 for 2^42 picks (a century at a thousand per second).
+        let equal = specs
+            .split_first()
+            .filter(|(first, rest)| rest.iter().all(|spec| spec.weight == first.weight))
+            .map(|(first, _)| first.weight.max(1))
+            .filter(|weight| *weight <= 1 << 20)
+            .map(|weight| EqualWeights::new(i64::from(weight)));
         Self {
             current: Box::new([0; MAX_BACKENDS]),
             weight,
             zero: (0..specs.len())
                 .filter(|id| specs[*id].weight == 0)
                 .collect(),
+            equal,
         }
     }
 
     /// One smooth-WRR pick over `eligible` (of the backends it was built for): the set is all
     /// it reads, so the strategy calls it without building a [`PickContext`].
-    #[inline]
+    // Always inlined (into the strategy's pick): the equal-weight queue is a few instructions,
+    // less than a call; the scan over other weights stays out of line.
+    #[inline(always)]
     pub fn pick(&mut self, eligible: Mask) -> Option<BackendId> {
+        match &mut self.equal {
+            Some(queue) => queue.pick(&mut self.current, eligible),
+            None => self.pick_weighted(eligible),
+        }
+    }
+
+    /// [`Self::pick`] over unequal weights: every eligible member gains its weight, the first
+    /// largest is chosen and loses the set's total.
+    #[inline(never)]
+    fn pick_weighted(&mut self, eligible: Mask) -> Option<BackendId> {
         let weights = if eligible.minus(self.zero).is_empty() {
             &EQUAL_WEIGHTS
         } else {
@@ -239,31 +263,49 @@ mod tests {
 
     #[test]
     fn smooth_pick_equals_the_reference_over_changing_eligible_sets() {
-        let weights = [1, 1, 3, 0, 2, 1, 1, 5, 0, 1, 1, 1, 4, 1, 1, 2];
+        let mixed = [1, 1, 3, 0, 2, 1, 1, 5, 0, 1, 1, 1, 4, 1, 1, 2];
+        // Equal weights (all 1, all 3, all 0) take the queue of `EqualWeights`.
+        for weights in [mixed, [1; 16], [3; 16], [0; 16]] {
+            check_against_reference(weights);
+        }
+    }
+
+    fn check_against_reference(weights: [u32; 16]) {
         let specs: Vec<BackendSpec> = weights
             .iter()
             .enumerate()
             .map(|(id, w)| BackendSpec::named(format!("b{id}")).with_weight(*w))
             .collect();
         let mut fast = SmoothWeighted::new(&specs);
+        assert_eq!(
+            fast.equal.is_some(),
+            weights.iter().all(|w| *w == weights[0])
+        );
         let mut state: Vec<(i64, i64)> = weights.iter().map(|w| (0, i64::from(*w))).collect();
         let zero = fast.zero;
         let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
         for round in 0..20_000 {
             // Mostly stable sets (as breakers leave them), sometimes all-zero or empty ones.
-            let eligible = match round % 7 {
+            let eligible = match round % 11 {
+                // Long runs of one set, as between breaker transitions.
+                _ if round % 3_000 >= 2_000 => Mask(0xb5e3 >> (round / 3_000)),
                 0 => Mask(rng.random::<u64>() & 0xffff),
+                1 if round % 2 == 0 => Mask::EMPTY.with(3),
                 1 => Mask::EMPTY.with(3).with(8),
                 2 => Mask::EMPTY,
+                3..=6 => Mask::all(8),
                 _ => Mask::all(8).minus(Mask(rng.random::<u64>() & 0x0f)),
             };
             assert_eq!(
                 fast.pick(eligible),
                 reference_pick(&mut state, zero, eligible),
-                "round {round}"
+                "round {round}, weights {weights:?}"
             );
         }
+        if let Some(queue) = &mut fast.equal {
+            queue.settle(&mut fast.current);
+        }
         let current: Vec<i64> = state.iter().map(|(current, _)| *current).collect();
-        assert_eq!(&fast.current[..16], &current[..]);
+        assert_eq!(&fast.current[..16], &current[..], "{weights:?}");
     }
 }
