@@ -21,7 +21,7 @@ region = "East US"
 api_keys = ["k"]
 [[resources.deployments]]
 name = "chat"
-model = "gpt-4o"
+model = "gpt-4.1"
 kind = "standard"
 tpm = 1000000000
 rpm = 100000
@@ -66,29 +66,40 @@ async fn timed_stream(addr: std::net::SocketAddr, body: String) -> (Instant, Ins
 async fn the_mocks_own_work_on_a_request_is_inside_its_planned_ttft_not_added_to_it() {
     let fleet = start(&fleet_toml()).await;
     let addr = addr(&fleet);
-    // Two prompts over the large-prompt threshold: the second waits for the first (ten times
-    // its size, so it is still being counted when the second has been received) to be counted. The first's head arrives when it has been counted (its plan sends the head at
-    // once), so `first_counted` is no earlier than when the second's turn to be counted came.
-    let (first, second) = (
-        large_prompt_body(40_000, "a"),
-        large_prompt_body(40_000, "b"),
+    // Two prompts over the large-prompt threshold, counted one at a time: whichever is counted
+    // second waits for the other's count. Each is about 1.5 MB (a model whose context window
+    // takes it), so a count lasts long against an upload over loopback: the waiter has been
+    // received well before the other's count ends, whichever order they are counted in. A
+    // response head goes out once its prompt has been counted (its plan sends the head at
+    // once), so the heads tell which was counted first.
+    let (a, b) = (
+        large_prompt_body(200_000, "a"),
+        large_prompt_body(200_000, "b"),
     );
     let sent = Instant::now();
-    let ((first_counted, _), (_, second_token)) =
-        tokio::join!(timed_stream(addr, first), timed_stream(addr, second));
+    let ((head_a, token_a), (head_b, token_b)) =
+        tokio::join!(timed_stream(addr, a), timed_stream(addr, b));
+    let ((first_counted, _), (_, waiter_token)) = if head_a <= head_b {
+        ((head_a, token_a), (head_b, token_b))
+    } else {
+        ((head_b, token_b), (head_a, token_a))
+    };
     // No token before its plan…
+    for token in [token_a, token_b] {
+        assert!(
+            token.duration_since(sent) >= TTFT,
+            "first token after {:?}, planned {TTFT:?}",
+            token.duration_since(sent)
+        );
+    }
+    // …and the waiter's wait for its turn, and its counting, were inside its plan: were they
+    // added to it, its token could come no sooner than TTFT after the other prompt had been
+    // counted (and its own count on top).
     assert!(
-        second_token.duration_since(sent) >= TTFT,
-        "first token after {:?}, planned {TTFT:?}",
-        second_token.duration_since(sent)
-    );
-    // …and the wait for its turn, and its counting, were inside the plan: were they added to
-    // it, the token could come no sooner than TTFT after the first prompt had been counted.
-    assert!(
-        second_token < first_counted + TTFT,
-        "the second request's first token came {:?} after the first prompt was counted \
+        waiter_token < first_counted + TTFT,
+        "the waiting request's first token came {:?} after the other prompt was counted \
          (which took {:?}): the mock's work on it was added to its planned {TTFT:?}",
-        second_token.duration_since(first_counted),
+        waiter_token.duration_since(first_counted),
         first_counted.duration_since(sent)
     );
 }
