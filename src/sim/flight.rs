@@ -163,15 +163,7 @@ mod tests {
     use crate::client::Client;
 
     fn flight(id: u64) -> FlightStart {
-        let backend = BackendSpec {
-            name: "b".to_string(),
-            priority: 1,
-            weight: 1,
-            tpm_limit: None,
-            rpm_limit: None,
-            non_streaming_fraction: None,
-            declared: None,
-        };
+        let backend = BackendSpec::named("b");
         let config = StrategyConfig::preset("s", Preset::ApimPool);
         let mut strategy = Strategy::new(&config, &[backend]).expect("a valid strategy");
         let request = Request {
