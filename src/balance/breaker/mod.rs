@@ -316,17 +316,6 @@ macro_rules! dispatch {
 // branch and the rule's own inlined checks (APIM's are a compare or two), not a call that
 // saves every register to branch again.
 impl Breakers {
-    /// See [`BreakerRule::refresh`].
-    #[inline(always)]
-    pub fn refresh(&mut self, now: Duration, rng: &mut SimRng, log: &mut TransitionLog) {
-        dispatch!(self, rule => rule.refresh(now, rng, log), none => ())
-    }
-
-    /// See [`BreakerRule::available`].
-    pub fn available(&self, backend: BackendId) -> bool {
-        dispatch!(self, rule => rule.available(backend), none => true)
-    }
-
     /// The backends among `0..backends` that [`BreakerRule::available`] lets selection use
     /// (one dispatch for the whole pool: this runs for every attempt).
     #[inline(always)]
@@ -338,8 +327,8 @@ impl Breakers {
         )
     }
 
-    /// [`Self::refresh`], then [`Self::available_mask`], behind one dispatch (every pick
-    /// makes both calls).
+    /// [`BreakerRule::refresh`] at `now`, then [`Self::available_mask`], behind one dispatch
+    /// (every pick needs both; no caller refreshes without reading the mask).
     #[inline(always)]
     pub fn refreshed_mask(
         &mut self,
