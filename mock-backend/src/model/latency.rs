@@ -14,13 +14,9 @@ use std::time::Duration;
 pub struct LatencyProfile {
     ttft_base: Duration,
     per_prompt_token: Duration,
-    ttft_sigma: f64,
-    /// `ttft_sigma² / 2`, the log-normal's mean correction, computed once (the same `f64`).
-    ttft_half_variance: f64,
+    ttft_jitter: LogNormalUnit,
     tokens_per_second: f64,
-    tps_sigma: f64,
-    /// `tps_sigma² / 2`.
-    tps_half_variance: f64,
+    tps_jitter: LogNormalUnit,
     load_factor: f64,
     saturation_in_flight: f64,
     embeddings_time: Duration,
@@ -56,17 +52,13 @@ impl LatencyProfile {
             .ttft_per_prompt_token
             .unwrap_or(Duration::from_micros(20));
         let small = |d: Duration| u64::try_from(d.as_nanos()).ok().filter(|n| *n < 1 << 32);
-        let ttft_sigma = config.ttft_jitter.unwrap_or(0.25);
-        let tps_sigma = config.tps_jitter.unwrap_or(0.15);
         LatencyProfile {
             ttft_base,
             per_prompt_token,
             small_prefill: small(ttft_base).zip(small(per_prompt_token)),
-            ttft_sigma,
-            ttft_half_variance: half_variance(ttft_sigma),
+            ttft_jitter: LogNormalUnit::new(config.ttft_jitter.unwrap_or(0.25)),
             tokens_per_second: config.tokens_per_second.unwrap_or(tps),
-            tps_sigma,
-            tps_half_variance: half_variance(tps_sigma),
+            tps_jitter: LogNormalUnit::new(config.tps_jitter.unwrap_or(0.15)),
             load_factor: match kind {
                 DeploymentKind::Standard => config.load_factor.unwrap_or(0.0),
                 DeploymentKind::Provisioned => 0.0,
@@ -86,8 +78,8 @@ impl LatencyProfile {
         in_flight: u32,
         multiplier: f64,
     ) -> TimingDraw {
-        let ttft_factor = log_normal_unit(rng, self.ttft_sigma, self.ttft_half_variance);
-        let speed_factor = log_normal_unit(rng, self.tps_sigma, self.tps_half_variance);
+        let ttft_factor = self.ttft_jitter.draw(rng);
+        let speed_factor = self.tps_jitter.draw(rng);
         let ttft_nanos =
             planned_nanos(self.prefill_seconds(prompt_tokens) * (ttft_factor * multiplier));
         let mut tps = self.tokens_per_second * speed_factor;
@@ -139,21 +131,33 @@ impl LatencyProfile {
     /// Draw the duration of an embeddings request, in nanoseconds (at most
     /// [`super::MAX_PLANNED`]).
     pub fn draw_embeddings(&self, rng: &mut SimRng, multiplier: f64) -> u64 {
-        let factor = log_normal_unit(rng, self.ttft_sigma, self.ttft_half_variance) * multiplier;
+        let factor = self.ttft_jitter.draw(rng) * multiplier;
         planned_nanos(self.embeddings_time.as_secs_f64() * factor)
     }
 }
 
-/// `σ²/2` of a log-normal with parameter `sigma`.
-fn half_variance(sigma: f64) -> f64 {
-    sigma * sigma / 2.0
+/// A log-normal multiplier with mean 1, `exp(σZ − σ²/2)`: its `σ²/2` is computed once, with
+/// `σ` (the same `f64` a per-draw computation gives).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct LogNormalUnit {
+    sigma: f64,
+    half_variance: f64,
 }
 
-/// A log-normal multiplier with mean 1: `exp(σZ − σ²/2)`, given `half_variance` = `σ²/2`.
-#[inline(always)]
-fn log_normal_unit(rng: &mut SimRng, sigma: f64, half_variance: f64) -> f64 {
-    let z: f64 = StandardNormal.sample(rng);
-    (sigma * z - half_variance).exp()
+impl LogNormalUnit {
+    fn new(sigma: f64) -> Self {
+        LogNormalUnit {
+            sigma,
+            half_variance: sigma * sigma / 2.0,
+        }
+    }
+
+    /// One multiplier, from one standard normal draw of `rng`.
+    #[inline(always)]
+    fn draw(&self, rng: &mut SimRng) -> f64 {
+        let z: f64 = StandardNormal.sample(rng);
+        (self.sigma * z - self.half_variance).exp()
+    }
 }
 
 /// Draw a completion length (per choice) from `distribution`, at least 1.
