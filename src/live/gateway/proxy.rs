@@ -18,6 +18,7 @@ use hyper::{HeaderMap, Request, Response};
 
 use super::answers;
 use super::client_view;
+use super::flush_before_cut::FlushBeforeCut;
 use super::forward::{Failure, Forwarded, forward};
 use super::hop_by_hop;
 use super::relay::{CompletionHook, Relay};
@@ -163,14 +164,15 @@ pub(crate) async fn handle(
                     prompt_estimate: info.est_tokens,
                 };
                 let (parts, incoming) = answer.into_parts();
-                Response::from_parts(parts, Relay::new(incoming, hook).boxed())
+                let relayed = FlushBeforeCut::new(Relay::new(incoming, hook));
+                Response::from_parts(parts, relayed.boxed())
             }
             Forwarded::Answer(answer) => {
                 let (mut parts, incoming) = answer.into_parts();
                 if renames_retry_headers {
                     client_view::rename_retry_headers(&mut parts.headers);
                 }
-                Response::from_parts(parts, incoming.boxed())
+                Response::from_parts(parts, FlushBeforeCut::new(incoming).boxed())
             }
         };
         if returned_ok && buffers_streams {

@@ -1,0 +1,157 @@
+//! A relayed body whose error is held back for one poll. hyper's server aborts a connection on
+//! a body error without flushing what it had buffered, so a backend body cut in the same poll
+//! as its head (the head, a few bytes and the close arriving together) reached the client as a
+//! bare close. Held back, the error lets hyper flush first: the client sees what a streaming
+//! proxy shows, the head and the bytes before the cut, then the cut.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use hyper::body::{Body, Frame, SizeHint};
+
+/// `inner`, with its error delivered one poll late.
+pub(crate) struct FlushBeforeCut<B: Body> {
+    inner: B,
+    /// The cut, held while hyper flushes what came before it.
+    cut: Option<B::Error>,
+}
+
+impl<B: Body> FlushBeforeCut<B> {
+    pub fn new(inner: B) -> FlushBeforeCut<B> {
+        FlushBeforeCut { inner, cut: None }
+    }
+}
+
+impl<B: Body + Unpin> Body for FlushBeforeCut<B>
+where
+    B::Error: Unpin,
+{
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        let this = self.get_mut();
+        if let Some(error) = this.cut.take() {
+            return Poll::Ready(Some(Err(error)));
+        }
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Err(error))) => {
+                // Pending ends hyper's write pass with a flush; the wake brings it straight
+                // back for the cut.
+                this.cut = Some(error);
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            other => other,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.cut.is_none() && self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use bytes::Bytes;
+    use http_body_util::BodyExt;
+    use http_body_util::combinators::BoxBody;
+    use hyper::Response;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    const BEFORE_THE_CUT: &str = "{\"partial\"";
+
+    /// A body that is ready with a few bytes and then its cut at once, as a backend's body is
+    /// when its head, first bytes and reset were read together.
+    struct CutAtOnce {
+        sent: bool,
+    }
+
+    impl Body for CutAtOnce {
+        type Data = Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+            let this = self.get_mut();
+            if this.sent {
+                return Poll::Ready(Some(Err(std::io::Error::from(
+                    std::io::ErrorKind::ConnectionReset,
+                ))));
+            }
+            this.sent = true;
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(
+                BEFORE_THE_CUT.as_bytes(),
+            )))))
+        }
+    }
+
+    /// What a raw client reads from a real hyper server answering one request with a 200
+    /// promising 100 bytes and the body `make()` builds, until the server closes.
+    async fn what_the_client_reads(make: fn() -> BoxBody<Bytes, std::io::Error>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.expect("accept");
+            let service = service_fn(move |_| async move {
+                let mut response = Response::new(make());
+                response
+                    .headers_mut()
+                    .insert("content-length", hyper::header::HeaderValue::from(100));
+                Ok::<_, Infallible>(response)
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+        let mut client = TcpStream::connect(addr).await.expect("connect");
+        client
+            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let mut read = Vec::new();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            client.read_to_end(&mut read),
+        )
+        .await
+        .expect("the server closes after the cut");
+        server.await.expect("server task");
+        String::from_utf8_lossy(&read).into_owned()
+    }
+
+    #[tokio::test]
+    async fn a_cut_right_after_the_head_reaches_the_client_after_the_head_and_its_bytes() {
+        let read =
+            what_the_client_reads(|| FlushBeforeCut::new(CutAtOnce { sent: false }).boxed()).await;
+        assert!(read.starts_with("HTTP/1.1 200"), "{read:?}");
+        assert!(read.ends_with(BEFORE_THE_CUT), "{read:?}");
+    }
+
+    #[tokio::test]
+    async fn without_it_hyper_closes_with_nothing_sent() {
+        // Why the wrapper exists: should a hyper upgrade flush before aborting, this fails and
+        // the wrapper can go.
+        let read = what_the_client_reads(|| CutAtOnce { sent: false }.boxed()).await;
+        assert_eq!(
+            read, "",
+            "hyper now flushes before aborting on a body error"
+        );
+    }
+}
