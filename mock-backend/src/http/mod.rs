@@ -13,6 +13,7 @@ pub mod clock;
 mod decide;
 pub mod errors;
 pub mod flags;
+pub mod flush_before_cut;
 mod foreground;
 mod handler;
 mod ids;

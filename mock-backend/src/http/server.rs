@@ -5,6 +5,7 @@
 
 use super::admin_listener::{self, AdminOptions};
 use super::clock::Clock;
+use super::flush_before_cut::FlushBeforeCut;
 use super::handler;
 use super::limits::{BodyBudget, Limits};
 use super::sockets::{self, ConnectionCounters, Listening};
@@ -191,8 +192,14 @@ impl RunningFleet {
             // (a held stream no longer pays for them; see BENCHMARKS.md, memory with 10,000
             // open streams).
             let shared = shared.clone();
+            // A stream cut in the pass that writes its head still shows the head first.
             let service = service_fn(move |request| {
-                Box::pin(handler::handle(shared.clone(), index, request))
+                let handled = handler::handle(shared.clone(), index, request);
+                Box::pin(async move {
+                    handled
+                        .await
+                        .map(|response| response.map(FlushBeforeCut::new))
+                })
             });
             accept_loops.push(listening.spawn(socket, service));
         }

@@ -13,7 +13,6 @@
 
 mod answers;
 mod client_view;
-mod flush_before_cut;
 mod forward;
 mod hop_by_hop;
 mod instances;

@@ -10,6 +10,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aoai_mock::http::flush_before_cut::FlushBeforeCut;
 use aoai_mock::http::limits::read_body;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -18,7 +19,6 @@ use hyper::{HeaderMap, Request, Response};
 
 use super::answers;
 use super::client_view;
-use super::flush_before_cut::FlushBeforeCut;
 use super::forward::{Failure, Forwarded, forward};
 use super::hop_by_hop;
 use super::relay::{CompletionHook, Relay};

@@ -1,8 +1,9 @@
-//! A relayed body whose error is held back for one poll. hyper's server aborts a connection on
-//! a body error without flushing what it had buffered, so a backend body cut in the same poll
-//! as its head (the head, a few bytes and the close arriving together) reached the client as a
-//! bare close. Held back, the error lets hyper flush first: the client sees what a streaming
-//! proxy shows, the head and the bytes before the cut, then the cut.
+//! A response body whose error is held back for one poll. hyper's server aborts a connection on
+//! a body error without flushing what it had buffered, so a body cut in the same poll as its
+//! head reached the client as a bare close: the gateway relaying a backend's head, first bytes
+//! and reset read together, or the mock cutting a stream whose reset time passed while its
+//! head was being written. Held back, the error lets hyper flush first: the client sees the
+//! head and the bytes before the cut, then the cut — a reset mid-body, as planned.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -10,7 +11,7 @@ use std::task::{Context, Poll};
 use hyper::body::{Body, Frame, SizeHint};
 
 /// `inner`, with its error delivered one poll late.
-pub(crate) struct FlushBeforeCut<B: Body> {
+pub struct FlushBeforeCut<B: Body> {
     inner: B,
     /// The cut, held while hyper flushes what came before it.
     cut: Option<B::Error>,
