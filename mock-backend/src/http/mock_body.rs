@@ -1,8 +1,8 @@
 //! The response body type: a whole buffer, or an SSE stream acted out as hyper polls it. An
 //! `Err` from the stream makes hyper drop the connection (a mid-body reset; the server wraps
 //! every body in [`FlushBeforeCut`](super::flush_before_cut::FlushBeforeCut) so the bytes
-//! before the cut are sent first); a client that
-//! leaves makes hyper drop the body, which settles the request as aborted.
+//! before the cut are sent first); a client that leaves makes hyper drop the body, which
+//! settles the request as aborted.
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
