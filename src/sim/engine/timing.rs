@@ -96,7 +96,7 @@ impl<R: Recorder> Engine<'_, R> {
         let (backend, started) = (current.backend, current.started);
         let plan = flight.answer.plan();
         let admitted_ok = current.status / 100 == 2 && plan.is_some();
-        let body_ends = plan.map(|plan| body_end(plan, started).0);
+        let body_ends = plan.map(|plan| body_end(plan, started));
         self.log_transitions(gateway);
         match verdict {
             Verdict::Return if admitted_ok => {
@@ -148,8 +148,11 @@ impl<R: Recorder> Engine<'_, R> {
         let Some(plan) = flight.answer.plan() else {
             return Ok(());
         };
-        let (_, cut) = body_end(plan, current.started);
-        let first_token = current.started + if plan.stream { plan.ttft() } else { plan.total };
+        let cut = cut_short(plan);
+        // The first token's offset from the send: the TTFT is this offset, not the sum minus
+        // the send again (`Duration` sums are exact, so both are the same value).
+        let first_offset = if plan.stream { plan.ttft() } else { plan.total };
+        let first_token = current.started + first_offset;
         let tokens = if cut {
             tokens_before(plan, now - current.started)
         } else {
@@ -168,7 +171,7 @@ impl<R: Recorder> Engine<'_, R> {
                 }
             },
         );
-        let ttft = (first_token <= now).then(|| first_token - current.started);
+        let ttft = (first_token <= now).then_some(first_offset);
         let completion = Completion {
             latency: now - current.started,
             ttft,
@@ -246,12 +249,17 @@ fn outcome_after(
     }
 }
 
-/// When a returned body ends (absolute), and whether a fault cut it.
-fn body_end(plan: &ResponsePlan, started: Duration) -> (Duration, bool) {
+/// When a returned body ends (absolute): at its end, or where a fault cuts it.
+fn body_end(plan: &ResponsePlan, started: Duration) -> Duration {
     match plan.disruption {
-        Disruption::ResetAt(at) if at < plan.total => (started + at, true),
-        _ => (started + plan.total, false),
+        Disruption::ResetAt(at) if at < plan.total => started + at,
+        _ => started + plan.total,
     }
+}
+
+/// Whether a fault cuts the returned body.
+fn cut_short(plan: &ResponsePlan) -> bool {
+    matches!(plan.disruption, Disruption::ResetAt(at) if at < plan.total)
 }
 
 /// Completion tokens emitted within `elapsed` of admission.
