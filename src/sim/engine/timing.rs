@@ -149,12 +149,14 @@ impl<R: Recorder> Engine<'_, R> {
             return Ok(());
         };
         let cut = cut_short(plan);
-        // The first token's offset from the send: the TTFT is this offset, not the sum minus
-        // the send again (`Duration` sums are exact, so both are the same value).
+        let latency = now - current.started;
+        // The first token's offset from the send: the TTFT is this offset, and it went out by
+        // now when the offset is within the latency (`Duration` arithmetic is exact, so this is
+        // `started + offset <= now` without the sum).
         let first_offset = if plan.stream { plan.ttft() } else { plan.total };
-        let first_token = current.started + first_offset;
+        let first_sent = first_offset <= latency;
         let tokens = if cut {
-            tokens_before(plan, now - current.started)
+            tokens_before(plan, latency)
         } else {
             plan.completion_tokens
         };
@@ -171,9 +173,9 @@ impl<R: Recorder> Engine<'_, R> {
                 }
             },
         );
-        let ttft = (first_token <= now).then_some(first_offset);
+        let ttft = first_sent.then_some(first_offset);
         let completion = Completion {
-            latency: now - current.started,
+            latency,
             ttft,
             prompt_tokens: u64::from(plan.prompt_tokens),
             completion_tokens: u64::from(tokens),
@@ -183,12 +185,13 @@ impl<R: Recorder> Engine<'_, R> {
         self.gateways[gateway].on_complete(now, current.backend, &completion);
         // A non-streaming client sees no first token, only the whole body; behind a balancer
         // that buffers streams, the first token reaches the client with the end of the body.
-        let first_token = if self.gateways[gateway].buffers_streams() {
-            now
+        let first_token_at = if !plan.stream {
+            None
+        } else if self.gateways[gateway].buffers_streams() {
+            Some(now)
         } else {
-            first_token
+            first_sent.then(|| current.started + first_offset)
         };
-        let first_token_at = (plan.stream && first_token <= now).then_some(first_token);
         let status = current.status;
         self.write_attempt(flight, now, first_token_at, sink)?;
         returned(flight, first_token_at, tokens);
