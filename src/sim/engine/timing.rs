@@ -96,7 +96,7 @@ impl<R: Recorder> Engine<'_, R> {
         let (backend, started) = (current.backend, current.started);
         let plan = flight.answer.plan();
         let admitted_ok = current.status / 100 == 2 && plan.is_some();
-        let body_ends = plan.map(|plan| body_end(plan, started).0);
+        let body_ends = plan.map(|plan| body_end(plan, started));
         self.log_transitions(gateway);
         match verdict {
             Verdict::Return if admitted_ok => {
@@ -148,10 +148,15 @@ impl<R: Recorder> Engine<'_, R> {
         let Some(plan) = flight.answer.plan() else {
             return Ok(());
         };
-        let (_, cut) = body_end(plan, current.started);
-        let first_token = current.started + if plan.stream { plan.ttft() } else { plan.total };
+        let cut = cut_short(plan);
+        let latency = now - current.started;
+        // The first token's offset from the send: the TTFT is this offset, and it went out by
+        // now when the offset is within the latency (`Duration` arithmetic is exact, so this is
+        // `started + offset <= now` without the sum).
+        let first_offset = if plan.stream { plan.ttft() } else { plan.total };
+        let first_sent = first_offset <= latency;
         let tokens = if cut {
-            tokens_before(plan, now - current.started)
+            tokens_before(plan, latency)
         } else {
             plan.completion_tokens
         };
@@ -168,9 +173,9 @@ impl<R: Recorder> Engine<'_, R> {
                 }
             },
         );
-        let ttft = (first_token <= now).then(|| first_token - current.started);
+        let ttft = first_sent.then_some(first_offset);
         let completion = Completion {
-            latency: now - current.started,
+            latency,
             ttft,
             prompt_tokens: u64::from(plan.prompt_tokens),
             completion_tokens: u64::from(tokens),
@@ -180,12 +185,13 @@ impl<R: Recorder> Engine<'_, R> {
         self.gateways[gateway].on_complete(now, current.backend, &completion);
         // A non-streaming client sees no first token, only the whole body; behind a balancer
         // that buffers streams, the first token reaches the client with the end of the body.
-        let first_token = if self.gateways[gateway].buffers_streams() {
-            now
+        let first_token_at = if !plan.stream {
+            None
+        } else if self.gateways[gateway].buffers_streams() {
+            Some(now)
         } else {
-            first_token
+            first_sent.then(|| current.started + first_offset)
         };
-        let first_token_at = (plan.stream && first_token <= now).then_some(first_token);
         let status = current.status;
         self.write_attempt(flight, now, first_token_at, sink)?;
         returned(flight, first_token_at, tokens);
@@ -246,12 +252,17 @@ fn outcome_after(
     }
 }
 
-/// When a returned body ends (absolute), and whether a fault cut it.
-fn body_end(plan: &ResponsePlan, started: Duration) -> (Duration, bool) {
+/// When a returned body ends (absolute): at its end, or where a fault cuts it.
+fn body_end(plan: &ResponsePlan, started: Duration) -> Duration {
     match plan.disruption {
-        Disruption::ResetAt(at) if at < plan.total => (started + at, true),
-        _ => (started + plan.total, false),
+        Disruption::ResetAt(at) if at < plan.total => started + at,
+        _ => started + plan.total,
     }
+}
+
+/// Whether a fault cuts the returned body.
+fn cut_short(plan: &ResponsePlan) -> bool {
+    matches!(plan.disruption, Disruption::ResetAt(at) if at < plan.total)
 }
 
 /// Completion tokens emitted within `elapsed` of admission.
