@@ -31,11 +31,14 @@ use super::composition::Composition;
 use super::exhaustion::{DEADLINE_MESSAGE, Exhausted, LITELLM_RPM_MESSAGE, RetryAfterHeader};
 use super::mask::{MAX_BACKENDS, Mask};
 use super::selector::{PickContext, Selector};
+use super::status_set::StatusSet;
 use super::types::{
     BackendId, BackendSpec, BackendState, Completion, FailureLogging, Observation, RequestInfo,
     Status, Transition,
 };
 use crate::seed::SimRng;
+
+mod inert;
 
 /// What the driver does next for a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +75,8 @@ pub struct Strategy {
     /// and never draw).
     may_decline: Mask,
     log: TransitionLog,
+    /// The responses `on_response` may pass back at once (see the `inert` module).
+    inert: StatusSet,
 }
 
 impl Strategy {
@@ -121,7 +126,7 @@ impl Strategy {
                 (priority, members)
             })
             .collect();
-        Ok(Self {
+        let mut strategy = Self {
             selector: composition.selector.build(backends),
             breakers: composition.breaker.build(backends.len()),
             inflight: vec![0; backends.len()],
@@ -141,9 +146,12 @@ impl Strategy {
                 .collect(),
             specs: backends.to_vec(),
             log: TransitionLog::default(),
+            inert: StatusSet::EMPTY,
             composition,
             name,
-        })
+        };
+        strategy.inert = strategy.inert_statuses();
+        Ok(strategy)
     }
 
     /// The strategy's name.
@@ -479,9 +487,10 @@ impl Strategy {
         }
     }
 
-    /// Response headers from `backend` arrived at `now`: feeds the breaker and the selector,
-    /// then decides whether the gateway retries.
-    pub fn on_response(
+    /// [`Self::on_response`] for any response: feeds the breaker and the selector, then
+    /// decides whether the gateway retries.
+    #[inline(never)]
+    fn record_response(
         &mut self,
         now: Duration,
         attempt: &mut Attempt,
