@@ -306,10 +306,6 @@ impl Strategy {
         self.levels.last().map(|(priority, _)| *priority)
     }
 
-    fn earliest_reopen(&self, now: Duration) -> Option<Duration> {
-        self.breakers.earliest_reopen(now, self.specs.len())
-    }
-
     #[inline(always)]
     fn send(&mut self, now: Duration, attempt: &mut Attempt, backend: BackendId) -> Step {
         self.breakers.on_send(now, backend, &mut self.log);
@@ -335,6 +331,10 @@ impl Strategy {
         // Most responses are not retried: the condition is checked in line.
         if !self.composition.retry.wants(status, attempt.retries) {
             return None;
+        }
+        if self.retries_at_once(attempt) {
+            attempt.retries += 1;
+            return Some(Duration::ZERO);
         }
         self.retry_wait(now, attempt, retry_after_s, rng)
     }
@@ -434,7 +434,7 @@ impl Strategy {
             None => {
                 let Some(answer) = self.composition.exhaustion.answer(
                     now,
-                    || self.earliest_reopen(now),
+                    || self.breakers.earliest_reopen(now, self.specs.len()),
                     || self.breakers.shortest_cooldown(now),
                 ) else {
                     return self.send(now, attempt, 0);

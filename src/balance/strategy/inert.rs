@@ -2,7 +2,9 @@
 //! successes, and for most strategies a success changes nothing at all (no breaker counts it,
 //! no selector reads it, no retry is wanted). `on_response` checks the precomputed set first
 //! and runs the general path only for the others; the set is derived kind by kind from what
-//! each breaker's `record` acts on, and the tests hold it to the general path.
+//! each breaker's `record` acts on, and the tests hold it to the general path. Beside it, the
+//! retry the general path takes at once without a draw (APIM's first fast retry) is taken in
+//! line.
 
 use std::time::Duration;
 
@@ -30,6 +32,18 @@ impl Strategy {
             return Verdict::Return;
         }
         self.record_response(now, attempt, backend, observation, rng)
+    }
+
+    /// Whether a retry the policy wants is taken at once, as [`Self::retry_wait`] would take
+    /// it: the first one of an APIM pool (`first-fast-retry`: no wait, no draw) with no
+    /// deadline to check. The exhausted pool's 503 retries so; in line, it costs no call.
+    #[inline(always)]
+    pub(super) fn retries_at_once(&self, attempt: &Attempt) -> bool {
+        let retry = &self.composition.retry;
+        attempt.retries == 0
+            && retry.first_fast_retry
+            && !retry.litellm_backoff
+            && self.composition.deadline.is_none()
     }
 
     /// The statuses on which the general path changes nothing and returns the response: a
@@ -206,6 +220,42 @@ mod tests {
             }
         }
         assert!(inert_seen > 1_000, "the fast path ran {inert_seen} times");
+    }
+
+    /// Wherever the retry is taken in line, the general wait agrees: no wait, one retry more,
+    /// no draw.
+    #[test]
+    fn a_retry_at_once_is_the_general_paths_retry() {
+        let mut at_once = 0;
+        let mut strategies = strategies();
+        let mut with_deadline = Preset::ApimPool.composition(4);
+        with_deadline.deadline = Some(Duration::from_secs(5));
+        strategies.push(Strategy::from_composition("d", with_deadline, &backends()).expect("ok"));
+        for mut strategy in strategies {
+            let rng = crate::seed::stream(9, "at-once");
+            for retries in 0..3 {
+                for started in [0, 4, 5, 9] {
+                    let info = RequestInfo {
+                        est_tokens: 1,
+                        session: None,
+                        stream: false,
+                    };
+                    let mut attempt = strategy.begin(Duration::from_secs(started), &info);
+                    attempt.retries = retries;
+                    if !strategy.retries_at_once(&attempt) {
+                        continue;
+                    }
+                    at_once += 1;
+                    let (mut general, mut general_rng) = (attempt.clone(), rng.clone());
+                    let now = Duration::from_secs(7);
+                    let wait = strategy.retry_wait(now, &mut general, None, &mut general_rng);
+                    assert_eq!(wait, Some(Duration::ZERO), "{}", strategy.name());
+                    assert_eq!(general.retries, retries + 1);
+                    assert_eq!(format!("{general_rng:?}"), format!("{rng:?}"));
+                }
+            }
+        }
+        assert!(at_once >= 4, "the fast path ran {at_once} times");
     }
 
     #[test]
