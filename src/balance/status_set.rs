@@ -78,6 +78,16 @@ impl StatusSet {
         self
     }
 
+    /// The statuses of this set that are not in `other`.
+    pub fn minus(mut self, other: StatusSet) -> Self {
+        for (mine, theirs) in self.bits.iter_mut().zip(other.bits) {
+            *mine &= !theirs;
+        }
+        self.connect_error &= !other.connect_error;
+        self.timeout &= !other.timeout;
+        self
+    }
+
     /// Whether `status` is in the set.
     #[inline]
     pub fn contains(&self, status: Status) -> bool {

@@ -20,7 +20,6 @@
 //!
 //! All mutable state lives in the value (K gateway instances = K values). No clock, no globals.
 
-use rand::Rng;
 use std::cmp::Ordering;
 use std::time::Duration;
 
@@ -31,11 +30,15 @@ use super::composition::Composition;
 use super::exhaustion::{DEADLINE_MESSAGE, Exhausted, LITELLM_RPM_MESSAGE, RetryAfterHeader};
 use super::mask::{MAX_BACKENDS, Mask};
 use super::selector::{PickContext, Selector};
+use super::status_set::StatusSet;
 use super::types::{
     BackendId, BackendSpec, BackendState, Completion, FailureLogging, Observation, RequestInfo,
     Status, Transition,
 };
 use crate::seed::SimRng;
+
+mod inert;
+mod priority;
 
 /// What the driver does next for a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,10 +71,14 @@ pub struct Strategy {
     inflight: Vec<u32>,
     /// Each priority present and its backends, best first.
     levels: Vec<(u32, Mask)>,
+    /// Each backend's level, when ids follow the priority order (see `priority`).
+    level_of: Option<Vec<Mask>>,
     /// The backends with a non-streaming fraction not at least 1 (the others never decline
     /// and never draw).
     may_decline: Mask,
     log: TransitionLog,
+    /// The responses `on_response` may pass back at once (see the `inert` module).
+    inert: StatusSet,
 }
 
 impl Strategy {
@@ -112,7 +119,7 @@ impl Strategy {
         let mut priorities: Vec<u32> = backends.iter().map(|spec| spec.priority).collect();
         priorities.sort_unstable();
         priorities.dedup();
-        let levels = priorities
+        let levels: Vec<(u32, Mask)> = priorities
             .into_iter()
             .map(|priority| {
                 let members = (0..backends.len())
@@ -121,10 +128,11 @@ impl Strategy {
                 (priority, members)
             })
             .collect();
-        Ok(Self {
+        let mut strategy = Self {
             selector: composition.selector.build(backends),
             breakers: composition.breaker.build(backends.len()),
             inflight: vec![0; backends.len()],
+            level_of: priority::level_of(backends, &levels),
             levels,
             may_decline: (0..backends.len())
                 .filter(|id| {
@@ -141,9 +149,12 @@ impl Strategy {
                 .collect(),
             specs: backends.to_vec(),
             log: TransitionLog::default(),
+            inert: StatusSet::EMPTY,
             composition,
             name,
-        })
+        };
+        strategy.inert = strategy.inert_statuses();
+        Ok(strategy)
     }
 
     /// The strategy's name.
@@ -236,6 +247,12 @@ impl Strategy {
         if let Some(group) = drawn {
             return group;
         }
+        // Ids in priority order (the usual pool): the lowest candidate's level is the best.
+        if let Some(level_of) = &self.level_of {
+            return candidates
+                .first()
+                .map_or(candidates, |best| candidates.and(level_of[best]));
+        }
         // The best priority present among the candidates: the first level (best first) that
         // holds one of them.
         self.levels
@@ -243,63 +260,6 @@ impl Strategy {
             .map(|(_, members)| candidates.and(*members))
             .find(|group| !group.is_empty())
             .unwrap_or(candidates)
-    }
-
-    /// The members of `candidates` in priority group `priority`.
-    fn group(&self, candidates: Mask, priority: u32) -> Mask {
-        self.levels
-            .iter()
-            .find(|(level, _)| *level == priority)
-            .map_or(Mask::EMPTY, |(_, members)| candidates.and(*members))
-    }
-
-    /// Envoy's priority load: level i's health is `min(100, healthy share × factor × 100)`;
-    /// levels take `min(what is left, health × 100 / min(100, Σ health))` in order. Draws the
-    /// level of one request (no draw when the first level taking traffic takes it all); None
-    /// in panic or when nothing is healthy (the caller falls back to the best group).
-    fn envoy_priority(&self, factor: f64, available: Mask, rng: &mut SimRng) -> Option<u32> {
-        if self.in_panic(available) {
-            return None;
-        }
-        let health = |members: Mask| {
-            let healthy = members.and(available).count() as f64 / members.count() as f64;
-            (healthy * factor * 100.0).min(100.0)
-        };
-        let total = self
-            .levels
-            .iter()
-            .map(|(_, members)| health(*members))
-            .sum::<f64>()
-            .min(100.0);
-        if total <= 0.0 {
-            return None;
-        }
-        // Loads in level order; the first positive one decides whether a draw is needed.
-        let mut left = 100.0;
-        let mut loads = self.levels.iter().map(move |(priority, members)| {
-            let load = (health(*members) * 100.0 / total).min(left);
-            left -= load;
-            (*priority, load)
-        });
-        let (first, load) = loads.find(|(_, load)| *load > 0.0)?;
-        if load >= 100.0 {
-            return Some(first);
-        }
-        let mut draw = rng.random::<f64>() * 100.0 - load;
-        if draw < 0.0 {
-            return Some(first);
-        }
-        for (priority, load) in loads {
-            if draw < load {
-                return Some(priority);
-            }
-            draw -= load;
-        }
-        self.levels.last().map(|(priority, _)| *priority)
-    }
-
-    fn earliest_reopen(&self, now: Duration) -> Option<Duration> {
-        self.breakers.earliest_reopen(now, self.specs.len())
     }
 
     #[inline(always)]
@@ -327,6 +287,10 @@ impl Strategy {
         // Most responses are not retried: the condition is checked in line.
         if !self.composition.retry.wants(status, attempt.retries) {
             return None;
+        }
+        if self.retries_at_once(attempt) {
+            attempt.retries += 1;
+            return Some(Duration::ZERO);
         }
         self.retry_wait(now, attempt, retry_after_s, rng)
     }
@@ -426,7 +390,7 @@ impl Strategy {
             None => {
                 let Some(answer) = self.composition.exhaustion.answer(
                     now,
-                    || self.earliest_reopen(now),
+                    || self.breakers.earliest_reopen(now, self.specs.len()),
                     || self.breakers.shortest_cooldown(now),
                 ) else {
                     return self.send(now, attempt, 0);
@@ -479,9 +443,10 @@ impl Strategy {
         }
     }
 
-    /// Response headers from `backend` arrived at `now`: feeds the breaker and the selector,
-    /// then decides whether the gateway retries.
-    pub fn on_response(
+    /// [`Self::on_response`] for any response: feeds the breaker and the selector, then
+    /// decides whether the gateway retries.
+    #[inline(never)]
+    fn record_response(
         &mut self,
         now: Duration,
         attempt: &mut Attempt,

@@ -310,6 +310,14 @@ impl Selector {
         }
     }
 
+    /// Whether [`Self::on_response`] changes anything (the selectors it dispatches to).
+    pub fn hears_responses(&self) -> bool {
+        matches!(
+            self,
+            Selector::TokenHeadroom(_) | Selector::LowestLatency(_)
+        )
+    }
+
     /// Response headers from `backend` arrived at `now`.
     #[inline]
     pub fn on_response(&mut self, now: Duration, backend: BackendId, observation: &Observation) {
