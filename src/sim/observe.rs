@@ -11,11 +11,22 @@ use crate::balance::{Observation, Status};
 
 /// The observation of a response with `status` (0 = connection failure) and `headers`.
 pub fn observation(status: u16, timed_out: bool, headers: &RateHeaders) -> Observation {
-    let status = match (status, timed_out) {
+    observation_of(observed_status(status, timed_out), headers)
+}
+
+/// What the gateway sees of an attempt's `status` (0 = connection failure): the status alone,
+/// for the strategy's pass-back test before any header is read.
+#[inline]
+pub fn observed_status(status: u16, timed_out: bool) -> Status {
+    match (status, timed_out) {
         (_, true) => Status::Timeout,
         (0, false) => Status::ConnectError,
         (code, false) => Status::Http(code),
-    };
+    }
+}
+
+/// The observation of a response whose [`observed_status`] is `status`, with `headers`.
+pub fn observation_of(status: Status, headers: &RateHeaders) -> Observation {
     let mut observation = Observation::new(status);
     if let Some(wait) = headers.retry_after {
         // `RateHeaders::retry_after_seconds`: ceil, at least 1.

@@ -12,7 +12,7 @@ use super::{Attempt, Strategy, Verdict};
 use crate::balance::breaker::BreakerConfig;
 use crate::balance::breaker::apim::ApimRule;
 use crate::balance::status_set::StatusSet;
-use crate::balance::types::{BackendId, Observation};
+use crate::balance::types::{BackendId, Observation, Status};
 use crate::seed::SimRng;
 
 impl Strategy {
@@ -28,10 +28,17 @@ impl Strategy {
         observation: &Observation,
         rng: &mut SimRng,
     ) -> Verdict {
-        if self.inert.contains(observation.status) {
+        if self.passes_back(observation.status) {
             return Verdict::Return;
         }
         self.record_response(now, attempt, backend, observation, rng)
+    }
+
+    /// Whether [`Self::on_response`] passes a response with `status` back without reading it:
+    /// a caller that builds the observation per response (the simulator) can skip building it.
+    #[inline]
+    pub fn passes_back(&self, status: Status) -> bool {
+        self.inert.contains(status)
     }
 
     /// Whether a retry the policy wants is taken at once, as [`Self::retry_wait`] would take

@@ -11,7 +11,7 @@ use aoai_mock::model::{
 
 use super::super::events::EventKind;
 use super::super::flight::{Current, Flight};
-use super::super::observe::observation;
+use super::super::observe::{observation_of, observed_status};
 use super::records::returned;
 use super::{Engine, Recorder, Written};
 use crate::balance::{Completion, Verdict};
@@ -84,15 +84,21 @@ impl<R: Recorder> Engine<'_, R> {
         let Some(current) = flight.current.as_ref() else {
             return Ok(());
         };
-        let obs = observation(current.status, current.timed_out, &flight.answer.headers);
+        let status = observed_status(current.status, current.timed_out);
         let gateway = flight.gateway;
-        let verdict = self.gateways[gateway].on_response(
-            now,
-            &mut flight.attempt,
-            current.backend,
-            &obs,
-            &mut self.balance_rngs[gateway],
-        );
+        // Most responses are successes the strategy passes back unread: no observation built.
+        let verdict = if self.gateways[gateway].passes_back(status) {
+            Verdict::Return
+        } else {
+            let obs = observation_of(status, &flight.answer.headers);
+            self.gateways[gateway].on_response(
+                now,
+                &mut flight.attempt,
+                current.backend,
+                &obs,
+                &mut self.balance_rngs[gateway],
+            )
+        };
         let (backend, started) = (current.backend, current.started);
         let plan = flight.answer.plan();
         let admitted_ok = current.status / 100 == 2 && plan.is_some();
@@ -123,6 +129,7 @@ impl<R: Recorder> Engine<'_, R> {
                 self.gateways[gateway].on_complete(now, backend, &completion);
                 self.write_attempt(flight, now, None, sink)?;
                 // What reaches the client: LiteLLM renames the backend's retry headers.
+                let obs = observation_of(status, &flight.answer.headers);
                 let seen = self.gateways[gateway].client_observation(&obs);
                 self.client_answer(now, slot, flight, ClientAnswer::failure(seen), sink)
             }
