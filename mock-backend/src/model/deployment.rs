@@ -534,8 +534,7 @@ impl Deployment {
             (wanted.max(1), FinishReason::Stop)
         };
         if req.content_filter == ContentFilterTrigger::Completion {
-            // The filter cuts the completion halfway; what was generated is billed.
-            return (tokens.div_ceil(2), FinishReason::ContentFilter);
+            return cut_by_filter(tokens);
         }
         (tokens, reason)
     }
@@ -571,6 +570,14 @@ impl Deployment {
             bucket.correct(now, actual - ticket.ptu_estimate);
         }
     }
+}
+
+/// A completion of `tokens` the content filter cuts: halfway (what was generated is billed).
+/// Out of line and cold, so the usual path does not compute it on the side.
+#[cold]
+#[inline(never)]
+fn cut_by_filter(tokens: u32) -> (u32, FinishReason) {
+    (tokens.div_ceil(2), FinishReason::ContentFilter)
 }
 
 fn draw_exponential(rng: &mut SimRng, mean: Duration) -> Duration {
