@@ -395,7 +395,6 @@ impl Deployment {
         let choices = req.choices.max(1);
         let (per_choice, finish_reason) = self.completion_length(req);
         let multiplier = effects.latency_multiplier;
-        let in_flight = u32::try_from(self.counters.in_flight).unwrap_or(u32::MAX);
         // TTFT and ITL in nanoseconds, the schedule's unit (see `ChunkSchedule`).
         let (mut ttft, mut itl) = if req.operation == Operation::Embeddings {
             (
@@ -407,7 +406,7 @@ impl Deployment {
             let draw = self.latency.draw(
                 &mut self.rng.latency,
                 req.prompt_tokens,
-                in_flight,
+                self.counters.in_flight,
                 multiplier,
             );
             (draw.ttft_nanos, draw.itl_nanos)
