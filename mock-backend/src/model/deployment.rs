@@ -210,13 +210,38 @@ impl Deployment {
             out.headers = RateHeaders::default();
             return self.reject(now, id, rejection, out);
         }
-        let evaluated;
-        let effects = if self.config.faults.is_empty() {
-            &FaultEffects::NONE
+        if self.config.faults.is_empty() {
+            // The usual deployment: with the constant effects inlined, every fault branch (and
+            // the rate-limit factor's and the latency multiplier's arithmetic) folds away.
+            self.answer_under(now, id, req, &FaultEffects::NONE, out)
         } else {
-            evaluated = faults::evaluate(&self.config.faults, now, &mut self.rng.faults);
-            &evaluated
-        };
+            self.answer_with_faults(now, id, req, out)
+        }
+    }
+
+    /// [`Deployment::answer`] of a deployment with a fault timeline, out of line.
+    #[inline(never)]
+    fn answer_with_faults(
+        &mut self,
+        now: Duration,
+        id: DeploymentId,
+        req: &RequestShape<'_>,
+        out: &mut Answer,
+    ) {
+        let effects = faults::evaluate(&self.config.faults, now, &mut self.rng.faults);
+        self.answer_under(now, id, req, &effects, out)
+    }
+
+    /// [`Deployment::answer`] of a valid request under the faults' `effects`.
+    #[inline(always)]
+    fn answer_under(
+        &mut self,
+        now: Duration,
+        id: DeploymentId,
+        req: &RequestShape<'_>,
+        effects: &FaultEffects,
+        out: &mut Answer,
+    ) {
         if let Some(rejection) = effects.rejection {
             out.headers = RateHeaders::default();
             match rejection {
@@ -288,6 +313,7 @@ impl Deployment {
     /// Quota admission: the standard and PTU estimates charged, or the refusal. The quota's
     /// rate headers (none for PTU) are written to `headers`, so the answer is built around
     /// them without moving them again.
+    #[inline(always)]
     fn charge(
         &mut self,
         now: Duration,
@@ -354,6 +380,9 @@ impl Deployment {
 
     /// The 200 answer around the headers already in `out`: plan the response of a request
     /// charged `(estimate, ptu_charge)`, written where the caller keeps it (no copy of it).
+    /// Inlined into both paths of [`Deployment::answer`], so the fault-free one plans with
+    /// the constant effects.
+    #[inline(always)]
     fn admitted(
         &mut self,
         now: Duration,
@@ -366,7 +395,6 @@ impl Deployment {
         let choices = req.choices.max(1);
         let (per_choice, finish_reason) = self.completion_length(req);
         let multiplier = effects.latency_multiplier;
-        let in_flight = u32::try_from(self.counters.in_flight).unwrap_or(u32::MAX);
         // TTFT and ITL in nanoseconds, the schedule's unit (see `ChunkSchedule`).
         let (mut ttft, mut itl) = if req.operation == Operation::Embeddings {
             (
@@ -378,7 +406,7 @@ impl Deployment {
             let draw = self.latency.draw(
                 &mut self.rng.latency,
                 req.prompt_tokens,
-                in_flight,
+                self.counters.in_flight,
                 multiplier,
             );
             (draw.ttft_nanos, draw.itl_nanos)
@@ -480,7 +508,9 @@ impl Deployment {
         out.spillover = None;
     }
 
-    /// Completion tokens per choice and why generation stops.
+    /// Completion tokens per choice and why generation stops. Inlined: out of line it costs
+    /// twice its work in the call and the spills around it.
+    #[inline(always)]
     fn completion_length(&mut self, req: &RequestShape<'_>) -> (u32, FinishReason) {
         if req.operation == Operation::Embeddings {
             return (0, FinishReason::Stop);
@@ -503,8 +533,7 @@ impl Deployment {
             (wanted.max(1), FinishReason::Stop)
         };
         if req.content_filter == ContentFilterTrigger::Completion {
-            // The filter cuts the completion halfway; what was generated is billed.
-            return (tokens.div_ceil(2), FinishReason::ContentFilter);
+            return cut_by_filter(tokens);
         }
         (tokens, reason)
     }
@@ -540,6 +569,14 @@ impl Deployment {
             bucket.correct(now, actual - ticket.ptu_estimate);
         }
     }
+}
+
+/// A completion of `tokens` the content filter cuts: halfway (what was generated is billed).
+/// Out of line and cold, so the usual path does not compute it on the side.
+#[cold]
+#[inline(never)]
+fn cut_by_filter(tokens: u32) -> (u32, FinishReason) {
+    (tokens.div_ceil(2), FinishReason::ContentFilter)
 }
 
 fn draw_exponential(rng: &mut SimRng, mean: Duration) -> Duration {

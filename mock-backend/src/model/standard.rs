@@ -40,7 +40,7 @@ pub struct StandardLimiter {
     window: RequestWindow,
     /// `compute_limits(1.0)`: the limits without a rate-limit fault, computed
     /// once per quota change instead of with `floor`/`ceil` on every request.
-    unadjusted: (u64, u64),
+    unadjusted: Limits,
     requests: RingWindow,
     minute: RingWindow,
 }
@@ -52,7 +52,7 @@ impl StandardLimiter {
             tpm,
             rpm,
             window,
-            unadjusted: (0, 0),
+            unadjusted: Limits::default(),
             requests: RingWindow::new(window_length(window), 100),
             minute: RingWindow::new(MINUTE, 600),
         };
@@ -76,9 +76,8 @@ impl StandardLimiter {
         }
     }
 
-    /// `(token limit, per-window request limit)` under a rate-limit adjustment `factor` (the
-    /// request limit at least 1).
-    fn limits(&self, factor: f64) -> (u64, u64) {
+    /// The limits under a rate-limit adjustment `factor`.
+    fn limits(&self, factor: f64) -> Limits {
         if factor == 1.0 {
             self.unadjusted
         } else {
@@ -86,15 +85,16 @@ impl StandardLimiter {
         }
     }
 
-    fn compute_limits(&self, factor: f64) -> (u64, u64) {
+    fn compute_limits(&self, factor: f64) -> Limits {
         let per_window = match self.window {
             RequestWindow::TenSeconds => 6.0,
             RequestWindow::OneSecond => 60.0,
         };
-        (
-            (self.tpm as f64 * factor).floor() as u64,
-            ((self.rpm as f64 * factor) / per_window).ceil().max(1.0) as u64,
-        )
+        Limits {
+            tokens: (self.tpm as f64 * factor).floor() as u64,
+            requests: ((self.rpm as f64 * factor) / per_window).ceil().max(1.0) as u64,
+            requests_per_minute: (self.rpm as f64 * factor).ceil() as u64,
+        }
     }
 
     /// Admit or throttle a request of `estimate` tokens at `now`.
@@ -115,14 +115,15 @@ impl StandardLimiter {
     pub fn headers(&mut self, now: Duration, factor: f64, switches: &Switches) -> RateHeaders {
         let now = self.advance(now);
         let mut headers = RateHeaders::default();
-        self.headers_advanced(now, factor, self.limits(factor), switches, &mut headers);
+        self.headers_advanced(now, self.limits(factor), switches, &mut headers);
         headers
     }
 
     /// [`StandardLimiter::admit`] then [`StandardLimiter::headers`] (written to `headers`) at
     /// the same `now`: each window is advanced once and the limits are looked up once, where
-    /// the two calls would advance each window three times.
-    #[inline]
+    /// the two calls would advance each window three times. Inlined into each admission
+    /// path, so a constant rate-limit factor folds.
+    #[inline(always)]
     pub fn admit_with_headers(
         &mut self,
         now: Duration,
@@ -134,7 +135,7 @@ impl StandardLimiter {
         let now = self.advance(now);
         let limits = self.limits(factor);
         let verdict = self.admit_advanced(now, estimate, limits, switches);
-        self.headers_advanced(now, factor, limits, switches, headers);
+        self.headers_advanced(now, limits, switches, headers);
         verdict
     }
 
@@ -148,13 +149,17 @@ impl StandardLimiter {
     }
 
     /// [`StandardLimiter::admit`] with both windows advanced to `now` (nanoseconds) and the
-    /// limits `(token_limit, request_limit)` looked up.
-    #[inline]
+    /// limits looked up.
+    #[inline(always)]
     fn admit_advanced(
         &mut self,
         now: u64,
         estimate: u64,
-        (token_limit, request_limit): (u64, u64),
+        Limits {
+            tokens: token_limit,
+            requests: request_limit,
+            ..
+        }: Limits,
         switches: &Switches,
     ) -> StandardVerdict {
         let used_requests = self.requests.held().requests;
@@ -205,24 +210,23 @@ impl StandardLimiter {
     /// [`StandardLimiter::headers`] with both windows advanced to `now` (nanoseconds) and the
     /// limits under `factor` looked up, written to `headers` (every field of it) field by
     /// field: building the value and moving it in cost twice the stores.
-    #[inline]
+    #[inline(always)]
     fn headers_advanced(
         &mut self,
         now: u64,
-        factor: f64,
-        (token_limit, request_limit): (u64, u64),
+        limits: Limits,
         switches: &Switches,
         headers: &mut RateHeaders,
     ) {
+        let token_limit = limits.tokens;
         let used_tokens = self.minute.held().tokens;
         let (limit_requests, used_requests) = match switches.limit_requests_header_mode {
             LimitRequestsHeaderMode::PerTenSeconds => {
-                (request_limit, self.requests.held().requests)
+                (limits.requests, self.requests.held().requests)
             }
-            LimitRequestsHeaderMode::PerMinute => (
-                (self.rpm as f64 * factor).ceil() as u64,
-                self.minute.held().requests,
-            ),
+            LimitRequestsHeaderMode::PerMinute => {
+                (limits.requests_per_minute, self.minute.held().requests)
+            }
         };
         headers.remaining_requests = Some(limit_requests.saturating_sub(used_requests));
         headers.remaining_tokens = Some(token_limit.saturating_sub(used_tokens));
@@ -245,6 +249,19 @@ impl StandardLimiter {
         headers.policy_id = None;
         headers.utilization = None;
     }
+}
+
+/// A standard deployment's limits under one rate-limit factor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Limits {
+    /// Tokens per minute.
+    tokens: u64,
+    /// Requests per request window (at least 1).
+    requests: u64,
+    /// Requests per minute, as the per-minute `x-ratelimit-limit-requests` says: kept with
+    /// the others, so the header is not converted from `f64` on every request (nor
+    /// speculatively, whatever the header mode).
+    requests_per_minute: u64,
 }
 
 fn window_length(window: RequestWindow) -> Duration {
