@@ -12,7 +12,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use throttlebox::live::fleet::LiveFleet;
@@ -73,6 +73,8 @@ async fn at_its_cap_the_gateway_closes_new_connections_and_serves_the_open_one()
     tokio::spawn(connection);
     let first = sender.send_request(chat(&host)).await.expect("answer");
     assert_eq!(first.status(), 200);
+    // Read to its end, so the connection is free for the next request.
+    first.into_body().collect().await.expect("the first body");
 
     // A second connection is closed on arrival: its request gets no answer, at once.
     let mut refused = TcpStream::connect(gateway.addr()).await.expect("connect");
@@ -94,6 +96,10 @@ async fn at_its_cap_the_gateway_closes_new_connections_and_serves_the_open_one()
     assert_eq!(gateway.refused_connections(), 1);
 
     // The held connection is still served.
+    sender
+        .ready()
+        .await
+        .expect("the held connection is still open");
     let second = sender.send_request(chat(&host)).await.expect("answer");
     assert_eq!(second.status(), 200);
     gateway.shutdown().await;
