@@ -265,6 +265,20 @@ pub struct Completion {
     pub stream: bool,
 }
 
+impl Completion {
+    /// An attempt that returned no body `latency` after it was sent: a response that is not a
+    /// success (it completes at its headers), or one abandoned before any.
+    pub fn without_body(latency: Duration) -> Completion {
+        Completion {
+            latency,
+            ttft: None,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            stream: false,
+        }
+    }
+}
+
 /// What the gateway knows about a request before it picks a backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RequestInfo {

@@ -103,13 +103,7 @@ pub fn run_with(
                 match strategy.on_response(now, &mut attempt, backend, &observation, rng) {
                     Verdict::Retry => continue,
                     Verdict::Return => {
-                        let completion = Completion {
-                            latency: Duration::from_millis(100),
-                            ttft: None,
-                            prompt_tokens: 0,
-                            completion_tokens: 0,
-                            stream: false,
-                        };
+                        let completion = Completion::without_body(Duration::from_millis(100));
                         strategy.on_complete(now, backend, &completion);
                         let status = observation.status.code().unwrap_or(0);
                         return Run {

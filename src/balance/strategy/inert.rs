@@ -209,13 +209,8 @@ mod tests {
                                 &mut rng,
                             );
                             if verdict == Verdict::Return {
-                                let completion = Completion {
-                                    latency: Duration::from_millis(100),
-                                    ttft: None,
-                                    prompt_tokens: 0,
-                                    completion_tokens: 0,
-                                    stream: false,
-                                };
+                                let completion =
+                                    Completion::without_body(Duration::from_millis(100));
                                 strategy.on_complete(now, backend, &completion);
                                 break;
                             }

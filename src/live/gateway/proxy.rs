@@ -134,13 +134,7 @@ pub(crate) async fn handle(
         let returned_ok = matches!(status, AttemptStatus::Http(200..=299));
         if !returned_ok {
             // The simulator's view: a response that is not a success completes at its headers.
-            let completion = Completion {
-                latency: now.saturating_sub(sent),
-                ttft: None,
-                prompt_tokens: 0,
-                completion_tokens: 0,
-                stream: false,
-            };
+            let completion = Completion::without_body(now.saturating_sub(sent));
             shared.instances.with(instance, |strategy, _| {
                 strategy.on_complete(now, backend, &completion)
             });
@@ -203,13 +197,7 @@ impl Drop for Unsettled<'_> {
             return;
         }
         let now = self.shared.clock.now();
-        let completion = Completion {
-            latency: now.saturating_sub(self.sent),
-            ttft: None,
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            stream: false,
-        };
+        let completion = Completion::without_body(now.saturating_sub(self.sent));
         self.shared.instances.with(self.instance, |strategy, _| {
             strategy.on_complete(now, self.backend, &completion)
         });

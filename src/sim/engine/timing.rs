@@ -119,13 +119,7 @@ impl<R: Recorder> Engine<'_, R> {
             }
             Verdict::Return => {
                 self.abandon_plan(now, flight);
-                let completion = Completion {
-                    latency: now - started,
-                    ttft: None,
-                    prompt_tokens: 0,
-                    completion_tokens: 0,
-                    stream: false,
-                };
+                let completion = Completion::without_body(now - started);
                 self.gateways[gateway].on_complete(now, backend, &completion);
                 self.write_attempt(flight, now, None, sink)?;
                 // What reaches the client: LiteLLM renames the backend's retry headers.
