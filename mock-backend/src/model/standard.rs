@@ -3,7 +3,8 @@
 //! `estimate ≤ TPM − used` (reference §5.2). Also produces the `x-ratelimit-*` values.
 
 use super::headers::RateHeaders;
-use super::window::{RingWindow, Tally, nanos};
+use super::time::saturating_nanos;
+use super::window::{RingWindow, Tally};
 use crate::config::{LimitRequestsHeaderMode, RequestWindow, Switches};
 use std::time::Duration;
 
@@ -142,7 +143,7 @@ impl StandardLimiter {
     /// Advance both windows to `now`, returned in nanoseconds.
     #[inline]
     fn advance(&mut self, now: Duration) -> u64 {
-        let now = nanos(now);
+        let now = saturating_nanos(now);
         self.requests.advance(now);
         self.minute.advance(now);
         now

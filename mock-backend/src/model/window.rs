@@ -29,7 +29,7 @@ impl Tally {
 }
 
 /// Ring-bucketed sliding window. Times are nanoseconds since the run's start (see
-/// [`nanos`]): integer arithmetic only, no `Duration` or `u128` work per request.
+/// [`saturating_nanos`](super::time::saturating_nanos)): integer arithmetic only, no `Duration` or `u128` work per request.
 #[derive(Debug, Clone)]
 pub struct RingWindow {
     bucket_nanos: u64,
@@ -42,12 +42,6 @@ pub struct RingWindow {
     /// `head % buckets.len()`, kept in step with `head` (no division per request).
     head_slot: usize,
     total: Tally,
-}
-
-/// `now` in nanoseconds, saturating (after about 584 years).
-#[inline]
-pub fn nanos(now: Duration) -> u64 {
-    super::time::saturating_nanos(now)
 }
 
 impl RingWindow {
