@@ -128,8 +128,10 @@ impl Strategy {
                 (priority, members)
             })
             .collect();
-        let mut strategy = Self {
-            selector: composition.selector.build(backends),
+        let selector = composition.selector.build(backends);
+        let inert = inert::inert_statuses(&composition, &selector);
+        Ok(Self {
+            selector,
             breakers: composition.breaker.build(backends.len()),
             inflight: vec![0; backends.len()],
             level_of: priority::level_of(backends, &levels),
@@ -149,12 +151,10 @@ impl Strategy {
                 .collect(),
             specs: backends.to_vec(),
             log: TransitionLog::default(),
-            inert: StatusSet::EMPTY,
+            inert,
             composition,
             name,
-        };
-        strategy.inert = strategy.inert_statuses();
-        Ok(strategy)
+        })
     }
 
     /// The strategy's name.

@@ -11,6 +11,8 @@ use std::time::Duration;
 use super::{Attempt, Strategy, Verdict};
 use crate::balance::breaker::BreakerConfig;
 use crate::balance::breaker::apim::ApimRule;
+use crate::balance::composition::Composition;
+use crate::balance::selector::Selector;
 use crate::balance::status_set::StatusSet;
 use crate::balance::types::{BackendId, Observation, Status};
 use crate::seed::SimRng;
@@ -52,19 +54,19 @@ impl Strategy {
             && !retry.litellm_backoff
             && self.composition.deadline.is_none()
     }
+}
 
-    /// The statuses on which the general path changes nothing and returns the response: a
-    /// success (the failure-logging rule and the in-flight count only act on failures) that the
-    /// breaker does not heed, the retry policy does not retry, with a selector that hears no
-    /// responses and no `require_remaining` (whose refresh may move breaker timers).
-    pub(super) fn inert_statuses(&self) -> StatusSet {
-        if self.selector.hears_responses() || self.composition.retry.require_remaining {
-            return StatusSet::EMPTY;
-        }
-        StatusSet::range(100, 399)
-            .minus(heeded(&self.composition.breaker))
-            .minus(self.composition.retry.on)
+/// The statuses on which the general path changes nothing and returns the response: a success
+/// (the failure-logging rule and the in-flight count only act on failures) that the breaker
+/// does not heed, the retry policy does not retry, with a selector that hears no responses and
+/// no `require_remaining` (whose refresh may move breaker timers).
+pub(super) fn inert_statuses(composition: &Composition, selector: &Selector) -> StatusSet {
+    if selector.hears_responses() || composition.retry.require_remaining {
+        return StatusSet::EMPTY;
     }
+    StatusSet::range(100, 399)
+        .minus(heeded(&composition.breaker))
+        .minus(composition.retry.on)
 }
 
 /// The statuses whose `record` may change a breaker of this kind (or draw from its RNG).

@@ -18,22 +18,26 @@ pub(super) fn level_of(backends: &[BackendSpec], levels: &[(u32, Mask)]) -> Opti
     {
         return None;
     }
-    let members = |priority: u32| {
-        levels
+    Some(
+        backends
             .iter()
-            .find(|(level, _)| *level == priority)
-            .map_or(Mask::EMPTY, |(_, members)| *members)
-    };
-    Some(backends.iter().map(|spec| members(spec.priority)).collect())
+            .map(|spec| members(levels, spec.priority))
+            .collect(),
+    )
+}
+
+/// The backends of level `priority` (none when no backend has it).
+fn members(levels: &[(u32, Mask)], priority: u32) -> Mask {
+    levels
+        .iter()
+        .find(|(level, _)| *level == priority)
+        .map_or(Mask::EMPTY, |(_, members)| *members)
 }
 
 impl Strategy {
     /// The members of `candidates` in priority group `priority`.
     pub(super) fn group(&self, candidates: Mask, priority: u32) -> Mask {
-        self.levels
-            .iter()
-            .find(|(level, _)| *level == priority)
-            .map_or(Mask::EMPTY, |(_, members)| candidates.and(*members))
+        candidates.and(members(&self.levels, priority))
     }
 
     /// Envoy's priority load: level i's health is `min(100, healthy share × factor × 100)`;
