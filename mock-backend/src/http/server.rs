@@ -5,7 +5,6 @@
 
 use super::admin_listener::{self, AdminOptions};
 use super::clock::Clock;
-use super::flush_before_cut::FlushBeforeCut;
 use super::handler;
 use super::limits::{BodyBudget, Limits};
 use super::sockets::{self, ConnectionCounters, Listening};
@@ -186,21 +185,11 @@ impl RunningFleet {
                 region: resource.region.clone(),
                 addr: socket.local_addr()?,
             });
-            // Boxed per request: hyper keeps a box the size of the service's future for the
-            // whole life of the connection, and `handle`'s future is ~4 KB. Boxed here, the
-            // connection keeps a pointer and the 4 KB are freed when the response head is ready
-            // (a held stream no longer pays for them; see BENCHMARKS.md, memory with 10,000
-            // open streams).
+            // Each response's future is boxed and its body flushed before a cut, by the
+            // sockets' `serve_connection` (`Flushing`).
             let shared = shared.clone();
-            // A stream cut in the pass that writes its head still shows the head first.
-            let service = service_fn(move |request| {
-                let handled = handler::handle(shared.clone(), index, request);
-                Box::pin(async move {
-                    handled
-                        .await
-                        .map(|response| response.map(FlushBeforeCut::new))
-                })
-            });
+            let service =
+                service_fn(move |request| handler::handle(shared.clone(), index, request));
             accept_loops.push(listening.spawn(socket, service));
         }
         let admin = match &options.admin {

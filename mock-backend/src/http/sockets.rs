@@ -16,11 +16,14 @@ use std::time::Duration;
 
 use hyper::body::{Body, Incoming};
 use hyper::server::conn::http1;
-use hyper::service::HttpService;
+use hyper::service::Service;
+use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
+
+use super::flush_before_cut::Flushing;
 
 /// How long a server keeps an idle keep-alive connection (no request under way) before
 /// closing it, by default: the head-read timeout ([`super::limits::Limits::header_timeout`]).
@@ -103,22 +106,24 @@ pub struct ConnectionCounters {
 /// true, finish the response under way and close. hyper's own answers to unparsable heads get
 /// an AOAI error body ([`ErrorBodies`](super::protocol_errors::ErrorBodies)), and the close
 /// lingers ([`Lingering`](super::linger::Lingering)) so an answer given before the whole request
-/// was read reaches the client.
-pub async fn serve_connection<S>(
+/// was read reaches the client. A body cut in the pass that writes its head still sends the
+/// head first ([`Flushing`]).
+pub async fn serve_connection<S, B>(
     stream: TcpStream,
     service: S,
     header_timeout: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) where
-    S: HttpService<Incoming>,
+    S: Service<Request<Incoming>, Response = Response<B>>,
+    S::Future: Send + 'static,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    S::ResBody: 'static,
-    <S::ResBody as Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: Body + Unpin + Send + 'static,
+    B::Error: Unpin + Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let io = TokioIo::new(super::protocol_errors::ErrorBodies::new(
         super::linger::Lingering::new(stream),
     ));
-    let connection = http1_server(header_timeout).serve_connection(io, service);
+    let connection = http1_server(header_timeout).serve_connection(io, Flushing(service));
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => return,
@@ -144,14 +149,14 @@ pub struct Listening {
 impl Listening {
     /// Serve HTTP/1.1 with `service` on every connection accepted on `socket` ([`accept_connections`],
     /// [`serve_connection`]), on a task of its own, until the stop.
-    pub fn spawn<S>(&self, socket: TcpListener, service: S) -> JoinHandle<()>
+    pub fn spawn<S, B>(&self, socket: TcpListener, service: S) -> JoinHandle<()>
     where
-        S: HttpService<Incoming> + Clone + Send + 'static,
-        S::Future: Send,
+        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+        S::Future: Send + 'static,
         S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-        S::ResBody: Send + 'static,
-        <S::ResBody as Body>::Data: Send,
-        <S::ResBody as Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        B: Body + Unpin + Send + 'static,
+        B::Data: Send,
+        B::Error: Unpin + Send + Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let Listening {
             max_connections,

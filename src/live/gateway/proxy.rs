@@ -10,7 +10,6 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aoai_mock::http::flush_before_cut::FlushBeforeCut;
 use aoai_mock::http::limits::read_body;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -158,15 +157,14 @@ pub(crate) async fn handle(
                     prompt_estimate: info.est_tokens,
                 };
                 let (parts, incoming) = answer.into_parts();
-                let relayed = FlushBeforeCut::new(Relay::new(incoming, hook));
-                Response::from_parts(parts, relayed.boxed())
+                Response::from_parts(parts, Relay::new(incoming, hook).boxed())
             }
             Forwarded::Answer(answer) => {
                 let (mut parts, incoming) = answer.into_parts();
                 if renames_retry_headers {
                     client_view::rename_retry_headers(&mut parts.headers);
                 }
-                Response::from_parts(parts, FlushBeforeCut::new(incoming).boxed())
+                Response::from_parts(parts, incoming.boxed())
             }
         };
         if returned_ok && buffers_streams {
