@@ -249,6 +249,23 @@ impl EventQueue {
         self.peek().map(|event| event.at())
     }
 
+    /// The flight slot of the event that will be taken next (if it belongs to a flight): a
+    /// hint for prefetching, read without changing the queue. Known whenever an event is
+    /// queued, the current bucket being refilled as it empties ([`Self::pop_due`]).
+    #[inline]
+    pub fn next_slot(&self) -> Option<u32> {
+        let event = match self.early.peek() {
+            Some(Reverse(event)) => event,
+            None => self.current.last()?,
+        };
+        match event.kind {
+            EventKind::Dispatch { slot, .. }
+            | EventKind::Headers { slot, .. }
+            | EventKind::BodyEnd { slot, .. } => Some(slot),
+            EventKind::Sample => None,
+        }
+    }
+
     /// Take the earliest event.
     pub fn pop(&mut self) -> Option<(Duration, EventKind)> {
         self.pop_due(Duration::MAX)
@@ -278,6 +295,12 @@ impl EventQueue {
                 _ => None,
             }
         };
+        // The bucket after an emptied one is made current at once, so that the event after
+        // this one is known while this one runs ([`Self::next_slot`]). Events then scheduled
+        // into a bucket passed over go to `early`, which keeps the order exact.
+        if event.is_some() && self.current.is_empty() && self.early.is_empty() {
+            self.advance();
+        }
         event.map(|event| (event.at(), event.kind))
     }
 }
@@ -412,8 +435,14 @@ mod tests {
                     if let Some((at, _)) = got {
                         // The driver's clock may run ahead of the queue (arrivals).
                         now = at + Duration::from_millis(rng.random_range(0..3));
+                        // After a pop the next event is known (the prefetch hint).
+                        assert_eq!(queue.next_slot(), reference.peek().map(|(_, slot)| slot));
                     }
                 }
+            }
+            // The hint, when given, names the event taken next.
+            if let Some(slot) = queue.next_slot() {
+                assert_eq!(Some(slot), reference.peek().map(|(_, slot)| slot));
             }
         }
         while let Some(expected) = reference.pop() {

@@ -262,6 +262,11 @@ impl<'a, R: Recorder> Engine<'a, R> {
         more_arrivals: bool,
     ) -> Written {
         self.events += 1;
+        // The next event's flight is fetched into cache while this one runs: thousands of
+        // flights are in flight, and one touched seconds ago has left the core's caches.
+        if let Some(slot) = self.queue.next_slot() {
+            flights.prefetch(slot);
+        }
         match kind {
             EventKind::Dispatch { slot, epoch } => match flights.current(slot, epoch) {
                 Some(flight) => self.dispatch(now, slot, flight, sink),
