@@ -3,10 +3,13 @@
 //!
 //! A calendar queue over the packed key `time << 64 | seq`, the time as `seconds << 30 |
 //! nanoseconds` (ordered as the time is, and turned back into a `Duration` by a shift and a
-//! mask rather than a division): time is cut into buckets of 2^20 ns (about a millisecond;
-//! 1,024 per second, the last of each second short); a ring holds the next 2^14 buckets
-//! (16 s), unsorted,
-//! and the bucket being drained is sorted once when it becomes current. Keys are unique, so
+//! mask rather than a division): time is cut into buckets of 2^23 ns (about 8 ms; 120 per
+//! second, the last of each second short); a ring holds the bucket numbers of the next 16 s
+//! (2^11 of them), unsorted, and the bucket being drained is sorted once when it becomes
+//! current. Buckets are wide enough to hold a dozen or more events at a thousand requests per
+//! second: the ring's live part (buckets and their buffers) stays small beside the flights,
+//! where 1 ms buckets spread the same events over four times as many cache lines and ran the
+//! 16-backend bench 13 % slower (BENCHMARKS.md, seventh pass). Keys are unique, so
 //! taking the smallest key of the current bucket (or of the few events scheduled into a bucket
 //! already passed, kept in a small heap) hands events out exactly in the order a binary heap
 //! on the same key gives, at a few instructions per event instead of a sift through thousands.
@@ -82,10 +85,10 @@ fn time_key(at: Duration) -> u64 {
     at.as_secs() << NANOS_BITS | u64::from(at.subsec_nanos())
 }
 
-/// Width of a calendar bucket: 2^20 ns (about a millisecond).
-const BUCKET_SHIFT: u32 = 20;
-/// Buckets in the ring (2^14: about 17 s ahead of the current bucket).
-const RING: usize = 1 << 14;
+/// Width of a calendar bucket: 2^23 ns (about 8 ms).
+const BUCKET_SHIFT: u32 = 23;
+/// Bucket numbers in the ring (2^11: 16 s ahead of the current bucket).
+const RING: usize = 1 << 11;
 const WORDS: usize = RING / 64;
 
 /// The bucket number of `key`.
