@@ -8,8 +8,8 @@
 //! (2^11 of them), unsorted, and the bucket being drained is sorted once when it becomes
 //! current. Buckets are wide enough to hold a dozen or more events at a thousand requests per
 //! second: the ring's live part (buckets and their buffers) stays small beside the flights,
-//! where 1 ms buckets spread the same events over four times as many cache lines and ran the
-//! 16-backend bench 13 % slower (BENCHMARKS.md, seventh pass). Keys are unique, so
+//! where 1 ms buckets spread the same events over eight times as many buckets and cost the
+//! 16-backend bench 13–21 % more CPU time (BENCHMARKS.md, seventh pass). Keys are unique, so
 //! taking the smallest key of the current bucket (or of the few events scheduled into a bucket
 //! already passed, kept in a small heap) hands events out exactly in the order a binary heap
 //! on the same key gives, at a few instructions per event instead of a sift through thousands.

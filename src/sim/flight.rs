@@ -121,7 +121,11 @@ impl Flights {
     }
 
     /// Ask the CPU to bring the flight in `slot` into cache ahead of its event (no effect on
-    /// what runs; a no-op where the target has no prefetch instruction).
+    /// what runs; a no-op where the target has no prefetch instruction). One prefetch per 64
+    /// bytes from the flight's start, a count the compiler unrolls; a flight that starts late
+    /// in a line may leave its last line to be fetched on use. Aligning flights to lines, or
+    /// covering that line too, measured no faster and cost 13 and 37 instructions per request
+    /// (BENCHMARKS.md, seventh pass).
     #[inline]
     pub fn prefetch(&self, slot: u32) {
         #[cfg(target_arch = "x86_64")]
