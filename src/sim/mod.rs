@@ -13,5 +13,4 @@ mod run;
 
 pub use crate::stop::{POLL_EVERY, StopFlag};
 pub use engine::{Recorded, Recording, SimError, StrategyOutcome, simulate_strategy};
-pub use observe::observation;
 pub use run::{ExtraFiles, Selection, SimRun, run_all, run_all_until, run_selected_until};

@@ -5,14 +5,9 @@
 
 use std::time::Duration;
 
-use aoai_mock::model::RateHeaders;
+use aoai_mock::model::{RateHeaders, ceil_millis, ceil_seconds};
 
 use crate::balance::{Observation, Status};
-
-/// The observation of a response with `status` (0 = connection failure) and `headers`.
-pub fn observation(status: u16, timed_out: bool, headers: &RateHeaders) -> Observation {
-    observation_of(observed_status(status, timed_out), headers)
-}
 
 /// What the gateway sees of an attempt's `status` (0 = connection failure): the status alone,
 /// for the strategy's pass-back test before any header is read.
@@ -29,12 +24,13 @@ pub fn observed_status(status: u16, timed_out: bool) -> Status {
 pub fn observation_of(status: Status, headers: &RateHeaders) -> Observation {
     let mut observation = Observation::new(status);
     if let Some(wait) = headers.retry_after {
-        // `RateHeaders::retry_after_seconds`: ceil, at least 1.
+        // `RateHeaders::retry_after_seconds` (ceil, at least 1) without a second look at the
+        // option.
         observation = observation
-            .with_retry_after_secs(seconds_up(wait).max(1))
-            .with_retry_after_ms(millis_up(wait));
+            .with_retry_after_secs(ceil_seconds(wait).max(1))
+            .with_retry_after_ms(ceil_millis(wait));
     }
-    let whole_seconds = |d: Duration| Duration::from_secs(seconds_up(d));
+    let whole_seconds = |d: Duration| Duration::from_secs(ceil_seconds(d));
     observation
         .with_resets(
             headers.reset_requests.map(whole_seconds),
@@ -43,71 +39,9 @@ pub fn observation_of(status: Status, headers: &RateHeaders) -> Observation {
         .with_remaining(headers.remaining_requests, headers.remaining_tokens)
 }
 
-/// [`aoai_mock::model::ceil_seconds`] without its 128-bit division (one per rate header per
-/// attempt here): the whole seconds plus one for any fraction, wrapping as that function's
-/// cast of the exact quotient does.
-#[inline]
-fn seconds_up(duration: Duration) -> u64 {
-    duration
-        .as_secs()
-        .wrapping_add(u64::from(duration.subsec_nanos() != 0))
-}
-
-/// [`aoai_mock::model::ceil_millis`] without its 128-bit division: the whole seconds' milliseconds
-/// (a multiple of 10^6 nanoseconds, so they round nothing) plus the fraction's, rounded up,
-/// wrapping as that function's cast does.
-#[inline]
-fn millis_up(duration: Duration) -> u64 {
-    duration
-        .as_secs()
-        .wrapping_mul(1_000)
-        .wrapping_add(u64::from(duration.subsec_nanos().div_ceil(1_000_000)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aoai_mock::model::{ceil_millis, ceil_seconds};
-    use rand::Rng;
-
-    /// The integer roundings equal the mock's, next to every boundary and at random.
-    #[test]
-    fn rounding_up_equals_the_mocks_division() {
-        let mut rng = crate::seed::stream(3, "observe-ceil-test");
-        let mut values = vec![Duration::ZERO, Duration::MAX];
-        for secs in [
-            0,
-            1,
-            59,
-            u64::MAX / 1_000,
-            u64::MAX / 1_000 + 1,
-            u64::MAX - 1,
-            u64::MAX,
-        ] {
-            for nanos in [
-                0,
-                1,
-                999_999,
-                1_000_000,
-                1_000_001,
-                500_000_000,
-                999_999_999,
-            ] {
-                values.push(Duration::new(secs, nanos));
-            }
-        }
-        for _ in 0..100_000 {
-            let shift = rng.random_range(0..64);
-            values.push(Duration::new(
-                rng.random_range(0..=u64::MAX >> shift),
-                rng.random_range(0..1_000_000_000),
-            ));
-        }
-        for value in values {
-            assert_eq!(seconds_up(value), ceil_seconds(value), "{value:?}");
-            assert_eq!(millis_up(value), ceil_millis(value), "{value:?}");
-        }
-    }
 
     /// The simulator must see exactly what a live gateway parses off the wire.
     #[test]
@@ -141,7 +75,11 @@ mod tests {
                         .find(|(n, _)| *n == name)
                         .map(|(_, v)| v.as_str())
                 });
-                assert_eq!(observation(status, false, &headers), parsed, "{headers:?}");
+                assert_eq!(
+                    observation_of(Status::Http(status), &headers),
+                    parsed,
+                    "{headers:?}"
+                );
             }
         }
     }

@@ -25,16 +25,24 @@ pub struct RateHeaders {
     pub utilization: Option<f64>,
 }
 
-/// Whole seconds, rounded up.
+/// Whole seconds, rounded up: the seconds plus one for any fraction, in integers (no 128-bit
+/// division: the simulator rounds every rate header of every attempt), wrapping past
+/// `u64::MAX` as a cast of the exact quotient would.
 #[inline]
 pub fn ceil_seconds(duration: Duration) -> u64 {
-    duration.as_nanos().div_ceil(1_000_000_000) as u64
+    duration
+        .as_secs()
+        .wrapping_add(u64::from(duration.subsec_nanos() != 0))
 }
 
-/// Whole milliseconds, rounded up.
+/// Whole milliseconds, rounded up: the seconds' milliseconds (whole, so they round nothing)
+/// plus the fraction's rounded up, wrapping as a cast of the exact quotient would.
 #[inline]
 pub fn ceil_millis(duration: Duration) -> u64 {
-    duration.as_nanos().div_ceil(1_000_000) as u64
+    duration
+        .as_secs()
+        .wrapping_mul(1_000)
+        .wrapping_add(u64::from(duration.subsec_nanos().div_ceil(1_000_000)))
 }
 
 impl RateHeaders {
@@ -82,6 +90,48 @@ impl RateHeaders {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::Rng;
+
+    /// The integer roundings equal the exact quotient rounded up (and cast), next to every
+    /// boundary and at random.
+    #[test]
+    fn rounding_up_equals_the_exact_division() {
+        let mut rng = crate::seed::stream(3, "headers-ceil-test");
+        let mut values = vec![Duration::ZERO, Duration::MAX];
+        for secs in [
+            0,
+            1,
+            59,
+            u64::MAX / 1_000,
+            u64::MAX / 1_000 + 1,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            for nanos in [
+                0,
+                1,
+                999_999,
+                1_000_000,
+                1_000_001,
+                500_000_000,
+                999_999_999,
+            ] {
+                values.push(Duration::new(secs, nanos));
+            }
+        }
+        for _ in 0..100_000 {
+            let shift = rng.random_range(0..64);
+            values.push(Duration::new(
+                rng.random_range(0..=u64::MAX >> shift),
+                rng.random_range(0..1_000_000_000),
+            ));
+        }
+        for value in values {
+            let exact = |unit: u128| value.as_nanos().div_ceil(unit) as u64;
+            assert_eq!(ceil_seconds(value), exact(1_000_000_000), "{value:?}");
+            assert_eq!(ceil_millis(value), exact(1_000_000), "{value:?}");
+        }
+    }
 
     #[test]
     fn renders_seconds_rounded_up_and_percent_with_one_decimal() {
