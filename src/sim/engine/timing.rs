@@ -122,7 +122,10 @@ impl<R: Recorder> Engine<'_, R> {
                 let completion = Completion::without_body(now - started);
                 self.gateways[gateway].on_complete(now, backend, &completion);
                 self.write_attempt(flight, now, None, sink)?;
-                // What reaches the client: LiteLLM renames the backend's retry headers.
+                // What reaches the client: LiteLLM renames the backend's retry headers. Built
+                // again here rather than kept from above: carrying it as an `Option` through
+                // every response cost 17 instructions per request on the bench, more than this
+                // rebuild on the failures returned.
                 let obs = observation_of(status, &flight.answer.headers);
                 let seen = self.gateways[gateway].client_observation(&obs);
                 self.client_answer(now, slot, flight, ClientAnswer::failure(seen), sink)
